@@ -1,0 +1,89 @@
+/**
+ * Command wiring only. Each command module is imported lazily (so `--help` stays fast) and returns an
+ * exit code; this file is the one place that turns errors into a line on stderr and an exit code.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { CliError, ExitCode } from './errors.js';
+import { redact, secretsFromEnv } from './config/secrets.js';
+import { createUi, type Ui } from './ui/output.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** Options shared by every command that reads the configuration. */
+function withConfigOptions(command: Command): Command {
+  return command
+    .option('-c, --config <file>', 'config file (default: ./mcp-keycloak.json when present; env MCP_KEYCLOAK_CONFIG)')
+    .option('--keycloak-url <url>', 'Keycloak base URL (env KEYCLOAK_URL; default http://localhost:8080)')
+    .option('--realm <name>', 'realm to configure (env MCP_KEYCLOAK_REALM; default mcp-demo)')
+    .option('--resource <url>', 'MCP server URL, the token audience (env MCP_KEYCLOAK_RESOURCE; default http://localhost:8000/mcp)')
+    .option('--scope <name>', 'scope required by the MCP server, repeatable (env MCP_KEYCLOAK_SCOPE; default mcp:run)', collect)
+    .addOption(new Option('--dcr <mode>', 'anonymous registration: anonymous | trusted-hosts | off (env MCP_KEYCLOAK_DCR)').choices(['anonymous', 'trusted-hosts', 'off']))
+    .option('--trusted-host <host>', 'with --dcr trusted-hosts: a trusted host, repeatable (env MCP_KEYCLOAK_TRUSTED_HOSTS)', collect)
+    .option('--web-origin <origin>', 'allowed registration web origin, repeatable (env MCP_KEYCLOAK_WEB_ORIGINS)', collect)
+    .option('--test-user <name>', 'create a test user; password from env MCP_KEYCLOAK_TEST_USER_PASSWORD (env MCP_KEYCLOAK_TEST_USER)');
+}
+
+type Handler = (flags: any, ui: Ui) => Promise<number>;
+
+export function buildProgram(run: (handler: () => Promise<Handler>, flags: Record<string, unknown>) => Promise<void>): Command {
+  const program = new Command('mcp-keycloak')
+    .description('Turn a Keycloak realm into a working OAuth authorization server for MCP servers, and prove it.')
+    .version(pkg.version, '-v, --version')
+    .option('--json', 'machine-readable output on stdout')
+    .option('--debug', 'print stack traces on errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  withConfigOptions(program.command('plan'))
+    .description('show what apply would change in the realm; change nothing')
+    .option('--detailed-exitcode', 'exit 0 with no changes, 2 with changes pending, 1 on error')
+    .addHelpText('after', '\nExample:\n  KEYCLOAK_ADMIN_PASSWORD=… mcp-keycloak plan --realm mcp-demo --resource http://localhost:8000/mcp')
+    .action((flags) => run(() => import('./commands/plan.js').then((m) => m.plan), flags));
+
+  withConfigOptions(program.command('apply'))
+    .description('create or repair the realm, scope, audience mapper, default scopes and registration policies')
+    .option('-y, --yes', 'do not ask for confirmation on a terminal')
+    .addHelpText('after', '\nExample:\n  KEYCLOAK_ADMIN_PASSWORD=… mcp-keycloak apply --yes --test-user alice')
+    .action((flags) => run(() => import('./commands/apply.js').then((m) => m.apply), flags));
+
+  return program;
+}
+
+/** Runs the CLI and returns the exit code; never calls process.exit itself. */
+export async function main(argv: string[]): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  let debug = argv.includes('--debug');
+  const program = buildProgram(async (load, flags) => {
+    const globals = program.opts<{ json?: boolean; debug?: boolean }>();
+    debug = Boolean(globals.debug);
+    const ui = createUi({ json: Boolean(globals.json) });
+    const handler = await load();
+    exitCode = await handler(flags, ui);
+  });
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    exitCode = reportError(error, debug);
+  }
+  return exitCode;
+}
+
+function reportError(error: unknown, debug: boolean): number {
+  if (error instanceof CommanderError) {
+    // --help and --version end here too, with exit code 0.
+    return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  }
+  const secrets = secretsFromEnv();
+  if (error instanceof CliError) {
+    process.stderr.write(`error: ${redact(error.message, secrets)}\n`);
+    if (debug && error.cause) process.stderr.write(`${redact(String((error.cause as Error).stack ?? error.cause), secrets)}\n`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`error: unexpected failure: ${redact(message, secrets)}${debug ? '' : ' (run with --debug for the stack trace)'}\n`);
+  if (debug && error instanceof Error && error.stack) process.stderr.write(`${redact(error.stack, secrets)}\n`);
+  return ExitCode.failure;
+}

@@ -1,0 +1,19 @@
+/** `mcp-keycloak plan`: show what apply would change, change nothing. */
+import type { ConfigFlags } from '../config/load.js';
+import { ExitCode } from '../errors.js';
+import { computePlan } from '../realm/apply.js';
+import type { Ui } from '../ui/output.js';
+import { renderPlan } from '../ui/plan-view.js';
+import { openRealmContext } from './context.js';
+
+export interface PlanFlags extends ConfigFlags {
+  detailedExitcode?: boolean;
+}
+
+export async function plan(flags: PlanFlags, ui: Ui): Promise<number> {
+  const { session, desired } = await openRealmContext(flags, ui);
+  const { plan } = await ui.step(`Reading realm ${desired.realm}`, () => computePlan(session, desired));
+  if (ui.json) ui.data({ ...plan, requests: session.requests() });
+  else for (const line of renderPlan(plan, ui.color)) ui.info(line);
+  return flags.detailedExitcode && plan.changes.length > 0 ? ExitCode.changesPending : ExitCode.ok;
+}

@@ -1,0 +1,159 @@
+/**
+ * The one configuration schema. Flags, env and the config file are merged into a raw object and
+ * parsed here, so every command (plan, apply, serve, doctor, init) sees the same validated values and
+ * issuer, audience and scope cannot drift between them. `schema/mcp-keycloak.schema.json` is generated
+ * from this file (`npm run schema`) and a unit test keeps the two equal.
+ */
+import { z } from 'zod';
+
+export const DEFAULTS = {
+  keycloakUrl: 'http://localhost:8080',
+  realm: 'mcp-demo',
+  resource: 'http://localhost:8000/mcp',
+  scope: 'mcp:run',
+  adminUsername: 'admin',
+} as const;
+
+/** RFC 6749 §3.3 scope-token: printable ASCII except space, `"` and `\`. Keycloak also uses it as a name. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+/** Conservative realm names: they end up in URLs and issuers, where anything else needs escaping. */
+const REALM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && !url.hash && !url.username && !url.password;
+  } catch {
+    return false;
+  }
+}
+
+const httpUrl = z
+  .string()
+  .refine(isHttpUrl, { message: 'must be an absolute http:// or https:// URL without #fragment or credentials' });
+
+export const scopeName = z
+  .string()
+  .regex(SCOPE_TOKEN, { message: 'must be a non-empty OAuth scope token: no spaces, quotes or backslashes' })
+  .describe('An OAuth scope, created in Keycloak as a client scope of the same name.');
+
+export const realmName = z
+  .string()
+  .regex(REALM_NAME, { message: 'must start with a letter or digit and use only letters, digits, ".", "_" and "-"' })
+  .refine((name) => name !== 'master', {
+    message: 'must not be "master": opening anonymous client registration on the admin realm is unsafe; use a realm of its own',
+  })
+  .describe('The realm that protects the MCP server(s); created if missing.');
+
+export const resourceSchema = z
+  .object({
+    url: httpUrl.describe(
+      'The MCP server URL exactly as clients use it (scheme, host, port, path, trailing slash all count). It is the token audience.',
+    ),
+    scopes: z
+      .array(scopeName)
+      .min(1)
+      .default([DEFAULTS.scope])
+      .describe('Scopes that grant access to this server. Each gets an Audience mapper for the URL.'),
+  })
+  .strict();
+
+export const dcrModes = ['anonymous', 'trusted-hosts', 'off'] as const;
+
+export const dcrSchema = z
+  .object({
+    mode: z
+      .enum(dcrModes)
+      .default('anonymous')
+      .describe(
+        'anonymous: remove the anonymous Trusted Hosts policy (the recipe); trusted-hosts: keep it with exactly `trustedHosts`; off: leave registration policies alone.',
+      ),
+    trustedHosts: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('With mode trusted-hosts: the exact list of hosts/IPs the Trusted Hosts policy trusts.'),
+    webOrigins: z
+      .array(httpUrl)
+      .optional()
+      .describe(
+        'When set: exactly the origins allowed to register from a browser (Allowed Registration Web Origins), e.g. MCP Inspector http://localhost:6274.',
+      ),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    $schema: z.string().optional().describe('JSON Schema for editors; ignored by the tool.'),
+    keycloakUrl: httpUrl
+      .default(DEFAULTS.keycloakUrl)
+      .describe('Keycloak base URL, e.g. http://localhost:8080 (legacy bases ending in /auth are accepted).'),
+    realm: realmName.default(DEFAULTS.realm),
+    resources: z
+      .array(resourceSchema)
+      .min(1)
+      .default([{ url: DEFAULTS.resource, scopes: [DEFAULTS.scope] }])
+      .describe('The MCP servers this realm protects, each with its own scope(s) and audience.'),
+    dcr: dcrSchema.default({ mode: 'anonymous', trustedHosts: [] }),
+    admin: z
+      .object({
+        username: z.string().min(1).default(DEFAULTS.adminUsername).describe('Admin user (password: env KEYCLOAK_ADMIN_PASSWORD).'),
+        clientId: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('Service-account client instead of a user (secret: env KEYCLOAK_ADMIN_CLIENT_SECRET).'),
+        realm: z.string().min(1).default('master').describe('Realm the admin credentials belong to.'),
+      })
+      .strict()
+      .default({ username: DEFAULTS.adminUsername, realm: 'master' }),
+    testUser: z
+      .object({
+        username: z
+          .string()
+          .regex(/^[A-Za-z0-9._@-]+$/, { message: 'must use only letters, digits, ".", "_", "@" and "-"' })
+          .describe('Password: env MCP_KEYCLOAK_TEST_USER_PASSWORD.'),
+      })
+      .strict()
+      .optional()
+      .describe('An optional user to sign in with (password and browser logins both work).'),
+    server: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1').describe('Interface `serve` listens on.'),
+        port: z.number().int().min(0).max(65535).optional().describe('Port `serve` listens on (default: the resource URL port).'),
+      })
+      .strict()
+      .default({ host: '127.0.0.1' }),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const owner = new Map<string, string>();
+    config.resources.forEach((resource, i) => {
+      resource.scopes.forEach((scope, j) => {
+        const first = owner.get(scope);
+        if (first !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['resources', i, 'scopes', j],
+            message: `scope "${scope}" is already used by ${first}: each MCP server needs scopes of its own, since a scope carries one audience`,
+          });
+        } else owner.set(scope, resource.url);
+      });
+    });
+    if (config.dcr.mode === 'trusted-hosts' && config.dcr.trustedHosts.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dcr', 'trustedHosts'],
+        message: 'dcr mode "trusted-hosts" needs at least one host (--trusted-host HOST, repeatable)',
+      });
+    }
+  });
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+export type ResourceConfig = Config['resources'][number];
+export type DcrMode = (typeof dcrModes)[number];
+
+/** The JSON Schema shipped for editors (`$schema` in mcp-keycloak.json). */
+export function configJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(configSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
+}

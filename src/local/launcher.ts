@@ -1,0 +1,146 @@
+/**
+ * Starts Keycloak's distribution in dev mode (`kc.sh start-dev`) on a chosen port, waits until it
+ * answers, and stops exactly the process group it started. Shared by `mcp-keycloak keycloak start`
+ * and the test harness.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync } from 'node:fs';
+import { join } from 'node:path';
+import { CliError } from '../errors.js';
+import { run } from './process.js';
+
+export interface StartOptions {
+  home: string;
+  port: number;
+  managementPort: number;
+  adminUsername: string;
+  adminPassword: string;
+  /** `dev-mem` forgets everything on stop (tests); `dev-file` keeps realms under the distribution's data/. */
+  db: 'dev-mem' | 'dev-file';
+  /** Where Keycloak's console output goes (a file path); inherited stdio is never used. */
+  logFile: string;
+  timeoutMs?: number;
+  /** Run detached so the caller may exit while Keycloak keeps running (`keycloak start`). */
+  detached?: boolean;
+}
+
+export interface RunningKeycloak {
+  url: string;
+  pid: number;
+  startupMs: number;
+  stop(): Promise<void>;
+}
+
+/** Keycloak 26.6+ runs on Java 17, 21 or 25. */
+export async function checkJava(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const java = env.JAVA_HOME ? join(env.JAVA_HOME, 'bin', 'java') : 'java';
+  let output: string;
+  try {
+    const { stderr, stdout } = await run(java, ['-version']);
+    output = `${stderr}${stdout}`;
+  } catch {
+    throw new CliError(
+      'Java was not found: Keycloak needs Java 17, 21 or 25. Install one (e.g. `apt-get install openjdk-17-jre-headless`, `brew install openjdk@21`) or set JAVA_HOME.',
+    );
+  }
+  const major = Number(/version "(\d+)/.exec(output)?.[1] ?? 0);
+  if (major < 17) {
+    throw new CliError(`Java ${major || '(unknown)'} is too old: Keycloak needs Java 17, 21 or 25. Install a newer one or point JAVA_HOME at it.`);
+  }
+  return `${major}`;
+}
+
+export async function startKeycloak(options: StartOptions): Promise<RunningKeycloak> {
+  const started = Date.now();
+  const url = `http://127.0.0.1:${options.port}`;
+  const log = openSync(options.logFile, 'a');
+  const child = spawn(
+    join(options.home, 'bin', 'kc.sh'),
+    [
+      'start-dev',
+      `--http-port=${options.port}`,
+      `--http-management-port=${options.managementPort}`,
+      '--http-host=127.0.0.1',
+      `--db=${options.db}`,
+    ],
+    {
+      detached: true, // own process group: stop() kills Keycloak and its JVM, nothing else
+      stdio: ['ignore', log, log],
+      env: {
+        ...process.env,
+        KC_BOOTSTRAP_ADMIN_USERNAME: options.adminUsername,
+        KC_BOOTSTRAP_ADMIN_PASSWORD: options.adminPassword,
+      },
+    },
+  );
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const stop = () => stopGroup(child, exited);
+  try {
+    await waitUntilReady(url, exited, options.timeoutMs ?? 180_000, options.logFile);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  if (options.detached) child.unref();
+  return { url, pid: child.pid ?? 0, startupMs: Date.now() - started, stop };
+}
+
+async function waitUntilReady(url: string, exited: Promise<number | null>, timeoutMs: number, logFile: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exitCode: number | null | undefined;
+  void exited.then((code) => (exitCode = code));
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) {
+      throw new CliError(`Keycloak exited with code ${exitCode} while starting; see ${logFile}.`);
+    }
+    try {
+      const response = await fetch(`${url}/realms/master/.well-known/openid-configuration`, { signal: AbortSignal.timeout(2000) });
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new CliError(`Keycloak did not become ready within ${Math.round(timeoutMs / 1000)} s; see ${logFile}.`);
+}
+
+async function stopGroup(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
+  if (child.exitCode !== null || child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 20_000).unref());
+  if ((await Promise.race([exited, timeout])) === 'timeout') {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Stops a Keycloak started earlier by pid (process group), as `keycloak stop` does. */
+export async function stopByPid(pid: number, timeoutMs = 20_000): Promise<boolean> {
+  try {
+    process.kill(-pid, 'SIGTERM');
+  } catch {
+    return false;
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // gone
+  }
+  return true;
+}

@@ -1,0 +1,61 @@
+/** Minimal terminal prompts (yes/no, text, hidden text) on node:readline: no extra dependency needed. */
+import { createInterface } from 'node:readline/promises';
+import { CliError, ExitCode } from '../errors.js';
+
+function interrupted(): never {
+  throw new CliError('Interrupted: nothing was written.', ExitCode.interrupted);
+}
+
+export async function ask(question: string, fallback = ''): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  rl.on('SIGINT', () => {
+    rl.close();
+    process.stderr.write('\n');
+    closed = true;
+  });
+  let closed = false;
+  try {
+    const suffix = fallback ? ` (${fallback})` : '';
+    const answer = await rl.question(`${question}${suffix}: `).catch(() => interrupted());
+    if (closed) interrupted();
+    return answer.trim() || fallback;
+  } finally {
+    rl.close();
+  }
+}
+
+export async function confirm(question: string, fallback = false): Promise<boolean> {
+  const answer = (await ask(`${question} [${fallback ? 'Y/n' : 'y/N'}]`)).toLowerCase();
+  if (!answer) return fallback;
+  return answer === 'y' || answer === 'yes';
+}
+
+/** Reads a secret without echoing it; Ctrl-C aborts. */
+export async function askHidden(question: string): Promise<string> {
+  const stdin = process.stdin;
+  process.stderr.write(`${question}: `);
+  return new Promise((resolve, reject) => {
+    let value = '';
+    const wasRaw = stdin.isRaw;
+    stdin.setRawMode?.(true);
+    stdin.resume();
+    stdin.setEncoding('utf8');
+    const done = (error?: Error) => {
+      stdin.setRawMode?.(wasRaw ?? false);
+      stdin.pause();
+      stdin.off('data', onData);
+      process.stderr.write('\n');
+      if (error) reject(error);
+      else resolve(value);
+    };
+    const onData = (chunk: string) => {
+      for (const char of chunk) {
+        if (char === '\u0003') return done(new CliError('Interrupted: nothing was written.', ExitCode.interrupted));
+        if (char === '\r' || char === '\n' || char === '\u0004') return done();
+        if (char === '\u007f' || char === '\b') value = value.slice(0, -1);
+        else value += char;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
