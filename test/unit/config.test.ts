@@ -1,0 +1,71 @@
+/** Configuration precedence (flags > env > file > defaults) and validation messages, without a network. */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+
+async function withFile(content: unknown): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'mcp-keycloak-config-'));
+  await writeFile(join(dir, 'mcp-keycloak.json'), JSON.stringify(content));
+  return dir;
+}
+
+describe('loadConfig', () => {
+  it('uses the recipe defaults when nothing is given', async () => {
+    const { config, file } = await loadConfig({}, {}, await mkdtemp(join(tmpdir(), 'empty-')));
+    expect(file).toBeUndefined();
+    expect(config).toMatchObject({
+      keycloakUrl: 'http://localhost:8080',
+      realm: 'mcp-demo',
+      resources: [{ url: 'http://localhost:8000/mcp', scopes: ['mcp:run'] }],
+      dcr: { mode: 'anonymous', trustedHosts: [] },
+      admin: { username: 'admin', realm: 'master' },
+    });
+  });
+
+  it('reads ./mcp-keycloak.json, then env overrides the file, then flags override env', async () => {
+    const dir = await withFile({ realm: 'from-file', keycloakUrl: 'http://file:8080/', resources: [{ url: 'http://file/mcp', scopes: ['a'] }] });
+    const fileOnly = await loadConfig({}, {}, dir);
+    expect(fileOnly.config.realm).toBe('from-file');
+    expect(fileOnly.config.keycloakUrl).toBe('http://file:8080'); // trailing slash trimmed
+    const env = { MCP_KEYCLOAK_REALM: 'from-env', KEYCLOAK_URL: 'http://env:8080' };
+    expect((await loadConfig({}, env, dir)).config.realm).toBe('from-env');
+    const flagged = await loadConfig({ realm: 'from-flag' }, env, dir);
+    expect(flagged.config.realm).toBe('from-flag');
+    expect(flagged.config.keycloakUrl).toBe('http://env:8080');
+  });
+
+  it('keeps several MCP servers from the file unless --resource/--scope replace them', async () => {
+    const dir = await withFile({
+      resources: [
+        { url: 'http://localhost:8000/mcp', scopes: ['calc:run'] },
+        { url: 'http://localhost:9000/mcp', scopes: ['files:read', 'files:write'] },
+      ],
+    });
+    expect((await loadConfig({}, {}, dir)).config.resources).toHaveLength(2);
+    const single = await loadConfig({ scope: ['other'] }, {}, dir);
+    expect(single.config.resources).toEqual([{ url: 'http://localhost:8000/mcp', scopes: ['other'] }]);
+  });
+
+  it('keeps the resource URL byte for byte: a trailing slash is a different audience', async () => {
+    const { config } = await loadConfig({ resource: 'http://localhost:8000/mcp/' }, {}, await mkdtemp(join(tmpdir(), 'e-')));
+    expect(config.resources[0]!.url).toBe('http://localhost:8000/mcp/');
+  });
+
+  it('rejects a scope shared by two servers, naming the field', async () => {
+    const dir = await withFile({ resources: [{ url: 'http://a/mcp', scopes: ['x'] }, { url: 'http://b/mcp', scopes: ['x'] }] });
+    await expect(loadConfig({}, {}, dir)).rejects.toThrow(/resources\[1\]\.scopes\[0\]: scope "x" is already used by http:\/\/a\/mcp/);
+  });
+
+  it('requires hosts in trusted-hosts mode and accepts them from env as a list', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'e-'));
+    await expect(loadConfig({ dcr: 'trusted-hosts' }, {}, dir)).rejects.toThrow(/dcr\.trustedHosts: dcr mode "trusted-hosts" needs at least one host/);
+    const { config } = await loadConfig({}, { MCP_KEYCLOAK_DCR: 'trusted-hosts', MCP_KEYCLOAK_TRUSTED_HOSTS: 'localhost, 127.0.0.1' }, dir);
+    expect(config.dcr.trustedHosts).toEqual(['localhost', '127.0.0.1']);
+  });
+
+  it('names a missing --config file', async () => {
+    await expect(loadConfig({ config: 'nope.json' }, {}, await mkdtemp(join(tmpdir(), 'e-')))).rejects.toThrow(/Config file nope\.json does not exist/);
+  });
+});
