@@ -33,7 +33,8 @@ export function createUi(options: UiOptions = {}): Ui {
   const tty = Boolean(stdout.isTTY) && !json;
   const colorOn = tty && !env.NO_COLOR && env.TERM !== 'dumb';
   const color = new Chalk({ level: colorOn ? 1 : 0 });
-  const spinners = Boolean(stderr.isTTY) && tty && !env.CI;
+  // A terminal that reports no width (some CI ptys) would make the spinner redraw garbage.
+  const spinners = Boolean(stderr.isTTY) && tty && !env.CI && (stderr.columns ?? 0) > 0;
   return {
     json,
     interactive: Boolean(process.stdin.isTTY) && tty,
