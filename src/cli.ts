@@ -49,6 +49,18 @@ export function buildProgram(run: (handler: () => Promise<Handler>, flags: Recor
     .addHelpText('after', '\nExample:\n  KEYCLOAK_ADMIN_PASSWORD=… mcp-keycloak apply --yes --test-user alice')
     .action((flags) => run(() => import('./commands/apply.js').then((m) => m.apply), flags));
 
+  withConfigOptions(program.command('serve'))
+    .description('run the reference MCP server: validates Keycloak tokens for the resource, serves calculator tools')
+    .option('--host <host>', 'interface to listen on (env MCP_KEYCLOAK_HOST; default 127.0.0.1)')
+    .option('--port <port>', 'port to listen on (env MCP_KEYCLOAK_PORT; default: the --resource URL port)')
+    .addOption(
+      new Option('--auth <mode>', 'jwt: validate locally (default); introspection: ask Keycloak (env MCP_KEYCLOAK_INTROSPECTION_CLIENT_ID/_SECRET); off: loopback only')
+        .choices(['jwt', 'introspection', 'off'])
+        .default('jwt'),
+    )
+    .addHelpText('after', '\nExample:\n  mcp-keycloak serve --realm mcp-demo --resource http://localhost:8000/mcp --scope mcp:run')
+    .action((flags) => run(() => import('./commands/serve.js').then((m) => m.serve), flags));
+
   return program;
 }
 

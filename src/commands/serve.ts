@@ -1,0 +1,83 @@
+/** `mcp-keycloak serve`: run the reference MCP server for the configured realm until SIGINT/SIGTERM. */
+import type { ConfigFlags } from '../config/load.js';
+import { loadConfig } from '../config/load.js';
+import { ExitCode, UsageError } from '../errors.js';
+import { AUTH_MODES, portOf, startReferenceServer, type AuthMode, type ReferenceServerOptions } from '../server/index.js';
+import type { Ui } from '../ui/output.js';
+
+export interface ServeFlags extends ConfigFlags {
+  auth?: string;
+}
+
+/** Credentials of the confidential client that may call Keycloak's introspection endpoint. */
+export const INTROSPECTION_ENV = {
+  clientId: 'MCP_KEYCLOAK_INTROSPECTION_CLIENT_ID',
+  clientSecret: 'MCP_KEYCLOAK_INTROSPECTION_CLIENT_SECRET',
+} as const;
+
+/** Turns flags/env/file into server options; exported so tests can check the derivation without a socket. */
+export async function serveOptions(flags: ServeFlags, env: Record<string, string | undefined> = process.env): Promise<ReferenceServerOptions> {
+  const { config } = await loadConfig(flags, env);
+  if (config.resources.length > 1) {
+    throw new UsageError(
+      `The config lists ${config.resources.length} resources; serve runs one MCP server: pick it with --resource URL --scope SCOPE.`,
+    );
+  }
+  const resource = config.resources[0]!;
+  const auth = (flags.auth ?? 'jwt') as AuthMode;
+  if (!AUTH_MODES.includes(auth)) throw new UsageError(`--auth must be one of ${AUTH_MODES.join(', ')}.`);
+  const options: ReferenceServerOptions = {
+    keycloakUrl: config.keycloakUrl,
+    realm: config.realm,
+    resource: resource.url,
+    scopes: resource.scopes,
+    host: config.server.host,
+    port: config.server.port ?? portOf(new URL(resource.url)),
+    auth,
+  };
+  if (auth === 'introspection') {
+    const clientId = env[INTROSPECTION_ENV.clientId];
+    const clientSecret = env[INTROSPECTION_ENV.clientSecret];
+    if (!clientId || !clientSecret) {
+      throw new UsageError(
+        `--auth introspection needs a confidential client of realm "${config.realm}": set ${INTROSPECTION_ENV.clientId} and ${INTROSPECTION_ENV.clientSecret}.`,
+      );
+    }
+    options.introspection = { clientId, clientSecret };
+  }
+  return options;
+}
+
+export async function serve(flags: ServeFlags, ui: Ui): Promise<number> {
+  const options = await serveOptions(flags);
+  if (ui.json) options.onRequest = (entry) => process.stdout.write(`${JSON.stringify({ event: 'request', ...entry })}\n`);
+  else options.log = (line) => ui.info(line);
+  const server = await ui.step(`Starting the MCP server for realm ${options.realm}`, () => startReferenceServer(options));
+  const listening = `${options.host}:${options.port}`;
+  if (ui.json) {
+    process.stdout.write(
+      `${JSON.stringify({ event: 'listening', url: server.url, metadataUrl: server.metadataUrl, issuer: server.issuer, auth: server.auth, scopes: options.scopes, listen: listening })}\n`,
+    );
+  } else {
+    ui.info(`MCP endpoint  ${ui.color.bold(server.url)}  (listening on ${listening})`);
+    ui.info(`Metadata      ${server.metadataUrl}`);
+    ui.info(`Issuer        ${server.issuer}`);
+    ui.info(`Auth          ${describeAuth(server.auth)}; scope ${options.scopes.join(' or ')}`);
+    if (server.auth === 'off') ui.warn(ui.color.yellow('warning: authentication is OFF: anyone on this machine can call the tools.'));
+    ui.info('Press Ctrl-C to stop.');
+  }
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  await server.close();
+  if (!ui.json) ui.info(`Stopped (${signal}).`);
+  // A requested stop is the normal end of a server's life.
+  return ExitCode.ok;
+}
+
+function describeAuth(auth: AuthMode): string {
+  if (auth === 'jwt') return 'JWT validated locally against the realm JWKS';
+  if (auth === 'introspection') return 'RFC 7662 introspection (30 s cache)';
+  return 'off';
+}

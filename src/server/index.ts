@@ -1,0 +1,152 @@
+/**
+ * The reference MCP server, as a library: `serve` wraps it for the command line, and doctor, init
+ * and the end-to-end tests start it in-process. Start-up does every check that can fail (Keycloak
+ * reachable, realm and scopes present, settings consistent, port free) before it accepts a request.
+ */
+import { createServer, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createMcpHandler } from '@modelcontextprotocol/server';
+import { hostHeaderValidation, toNodeHandler } from '@modelcontextprotocol/node';
+import { CliError, UsageError } from '../errors.js';
+import { discoverRealm } from './discovery.js';
+import { createRequestListener, formatRequestLog, type RequestLog } from './http.js';
+import { createIntrospectionVerifier } from './introspect.js';
+import { metadataUrl, protectedResourceMetadata } from './metadata.js';
+import { createToolServer } from './tools.js';
+import { createJwtVerifier, remoteKeys, type TokenVerifier } from './verify.js';
+
+export type AuthMode = 'jwt' | 'introspection' | 'off';
+export const AUTH_MODES: readonly AuthMode[] = ['jwt', 'introspection', 'off'];
+
+export interface ReferenceServerOptions {
+  keycloakUrl: string;
+  realm: string;
+  /** The MCP endpoint URL clients use; it is also the token audience and the PRM `resource`. */
+  resource: string;
+  scopes: string[];
+  host: string;
+  port: number;
+  /** Default `jwt`: local validation. `off` is for benchmarks and only allowed on a loopback host. */
+  auth?: AuthMode;
+  introspection?: { clientId: string; clientSecret: string; /** default 30 s; 0 = every request */ cacheTtlMs?: number };
+  /** One line per request; nothing is logged when absent. */
+  log?: (line: string) => void;
+  /** Structured form of the same entries (e.g. for `--json`). */
+  onRequest?: (entry: RequestLog) => void;
+}
+
+export interface RunningServer {
+  /** The MCP endpoint, equal to `resource`. */
+  url: string;
+  /** Where the Protected Resource Metadata is served. */
+  metadataUrl: string;
+  /** The realm issuer from Keycloak's discovery document, as put in the metadata. */
+  issuer: string;
+  auth: AuthMode;
+  close(): Promise<void>;
+}
+
+export { ALLOWED_ALGORITHMS, BearerError, createJwtVerifier, remoteKeys, type TokenVerifier, type VerifiedToken } from './verify.js';
+export { createIntrospectionVerifier } from './introspect.js';
+export { bearerChallenge, metadataUrl, protectedResourceMetadata } from './metadata.js';
+export { formatRequestLog, type RequestLog } from './http.js';
+
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]', '::1'];
+
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_NAMES.includes(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** The port a URL implies: explicit, else the scheme's default. */
+export function portOf(url: URL): number {
+  return url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+}
+
+/**
+ * Settings that would make the server unreachable at its own resource URL. A loopback resource is
+ * served by this very process, so its port must be the listen port; a public host may sit behind a
+ * proxy that maps ports, so there it is the operator's call.
+ */
+export function checkConsistency(options: Pick<ReferenceServerOptions, 'resource' | 'host' | 'port' | 'scopes'>): void {
+  const url = new URL(options.resource);
+  if (url.search) throw new UsageError(`Resource ${options.resource} has a query string: MCP clients drop it, so tokens would never match. Use a plain URL.`);
+  if (options.scopes.length === 0) throw new UsageError('No scope configured: pass --scope (e.g. mcp:run), the scope tokens must carry.');
+  if (isLoopbackHost(url.hostname) && url.protocol === 'http:' && portOf(url) !== options.port) {
+    throw new UsageError(
+      `Resource ${options.resource} is on port ${portOf(url)} but the server would listen on ${options.port}: clients would find nothing there. Drop --port or change --resource.`,
+    );
+  }
+}
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export async function startReferenceServer(options: ReferenceServerOptions): Promise<RunningServer> {
+  const auth = options.auth ?? 'jwt';
+  checkConsistency(options);
+  if (auth === 'off' && !isLoopbackHost(options.host)) {
+    throw new UsageError(`Refusing to serve without authentication on ${options.host}: --auth off is for loopback benchmarks only.`);
+  }
+  const realm = await discoverRealm(options.keycloakUrl, options.realm, options.scopes);
+  const expected = { issuer: realm.issuer, audience: options.resource, scopes: options.scopes };
+  let verifier: TokenVerifier | undefined;
+  if (auth === 'jwt') verifier = createJwtVerifier({ ...expected, keys: remoteKeys(realm.jwksUri) });
+  if (auth === 'introspection') {
+    if (!options.introspection) throw new UsageError('Introspection needs a confidential client: set MCP_KEYCLOAK_INTROSPECTION_CLIENT_ID and _SECRET.');
+    if (!realm.introspectionEndpoint) throw new CliError(`Realm "${options.realm}" advertises no introspection_endpoint.`);
+    verifier = createIntrospectionVerifier({ ...expected, endpoint: realm.introspectionEndpoint, ...options.introspection });
+  }
+
+  const mcp = createMcpHandler(() => createToolServer(VERSION));
+  const nodeHandler = toNodeHandler(mcp);
+  const resourceHost = new URL(options.resource).hostname;
+  // DNS-rebinding guard: on loopback, only our own names may appear in Host.
+  const guard = isLoopbackHost(options.host) ? hostHeaderValidation([...new Set([...LOOPBACK_NAMES, resourceHost])]) : undefined;
+  const log = options.log;
+  const onRequest = options.onRequest;
+  const listener = createRequestListener({
+    resource: options.resource,
+    scopes: options.scopes,
+    metadata: protectedResourceMetadata(options.resource, realm.issuer, options.scopes),
+    verifier,
+    mcp: (req, res) => nodeHandler(req, res),
+    ...(guard ? { guard } : {}),
+    ...(log || onRequest
+      ? {
+          log: (entry: RequestLog) => {
+            onRequest?.(entry);
+            log?.(formatRequestLog(entry));
+          },
+        }
+      : {}),
+  });
+
+  const server = createServer(listener);
+  // A bounded keep-alive lets clients reuse connections without pinning them forever.
+  server.keepAliveTimeout = 5000;
+  await listen(server, options.host, options.port);
+  return {
+    url: options.resource,
+    metadataUrl: metadataUrl(options.resource),
+    issuer: realm.issuer,
+    auth,
+    close: async () => {
+      await mcp.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') reject(new CliError(`Port ${port} on ${host} is already in use: stop what runs there, or pick another --port/--resource.`));
+      else if (error.code === 'EACCES') reject(new CliError(`Not allowed to listen on ${host}:${port}: ports below 1024 need privileges; use a higher port.`));
+      else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') reject(new UsageError(`Cannot listen on ${host}: no such local address. Check --host.`));
+      else reject(error);
+    });
+    server.listen(port, host, () => resolve());
+  });
+}

@@ -1,0 +1,91 @@
+/**
+ * Opt-in RFC 7662 introspection: asks Keycloak about every token it has not seen recently. It is what
+ * opaque tokens need, and it notices revocation (logout, disabled user) that local JWT validation
+ * cannot see until the token expires. The price is a round trip to Keycloak per new token, so answers
+ * are cached briefly, never past the token's own expiry.
+ */
+import { createHash } from 'node:crypto';
+import { audienceContains, BearerError, checkScope, scopesOf, type ExpectedToken, type TokenVerifier, type VerifiedToken } from './verify.js';
+
+export interface IntrospectionOptions extends ExpectedToken {
+  endpoint: string;
+  clientId: string;
+  clientSecret: string;
+  /** How long an answer (positive or negative) is reused; 0 introspects every request. Default 30 s. */
+  cacheTtlMs?: number;
+  /** Upper bound on cached tokens; the oldest entry goes first. */
+  cacheSize?: number;
+}
+
+interface CacheEntry {
+  until: number;
+  result: VerifiedToken | BearerError;
+}
+
+export const DEFAULT_INTROSPECTION_CACHE_MS = 30_000;
+
+export function createIntrospectionVerifier(options: IntrospectionOptions): TokenVerifier {
+  const ttl = options.cacheTtlMs ?? DEFAULT_INTROSPECTION_CACHE_MS;
+  const maxEntries = options.cacheSize ?? 10_000;
+  const cache = new Map<string, CacheEntry>();
+  const basic = `Basic ${Buffer.from(`${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`).toString('base64')}`;
+
+  async function introspect(token: string): Promise<VerifiedToken> {
+    let response: Response;
+    try {
+      response = await fetch(options.endpoint, {
+        method: 'POST',
+        headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body: new URLSearchParams({ token, token_type_hint: 'access_token' }),
+        signal: AbortSignal.timeout(5000),
+      });
+    } catch (error) {
+      throw new BearerError('temporarily_unavailable', 'cannot reach the introspection endpoint', { cause: error });
+    }
+    if (!response.ok) {
+      // 401 here means *our* client credentials are wrong: a server problem, not the caller's token.
+      throw new BearerError('temporarily_unavailable', `introspection endpoint answered ${response.status}`);
+    }
+    const data = (await response.json()) as Record<string, unknown>;
+    if (data.active !== true) throw new BearerError('invalid_token', 'token is not active');
+    if (data.iss !== undefined && data.iss !== options.issuer) throw new BearerError('invalid_token', 'token issuer is not this realm');
+    if (!audienceContains(data.aud, options.audience)) throw new BearerError('invalid_token', 'token audience does not include this resource');
+    // Keycloak also introspects refresh and ID tokens; only access tokens (`typ: Bearer`) may call tools.
+    if (data.typ !== undefined && data.typ !== 'Bearer') throw new BearerError('invalid_token', 'not an access token');
+    const scopes = scopesOf(data);
+    checkScope(scopes, options);
+    const clientId = typeof data.client_id === 'string' ? data.client_id : typeof data.azp === 'string' ? data.azp : '';
+    const verified: VerifiedToken = { clientId, scopes };
+    if (typeof data.sub === 'string') verified.sub = data.sub;
+    if (typeof data.exp === 'number') verified.expiresAt = data.exp;
+    return verified;
+  }
+
+  return {
+    async verify(token) {
+      if (ttl <= 0) return introspect(token);
+      // Keyed by a hash so the cache never holds usable tokens.
+      const key = createHash('sha256').update(token).digest('base64url');
+      const now = Date.now();
+      const hit = cache.get(key);
+      if (hit && hit.until > now) {
+        if (hit.result instanceof BearerError) throw hit.result;
+        if (hit.result.expiresAt === undefined || hit.result.expiresAt * 1000 > now) return hit.result;
+      }
+      cache.delete(key);
+      let result: VerifiedToken | BearerError;
+      try {
+        result = await introspect(token);
+      } catch (error) {
+        // Outages are not cached: the next request should try again.
+        if (!(error instanceof BearerError) || error.code === 'temporarily_unavailable') throw error;
+        result = error;
+      }
+      if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);
+      const expiry = result instanceof BearerError ? Infinity : (result.expiresAt ?? Infinity) * 1000;
+      cache.set(key, { until: Math.min(now + ttl, expiry), result });
+      if (result instanceof BearerError) throw result;
+      return result;
+    },
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * What the server tells clients about its protection: the RFC 9728 Protected Resource Metadata and
+ * the RFC 6750 `WWW-Authenticate` challenge that points at it. Pure functions of the configuration.
+ */
+import type { BearerErrorCode } from './verify.js';
+
+export const PRM_PREFIX = '/.well-known/oauth-protected-resource';
+
+export interface ProtectedResourceMetadata {
+  resource: string;
+  authorization_servers: string[];
+  scopes_supported: string[];
+  bearer_methods_supported: ['header'];
+  resource_name: string;
+}
+
+/** The document: `resource` is the configured URL and the issuer is Keycloak's, both byte for byte. */
+export function protectedResourceMetadata(resource: string, issuer: string, scopes: string[]): ProtectedResourceMetadata {
+  return {
+    resource,
+    authorization_servers: [issuer],
+    scopes_supported: [...scopes],
+    // Query-string and form-body tokens leak into logs and caches; only the header is accepted.
+    bearer_methods_supported: ['header'],
+    resource_name: 'mcp-keycloak reference MCP server',
+  };
+}
+
+/**
+ * RFC 9728 §3.1: the well-known path is inserted between the host and the resource's path, so
+ * `http://h:8000/mcp` → `http://h:8000/.well-known/oauth-protected-resource/mcp`.
+ */
+export function metadataUrl(resource: string): string {
+  const url = new URL(resource);
+  const path = url.pathname === '/' ? '' : url.pathname;
+  return `${url.origin}${PRM_PREFIX}${path}`;
+}
+
+/** Paths on this server that answer with the metadata: path-inserted, and the root one for older clients. */
+export function metadataPaths(resource: string): string[] {
+  const inserted = new URL(metadataUrl(resource)).pathname;
+  return inserted === PRM_PREFIX ? [PRM_PREFIX] : [inserted, PRM_PREFIX];
+}
+
+/** Characters that may appear inside a quoted-string of an auth-param, with `"` and `\` escaped. */
+function quote(value: string): string {
+  return `"${value.replace(/[\\"]/g, '\\$&').replace(/[\r\n]/g, ' ')}"`;
+}
+
+export interface Challenge {
+  resourceMetadata: string;
+  scopes: string[];
+  error?: Exclude<BearerErrorCode, 'temporarily_unavailable'>;
+  description?: string;
+}
+
+/**
+ * `Bearer resource_metadata="…", scope="…"`, plus `error`/`error_description` when a token was sent
+ * (RFC 6750 §3: no error code when the request carried no credentials).
+ */
+export function bearerChallenge(challenge: Challenge): string {
+  const params = [`resource_metadata=${quote(challenge.resourceMetadata)}`, `scope=${quote(challenge.scopes.join(' '))}`];
+  if (challenge.error) params.push(`error=${quote(challenge.error)}`);
+  if (challenge.error && challenge.description) params.push(`error_description=${quote(challenge.description)}`);
+  return `Bearer ${params.join(', ')}`;
+}

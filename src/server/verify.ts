@@ -1,0 +1,155 @@
+/**
+ * Bearer token verification, the pure core of the reference server: no HTTP, no logging. It answers
+ * "may this token call this resource?" with a `VerifiedToken` or a `BearerError` that carries the
+ * RFC 6750 error code the HTTP adapter turns into a status and a `WWW-Authenticate` challenge.
+ *
+ * Local JWT validation (the default) checks, in this order: signature with an allow-list of asymmetric
+ * algorithms against the realm's JWKS, `iss` byte for byte, `aud` containing the resource URL byte for
+ * byte, `exp`/`nbf` with a small clock tolerance, that it is an access token, then the scope.
+ */
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+
+/**
+ * Asymmetric algorithms only. HS* would let anyone holding the realm's *public* key forge tokens
+ * (the classic key-confusion attack), and `none` needs no key at all; both must never be accepted.
+ */
+export const ALLOWED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+
+/** Seconds of clock skew tolerated on `exp`/`nbf`: enough for unsynchronised hosts, short next to a 5-minute token. */
+export const CLOCK_TOLERANCE_SECONDS = 30;
+
+/** RFC 6750 §3.1 error codes, plus our own for "the check could not run" (not the client's fault). */
+export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'temporarily_unavailable';
+
+export class BearerError extends Error {
+  constructor(
+    readonly code: BearerErrorCode,
+    /** Short and safe to show to the client: never contains the token. */
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'BearerError';
+  }
+}
+
+export interface VerifiedToken {
+  sub?: string;
+  /** The OAuth client the token was issued to (`azp` in Keycloak tokens, `client_id` in introspection). */
+  clientId: string;
+  scopes: string[];
+  /** Seconds since the epoch. */
+  expiresAt?: number;
+}
+
+export interface TokenVerifier {
+  verify(token: string): Promise<VerifiedToken>;
+}
+
+export interface ExpectedToken {
+  /** The realm issuer, compared byte for byte (no trailing-slash or case normalisation). */
+  issuer: string;
+  /** The MCP resource URL; `aud` must contain exactly this string. */
+  audience: string;
+  /** Scopes that grant access: a token needs at least one of them (each carries this audience). */
+  scopes: string[];
+}
+
+export interface JwtVerifierOptions extends ExpectedToken {
+  /** Key source: `remoteKeys(jwksUri)` in production, a local JWKS in unit tests. */
+  keys: JWTVerifyGetKey;
+  clockToleranceSeconds?: number;
+}
+
+/**
+ * The realm's JWKS, fetched lazily and cached. jose refetches when a token names an unknown `kid`
+ * (key rotation), but at most once per `cooldownDuration`, so a flood of forged `kid`s cannot turn
+ * the server into a load generator against Keycloak.
+ */
+export function remoteKeys(jwksUri: string): JWTVerifyGetKey {
+  return createRemoteJWKSet(new URL(jwksUri), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5000 });
+}
+
+/** Space-separated `scope` (RFC 6749, Keycloak) or an `scp` array (some other issuers). */
+export function scopesOf(claims: Record<string, unknown>): string[] {
+  if (typeof claims.scope === 'string') return claims.scope.split(' ').filter(Boolean);
+  if (Array.isArray(claims.scp)) return claims.scp.filter((s): s is string => typeof s === 'string');
+  return [];
+}
+
+/** `aud` may be a string or an array (RFC 7519 §4.1.3); either way it must hold the resource exactly. */
+export function audienceContains(aud: unknown, resource: string): boolean {
+  return typeof aud === 'string' ? aud === resource : Array.isArray(aud) && aud.includes(resource);
+}
+
+/** The scope rule, shared by the JWT and introspection verifiers so both answer 403 the same way. */
+export function checkScope(granted: string[], expected: ExpectedToken): void {
+  if (!expected.scopes.some((scope) => granted.includes(scope))) {
+    throw new BearerError('insufficient_scope', `token lacks the scope ${expected.scopes.join(' or ')}`);
+  }
+}
+
+export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
+  const { keys, issuer, audience } = options;
+  const clockTolerance = options.clockToleranceSeconds ?? CLOCK_TOLERANCE_SECONDS;
+  return {
+    async verify(token) {
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(token, keys, {
+          algorithms: [...ALLOWED_ALGORITHMS],
+          issuer,
+          audience,
+          clockTolerance,
+          // A token without an expiry would be valid forever.
+          requiredClaims: ['exp'],
+        }));
+      } catch (error) {
+        throw describeJoseError(error);
+      }
+      // Keycloak marks access tokens `typ: Bearer`; ID and refresh tokens carry other values.
+      if (payload.typ !== undefined && payload.typ !== 'Bearer') throw new BearerError('invalid_token', `not an access token (typ ${String(payload.typ)})`);
+      const scopes = scopesOf(payload);
+      checkScope(scopes, options);
+      const clientId = typeof payload.azp === 'string' ? payload.azp : typeof payload.client_id === 'string' ? payload.client_id : '';
+      const verified: VerifiedToken = { clientId, scopes };
+      if (payload.sub !== undefined) verified.sub = payload.sub;
+      if (payload.exp !== undefined) verified.expiresAt = payload.exp;
+      return verified;
+    },
+  };
+}
+
+/** Turns jose's error zoo into one short reason per failure; the token itself is never quoted. */
+function describeJoseError(error: unknown): BearerError {
+  const e = joseErrors;
+  if (error instanceof e.JWTExpired) return new BearerError('invalid_token', 'token expired', { cause: error });
+  if (error instanceof e.JWTClaimValidationFailed) {
+    const claim = error.claim;
+    const reason =
+      claim === 'aud'
+        ? 'token audience does not include this resource'
+        : claim === 'iss'
+          ? 'token issuer is not this realm'
+          : claim === 'nbf'
+            ? 'token is not valid yet (nbf)'
+            : claim === 'exp'
+              ? 'token has no expiry'
+              : `token claim ${claim} is invalid`;
+    return new BearerError('invalid_token', reason, { cause: error });
+  }
+  if (error instanceof e.JOSEAlgNotAllowed) return new BearerError('invalid_token', 'token signing algorithm not allowed', { cause: error });
+  if (error instanceof e.JWKSNoMatchingKey) return new BearerError('invalid_token', 'token signed with an unknown key', { cause: error });
+  if (error instanceof e.JWSSignatureVerificationFailed) return new BearerError('invalid_token', 'token signature invalid', { cause: error });
+  if (error instanceof e.JWKSTimeout || error instanceof e.JWKSInvalid || isFetchFailure(error)) {
+    return new BearerError('temporarily_unavailable', 'cannot fetch the realm signing keys', { cause: error });
+  }
+  if (error instanceof e.JOSEError) return new BearerError('invalid_token', 'token malformed', { cause: error });
+  return new BearerError('invalid_token', 'token rejected', { cause: error });
+}
+
+/** Network errors from fetch, or jose's "Expected 200 OK from the JSON Web Key Set HTTP response". */
+function isFetchFailure(error: unknown): boolean {
+  if (error instanceof TypeError && /fetch/i.test(error.message)) return true;
+  return error instanceof joseErrors.JOSEError && error.code === 'ERR_JOSE_GENERIC' && /Key Set/i.test(error.message);
+}
