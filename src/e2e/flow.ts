@@ -1,0 +1,216 @@
+/**
+ * The whole chain as one function, the way a real MCP client lives it: connect with nothing but the
+ * server URL, get challenged, discover, register, send the user to Keycloak, redeem the code, connect
+ * again and call tools. Every step becomes a check; the first failure stops the run and the rest are
+ * skipped, so the report points at the broken link. Used by the e2e tests and by `doctor --e2e`.
+ */
+import { decodeJwt } from 'jose';
+import type { OAuthClientMetadata } from '@modelcontextprotocol/client';
+import { fail, pass, skip, warn, type CheckResult } from './checks.js';
+import { ClientStore, E2eOAuthProvider } from './provider.js';
+import { loadSdk, type McpSession, type SdkLine } from './sdk.js';
+import { readAsMetadata, readAuthorizationUrl, readChallenge, readPrm, readRegistration, STEP } from './steps.js';
+import { Trace } from './trace.js';
+import { signIn, SignInError } from './user.js';
+
+export interface E2eOptions {
+  /** The MCP endpoint, exactly as a user would paste it into a client. */
+  serverUrl: string;
+  username: string;
+  password: string;
+  /** Which SDK client line plays the client; default v2. */
+  sdk?: SdkLine;
+  /** Pass the same store again to act as the same installed client (registration and tokens kept). */
+  store?: ClientStore;
+  clientMetadata?: OAuthClientMetadata;
+  fetch?: typeof fetch;
+}
+
+export interface TokenSummary {
+  aud: string[];
+  scope: string[];
+  azp?: string;
+  lifetimeSeconds?: number;
+}
+
+export interface E2eReport {
+  ok: boolean;
+  sdk: SdkLine;
+  serverUrl: string;
+  checks: CheckResult[];
+  durationMs: number;
+  /** Time spent by the headless user on Keycloak's pages (login + consent). */
+  signInMs?: number;
+  clientId?: string;
+  /** This run sent a registration request. */
+  registered: boolean;
+  /** This run signed the user in (false when stored tokens were still accepted). */
+  signedIn: boolean;
+  protocolVersion?: string;
+  tools?: string[];
+  token?: TokenSummary;
+  calculatorResult?: number;
+}
+
+const ORDER = [STEP.challenge, STEP.prm, STEP.asMetadata, STEP.register, STEP.authorizeUrl, STEP.signIn, STEP.consent, STEP.token, STEP.claims, STEP.connect, STEP.tools, STEP.calculator];
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Reads aud and scope without verifying the signature: the MCP server verifies; this only reports. */
+export function summarizeToken(accessToken: string): TokenSummary | undefined {
+  try {
+    const claims = decodeJwt(accessToken);
+    const aud = claims.aud === undefined ? [] : Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+    const scope = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [];
+    const summary: TokenSummary = { aud, scope };
+    if (typeof claims.azp === 'string') summary.azp = claims.azp;
+    if (claims.exp !== undefined && claims.iat !== undefined) summary.lifetimeSeconds = claims.exp - claims.iat;
+    return summary;
+  } catch {
+    return undefined; // an opaque token: only introspection can read it
+  }
+}
+
+export async function runE2e(options: E2eOptions): Promise<E2eReport> {
+  const started = Date.now();
+  const serverUrl = options.serverUrl;
+  const line = options.sdk ?? 'v2';
+  const store = options.store ?? new ClientStore();
+  const provider = new E2eOAuthProvider(store, options.clientMetadata);
+  const trace = new Trace();
+  const fetchFn = trace.wrap(options.fetch ?? fetch);
+  const checks: CheckResult[] = [];
+  const report: E2eReport = { ok: false, sdk: line, serverUrl, checks, durationMs: 0, registered: false, signedIn: false };
+  const hadRegistration = store.clientInformation !== undefined;
+  const hadTokens = store.tokens !== undefined;
+  const hadDiscovery = store.discovery !== undefined;
+  const registrationsBefore = store.registrations;
+  const done = (): E2eReport => {
+    for (const spec of ORDER.slice(checks.length)) checks.push(skip(spec));
+    report.ok = checks.every((c) => c.status !== 'fail');
+    report.durationMs = Date.now() - started;
+    return report;
+  };
+  const failed = () => checks.some((c) => c.status === 'fail');
+
+  let session: McpSession | undefined;
+  try {
+    const sdk = await loadSdk(line);
+    let outcome;
+    let connectError: string | undefined;
+    try {
+      outcome = await sdk.connect(new URL(serverUrl), provider, fetchFn);
+    } catch (error) {
+      connectError = message(error);
+    }
+    report.registered = store.registrations > registrationsBefore;
+    if (store.clientInformation) report.clientId = store.clientInformation.client_id;
+
+    if (outcome?.kind === 'connected' && hadTokens) {
+      // The stored token was accepted: nothing to discover, register or sign in.
+      for (const spec of ORDER.slice(0, 9)) checks.push(skip(spec, 'not needed: the stored access token was accepted'));
+      session = outcome.session;
+    } else {
+      const scopes = store.discovery?.resourceMetadata?.scopes_supported ?? [];
+      for (const read of [
+        () => readChallenge(trace, serverUrl, 0),
+        () => readPrm(trace, serverUrl, store.discovery, 0, hadDiscovery, connectError),
+        () => readAsMetadata(store.discovery, connectError),
+        () => readRegistration(trace, store.discovery, report.clientId, hadRegistration, 0, connectError),
+        () => readAuthorizationUrl(provider.authorizationUrl, serverUrl, scopes, connectError),
+      ]) {
+        checks.push(read());
+        if (failed()) return done();
+      }
+      if (outcome?.kind !== 'authorize') return done();
+
+      // The user's part, then the SDK redeems the code.
+      const signInStarted = Date.now();
+      let callback: URLSearchParams;
+      try {
+        const result = await signIn({
+          authorizationUrl: provider.authorizationUrl!,
+          redirectUri: provider.redirectUri,
+          username: options.username,
+          password: options.password,
+          ...(options.fetch ? { fetch: options.fetch } : {}),
+        });
+        report.signInMs = Date.now() - signInStarted;
+        report.signedIn = true;
+        callback = result.callback;
+        if (!provider.stateMatches(callback.get('state'))) {
+          checks.push(fail(STEP.signIn, 'the redirect carried a different `state` than the request: possible CSRF or a mixed-up session'));
+          return done();
+        }
+        checks.push(pass(STEP.signIn, `signed in as ${options.username} in ${result.requests} requests`, report.signInMs));
+        checks.push(pass(STEP.consent, result.consentShown ? 'consent page shown and accepted; code received' : 'no consent page (already granted); code received'));
+      } catch (error) {
+        const step = error instanceof SignInError && error.step === 'consent' ? 'consent' : 'signIn';
+        if (step === 'consent') checks.push(pass(STEP.signIn, `signed in as ${options.username}`));
+        checks.push(fail(STEP[step], message(error)));
+        return done();
+      }
+
+      try {
+        await outcome.finishAuth(callback);
+      } catch (error) {
+        checks.push(fail(STEP.token, message(error)));
+        return done();
+      }
+      const tokens = store.tokens;
+      if (!tokens?.access_token) {
+        checks.push(fail(STEP.token, 'the SDK saved no access token'));
+        return done();
+      }
+      checks.push(pass(STEP.token, `token_type ${tokens.token_type}, expires_in ${tokens.expires_in ?? '?'} s${tokens.refresh_token ? ', with a refresh token' : ''}`));
+
+      const summary = summarizeToken(tokens.access_token);
+      if (!summary) {
+        checks.push(warn(STEP.claims, 'the access token is not a JWT: aud and scope cannot be read here (the server must introspect it)'));
+      } else {
+        report.token = summary;
+        const missing = scopes.filter((s) => !summary.scope.includes(s));
+        const actual = `aud ${JSON.stringify(summary.aud)}, scope "${summary.scope.join(' ')}"`;
+        if (!summary.aud.includes(serverUrl)) checks.push(fail(STEP.claims, `${actual}: the MCP URL ${serverUrl} is not an audience`));
+        else if (missing.length > 0) checks.push(fail(STEP.claims, `${actual}: missing ${missing.join(' ')}`));
+        else checks.push(pass(STEP.claims, actual));
+      }
+      if (failed()) return done();
+
+      const mark = trace.entries.length;
+      const again = await sdk.connect(new URL(serverUrl), provider, fetchFn);
+      if (again.kind !== 'connected') {
+        const answer = trace.find((e) => e.bearer, mark)[0];
+        checks.push(fail(STEP.connect, `the server rejected the new token: HTTP ${answer?.status ?? '?'} ${answer?.challenge ?? ''}`.trim()));
+        return done();
+      }
+      session = again.session;
+    }
+
+    report.protocolVersion = session.protocolVersion ?? 'unknown';
+    checks.push(pass(STEP.connect, `${sdk.label} connected to ${session.serverName ?? 'the server'}, protocol ${report.protocolVersion}`));
+    const tools = await session.listTools();
+    report.tools = tools;
+    checks.push(tools.length > 0 ? pass(STEP.tools, tools.join(', ')) : warn(STEP.tools, 'the server lists no tools'));
+    if (!tools.includes('add_numbers') || !tools.includes('multiply_numbers')) {
+      checks.push(skip(STEP.calculator, 'the server has no calculator tools (the reference server has)'));
+    } else {
+      const sum = await session.callTool('add_numbers', { a: 12.5, b: 7.25 });
+      const product = sum.value === undefined ? undefined : await session.callTool('multiply_numbers', { a: sum.value, b: 3 });
+      report.calculatorResult = product?.value;
+      checks.push(
+        product?.value === 59.25
+          ? pass(STEP.calculator, `19.75, then 59.25`)
+          : fail(STEP.calculator, `add_numbers gave ${sum.text ?? '?'}, multiply_numbers gave ${product?.text ?? '?'}`),
+      );
+    }
+  } catch (error) {
+    const next = ORDER[checks.length];
+    if (next) checks.push(fail(next, message(error)));
+  } finally {
+    await session?.close().catch(() => undefined);
+  }
+  return done();
+}

@@ -1,0 +1,127 @@
+/**
+ * An `OAuthClientProvider` that registers like VS Code (the client most people point at a Keycloak-protected
+ * MCP server) and keeps everything in memory. The storage is a separate object so a second connection can
+ * reuse the first one's registration, exactly as an installed client does on its next start.
+ */
+import { randomBytes } from 'node:crypto';
+import type {
+  OAuthClientMetadata,
+  OAuthClientProvider,
+  OAuthDiscoveryState,
+  StoredOAuthClientInformation,
+  StoredOAuthTokens,
+} from '@modelcontextprotocol/client';
+
+/**
+ * A free loopback port in VS Code's list. Nothing listens there: the headless user reads the code from
+ * Keycloak's redirect instead of following it.
+ */
+export const REDIRECT_URI = 'http://127.0.0.1:33418/';
+
+/**
+ * VS Code's dynamic registration body (from its source; see the facts file). `scope` is left out on purpose:
+ * the SDK adds the scope it discovered (401 `scope`, else PRM `scopes_supported`), as VS Code does.
+ */
+export function vscodeClientMetadata(): OAuthClientMetadata {
+  return {
+    client_name: 'Visual Studio Code',
+    client_uri: 'https://code.visualstudio.com',
+    grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
+    response_types: ['code'],
+    redirect_uris: ['https://insiders.vscode.dev/redirect', 'https://vscode.dev/redirect', 'http://127.0.0.1/', REDIRECT_URI],
+    token_endpoint_auth_method: 'none',
+    application_type: 'native',
+  } as OAuthClientMetadata;
+}
+
+/** What a client keeps between runs, plus counters the tests and doctor read. */
+export class ClientStore {
+  clientInformation?: StoredOAuthClientInformation;
+  tokens?: StoredOAuthTokens;
+  discovery?: OAuthDiscoveryState;
+  /** `saveClientInformation` calls that brought a client_id not seen before: dynamic registrations. */
+  registrations = 0;
+  saveClientInformationCalls = 0;
+
+  /** Forget tokens but keep the registration: the next connection must sign in again with the same client. */
+  forgetTokens(): void {
+    delete this.tokens;
+  }
+}
+
+/** One sign-in's transient state (verifier, state, the authorization URL the SDK built) over a shared store. */
+export class E2eOAuthProvider implements OAuthClientProvider {
+  private verifier?: string;
+  private readonly expectedState = randomBytes(16).toString('base64url');
+  /** The URL the SDK asked us to send the user to; undefined when no sign-in was needed. */
+  authorizationUrl?: URL;
+
+  constructor(
+    readonly store: ClientStore,
+    private readonly metadata: OAuthClientMetadata = vscodeClientMetadata(),
+    readonly redirectUri: string = REDIRECT_URI,
+  ) {}
+
+  get redirectUrl(): string {
+    return this.redirectUri;
+  }
+
+  get clientMetadata(): OAuthClientMetadata {
+    return this.metadata;
+  }
+
+  state(): string {
+    return this.expectedState;
+  }
+
+  /** The SDK does not check `state` on the callback (its docs say so): the caller must. */
+  stateMatches(returned: string | null): boolean {
+    return returned === this.expectedState;
+  }
+
+  clientInformation(): StoredOAuthClientInformation | undefined {
+    return this.store.clientInformation;
+  }
+
+  saveClientInformation(info: StoredOAuthClientInformation): void {
+    this.store.saveClientInformationCalls += 1;
+    if (info.client_id !== this.store.clientInformation?.client_id) this.store.registrations += 1;
+    this.store.clientInformation = info;
+  }
+
+  tokens(): StoredOAuthTokens | undefined {
+    return this.store.tokens;
+  }
+
+  saveTokens(tokens: StoredOAuthTokens): void {
+    this.store.tokens = tokens;
+  }
+
+  redirectToAuthorization(url: URL): void {
+    this.authorizationUrl = url;
+  }
+
+  saveCodeVerifier(verifier: string): void {
+    this.verifier = verifier;
+  }
+
+  codeVerifier(): string {
+    if (!this.verifier) throw new Error('no PKCE code verifier saved: the SDK never started an authorization');
+    return this.verifier;
+  }
+
+  saveDiscoveryState(state: OAuthDiscoveryState): void {
+    this.store.discovery = state;
+  }
+
+  discoveryState(): OAuthDiscoveryState | undefined {
+    return this.store.discovery;
+  }
+
+  invalidateCredentials(scope: 'all' | 'client' | 'tokens' | 'verifier' | 'discovery'): void {
+    if (scope === 'all' || scope === 'client') delete this.store.clientInformation;
+    if (scope === 'all' || scope === 'tokens') delete this.store.tokens;
+    if (scope === 'all' || scope === 'discovery') delete this.store.discovery;
+    if (scope === 'all' || scope === 'verifier') delete this.verifier;
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * The two lines of the official MCP TypeScript SDK behind one small interface, so the same flow runs with
+ * the v1 client (`@modelcontextprotocol/sdk`, what most deployed clients embed) and the v2 client
+ * (`@modelcontextprotocol/client`). Only the v2 client is a runtime dependency; v1 is loaded on demand and
+ * is a dev dependency, used by the tests.
+ */
+import type { OAuthClientProvider } from '@modelcontextprotocol/client';
+
+export type SdkLine = 'v1' | 'v2';
+export const SDK_LINES: readonly SdkLine[] = ['v1', 'v2'];
+
+export interface ToolCallResult {
+  isError: boolean;
+  /** `structuredContent.result` when the tool returns one, else the first text content parsed as a number. */
+  value?: number;
+  text?: string;
+}
+
+/** A connected MCP client session. */
+export interface McpSession {
+  protocolVersion?: string;
+  serverName?: string;
+  listTools(): Promise<string[]>;
+  callTool(name: string, args: Record<string, unknown>): Promise<ToolCallResult>;
+  close(): Promise<void>;
+}
+
+export type ConnectOutcome =
+  | { kind: 'connected'; session: McpSession }
+  /** The server wants a sign-in: the provider has the authorization URL; `finishAuth` redeems the callback. */
+  | { kind: 'authorize'; finishAuth(callback: URLSearchParams): Promise<void> };
+
+export interface SdkClient {
+  line: SdkLine;
+  /** Package and version, for reports. */
+  label: string;
+  connect(serverUrl: URL, provider: OAuthClientProvider, fetchFn: typeof fetch): Promise<ConnectOutcome>;
+}
+
+const CLIENT_INFO = { name: 'mcp-keycloak-e2e', version: '1' };
+
+function toResult(result: { isError?: unknown; content?: unknown; structuredContent?: unknown }): ToolCallResult {
+  const content = Array.isArray(result.content) ? (result.content as Array<{ type?: string; text?: string }>) : [];
+  const text = content.find((c) => c.type === 'text')?.text;
+  const structured = result.structuredContent as { result?: unknown } | undefined;
+  const value = typeof structured?.result === 'number' ? structured.result : text !== undefined && text.trim() !== '' ? Number(text) : undefined;
+  const out: ToolCallResult = { isError: result.isError === true };
+  if (value !== undefined && !Number.isNaN(value)) out.value = value;
+  if (text !== undefined) out.text = text;
+  return out;
+}
+
+interface ClientLike {
+  connect(transport: never): Promise<void>;
+  listTools(): Promise<{ tools: Array<{ name: string }> }>;
+  callTool(params: { name: string; arguments: Record<string, unknown> }): Promise<unknown>;
+  getServerVersion(): { name?: string } | undefined;
+  close(): Promise<void>;
+}
+
+function session(client: ClientLike, protocolVersion: string | undefined): McpSession {
+  const out: McpSession = {
+    listTools: async () => (await client.listTools()).tools.map((t) => t.name),
+    callTool: async (name, args) => toResult((await client.callTool({ name, arguments: args })) as Parameters<typeof toResult>[0]),
+    close: () => client.close(),
+  };
+  if (protocolVersion) out.protocolVersion = protocolVersion;
+  const serverName = client.getServerVersion()?.name;
+  if (serverName) out.serverName = serverName;
+  return out;
+}
+
+/** v2: `versionNegotiation: auto` so it speaks 2026-07-28 to a server that offers it, 2025 otherwise. */
+async function v2(): Promise<SdkClient> {
+  const { Client, StreamableHTTPClientTransport, UnauthorizedError } = await import('@modelcontextprotocol/client');
+  return {
+    line: 'v2',
+    label: '@modelcontextprotocol/client (v2)',
+    async connect(serverUrl, provider, fetchFn) {
+      const transport = new StreamableHTTPClientTransport(serverUrl, { authProvider: provider, fetch: fetchFn });
+      const client = new Client(CLIENT_INFO, { versionNegotiation: { mode: 'auto' } });
+      try {
+        await client.connect(transport);
+      } catch (error) {
+        if (!(error instanceof UnauthorizedError)) throw error;
+        // RFC 9207: v2 checks the callback's `iss` against the issuer it discovered before redeeming the code.
+        return { kind: 'authorize', finishAuth: (callback) => transport.finishAuth(callback) };
+      }
+      return { kind: 'connected', session: session(client as unknown as ClientLike, client.getNegotiatedProtocolVersion()) };
+    },
+  };
+}
+
+/** v1: the 2025 `initialize` handshake; its `finishAuth` takes the bare code (no RFC 9207 check). */
+async function v1(): Promise<SdkClient> {
+  const [{ Client }, { StreamableHTTPClientTransport }, { UnauthorizedError }] = await Promise.all([
+    import('@modelcontextprotocol/sdk/client/index.js'),
+    import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+    import('@modelcontextprotocol/sdk/client/auth.js'),
+  ]);
+  return {
+    line: 'v1',
+    label: '@modelcontextprotocol/sdk (v1)',
+    async connect(serverUrl, provider, fetchFn) {
+      // The v1 and v2 provider interfaces differ only in optional members; ours implements both.
+      const authProvider = provider as unknown as import('@modelcontextprotocol/sdk/client/auth.js').OAuthClientProvider;
+      const transport = new StreamableHTTPClientTransport(serverUrl, { authProvider, fetch: fetchFn });
+      const client = new Client(CLIENT_INFO);
+      try {
+        await client.connect(transport);
+      } catch (error) {
+        if (!(error instanceof UnauthorizedError)) throw error;
+        return {
+          kind: 'authorize',
+          finishAuth: async (callback) => {
+            const code = callback.get('code');
+            if (!code) throw new Error('the callback carries no code');
+            await transport.finishAuth(code);
+          },
+        };
+      }
+      const version = transport.protocolVersion;
+      return { kind: 'connected', session: session(client as unknown as ClientLike, version) };
+    },
+  };
+}
+
+/** Loads one SDK line; v1 fails with a readable message when the package is not installed. */
+export async function loadSdk(line: SdkLine): Promise<SdkClient> {
+  if (line === 'v2') return v2();
+  try {
+    return await v1();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
+      throw new Error('The v1 MCP SDK (@modelcontextprotocol/sdk) is not installed: `npm install @modelcontextprotocol/sdk@1`, or use the v2 client.');
+    }
+    throw error;
+  }
+}

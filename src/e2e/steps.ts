@@ -1,0 +1,162 @@
+/**
+ * The steps of the chain as check specs, and the pure readings of the SDK's wire trace and stored state
+ * that decide them. Kept apart from the flow so each reading is testable without a network.
+ */
+import type { OAuthDiscoveryState } from '@modelcontextprotocol/client';
+import { fail, pass, type CheckResult, type CheckSpec } from './checks.js';
+import type { Trace, TraceEntry } from './trace.js';
+
+export const STEP = {
+  challenge: {
+    id: 'e2e.challenge',
+    title: 'MCP server challenges an unauthenticated request',
+    expected: 'HTTP 401 with WWW-Authenticate: Bearer resource_metadata="…"',
+    why: 'A client finds the authorization server only through this challenge (MCP authorization; RFC 9728 §5.1).',
+    fix: 'Verify bearer tokens in front of the MCP endpoint and answer 401 with resource_metadata; `mcp-keycloak serve` shows how.',
+  },
+  prm: {
+    id: 'e2e.prm',
+    title: 'Protected Resource Metadata',
+    expected: '200 JSON with `resource` = the MCP URL and `authorization_servers` = the realm issuer',
+    why: 'Clients compare `resource` to the URL they use, byte for byte, and sign in at the listed issuer (RFC 9728).',
+    fix: 'Serve /.well-known/oauth-protected-resource/<path> from the MCP server with the exact MCP URL and the realm issuer.',
+  },
+  asMetadata: {
+    id: 'e2e.as-metadata',
+    title: "Keycloak's authorization server metadata",
+    expected: 'RFC 8414 / OpenID metadata with a registration_endpoint and PKCE S256',
+    why: 'The client reads the authorize, token and registration endpoints from it.',
+    fix: 'Check that the issuer in the PRM is the realm URL (http://host/realms/<realm>) and that Keycloak is reachable from the client.',
+  },
+  register: {
+    id: 'e2e.register',
+    title: "Dynamic client registration with VS Code's request",
+    expected: '201 with a client_id (or the stored registration reused)',
+    why: 'MCP clients are not pre-registered: they register themselves on first use (RFC 7591).',
+    fix: 'Run `mcp-keycloak apply` (it removes the anonymous Trusted Hosts policy and allows the MCP scope), or see the policy named in the error.',
+  },
+  authorizeUrl: {
+    id: 'e2e.authorize-url',
+    title: 'Authorization request built by the SDK',
+    expected: 'PKCE S256, `resource` = the MCP URL, the MCP scope',
+    why: 'PKCE is mandatory for MCP clients; `resource` (RFC 8707) binds the token to this server.',
+  },
+  signIn: {
+    id: 'e2e.sign-in',
+    title: "Test user signs in on Keycloak's login page",
+    expected: 'login form accepted, redirect towards the client',
+    why: 'This is what a user does in the browser; a failure here is what they would see.',
+    fix: 'Check the test user (`mcp-keycloak apply --test-user NAME` with MCP_KEYCLOAK_TEST_USER_PASSWORD) and its required actions.',
+  },
+  consent: {
+    id: 'e2e.consent',
+    title: 'Consent screen accepted',
+    expected: 'consent page (registered clients require consent) accepted, code returned',
+    why: 'Keycloak asks users to approve dynamically registered clients before issuing a code.',
+  },
+  token: {
+    id: 'e2e.token',
+    title: 'Authorization code exchanged for tokens',
+    expected: 'token endpoint answers 200 with an access token',
+    why: 'The SDK redeems the code with the PKCE verifier and the same `resource`.',
+    fix: 'Read the error: invalid_grant usually means a redirect_uri or PKCE mismatch; an issuer mismatch means the PRM names a different URL than Keycloak\'s issuer.',
+  },
+  claims: {
+    id: 'e2e.claims',
+    title: "Access token's audience and scope",
+    expected: '`aud` contains the MCP URL; `scope` contains the MCP scope(s)',
+    why: 'The MCP server must reject tokens meant for other audiences (MCP spec; RFC 8707), and checks the scope.',
+    fix: 'Run `mcp-keycloak apply`: it puts an Audience mapper for the MCP URL on the scope and makes the scope a realm default.',
+  },
+  connect: {
+    id: 'e2e.connect',
+    title: 'Authenticated MCP connection',
+    expected: 'the MCP server accepts the token and completes the handshake',
+    why: 'This is the first request a signed-in client makes.',
+    fix: 'Read the server\'s WWW-Authenticate error: its issuer, audience and scope settings must match the realm (`mcp-keycloak doctor`).',
+  },
+  tools: {
+    id: 'e2e.tools',
+    title: 'tools/list',
+    expected: 'the server lists its tools',
+    why: 'Clients show users the tools they may call.',
+  },
+  calculator: {
+    id: 'e2e.calculator',
+    title: 'add_numbers(12.5, 7.25), then multiply_numbers(…, 3)',
+    expected: '59.25',
+    why: "The seed's example prompt: two tool calls with one token.",
+  },
+} satisfies Record<string, CheckSpec>;
+
+function pathOf(url: string): string {
+  const u = new URL(url);
+  return `${u.origin}${u.pathname}`;
+}
+
+function describeEntry(entry: TraceEntry | undefined): string {
+  if (!entry) return 'no request was made';
+  if (entry.error) return `${entry.method} ${entry.url} failed: ${entry.error}`;
+  return `${entry.method} ${entry.url} → HTTP ${entry.status}`;
+}
+
+/** The first MCP request's answer. */
+export function readChallenge(trace: Trace, serverUrl: string, from: number): CheckResult {
+  const first = trace.find((e) => e.url === pathOf(serverUrl), from)[0];
+  if (!first || first.status === undefined) return fail(STEP.challenge, describeEntry(first), 'Start the MCP server and check the URL.');
+  if (first.status !== 401) {
+    const actual = first.status < 300 ? `HTTP ${first.status} without a token: the endpoint is not protected` : describeEntry(first);
+    return fail(STEP.challenge, actual);
+  }
+  if (!first.challenge || !/resource_metadata=/i.test(first.challenge)) {
+    return fail(STEP.challenge, `401 with WWW-Authenticate: ${first.challenge ?? '(none)'}: no resource_metadata, so clients must guess the PRM URL`);
+  }
+  return pass(STEP.challenge, `401 with WWW-Authenticate: ${first.challenge}`);
+}
+
+/** `cached`: the client held discovery state from an earlier run, so the SDK may not fetch the PRM again. */
+export function readPrm(trace: Trace, serverUrl: string, discovery: OAuthDiscoveryState | undefined, from: number, cached: boolean, error?: string): CheckResult {
+  const fetched = trace.find((e) => e.url.includes('/.well-known/oauth-protected-resource'), from);
+  const served = fetched.find((e) => e.status === 200);
+  const prm = discovery?.resourceMetadata;
+  if ((!served && !cached) || !prm) return fail(STEP.prm, error ?? (fetched.map(describeEntry).join('; ') || 'not fetched'));
+  const where = served ? served.url : 'stored discovery state (not fetched again)';
+  const servers = prm.authorization_servers ?? [];
+  if (prm.resource !== serverUrl) {
+    return fail(STEP.prm, `resource is ${JSON.stringify(prm.resource)}, but the client connects to ${serverUrl}`);
+  }
+  if (servers.length === 0) return fail(STEP.prm, 'authorization_servers is empty');
+  return pass(STEP.prm, `${where}: resource ${prm.resource}, authorization_servers ${servers.join(', ')}, scopes_supported ${(prm.scopes_supported ?? []).join(' ') || '(none)'}`);
+}
+
+export function readAsMetadata(discovery: OAuthDiscoveryState | undefined, error?: string): CheckResult {
+  const metadata = discovery?.authorizationServerMetadata;
+  if (!metadata) return fail(STEP.asMetadata, error ?? `no metadata found for ${discovery?.authorizationServerUrl ?? 'the authorization server'}`);
+  if (!metadata.registration_endpoint) return fail(STEP.asMetadata, `issuer ${metadata.issuer} advertises no registration_endpoint`);
+  const methods = metadata.code_challenge_methods_supported ?? [];
+  if (!methods.includes('S256')) return fail(STEP.asMetadata, `code_challenge_methods_supported is [${methods.join(', ')}], without S256`);
+  return pass(STEP.asMetadata, `issuer ${metadata.issuer}, registration_endpoint ${metadata.registration_endpoint}`);
+}
+
+export function readRegistration(trace: Trace, discovery: OAuthDiscoveryState | undefined, clientId: string | undefined, reused: boolean, from: number, error?: string): CheckResult {
+  const endpoint = discovery?.authorizationServerMetadata?.registration_endpoint;
+  const posts = endpoint ? trace.find((e) => e.method === 'POST' && e.url === pathOf(endpoint), from) : [];
+  if (reused && posts.length === 0 && clientId) return pass(STEP.register, `reused the stored registration (client_id ${clientId}); no registration request`);
+  const last = posts.at(-1);
+  if (last?.status === 201 && clientId) return pass(STEP.register, `HTTP 201, client_id ${clientId}`);
+  return fail(STEP.register, error ?? describeEntry(last));
+}
+
+/** Checks the SDK's authorization URL: PKCE S256, resource, scope. */
+export function readAuthorizationUrl(url: URL | undefined, serverUrl: string, scopes: string[], error?: string): CheckResult {
+  if (!url) return fail(STEP.authorizeUrl, error ?? 'the SDK did not ask to open an authorization URL');
+  const params = url.searchParams;
+  const problems: string[] = [];
+  if (params.get('code_challenge_method') !== 'S256' || !params.get('code_challenge')) problems.push('no PKCE S256 challenge');
+  if (params.get('resource') !== serverUrl) problems.push(`resource is ${JSON.stringify(params.get('resource'))}, not ${serverUrl}`);
+  const requested = (params.get('scope') ?? '').split(' ').filter(Boolean);
+  const missing = scopes.filter((s) => !requested.includes(s));
+  if (missing.length > 0) problems.push(`scope ${JSON.stringify(params.get('scope'))} lacks ${missing.join(' ')}`);
+  const summary = `${url.origin}${url.pathname}: code_challenge_method=${params.get('code_challenge_method')}, resource=${params.get('resource')}, scope=${params.get('scope')}`;
+  return problems.length > 0 ? fail(STEP.authorizeUrl, `${summary}; ${problems.join('; ')}`) : pass(STEP.authorizeUrl, summary);
+}
