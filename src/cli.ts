@@ -49,6 +49,17 @@ export function buildProgram(run: (handler: () => Promise<Handler>, flags: Recor
     .addHelpText('after', '\nExample:\n  KEYCLOAK_ADMIN_PASSWORD=… mcp-keycloak apply --yes --test-user alice')
     .action((flags) => run(() => import('./commands/apply.js').then((m) => m.apply), flags));
 
+  withConfigOptions(program.command('doctor'))
+    .description('check every iss/aud/scope/registration link a client depends on, and say how to fix each failure')
+    .option('--token <->', 'analyse a token read from stdin ("-" only; or env MCP_KEYCLOAK_TOKEN); never pass it in argv')
+    .option('--fix', 'repair the realm-side failures with the apply engine, then check again (needs admin credentials)')
+    .option('-y, --yes', 'with --fix: do not ask for confirmation on a terminal')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 no failures (warnings allowed), 1 a check failed, 2 usage error.\nExamples:\n  mcp-keycloak doctor --resource http://localhost:8000/mcp\n  pbpaste | mcp-keycloak doctor --token -\n  KEYCLOAK_ADMIN_PASSWORD=… MCP_KEYCLOAK_TEST_USER_PASSWORD=… mcp-keycloak doctor --test-user alice --fix',
+    )
+    .action((flags) => run(() => import('./commands/doctor.js').then((m) => m.doctor), flags));
+
   withConfigOptions(program.command('serve'))
     .description('run the reference MCP server: validates Keycloak tokens for the resource, serves calculator tools')
     .option('--host <host>', 'interface to listen on (env MCP_KEYCLOAK_HOST; default 127.0.0.1)')

@@ -1,0 +1,228 @@
+/**
+ * Check 4: the realm seen through the admin API. It reuses `readLiveRealm` and `planRealm`, the same
+ * reading and the same diff `plan`/`apply` use, so doctor and apply never disagree about what is wrong,
+ * and every finding marked `fixable` is exactly a change `doctor --fix` (= apply) makes.
+ */
+import type ProtocolMapperRepresentation from '@keycloak/keycloak-admin-client/lib/defs/protocolMapperRepresentation.js';
+import { keycloakCall } from '../../keycloak/errors.js';
+import { PROVIDER, desiredRealm, type DesiredScope } from '../../realm/desired.js';
+import { readLiveRealm, type LiveRealm } from '../../realm/live.js';
+import { configValues, planRealm, type Change } from '../../realm/plan.js';
+import { applyCommand } from '../fixes.js';
+import { fail, pass, skip, warn } from '../findings.js';
+import { explainUrlDifference } from '../url-diff.js';
+import type { Check, DoctorInput, Finding } from '../types.js';
+
+const TITLE = 'Realm audit (admin API)';
+export const REALM_CHECK_IDS = [
+  'realm.exists',
+  'realm.scope.exists',
+  'realm.scope.include_in_token_scope',
+  'realm.audience',
+  'realm.default_scope',
+  'realm.allowed_client_scopes',
+  'realm.trusted_hosts',
+  'realm.web_origins',
+  'realm.max_clients',
+] as const;
+
+export const realmCheck: Check = {
+  id: 'realm',
+  title: 'Auditing the realm through the admin API',
+  async run(input) {
+    if (!input.admin) {
+      return REALM_CHECK_IDS.map((id) =>
+        skip(id, TITLE, input.adminMissing ?? 'no admin credentials', 'Set KEYCLOAK_ADMIN_PASSWORD (or KEYCLOAK_ADMIN_CLIENT_ID/SECRET) to audit the realm.'),
+      );
+    }
+    const desired = desiredRealm(input.config, input.secrets.testUserPassword);
+    const live = await readLiveRealm(input.admin, desired);
+    const plan = planRealm(desired, live, input.admin.baseUrl);
+    const fix = applyCommand(input);
+    const fixed = (f: Finding): Finding => ({ ...f, fix, fixable: true });
+    const realm = input.config.realm;
+
+    if (!live.exists || !live.enabled) {
+      return [
+        fixed(
+          fail('realm.exists', `Realm ${realm} exists and is enabled`, {
+            expected: 'an enabled realm',
+            actual: live.exists ? 'disabled' : 'no such realm',
+            why: 'Every other piece (scope, audience, registration) lives in the realm.',
+          }),
+        ),
+      ];
+    }
+    const findings: Finding[] = [pass('realm.exists', `Realm ${realm} exists and is enabled`, { actual: live.id! })];
+    const several = desired.scopes.length > 1;
+    for (const scope of desired.scopes) findings.push(...scopeFindings(scope, live, plan.changes, several).map((f) => (f.status === 'fail' ? fixed(f) : f)));
+    findings.push(...policyFindings(input, live, plan.changes).map((f) => (f.fixable ? { ...f, fix } : f)));
+    findings.push(await maxClientsFinding(input, live));
+    const user = plan.changes.find((c) => c.kind === 'test-user');
+    if (input.config.testUser) {
+      const name = input.config.testUser.username;
+      findings.push(
+        user
+          ? fixed(
+              fail('realm.test_user', `Test user ${name} can sign in`, {
+                expected: 'an enabled user with a working password and a complete profile',
+                actual: user.action === 'create' ? 'no such user' : user.fields.map((f) => f.field).join(', ') + ' need changes',
+                why: 'Keycloak refuses logins with "Account is not fully set up" or a wrong password.',
+              }),
+            )
+          : pass('realm.test_user', `Test user ${name} can sign in`),
+      );
+    }
+    return findings;
+  },
+};
+
+function scopeFindings(scope: DesiredScope, live: LiveRealm, changes: Change[], several: boolean): Finding[] {
+  const id = (base: string) => (several ? `${base}:${scope.name}` : base);
+  const liveScope = live.scopes.get(scope.name);
+  const defaults = !live.defaultScopes.has(scope.name)
+    ? fail(id('realm.default_scope'), `${scope.name} is a realm default scope`, {
+        expected: 'among the realm default client scopes',
+        actual: 'not a default scope',
+        why: 'Clients that register without a scope (Claude Code, Cursor) only get default scopes, so their tokens miss the audience.',
+      })
+    : pass(id('realm.default_scope'), `${scope.name} is a realm default scope`);
+  if (!liveScope) {
+    return [
+      fail(id('realm.scope.exists'), `Client scope ${scope.name} exists`, {
+        expected: `client scope "${scope.name}" (openid-connect)`,
+        actual: 'missing',
+        why: 'Keycloak answers invalid_scope to clients that ask for it, and nothing adds the audience.',
+      }),
+      fail(id('realm.audience'), `Audience mapper on ${scope.name} puts ${scope.audience} into aud`, { expected: scope.audience, actual: 'no scope, so no mapper', why: 'Tokens will not name the MCP server as audience.' }),
+      defaults,
+    ];
+  }
+  const findings: Finding[] = [pass(id('realm.scope.exists'), `Client scope ${scope.name} exists`, { actual: liveScope.id })];
+  const include = liveScope.attributes?.['include.in.token.scope'];
+  findings.push(
+    include === 'true'
+      ? pass(id('realm.scope.include_in_token_scope'), `${scope.name}: include in token scope is on`)
+      : fail(id('realm.scope.include_in_token_scope'), `${scope.name}: include in token scope is on`, {
+          expected: 'include.in.token.scope = true',
+          actual: `include.in.token.scope = ${include ?? '(unset)'}`,
+          why: `Tokens then carry an empty or partial scope claim without ${scope.name}, and the server answers 403 insufficient_scope.`,
+        }),
+  );
+  findings.push(audienceFinding(id('realm.audience'), scope, liveScope.mappers, changes));
+  findings.push(defaults);
+  return findings;
+}
+
+/** Explains the audience mappers on a scope against the one URL they must put into `aud`. */
+export function audienceFinding(id: string, scope: DesiredScope, mappers: ProtocolMapperRepresentation[], changes: Change[]): Finding {
+  const title = `Audience mapper on ${scope.name} puts ${scope.audience} into aud`;
+  const audience = mappers.filter((m) => m.protocolMapper === 'oidc-audience-mapper');
+  const needsChange = changes.some((c) => c.kind === 'audience-mapper' && c.scope === scope.name);
+  const good = audience.find(
+    (m) => m.config?.['included.custom.audience'] === scope.audience && !m.config?.['included.client.audience'] && m.config?.['access.token.claim'] === 'true',
+  );
+  if (good && !needsChange) return pass(id, title, { actual: `mapper "${good.name}"` });
+  if (good) return pass(id, title, { actual: `mapper "${good.name}" (apply would also update mcp-audience's secondary settings)` });
+  if (audience.length === 0) {
+    return fail(id, title, {
+      expected: `an oidc-audience-mapper with included.custom.audience = ${scope.audience}`,
+      actual: 'no Audience mapper',
+      why: `Tokens will not contain aud = ${scope.audience}, so the MCP server must reject them (it MUST check the audience).`,
+    });
+  }
+  const m = audience[0]!;
+  const custom = m.config?.['included.custom.audience'];
+  const client = m.config?.['included.client.audience'];
+  let why: string;
+  if (client) why = `Mapper "${m.name}" sets included.client.audience = ${client}, which Keycloak uses instead of the custom audience.`;
+  else if (custom && custom !== scope.audience)
+    why = `Mapper "${m.name}" puts ${custom} into aud but the server is ${scope.audience}: ${explainUrlDifference(custom, scope.audience)}. Audience matching is exact.`;
+  else if (m.config?.['access.token.claim'] !== 'true') why = `Mapper "${m.name}" has "Add to access token" off, so the audience never reaches the access token.`;
+  else why = `Mapper "${m.name}" has no custom audience.`;
+  return fail(id, title, {
+    expected: `included.custom.audience = ${scope.audience}, access.token.claim = true`,
+    actual: `"${m.name}": included.custom.audience = ${custom ?? '(unset)'}${client ? `, included.client.audience = ${client}` : ''}, access.token.claim = ${m.config?.['access.token.claim'] ?? '(unset)'}`,
+    why,
+  });
+}
+
+function policyFindings(input: DoctorInput, live: LiveRealm, changes: Change[]): Finding[] {
+  const { dcr } = input.config;
+  const policies = live.anonymousPolicies;
+  const names = input.config.resources.flatMap((r) => r.scopes);
+  const findings: Finding[] = [];
+
+  const allowed = policies.filter((p) => p.providerId === PROVIDER.allowedScopes);
+  const blocked = allowed.filter((p) => names.some((n) => !configValues(p, 'allowed-client-scopes').includes(n)));
+  if (blocked.length === 0) {
+    findings.push(
+      pass('realm.allowed_client_scopes', 'Anonymous Allowed Client Scopes lets the scope through', {
+        actual: allowed.length ? allowed.map((p) => `${p.name}: [${configValues(p, 'allowed-client-scopes').join(', ')}]`).join('; ') : 'no such policy',
+      }),
+    );
+  } else {
+    const p = blocked[0]!;
+    const f = fail('realm.allowed_client_scopes', 'Anonymous Allowed Client Scopes lets the scope through', {
+      expected: `allowed-client-scopes containing ${names.join(', ')}`,
+      actual: `${p.name}: [${configValues(p, 'allowed-client-scopes').join(', ')}]`,
+      why: `VS Code registers with scope "${names.join(' ')}"; the policy rejects it with "Not permitted to use specified clientScope".`,
+    });
+    findings.push(dcr.mode === 'off' ? { ...f, fix: 'Add the scope in Clients → Client registration → Allowed Client Scopes (dcr mode is "off": apply leaves policies alone).' } : { ...f, fixable: true });
+  }
+
+  const trusted = policies.filter((p) => p.providerId === PROVIDER.trustedHosts);
+  const hosts = trusted.flatMap((p) => configValues(p, 'trusted-hosts'));
+  const trustedChange = changes.find((c) => c.kind === 'registration-policy' && c.providerId === PROVIDER.trustedHosts);
+  const state = trusted.length ? `Trusted Hosts present: [${hosts.join(', ')}]` : 'no Trusted Hosts policy';
+  if (dcr.mode === 'off') findings.push(pass('realm.trusted_hosts', 'Trusted Hosts matches the DCR mode', { actual: `${state} (dcr mode off: not managed)` }));
+  else if (!trustedChange) findings.push(pass('realm.trusted_hosts', 'Trusted Hosts matches the DCR mode', { actual: `${state} (dcr mode ${dcr.mode})` }));
+  else {
+    findings.push({
+      ...fail('realm.trusted_hosts', 'Trusted Hosts matches the DCR mode', {
+        expected: dcr.mode === 'anonymous' ? 'no anonymous Trusted Hosts policy (dcr mode anonymous)' : `trusted hosts exactly [${dcr.trustedHosts.join(', ')}]`,
+        actual: state,
+        why:
+          dcr.mode === 'anonymous'
+            ? 'Trusted Hosts rejects registrations from hosts not on its list ("Host not trusted"): VS Code, Claude and Cursor cannot register.'
+            : 'Registrations from the hosts you chose are rejected, or hosts you did not choose are trusted.',
+      }),
+      fixable: true,
+    });
+  }
+
+  const origins = policies.filter((p) => p.providerId === PROVIDER.webOrigins).flatMap((p) => configValues(p, 'web-origins'));
+  const originChange = changes.find((c) => c.kind === 'registration-policy' && c.providerId === PROVIDER.webOrigins);
+  if (dcr.webOrigins && originChange) {
+    findings.push({
+      ...fail('realm.web_origins', 'Registration web origins allow the browser clients', {
+        expected: `[${dcr.webOrigins.join(', ')}]`,
+        actual: origins.length ? `[${origins.join(', ')}]` : 'no Allowed Registration Web Origins policy',
+        why: 'A browser client (MCP Inspector) registering from an origin not on the list gets 403 "Invalid origin".',
+      }),
+      fixable: true,
+    });
+  } else {
+    findings.push(
+      pass('realm.web_origins', 'Registration web origins allow the browser clients', {
+        actual: origins.length ? `[${origins.join(', ')}]` : 'none (no browser clients configured; add --web-origin for MCP Inspector)',
+      }),
+    );
+  }
+  return findings;
+}
+
+async function maxClientsFinding(input: DoctorInput, live: LiveRealm): Promise<Finding> {
+  const title = 'Room below the Max Clients limit';
+  const policy = live.anonymousPolicies.find((p) => p.providerId === 'max-clients');
+  if (!policy) return pass('realm.max_clients', title, { actual: 'no Max Clients Limit policy' });
+  const limit = Number(configValues(policy, 'max-clients')[0] ?? '200');
+  const clients = await keycloakCall(() => input.admin!.client.clients.find({ realm: input.config.realm }), undefined, 'Listing clients');
+  const count = clients.length;
+  const actual = `${count} of ${limit} clients`;
+  const why = 'Every dynamic registration (each VS Code install, each retry) adds a client; at the limit Keycloak rejects them with "Policy \'Max Clients Limit\' rejected request".';
+  const fix = 'Delete stale dynamically registered clients (Clients list in the admin console) or raise the limit in Client registration → Max Clients Limit.';
+  if (count >= limit) return fail('realm.max_clients', title, { expected: `fewer than ${limit} clients`, actual, why, fix });
+  if (count >= limit * 0.8) return warn('realm.max_clients', title, { expected: `well below ${limit} clients`, actual, why, fix });
+  return pass('realm.max_clients', title, { actual });
+}

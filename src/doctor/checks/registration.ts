@@ -1,0 +1,89 @@
+/**
+ * Check 5: the live registration probe. Sends, for each client people connect, the registration request
+ * that client sends, reports accepted or which policy rejected it and why, and deletes every client it
+ * created. The verdict depends on the DCR mode: with `anonymous` every rejection is a failure; with
+ * `trusted-hosts` or `off` a rejection may be the administrator's intent, so it is a warning.
+ */
+import { asStrings, asString } from '../http.js';
+import { INSPECTOR_ORIGIN, PROBE_CLIENTS, type ProbeClient, type ProbeContext } from '../clients.js';
+import { deleteClient, registerClient, type RegistrationOutcome } from '../dcr.js';
+import { applyCommand } from '../fixes.js';
+import { fail, pass, skip, warn } from '../findings.js';
+import type { Check, DoctorInput, Finding } from '../types.js';
+
+export const registrationCheck: Check = {
+  id: 'registration',
+  title: 'Probing client registration as real clients',
+  async run(input, state) {
+    const endpoint = asString(state.asMetadata?.document.registration_endpoint);
+    if (!endpoint) {
+      return PROBE_CLIENTS.map((c) => skip(`registration.${c.id}`, `${c.name} can register`, 'no registration_endpoint in the authorization server metadata'));
+    }
+    const scopes = state.challenge?.scope?.split(' ').filter(Boolean) ?? asStrings(state.prm?.document.scopes_supported) ?? input.resource.scopes;
+    const grantTypes = asStrings(state.asMetadata?.document.grant_types_supported);
+    const ctx: ProbeContext = { scopes, webOrigin: input.config.dcr.webOrigins?.[0] ?? INSPECTOR_ORIGIN };
+    if (grantTypes) ctx.grantTypesSupported = grantTypes;
+    // Sequential on purpose: parallel probes could trip Max Clients on a realm near its limit.
+    const findings: Finding[] = [];
+    for (const client of PROBE_CLIENTS) findings.push(await probe(input, endpoint, client, ctx));
+    return findings;
+  },
+};
+
+async function probe(input: DoctorInput, endpoint: string, client: ProbeClient, ctx: ProbeContext): Promise<Finding> {
+  const id = `registration.${client.id}`;
+  const title = `${client.name} can register`;
+  const body = client.body(ctx);
+  const origin = client.origin?.(ctx);
+  const outcome = await registerClient(endpoint, body, origin);
+  if (outcome.ok) {
+    const leftover = await deleteClient(outcome.client, input.config.realm, input.admin);
+    const note = client.sentFrom === 'vendor-backend' ? ' (from this machine; the real request comes from the vendor\u2019s servers)' : '';
+    const actual = `accepted${note}, probe client deleted${origin ? `; origin ${origin} allowed` : ''}`;
+    return leftover ? warn(id, title, { actual: `accepted${note}`, why: leftover }) : pass(id, title, { actual });
+  }
+  return rejected(input, id, title, client, outcome, origin);
+}
+
+function rejected(
+  input: DoctorInput,
+  id: string,
+  title: string,
+  client: ProbeClient,
+  outcome: Extract<RegistrationOutcome, { ok: false }>,
+  origin?: string,
+): Finding {
+  const { dcr } = input.config;
+  const by = outcome.policy ? `rejected by policy "${outcome.policy}": ${outcome.reason}` : `rejected: ${outcome.reason}`;
+  const actual = outcome.status ? `HTTP ${outcome.status}, ${by}` : by;
+  let why = `${client.name} cannot register, so it never reaches the login page.`;
+  let fix: string | undefined;
+  let fixable = false;
+  switch (outcome.policy) {
+    case 'Trusted Hosts':
+      why += ` Trusted Hosts only admits requests from${client.sentFrom === 'vendor-backend' ? ' (and redirect URIs on)' : ''} listed hosts.`;
+      fix = dcr.mode === 'anonymous' ? applyCommand(input) : `${applyCommand(input, ['--dcr', 'anonymous'])} (removes Trusted Hosts), or add the client's host with --trusted-host`;
+      fixable = dcr.mode === 'anonymous';
+      break;
+    case 'Allowed Client Scopes':
+      why += ` It asks for "${String(client.body({ scopes: input.resource.scopes, webOrigin: '' }).scope ?? '')}", which the anonymous Allowed Client Scopes policy does not list.`;
+      fix = applyCommand(input);
+      fixable = dcr.mode !== 'off';
+      break;
+    case 'Allowed Registration Web Origins':
+      why = `${client.name} registers from a browser page at ${origin}; Keycloak refuses registrations from origins not on the Allowed Registration Web Origins list.`;
+      fix = applyCommand(input, ['--web-origin', origin ?? INSPECTOR_ORIGIN]);
+      break;
+    case 'Max Clients Limit':
+      fix = 'Delete stale dynamically registered clients or raise Client registration → Max Clients Limit in the admin console.';
+      break;
+    case undefined:
+      break;
+    default:
+      fix = `Review the anonymous policy "${outcome.policy}" in the admin console: Clients → Client registration → Anonymous access policies.`;
+  }
+  // A browser client only matters when the user asked for one (--web-origin); a deliberate trusted-hosts setup may reject clients on purpose.
+  const intended = client.sentFrom === 'browser' ? Boolean(dcr.webOrigins?.length) : dcr.mode === 'anonymous';
+  const details = { expected: 'HTTP 201 (registered)', actual, why, ...(fix ? { fix } : {}), ...(fixable && intended ? { fixable: true } : {}) };
+  return intended ? fail(id, title, details) : warn(id, title, details);
+}

@@ -1,0 +1,119 @@
+/**
+ * Check 6: the token, given (`--token -`, MCP_KEYCLOAK_TOKEN) or obtained for `--test-user`. Decoded for
+ * display (never the signature), verified against the JWKS of the realm the server trusts, then each
+ * claim compared with what the server expects.
+ */
+import { SECRET_ENV } from '../../config/secrets.js';
+import { compareClaims } from '../../token/compare.js';
+import { decodeToken } from '../../token/decode.js';
+import { obtainTestUserToken, ObtainError } from '../../token/obtain.js';
+import { verifySignature } from '../../token/verify.js';
+import { applyCommand } from '../fixes.js';
+import { fail, pass, skip, warn } from '../findings.js';
+import { asString, describeResult, request } from '../http.js';
+import type { Check, DoctorInput, DoctorState, Finding } from '../types.js';
+
+export const TOKEN_CHECK_IDS = ['token.obtain', 'token.decode', 'token.signature', 'token.iss', 'token.aud', 'token.scope', 'token.exp', 'token.nbf', 'token.typ', 'token.azp'] as const;
+const HOW = `Pass a token with --token - (stdin) or MCP_KEYCLOAK_TOKEN, or use --test-user NAME with ${SECRET_ENV.testUserPassword}.`;
+
+export const tokenCheck: Check = {
+  id: 'token',
+  title: 'Analysing the access token',
+  async run(input, state) {
+    const findings: Finding[] = [];
+    const realmMetadata = await request(`${input.expectedIssuer}/.well-known/openid-configuration`);
+    if (input.token) {
+      state.token = { value: input.token.value, source: input.token.source };
+    } else if (input.config.testUser) {
+      const obtained = await obtain(input, realmMetadata.json);
+      findings.push(obtained.finding);
+      if (obtained.token) state.token = { value: obtained.token, source: 'test-user' };
+    }
+    if (!state.token) {
+      state.tokenMissing = input.config.testUser ? 'no token could be obtained for the test user' : 'no token given';
+      return [...findings, ...TOKEN_CHECK_IDS.filter((id) => id !== 'token.obtain' || !input.config.testUser).map((id) => skip(id, 'Token analysis', state.tokenMissing!, HOW))];
+    }
+    return [...findings, ...(await analyse(input, state, realmMetadata.json))];
+  },
+};
+
+async function obtain(input: DoctorInput, metadata: Record<string, unknown> | undefined): Promise<{ finding: Finding; token?: string }> {
+  const name = input.config.testUser!.username;
+  const title = `A token can be obtained for test user ${name}`;
+  const password = input.secrets.testUserPassword;
+  if (!password) return { finding: skip('token.obtain', title, `${SECRET_ENV.testUserPassword} is not set`, `Export ${SECRET_ENV.testUserPassword}.`) };
+  if (!metadata) return { finding: fail('token.obtain', title, { actual: `${input.expectedIssuer} metadata unreadable`, why: 'The realm is not reachable.' }) };
+  try {
+    const got = await obtainTestUserToken({
+      metadata,
+      realm: input.config.realm,
+      username: name,
+      password,
+      scopes: input.resource.scopes,
+      resource: input.resource.url,
+      ...(input.admin ? { admin: input.admin } : {}),
+    });
+    const detail = `signed in through a temporary DCR client (deleted) with scope ${input.resource.scopes.join(' ')}`;
+    const finding = got.leftovers.length ? warn('token.obtain', title, { actual: detail, why: got.leftovers.join('; ') }) : pass('token.obtain', title, { actual: detail });
+    return { finding, token: got.accessToken };
+  } catch (error) {
+    const message = error instanceof ObtainError ? error.message : `unexpected failure: ${error instanceof Error ? error.message : String(error)}`;
+    const badLogin = /invalid username or password|not fully set up/i.test(message);
+    return {
+      finding: fail('token.obtain', title, {
+        actual: message,
+        why: badLogin ? `Keycloak refused the sign-in of ${name}.` : 'The flow a client like VS Code goes through fails at this step.',
+        fix: badLogin ? applyCommand(input, ['--test-user', name]) + ` (creates or repairs the user and sets the password from ${SECRET_ENV.testUserPassword})` : 'See the registration and realm findings above.',
+      }),
+    };
+  }
+}
+
+async function analyse(input: DoctorInput, state: DoctorState, metadata: Record<string, unknown> | undefined): Promise<Finding[]> {
+  const token = state.token!.value;
+  const decoded = decodeToken(token);
+  if (!decoded) {
+    return [
+      fail('token.decode', 'Token is a JWT', {
+        expected: 'a signed JWT (header.payload.signature)',
+        actual: `not a JWT (${token.split('.').length} dot-separated parts)`,
+        why: 'Keycloak access tokens are JWTs; this looks like an opaque or truncated token, or not a token at all.',
+        fix: 'Copy the whole access_token value (check for lost characters or quotes).',
+      }),
+    ];
+  }
+  state.decodedToken = decoded;
+  const { header, claims } = decoded;
+  const findings: Finding[] = [
+    pass('token.decode', 'Token is a JWT', { actual: `alg ${String(header.alg)}, kid ${String(header.kid ?? '(none)')}, source ${state.token!.source}` }),
+  ];
+  const jwksUri = asString(metadata?.jwks_uri);
+  if (!jwksUri) {
+    findings.push(skip('token.signature', 'Signature verifies against the realm keys', `the realm metadata at ${input.expectedIssuer} could not be read`));
+  } else {
+    const signature = await verifySignature(token, jwksUri);
+    findings.push(
+      signature.ok
+        ? pass('token.signature', 'Signature verifies against the realm keys', { actual: `${signature.alg} with key ${signature.kid ?? '(no kid)'} from ${jwksUri}` })
+        : fail('token.signature', 'Signature verifies against the realm keys', {
+            expected: `a signature by a key in ${jwksUri}`,
+            actual: signature.reason,
+            why: 'The server verifies against this realm\u2019s keys and will reject the token.',
+            fix: 'Use a token issued by this realm (see token.iss).',
+          }),
+    );
+  }
+  findings.push(...compareClaims(claims, { issuer: input.expectedIssuer, resource: input.resource.url, scopes: input.resource.scopes, applyFix: applyCommand(input) }));
+  return findings;
+}
+
+/** Used by the MCP call check to explain a refusal. */
+export async function explainRefusal(url: string, token: string): Promise<string> {
+  const result = await request(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
+  });
+  const header = result.headers?.get('www-authenticate');
+  return header ? `${describeResult(result)}, WWW-Authenticate: ${header}` : describeResult(result);
+}

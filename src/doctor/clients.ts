@@ -1,0 +1,109 @@
+/**
+ * The registration requests real MCP clients send (RFC 7591 bodies), so the probe meets the same
+ * registration policies they meet. Sources are listed in docs/doctor.md; each body is a function of
+ * what the client learns from discovery (PRM scopes, AS grant types), as the client computes it.
+ */
+export interface ProbeContext {
+  /** The scopes the client would request: the challenge's `scope`, else PRM `scopes_supported`. */
+  scopes: string[];
+  /** AS `grant_types_supported`, when known. */
+  grantTypesSupported?: string[];
+  /** The origin a browser-based client runs on. */
+  webOrigin: string;
+}
+
+export interface ProbeClient {
+  id: string;
+  name: string;
+  /** Where the registration request comes from; Trusted Hosts judges this host. */
+  sentFrom: 'user-machine' | 'browser' | 'vendor-backend';
+  body(ctx: ProbeContext): Record<string, unknown>;
+  /** An `Origin` header, for clients that register from a browser page (CORS applies). */
+  origin?(ctx: ProbeContext): string;
+}
+
+const CODE_AND_REFRESH = ['authorization_code', 'refresh_token'];
+
+export const PROBE_CLIENTS: ProbeClient[] = [
+  {
+    // microsoft/vscode, src/vs/workbench/api/common/extHostAuthentication.ts (dynamic auth provider).
+    id: 'vscode',
+    name: 'VS Code',
+    sentFrom: 'user-machine',
+    body: ({ scopes, grantTypesSupported }) => {
+      const wanted = [...CODE_AND_REFRESH, 'urn:ietf:params:oauth:grant-type:device_code'];
+      const grants = grantTypesSupported ? wanted.filter((g) => grantTypesSupported.includes(g)) : wanted;
+      return {
+        client_name: 'Visual Studio Code',
+        client_uri: 'https://code.visualstudio.com',
+        grant_types: grants,
+        response_types: ['code'],
+        redirect_uris: ['https://insiders.vscode.dev/redirect', 'https://vscode.dev/redirect', 'http://127.0.0.1/', 'http://127.0.0.1:33418/'],
+        ...(scopes.length ? { scope: scopes.join(' ') } : {}),
+        token_endpoint_auth_method: 'none',
+        application_type: 'native',
+      };
+    },
+  },
+  {
+    // Claude Code registers its loopback callback on `localhost` with an ephemeral port, no
+    // application_type and (in the versions reported) no scope: anthropics/claude-code#82096, #4540.
+    id: 'claude-code',
+    name: 'Claude Code',
+    sentFrom: 'user-machine',
+    body: () => ({
+      client_name: 'Claude Code (mcp-keycloak doctor probe)',
+      redirect_uris: ['http://localhost:53999/callback'],
+      grant_types: CODE_AND_REFRESH,
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    }),
+  },
+  {
+    // claude.ai / Claude Desktop connectors register from Anthropic's backend with the hosted callback
+    // and ask for a confidential client (anthropics/claude-ai-mcp#1043; Anthropic's connector docs).
+    id: 'claude-ai',
+    name: 'claude.ai connectors',
+    sentFrom: 'vendor-backend',
+    body: () => ({
+      client_name: 'Claude',
+      redirect_uris: ['https://claude.ai/api/mcp/auth_callback'],
+      grant_types: CODE_AND_REFRESH,
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_post',
+    }),
+  },
+  {
+    // Cursor sends three redirect URIs, including its private-use scheme, as a public client.
+    id: 'cursor',
+    name: 'Cursor',
+    sentFrom: 'user-machine',
+    body: () => ({
+      client_name: 'Cursor',
+      redirect_uris: ['cursor://anysphere.cursor-mcp/oauth/callback', 'https://www.cursor.com/agents/mcp/oauth/callback', 'http://localhost:8787/callback'],
+      grant_types: CODE_AND_REFRESH,
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    }),
+  },
+  {
+    // modelcontextprotocol/inspector, client/src/lib/auth.ts: registers from the browser page, so the
+    // request carries an Origin and Keycloak applies Allowed Registration Web Origins.
+    id: 'inspector',
+    name: 'MCP Inspector',
+    sentFrom: 'browser',
+    origin: ({ webOrigin }) => webOrigin,
+    body: ({ scopes, webOrigin }) => ({
+      redirect_uris: [`${webOrigin}/oauth/callback`, `${webOrigin}/oauth/callback/debug`],
+      token_endpoint_auth_method: 'none',
+      grant_types: CODE_AND_REFRESH,
+      response_types: ['code'],
+      client_name: 'MCP Inspector',
+      client_uri: 'https://github.com/modelcontextprotocol/inspector',
+      scope: scopes.join(' '),
+    }),
+  },
+];
+
+/** MCP Inspector's default address (`npx @modelcontextprotocol/inspector`). */
+export const INSPECTOR_ORIGIN = 'http://localhost:6274';

@@ -1,0 +1,67 @@
+/**
+ * Dynamic client registration against Keycloak's real anonymous endpoint, and the clean-up that
+ * follows every probe: the client deletes itself with its registration access token (RFC 7592), so
+ * doctor leaves nothing behind. The registration access token and any client secret stay in memory.
+ */
+import type { AdminSession } from '../keycloak/session.js';
+import { request } from './http.js';
+
+export interface Registered {
+  clientId: string;
+  /** Secret material: never printed. */
+  registrationAccessToken: string;
+  registrationClientUri: string;
+  /** The `scope` Keycloak answered with (the client's optional scopes). */
+  scope?: string;
+}
+
+export type RegistrationOutcome =
+  | { ok: true; client: Registered }
+  | { ok: false; status?: number; policy?: string; reason: string };
+
+/** Keycloak's 403: `Policy 'Trusted Hosts' rejected request to client-registration service. Details: Host not trusted.` */
+const POLICY = /Policy '([^']+)' rejected request to client-registration service\.?\s*(?:Details:\s*(.*))?/;
+
+export async function registerClient(endpoint: string, body: Record<string, unknown>, origin?: string): Promise<RegistrationOutcome> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+  if (origin) headers.origin = origin;
+  const result = await request(endpoint, { method: 'POST', headers, body: JSON.stringify(body) });
+  if (result.status === undefined) return { ok: false, reason: result.error ?? 'no answer' };
+  const json = result.json ?? {};
+  if (result.status === 201 && typeof json.client_id === 'string' && typeof json.registration_access_token === 'string') {
+    const client: Registered = {
+      clientId: json.client_id,
+      registrationAccessToken: json.registration_access_token,
+      registrationClientUri: typeof json.registration_client_uri === 'string' ? json.registration_client_uri : `${endpoint}/${json.client_id}`,
+    };
+    if (typeof json.scope === 'string') client.scope = json.scope;
+    return { ok: true, client };
+  }
+  const description = typeof json.error_description === 'string' ? json.error_description : undefined;
+  const error = typeof json.error === 'string' ? json.error : undefined;
+  const policy = description ? POLICY.exec(description) : null;
+  if (policy) return { ok: false, status: result.status, policy: policy[1]!, reason: (policy[2] ?? '').trim().replace(/\.$/, '') || description! };
+  if (error === 'Invalid origin') {
+    return { ok: false, status: result.status, policy: 'Allowed Registration Web Origins', reason: `origin ${origin ?? '(none)'} is not allowed ("Invalid origin")` };
+  }
+  return { ok: false, status: result.status, reason: [error, description].filter(Boolean).join(': ') || `HTTP ${result.status}` };
+}
+
+/**
+ * Deletes a registered client with its own registration access token; falls back to the admin API.
+ * Returns undefined on success, else a sentence naming the client left behind.
+ */
+export async function deleteClient(client: Registered, realm: string, admin?: AdminSession): Promise<string | undefined> {
+  const result = await request(client.registrationClientUri, { method: 'DELETE', headers: { authorization: `Bearer ${client.registrationAccessToken}` } });
+  if (result.status === 204 || result.status === 200) return undefined;
+  if (admin) {
+    try {
+      const [found] = await admin.client.clients.find({ realm, clientId: client.clientId });
+      if (found?.id) await admin.client.clients.del({ realm, id: found.id });
+      return undefined;
+    } catch {
+      // fall through to the sentence below
+    }
+  }
+  return `could not delete probe client ${client.clientId} (${result.status === undefined ? result.error : `HTTP ${result.status}`}); delete it in the admin console`;
+}

@@ -1,0 +1,52 @@
+/**
+ * The few HTTP reads doctor makes, each bounded by a timeout and reduced to what a finding needs:
+ * status, headers, parsed JSON or why there is none. Never throws for network failures: an unreachable
+ * server is a finding, not a crash.
+ */
+import { describeFetchFailure } from '../keycloak/errors.js';
+
+export const TIMEOUT_MS = 10_000;
+
+export interface HttpResult {
+  url: string;
+  /** Undefined when no HTTP answer arrived (see `error`). */
+  status?: number;
+  headers?: Headers;
+  json?: Record<string, unknown>;
+  text?: string;
+  /** "connection refused", "no answer within 10 s", "not JSON (text/html)"... */
+  error?: string;
+}
+
+export async function request(url: string, init: RequestInit = {}): Promise<HttpResult> {
+  let response: Response;
+  try {
+    response = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(TIMEOUT_MS), ...init });
+  } catch (error) {
+    return { url, error: describeFetchFailure(error) };
+  }
+  const text = await response.text().catch(() => '');
+  const result: HttpResult = { url, status: response.status, headers: response.headers, text };
+  const type = response.headers.get('content-type') ?? '';
+  if (text.length > 0) {
+    try {
+      const value = JSON.parse(text);
+      if (value && typeof value === 'object' && !Array.isArray(value)) result.json = value as Record<string, unknown>;
+      else result.error = 'JSON, but not an object';
+    } catch {
+      result.error = `not JSON (${type.split(';')[0] || 'no content type'})`;
+    }
+  }
+  return result;
+}
+
+/** "HTTP 404", "connection refused", "HTTP 200 but not JSON (text/html)". */
+export function describeResult(result: HttpResult): string {
+  if (result.status === undefined) return result.error ?? 'no answer';
+  if (result.error && result.status >= 200 && result.status < 300) return `HTTP ${result.status} but ${result.error}`;
+  return `HTTP ${result.status}`;
+}
+
+export const asString = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+export const asStrings = (value: unknown): string[] | undefined =>
+  Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : undefined;

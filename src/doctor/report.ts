@@ -1,0 +1,95 @@
+/**
+ * The two renderings of a doctor run: the versioned JSON document (`--json`, documented in
+ * docs/doctor.md) and the checklist for people, with the fix for every failure at the end.
+ */
+import type { ChalkInstance } from 'chalk';
+import type { Change } from '../realm/plan.js';
+import { summarize, type Summary } from './findings.js';
+import type { DoctorInput, DoctorState, Finding, Status, TokenSource } from './types.js';
+
+export const DOCTOR_FORMAT_VERSION = 1;
+
+export interface DoctorReport {
+  formatVersion: typeof DOCTOR_FORMAT_VERSION;
+  /** False when any check failed (exit code 1). */
+  ok: boolean;
+  target: { resource: string; scopes: string[]; keycloakUrl: string; realm: string; issuer: string };
+  summary: Summary;
+  checks: Finding[];
+  /** Decoded header and claims of the analysed token (never the token or its signature). */
+  token?: { source: TokenSource; header: Record<string, unknown>; claims: Record<string, unknown> };
+  /** With --fix: what apply changed, and the findings before the repair. */
+  fix?: { applied: Change[]; before: Summary };
+  /** When some failures are realm-side: the `doctor --fix` command that repairs them. */
+  repair?: string;
+  durationMs: number;
+}
+
+export function buildReport(input: DoctorInput, findings: Finding[], state: DoctorState, durationMs: number): DoctorReport {
+  const summary = summarize(findings);
+  const report: DoctorReport = {
+    formatVersion: DOCTOR_FORMAT_VERSION,
+    ok: summary.fail === 0,
+    target: { resource: input.resource.url, scopes: input.resource.scopes, keycloakUrl: input.config.keycloakUrl, realm: input.config.realm, issuer: input.expectedIssuer },
+    summary,
+    checks: findings,
+    durationMs,
+  };
+  if (state.decodedToken && state.token) report.token = { source: state.token.source, ...state.decodedToken };
+  return report;
+}
+
+const GROUPS: [prefix: string, heading: string][] = [
+  ['challenge', 'MCP server without a token'],
+  ['prm', 'Protected Resource Metadata'],
+  ['as', 'Authorization server metadata'],
+  ['realm', 'Realm'],
+  ['registration', 'Client registration (live probe)'],
+  ['token', 'Token'],
+  ['mcp', 'MCP call with the token'],
+];
+
+export function renderReport(report: DoctorReport, color: ChalkInstance): string[] {
+  const icon: Record<Status, string> = { pass: color.green('✔'), warn: color.yellow('⚠'), fail: color.red('✖'), skip: color.dim('-') };
+  const lines = [`${color.bold('mcp-keycloak doctor')} ${report.target.resource} → ${report.target.issuer}`];
+  let group: string | undefined;
+  for (const f of report.checks) {
+    const prefix = f.id.split('.')[0]!;
+    const heading = GROUPS.find(([p]) => p === prefix)?.[1] ?? prefix;
+    if (heading !== group) {
+      group = heading;
+      lines.push('', color.bold(heading));
+    }
+    const title = f.status === 'skip' ? color.dim(`${f.title} (skipped: ${f.why ?? ''})`) : f.title;
+    lines.push(`  ${icon[f.status]} ${title}${f.status === 'pass' && f.actual ? color.dim(`  ${f.actual}`) : ''}`);
+    if (f.status === 'warn' || f.status === 'fail') {
+      if (f.expected) lines.push(`      expected: ${f.expected}`);
+      if (f.actual) lines.push(`      actual:   ${f.actual}`);
+      if (f.why) lines.push(`      ${f.why}`);
+    }
+  }
+  if (report.token) {
+    const c = report.token.claims;
+    lines.push('', color.bold('Decoded token') + color.dim(` (from ${report.token.source}; signature not shown)`));
+    for (const key of ['iss', 'aud', 'azp', 'scope', 'sub', 'preferred_username', 'exp', 'iat', 'typ']) {
+      if (c[key] !== undefined) lines.push(`  ${key}: ${Array.isArray(c[key]) ? (c[key] as unknown[]).join(', ') : String(c[key])}`);
+    }
+  }
+  const failures = report.checks.filter((f) => f.status === 'fail' && f.fix);
+  if (failures.length) {
+    lines.push('', color.bold('How to fix'));
+    const seen = new Set<string>();
+    for (const f of failures) {
+      if (seen.has(f.fix!)) continue;
+      seen.add(f.fix!);
+      const ids = failures.filter((g) => g.fix === f.fix).map((g) => g.id);
+      lines.push(`  ${color.red('✖')} ${ids.join(', ')}:`, `      ${color.cyan(f.fix!)}`);
+    }
+  }
+  const s = report.summary;
+  if (report.repair) lines.push('', `  Or let doctor repair the realm-side ones (✖ marked fixable) and check again: ${color.cyan(report.repair)}`);
+  const verdict = !report.ok ? color.red(`${s.fail} check(s) failed`) : s.warn ? color.yellow('No failures') : color.green('All checks passed');
+  lines.push('', `${verdict}: ${s.pass} passed, ${s.warn} warning(s), ${s.fail} failed, ${s.skip} skipped in ${(report.durationMs / 1000).toFixed(1)} s.`);
+  if (report.fix) lines.push(color.dim(`--fix applied ${report.fix.applied.length} change(s); before the repair: ${report.fix.before.fail} failed.`));
+  return lines;
+}

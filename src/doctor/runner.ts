@@ -1,0 +1,46 @@
+/**
+ * Runs the checks in order, from the outside in (MCP server → metadata → Keycloak → realm →
+ * registration → token → MCP call), each under a spinner. Checks share what they discover through
+ * `DoctorState`. The list is data: `doctor --e2e` (src/e2e) appends its own checks to `defaultChecks()`.
+ */
+import { redact } from '../config/secrets.js';
+import type { Ui } from '../ui/output.js';
+import { asMetadataCheck } from './checks/as-metadata.js';
+import { challengeCheck } from './checks/challenge.js';
+import { mcpCallCheck } from './checks/mcp-call.js';
+import { prmCheck } from './checks/prm.js';
+import { realmCheck } from './checks/realm.js';
+import { registrationCheck } from './checks/registration.js';
+import { tokenCheck } from './checks/token.js';
+import { fail } from './findings.js';
+import type { Check, DoctorInput, DoctorState, Finding } from './types.js';
+
+export function defaultChecks(): Check[] {
+  return [challengeCheck, prmCheck, asMetadataCheck, realmCheck, registrationCheck, tokenCheck, mcpCallCheck];
+}
+
+export interface RunResult {
+  findings: Finding[];
+  state: DoctorState;
+}
+
+export async function runChecks(input: DoctorInput, checks: Check[], ui?: Pick<Ui, 'step'>): Promise<RunResult> {
+  const state: DoctorState = {};
+  const findings: Finding[] = [];
+  for (const check of checks) {
+    const work = () => check.run(input, state);
+    try {
+      findings.push(...(ui ? await ui.step(check.title, work) : await work()));
+    } catch (error) {
+      // A check that cannot run is itself a finding; the other checks still run.
+      const secrets = { ...input.secrets, ...(input.token ? { token: input.token.value } : {}) };
+      findings.push(
+        fail(`${check.id}.error`, `${check.title} failed`, {
+          actual: redact(error instanceof Error ? error.message : String(error), secrets),
+          why: 'The check could not complete; the findings after it may be incomplete.',
+        }),
+      );
+    }
+  }
+  return { findings, state };
+}

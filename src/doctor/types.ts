@@ -1,0 +1,67 @@
+/**
+ * Findings are data: every check returns `Finding`s, one formatter prints them, `--json` serialises
+ * them as they are, and the exit code is computed from their statuses. Nothing in a finding may hold
+ * a secret (token, password, client secret, registration access token).
+ */
+import type { Config, ResourceConfig } from '../config/schema.js';
+import type { Secrets } from '../config/secrets.js';
+import type { AdminSession } from '../keycloak/session.js';
+
+export type Status = 'pass' | 'warn' | 'fail' | 'skip';
+
+export interface Finding {
+  /** Stable identifier, e.g. `prm.resource`; documented in docs/doctor.md. */
+  id: string;
+  title: string;
+  status: Status;
+  expected?: string;
+  actual?: string;
+  /** One sentence: why this matters or what exactly differs. */
+  why?: string;
+  /** The command or step that repairs it. */
+  fix?: string;
+  /** True when `doctor --fix` (the `apply` engine) repairs it. */
+  fixable?: boolean;
+}
+
+/** Where the token to analyse came from. The value itself is never reported. */
+export type TokenSource = 'stdin' | 'env' | 'test-user';
+
+/** What every check may read: the validated configuration and the optional inputs. */
+export interface DoctorInput {
+  config: Config;
+  /** The config file that was read, to suggest `--config FILE` in fixes. */
+  configFile?: string;
+  /** The MCP server under examination (the first configured resource, or --resource). */
+  resource: ResourceConfig;
+  secrets: Secrets;
+  token?: { value: string; source: Exclude<TokenSource, 'test-user'> };
+  /** Present when admin credentials were given and worked. */
+  admin?: AdminSession;
+  /** Why there is no admin session (no credentials, or they failed). */
+  adminMissing?: string;
+  /** The realm issuer as Keycloak itself announces it at config.keycloakUrl (falls back to the computed URL). */
+  expectedIssuer: string;
+}
+
+/** Facts later checks build on, discovered "from the outside in" by earlier ones. */
+export interface DoctorState {
+  challenge?: { status: number; resourceMetadata?: string; scope?: string };
+  prm?: { url: string; document: Record<string, unknown> };
+  /** The authorization server clients will use: PRM's first entry, else the expected issuer. */
+  authorizationServer?: string;
+  asMetadata?: { url: string; document: Record<string, unknown> };
+  /** The token under analysis, given or obtained for the test user. */
+  token?: { value: string; source: TokenSource };
+  /** Why no token is available (for skips). */
+  tokenMissing?: string;
+  /** Decoded token, for the JSON document (never the signature). */
+  decodedToken?: { header: Record<string, unknown>; claims: Record<string, unknown> };
+}
+
+/** One check: a small module with an id, a title for the spinner, and a run function. */
+export interface Check {
+  id: string;
+  title: string;
+  run(input: DoctorInput, state: DoctorState): Promise<Finding[]>;
+}
