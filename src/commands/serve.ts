@@ -36,11 +36,13 @@ export async function serveOptions(flags: ServeFlags, env: Record<string, string
     auth,
   };
   if (auth === 'introspection') {
-    const clientId = env[INTROSPECTION_ENV.clientId];
+    // Keycloak ≥ 26.6.2 only introspects for clients in the token's `aud` (CVE-2026-37979), and `aud`
+    // holds the resource URL: a confidential client named exactly like the resource qualifies as is.
+    const clientId = env[INTROSPECTION_ENV.clientId] || resource.url;
     const clientSecret = env[INTROSPECTION_ENV.clientSecret];
-    if (!clientId || !clientSecret) {
+    if (!clientSecret) {
       throw new UsageError(
-        `--auth introspection needs a confidential client of realm "${config.realm}": set ${INTROSPECTION_ENV.clientId} and ${INTROSPECTION_ENV.clientSecret}.`,
+        `--auth introspection needs the secret of a confidential client of realm "${config.realm}" (client id ${clientId}): set ${INTROSPECTION_ENV.clientSecret}.`,
       );
     }
     options.introspection = { clientId, clientSecret };

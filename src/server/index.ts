@@ -10,7 +10,7 @@ import { hostHeaderValidation, toNodeHandler } from '@modelcontextprotocol/node'
 import { CliError, UsageError } from '../errors.js';
 import { discoverRealm } from './discovery.js';
 import { createRequestListener, formatRequestLog, type RequestLog } from './http.js';
-import { createIntrospectionVerifier } from './introspect.js';
+import { checkIntrospectionClient, createIntrospectionVerifier } from './introspect.js';
 import { metadataUrl, protectedResourceMetadata } from './metadata.js';
 import { createToolServer } from './tools.js';
 import { createJwtVerifier, remoteKeys, type TokenVerifier } from './verify.js';
@@ -91,8 +91,11 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
   let verifier: TokenVerifier | undefined;
   if (auth === 'jwt') verifier = createJwtVerifier({ ...expected, keys: remoteKeys(realm.jwksUri) });
   if (auth === 'introspection') {
-    if (!options.introspection) throw new UsageError('Introspection needs a confidential client: set MCP_KEYCLOAK_INTROSPECTION_CLIENT_ID and _SECRET.');
+    if (!options.introspection) throw new UsageError('Introspection needs a confidential client: set MCP_KEYCLOAK_INTROSPECTION_CLIENT_SECRET.');
     if (!realm.introspectionEndpoint) throw new CliError(`Realm "${options.realm}" advertises no introspection_endpoint.`);
+    const { clientId, clientSecret } = options.introspection;
+    const problem = await checkIntrospectionClient(realm.introspectionEndpoint, clientId, clientSecret).catch(() => 'Cannot reach the introspection endpoint.');
+    if (problem) throw new UsageError(problem);
     verifier = createIntrospectionVerifier({ ...expected, endpoint: realm.introspectionEndpoint, ...options.introspection });
   }
 

@@ -24,11 +24,32 @@ interface CacheEntry {
 
 export const DEFAULT_INTROSPECTION_CACHE_MS = 30_000;
 
+/** RFC 6749 §2.3.1: client id and secret are form-urlencoded before going into Basic credentials. */
+function basicAuth(clientId: string, clientSecret: string): string {
+  const encode = (value: string) => encodeURIComponent(value).replace(/%20/g, '+');
+  return `Basic ${Buffer.from(`${encode(clientId)}:${encode(clientSecret)}`).toString('base64')}`;
+}
+
+/**
+ * Fails fast on bad introspection credentials: Keycloak answers a junk token with `active: false` for
+ * a valid client and 401 for a wrong one. Returns the error line, or undefined when all is well.
+ */
+export async function checkIntrospectionClient(endpoint: string, clientId: string, clientSecret: string): Promise<string | undefined> {
+  const response = await fetch(endpoint, {
+    method: 'POST',
+    headers: { authorization: basicAuth(clientId, clientSecret), 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token: 'start-up-check' }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (response.ok) return undefined;
+  return `Keycloak rejected the introspection client "${clientId}" (${response.status}): check it is a confidential client of the realm and its secret.`;
+}
+
 export function createIntrospectionVerifier(options: IntrospectionOptions): TokenVerifier {
   const ttl = options.cacheTtlMs ?? DEFAULT_INTROSPECTION_CACHE_MS;
   const maxEntries = options.cacheSize ?? 10_000;
   const cache = new Map<string, CacheEntry>();
-  const basic = `Basic ${Buffer.from(`${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`).toString('base64')}`;
+  const basic = basicAuth(options.clientId, options.clientSecret);
 
   async function introspect(token: string): Promise<VerifiedToken> {
     let response: Response;
