@@ -93,7 +93,8 @@ export default async function setup(project: TestProject): Promise<Stop | undefi
     adminPassword: password,
     db: 'dev-mem',
     logFile,
-    timeoutMs: 240_000,
+    // First start-up runs Quarkus' build step: ~35 s on an idle 2-core machine, minutes on a loaded one.
+    timeoutMs: 420_000,
   });
   project.provide('keycloakUrl', keycloak.url);
   log(
