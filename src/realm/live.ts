@@ -41,6 +41,7 @@ export async function readLiveRealm(session: AdminSession, desired: DesiredRealm
   const wanted = new Set(desired.scopes.map((scope) => scope.name));
   const [allScopes, defaults, components] = await Promise.all([
     keycloakCall(() => client.clientScopes.find({ realm }), undefined, 'Listing client scopes'),
+    // The admin client types this payload as `void & {realm?}`, which no object satisfies: hence the cast.
     keycloakCall(() => client.clientScopes.listDefaultClientScopes({ realm } as never), undefined, 'Listing default client scopes'),
     keycloakCall(() => client.components.find({ realm, type: POLICY_TYPE }), undefined, 'Listing client registration policies'),
   ]);
