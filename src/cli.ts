@@ -72,6 +72,42 @@ export function buildProgram(run: (handler: () => Promise<Handler>, flags: Recor
     .addHelpText('after', '\nExample:\n  mcp-keycloak serve --realm mcp-demo --resource http://localhost:8000/mcp --scope mcp:run')
     .action((flags) => run(() => import('./commands/serve.js').then((m) => m.serve), flags));
 
+  withConfigOptions(program.command('init'))
+    .description('set up a realm, write mcp-keycloak.json, .vscode/mcp.json and .env, then prove it with doctor')
+    .option('-y, --yes', 'take the defaults for everything not given; start a local Keycloak if none answers')
+    .option('-f, --force', 'overwrite existing files that differ, without asking')
+    .option('--dir <path>', 'folder to set up (default: the current one)')
+    .option('--admin-user <name>', 'Keycloak admin user (env KEYCLOAK_ADMIN_USERNAME; password: env KEYCLOAK_ADMIN_PASSWORD or a hidden prompt)')
+    .option('--no-test-user', 'do not create a test user')
+    .option('--start-keycloak', 'start a local Keycloak when nothing answers at the URL (see `keycloak start`)')
+    .option('--no-start-keycloak', 'never start a local Keycloak')
+    .option('--no-doctor', 'skip the final doctor run')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  npx mcp-keycloak init                       # wizard on a terminal\n  npx mcp-keycloak init --yes                 # recipe defaults; starts a local Keycloak if none answers\n  KEYCLOAK_ADMIN_PASSWORD=… mcp-keycloak init --yes --keycloak-url https://sso.example.com --realm mcp --resource https://mcp.example.com/mcp',
+    )
+    .action((flags) => run(() => import('./commands/init.js').then((m) => m.init), flags));
+
+  const local = program.command('keycloak').description('a local dev Keycloak (Docker if an engine answers, else the server distribution)');
+  local
+    .command('start')
+    .description('start it (or report the one already running); the admin password goes to a 0600 file, never to the terminal')
+    .option('--port <port>', 'HTTP port on 127.0.0.1', '8080')
+    .addOption(new Option('--runtime <runtime>', 'where to run it').choices(['auto', 'docker', 'distribution']).default('auto'))
+    .addHelpText('after', '\nExample:\n  mcp-keycloak keycloak start --port 8080 && mcp-keycloak init --yes\nKEYCLOAK_HOME: use an unpacked distribution instead of downloading one (cache: MCP_KEYCLOAK_CACHE).')
+    .action((flags) => run(() => import('./commands/keycloak.js').then((m) => m.keycloakStart), flags));
+  local
+    .command('status')
+    .description('is it running? (exit 0 running, 3 not running)')
+    .addHelpText('after', '\nExample:\n  mcp-keycloak keycloak status --json')
+    .action((flags) => run(() => import('./commands/keycloak.js').then((m) => m.keycloakStatus), flags));
+  local
+    .command('stop')
+    .description('stop it (only the process group or container it started); realms are kept')
+    .option('--delete-data', 'also delete its database and admin password')
+    .addHelpText('after', '\nExample:\n  mcp-keycloak keycloak stop --delete-data')
+    .action((flags) => run(() => import('./commands/keycloak.js').then((m) => m.keycloakStop), flags));
+
   return program;
 }
 

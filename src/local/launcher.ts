@@ -22,6 +22,10 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Run detached so the caller may exit while Keycloak keeps running (`keycloak start`). */
   detached?: boolean;
+  /** Extra environment for kc.sh, e.g. KC_DB_URL_PATH to keep dev-file data outside the distribution. */
+  env?: NodeJS.ProcessEnv;
+  /** Called as soon as the process exists, before it is ready: lets `keycloak start` record its pid early. */
+  onSpawn?: (pid: number) => void | Promise<void>;
 }
 
 export interface RunningKeycloak {
@@ -68,6 +72,7 @@ export async function startKeycloak(options: StartOptions): Promise<RunningKeycl
       stdio: ['ignore', log, log],
       env: {
         ...process.env,
+        ...options.env,
         KC_BOOTSTRAP_ADMIN_USERNAME: options.adminUsername,
         KC_BOOTSTRAP_ADMIN_PASSWORD: options.adminPassword,
       },
@@ -76,6 +81,7 @@ export async function startKeycloak(options: StartOptions): Promise<RunningKeycl
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const stop = () => stopGroup(child, exited);
   try {
+    if (child.pid !== undefined) await options.onSpawn?.(child.pid);
     await waitUntilReady(url, exited, options.timeoutMs ?? 180_000, options.logFile);
   } catch (error) {
     await stop();
@@ -86,13 +92,27 @@ export async function startKeycloak(options: StartOptions): Promise<RunningKeycl
 }
 
 async function waitUntilReady(url: string, exited: Promise<number | null>, timeoutMs: number, logFile: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
+  await waitForKeycloak(url, {
+    timeoutMs,
+    logFile,
+    failure: () => (exitCode !== undefined ? `Keycloak exited with code ${exitCode} while starting; see ${logFile}.` : undefined),
+  });
+}
+
+/**
+ * Polls the master realm's discovery document until it answers (the readiness signal that works with
+ * and without the management interface). `failure` is asked between polls and ends the wait early.
+ */
+export async function waitForKeycloak(
+  url: string,
+  options: { timeoutMs: number; logFile: string; failure?: () => string | undefined | Promise<string | undefined> },
+): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
   while (Date.now() < deadline) {
-    if (exitCode !== undefined) {
-      throw new CliError(`Keycloak exited with code ${exitCode} while starting; see ${logFile}.`);
-    }
+    const failed = await options.failure?.();
+    if (failed) throw new CliError(failed);
     try {
       const response = await fetch(`${url}/realms/master/.well-known/openid-configuration`, { signal: AbortSignal.timeout(2000) });
       if (response.ok) return;
@@ -101,7 +121,7 @@ async function waitUntilReady(url: string, exited: Promise<number | null>, timeo
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  throw new CliError(`Keycloak did not become ready within ${Math.round(timeoutMs / 1000)} s; see ${logFile}.`);
+  throw new CliError(`Keycloak did not become ready within ${Math.round(options.timeoutMs / 1000)} s; see ${options.logFile}.`);
 }
 
 async function stopGroup(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
@@ -118,6 +138,24 @@ async function stopGroup(child: ChildProcess, exited: Promise<number | null>): P
     } catch {
       // already gone
     }
+  }
+}
+
+/**
+ * Whether `pid` is still a Keycloak (kc.sh or its JVM): a recorded pid may have been reused by an
+ * unrelated process after a reboot, and that one must never be signalled.
+ */
+export async function isKeycloakProcess(pid: number): Promise<boolean> {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const { stdout } = await run('ps', ['-o', 'command=', '-p', String(pid)]);
+    return /kc\.sh|-Dkc\.|quarkus-run\.jar|keycloak/i.test(stdout);
+  } catch {
+    return false;
   }
 }
 

@@ -1,0 +1,150 @@
+/**
+ * `mcp-keycloak init`: from an empty folder to a verified setup. Order matters for "nothing
+ * half-written": every question is answered and the admin login proven before anything changes;
+ * the realm is converged next, the files written after that (atomically), and doctor runs last.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DEFAULT_CONFIG_FILE } from '../config/load.js';
+import { configSchema } from '../config/schema.js';
+import { CliError, ExitCode, UsageError } from '../errors.js';
+import { connectAdmin } from '../keycloak/session.js';
+import { desiredRealm } from '../realm/desired.js';
+import { existingTestUserPassword, planFiles, serverName, writeFiles, type PlannedFile } from '../init/files.js';
+import { ensureKeycloak } from '../init/keycloak-offer.js';
+import { fill, loadTemplate } from '../init/render.js';
+import { verifySetup, type Verification } from '../init/verify.js';
+import { askAdmin, askKeycloakUrl, askRest, prompter, type WizardFlags } from '../init/wizard.js';
+import { confirm } from '../ui/prompt.js';
+import type { Ui } from '../ui/output.js';
+import { converge } from './apply.js';
+
+export interface InitFlags extends WizardFlags {
+  force?: boolean;
+  dir?: string;
+  startKeycloak?: boolean;
+  doctor?: boolean;
+  testUser?: string | false;
+}
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+function readExistingConfig(dir: string, force: boolean): Record<string, unknown> {
+  const path = resolve(dir, DEFAULT_CONFIG_FILE);
+  if (!existsSync(path)) return {};
+  try {
+    const value = JSON.parse(readFileSync(path, 'utf8'));
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value;
+  } catch {
+    // reported below
+  }
+  if (force) return {};
+  throw new UsageError(`${DEFAULT_CONFIG_FILE} exists but is not valid JSON: fix it, or rerun with --force to replace it. Nothing was written.`);
+}
+
+/** Decides, per file that exists and differs, whether to overwrite it: --force, the user's answer, or an error. */
+async function resolveConflicts(files: PlannedFile[], ui: Ui, asking: boolean, force: boolean): Promise<PlannedFile[]> {
+  const changed = files.filter((file) => file.status !== 'unchanged');
+  const conflicts = changed.filter((file) => file.status === 'update');
+  if (force || conflicts.length === 0) return changed;
+  if (!asking) {
+    throw new UsageError(
+      `${conflicts.map((f) => f.name).join(', ')} already exist${conflicts.length === 1 ? 's' : ''} and differ from what init would write: run init on a terminal to review the difference, or pass --force. Nothing was written.`,
+    );
+  }
+  const accepted: PlannedFile[] = changed.filter((file) => file.status === 'create');
+  for (const file of conflicts) {
+    ui.info(`${file.name} exists and would change:`);
+    for (const line of file.diff) {
+      ui.info(line.startsWith('+') ? ui.color.green(line) : line.startsWith('-') ? ui.color.red(line) : ui.color.dim(line));
+    }
+    if (await confirm(`Overwrite ${file.name}?`, false)) accepted.push(file);
+    else ui.info(`  keeping your ${file.name}`);
+  }
+  return accepted;
+}
+
+export async function init(flags: InitFlags, ui: Ui): Promise<number> {
+  const started = Date.now();
+  const dir = resolve(flags.dir ?? process.cwd());
+  const force = Boolean(flags.force);
+  const env = process.env;
+  const context = {
+    flags,
+    ui,
+    env,
+    fromFile: readExistingConfig(dir, force),
+    storedTestUserPassword: await existingTestUserPassword(dir),
+  };
+  const p = prompter(ui, Boolean(flags.yes));
+  if (p.asking) ui.info(ui.color.bold('Set up Keycloak for an MCP server. Enter keeps the default in (brackets); Ctrl-C stops without writing anything.'));
+
+  const keycloakUrl = await askKeycloakUrl(context, p);
+  const local = await ensureKeycloak(keycloakUrl, {
+    ui,
+    asking: p.asking,
+    yes: Boolean(flags.yes),
+    ...(flags.startKeycloak !== undefined ? { startKeycloak: flags.startKeycloak } : {}),
+  });
+  const admin = await askAdmin(context, p, local.adminPassword);
+  const answers = await askRest(context, p, keycloakUrl, admin.username);
+
+  const files = await planFiles(dir, answers, VERSION, force);
+  const config = configSchema.parse(JSON.parse(files[0]!.content));
+  config.keycloakUrl = config.keycloakUrl.replace(/\/+$/, '');
+  const secrets = { adminPassword: admin.password, ...(answers.testUser ? { testUserPassword: answers.testUser.password } : {}) };
+  const session = await ui.step(`Connecting to ${config.keycloakUrl}`, () => connectAdmin(config, secrets));
+  const toWrite = await resolveConflicts(files, ui, p.asking, force);
+
+  const applied = await converge({ config, secrets, session, desired: desiredRealm(config, answers.testUser?.password) }, ui, {
+    yes: Boolean(flags.yes) || !p.asking,
+  });
+  if (!ui.json) {
+    ui.info(applied.applied.length ? `Realm ${config.realm}: ${applied.applied.length} change(s) applied.` : `Realm ${config.realm}: already up to date.`);
+  }
+
+  await writeFiles(toWrite);
+  const written = new Set(toWrite.map((file) => file.name));
+  if (!ui.json) {
+    for (const file of files) {
+      const verdict = written.has(file.name) ? (file.status === 'create' ? 'created' : 'updated') : file.status === 'unchanged' ? 'unchanged' : 'kept yours';
+      ui.info(`  ${file.name}: ${verdict}${file.name === '.env' && written.has(file.name) ? ' (mode 0600)' : ''}`);
+    }
+    if (answers.testUser?.generated && written.has('.env')) ui.info(`  Test user "${answers.testUser.username}": password generated, stored in .env (not printed).`);
+  }
+
+  let verification: Verification | undefined;
+  if (flags.doctor !== false) verification = await verifySetup({ config, secrets, session, configFile: resolve(dir, DEFAULT_CONFIG_FILE), ui });
+
+  const issuer = `${config.keycloakUrl}/realms/${config.realm}`;
+  const nextSteps = fill(await loadTemplate('next-steps.txt'), {
+    resource: answers.resource,
+    serverName: serverName(answers),
+    issuer,
+    cli: 'npx mcp-keycloak',
+    userLine: answers.testUser ? `\n     Sign in as "${answers.testUser.username}" (password: ${'MCP_KEYCLOAK_TEST_USER_PASSWORD'} in .env).` : '',
+  });
+  const ok = !verification || verification.ok;
+  if (ui.json) {
+    ui.data({
+      formatVersion: 1,
+      ok,
+      keycloakUrl: config.keycloakUrl,
+      realm: config.realm,
+      resource: answers.resource,
+      issuer,
+      localKeycloak: local.started ? { started: true, startupMs: local.startupMs, adminPasswordFile: local.passwordFile } : { started: false },
+      files: files.map((file) => ({ path: file.name, status: file.status, written: written.has(file.name) })),
+      applied: applied.applied,
+      doctor: verification ? verification.report : null,
+      durationMs: Date.now() - started,
+    });
+  } else {
+    ui.info('');
+    if (ok) ui.info(ui.color.green(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s: realm ${config.realm} at ${config.keycloakUrl} is ready for ${answers.resource}.`));
+    ui.info('');
+    for (const line of nextSteps.trimEnd().split('\n')) ui.info(line);
+  }
+  if (!ok) throw new CliError('The setup was written, but doctor found problems (see above); fix them and run `mcp-keycloak doctor` again.', ExitCode.failure);
+  return ExitCode.ok;
+}

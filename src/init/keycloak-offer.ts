@@ -1,0 +1,64 @@
+/**
+ * What init does when nothing answers at the Keycloak URL: on loopback it offers (or, with --yes /
+ * --start-keycloak, starts) the local dev Keycloak of `mcp-keycloak keycloak start`, and says so;
+ * anywhere else it stops with the reason. It also finds the admin password of a local Keycloak that
+ * mcp-keycloak started, so the user never has to copy it.
+ */
+import { KeycloakError, UsageError } from '../errors.js';
+import { isLoopbackUrl, localStatus, portOf, startLocalKeycloak } from '../local/local-keycloak.js';
+import { storedAdminPassword } from '../local/state.js';
+import { confirm } from '../ui/prompt.js';
+import type { Ui } from '../ui/output.js';
+
+export async function keycloakAnswers(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/realms/master/.well-known/openid-configuration`, { signal: AbortSignal.timeout(5000) });
+    await response.body?.cancel();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+export interface OfferOutcome {
+  /** True when init started a Keycloak just now. */
+  started: boolean;
+  startupMs?: number;
+  /** The local Keycloak's admin password, when the URL is the Keycloak mcp-keycloak started. */
+  adminPassword?: string;
+  passwordFile?: string;
+}
+
+export async function ensureKeycloak(
+  url: string,
+  options: { ui: Ui; asking: boolean; yes: boolean; startKeycloak?: boolean },
+): Promise<OfferOutcome> {
+  const { ui } = options;
+  const outcome: OfferOutcome = { started: false };
+  if (!(await keycloakAnswers(url))) {
+    const hint = 'start one with `mcp-keycloak keycloak start`, or fix --keycloak-url / KEYCLOAK_URL';
+    if (!isLoopbackUrl(url)) throw new KeycloakError(`Nothing answers at ${url}: ${hint}. Nothing was written.`);
+    if (options.startKeycloak === false) throw new KeycloakError(`Nothing answers at ${url}: ${hint}. Nothing was written.`);
+    let start = Boolean(options.startKeycloak) || options.yes;
+    if (!start && options.asking) {
+      start = await confirm(`Nothing answers at ${url}. Start a local dev Keycloak there (Docker, or Keycloak's server distribution; the first start takes a few minutes)?`, true);
+    }
+    if (!start) {
+      throw new UsageError(`Nothing answers at ${url}: ${hint}, or rerun init with --start-keycloak. Nothing was written.`);
+    }
+    ui.info(`Starting a local Keycloak on port ${portOf(url)} (it keeps running after init; stop it with \`mcp-keycloak keycloak stop\`).`);
+    const result = await ui.step('Starting Keycloak', () =>
+      startLocalKeycloak({ port: portOf(url), runtime: 'auto', onProgress: (message) => ui.warn(`  ${message}`) }),
+    );
+    ui.info(`  Keycloak runs at ${result.state.url}; admin password in ${result.passwordFile} (not printed).`);
+    outcome.started = !result.alreadyRunning;
+    outcome.startupMs = result.startupMs;
+    outcome.passwordFile = result.passwordFile;
+  }
+  const local = await localStatus();
+  if (local.state && local.running && isLoopbackUrl(url) && portOf(url) === local.state.port) {
+    const password = await storedAdminPassword();
+    if (password) outcome.adminPassword = password;
+  }
+  return outcome;
+}

@@ -1,0 +1,193 @@
+/**
+ * The local dev Keycloak behind `mcp-keycloak keycloak start|status|stop` and init's offer: Docker
+ * when an engine answers, else the server distribution (the test harness's mechanism). One at a time
+ * per user; its facts live in the state directory (see state.ts), its realms survive `stop`.
+ */
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { UsageError } from '../errors.js';
+import { KEYCLOAK_VERSION, ensureDistribution } from './distribution.js';
+import { containerLogs, containerRunning, dockerAnswers, removeContainer, startContainer, DATA_VOLUME } from './docker.js';
+import { checkJava, isKeycloakProcess, startKeycloak, stopByPid, waitForKeycloak } from './launcher.js';
+import { freePort, run } from './process.js';
+import { adminPassword, clearState, readState, statePaths, writeState, type LocalKeycloakState } from './state.js';
+
+export type Runtime = 'auto' | 'docker' | 'distribution';
+
+export interface StartRequest {
+  port: number;
+  runtime: Runtime;
+  env?: NodeJS.ProcessEnv;
+  onProgress?: (message: string) => void;
+  timeoutMs?: number;
+}
+
+export interface StartResult {
+  state: LocalKeycloakState;
+  alreadyRunning: boolean;
+  startupMs: number;
+  passwordFile: string;
+}
+
+export interface LocalStatus {
+  state?: LocalKeycloakState;
+  /** The recorded process or container still exists. */
+  running: boolean;
+  /** Keycloak answers at the recorded URL. */
+  answering: boolean;
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/realms/master/.well-known/openid-configuration`, { signal: AbortSignal.timeout(2000) });
+    await response.body?.cancel();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+async function alive(state: LocalKeycloakState): Promise<boolean> {
+  if (state.runtime === 'docker') return state.container ? containerRunning(state.container) : false;
+  return state.pid ? isKeycloakProcess(state.pid) : false;
+}
+
+export async function localStatus(env: NodeJS.ProcessEnv = process.env): Promise<LocalStatus> {
+  const state = await readState(env);
+  if (!state) return { running: false, answering: false };
+  const running = await alive(state);
+  return { state, running, answering: running && (await answers(state.url)) };
+}
+
+export async function startLocalKeycloak(request: StartRequest): Promise<StartResult> {
+  const env = request.env ?? process.env;
+  const paths = statePaths(env);
+  const started = Date.now();
+  const current = await localStatus(env);
+  if (current.state && current.running) {
+    if (current.state.port !== request.port) {
+      throw new UsageError(`A local Keycloak already runs at ${current.state.url}: use it, or stop it first (mcp-keycloak keycloak stop).`);
+    }
+    if (!current.answering) {
+      await waitForKeycloak(current.state.url, { timeoutMs: request.timeoutMs ?? 240_000, logFile: current.state.logFile });
+    }
+    return { state: current.state, alreadyRunning: true, startupMs: Date.now() - started, passwordFile: paths.password };
+  }
+  const url = `http://127.0.0.1:${request.port}`;
+  if (await answers(url)) {
+    throw new UsageError(`A Keycloak that mcp-keycloak did not start already answers at ${url}: use it (--keycloak-url ${url}) or pick another --port.`);
+  }
+  if (!(await portFree(request.port))) throw new UsageError(`Port ${request.port} is in use by another program: pick another with --port.`);
+
+  const runtime = request.runtime === 'auto' ? ((await dockerAnswers()) ? 'docker' : 'distribution') : request.runtime;
+  if (runtime === 'docker' && request.runtime === 'docker' && !(await dockerAnswers())) {
+    throw new UsageError('No Docker engine answers (docker info failed): start Docker, or use --runtime distribution.');
+  }
+  const password = await adminPassword(env);
+  const base = { formatVersion: 1 as const, url, port: request.port, dataDir: paths.data, logFile: paths.log, adminUsername: 'admin', version: KEYCLOAK_VERSION };
+  await rm(paths.log, { force: true });
+
+  if (runtime === 'docker') {
+    const container = `mcp-keycloak-${request.port}`;
+    const state: LocalKeycloakState = { ...base, runtime, container, dataDir: `docker volume ${DATA_VOLUME}`, startedAt: new Date().toISOString() };
+    request.onProgress?.(`starting quay.io/keycloak/keycloak:${KEYCLOAK_VERSION} in Docker`);
+    await startContainer({ name: container, image: `quay.io/keycloak/keycloak:${KEYCLOAK_VERSION}`, port: request.port, adminUsername: 'admin', adminPassword: password });
+    await writeState(state, env);
+    try {
+      await waitForKeycloak(url, {
+        timeoutMs: request.timeoutMs ?? 240_000,
+        logFile: paths.log,
+        failure: async () => ((await containerRunning(container)) ? undefined : `The Keycloak container stopped while starting; see ${paths.log}.`),
+      });
+    } catch (error) {
+      await containerLogs(container, paths.log);
+      await removeContainer(container);
+      await clearState(env);
+      throw error;
+    }
+    return { state, alreadyRunning: false, startupMs: Date.now() - started, passwordFile: paths.password };
+  }
+
+  await checkJava(env);
+  const home = await ensureDistribution({ env, ...(request.onProgress ? { onProgress: request.onProgress } : {}) });
+  request.onProgress?.(`starting Keycloak ${KEYCLOAK_VERSION} from ${home} (the first start builds it: up to a minute or two)`);
+  let state: LocalKeycloakState | undefined;
+  try {
+    const running = await startKeycloak({
+      home,
+      port: request.port,
+      managementPort: await freePort(),
+      adminUsername: 'admin',
+      adminPassword: password,
+      db: 'dev-file',
+      // Realms live in the state directory, not inside a (possibly shared) distribution.
+      env: { KC_DB_URL_PATH: paths.data },
+      logFile: paths.log,
+      detached: true,
+      timeoutMs: request.timeoutMs ?? 240_000,
+      onSpawn: async (pid) => {
+        state = { ...base, runtime, pid, home, startedAt: new Date().toISOString() };
+        await writeState(state, env);
+      },
+    });
+    return { state: state!, alreadyRunning: false, startupMs: running.startupMs, passwordFile: paths.password };
+  } catch (error) {
+    await clearState(env);
+    throw error;
+  }
+}
+
+async function portFree(port: number): Promise<boolean> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+export interface StopResult {
+  stopped: boolean;
+  state?: LocalKeycloakState;
+  deletedData: boolean;
+}
+
+/** Stops only what the state file names (its process group or its container); optionally forgets its data. */
+export async function stopLocalKeycloak(options: { env?: NodeJS.ProcessEnv; deleteData?: boolean } = {}): Promise<StopResult> {
+  const env = options.env ?? process.env;
+  const paths = statePaths(env);
+  const status = await localStatus(env);
+  let stopped = false;
+  if (status.state && status.running) {
+    if (status.state.runtime === 'docker' && status.state.container) await removeContainer(status.state.container);
+    else if (status.state.pid) await stopByPid(status.state.pid);
+    stopped = true;
+  }
+  await clearState(env);
+  let deletedData = false;
+  if (options.deleteData) {
+    if (status.state?.runtime === 'docker') await run('docker', ['volume', 'rm', DATA_VOLUME]).catch(() => undefined);
+    deletedData = existsSync(paths.data) || existsSync(paths.password);
+    await rm(paths.data, { recursive: true, force: true });
+    await rm(paths.password, { force: true });
+  }
+  const result: StopResult = { stopped, deletedData };
+  if (status.state) result.state = status.state;
+  return result;
+}
+
+/** Loopback URLs are the only ones where offering to start a Keycloak makes sense. */
+export function isLoopbackUrl(url: string): boolean {
+  try {
+    const { hostname } = new URL(url);
+    return hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]';
+  } catch {
+    return false;
+  }
+}
+
+/** The port a local Keycloak should listen on for `url` (8080 when the URL has none). */
+export function portOf(url: string): number {
+  const parsed = new URL(url);
+  return parsed.port ? Number(parsed.port) : parsed.protocol === 'https:' ? 443 : 80;
+}
