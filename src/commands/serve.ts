@@ -3,6 +3,7 @@ import type { ConfigFlags } from '../config/load.js';
 import { loadConfig } from '../config/load.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { AUTH_MODES, portOf, startReferenceServer, type AuthMode, type ReferenceServerOptions } from '../server/index.js';
+import { DEFAULT_INTROSPECTION_CACHE_MS } from '../server/introspect.js';
 import type { Ui } from '../ui/output.js';
 
 export interface ServeFlags extends ConfigFlags {
@@ -13,6 +14,8 @@ export interface ServeFlags extends ConfigFlags {
 export const INTROSPECTION_ENV = {
   clientId: 'MCP_KEYCLOAK_INTROSPECTION_CLIENT_ID',
   clientSecret: 'MCP_KEYCLOAK_INTROSPECTION_CLIENT_SECRET',
+  /** Seconds an introspection answer is reused (default 30); 0 asks Keycloak on every request. */
+  cacheSeconds: 'MCP_KEYCLOAK_INTROSPECTION_CACHE_SECONDS',
 } as const;
 
 /** Turns flags/env/file into server options; exported so tests can check the derivation without a socket. */
@@ -46,6 +49,14 @@ export async function serveOptions(flags: ServeFlags, env: Record<string, string
       );
     }
     options.introspection = { clientId, clientSecret };
+    const cache = env[INTROSPECTION_ENV.cacheSeconds];
+    if (cache !== undefined && cache !== '') {
+      const seconds = Number(cache);
+      if (!Number.isFinite(seconds) || seconds < 0 || seconds > 300) {
+        throw new UsageError(`${INTROSPECTION_ENV.cacheSeconds} must be a number of seconds from 0 to 300 (got "${cache}").`);
+      }
+      options.introspection.cacheTtlMs = seconds * 1000;
+    }
   }
   return options;
 }
@@ -64,7 +75,9 @@ export async function serve(flags: ServeFlags, ui: Ui): Promise<number> {
     ui.info(`MCP endpoint  ${ui.color.bold(server.url)}  (listening on ${listening})`);
     ui.info(`Metadata      ${server.metadataUrl}`);
     ui.info(`Issuer        ${server.issuer}`);
-    ui.info(`Auth          ${describeAuth(server.auth)}; scope ${options.scopes.join(' or ')}`);
+    const cache = options.introspection?.cacheTtlMs ?? DEFAULT_INTROSPECTION_CACHE_MS;
+    const cacheNote = server.auth === 'introspection' ? ` (${cache > 0 ? `answers cached ${cache / 1000} s` : 'every request'})` : '';
+    ui.info(`Auth          ${describeAuth(server.auth)}${cacheNote}; scope ${options.scopes.join(' or ')}`);
     if (server.auth === 'off') ui.warn(ui.color.yellow('warning: authentication is OFF: anyone on this machine can call the tools.'));
     ui.info('Press Ctrl-C to stop.');
   }
@@ -80,6 +93,6 @@ export async function serve(flags: ServeFlags, ui: Ui): Promise<number> {
 
 function describeAuth(auth: AuthMode): string {
   if (auth === 'jwt') return 'JWT validated locally against the realm JWKS';
-  if (auth === 'introspection') return 'RFC 7662 introspection (30 s cache)';
+  if (auth === 'introspection') return 'RFC 7662 introspection';
   return 'off';
 }
