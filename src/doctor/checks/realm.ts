@@ -154,19 +154,33 @@ function policyFindings(input: DoctorInput, live: LiveRealm, changes: Change[]):
   const findings: Finding[] = [];
 
   const allowed = policies.filter((p) => p.providerId === PROVIDER.allowedScopes);
-  const blocked = allowed.filter((p) => names.some((n) => !configValues(p, 'allowed-client-scopes').includes(n)));
-  if (blocked.length === 0) {
+  const describe = (p: (typeof allowed)[number]) =>
+    `${p.name}: [${configValues(p, 'allowed-client-scopes').join(', ')}], allow-default-scopes ${configValues(p, 'allow-default-scopes')[0] ?? 'true'}`;
+  const strict = allowed.find((p) => configValues(p, 'allow-default-scopes')[0] === 'false');
+  // Keycloak's policy also admits realm default scopes unless allow-default-scopes is false.
+  const admits = (p: (typeof allowed)[number], name: string) =>
+    configValues(p, 'allowed-client-scopes').includes(name) || (configValues(p, 'allow-default-scopes')[0] !== 'false' && live.defaultScopes.has(name));
+  const blocked = allowed.filter((p) => names.some((n) => !admits(p, n)));
+  const title = 'Anonymous Allowed Client Scopes lets the scope through';
+  if (strict) {
+    // Seen live (Keycloak 26.7): with allow-default-scopes off, a registration that names a scope is
+    // refused even when that scope is listed, because the default scopes Keycloak adds (basic, ...) are not.
     findings.push(
-      pass('realm.allowed_client_scopes', 'Anonymous Allowed Client Scopes lets the scope through', {
-        actual: allowed.length ? allowed.map((p) => `${p.name}: [${configValues(p, 'allowed-client-scopes').join(', ')}]`).join('; ') : 'no such policy',
+      fail('realm.allowed_client_scopes', title, {
+        expected: 'allow-default-scopes true, and the scope listed',
+        actual: describe(strict),
+        why: `allow-default-scopes is off, so Keycloak also rejects the default scopes it gives every registered client: VS Code's registration with scope "${names.join(' ')}" fails with "Not permitted to use specified clientScope" even if the scope is listed.`,
+        fix: 'Turn "Allow Default Scopes" on in Clients → Client registration → Anonymous access policies → Allowed Client Scopes (apply does not manage it).',
       }),
     );
+  } else if (blocked.length === 0) {
+    findings.push(pass('realm.allowed_client_scopes', title, { actual: allowed.length ? allowed.map(describe).join('; ') : 'no such policy' }));
   } else {
     const p = blocked[0]!;
-    const f = fail('realm.allowed_client_scopes', 'Anonymous Allowed Client Scopes lets the scope through', {
+    const f = fail('realm.allowed_client_scopes', title, {
       expected: `allowed-client-scopes containing ${names.join(', ')}`,
-      actual: `${p.name}: [${configValues(p, 'allowed-client-scopes').join(', ')}]`,
-      why: `VS Code registers with scope "${names.join(' ')}"; the policy rejects it with "Not permitted to use specified clientScope".`,
+      actual: describe(p),
+      why: `VS Code registers with scope "${names.join(' ')}", which is neither listed nor a realm default scope: the policy rejects it with "Not permitted to use specified clientScope".`,
     });
     findings.push(dcr.mode === 'off' ? { ...f, fix: 'Add the scope in Clients → Client registration → Allowed Client Scopes (dcr mode is "off": apply leaves policies alone).' } : { ...f, fixable: true });
   }

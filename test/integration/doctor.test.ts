@@ -1,0 +1,203 @@
+/**
+ * `doctor` against the real Keycloak and the reference MCP server: a healthy setup passes with no false
+ * alarm, then one realm-side thing is broken at a time through the admin API; doctor must fail exactly
+ * the checks that thing explains (with the right sentence), and `doctor --fix` must repair it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startReferenceServer, type RunningServer } from '../../src/server/index.js';
+import { freePort } from '../../src/local/process.js';
+import { adminClient, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
+
+const realm = uniqueRealm('doctor');
+const password = `pw-${Math.random().toString(36).slice(2)}`;
+const inspector = 'http://localhost:6274';
+let resource: string;
+let server: RunningServer;
+let target: string[];
+const env = { MCP_KEYCLOAK_TEST_USER_PASSWORD: password };
+
+interface Finding {
+  id: string;
+  status: 'pass' | 'warn' | 'fail' | 'skip';
+  why?: string;
+  actual?: string;
+  fix?: string;
+  fixable?: boolean;
+}
+interface Report {
+  formatVersion: number;
+  ok: boolean;
+  summary: Record<string, number>;
+  checks: Finding[];
+  token?: { claims: Record<string, unknown>; header: Record<string, unknown> };
+  fix?: { applied: unknown[] };
+}
+
+async function doctor(extra: string[] = []): Promise<{ code: number; report: Report; stderr: string; stdout: string }> {
+  const result = await runCli(['--json', 'doctor', ...target, '--test-user', 'alice', ...extra], { env });
+  return { code: result.code, report: JSON.parse(result.stdout) as Report, stderr: result.stderr, stdout: result.stdout };
+}
+
+const failed = (report: Report) => report.checks.filter((f) => f.status === 'fail').map((f) => f.id).sort();
+const finding = (report: Report, id: string) => report.checks.find((f) => f.id === id)!;
+
+async function scope() {
+  const client = await adminClient();
+  const found = (await client.clientScopes.find({ realm })).find((s) => s.name === 'mcp:run')!;
+  return { client, scope: found };
+}
+
+async function allowedScopesPolicy() {
+  const client = await adminClient();
+  const policies = await client.components.find({ realm, type: 'org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy' });
+  return policies.find((p) => p.subType === 'anonymous' && p.providerId === 'allowed-client-templates')!;
+}
+
+/** Breaks something, checks doctor names it, repairs with --fix, checks doctor is green again. */
+async function breakAndFix(expectedFailures: string[], explain: Record<string, RegExp>): Promise<void> {
+  const broken = await doctor();
+  expect(broken.code).toBe(1);
+  expect(failed(broken.report)).toEqual([...expectedFailures].sort());
+  for (const [id, pattern] of Object.entries(explain)) expect(finding(broken.report, id).why).toMatch(pattern);
+  const realmSide = broken.report.checks.filter((f) => f.status === 'fail' && f.id.startsWith('realm.'));
+  for (const f of realmSide) expect(f.fixable, f.id).toBe(true);
+
+  const fixed = await doctor(['--fix', '--yes']);
+  expect(fixed.stderr).toBe('');
+  expect(fixed.report.fix?.applied.length).toBeGreaterThan(0);
+  expect(failed(fixed.report)).toEqual([]);
+  expect(fixed.code).toBe(0);
+}
+
+beforeAll(async () => {
+  const port = await freePort();
+  resource = `http://127.0.0.1:${port}/mcp`;
+  target = ['--realm', realm, '--resource', resource, '--web-origin', inspector];
+  const applied = await runCli(['apply', '--yes', ...target, '--test-user', 'alice'], { env });
+  expect(applied.code, applied.stderr).toBe(0);
+  server = await startReferenceServer({ keycloakUrl: keycloak().url, realm, resource, scopes: ['mcp:run'], host: '127.0.0.1', port });
+});
+
+afterAll(async () => {
+  await server?.close();
+  await deleteRealm(realm);
+});
+
+describe('doctor on a healthy setup', () => {
+  it('passes every check, exit 0, and leaves no client behind', async () => {
+    const client = await adminClient();
+    const before = (await client.clients.find({ realm })).length;
+    const started = Date.now();
+    const { code, report, stderr } = await doctor();
+    const wall = Date.now() - started;
+    expect(stderr).toBe('');
+    expect(report.formatVersion).toBe(1);
+    expect(report.checks.filter((f) => f.status !== 'pass')).toEqual([]);
+    expect(code).toBe(0);
+    expect(report.ok).toBe(true);
+    // Every probe and the test user's temporary client deleted themselves.
+    expect((await client.clients.find({ realm })).length).toBe(before);
+    expect(report.token?.claims.aud).toBe(resource);
+    process.stdout.write(`[doctor] healthy run with --test-user: ${wall} ms wall time\n`);
+  });
+
+  it('never prints the token, the test user password or the admin password', async () => {
+    const { stdout } = await doctor();
+    expect(stdout).not.toMatch(/eyJ[\w-]+\.[\w-]+\.[\w-]+/);
+    expect(stdout).not.toContain(password);
+    expect(stdout).not.toContain(keycloak().adminPassword);
+  });
+
+  it('prints a readable checklist without --json', async () => {
+    const result = await runCli(['doctor', ...target, '--test-user', 'alice'], { env: { ...env, NO_COLOR: '1' } });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('✔ VS Code can register');
+    expect(result.stdout).toContain('✔ Token aud contains the MCP URL');
+    expect(result.stdout).toMatch(/All checks passed: \d+ passed/);
+  });
+});
+
+describe('doctor names one broken thing at a time, and --fix repairs it', () => {
+  it('audience with a trailing slash', async () => {
+    const { client, scope: s } = await scope();
+    const mapper = (await client.clientScopes.listProtocolMappers({ realm, id: s.id! })).find((m) => m.protocolMapper === 'oidc-audience-mapper')!;
+    await client.clientScopes.updateProtocolMapper(
+      { realm, id: s.id!, mapperId: mapper.id! },
+      { ...mapper, config: { ...mapper.config, 'included.custom.audience': `${resource}/` } },
+    );
+    await breakAndFix(['realm.audience', 'token.aud', 'mcp.tools_list'], {
+      'realm.audience': /trailing slash/,
+      'token.aud': new RegExp(`aud is ${resource}/ but the server is ${resource}: a trailing slash`),
+    });
+  });
+
+  it('audience mapper missing', async () => {
+    const { client, scope: s } = await scope();
+    for (const m of await client.clientScopes.listProtocolMappers({ realm, id: s.id! })) {
+      if (m.protocolMapper === 'oidc-audience-mapper') await client.clientScopes.delProtocolMapper({ realm, id: s.id!, mapperId: m.id! });
+    }
+    await breakAndFix(['realm.audience', 'token.aud', 'mcp.tools_list'], {
+      'realm.audience': /no Audience mapper|Tokens will not contain aud/,
+      'token.aud': /has no aud/,
+    });
+  });
+
+  it('include in token scope off', async () => {
+    const { client, scope: s } = await scope();
+    await client.clientScopes.update({ realm, id: s.id! }, { ...s, attributes: { ...s.attributes, 'include.in.token.scope': 'false' } });
+    await breakAndFix(['realm.scope.include_in_token_scope', 'token.scope', 'mcp.tools_list'], {
+      'realm.scope.include_in_token_scope': /insufficient_scope/,
+      'token.scope': /include-in-token-scope is off/,
+    });
+  });
+
+  it('scope not a realm default scope', async () => {
+    const { client, scope: s } = await scope();
+    await client.clientScopes.delDefaultClientScope({ realm, id: s.id! });
+    await breakAndFix(['realm.default_scope'], { 'realm.default_scope': /only get default scopes/ });
+  });
+
+  it('scope neither in anonymous Allowed Client Scopes nor a default scope', async () => {
+    // While the scope is a realm default, Keycloak admits it without the list; the list matters once it is not.
+    const { client, scope: s } = await scope();
+    await client.clientScopes.delDefaultClientScope({ realm, id: s.id! });
+    const allowed = await allowedScopesPolicy();
+    await client.components.update({ realm, id: allowed.id! }, { ...allowed, config: { ...allowed.config, 'allowed-client-scopes': [] } });
+    // VS Code and Inspector ask for the scope at registration, and so does the test user's temporary client.
+    await breakAndFix(['realm.allowed_client_scopes', 'realm.default_scope', 'registration.vscode', 'registration.inspector', 'token.obtain'], {
+      'realm.allowed_client_scopes': /neither listed nor a realm default scope/,
+      'registration.vscode': /Allowed Client Scopes/,
+    });
+  });
+
+  it('Allowed Client Scopes with allow-default-scopes off: explained, not fixable by apply', async () => {
+    const client = await adminClient();
+    const allowed = await allowedScopesPolicy();
+    await client.components.update({ realm, id: allowed.id! }, { ...allowed, config: { ...allowed.config, 'allow-default-scopes': ['false'] } });
+    const broken = await doctor();
+    expect(failed(broken.report)).toEqual(['realm.allowed_client_scopes', 'registration.inspector', 'registration.vscode', 'token.obtain']);
+    expect(finding(broken.report, 'realm.allowed_client_scopes').why).toMatch(/allow-default-scopes is off/);
+    expect(finding(broken.report, 'realm.allowed_client_scopes').fixable).toBeUndefined();
+    await client.components.update({ realm, id: allowed.id! }, { ...allowed, config: { ...allowed.config, 'allow-default-scopes': ['true'] } });
+    expect((await doctor()).code).toBe(0);
+  });
+
+  it('Trusted Hosts policy back', async () => {
+    const client = await adminClient();
+    const { id } = (await client.realms.findOne({ realm }))!;
+    await client.components.create({
+      realm,
+      name: 'Trusted Hosts',
+      providerId: 'trusted-hosts',
+      providerType: 'org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy',
+      parentId: id!,
+      subType: 'anonymous',
+      config: { 'trusted-hosts': [], 'host-sending-registration-request-must-match': ['true'], 'client-uris-must-match': ['true'] },
+    });
+    const clients = ['vscode', 'claude-code', 'claude-ai', 'cursor', 'inspector'].map((c) => `registration.${c}`);
+    await breakAndFix(['realm.trusted_hosts', ...clients, 'token.obtain'], {
+      'realm.trusted_hosts': /Host not trusted/,
+      'registration.vscode': /Trusted Hosts/,
+    });
+  });
+});
