@@ -7,6 +7,7 @@
 import { decodeJwt } from 'jose';
 import type { OAuthClientMetadata } from '@modelcontextprotocol/client';
 import { fail, pass, skip, warn, type CheckResult } from './checks.js';
+import { captureRegistration } from './cleanup.js';
 import { ClientStore, E2eOAuthProvider } from './provider.js';
 import { loadSdk, type McpSession, type SdkLine } from './sdk.js';
 import { readAsMetadata, readAuthorizationUrl, readChallenge, readPrm, readRegistration, STEP } from './steps.js';
@@ -80,7 +81,7 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
   const store = options.store ?? new ClientStore();
   const provider = new E2eOAuthProvider(store, options.clientMetadata);
   const trace = new Trace();
-  const fetchFn = trace.wrap(options.fetch ?? fetch);
+  const fetchFn = trace.wrap(captureRegistration(store, options.fetch ?? fetch));
   const checks: CheckResult[] = [];
   const report: E2eReport = { ok: false, sdk: line, serverUrl, checks, durationMs: 0, registered: false, signedIn: false };
   const hadRegistration = store.clientInformation !== undefined;

@@ -39,6 +39,8 @@ export class ClientStore {
   clientInformation?: StoredOAuthClientInformation;
   tokens?: StoredOAuthTokens;
   discovery?: OAuthDiscoveryState;
+  /** RFC 7592 credentials of the client this store registered (see cleanup.ts); secret, never reported. */
+  management?: { clientId: string; uri: string; token: string };
   /** `saveClientInformation` calls that brought a client_id not seen before: dynamic registrations. */
   registrations = 0;
   saveClientInformationCalls = 0;

@@ -3,7 +3,7 @@
  * that decide them. Kept apart from the flow so each reading is testable without a network.
  */
 import type { OAuthDiscoveryState } from '@modelcontextprotocol/client';
-import { fail, pass, type CheckResult, type CheckSpec } from './checks.js';
+import { fail, pass, warn, type CheckResult, type CheckSpec } from './checks.js';
 import type { Trace, TraceEntry } from './trace.js';
 
 export const STEP = {
@@ -109,14 +109,22 @@ export function readChallenge(trace: Trace, serverUrl: string, from: number): Ch
     return fail(STEP.challenge, actual);
   }
   if (!first.challenge || !/resource_metadata=/i.test(first.challenge)) {
-    return fail(STEP.challenge, `401 with WWW-Authenticate: ${first.challenge ?? '(none)'}: no resource_metadata, so clients must guess the PRM URL`);
+    // Spec 2025-11-25 lets clients fall back to the well-known PRM URLs, and the SDKs do; older clients do not.
+    return warn(
+      STEP.challenge,
+      `401 with WWW-Authenticate: ${first.challenge ?? '(none)'}: no resource_metadata, so clients must probe the well-known PRM URLs`,
+      'Add resource_metadata="<PRM URL>" to the 401 challenge; clients on spec 2025-06-18 rely on it.',
+    );
   }
   return pass(STEP.challenge, `401 with WWW-Authenticate: ${first.challenge}`);
 }
 
 /** `cached`: the client held discovery state from an earlier run, so the SDK may not fetch the PRM again. */
 export function readPrm(trace: Trace, serverUrl: string, discovery: OAuthDiscoveryState | undefined, from: number, cached: boolean, error?: string): CheckResult {
-  const fetched = trace.find((e) => e.url.includes('/.well-known/oauth-protected-resource'), from);
+  // The PRM is where the challenge's resource_metadata points (any path), else at the well-known URLs.
+  const pointed = trace.find((e) => e.status === 401 && e.challenge !== undefined, from)[0]?.challenge?.match(/resource_metadata="([^"]+)"/i)?.[1];
+  const target = pointed ? pathOf(pointed) : undefined;
+  const fetched = trace.find((e) => e.url === target || e.url.includes('/.well-known/oauth-protected-resource'), from);
   const served = fetched.find((e) => e.status === 200);
   const prm = discovery?.resourceMetadata;
   if ((!served && !cached) || !prm) return fail(STEP.prm, error ?? (fetched.map(describeEntry).join('; ') || 'not fetched'));
