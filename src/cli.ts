@@ -108,6 +108,34 @@ export function buildProgram(run: (handler: () => Promise<Handler>, flags: Recor
     .addHelpText('after', '\nExample:\n  mcp-keycloak keycloak stop --delete-data')
     .action((flags) => run(() => import('./commands/keycloak.js').then((m) => m.keycloakStop), flags));
 
+  withConfigOptions(program.command('destroy'))
+    .description('remove what apply created for this configuration (scopes, mappers, test user, policy changes), or the whole realm')
+    .option('-y, --yes', 'do not ask (required without a terminal)')
+    .option('--dry-run', 'show what would be removed; change nothing')
+    .option('--whole-realm', 'delete the entire realm instead (asks you to type its name)')
+    .addHelpText('after', '\nExamples:\n  mcp-keycloak destroy --dry-run\n  mcp-keycloak destroy --whole-realm --realm mcp-demo --yes')
+    .action((flags) => run(() => import('./commands/destroy.js').then((m) => m.destroy), flags));
+
+  const clients = program.command('clients').description('clients that Dynamic Client Registration created (every VS Code install registers one)');
+  withConfigOptions(clients.command('list'))
+    .description('list DCR-created clients with their sessions and last use')
+    .option('--days <n>', 'the unused-for window shown in the verdict column', '30')
+    .addHelpText('after', '\nExample:\n  mcp-keycloak clients list --json')
+    .action((flags) => run(() => import('./commands/clients.js').then((m) => m.clientsList), flags));
+  withConfigOptions(clients.command('prune'))
+    .description('delete DCR-created clients unused for N days (see docs: how "unused" is decided)')
+    .option('--days <n>', 'unused for at least this many days', '30')
+    .option('-y, --yes', 'do not ask (required without a terminal)')
+    .option('--dry-run', 'only list what would be deleted')
+    .addHelpText('after', '\nExample:\n  mcp-keycloak clients prune --days 30 --dry-run')
+    .action((flags) => run(() => import('./commands/clients.js').then((m) => m.clientsPrune), flags));
+
+  withConfigOptions(program.command('export'))
+    .description("print the realm's MCP configuration as realm JSON (for kc.sh import or a Git review)")
+    .option('-o, --output <file>', 'write to a file instead of stdout')
+    .addHelpText('after', '\nExample:\n  mcp-keycloak export --realm mcp-demo -o realm-mcp-demo.json')
+    .action((flags) => run(() => import('./commands/export.js').then((m) => m.exportCommand), flags));
+
   return program;
 }
 

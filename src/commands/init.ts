@@ -122,6 +122,10 @@ export async function init(flags: InitFlags, ui: Ui): Promise<number> {
     serverName: serverName(answers),
     issuer,
     cli: 'npx mcp-keycloak',
+    // The Inspector registers from a browser page: Keycloak checks its Origin against the web-origins policy.
+    inspectorNote: config.dcr.webOrigins?.includes('http://localhost:6274')
+      ? ''
+      : '\n                       (first allow its browser origin: rerun init with --web-origin http://localhost:6274)',
     userLine: answers.testUser ? `\n     Sign in as "${answers.testUser.username}" (password: ${'MCP_KEYCLOAK_TEST_USER_PASSWORD'} in .env).` : '',
   });
   const ok = !verification || verification.ok;

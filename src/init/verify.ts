@@ -62,8 +62,22 @@ export async function verifySetup(input: VerifyInput): Promise<Verification> {
   }
 }
 
-/** The seam to the doctor module (built in parallel): its runner, called once with our session. */
+/** Doctor's own runner and report, fed with init's session so it does not log in again. */
 async function runDoctor(input: VerifyInput): Promise<Verification> {
-  void input;
-  return { ok: true, report: { skipped: 'doctor is not available in this build' } };
+  const { config, secrets, session, configFile, ui } = input;
+  const [{ defaultChecks, runChecks }, { buildReport, renderReport }, { probeKeycloak }] = await Promise.all([
+    import('../doctor/runner.js'),
+    import('../doctor/report.js'),
+    import('../keycloak/session.js'),
+  ]);
+  const started = Date.now();
+  const issuer = await probeKeycloak(config.keycloakUrl, config.realm).then(
+    (r) => r.issuer,
+    () => `${config.keycloakUrl}/realms/${config.realm}`,
+  );
+  const doctorInput = { config, configFile, resource: config.resources[0]!, secrets, admin: session, expectedIssuer: issuer };
+  const { findings, state } = await runChecks(doctorInput, defaultChecks(), ui);
+  const report = buildReport(doctorInput, findings, state, Date.now() - started);
+  if (!ui.json) for (const line of renderReport(report, ui.color)) ui.info(line);
+  return { ok: report.ok, report };
 }

@@ -1,0 +1,61 @@
+/** `mcp-keycloak destroy`: undo what apply did for this configuration, or delete the whole realm. */
+import type { ConfigFlags } from '../config/load.js';
+import { loadConfig } from '../config/load.js';
+import { CliError, ExitCode, UsageError } from '../errors.js';
+import { connectAdmin } from '../keycloak/session.js';
+import { resolveSecrets } from './context.js';
+import { executeRemoval, planDestroy, readForDestroy, type Removal } from '../maintenance/destroy.js';
+import type { Ui } from '../ui/output.js';
+import { ask, confirm } from '../ui/prompt.js';
+
+export interface DestroyFlags extends ConfigFlags {
+  yes?: boolean;
+  dryRun?: boolean;
+  wholeRealm?: boolean;
+}
+
+const SIGN = { delete: '-', update: '~', create: '+' } as const;
+
+function render(ui: Ui, removals: Removal[]): void {
+  for (const r of removals) {
+    const paint = r.action === 'delete' ? ui.color.red : r.action === 'update' ? ui.color.yellow : ui.color.green;
+    ui.info(paint(`  ${SIGN[r.action]} ${r.action} ${r.kind} ${r.name}`) + ui.color.dim(`: ${r.detail}`));
+  }
+}
+
+export async function destroy(flags: DestroyFlags, ui: Ui): Promise<number> {
+  const { config } = await loadConfig(flags);
+  const secrets = await resolveSecrets(config, ui);
+  const session = await ui.step(`Connecting to ${config.keycloakUrl}`, () => connectAdmin(config, secrets));
+  const live = await ui.step(`Reading realm ${config.realm}`, () => readForDestroy(session, config));
+  const removals = planDestroy(config, live, Boolean(flags.wholeRealm));
+  const report = (done: Removal[]) => ({ formatVersion: 1, realm: config.realm, keycloakUrl: config.keycloakUrl, dryRun: Boolean(flags.dryRun), removals, done: done.length });
+  if (removals.length === 0) {
+    if (ui.json) ui.data(report([]));
+    else ui.info(live.exists ? `Nothing to remove: realm ${config.realm} holds nothing this configuration created.` : `Realm ${config.realm} does not exist: nothing to remove.`);
+    return ExitCode.ok;
+  }
+  if (!ui.json) {
+    ui.info(`Realm ${ui.color.bold(config.realm)} at ${config.keycloakUrl}:`);
+    render(ui, removals);
+  }
+  if (flags.dryRun) {
+    if (ui.json) ui.data(report([]));
+    return ExitCode.ok;
+  }
+  if (!flags.yes) {
+    if (!ui.interactive) throw new UsageError(`destroy changes realm ${config.realm}: rerun with --yes (or --dry-run to only show the plan). Nothing was changed.`);
+    const agreed = flags.wholeRealm
+      ? (await ask(`Type the realm name (${config.realm}) to delete it`)) === config.realm
+      : await confirm('Remove these?', false);
+    if (!agreed) throw new CliError('Nothing was changed.', ExitCode.failure);
+  }
+  const done: Removal[] = [];
+  for (const removal of removals) {
+    await executeRemoval(session, config.realm, live.id, removal);
+    done.push(removal);
+  }
+  if (ui.json) ui.data(report(done));
+  else ui.info(ui.color.green(flags.wholeRealm ? `Deleted realm ${config.realm}.` : `Removed ${done.length} item(s) from realm ${config.realm}.`));
+  return ExitCode.ok;
+}

@@ -1,0 +1,132 @@
+/**
+ * What `destroy` removes: exactly what `apply` put in place for this configuration, computed from the
+ * config and the live realm (pure `planDestroy`), or the whole realm. Reverting a registration policy
+ * honestly means going back to Keycloak's own default for a new realm, since the value before `apply`
+ * was not recorded; the plan says so.
+ */
+import { keycloakCall } from '../keycloak/errors.js';
+import type { AdminSession } from '../keycloak/session.js';
+import type { Config } from '../config/schema.js';
+import { POLICY_NAME, POLICY_TYPE, PROVIDER, desiredRealm } from '../realm/desired.js';
+import { readLiveRealm, type LiveRealm } from '../realm/live.js';
+import { configValues } from '../realm/plan.js';
+
+export interface Removal {
+  action: 'delete' | 'update' | 'create';
+  kind: 'realm' | 'test-user' | 'client-scope' | 'registration-policy';
+  name: string;
+  id?: string;
+  /** One sentence for people. */
+  detail: string;
+  /** For policy updates: the config to set. */
+  config?: Record<string, string[]>;
+}
+
+/** Keycloak's Trusted Hosts policy in a new realm: no host trusted, both checks on. */
+export const DEFAULT_TRUSTED_HOSTS = {
+  'trusted-hosts': [] as string[],
+  'host-sending-registration-request-must-match': ['true'],
+  'client-uris-must-match': ['true'],
+};
+
+export function planDestroy(config: Config, live: LiveRealm, wholeRealm: boolean): Removal[] {
+  if (!live.exists) return [];
+  if (wholeRealm) return [{ action: 'delete', kind: 'realm', name: config.realm, detail: 'the realm and everything in it (users, clients, sessions)' }];
+  const removals: Removal[] = [];
+  const user = live.testUser?.user;
+  if (user?.id) removals.push({ action: 'delete', kind: 'test-user', name: user.username!, id: user.id, detail: 'the test user' });
+  const ours = config.resources.flatMap((resource) => resource.scopes);
+  for (const name of ours) {
+    const scope = live.scopes.get(name);
+    if (scope) removals.push({ action: 'delete', kind: 'client-scope', name, id: scope.id, detail: 'with its audience mapper and its place among the default scopes' });
+  }
+  if (config.dcr.mode === 'off') return removals;
+  for (const policy of live.anonymousPolicies.filter((p) => p.providerId === PROVIDER.allowedScopes)) {
+    const current = configValues(policy, 'allowed-client-scopes');
+    const kept = current.filter((name) => !ours.includes(name));
+    if (kept.length !== current.length) {
+      removals.push({
+        action: 'update',
+        kind: 'registration-policy',
+        name: policy.name ?? POLICY_NAME[PROVIDER.allowedScopes],
+        id: policy.id!,
+        detail: `allowed-client-scopes without ${ours.join(', ')}`,
+        config: { ...(policy.config as Record<string, string[]>), 'allowed-client-scopes': kept },
+      });
+    }
+  }
+  const trusted = live.anonymousPolicies.filter((p) => p.providerId === PROVIDER.trustedHosts);
+  if (trusted.length === 0) {
+    removals.push({
+      action: 'create',
+      kind: 'registration-policy',
+      name: POLICY_NAME[PROVIDER.trustedHosts],
+      detail: "Keycloak's default for a new realm (no trusted host: anonymous registration closed)",
+      config: DEFAULT_TRUSTED_HOSTS,
+    });
+  } else if (config.dcr.mode === 'trusted-hosts') {
+    for (const policy of trusted) {
+      if (configValues(policy, 'trusted-hosts').length === 0) continue;
+      removals.push({
+        action: 'update',
+        kind: 'registration-policy',
+        name: policy.name ?? POLICY_NAME[PROVIDER.trustedHosts],
+        id: policy.id!,
+        detail: "back to Keycloak's default: no trusted host (the hosts before apply were not recorded)",
+        config: { ...(policy.config as Record<string, string[]>), ...DEFAULT_TRUSTED_HOSTS },
+      });
+    }
+  }
+  if (config.dcr.webOrigins) {
+    for (const policy of live.anonymousPolicies.filter((p) => p.providerId === PROVIDER.webOrigins)) {
+      if (configValues(policy, 'web-origins').length === 0) continue;
+      removals.push({
+        action: 'update',
+        kind: 'registration-policy',
+        name: policy.name ?? POLICY_NAME[PROVIDER.webOrigins],
+        id: policy.id!,
+        detail: "web-origins back to Keycloak's default (none)",
+        config: { ...(policy.config as Record<string, string[]>), 'web-origins': [] },
+      });
+    }
+  }
+  return removals;
+}
+
+export async function readForDestroy(session: AdminSession, config: Config): Promise<LiveRealm> {
+  return readLiveRealm(session, desiredRealm(config));
+}
+
+export async function executeRemoval(session: AdminSession, realm: string, realmId: string | undefined, removal: Removal): Promise<void> {
+  const { client } = session;
+  const call = <T>(fn: () => Promise<T>) => keycloakCall(fn, undefined, `Could not ${removal.action} ${removal.kind} "${removal.name}"`);
+  switch (removal.kind) {
+    case 'realm':
+      await call(() => client.realms.del({ realm }));
+      return;
+    case 'test-user':
+      await call(() => client.users.del({ realm, id: removal.id! }));
+      return;
+    case 'client-scope':
+      await call(() => client.clientScopes.del({ realm, id: removal.id! }));
+      return;
+    case 'registration-policy':
+      if (removal.action === 'create') {
+        await call(() =>
+          client.components.create({
+            realm,
+            name: removal.name,
+            providerId: PROVIDER.trustedHosts,
+            providerType: POLICY_TYPE,
+            parentId: realmId!,
+            subType: 'anonymous',
+            config: removal.config!,
+          }),
+        );
+      } else {
+        const current = await call(() => client.components.findOne({ realm, id: removal.id! }));
+        if (current) await call(() => client.components.update({ realm, id: removal.id! }, { ...current, config: removal.config! }));
+      }
+      return;
+  }
+}

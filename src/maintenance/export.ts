@@ -1,0 +1,63 @@
+/**
+ * The realm's MCP-relevant configuration as a realm representation that `kc.sh import` and
+ * `POST /admin/realms` accept. Sorted and stripped of ids, so two exports of equal realms are equal
+ * byte for byte (reviewable in Git).
+ *
+ * Every client scope is included, not only ours: when a realm file carries `clientScopes`, Keycloak's
+ * import creates exactly those and skips its built-in ones (profile, email, basic, …).
+ */
+import type ClientScopeRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientScopeRepresentation.js';
+import type ComponentRepresentation from '@keycloak/keycloak-admin-client/lib/defs/componentRepresentation.js';
+import { keycloakCall } from '../keycloak/errors.js';
+import type { AdminSession } from '../keycloak/session.js';
+import { POLICY_TYPE } from '../realm/desired.js';
+
+export interface RealmExport {
+  realm: string;
+  enabled: boolean;
+  clientScopes: ClientScopeRepresentation[];
+  defaultDefaultClientScopes: string[];
+  defaultOptionalClientScopes: string[];
+  components: Record<string, ComponentRepresentation[]>;
+}
+
+const byName = <T extends { name?: string }>(a: T, b: T) => (a.name ?? '').localeCompare(b.name ?? '');
+
+function sortedRecord<T>(record: Record<string, T> | undefined, map: (value: T) => T = (v) => v): Record<string, T> {
+  return Object.fromEntries(Object.keys(record ?? {}).sort().map((key) => [key, map(record![key]!)]));
+}
+
+export async function exportRealm(session: AdminSession, realm: string): Promise<RealmExport> {
+  const { client } = session;
+  const call = <T>(fn: () => Promise<T>, what: string) => keycloakCall(fn, undefined, what);
+  const [rep, scopes, defaults, optionals, policies] = await Promise.all([
+    call(() => client.realms.findOne({ realm }), `Reading realm "${realm}"`),
+    call(() => client.clientScopes.find({ realm }), 'Listing client scopes'),
+    call(() => client.clientScopes.listDefaultClientScopes({ realm } as never), 'Listing default client scopes'),
+    call(() => client.clientScopes.listDefaultOptionalClientScopes({ realm } as never), 'Listing optional client scopes'),
+    call(() => client.components.find({ realm, type: POLICY_TYPE }), 'Listing client registration policies'),
+  ]);
+  const clientScopes = scopes
+    .map(({ id: _id, ...scope }) => {
+      const out: ClientScopeRepresentation = { ...scope, attributes: sortedRecord(scope.attributes) };
+      if (scope.protocolMappers) {
+        out.protocolMappers = scope.protocolMappers.map(({ id: _mapperId, ...mapper }) => ({ ...mapper, config: sortedRecord(mapper.config) })).sort(byName);
+      }
+      return out;
+    })
+    .sort(byName);
+  const components = policies
+    .map(({ id: _id, parentId: _parent, providerType: _type, ...component }) => ({
+      ...component,
+      config: sortedRecord(component.config as Record<string, string[]>, (values) => [...values].sort()),
+    }))
+    .sort((a, b) => `${a.subType}/${a.name}`.localeCompare(`${b.subType}/${b.name}`));
+  return {
+    realm,
+    enabled: rep?.enabled ?? true,
+    clientScopes,
+    defaultDefaultClientScopes: defaults.map((s) => s.name!).sort(),
+    defaultOptionalClientScopes: optionals.map((s) => s.name!).sort(),
+    components: { [POLICY_TYPE]: components },
+  };
+}
