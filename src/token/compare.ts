@@ -74,9 +74,13 @@ function exp(claims: Record<string, unknown>, now: number): Finding {
   const at = isoTime(value);
   if (value > now) return pass('token.exp', title, { actual: `expires ${at} (in ${value - now} s)` });
   const ago = now - value;
-  const details = { expected: `exp after now (${isoTime(now)})`, actual: `expired ${at}, ${ago} s ago`, fix: RESET };
-  if (ago <= CLOCK_TOLERANCE_SECONDS) return warn('token.exp', title, { ...details, why: `The token expired ${ago} s ago; the server's ${CLOCK_TOLERANCE_SECONDS} s clock tolerance still accepts it, but not for long.` });
-  return fail('token.exp', title, { ...details, why: `The token expired ${ago} s ago, so the server answers 401 invalid_token; clients must refresh it.` });
+  const grace = ago <= CLOCK_TOLERANCE_SECONDS ? ` (the server's ${CLOCK_TOLERANCE_SECONDS} s clock tolerance accepts it for ${CLOCK_TOLERANCE_SECONDS - ago} s more)` : '';
+  return fail('token.exp', title, {
+    expected: `exp after now (${isoTime(now)})`,
+    actual: `expired ${at}, ${ago} s ago`,
+    why: `The token expired ${ago} s ago${grace}; after that the server answers 401 invalid_token and the client must refresh it.`,
+    fix: RESET,
+  });
 }
 
 function nbf(claims: Record<string, unknown>, now: number): Finding {
