@@ -26,6 +26,8 @@ export interface DoctorFlags extends ConfigFlags {
   token?: string;
   fix?: boolean;
   yes?: boolean;
+  /** Also run the whole chain with a real MCP client and the test user (src/e2e). */
+  e2e?: boolean;
 }
 
 async function readStdin(): Promise<string> {
@@ -84,6 +86,8 @@ export async function doctorInput(flags: DoctorFlags, ui: Ui): Promise<DoctorInp
 export async function doctor(flags: DoctorFlags, ui: Ui, checks: Check[] = defaultChecks()): Promise<number> {
   const started = Date.now();
   const input = await doctorInput(flags, ui);
+  // Loaded only for --e2e: it brings the MCP client SDK and the HTML parser.
+  if (flags.e2e) checks = [...checks, (await import('../e2e/doctor-check.js')).e2eCheck];
   let { findings, state } = await runChecks(input, checks, ui);
   let fix: { applied: Change[]; before: ReturnType<typeof summarize> } | undefined;
 

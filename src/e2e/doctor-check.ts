@@ -1,0 +1,60 @@
+/**
+ * `doctor --e2e`: the e2e flow as one more doctor check, run after the outside-in checks. A real MCP client
+ * (the v2 SDK) signs the test user in and calls tools; each step becomes a finding, so a user sees which
+ * link of the chain breaks. The client it registers is deleted afterwards (RFC 7592), so repeated runs
+ * leave nothing behind in the realm.
+ */
+import { redact, SECRET_ENV } from '../config/secrets.js';
+import type { Check, DoctorInput, Finding } from '../doctor/types.js';
+import type { CheckResult } from './checks.js';
+import { deleteRegistration } from './cleanup.js';
+import { runE2e } from './flow.js';
+import { ClientStore } from './provider.js';
+
+/** Steps `mcp-keycloak apply` (and so `doctor --fix`) repairs when they fail. */
+const FIXABLE = new Set(['e2e.register', 'e2e.claims']);
+
+function toFinding(result: CheckResult, input: DoctorInput): Finding {
+  const clean = (text: string) => redact(text, input.secrets);
+  const finding: Finding = { id: result.id, title: result.title, status: result.status, expected: result.expected, actual: clean(result.actual), why: result.why };
+  if (result.fix) finding.fix = result.fix;
+  if (result.status === 'fail' && FIXABLE.has(result.id)) finding.fixable = true;
+  return finding;
+}
+
+export const e2eCheck: Check = {
+  id: 'e2e',
+  title: 'End to end: a real MCP client signs the test user in and calls a tool',
+  async run(input) {
+    const username = input.config.testUser?.username;
+    const password = input.secrets.testUserPassword;
+    if (!username || !password) {
+      const missing = !username ? 'no test user (--test-user NAME)' : `${SECRET_ENV.testUserPassword} is not set`;
+      return [
+        {
+          id: 'e2e',
+          title: this.title,
+          status: 'skip',
+          why: `--e2e signs a user in: ${missing}.`,
+          fix: `Create one with \`mcp-keycloak apply --test-user NAME\` and run \`${SECRET_ENV.testUserPassword}=… mcp-keycloak doctor --e2e --test-user NAME\`.`,
+        },
+      ];
+    }
+    const store = new ClientStore();
+    const report = await runE2e({ serverUrl: input.resource.url, username, password, sdk: 'v2', store });
+    const findings = report.checks.map((result) => toFinding(result, input));
+    const cleanup = await deleteRegistration(store);
+    const timing = `the chain took ${(report.durationMs / 1000).toFixed(1)} s${report.signInMs ? ` (sign-in ${(report.signInMs / 1000).toFixed(1)} s)` : ''}`;
+    if (report.registered) {
+      findings.push({
+        id: 'e2e.cleanup',
+        title: 'Temporary client removed',
+        status: cleanup.deleted ? 'pass' : 'warn',
+        actual: `${cleanup.detail}; ${timing}`,
+        why: 'Each --e2e run registers a client as VS Code would; deleting it keeps the realm clean.',
+        ...(cleanup.deleted ? {} : { fix: 'Delete the client named "Visual Studio Code" with this client_id in the admin console.' }),
+      });
+    }
+    return findings;
+  },
+};
