@@ -54,6 +54,7 @@ export function buildProgram(run: (handler: () => Promise<Handler>, flags: Recor
     .option('--token <->', 'analyse a token read from stdin ("-" only; or env MCP_KEYCLOAK_TOKEN); never pass it in argv')
     .option('--fix', 'repair the realm-side failures with the apply engine, then check again (needs admin credentials)')
     .option('-y, --yes', 'with --fix: do not ask for confirmation on a terminal')
+    .option('--e2e', 'also sign the test user in with a real MCP client and call a tool, step by step (needs --test-user and MCP_KEYCLOAK_TEST_USER_PASSWORD)')
     .addHelpText(
       'after',
       '\nExit codes: 0 no failures (warnings allowed), 1 a check failed, 2 usage error.\nExamples:\n  mcp-keycloak doctor --resource http://localhost:8000/mcp\n  pbpaste | mcp-keycloak doctor --token -\n  KEYCLOAK_ADMIN_PASSWORD=… MCP_KEYCLOAK_TEST_USER_PASSWORD=… mcp-keycloak doctor --test-user alice --fix',
