@@ -75,7 +75,7 @@ describe('doctor --token', () => {
     expect(stdout).not.toMatch(/eyJ[\w-]+\.[\w-]+\.[\w-]+/);
   });
 
-  it('an expired token: exp fails, saying how long ago and how long the server's clock tolerance still accepts it', async () => {
+  it('an expired token: exp fails, saying how long ago and how long the server clock tolerance still accepts it', async () => {
     const token = await passwordToken(1);
     const { exp } = decodeJwt(token);
     // Wait for the clock, not a fixed time: the token expires one second after it was issued.
