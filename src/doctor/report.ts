@@ -53,19 +53,31 @@ export function renderReport(report: DoctorReport, color: ChalkInstance): string
   const icon: Record<Status, string> = { pass: color.green('✔'), warn: color.yellow('⚠'), fail: color.red('✖'), skip: color.dim('-') };
   const lines = [`${color.bold('mcp-keycloak doctor')} ${report.target.resource} → ${report.target.issuer}`];
   let group: string | undefined;
-  for (const f of report.checks) {
+  const checks = report.checks;
+  for (let i = 0; i < checks.length; i++) {
+    const f = checks[i]!;
     const prefix = f.id.split('.')[0]!;
     const heading = GROUPS.find(([p]) => p === prefix)?.[1] ?? prefix;
     if (heading !== group) {
       group = heading;
       lines.push('', color.bold(heading));
     }
-    const title = f.status === 'skip' ? color.dim(`${f.title} (skipped: ${f.why ?? ''})`) : f.title;
-    lines.push(`  ${icon[f.status]} ${title}${f.status === 'pass' && f.actual ? color.dim(`  ${f.actual}`) : ''}`);
+    if (f.status === 'skip') {
+      // Consecutive skips for the same reason (all token checks without a token) print as one line.
+      let j = i;
+      while (j + 1 < checks.length && checks[j + 1]!.status === 'skip' && checks[j + 1]!.why === f.why && checks[j + 1]!.id.split('.')[0] === prefix) j++;
+      const what = j > i ? `${j - i + 1} checks (${checks.slice(i, j + 1).map((c) => c.id).join(', ')})` : f.title;
+      lines.push(`  ${icon.skip} ${color.dim(`${what} skipped: ${f.why ?? ''}${f.fix ? `. ${f.fix}` : ''}`)}`);
+      i = j;
+      continue;
+    }
+    lines.push(`  ${icon[f.status]} ${f.title}${f.status === 'pass' && f.actual ? color.dim(`  ${f.actual}`) : ''}`);
     if (f.status === 'warn' || f.status === 'fail') {
       if (f.expected) lines.push(`      expected: ${f.expected}`);
       if (f.actual) lines.push(`      actual:   ${f.actual}`);
       if (f.why) lines.push(`      ${f.why}`);
+      // Failures get their fix in the "How to fix" list below; warnings get it here.
+      if (f.status === 'warn' && f.fix) lines.push(`      fix: ${color.cyan(f.fix)}`);
     }
   }
   if (report.token) {
@@ -87,7 +99,7 @@ export function renderReport(report: DoctorReport, color: ChalkInstance): string
     }
   }
   const s = report.summary;
-  if (report.repair) lines.push('', `  Or let doctor repair the realm-side ones (✖ marked fixable) and check again: ${color.cyan(report.repair)}`);
+  if (report.repair) lines.push('', `  Or let doctor repair the realm-side failures and check again: ${color.cyan(report.repair)}`);
   const verdict = !report.ok ? color.red(`${s.fail} check(s) failed`) : s.warn ? color.yellow('No failures') : color.green('All checks passed');
   lines.push('', `${verdict}: ${s.pass} passed, ${s.warn} warning(s), ${s.fail} failed, ${s.skip} skipped in ${(report.durationMs / 1000).toFixed(1)} s.`);
   if (report.fix) lines.push(color.dim(`--fix applied ${report.fix.applied.length} change(s); before the repair: ${report.fix.before.fail} failed.`));
