@@ -125,7 +125,11 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
         checks.push(read());
         if (failed()) return done();
       }
-      if (outcome?.kind !== 'authorize') return done();
+      if (outcome?.kind !== 'authorize') {
+        // Every reading passed, yet no sign-in was asked for: name the failure at the next step.
+        checks.push(fail(ORDER[checks.length]!, connectError ?? 'the client connected without a token although the server had challenged it'));
+        return done();
+      }
 
       // The user's part, then the SDK redeems the code.
       const signInStarted = Date.now();
