@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { createMcpHandler } from '@modelcontextprotocol/server';
 import { hostHeaderValidation, toNodeHandler } from '@modelcontextprotocol/node';
-import { CliError, UsageError } from '../errors.js';
+import { CliError, KeycloakError, UsageError } from '../errors.js';
 import { discoverRealm } from './discovery.js';
 import { createRequestListener, formatRequestLog, type RequestLog } from './http.js';
 import { checkIntrospectionClient, createIntrospectionVerifier } from './introspect.js';
@@ -89,7 +89,15 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
   const realm = await discoverRealm(options.keycloakUrl, options.realm, options.scopes);
   const expected = { issuer: realm.issuer, audience: options.resource, scopes: options.scopes };
   let verifier: TokenVerifier | undefined;
-  if (auth === 'jwt') verifier = createJwtVerifier({ ...expected, keys: remoteKeys(realm.jwksUri) });
+  if (auth === 'jwt') {
+    const keys = remoteKeys(realm.jwksUri);
+    // Fetch the keys now: the first caller should not wait for them, and an unreachable jwks_uri
+    // (e.g. Keycloak's hostname set to a name this host cannot resolve) must stop start-up.
+    await keys.reload().catch((error: unknown) => {
+      throw new KeycloakError(`Cannot fetch the realm signing keys from ${realm.jwksUri} (${(error as Error).message}). Check Keycloak's hostname settings.`, undefined, { cause: error });
+    });
+    verifier = createJwtVerifier({ ...expected, keys });
+  }
   if (auth === 'introspection') {
     if (!options.introspection) throw new UsageError('Introspection needs a confidential client: set MCP_KEYCLOAK_INTROSPECTION_CLIENT_SECRET.');
     if (!realm.introspectionEndpoint) throw new CliError(`Realm "${options.realm}" advertises no introspection_endpoint.`);

@@ -7,6 +7,7 @@
  * algorithms against the realm's JWKS, `iss` byte for byte, `aud` containing the resource URL byte for
  * byte, `exp`/`nbf` with a small clock tolerance, that it is an access token, then the scope.
  */
+import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 
 /**
@@ -59,6 +60,12 @@ export interface JwtVerifierOptions extends ExpectedToken {
   /** Key source: `remoteKeys(jwksUri)` in production, a local JWKS in unit tests. */
   keys: JWTVerifyGetKey;
   clockToleranceSeconds?: number;
+  /**
+   * How many verified tokens to remember (default 1000; 0 disables). A client reuses one access token
+   * for many calls; re-checking the same bytes against the same keys gives the same answer, so a hit
+   * skips the signature check (~200 µs of WebCrypto) and only re-checks expiry.
+   */
+  cacheSize?: number;
 }
 
 /**
@@ -66,7 +73,7 @@ export interface JwtVerifierOptions extends ExpectedToken {
  * (key rotation), but at most once per `cooldownDuration`, so a flood of forged `kid`s cannot turn
  * the server into a load generator against Keycloak.
  */
-export function remoteKeys(jwksUri: string): JWTVerifyGetKey {
+export function remoteKeys(jwksUri: string): ReturnType<typeof createRemoteJWKSet> {
   return createRemoteJWKSet(new URL(jwksUri), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5000 });
 }
 
@@ -92,32 +99,50 @@ export function checkScope(granted: string[], expected: ExpectedToken): void {
 export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
   const { keys, issuer, audience } = options;
   const clockTolerance = options.clockToleranceSeconds ?? CLOCK_TOLERANCE_SECONDS;
+  const cacheSize = options.cacheSize ?? 1000;
+  // Keyed by a hash so the cache never holds usable tokens; only successes are cached.
+  const cache = new Map<string, VerifiedToken & { expiresAt: number }>();
   return {
     async verify(token) {
-      let payload: JWTPayload;
-      try {
-        ({ payload } = await jwtVerify(token, keys, {
-          algorithms: [...ALLOWED_ALGORITHMS],
-          issuer,
-          audience,
-          clockTolerance,
-          // A token without an expiry would be valid forever.
-          requiredClaims: ['exp'],
-        }));
-      } catch (error) {
-        throw describeJoseError(error);
+      const key = cacheSize > 0 ? createHash('sha256').update(token).digest('base64url') : '';
+      const hit = cacheSize > 0 ? cache.get(key) : undefined;
+      if (hit) {
+        if (hit.expiresAt + clockTolerance >= Date.now() / 1000) return hit;
+        cache.delete(key);
       }
-      // Keycloak marks access tokens `typ: Bearer`; ID and refresh tokens carry other values.
-      if (payload.typ !== undefined && payload.typ !== 'Bearer') throw new BearerError('invalid_token', `not an access token (typ ${String(payload.typ)})`);
-      const scopes = scopesOf(payload);
-      checkScope(scopes, options);
-      const clientId = typeof payload.azp === 'string' ? payload.azp : typeof payload.client_id === 'string' ? payload.client_id : '';
-      const verified: VerifiedToken = { clientId, scopes };
-      if (payload.sub !== undefined) verified.sub = payload.sub;
-      if (payload.exp !== undefined) verified.expiresAt = payload.exp;
+      const verified = await verifyUncached(token);
+      if (cacheSize > 0 && verified.expiresAt !== undefined) {
+        if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string);
+        cache.set(key, verified as VerifiedToken & { expiresAt: number });
+      }
       return verified;
     },
   };
+
+  async function verifyUncached(token: string): Promise<VerifiedToken> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, keys, {
+        algorithms: [...ALLOWED_ALGORITHMS],
+        issuer,
+        audience,
+        clockTolerance,
+        // A token without an expiry would be valid forever.
+        requiredClaims: ['exp'],
+      }));
+    } catch (error) {
+      throw describeJoseError(error);
+    }
+    // Keycloak marks access tokens `typ: Bearer`; ID and refresh tokens carry other values.
+    if (payload.typ !== undefined && payload.typ !== 'Bearer') throw new BearerError('invalid_token', `not an access token (typ ${String(payload.typ)})`);
+    const scopes = scopesOf(payload);
+    checkScope(scopes, options);
+    const clientId = typeof payload.azp === 'string' ? payload.azp : typeof payload.client_id === 'string' ? payload.client_id : '';
+    const verified: VerifiedToken = { clientId, scopes };
+    if (payload.sub !== undefined) verified.sub = payload.sub;
+    if (payload.exp !== undefined) verified.expiresAt = payload.exp;
+    return verified;
+  }
 }
 
 /** Turns jose's error zoo into one short reason per failure; the token itself is never quoted. */

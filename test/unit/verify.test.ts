@@ -1,6 +1,6 @@
 /** The verification core and the challenge/metadata helpers, with a local key set: no network. */
 import { generateKeyPairSync } from 'node:crypto';
-import { createLocalJWKSet, exportJWK, SignJWT, type JWTPayload } from 'jose';
+import { createLocalJWKSet, exportJWK, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bearerTokenOf } from '../../src/server/http.js';
 import { bearerChallenge, metadataPaths, metadataUrl } from '../../src/server/metadata.js';
@@ -97,5 +97,26 @@ describe('HTTP helpers', () => {
     expect(() => checkConsistency({ resource: 'http://localhost/mcp', host: '127.0.0.1', port: 80, scopes: ['s'] })).not.toThrow();
     expect(() => checkConsistency({ resource: 'https://mcp.example.com/mcp', host: '0.0.0.0', port: 8000, scopes: ['s'] })).not.toThrow();
     expect(() => checkConsistency({ resource: `${RESOURCE}?x=1`, host: '127.0.0.1', port: 8000, scopes: ['s'] })).toThrow(/query string/);
+  });
+});
+
+describe('verified-token cache', () => {
+  it('skips the key lookup for a token it verified before, and not when disabled', async () => {
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' };
+    const local = createLocalJWKSet({ keys: [jwk] });
+    for (const [cacheSize, lookups] of [[1000, 1], [0, 2]] as const) {
+      let calls = 0;
+      const counting: JWTVerifyGetKey = (header, token) => {
+        calls++;
+        return local(header, token);
+      };
+      const cached = createJwtVerifier({ issuer: ISSUER, audience: RESOURCE, scopes: ['mcp:run'], keys: counting, cacheSize });
+      const token = await sign();
+      await cached.verify(token);
+      expect((await cached.verify(token)).sub).toBe('u1');
+      expect(calls).toBe(lookups);
+      // A different token (one more claim) is never served from the cache.
+      await expect(cached.verify(await sign({ aud: 'http://other/mcp' }))).rejects.toThrow(/audience/);
+    }
   });
 });
