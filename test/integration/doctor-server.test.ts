@@ -17,6 +17,8 @@ interface Behaviour {
   /** Realm the PRM names as authorization server. */
   realm?: string;
   challenge?: boolean;
+  /** Path the challenge's resource_metadata names instead of the real one. */
+  headerPath?: string;
 }
 
 let behaviour: Behaviour = {};
@@ -25,7 +27,7 @@ let url: string;
 
 function startFake(port: number): Promise<Server> {
   const fake = createServer((req, res) => {
-    const prmUrl = `http://127.0.0.1:${port}/.well-known/oauth-protected-resource/mcp`;
+    const prmUrl = `http://127.0.0.1:${port}${behaviour.headerPath ?? '/.well-known/oauth-protected-resource/mcp'}`;
     if (req.url === '/mcp') {
       req.resume();
       const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -104,6 +106,13 @@ describe('doctor against a misconfigured MCP server', () => {
     expect(failed(report)).toEqual(['prm.authorization_servers']);
     expect(find(report, 'prm.authorization_servers').why).toContain(`PRM names realm "${otherRealm}"`);
     expect(find(report, 'prm.authorization_servers').why).toContain(`this setup uses realm "${realm}"`);
+  });
+
+  it('challenge naming a metadata URL that does not answer, while the well-known one does', async () => {
+    behaviour = { headerPath: '/.well-known/oauth-protected-resource' };
+    const { report } = await doctor();
+    expect(failed(report)).toEqual(['prm.found']);
+    expect(find(report, 'prm.found').why).toMatch(/do not fall back/);
   });
 
   it('401 without a WWW-Authenticate header', async () => {

@@ -49,11 +49,21 @@ export const prmCheck: Check = {
     }
     state.prm = found;
     const doc = found.document;
-    const findings: Finding[] = [
-      pass('prm.found', 'Protected Resource Metadata is served', {
-        actual: tried.length ? `${found.url} (after ${tried.join('; ')})` : found.url,
-      }),
-    ];
+    const header = state.challenge?.resourceMetadata;
+    const findings: Finding[] = [];
+    if (header && found.url !== header) {
+      // MCP spec: a client MUST use the challenge's URL when there is one; VS Code tries nothing else.
+      findings.push(
+        fail('prm.found', 'Protected Resource Metadata is served', {
+          expected: `the metadata at ${header} (the challenge's resource_metadata)`,
+          actual: `${tried.join('; ')}; found only at ${found.url}`,
+          why: 'Clients fetch the URL the challenge names and do not fall back to well-known URLs when it fails (VS Code, MCP spec 2025-06-18).',
+          fix: `Serve the metadata at ${header}, or put resource_metadata="${found.url}" in the challenge.`,
+        }),
+      );
+    } else {
+      findings.push(pass('prm.found', 'Protected Resource Metadata is served', { actual: tried.length ? `${found.url} (after ${tried.join('; ')})` : found.url }));
+    }
 
     const declared = asString(doc.resource);
     const difference = declared === undefined ? 'missing' : explainUrlDifference(declared, resource);
