@@ -74,10 +74,18 @@ export async function doctorInput(flags: DoctorFlags, ui: Ui): Promise<DoctorInp
   const token = await resolveToken(flags);
   const secrets = secretsFromEnv();
   const resource = config.resources[0]!;
-  const [issuer, admin] = await ui.step(`Connecting to ${config.keycloakUrl}`, () =>
-    Promise.all([probeKeycloak(config.keycloakUrl, config.realm).then((r) => r.issuer, () => `${config.keycloakUrl}/realms/${config.realm}`), adminFor(config, secrets)]),
+  const computed = `${config.keycloakUrl}/realms/${config.realm}`;
+  const [probe, admin] = await ui.step(`Connecting to ${config.keycloakUrl}`, () =>
+    Promise.all([
+      probeKeycloak(config.keycloakUrl, config.realm).then(
+        (r) => ({ issuer: r.issuer, problem: undefined }),
+        (error: unknown) => ({ issuer: computed, problem: error instanceof Error ? error.message : String(error) }),
+      ),
+      adminFor(config, secrets),
+    ]),
   );
-  const input: DoctorInput = { config, resource, secrets, expectedIssuer: issuer, ...admin };
+  const input: DoctorInput = { config, resource, secrets, expectedIssuer: probe.issuer, ...admin };
+  if (probe.problem) input.keycloakProblem = probe.problem;
   if (file) input.configFile = file;
   if (token) input.token = token;
   return input;

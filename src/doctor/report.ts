@@ -42,6 +42,7 @@ export function buildReport(input: DoctorInput, findings: Finding[], state: Doct
 const GROUPS: [prefix: string, heading: string][] = [
   ['challenge', 'MCP server without a token'],
   ['prm', 'Protected Resource Metadata'],
+  ['keycloak', 'Keycloak'],
   ['as', 'Authorization server metadata'],
   ['realm', 'Realm'],
   ['registration', 'Client registration (live probe)'],
@@ -67,7 +68,7 @@ export function renderReport(report: DoctorReport, color: ChalkInstance): string
       let j = i;
       while (j + 1 < checks.length && checks[j + 1]!.status === 'skip' && checks[j + 1]!.why === f.why && checks[j + 1]!.id.split('.')[0] === prefix) j++;
       const what = j > i ? `${j - i + 1} checks (${checks.slice(i, j + 1).map((c) => c.id).join(', ')})` : f.title;
-      lines.push(`  ${icon.skip} ${color.dim(`${what} skipped: ${f.why ?? ''}${f.fix ? `. ${f.fix}` : ''}`)}`);
+      lines.push(`  ${icon.skip} ${color.dim(`${what} skipped: ${(f.why ?? '').replace(/\.$/, '')}${f.fix ? `. ${f.fix}` : ''}`)}`);
       i = j;
       continue;
     }

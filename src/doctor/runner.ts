@@ -7,6 +7,7 @@ import { redact } from '../config/secrets.js';
 import type { Ui } from '../ui/output.js';
 import { asMetadataCheck } from './checks/as-metadata.js';
 import { challengeCheck } from './checks/challenge.js';
+import { keycloakCheck } from './checks/keycloak.js';
 import { mcpCallCheck } from './checks/mcp-call.js';
 import { prmCheck } from './checks/prm.js';
 import { realmCheck } from './checks/realm.js';
@@ -16,7 +17,7 @@ import { fail } from './findings.js';
 import type { Check, DoctorInput, DoctorState, Finding } from './types.js';
 
 export function defaultChecks(): Check[] {
-  return [challengeCheck, prmCheck, asMetadataCheck, realmCheck, registrationCheck, tokenCheck, mcpCallCheck];
+  return [challengeCheck, prmCheck, keycloakCheck, asMetadataCheck, realmCheck, registrationCheck, tokenCheck, mcpCallCheck];
 }
 
 export interface RunResult {

@@ -42,6 +42,8 @@ export interface DoctorInput {
   adminMissing?: string;
   /** The realm issuer as Keycloak itself announces it at config.keycloakUrl (falls back to the computed URL). */
   expectedIssuer: string;
+  /** Why Keycloak's discovery document for the realm could not be read at config.keycloakUrl, if it could not. */
+  keycloakProblem?: string;
 }
 
 /** Facts later checks build on, discovered "from the outside in" by earlier ones. */

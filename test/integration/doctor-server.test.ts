@@ -115,6 +115,18 @@ describe('doctor against a misconfigured MCP server', () => {
     expect(find(report, 'prm.found').why).toMatch(/do not fall back/);
   });
 
+  it('a wrong --keycloak-url is named as such, not blamed on the server', async () => {
+    behaviour = {};
+    const port = await freePort();
+    const result = await runCli(['--json', 'doctor', '--realm', realm, '--resource', url, '--keycloak-url', `http://127.0.0.1:${port}`], { admin: false });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout) as Report;
+    expect(failed(report)).toEqual(['keycloak.realm']);
+    expect(find(report, 'keycloak.realm').fix).toMatch(/--keycloak-url/);
+    expect(find(report, 'prm.authorization_servers').status).toBe('warn');
+  });
+
   it('401 without a WWW-Authenticate header', async () => {
     behaviour = { challenge: false };
     const { code, report } = await doctor();

@@ -96,6 +96,16 @@ export const prmCheck: Check = {
     } else if (servers.includes(expected)) {
       findings.push(pass('prm.authorization_servers', 'PRM names this realm as authorization server', { actual: servers.join(', ') }));
       state.authorizationServer = expected;
+    } else if (input.keycloakProblem) {
+      // Our own idea of the issuer is unconfirmed: do not blame the server for a wrong --keycloak-url.
+      findings.push(
+        warn('prm.authorization_servers', 'PRM names this realm as authorization server', {
+          expected: expected,
+          actual: servers.join(', '),
+          why: `Cannot confirm: Keycloak did not answer at ${input.config.keycloakUrl} (see keycloak.realm); the PRM points clients at ${servers[0]}.`,
+          fix: `If ${servers[0]} is right, run doctor with the Keycloak URL and realm it names.`,
+        }),
+      );
     } else {
       const first = servers[0]!;
       const otherRealm = realmOf(first);

@@ -32,7 +32,14 @@ export const realmCheck: Check = {
   async run(input) {
     if (!input.admin) {
       return REALM_CHECK_IDS.map((id) =>
-        skip(id, TITLE, input.adminMissing ?? 'no admin credentials', 'Set KEYCLOAK_ADMIN_PASSWORD (or KEYCLOAK_ADMIN_CLIENT_ID/SECRET) to audit the realm.'),
+        skip(
+          id,
+          TITLE,
+          input.adminMissing ?? 'no admin credentials',
+          input.adminMissing?.startsWith('admin login failed')
+            ? 'Check the admin credentials and --keycloak-url.'
+            : 'Set KEYCLOAK_ADMIN_PASSWORD (or KEYCLOAK_ADMIN_CLIENT_ID/SECRET) to audit the realm.',
+        ),
       );
     }
     const desired = desiredRealm(input.config, input.secrets.testUserPassword);

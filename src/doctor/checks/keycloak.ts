@@ -1,0 +1,24 @@
+/**
+ * Keycloak as this setup names it (--keycloak-url + --realm): does the realm's discovery document answer,
+ * and with which issuer? Every later comparison (PRM, token `iss`) is against that issuer, so when it
+ * cannot be read, this finding says why before the others report mismatches.
+ */
+import { fail, pass } from '../findings.js';
+import type { Check } from '../types.js';
+
+export const keycloakCheck: Check = {
+  id: 'keycloak',
+  title: 'Reading the realm from Keycloak',
+  async run(input) {
+    const title = `Realm ${input.config.realm} answers at ${input.config.keycloakUrl}`;
+    if (!input.keycloakProblem) return [pass('keycloak.realm', title, { actual: `issuer ${input.expectedIssuer}` })];
+    return [
+      fail('keycloak.realm', title, {
+        expected: `${input.expectedIssuer}/.well-known/openid-configuration`,
+        actual: input.keycloakProblem,
+        why: 'Issuer and keys are read from here; the comparisons below use the computed issuer instead and may point at this problem rather than at the server.',
+        fix: `Check --keycloak-url / KEYCLOAK_URL and --realm (\`mcp-keycloak apply\` creates the realm).`,
+      }),
+    ];
+  },
+};
