@@ -8,16 +8,17 @@ function interrupted(): never {
 
 export async function ask(question: string, fallback = ''): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  // Ctrl-C in a raw-mode readline is an event, not a signal: without aborting the pending question,
+  // its promise would never settle and Node would exit with 13 ("unsettled top-level await").
+  const abort = new AbortController();
   rl.on('SIGINT', () => {
-    rl.close();
     process.stderr.write('\n');
-    closed = true;
+    abort.abort();
   });
-  let closed = false;
   try {
     const suffix = fallback ? ` (${fallback})` : '';
-    const answer = await rl.question(`${question}${suffix}: `).catch(() => interrupted());
-    if (closed) interrupted();
+    const answer = await rl.question(`${question}${suffix}: `, { signal: abort.signal }).catch(() => interrupted());
+    if (abort.signal.aborted) interrupted();
     return answer.trim() || fallback;
   } finally {
     rl.close();
