@@ -182,6 +182,25 @@ describe('doctor names one broken thing at a time, and --fix repairs it', () => 
     expect((await doctor()).code).toBe(0);
   });
 
+  it('Max Clients Limit reached: named, and every registration rejected by that policy (not fixable by apply)', async () => {
+    const client = await adminClient();
+    const policies = await client.components.find({ realm, type: 'org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy' });
+    const max = policies.find((p) => p.subType === 'anonymous' && p.providerId === 'max-clients')!;
+    const count = (await client.clients.find({ realm })).length;
+    await client.components.update({ realm, id: max.id! }, { ...max, config: { ...max.config, 'max-clients': [String(count)] } });
+    try {
+      const broken = await doctor();
+      const clients = ['vscode', 'claude-code', 'claude-ai', 'cursor', 'inspector'].map((c) => `registration.${c}`);
+      expect(failed(broken.report)).toEqual(['realm.max_clients', ...clients, 'token.obtain'].sort());
+      expect(finding(broken.report, 'realm.max_clients').actual).toBe(`${count} of ${count} clients`);
+      expect(finding(broken.report, 'registration.vscode').actual).toMatch(/Max Clients Limit/);
+      expect(finding(broken.report, 'realm.max_clients').fixable).toBeUndefined();
+    } finally {
+      await client.components.update({ realm, id: max.id! }, max);
+    }
+    expect((await doctor()).code).toBe(0);
+  });
+
   it('Trusted Hosts policy back', async () => {
     const client = await adminClient();
     const { id } = (await client.realms.findOne({ realm }))!;

@@ -238,7 +238,8 @@ async function maxClientsFinding(input: DoctorInput, live: LiveRealm): Promise<F
   const policy = live.anonymousPolicies.find((p) => p.providerId === 'max-clients');
   if (!policy) return pass('realm.max_clients', title, { actual: 'no Max Clients Limit policy' });
   const limit = Number(configValues(policy, 'max-clients')[0] ?? '200');
-  const clients = await keycloakCall(() => input.admin!.client.clients.find({ realm: input.config.realm }), undefined, 'Listing clients');
+  // An explicit page size: counting up to limit + 1 is all the verdict needs, whatever the server's default page.
+  const clients = await keycloakCall(() => input.admin!.client.clients.find({ realm: input.config.realm, first: 0, max: limit + 1 }), undefined, 'Listing clients');
   const count = clients.length;
   const actual = `${count} of ${limit} clients`;
   const why = 'Every dynamic registration (each VS Code install, each retry) adds a client; at the limit Keycloak rejects them with "Policy \'Max Clients Limit\' rejected request".';
