@@ -219,4 +219,25 @@ describe('doctor names one broken thing at a time, and --fix repairs it', () => 
       'registration.vscode': /Trusted Hosts/,
     });
   });
+
+  it('dcr mode trusted-hosts: the policy is expected; clients it rejects are warnings unless configured (Inspector)', async () => {
+    const mode = ['--dcr', 'trusted-hosts', '--trusted-host', '127.0.0.1'];
+    const applied = await runCli(['apply', '--yes', ...target, ...mode]);
+    expect(applied.code, applied.stderr).toBe(0);
+    try {
+      const { code, report } = await doctor(mode);
+      expect(finding(report, 'realm.trusted_hosts').status).toBe('pass');
+      expect(finding(report, 'realm.trusted_hosts').actual).toMatch(/Trusted Hosts present: \[127\.0\.0\.1\]/);
+      // VS Code's vscode.dev redirect URIs are not on the list: rejected, but by the administrator's choice.
+      expect(finding(report, 'registration.vscode').status).toBe('warn');
+      expect(finding(report, 'registration.vscode').actual).toMatch(/Trusted Hosts/);
+      // Inspector is wanted (--web-origin) but its localhost redirect is not a trusted host: a contradiction, so a failure.
+      expect(failed(report)).toEqual(['registration.inspector']);
+      expect(finding(report, 'registration.inspector').fix).toMatch(/--trusted-host/);
+      expect(code).toBe(1);
+    } finally {
+      const back = await runCli(['apply', '--yes', ...target]);
+      expect(back.code, back.stderr).toBe(0);
+    }
+  });
 });
