@@ -18,12 +18,12 @@ export function lineDiff(before: string, after: string, context = 2): string[] {
       ops.push({ sign: ' ', line: a[i]! });
       i++;
       j++;
-    } else if (j < b.length && (i === a.length || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) {
-      ops.push({ sign: '+', line: b[j]! });
-      j++;
-    } else {
+    } else if (i < a.length && (j === b.length || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) {
       ops.push({ sign: '-', line: a[i]! });
       i++;
+    } else {
+      ops.push({ sign: '+', line: b[j]! });
+      j++;
     }
   }
   // Keep only changed lines and `context` lines around them.

@@ -34,7 +34,7 @@ export function planDestroy(config: Config, live: LiveRealm, wholeRealm: boolean
   if (wholeRealm) return [{ action: 'delete', kind: 'realm', name: config.realm, detail: 'the realm and everything in it (users, clients, sessions)' }];
   const removals: Removal[] = [];
   const user = live.testUser?.user;
-  if (user?.id) removals.push({ action: 'delete', kind: 'test-user', name: user.username!, id: user.id, detail: 'the test user' });
+  if (config.testUser && user?.id) removals.push({ action: 'delete', kind: 'test-user', name: user.username!, id: user.id, detail: 'the test user' });
   const ours = config.resources.flatMap((resource) => resource.scopes);
   for (const name of ours) {
     const scope = live.scopes.get(name);
