@@ -137,14 +137,14 @@ async function executePolicy(
   call: <T>(fn: () => Promise<T>) => Promise<T>,
 ): Promise<void> {
   const { client } = session;
-  const field = change.fields[0]!;
   if (change.action === 'delete') {
     await call(() => client.components.del({ realm, id: change.id! }));
     return;
   }
-  const values = field.to as string[];
+  // Each field of a policy change is one config key with its complete new value list.
+  const values = Object.fromEntries(change.fields.map((field) => [field.field, field.to as string[]]));
   if (change.action === 'create') {
-    const config: Record<string, string[]> = { [field.field]: values };
+    const config: Record<string, string[]> = { ...values };
     if (change.providerId === 'trusted-hosts') {
       config['host-sending-registration-request-must-match'] = ['true'];
       config['client-uris-must-match'] = ['true'];
@@ -161,7 +161,7 @@ async function executePolicy(
     return;
   }
   const current = live.anonymousPolicies.find((p) => p.id === change.id)!;
-  await call(() => client.components.update({ realm, id: change.id! }, { ...current, config: { ...current.config, [field.field]: values } }));
+  await call(() => client.components.update({ realm, id: change.id! }, { ...current, config: { ...current.config, ...values } }));
 }
 
 async function executeTestUser(

@@ -166,9 +166,13 @@ function planPolicies(desired: DesiredRealm, live: LiveRealm): Change[] {
   for (const policy of byProvider(PROVIDER.allowedScopes)) {
     const current = configValues(policy, 'allowed-client-scopes');
     const missing = scopeNames.filter((name) => !current.includes(name));
-    if (missing.length) {
-      changes.push(policyChange('update', policy, PROVIDER.allowedScopes, [{ field: 'allowed-client-scopes', from: current, to: [...current, ...missing] }]));
-    }
+    const fields: FieldChange[] = [];
+    if (missing.length) fields.push({ field: 'allowed-client-scopes', from: current, to: [...current, ...missing] });
+    // Absent means on. Off, Keycloak refuses any registration that asks for a default scope too, such
+    // as the SDK clients' `offline_access`, even when our scope is allowed.
+    const allowDefaults = configValues(policy, 'allow-default-scopes');
+    if (allowDefaults.length > 0 && allowDefaults[0] !== 'true') fields.push({ field: 'allow-default-scopes', from: allowDefaults, to: ['true'] });
+    if (fields.length) changes.push(policyChange('update', policy, PROVIDER.allowedScopes, fields));
   }
 
   const trusted = byProvider(PROVIDER.trustedHosts);

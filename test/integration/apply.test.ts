@@ -201,6 +201,23 @@ describe('drift', () => {
     expect((await runCli(applyArgs, { env: userEnv })).code).toBe(0);
   });
 
+  it('turns allow-default-scopes back on: off, Keycloak refuses registrations that also ask for a default scope', async () => {
+    const client = await adminClient();
+    const policies = await client.components.find({ realm, type: 'org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy' });
+    const allowed = policies.find((p) => p.subType === 'anonymous' && p.providerId === 'allowed-client-templates')!;
+    await client.components.update({ realm, id: allowed.id! }, { ...allowed, config: { ...allowed.config, 'allow-default-scopes': ['false'] } });
+    expect((await registerLikeVsCode()).status).toBe(403);
+
+    const plan = await planJson();
+    expect(plan.changes).toHaveLength(1);
+    expect(plan.changes[0]!.fields).toEqual([{ field: 'allow-default-scopes', from: ['false'], to: ['true'] }]);
+    expect((await runCli(applyArgs, { env: userEnv })).code).toBe(0);
+
+    const { status, body } = await registerLikeVsCode();
+    expect(status).toBe(201);
+    await fetch(String(body.registration_client_uri), { method: 'DELETE', headers: { authorization: `Bearer ${String(body.registration_access_token)}` } });
+  });
+
   it('a changed test-user password is detected and reset', async () => {
     const result = await runCli(['--json', 'plan', '--realm', realm, '--resource', resource, '--test-user', 'alice'], {
       env: { MCP_KEYCLOAK_TEST_USER_PASSWORD: `${userPassword}-new` },
