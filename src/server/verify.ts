@@ -8,7 +8,7 @@
  * byte, `exp`/`nbf` with a small clock tolerance, that it is an access token, then the scope.
  */
 import { createHash } from 'node:crypto';
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify, type FetchImplementation, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 
 /**
  * Asymmetric algorithms only. HS* would let anyone holding the realm's *public* key forge tokens
@@ -73,8 +73,13 @@ export interface JwtVerifierOptions extends ExpectedToken {
  * (key rotation), but at most once per `cooldownDuration`, so a flood of forged `kid`s cannot turn
  * the server into a load generator against Keycloak.
  */
-export function remoteKeys(jwksUri: string): ReturnType<typeof createRemoteJWKSet> {
-  return createRemoteJWKSet(new URL(jwksUri), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5000 });
+export function remoteKeys(jwksUri: string, options: { cooldownMs?: number; fetch?: FetchImplementation } = {}): ReturnType<typeof createRemoteJWKSet> {
+  return createRemoteJWKSet(new URL(jwksUri), {
+    cooldownDuration: options.cooldownMs ?? 30_000,
+    cacheMaxAge: 10 * 60_000,
+    timeoutDuration: 5000,
+    ...(options.fetch ? { [customFetch]: options.fetch } : {}),
+  });
 }
 
 /** Space-separated `scope` (RFC 6749, Keycloak) or an `scp` array (some other issuers). */

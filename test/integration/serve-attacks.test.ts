@@ -5,10 +5,10 @@
  * that only the claim under test differs. A control re-signed with no change must pass.
  */
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { decodeJwt, SignJWT } from 'jose';
+import { decodeJwt, SignJWT, type FetchImplementation } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/local/process.js';
-import { startReferenceServer, type RunningServer } from '../../src/server/index.js';
+import { createJwtVerifier, remoteKeys, startReferenceServer, type RunningServer } from '../../src/server/index.js';
 import { deleteRealm, keycloak, uniqueRealm } from '../support/keycloak.js';
 import { parseChallenge, postToolsCall } from './serve-http.js';
 import { applyRealm, b64url, createPasswordClient, importSigningKey, passwordToken, resign, type RealmKey } from './serve-tokens.js';
@@ -188,6 +188,31 @@ describe('attacks, each rejected with status and WWW-Authenticate', () => {
     expect(claims.aud).toContain(resource);
     expect(String(claims.scope ?? '').split(' ')).not.toContain('mcp:run');
     expect(await expectRejected(tokens.noScope, 403, 'insufficient_scope')).toBe('token lacks the scope mcp:run');
+  });
+
+  it('refetches the JWKS for an unknown kid at most once per cooldown, and so picks up a rotated key', async () => {
+    const issuer = `${keycloak().url}/realms/${realm}`;
+    const jwksUri = `${issuer}/protocol/openid-connect/certs`;
+    let fetches = 0;
+    const counting: FetchImplementation = (url, init) => {
+      fetches++;
+      return fetch(url, init);
+    };
+    const expected = { issuer, audience: resource, scopes: ['mcp:run'], cacheSize: 0 };
+    const limited = createJwtVerifier({ ...expected, keys: remoteKeys(jwksUri, { fetch: counting }) });
+    await limited.verify(tokens.valid!);
+    expect(fetches).toBe(1);
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    for (let i = 0; i < 20; i++) {
+      await expect(limited.verify(await resign(tokens.valid!, { privateKey, kid: `flood-${i}` }, {}))).rejects.toThrow('unknown key');
+    }
+    expect(fetches).toBe(1); // a flood of forged kids costs Keycloak nothing within the 30 s cooldown
+
+    // Rotation: a key added to the realm after the JWKS was cached is fetched on first sight of its kid.
+    const eager = createJwtVerifier({ ...expected, keys: remoteKeys(jwksUri, { cooldownMs: 0 }) });
+    await eager.verify(tokens.valid!);
+    const rotated = await importSigningKey(realm, 10);
+    expect((await eager.verify(await resign(tokens.valid!, rotated, {}))).clientId).toBe('attack-valid');
   });
 
   it('logs each refusal with its reason and never a token', () => {

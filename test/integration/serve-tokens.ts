@@ -90,18 +90,18 @@ export interface RealmKey {
 }
 
 /** Imports an RSA key we generated as the realm's active RS256 key and returns it with Keycloak's `kid`. */
-export async function importSigningKey(realm: string): Promise<RealmKey> {
+export async function importSigningKey(realm: string, priority = 1000): Promise<RealmKey> {
   const admin = await adminClient();
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const info = await admin.realms.findOne({ realm });
   await admin.components.create({
     realm,
-    name: 'serve-test-key',
+    name: `serve-test-key-${priority}`,
     providerId: 'rsa',
     providerType: 'org.keycloak.keys.KeyProvider',
     parentId: info!.id!,
     config: {
-      priority: ['1000'],
+      priority: [String(priority)],
       enabled: ['true'],
       active: ['true'],
       algorithm: ['RS256'],
