@@ -170,16 +170,13 @@ describe('doctor names one broken thing at a time, and --fix repairs it', () => 
     });
   });
 
-  it('Allowed Client Scopes with allow-default-scopes off: explained, not fixable by apply', async () => {
+  it('Allowed Client Scopes with allow-default-scopes off', async () => {
     const client = await adminClient();
     const allowed = await allowedScopesPolicy();
     await client.components.update({ realm, id: allowed.id! }, { ...allowed, config: { ...allowed.config, 'allow-default-scopes': ['false'] } });
-    const broken = await doctor();
-    expect(failed(broken.report)).toEqual(['realm.allowed_client_scopes', 'registration.inspector', 'registration.vscode', 'token.obtain']);
-    expect(finding(broken.report, 'realm.allowed_client_scopes').why).toMatch(/allow-default-scopes is off/);
-    expect(finding(broken.report, 'realm.allowed_client_scopes').fixable).toBeUndefined();
-    await client.components.update({ realm, id: allowed.id! }, { ...allowed, config: { ...allowed.config, 'allow-default-scopes': ['true'] } });
-    expect((await doctor()).code).toBe(0);
+    await breakAndFix(['realm.allowed_client_scopes', 'registration.inspector', 'registration.vscode', 'token.obtain'], {
+      'realm.allowed_client_scopes': /allow-default-scopes is off/,
+    });
   });
 
   it('Max Clients Limit reached: named, and every registration rejected by that policy (not fixable by apply)', async () => {

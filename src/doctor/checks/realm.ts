@@ -172,13 +172,15 @@ function policyFindings(input: DoctorInput, live: LiveRealm, changes: Change[]):
   if (strict) {
     // Seen live (Keycloak 26.7): with allow-default-scopes off, a registration that names a scope is
     // refused even when that scope is listed, because the default scopes Keycloak adds (basic, ...) are not.
+    const f = fail('realm.allowed_client_scopes', title, {
+      expected: 'allow-default-scopes true, and the scope listed',
+      actual: describe(strict),
+      why: `allow-default-scopes is off, so Keycloak also rejects the default scopes it gives every registered client: VS Code's registration with scope "${names.join(' ')}" fails with "Not permitted to use specified clientScope" even if the scope is listed.`,
+    });
     findings.push(
-      fail('realm.allowed_client_scopes', title, {
-        expected: 'allow-default-scopes true, and the scope listed',
-        actual: describe(strict),
-        why: `allow-default-scopes is off, so Keycloak also rejects the default scopes it gives every registered client: VS Code's registration with scope "${names.join(' ')}" fails with "Not permitted to use specified clientScope" even if the scope is listed.`,
-        fix: 'Turn "Allow Default Scopes" on in Clients → Client registration → Anonymous access policies → Allowed Client Scopes (apply does not manage it).',
-      }),
+      dcr.mode === 'off'
+        ? { ...f, fix: 'Turn "Allow Default Scopes" on in Clients → Client registration → Anonymous access policies → Allowed Client Scopes (dcr mode is "off": apply leaves policies alone).' }
+        : { ...f, fixable: true },
     );
   } else if (blocked.length === 0) {
     findings.push(pass('realm.allowed_client_scopes', title, { actual: allowed.length ? allowed.map(describe).join('; ') : 'no such policy' }));
