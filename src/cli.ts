@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { CliError, ExitCode } from './errors.js';
 import { redact, secretsFromEnv } from './config/secrets.js';
 import { createUi, type Ui } from './ui/output.js';
+import { loadDotenv } from './init/dotenv.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -142,6 +143,8 @@ export function buildProgram(run: (handler: () => Promise<Handler>, flags: Recor
 
 /** Runs the CLI and returns the exit code; never calls process.exit itself. */
 export async function main(argv: string[]): Promise<number> {
+  // ./.env (written by init) fills in what the environment leaves unset.
+  loadDotenv();
   let exitCode: number = ExitCode.ok;
   let debug = argv.includes('--debug');
   const program = buildProgram(async (load, flags) => {

@@ -109,26 +109,27 @@ async function vscodeFile(dir: string, answers: InitAnswers, force: boolean): Pr
 }
 
 async function envFile(dir: string, answers: InitAnswers): Promise<string> {
-  const values: Record<string, string> = {
-    configFile: DEFAULT_CONFIG_FILE,
-    keycloakUrl: answers.keycloakUrl,
-    realm: answers.realm,
-    resource: answers.resource,
-    scope: answers.scope,
-  };
-  const rendered = fill(await loadTemplate('env'), values);
-  const updates = parseEnv(rendered);
-  if (answers.testUser) {
-    updates.set('MCP_KEYCLOAK_TEST_USER', answers.testUser.username);
-    updates.set(TEST_USER_PASSWORD_KEY, answers.testUser.password);
-  }
+  // Only secrets: a setting here would override mcp-keycloak.json (env beats file) and drift from it.
+  const rendered = fill(await loadTemplate('env'), {});
+  const updates = new Map<string, string>();
+  if (answers.testUser) updates.set(TEST_USER_PASSWORD_KEY, answers.testUser.password);
   const existing = await readIfExists(join(dir, ENV_FILE));
-  return existing === undefined ? mergeEnv(rendered, updates) : mergeEnv(existing, updates);
+  return mergeEnv(existing ?? rendered, updates);
 }
 
-/** Masks the values of password-like keys, so a diff of .env never shows a secret. */
-function maskSecrets(text: string): string {
-  return text.replace(/^(\s*(?:export\s+)?[A-Z0-9_]*(?:PASSWORD|SECRET|TOKEN)[A-Z0-9_]*\s*=).*$/gim, '$1********');
+const SECRET_KEY = /^\s*(?:export\s+)?([A-Z0-9_]*(?:PASSWORD|SECRET|TOKEN)[A-Z0-9_]*)\s*=.*$/gim;
+
+/**
+ * Masks the values of password-like keys, so a diff of .env never shows a secret; a secret whose value
+ * changes is marked as such, so the diff still says something changed.
+ */
+function maskSecrets(text: string, changed: Set<string> = new Set()): string {
+  return text.replace(SECRET_KEY, (_line, key: string) => `${key}=********${changed.has(key) ? ' (new value)' : ''}`);
+}
+
+function changedKeys(before: string, after: string): Set<string> {
+  const old = parseEnv(before);
+  return new Set([...parseEnv(after)].filter(([key, value]) => old.has(key) && old.get(key) !== value).map(([key]) => key));
 }
 
 export async function planFiles(dir: string, answers: InitAnswers, version: string, force: boolean): Promise<PlannedFile[]> {
@@ -142,7 +143,7 @@ export async function planFiles(dir: string, answers: InitAnswers, version: stri
     const path = join(dir, name);
     const existing = await readIfExists(path);
     const status: FileStatus = existing === undefined ? 'create' : existing === content ? 'unchanged' : 'update';
-    const diff = status === 'update' ? lineDiff(maskSecrets(existing!), maskSecrets(content)) : [];
+    const diff = status === 'update' ? lineDiff(maskSecrets(existing!), maskSecrets(content, name === ENV_FILE ? changedKeys(existing!, content) : undefined)) : [];
     planned.push({ path, name, status, content, mode, diff });
   }
   return planned;

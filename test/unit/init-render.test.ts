@@ -66,6 +66,6 @@ describe('planFiles', () => {
     expect(env!.content).toMatch(/^MINE=1$/m);
     expect(env!.diff.join('\n')).not.toContain('old-secret');
     expect(env!.diff.join('\n')).not.toContain('word');
-    expect(env!.diff.join('\n')).toContain('MCP_KEYCLOAK_TEST_USER_PASSWORD=********');
+    expect(env!.diff).toEqual(['  MINE=1', '- MCP_KEYCLOAK_TEST_USER_PASSWORD=********', '+ MCP_KEYCLOAK_TEST_USER_PASSWORD=******** (new value)']);
   });
 });
