@@ -23,9 +23,8 @@ export async function keycloakStart(flags: StartFlags, ui: Ui): Promise<number> 
   };
   process.once('SIGINT', onInterrupt);
   try {
-    const result = await ui.step(`Starting Keycloak on port ${port}`, () =>
-      startLocalKeycloak({ port, runtime: flags.runtime ?? 'auto', onProgress: (message) => ui.warn(message) }),
-    );
+    // Progress lines rather than a spinner: download percentages and the build notice must stay readable.
+    const result = await startLocalKeycloak({ port, runtime: flags.runtime ?? 'auto', onProgress: (message) => ui.warn(message) });
     const { state } = result;
     if (ui.json) {
       ui.data({ ...state, alreadyRunning: result.alreadyRunning, startupMs: result.startupMs, adminPasswordFile: result.passwordFile });
@@ -42,7 +41,8 @@ export async function keycloakStart(flags: StartFlags, ui: Ui): Promise<number> 
     ui.info(`  data:           ${state.dataDir} (kept by stop; stop --delete-data forgets it)`);
     ui.info(`  log:            ${state.logFile}`);
     ui.info('');
-    ui.info(`Next: mcp-keycloak init --keycloak-url ${state.url}   (uses this admin password automatically)`);
+    const initCommand = port === 8080 ? 'mcp-keycloak init' : `mcp-keycloak init --keycloak-url http://localhost:${port}`;
+    ui.info(`Next: ${initCommand}   (finds this admin password by itself)`);
     return ExitCode.ok;
   } finally {
     process.off('SIGINT', onInterrupt);

@@ -47,9 +47,7 @@ export async function ensureKeycloak(
       throw new UsageError(`Nothing answers at ${url}: ${hint}, or rerun init with --start-keycloak. Nothing was written.`);
     }
     ui.info(`Starting a local Keycloak on port ${portOf(url)} (it keeps running after init; stop it with \`mcp-keycloak keycloak stop\`).`);
-    const result = await ui.step('Starting Keycloak', () =>
-      startLocalKeycloak({ port: portOf(url), runtime: 'auto', onProgress: (message) => ui.warn(`  ${message}`) }),
-    );
+    const result = await startLocalKeycloak({ port: portOf(url), runtime: 'auto', onProgress: (message) => ui.warn(`  ${message}`) });
     ui.info(`  Keycloak runs at ${result.state.url}; admin password in ${result.passwordFile} (not printed).`);
     outcome.started = !result.alreadyRunning;
     outcome.startupMs = result.startupMs;

@@ -63,7 +63,7 @@ export function judge(usage: ClientUsage, days: number, now: number, eventsSaved
   if (days > 0) {
     const known = usage.firstSeen;
     if (known === undefined && usage.lastUsed === undefined) {
-      return { ...usage, prune: false, reason: 'first seen now: marked, prunable after the window if still unused' };
+      return { ...usage, prune: false, reason: 'not seen by prune before: prune marks it, and deletes it once unused for the window' };
     }
     const since = Math.min(...[known, usage.lastUsed].filter((t): t is number => t !== undefined));
     if (now - since < window) return { ...usage, prune: false, reason: `known for less than ${days} day(s)` };

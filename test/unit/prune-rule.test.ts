@@ -30,7 +30,7 @@ describe('judge', () => {
     expect(judge({ ...base, lastUsed: now - 3 * DAY, lastUsedFrom: 'event' }, 30, now, true).prune).toBe(false);
   });
   it('marks, but keeps, a client never seen before', () => {
-    expect(judge(base, 30, now, false)).toMatchObject({ prune: false, reason: expect.stringContaining('first seen now') });
+    expect(judge(base, 30, now, false)).toMatchObject({ prune: false, reason: expect.stringContaining('not seen by prune before') });
   });
   it('keeps a client first seen less than the window ago', () => {
     expect(judge({ ...base, firstSeen: now - 10 * DAY }, 30, now, false).prune).toBe(false);
