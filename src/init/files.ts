@@ -17,7 +17,8 @@ export interface InitAnswers {
   keycloakUrl: string;
   realm: string;
   resource: string;
-  scope: string;
+  /** Scopes of the MCP server (usually one: mcp:run). */
+  scopes: string[];
   dcr: DcrMode;
   trustedHosts: string[];
   adminUsername: string;
@@ -81,7 +82,7 @@ async function configFile(dir: string, answers: InitAnswers, version: string, fo
     keycloakUrl: answers.keycloakUrl,
     realm: answers.realm,
     resource: answers.resource,
-    scopes: [answers.scope],
+    scopes: answers.scopes,
     dcr: answers.dcr === 'trusted-hosts' ? { mode: answers.dcr, trustedHosts: answers.trustedHosts } : { mode: answers.dcr },
     adminUsername: answers.adminUsername,
   });

@@ -107,7 +107,9 @@ export async function askRest(context: WizardContext, p: Prompter, keycloakUrl: 
   const realm = await p.text('Realm', raw.realm, DEFAULTS.realm, fromZod(realmName));
   const resource = await p.text('MCP server URL (the token audience)', firstResource?.url, DEFAULTS.resource, url);
   const givenScope = Array.isArray(firstResource?.scopes) ? (firstResource.scopes as string[]).join(' ') : undefined;
-  const scope = await p.text('Scope the MCP server requires', givenScope, DEFAULTS.scope, fromZod(scopeName));
+  // Several scopes are space-separated, as in an OAuth `scope` parameter.
+  const scopeCheck = (value: string) => value.split(/\s+/).filter(Boolean).map(fromZod(scopeName)).find(Boolean);
+  const scopes = (await p.text('Scope the MCP server requires', givenScope, DEFAULTS.scope, scopeCheck)).split(/\s+/).filter(Boolean);
   const dcrCheck = (value: string) => ((dcrModes as readonly string[]).includes(value) ? undefined : `must be one of ${dcrModes.join(', ')}`);
   const dcr = (await p.text(
     'Dynamic Client Registration: anonymous | trusted-hosts | off',
@@ -121,7 +123,7 @@ export async function askRest(context: WizardContext, p: Prompter, keycloakUrl: 
     trustedHosts = hosts.split(/[\s,]+/).filter(Boolean);
   }
 
-  const answers: InitAnswers = { keycloakUrl, realm, resource, scope, dcr, trustedHosts, adminUsername };
+  const answers: InitAnswers = { keycloakUrl, realm, resource, scopes, dcr, trustedHosts, adminUsername };
   const testUser = await askTestUser(context, p, raw);
   if (testUser) answers.testUser = testUser;
   void ui;

@@ -77,7 +77,7 @@ export async function startLocalKeycloak(request: StartRequest): Promise<StartRe
   if (await answers(url)) {
     throw new UsageError(`A Keycloak that mcp-keycloak did not start already answers at ${url}: use it (--keycloak-url ${url}) or pick another --port.`);
   }
-  if (!(await portFree(request.port))) throw new UsageError(`Port ${request.port} is in use by another program: pick another with --port.`);
+  if (!(await portFree(request.port))) throw new UsageError(`Port ${request.port} is in use by another program: pick another port (keycloak start --port N, or init --keycloak-url http://localhost:N).`);
 
   const runtime = request.runtime === 'auto' ? ((await dockerAnswers()) ? 'docker' : 'distribution') : request.runtime;
   if (runtime === 'docker' && request.runtime === 'docker' && !(await dockerAnswers())) {

@@ -11,7 +11,7 @@ const answers: InitAnswers = {
   keycloakUrl: 'http://localhost:8080',
   realm: 'mcp-demo',
   resource: 'http://localhost:8000/mcp',
-  scope: 'mcp:run',
+  scopes: ['mcp:run'],
   dcr: 'anonymous',
   trustedHosts: [],
   adminUsername: 'admin',
