@@ -100,7 +100,7 @@ export async function askAdmin(
 }
 
 export async function askRest(context: WizardContext, p: Prompter, keycloakUrl: string, adminUsername: string): Promise<InitAnswers> {
-  const { flags, env, fromFile, ui } = context;
+  const { flags, env, fromFile } = context;
   const raw = mergeSources(fromFile, env, { ...flags, testUser: undefined } as ConfigFlags) as Record<string, any>;
   const firstResource = Array.isArray(raw.resources) ? raw.resources[0] : undefined;
 
@@ -126,7 +126,6 @@ export async function askRest(context: WizardContext, p: Prompter, keycloakUrl: 
   const answers: InitAnswers = { keycloakUrl, realm, resource, scopes, dcr, trustedHosts, adminUsername };
   const testUser = await askTestUser(context, p, raw);
   if (testUser) answers.testUser = testUser;
-  void ui;
   return answers;
 }
 
