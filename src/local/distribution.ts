@@ -17,6 +17,9 @@ import { run, which } from './process.js';
 export const KEYCLOAK_VERSION = '26.7.3';
 const CENTRAL = 'https://repo1.maven.org/maven2';
 
+/** MCP_KEYCLOAK_MAVEN_REPO: a mirror (or a test's loopback server); when set, Maven is not used. */
+const repository = (env: NodeJS.ProcessEnv) => (env.MCP_KEYCLOAK_MAVEN_REPO || CENTRAL).replace(/\/+$/, '');
+
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   if (env.MCP_KEYCLOAK_CACHE) return env.MCP_KEYCLOAK_CACHE;
   return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'mcp-keycloak');
@@ -45,7 +48,7 @@ export async function ensureDistribution(options: DistributionOptions = {}): Pro
   if (existsSync(join(home, 'bin', 'kc.sh'))) return home;
 
   await mkdir(root, { recursive: true });
-  const archive = await downloadArchive(version, root, options.onProgress);
+  const archive = await downloadArchive(version, root, env, options.onProgress);
   // Unpack into a temporary folder and rename, so an interrupted unpack never looks like a distribution.
   const staging = await mkdtemp(join(root, '.unpack-'));
   try {
@@ -66,10 +69,10 @@ function artifactPath(version: string): string {
 }
 
 /** With Maven on PATH, Maven fetches (and checks) it; otherwise HTTPS from Maven Central, checksum verified. */
-async function downloadArchive(version: string, root: string, onProgress?: (m: string) => void): Promise<string> {
+async function downloadArchive(version: string, root: string, env: NodeJS.ProcessEnv, onProgress?: (m: string) => void): Promise<string> {
   const target = join(root, `keycloak-quarkus-dist-${version}.tar.gz`);
   if (existsSync(target)) return target;
-  if (await which('mvn')) {
+  if (!env.MCP_KEYCLOAK_MAVEN_REPO && (await which('mvn'))) {
     onProgress?.(`downloading Keycloak ${version} with Maven`);
     await run('mvn', [
       '-q',
@@ -82,17 +85,17 @@ async function downloadArchive(version: string, root: string, onProgress?: (m: s
     });
     if (existsSync(target)) return target;
   }
-  return downloadOverHttps(version, target, onProgress);
+  return downloadOverHttps(version, target, repository(env), onProgress);
 }
 
-async function downloadOverHttps(version: string, target: string, onProgress?: (m: string) => void): Promise<string> {
-  const url = `${CENTRAL}/${artifactPath(version)}`;
+async function downloadOverHttps(version: string, target: string, repo: string, onProgress?: (m: string) => void): Promise<string> {
+  const url = `${repo}/${artifactPath(version)}`;
   const expected = await fetchChecksum(url);
   const partial = `${target}.part`;
   const response = await fetch(url).catch((error: Error) => {
     throw new CliError(`Cannot download ${url}: ${error.message}. Check your network, or set KEYCLOAK_HOME to an unpacked distribution.`);
   });
-  if (!response.ok || !response.body) throw new CliError(`Maven Central answered ${response.status} for ${url}.`);
+  if (!response.ok || !response.body) throw new CliError(`The Maven repository answered ${response.status} for ${url}.`);
   const total = Number(response.headers.get('content-length') ?? 0);
   let received = 0;
   let lastShown = -1;
@@ -123,7 +126,7 @@ async function fetchChecksum(url: string): Promise<{ algorithm: 'sha512' | 'sha1
       if (value) return { algorithm, value };
     }
   }
-  throw new CliError(`Maven Central publishes no checksum for ${url}; refusing to use an unverified download.`);
+  throw new CliError(`The Maven repository publishes no checksum for ${url}; refusing to use an unverified download.`);
 }
 
 async function hashFile(path: string, algorithm: string): Promise<string> {
