@@ -90,7 +90,10 @@ export function buildProgram(run: (handler: () => Promise<Handler>, flags: Recor
     )
     .action((flags) => run(() => import('./commands/init.js').then((m) => m.init), flags));
 
-  const local = program.command('keycloak').description('a local dev Keycloak (Docker if an engine answers, else the server distribution)');
+  const local = program
+    .command('keycloak')
+    .description('a local dev Keycloak (Docker if an engine answers, else the server distribution)')
+    .addHelpText('after', '\nExample:\n  mcp-keycloak keycloak start && mcp-keycloak keycloak status && mcp-keycloak keycloak stop');
   local
     .command('start')
     .description('start it (or report the one already running); the admin password goes to a 0600 file, never to the terminal')
@@ -118,7 +121,10 @@ export function buildProgram(run: (handler: () => Promise<Handler>, flags: Recor
     .addHelpText('after', '\nExamples:\n  mcp-keycloak destroy --dry-run\n  mcp-keycloak destroy --whole-realm --realm mcp-demo --yes')
     .action((flags) => run(() => import('./commands/destroy.js').then((m) => m.destroy), flags));
 
-  const clients = program.command('clients').description('clients that Dynamic Client Registration created (every VS Code install registers one)');
+  const clients = program
+    .command('clients')
+    .description('clients that Dynamic Client Registration created (every VS Code install registers one)')
+    .addHelpText('after', '\nExample:\n  mcp-keycloak clients list && mcp-keycloak clients prune --days 30 --dry-run');
   withConfigOptions(clients.command('list'))
     .description('list DCR-created clients with their sessions and last use')
     .option('--days <n>', 'the unused-for window shown in the verdict column', '30')
