@@ -43,6 +43,13 @@ function readExistingConfig(dir: string, force: boolean): Record<string, unknown
   throw new UsageError(`${DEFAULT_CONFIG_FILE} exists but is not valid JSON: fix it, or rerun with --force to replace it. Nothing was written.`);
 }
 
+/** True in a Git working tree whose .gitignore has no line covering .env (a cheap check, not git's full rules). */
+function envNotIgnored(dir: string): boolean {
+  if (!existsSync(resolve(dir, '.git'))) return false;
+  const ignore = existsSync(resolve(dir, '.gitignore')) ? readFileSync(resolve(dir, '.gitignore'), 'utf8') : '';
+  return !ignore.split(/\r?\n/).some((line) => /^\/?\.env(\*|\.\*)?$/.test(line.trim()));
+}
+
 /** Decides, per file that exists and differs, whether to overwrite it: --force, the user's answer, or an error. */
 async function resolveConflicts(files: PlannedFile[], ui: Ui, asking: boolean, force: boolean): Promise<PlannedFile[]> {
   const changed = files.filter((file) => file.status !== 'unchanged');
@@ -112,6 +119,7 @@ export async function init(flags: InitFlags, ui: Ui): Promise<number> {
       ui.info(`  ${file.name}: ${verdict}${file.name === '.env' && written.has(file.name) ? ' (mode 0600)' : ''}`);
     }
     if (answers.testUser?.generated && written.has('.env')) ui.info(`  Test user "${answers.testUser.username}": password generated, stored in .env (not printed).`);
+    if (answers.testUser && envNotIgnored(dir)) ui.warn(ui.color.yellow('  note: .env holds a password and this Git folder does not ignore it: add ".env" to .gitignore.'));
   }
 
   let verification: Verification | undefined;
