@@ -79,8 +79,10 @@ export async function startLocalKeycloak(request: StartRequest): Promise<StartRe
   }
   if (!(await portFree(request.port))) throw new UsageError(`Port ${request.port} is in use by another program: pick another port (keycloak start --port N, or init --keycloak-url http://localhost:N).`);
 
-  const runtime = request.runtime === 'auto' ? ((await dockerAnswers()) ? 'docker' : 'distribution') : request.runtime;
-  if (runtime === 'docker' && request.runtime === 'docker' && !(await dockerAnswers())) {
+  // MCP_KEYCLOAK_RUNTIME pins the choice for `init`, which has no --runtime flag (e.g. CI with Docker but wanting the distribution).
+  const wanted = request.runtime === 'auto' ? runtimeFromEnv(env) : request.runtime;
+  const runtime = wanted === 'auto' ? ((await dockerAnswers()) ? 'docker' : 'distribution') : wanted;
+  if (runtime === 'docker' && wanted === 'docker' && !(await dockerAnswers())) {
     throw new UsageError('No Docker engine answers (docker info failed): start Docker, or use --runtime distribution.');
   }
   const password = await adminPassword(env);
@@ -135,6 +137,13 @@ export async function startLocalKeycloak(request: StartRequest): Promise<StartRe
     await clearState(env);
     throw error;
   }
+}
+
+function runtimeFromEnv(env: NodeJS.ProcessEnv): Runtime {
+  const value = env.MCP_KEYCLOAK_RUNTIME;
+  if (value === undefined || value === '') return 'auto';
+  if (value === 'auto' || value === 'docker' || value === 'distribution') return value;
+  throw new UsageError(`MCP_KEYCLOAK_RUNTIME=${value}: must be auto, docker or distribution.`);
 }
 
 async function portFree(port: number): Promise<boolean> {
