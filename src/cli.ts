@@ -13,18 +13,31 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-/** Options shared by every command that reads the configuration. */
-function withConfigOptions(command: Command): Command {
-  return command
+interface OptionGroups {
+  /** Registration-policy options (`--dcr`, `--trusted-host`, `--web-origin`): for commands that plan the realm. */
+  registration?: boolean;
+  /** What `--test-user` means for this command; no flag when absent. */
+  testUser?: string;
+}
+
+const CREATE_TEST_USER = 'create a test user; password from env MCP_KEYCLOAK_TEST_USER_PASSWORD (env MCP_KEYCLOAK_TEST_USER)';
+
+/** Options shared by every command that reads the configuration; each command shows only the ones it uses. */
+function withConfigOptions(command: Command, groups: OptionGroups = { registration: true, testUser: CREATE_TEST_USER }): Command {
+  command
     .option('-c, --config <file>', 'config file (default: ./mcp-keycloak.json when present; env MCP_KEYCLOAK_CONFIG)')
     .option('--keycloak-url <url>', 'Keycloak base URL (env KEYCLOAK_URL; default http://localhost:8080)')
     .option('--realm <name>', 'realm to configure (env MCP_KEYCLOAK_REALM; default mcp-demo)')
     .option('--resource <url>', 'MCP server URL, the token audience (env MCP_KEYCLOAK_RESOURCE; default http://localhost:8000/mcp)')
-    .option('--scope <name>', 'scope required by the MCP server, repeatable (env MCP_KEYCLOAK_SCOPE; default mcp:run)', collect)
-    .addOption(new Option('--dcr <mode>', 'anonymous registration: anonymous | trusted-hosts | off (env MCP_KEYCLOAK_DCR)').choices(['anonymous', 'trusted-hosts', 'off']))
-    .option('--trusted-host <host>', 'with --dcr trusted-hosts: a trusted host, repeatable (env MCP_KEYCLOAK_TRUSTED_HOSTS)', collect)
-    .option('--web-origin <origin>', 'allowed registration web origin, repeatable (env MCP_KEYCLOAK_WEB_ORIGINS)', collect)
-    .option('--test-user <name>', 'create a test user; password from env MCP_KEYCLOAK_TEST_USER_PASSWORD (env MCP_KEYCLOAK_TEST_USER)');
+    .option('--scope <name>', 'scope required by the MCP server, repeatable (env MCP_KEYCLOAK_SCOPE; default mcp:run)', collect);
+  if (groups.registration) {
+    command
+      .addOption(new Option('--dcr <mode>', 'anonymous registration: anonymous | trusted-hosts | off (env MCP_KEYCLOAK_DCR)').choices(['anonymous', 'trusted-hosts', 'off']))
+      .option('--trusted-host <host>', 'with --dcr trusted-hosts: a trusted host, repeatable (env MCP_KEYCLOAK_TRUSTED_HOSTS)', collect)
+      .option('--web-origin <origin>', 'allowed registration web origin, repeatable (env MCP_KEYCLOAK_WEB_ORIGINS)', collect);
+  }
+  if (groups.testUser) command.option('--test-user <name>', groups.testUser);
+  return command;
 }
 
 type Handler = (flags: any, ui: Ui) => Promise<number>;
@@ -50,7 +63,10 @@ export function buildProgram(run: (handler: () => Promise<Handler>, flags: Recor
     .addHelpText('after', '\nExample:\n  KEYCLOAK_ADMIN_PASSWORD=… mcp-keycloak apply --yes --test-user alice')
     .action((flags) => run(() => import('./commands/apply.js').then((m) => m.apply), flags));
 
-  withConfigOptions(program.command('doctor'))
+  withConfigOptions(program.command('doctor'), {
+    registration: true,
+    testUser: 'sign in as this user to obtain a real token; password from env MCP_KEYCLOAK_TEST_USER_PASSWORD (env MCP_KEYCLOAK_TEST_USER)',
+  })
     .description('check every iss/aud/scope/registration link a client depends on, and say how to fix each failure')
     .option('--token <->', 'analyse a token read from stdin ("-" only; or env MCP_KEYCLOAK_TOKEN); never pass it in argv')
     .option('--fix', 'repair the realm-side failures with the apply engine, then check again (needs admin credentials)')
@@ -62,7 +78,7 @@ export function buildProgram(run: (handler: () => Promise<Handler>, flags: Recor
     )
     .action((flags) => run(() => import('./commands/doctor.js').then((m) => m.doctor), flags));
 
-  withConfigOptions(program.command('serve'))
+  withConfigOptions(program.command('serve'), {})
     .description('run the reference MCP server: validates Keycloak tokens for the resource, serves calculator tools')
     .option('--host <host>', 'interface to listen on (env MCP_KEYCLOAK_HOST; default 127.0.0.1)')
     .option('--port <port>', 'port to listen on (env MCP_KEYCLOAK_PORT; default: the --resource URL port)')
@@ -125,12 +141,12 @@ export function buildProgram(run: (handler: () => Promise<Handler>, flags: Recor
     .command('clients')
     .description('clients that Dynamic Client Registration created (every VS Code install registers one)')
     .addHelpText('after', '\nExample:\n  mcp-keycloak clients list && mcp-keycloak clients prune --days 30 --dry-run');
-  withConfigOptions(clients.command('list'))
+  withConfigOptions(clients.command('list'), {})
     .description('list DCR-created clients with their sessions and last use')
     .option('--days <n>', 'the unused-for window shown in the verdict column', '30')
     .addHelpText('after', '\nExample:\n  mcp-keycloak clients list --json')
     .action((flags) => run(() => import('./commands/clients.js').then((m) => m.clientsList), flags));
-  withConfigOptions(clients.command('prune'))
+  withConfigOptions(clients.command('prune'), {})
     .description('delete DCR-created clients unused for N days (see docs: how "unused" is decided)')
     .option('--days <n>', 'unused for at least this many days', '30')
     .option('-y, --yes', 'do not ask (required without a terminal)')
@@ -138,7 +154,7 @@ export function buildProgram(run: (handler: () => Promise<Handler>, flags: Recor
     .addHelpText('after', '\nExample:\n  mcp-keycloak clients prune --days 30 --dry-run')
     .action((flags) => run(() => import('./commands/clients.js').then((m) => m.clientsPrune), flags));
 
-  withConfigOptions(program.command('export'))
+  withConfigOptions(program.command('export'), {})
     .description("print the realm's MCP configuration as realm JSON (for kc.sh import or a Git review)")
     .option('-o, --output <file>', 'write to a file instead of stdout')
     .addHelpText('after', '\nExample:\n  mcp-keycloak export --realm mcp-demo -o realm-mcp-demo.json')
