@@ -5,8 +5,7 @@
  * mcp-keycloak started, so the user never has to copy it.
  */
 import { KeycloakError, UsageError } from '../errors.js';
-import { isLoopbackUrl, localStatus, portOf, startLocalKeycloak } from '../local/local-keycloak.js';
-import { storedAdminPassword } from '../local/state.js';
+import { isLoopbackUrl, localAdminPassword, portOf, startLocalKeycloak } from '../local/local-keycloak.js';
 import { confirm } from '../ui/prompt.js';
 import type { Ui } from '../ui/output.js';
 
@@ -53,10 +52,7 @@ export async function ensureKeycloak(
     outcome.startupMs = result.startupMs;
     outcome.passwordFile = result.passwordFile;
   }
-  const local = await localStatus();
-  if (local.state && local.running && isLoopbackUrl(url) && portOf(url) === local.state.port) {
-    const password = await storedAdminPassword();
-    if (password) outcome.adminPassword = password;
-  }
+  const password = await localAdminPassword(url);
+  if (password) outcome.adminPassword = password;
   return outcome;
 }

@@ -200,3 +200,16 @@ export function portOf(url: string): number {
   const parsed = new URL(url);
   return parsed.port ? Number(parsed.port) : parsed.protocol === 'https:' ? 443 : 80;
 }
+
+/**
+ * The admin password of the local Keycloak mcp-keycloak started, when `keycloakUrl` points at it
+ * (loopback, same port, still running); undefined otherwise. Lets commands work right after
+ * `keycloak start` / `init --yes` without the user copying the password anywhere.
+ */
+export async function localAdminPassword(keycloakUrl: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  if (!isLoopbackUrl(keycloakUrl)) return undefined;
+  const status = await localStatus(env);
+  if (!status.state || !status.running || status.state.port !== portOf(keycloakUrl)) return undefined;
+  const { storedAdminPassword } = await import('./state.js');
+  return storedAdminPassword(env);
+}

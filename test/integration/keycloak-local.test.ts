@@ -17,6 +17,7 @@ let env: Record<string, string>;
 let root: string;
 let stateDir: string;
 let port: number;
+let project: string;
 
 function cli(args: string[], options: { timeout?: number; cwd?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -58,7 +59,7 @@ it('reports that nothing runs before start', async () => {
 });
 
 it('init --yes with nothing answering starts Keycloak, sets up the realm and ends green, never printing the password', { timeout: 400_000 }, async () => {
-  const project = join(root, 'project');
+  project = join(root, 'project');
   await mkdir(project);
   const resource = `http://127.0.0.1:${await freePort()}/mcp`;
   const started = Date.now();
@@ -76,6 +77,13 @@ it('init --yes with nothing answering starts Keycloak, sets up the realm and end
   expect((await stat(passwordFile)).mode & 0o777).toBe(0o600);
   expect(result.stdout + result.stderr).not.toContain(secret);
   for (const file of ['mcp-keycloak.json', '.env', '.vscode/mcp.json']) expect(await readFile(join(project, file), 'utf8')).not.toContain(secret);
+});
+
+it('lets the maintenance commands in that folder use its password without anyone copying it', async () => {
+  const exported = await cli(['export'], { cwd: project });
+  expect(exported.code, exported.stderr).toBe(0);
+  expect(JSON.parse(exported.stdout).realm).toBe('mcp-demo');
+  expect(exported.stdout).not.toContain(await password());
 });
 
 it('reports it running (without the password in --json), and a second start finds it', async () => {
