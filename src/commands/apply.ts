@@ -33,11 +33,10 @@ export async function converge(context: RealmContext, ui: Ui, options: { yes?: b
     if (ui.interactive && !options.yes && !(await confirm('Apply these changes?'))) {
       throw new CliError('Nothing was changed.', ExitCode.failure);
     }
-    applied = await ui.step('Applying', () =>
-      applyPlan(session, desired, computed, (change) => {
-        if (!ui.json) ui.info(`  ${DONE[change.action]} ${change.kind} ${change.name}`);
-      }),
-    );
+    // No spinner here: each change prints its own line as it lands, and a spinner would redraw over them.
+    applied = await applyPlan(session, desired, computed, (change) => {
+      if (!ui.json) ui.info(`  ${DONE[change.action]} ${change.kind} ${change.name}`);
+    });
   }
   return {
     formatVersion: 1,

@@ -4,6 +4,7 @@ import type { Config } from '../config/schema.js';
 import { SECRET_ENV, secretsFromEnv, type Secrets } from '../config/secrets.js';
 import { UsageError } from '../errors.js';
 import { connectAdmin, type AdminSession } from '../keycloak/session.js';
+import { localAdminPassword } from '../local/local-keycloak.js';
 import { desiredRealm, type DesiredRealm } from '../realm/desired.js';
 import { askHidden } from '../ui/prompt.js';
 import type { Ui } from '../ui/output.js';
@@ -20,9 +21,22 @@ export interface RealmContext {
   desired: DesiredRealm;
 }
 
-/** Reads secrets from env; on a terminal, asks for a missing admin password instead of failing. */
-export async function resolveSecrets(config: Config, ui: Ui): Promise<Secrets> {
+/**
+ * Secrets from env; when the admin password is missing and the URL is mcp-keycloak's own local Keycloak
+ * (`keycloak start`, `init --yes`), the password from its 0600 state file, so nobody has to copy it.
+ */
+export async function envOrLocalSecrets(config: Config): Promise<Secrets> {
   const secrets = secretsFromEnv();
+  if (!secrets.adminPassword && !config.admin.clientId) {
+    const local = await localAdminPassword(config.keycloakUrl);
+    if (local) secrets.adminPassword = local;
+  }
+  return secrets;
+}
+
+/** `envOrLocalSecrets`, and on a terminal a hidden prompt for an admin password still missing. */
+export async function resolveSecrets(config: Config, ui: Ui): Promise<Secrets> {
+  const secrets = await envOrLocalSecrets(config);
   if (!config.admin.clientId && !secrets.adminPassword && ui.interactive) {
     secrets.adminPassword = await askHidden(`Password of Keycloak admin "${config.admin.username}"`);
   }

@@ -3,7 +3,7 @@ import type { ConfigFlags } from '../config/load.js';
 import { loadConfig } from '../config/load.js';
 import { CliError, ExitCode, UsageError } from '../errors.js';
 import { connectAdmin } from '../keycloak/session.js';
-import { adminSecrets } from '../maintenance/connect.js';
+import { resolveSecrets } from './context.js';
 import { executeRemoval, planDestroy, readForDestroy, type Removal } from '../maintenance/destroy.js';
 import type { Ui } from '../ui/output.js';
 import { ask, confirm } from '../ui/prompt.js';
@@ -26,7 +26,7 @@ function render(ui: Ui, removals: Removal[]): void {
 export async function destroy(flags: DestroyFlags, ui: Ui): Promise<number> {
   const { config } = await loadConfig(flags);
   // Right after `keycloak start` / `init --yes`, the local Keycloak's password is in its state file.
-  const secrets = await adminSecrets(config, ui);
+  const secrets = await resolveSecrets(config, ui);
   const session = await ui.step(`Connecting to ${config.keycloakUrl}`, () => connectAdmin(config, secrets));
   const live = await ui.step(`Reading realm ${config.realm}`, () => readForDestroy(session, config));
   const removals = planDestroy(config, live, Boolean(flags.wholeRealm));

@@ -5,7 +5,8 @@
  * failures with the engine behind `apply` and checks again.
  */
 import { loadConfig, type ConfigFlags } from '../config/load.js';
-import { SECRET_ENV, secretsFromEnv, type Secrets } from '../config/secrets.js';
+import { SECRET_ENV, type Secrets } from '../config/secrets.js';
+import { envOrLocalSecrets } from './context.js';
 import type { Config } from '../config/schema.js';
 import { doctorFixCommand } from '../doctor/fixes.js';
 import { summarize } from '../doctor/findings.js';
@@ -72,7 +73,7 @@ async function adminFor(config: Config, secrets: Secrets): Promise<{ admin?: Adm
 export async function doctorInput(flags: DoctorFlags, ui: Ui): Promise<DoctorInput> {
   const { config, file } = await loadConfig(flags);
   const token = await resolveToken(flags);
-  const secrets = secretsFromEnv();
+  const secrets = await envOrLocalSecrets(config);
   const resource = config.resources[0]!;
   const computed = `${config.keycloakUrl}/realms/${config.realm}`;
   const [probe, admin] = await ui.step(`Connecting to ${config.keycloakUrl}`, () =>
