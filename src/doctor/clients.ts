@@ -1,6 +1,6 @@
 /**
  * The registration requests real MCP clients send (RFC 7591 bodies), so the probe meets the same
- * registration policies they meet. Sources are listed in docs/doctor.md; each body is a function of
+ * registration policies they meet. Sources are listed in the README (doctor); each body is a function of
  * what the client learns from discovery (PRM scopes, AS grant types), as the client computes it.
  */
 export interface ProbeContext {

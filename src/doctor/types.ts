@@ -10,7 +10,7 @@ import type { AdminSession } from '../keycloak/session.js';
 export type Status = 'pass' | 'warn' | 'fail' | 'skip';
 
 export interface Finding {
-  /** Stable identifier, e.g. `prm.resource`; documented in docs/doctor.md. */
+  /** Stable identifier, e.g. `prm.resource`; documented in the README (doctor). */
   id: string;
   title: string;
   status: Status;

@@ -6,7 +6,7 @@
  *
  * Why HTTP and not headless Chromium: Keycloak's login and consent pages are server-rendered forms that work
  * without JavaScript (its accessibility promise), so a browser adds ~150 MB, a second process and its own
- * start-up flakiness without exercising anything the OAuth chain depends on. docs/e2e.md says more.
+ * start-up flakiness without exercising anything the OAuth chain depends on. The README (Design › End-to-end flow) says more.
  */
 import { CookieJar } from './cookies.js';
 import { readPage, type HtmlForm, type HtmlPage } from './html.js';
