@@ -34,11 +34,13 @@ export async function confirm(question: string, fallback = false): Promise<boole
 /** Reads a secret without echoing it; Ctrl-C aborts. */
 export async function askHidden(question: string): Promise<string> {
   const stdin = process.stdin;
-  process.stderr.write(`${question}: `);
   return new Promise((resolve, reject) => {
     let value = '';
     const wasRaw = stdin.isRaw;
+    // Raw mode before the prompt appears: a Ctrl-C typed right after it must reach us as a key,
+    // not as SIGINT from a terminal still in cooked mode.
     stdin.setRawMode?.(true);
+    process.stderr.write(`${question}: `);
     stdin.resume();
     stdin.setEncoding('utf8');
     const done = (error?: Error) => {
