@@ -6,23 +6,16 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClientStore, runE2e, SDK_LINES, type E2eReport } from '../../src/e2e/index.js';
-import { freePort } from '../../src/local/process.js';
-import { startReferenceServer, type RunningServer } from '../../src/server/index.js';
-import { adminClient, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
+import type { RunningServer } from '../../src/server/index.js';
+import { adminClient, deleteRealm, uniqueRealm } from '../support/keycloak.js';
+import { serveRealm } from '../support/tokens.js';
 
 const realm = uniqueRealm('e2e-chain');
 const password = randomBytes(12).toString('base64url');
 let server: RunningServer;
 
 beforeAll(async () => {
-  const port = await freePort();
-  const resource = `http://127.0.0.1:${port}/mcp`;
-  const applied = await runCli(['apply', '--yes', '--realm', realm, '--resource', resource, '--test-user', 'alice'], {
-    env: { MCP_KEYCLOAK_TEST_USER_PASSWORD: password },
-  });
-  expect(applied.stderr).toBe('');
-  expect(applied.code).toBe(0);
-  server = await startReferenceServer({ keycloakUrl: keycloak().url, realm, resource, scopes: ['mcp:run'], host: '127.0.0.1', port });
+  ({ server } = await serveRealm(realm, { password }));
 });
 
 afterAll(async () => {

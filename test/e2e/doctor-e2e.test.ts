@@ -4,9 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/local/process.js';
-import { startReferenceServer, type RunningServer } from '../../src/server/index.js';
-import { adminClient, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
+import type { RunningServer } from '../../src/server/index.js';
+import { adminClient, deleteRealm, runCli, uniqueRealm } from '../support/keycloak.js';
+import { serveRealm } from '../support/tokens.js';
 
 const realm = uniqueRealm('e2e-doctor');
 const password = randomBytes(12).toString('base64url');
@@ -20,13 +20,7 @@ interface Finding {
 }
 
 beforeAll(async () => {
-  const port = await freePort();
-  const resource = `http://127.0.0.1:${port}/mcp`;
-  const applied = await runCli(['apply', '--yes', '--realm', realm, '--resource', resource, '--test-user', 'alice'], {
-    env: { MCP_KEYCLOAK_TEST_USER_PASSWORD: password },
-  });
-  expect(applied.code).toBe(0);
-  server = await startReferenceServer({ keycloakUrl: keycloak().url, realm, resource, scopes: ['mcp:run'], host: '127.0.0.1', port });
+  ({ server } = await serveRealm(realm, { password }));
 });
 
 afterAll(async () => {

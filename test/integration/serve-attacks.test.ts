@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/local/process.js';
 import { createJwtVerifier, remoteKeys, startReferenceServer, type RunningServer } from '../../src/server/index.js';
 import { deleteRealm, keycloak, uniqueRealm } from '../support/keycloak.js';
-import { parseChallenge, postToolsCall } from './serve-http.js';
-import { applyRealm, b64url, createPasswordClient, importSigningKey, passwordToken, resign, type RealmKey } from './serve-tokens.js';
+import { parseChallenge, postToolsCall } from '../support/mcp-http.js';
+import { applyRealm, b64url, createPasswordClient, importSigningKey, passwordToken, resign, type RealmKey } from '../support/tokens.js';
 
 const realm = uniqueRealm('serve-attack');
 const otherRealm = uniqueRealm('serve-attack-other');

@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/local/process.js';
 import { CLI, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
-import { applyRealm } from './serve-tokens.js';
+import { applyRealm } from '../support/tokens.js';
 
 const realm = uniqueRealm('serve-cli');
 let port: number;

@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/local/process.js';
 import { startReferenceServer, type RunningServer } from '../../src/server/index.js';
 import { adminClient, deleteRealm, keycloak, uniqueRealm } from '../support/keycloak.js';
-import { parseChallenge, postToolsCall } from './serve-http.js';
-import { applyRealm, createPasswordClient, createResourceClient, passwordToken, type TestClient } from './serve-tokens.js';
+import { parseChallenge, postToolsCall } from '../support/mcp-http.js';
+import { serveRealm, createPasswordClient, createResourceClient, passwordToken, type TestClient } from '../support/tokens.js';
 
 const realm = uniqueRealm('serve');
 let port: number;
@@ -24,20 +24,9 @@ let token: string;
 const logs: string[] = [];
 
 beforeAll(async () => {
-  port = await freePort();
-  resource = `http://127.0.0.1:${port}/mcp`;
-  await applyRealm(realm, resource);
+  ({ server, resource, port } = await serveRealm(realm, { log: (line) => logs.push(line) }));
   client = await createPasswordClient(realm, 'serve-test-password');
   token = await passwordToken(realm, client);
-  server = await startReferenceServer({
-    keycloakUrl: keycloak().url,
-    realm,
-    resource,
-    scopes: ['mcp:run'],
-    host: '127.0.0.1',
-    port,
-    log: (line) => logs.push(line),
-  });
 });
 
 afterAll(async () => {

@@ -9,7 +9,9 @@
  */
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, exportJWK, SignJWT, type JWTPayload } from 'jose';
-import { adminClient, keycloak, runCli } from '../support/keycloak.js';
+import { freePort } from '../../src/local/process.js';
+import { startReferenceServer, type RunningServer } from '../../src/server/index.js';
+import { adminClient, keycloak, runCli } from './keycloak.js';
 
 export const TEST_USER = 'alice';
 export const TEST_USER_PASSWORD = `pw-${randomBytes(9).toString('base64url')}`;
@@ -20,11 +22,37 @@ export interface TestClient {
 }
 
 /** `mcp-keycloak apply` with a test user, exactly as a user would run it. */
-export async function applyRealm(realm: string, resource: string, scope = 'mcp:run'): Promise<void> {
-  const result = await runCli(['apply', '--yes', '--realm', realm, '--resource', resource, '--scope', scope, '--test-user', TEST_USER], {
-    env: { MCP_KEYCLOAK_TEST_USER_PASSWORD: TEST_USER_PASSWORD },
+export async function applyRealm(realm: string, resource: string, password = TEST_USER_PASSWORD): Promise<void> {
+  const result = await runCli(['apply', '--yes', '--realm', realm, '--resource', resource, '--test-user', TEST_USER], {
+    env: { MCP_KEYCLOAK_TEST_USER_PASSWORD: password },
   });
-  if (result.code !== 0) throw new Error(`apply failed (${result.code}): ${result.stderr}`);
+  if (result.code !== 0 || result.stderr !== '') throw new Error(`apply failed (${result.code}): ${result.stderr}`);
+}
+
+export interface ServedRealm {
+  server: RunningServer;
+  resource: string;
+  port: number;
+}
+
+/**
+ * The system most tests need: a realm set up by the built `apply` (test user `alice`) for a fresh
+ * loopback MCP URL, and the reference server answering exactly that URL.
+ */
+export async function serveRealm(realm: string, options: { password?: string; log?: (line: string) => void } = {}): Promise<ServedRealm> {
+  const port = await freePort();
+  const resource = `http://127.0.0.1:${port}/mcp`;
+  await applyRealm(realm, resource, options.password);
+  const server = await startReferenceServer({
+    keycloakUrl: keycloak().url,
+    realm,
+    resource,
+    scopes: ['mcp:run'],
+    host: '127.0.0.1',
+    port,
+    ...(options.log ? { log: options.log } : {}),
+  });
+  return { server, resource, port };
 }
 
 /**
