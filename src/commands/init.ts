@@ -12,7 +12,6 @@ import { connectAdmin } from '../keycloak/session.js';
 import { desiredRealm } from '../realm/desired.js';
 import { existingTestUserPassword, planFiles, serverName, writeFiles, type PlannedFile } from '../init/files.js';
 import { ensureKeycloak } from '../init/keycloak-offer.js';
-import { statePaths } from '../local/state.js';
 import { fill, loadTemplate } from '../init/render.js';
 import { verifySetup, type Verification } from '../init/verify.js';
 import { askAdmin, askKeycloakUrl, askRest, prompter, type WizardFlags } from '../init/wizard.js';
@@ -131,9 +130,9 @@ export async function init(flags: InitFlags, ui: Ui): Promise<number> {
     serverName: serverName(answers),
     issuer,
     cli: 'npx mcp-keycloak',
-    // Doctor's realm checks need the admin password; for a Keycloak we started, it sits in a file.
+    // Doctor's realm checks need the admin password; for a Keycloak we started, doctor reads it from its file.
     doctorCommand: local.passwordFile || local.adminPassword
-      ? `KEYCLOAK_ADMIN_PASSWORD="$(cat ${local.passwordFile ?? statePaths().password})" npx mcp-keycloak doctor`
+      ? 'npx mcp-keycloak doctor        (it finds the local Keycloak\'s admin password by itself)'
       : 'npx mcp-keycloak doctor        (with KEYCLOAK_ADMIN_PASSWORD set, it also checks the realm)',
     // The Inspector registers from a browser page: Keycloak checks its Origin against the web-origins policy.
     inspectorNote: config.dcr.webOrigins?.includes('http://localhost:6274')
