@@ -5,19 +5,9 @@
  * mcp-keycloak started, so the user never has to copy it.
  */
 import { KeycloakError, UsageError } from '../errors.js';
-import { isLoopbackUrl, localAdminPassword, portOf, startLocalKeycloak } from '../local/local-keycloak.js';
+import { isLoopbackUrl, keycloakAnswers, localAdminPassword, portOf, startLocalKeycloak } from '../local/local-keycloak.js';
 import { confirm } from '../ui/prompt.js';
 import type { Ui } from '../ui/output.js';
-
-export async function keycloakAnswers(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(`${url}/realms/master/.well-known/openid-configuration`, { signal: AbortSignal.timeout(5000) });
-    await response.body?.cancel();
-    return response.ok;
-  } catch {
-    return false;
-  }
-}
 
 export interface OfferOutcome {
   /** True when init started a Keycloak just now. */
@@ -34,7 +24,7 @@ export async function ensureKeycloak(
 ): Promise<OfferOutcome> {
   const { ui } = options;
   const outcome: OfferOutcome = { started: false };
-  if (!(await keycloakAnswers(url))) {
+  if (!(await keycloakAnswers(url, 5000))) {
     const hint = 'start one with `mcp-keycloak keycloak start`, or fix --keycloak-url / KEYCLOAK_URL';
     if (!isLoopbackUrl(url)) throw new KeycloakError(`Nothing answers at ${url}: ${hint}. Nothing was written.`);
     if (options.startKeycloak === false) throw new KeycloakError(`Nothing answers at ${url}: ${hint}. Nothing was written.`);

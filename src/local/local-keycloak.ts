@@ -37,9 +37,10 @@ export interface LocalStatus {
   answering: boolean;
 }
 
-async function answers(url: string): Promise<boolean> {
+/** Whether a Keycloak answers at `url` (its master realm's discovery document), within `timeoutMs`. */
+export async function keycloakAnswers(url: string, timeoutMs = 2000): Promise<boolean> {
   try {
-    const response = await fetch(`${url}/realms/master/.well-known/openid-configuration`, { signal: AbortSignal.timeout(2000) });
+    const response = await fetch(`${url}/realms/master/.well-known/openid-configuration`, { signal: AbortSignal.timeout(timeoutMs) });
     await response.body?.cancel();
     return response.ok;
   } catch {
@@ -56,7 +57,7 @@ export async function localStatus(env: NodeJS.ProcessEnv = process.env): Promise
   const state = await readState(env);
   if (!state) return { running: false, answering: false };
   const running = await alive(state);
-  return { state, running, answering: running && (await answers(state.url)) };
+  return { state, running, answering: running && (await keycloakAnswers(state.url)) };
 }
 
 export async function startLocalKeycloak(request: StartRequest): Promise<StartResult> {
@@ -74,7 +75,7 @@ export async function startLocalKeycloak(request: StartRequest): Promise<StartRe
     return { state: current.state, alreadyRunning: true, startupMs: Date.now() - started, passwordFile: paths.password };
   }
   const url = `http://127.0.0.1:${request.port}`;
-  if (await answers(url)) {
+  if (await keycloakAnswers(url)) {
     throw new UsageError(`A Keycloak that mcp-keycloak did not start already answers at ${url}: use it (--keycloak-url ${url}) or pick another --port.`);
   }
   if (!(await portFree(request.port))) throw new UsageError(`Port ${request.port} is in use by another program: pick another port (keycloak start --port N, or init --keycloak-url http://localhost:N).`);
