@@ -6,16 +6,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_CONFIG_FILE } from '../config/load.js';
-import { configSchema } from '../config/schema.js';
+import { configSchema, type Config } from '../config/schema.js';
 import { CliError, ExitCode, UsageError } from '../errors.js';
-import { connectAdmin } from '../keycloak/session.js';
+import { connectAdmin, CredentialsRejectedError, type AdminSession } from '../keycloak/session.js';
 import { desiredRealm } from '../realm/desired.js';
 import { existingTestUserPassword, planFiles, serverName, writeFiles, type PlannedFile } from '../init/files.js';
 import { ensureKeycloak } from '../init/keycloak-offer.js';
 import { fill, loadTemplate } from '../init/render.js';
 import { verifySetup, type Verification } from '../init/verify.js';
 import { askAdmin, askKeycloakUrl, askRest, prompter, type WizardFlags } from '../init/wizard.js';
-import { confirm } from '../ui/prompt.js';
+import { askHidden, confirm } from '../ui/prompt.js';
 import type { Ui } from '../ui/output.js';
 import { converge } from './apply.js';
 
@@ -100,7 +100,7 @@ export async function init(flags: InitFlags, ui: Ui): Promise<number> {
   const config = configSchema.parse(JSON.parse(files[0]!.content));
   config.keycloakUrl = config.keycloakUrl.replace(/\/+$/, '');
   const secrets = { adminPassword: admin.password, ...(answers.testUser ? { testUserPassword: answers.testUser.password } : {}) };
-  const session = await ui.step(`Connecting to ${config.keycloakUrl}`, () => connectAdmin(config, secrets));
+  const session = await connectWithRetry(config, secrets, ui, admin);
   const toWrite = await resolveConflicts(files, ui, p.asking, force);
 
   const applied = await converge({ config, secrets, session, desired: desiredRealm(config, answers.testUser?.password) }, ui, {
@@ -163,4 +163,22 @@ export async function init(flags: InitFlags, ui: Ui): Promise<number> {
   }
   if (!ok) throw new CliError('The setup was written, but doctor found problems (see above); fix them and run `mcp-keycloak doctor` again.', ExitCode.failure);
   return ExitCode.ok;
+}
+
+/** A password typed at the prompt and refused by Keycloak costs one more prompt (three tries), not the whole wizard. */
+async function connectWithRetry(
+  config: Config,
+  secrets: { adminPassword: string; testUserPassword?: string },
+  ui: Ui,
+  admin: { username: string; typed: boolean },
+): Promise<AdminSession> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ui.step(`Connecting to ${config.keycloakUrl}`, () => connectAdmin(config, secrets));
+    } catch (error) {
+      if (!(error instanceof CredentialsRejectedError) || !admin.typed || attempt >= 3) throw error;
+      ui.warn(`Keycloak rejected that password for admin "${admin.username}"; try again (Ctrl-C stops, nothing was written).`);
+      secrets.adminPassword = await askHidden(`Password of Keycloak admin "${admin.username}"`);
+    }
+  }
 }

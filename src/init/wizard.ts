@@ -86,14 +86,14 @@ export async function askAdmin(
   context: WizardContext,
   p: Prompter,
   knownPassword: string | undefined,
-): Promise<{ username: string; password: string }> {
+): Promise<{ username: string; password: string; typed: boolean }> {
   const { env, flags, fromFile } = context;
   const fileAdmin = (fromFile.admin ?? {}) as { username?: string };
   const given = flags.adminUser ?? env[ENV.adminUsername] ?? fileAdmin.username;
   const username = await p.text('Keycloak admin user', given, DEFAULTS.adminUsername);
   const password = env[SECRET_ENV.adminPassword] ?? knownPassword;
-  if (password) return { username, password };
-  if (context.ui.interactive) return { username, password: await askHidden(`Password of Keycloak admin "${username}"`) };
+  if (password) return { username, password, typed: false };
+  if (context.ui.interactive) return { username, password: await askHidden(`Password of Keycloak admin "${username}"`), typed: true };
   throw new UsageError(
     `${SECRET_ENV.adminPassword} is not set and there is no terminal to ask: export the password of Keycloak admin "${username}" (nothing was written).`,
   );

@@ -54,6 +54,25 @@ function safeJson(text: string): Record<string, unknown> | undefined {
 }
 
 /** Logs in to the admin API with a user's password or a service-account client. */
+/** Keycloak refused the admin credentials themselves (as opposed to being unreachable or not Keycloak). */
+export class CredentialsRejectedError extends KeycloakError {
+  constructor(message: string, status: number, options?: { cause?: unknown }) {
+    super(message, status, options);
+    this.name = 'CredentialsRejectedError';
+  }
+}
+
+/** Runs a login; a 400/401 from the token endpoint becomes a CredentialsRejectedError saying `message`. */
+async function login(call: () => Promise<void>, message: string): Promise<void> {
+  try {
+    await keycloakCall(call);
+  } catch (error) {
+    const status = error instanceof KeycloakError ? error.status : undefined;
+    if (status === 401 || status === 400) throw new CredentialsRejectedError(message, status, { cause: error });
+    throw error;
+  }
+}
+
 export async function connectAdmin(config: Config, secrets: Secrets): Promise<AdminSession> {
   const baseUrl = config.keycloakUrl;
   const requests = meterRequests(baseUrl);
@@ -64,12 +83,9 @@ export async function connectAdmin(config: Config, secrets: Secrets): Promise<Ad
     if (!secrets.adminClientSecret) {
       throw new UsageError(`${SECRET_ENV.adminClientSecret} is not set: it is the secret of the admin client "${admin.clientId}".`);
     }
-    await keycloakCall(
+    await login(
       () => client.auth({ grantType: 'client_credentials', clientId: admin.clientId!, clientSecret: secrets.adminClientSecret! }),
-      (status) =>
-        status === 401 || status === 400
-          ? `Keycloak rejected the admin client "${admin.clientId}" in realm "${admin.realm}": check KEYCLOAK_ADMIN_CLIENT_ID and ${SECRET_ENV.adminClientSecret}.`
-          : undefined,
+      `Keycloak rejected the admin client "${admin.clientId}" in realm "${admin.realm}": check KEYCLOAK_ADMIN_CLIENT_ID and ${SECRET_ENV.adminClientSecret}.`,
     );
   } else {
     if (!secrets.adminPassword) {
@@ -77,12 +93,9 @@ export async function connectAdmin(config: Config, secrets: Secrets): Promise<Ad
         `${SECRET_ENV.adminPassword} is not set: export the password of Keycloak admin "${admin.username}" (or use KEYCLOAK_ADMIN_CLIENT_ID/SECRET).`,
       );
     }
-    await keycloakCall(
+    await login(
       () => client.auth({ grantType: 'password', clientId: 'admin-cli', username: admin.username, password: secrets.adminPassword! }),
-      (status) =>
-        status === 401 || status === 400
-          ? `Keycloak rejected the admin credentials for user "${admin.username}" in realm "${admin.realm}": check KEYCLOAK_ADMIN_USERNAME and ${SECRET_ENV.adminPassword}.`
-          : undefined,
+      `Keycloak rejected the admin credentials for user "${admin.username}" in realm "${admin.realm}": check KEYCLOAK_ADMIN_USERNAME and ${SECRET_ENV.adminPassword}.`,
     );
   }
   return { client, baseUrl, requests };

@@ -99,6 +99,28 @@ it('asks each question with its default, hides both passwords, and sets everythi
   expect(await (await adminClient()).realms.findOne({ realm })).toBeTruthy();
 });
 
+it('asks again for a mistyped admin password instead of ending the wizard', { timeout: 120_000 }, async () => {
+  const { dir, realm, env } = await setup();
+  const resource = `http://127.0.0.1:${await freePort()}/mcp`;
+  const wrong = 'mistyped-Password-1';
+  const term = new Terminal(['init', '--no-doctor'], dir, env);
+  let at = await term.answer('Keycloak URL (http://localhost:8080): ', `${keycloak().url}\r`);
+  at = await term.answer('Keycloak admin user (admin): ', `${keycloak().adminUsername}\r`, at);
+  at = await term.answer(`Password of Keycloak admin "${keycloak().adminUsername}": `, `${wrong}\r`, at);
+  at = await term.answer('Realm (mcp-demo): ', `${realm}\r`, at);
+  at = await term.answer('MCP server URL (the token audience) (http://localhost:8000/mcp): ', `${resource}\r`, at);
+  at = await term.answer('Scope the MCP server requires (mcp:run): ', '\r', at);
+  at = await term.answer('Dynamic Client Registration: anonymous | trusted-hosts | off (anonymous): ', '\r', at);
+  at = await term.answer('Create a test user to sign in with? [Y/n]: ', 'n\r', at);
+  at = await term.waitFor('Keycloak rejected that password for admin', at);
+  at = await term.answer(`Password of Keycloak admin "${keycloak().adminUsername}": `, `${keycloak().adminPassword}\r`, at);
+  await term.answer('Apply these changes? [y/N]', 'y\r', at);
+  expect(await term.exited).toBe(0);
+  expect(term.output).not.toContain(wrong);
+  expect(term.output).not.toContain(keycloak().adminPassword);
+  expect(await (await adminClient()).realms.findOne({ realm })).toBeTruthy();
+});
+
 for (const [where, prompt] of [
   ['a hidden password prompt', 'Password of Keycloak admin'],
   ['a text prompt', 'Realm (mcp-demo): '],
