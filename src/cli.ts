@@ -49,6 +49,10 @@ export function buildProgram(run: (handler: () => Promise<Handler>, flags: Recor
     .option('--json', 'machine-readable output on stdout')
     .option('--debug', 'print stack traces on errors')
     .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  npx mcp-keycloak init --yes        # a local Keycloak if none answers, realm, files, doctor\n  npx mcp-keycloak serve             # the reference MCP server\n  npx mcp-keycloak doctor            # what is wrong, and the fix\nExit codes: 0 ok, 1 failure, 2 usage error (plan --detailed-exitcode: changes pending), 130 interrupted.',
+    )
     .exitOverride();
 
   withConfigOptions(program.command('plan'))
