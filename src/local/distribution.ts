@@ -102,10 +102,11 @@ async function downloadOverHttps(version: string, target: string, repo: string, 
   const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream);
   body.on('data', (chunk: Buffer) => {
     received += chunk.length;
-    const percent = total ? Math.floor((received / total) * 100) : -1;
-    if (percent >= 0 && percent !== lastShown && percent % 10 === 0) {
-      lastShown = percent;
-      onProgress?.(`downloading Keycloak ${version}: ${percent}% of ${Math.round(total / 1e6)} MB`);
+    // One line per 10 % step crossed: chunks rarely end exactly on a multiple of ten.
+    const step = total ? Math.floor((received / total) * 10) * 10 : -1;
+    if (step > lastShown) {
+      lastShown = step;
+      onProgress?.(`downloading Keycloak ${version}: ${step}% of ${Math.round(total / 1e6)} MB`);
     }
   });
   await pipeline(body, createWriteStream(partial));
