@@ -4,9 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodeJwt } from 'jose';
-import { freePort } from '../../src/local/process.js';
-import { startReferenceServer, type RunningServer } from '../../src/server/index.js';
+import type { RunningServer } from '../../src/server/index.js';
 import { adminClient, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
+import { serveRealm } from '../support/tokens.js';
 
 const realm = uniqueRealm('doctor-tok');
 const password = `pw-${Math.random().toString(36).slice(2)}`;
@@ -51,12 +51,8 @@ async function doctor(options: { input?: string; env?: Record<string, string>; a
 }
 
 beforeAll(async () => {
-  const port = await freePort();
-  resource = `http://127.0.0.1:${port}/mcp`;
+  ({ server, resource } = await serveRealm(realm, { password }));
   target = ['--realm', realm, '--resource', resource];
-  const applied = await runCli(['apply', '--yes', ...target, '--test-user', 'alice'], { env: { MCP_KEYCLOAK_TEST_USER_PASSWORD: password } });
-  expect(applied.code, applied.stderr).toBe(0);
-  server = await startReferenceServer({ keycloakUrl: keycloak().url, realm, resource, scopes: ['mcp:run'], host: '127.0.0.1', port });
 });
 
 afterAll(async () => {

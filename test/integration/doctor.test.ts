@@ -4,9 +4,9 @@
  * the checks that thing explains (with the right sentence), and `doctor --fix` must repair it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startReferenceServer, type RunningServer } from '../../src/server/index.js';
-import { freePort } from '../../src/local/process.js';
+import type { RunningServer } from '../../src/server/index.js';
 import { adminClient, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
+import { serveRealm } from '../support/tokens.js';
 
 const realm = uniqueRealm('doctor');
 const password = `pw-${Math.random().toString(36).slice(2)}`;
@@ -70,12 +70,8 @@ async function breakAndFix(expectedFailures: string[], explain: Record<string, R
 }
 
 beforeAll(async () => {
-  const port = await freePort();
-  resource = `http://127.0.0.1:${port}/mcp`;
+  ({ server, resource } = await serveRealm(realm, { password, applyArgs: ['--web-origin', inspector] }));
   target = ['--realm', realm, '--resource', resource, '--web-origin', inspector];
-  const applied = await runCli(['apply', '--yes', ...target, '--test-user', 'alice'], { env });
-  expect(applied.code, applied.stderr).toBe(0);
-  server = await startReferenceServer({ keycloakUrl: keycloak().url, realm, resource, scopes: ['mcp:run'], host: '127.0.0.1', port });
 });
 
 afterAll(async () => {

@@ -22,8 +22,8 @@ export interface TestClient {
 }
 
 /** `mcp-keycloak apply` with a test user, exactly as a user would run it. */
-export async function applyRealm(realm: string, resource: string, password = TEST_USER_PASSWORD): Promise<void> {
-  const result = await runCli(['apply', '--yes', '--realm', realm, '--resource', resource, '--test-user', TEST_USER], {
+export async function applyRealm(realm: string, resource: string, password = TEST_USER_PASSWORD, extraArgs: string[] = []): Promise<void> {
+  const result = await runCli(['apply', '--yes', '--realm', realm, '--resource', resource, '--test-user', TEST_USER, ...extraArgs], {
     env: { MCP_KEYCLOAK_TEST_USER_PASSWORD: password },
   });
   if (result.code !== 0 || result.stderr !== '') throw new Error(`apply failed (${result.code}): ${result.stderr}`);
@@ -39,10 +39,13 @@ export interface ServedRealm {
  * The system most tests need: a realm set up by the built `apply` (test user `alice`) for a fresh
  * loopback MCP URL, and the reference server answering exactly that URL.
  */
-export async function serveRealm(realm: string, options: { password?: string; log?: (line: string) => void } = {}): Promise<ServedRealm> {
+export async function serveRealm(
+  realm: string,
+  options: { password?: string; log?: (line: string) => void; applyArgs?: string[] } = {},
+): Promise<ServedRealm> {
   const port = await freePort();
   const resource = `http://127.0.0.1:${port}/mcp`;
-  await applyRealm(realm, resource, options.password);
+  await applyRealm(realm, resource, options.password, options.applyArgs);
   const server = await startReferenceServer({
     keycloakUrl: keycloak().url,
     realm,
