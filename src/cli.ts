@@ -8,6 +8,7 @@ import { CliError, ExitCode } from './errors.js';
 import { redact, secretsFromEnv } from './config/secrets.js';
 import { createUi, type Ui } from './ui/output.js';
 import { loadDotenv } from './init/dotenv.js';
+import { setRequestTimeout } from './keycloak/http.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -48,6 +49,7 @@ export function buildProgram(run: (handler: () => Promise<Handler>, flags: Recor
     .version(pkg.version, '-v, --version')
     .option('--json', 'machine-readable output on stdout')
     .option('--debug', 'print stack traces on errors')
+    .option('--timeout <seconds>', 'seconds Keycloak gets to answer each request (env MCP_KEYCLOAK_TIMEOUT; default 10)')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
@@ -174,8 +176,9 @@ export async function main(argv: string[]): Promise<number> {
   let exitCode: number = ExitCode.ok;
   let debug = argv.includes('--debug');
   const program = buildProgram(async (load, flags) => {
-    const globals = program.opts<{ json?: boolean; debug?: boolean }>();
+    const globals = program.opts<{ json?: boolean; debug?: boolean; timeout?: string }>();
     debug = Boolean(globals.debug);
+    setRequestTimeout(globals.timeout);
     const ui = createUi({ json: Boolean(globals.json) });
     const handler = await load();
     exitCode = await handler(flags, ui);

@@ -1,60 +1,105 @@
-/** Maps the admin client's NetworkError and fetch failures to one-line KeycloakErrors. */
+/**
+ * The one place that turns a failed request to Keycloak into a sentence: what was being done, what
+ * happened (in words, not undici or Keycloak codes), which request (METHOD path), and what to do.
+ */
+import { STATUS_CODES } from 'node:http';
 import { CliError, KeycloakError } from '../errors.js';
+import { ConnectionError, formatSeconds, networkReason, NoAnswerError, requestLineOf, RETRIES, type RequestLine } from './http.js';
 
+/** What the admin client's NetworkError carries. */
 interface NetworkErrorLike {
-  response?: { status?: number };
+  response?: Response;
   responseData?: unknown;
 }
 
+/** The HTTP status of a failed admin-client call, if Keycloak answered at all. */
 export function statusOf(error: unknown): number | undefined {
   return (error as NetworkErrorLike)?.response?.status;
 }
 
-/** Keycloak's own words from an error body (errorMessage, error_description or error). */
-export function keycloakMessage(error: unknown): string {
+/** A bare code such as "unknown_error" says nothing a user can act on; the status text says as much. */
+const isCode = (text: string) => /^[\w.-]+$/.test(text);
+
+/** Keycloak's own words from an error body (errorMessage, error_description or error), if it gave any. */
+export function keycloakMessage(error: unknown): string | undefined {
   const data = (error as NetworkErrorLike)?.responseData;
   if (data && typeof data === 'object') {
     const record = data as Record<string, unknown>;
     for (const key of ['errorMessage', 'error_description', 'error']) {
-      if (typeof record[key] === 'string') return record[key] as string;
+      const value = record[key];
+      if (typeof value === 'string' && value.trim() && !isCode(value)) return value.trim();
     }
+    return undefined;
   }
-  if (typeof data === 'string' && data.length > 0 && data.length < 200) return data;
-  return error instanceof Error ? error.message : String(error);
+  // Plain-text bodies are Keycloak's own short messages; HTML is some proxy's error page.
+  if (typeof data === 'string' && data.trim() && data.length < 200 && !data.trimStart().startsWith('<') && !isCode(data.trim())) return data.trim();
+  return undefined;
 }
 
+/** Why a request got no answer, in words ("connection refused", "no answer within 10 s"…). */
 export function describeFetchFailure(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
-  if (cause?.code === 'ECONNREFUSED') return 'connection refused';
-  if (cause?.code === 'ENOTFOUND') return 'host not found';
-  if (cause?.code) return cause.code;
-  if ((error as Error)?.name === 'TimeoutError') return 'no answer within 10 s';
-  return (error as Error)?.message ?? String(error);
+  return networkReason(error);
+}
+
+const REPEAT =
+  'Running the same command again completes it: it reads Keycloak afresh and makes only the changes still missing.';
+
+/**
+ * `what` is a phrase such as `creating client scope "mcp:run"`; older callers pass `Could not create …`
+ * or a capitalised `Reading realm "x"`. Returns it as a sentence's subject and as a "while …" clause.
+ */
+function phrase(what: string): { failed: string; during: string } {
+  const couldNot = /^could not (.*)$/i.exec(what);
+  if (couldNot) return { failed: `Could not ${couldNot[1]}:`, during: `trying to ${couldNot[1]}` };
+  return { failed: `${what.charAt(0).toUpperCase()}${what.slice(1)} failed:`, during: `${what.charAt(0).toLowerCase()}${what.slice(1)}` };
+}
+
+const isRead = (line: RequestLine | undefined) => line?.method === 'GET' || line?.method === 'HEAD';
+const requestText = (line: RequestLine | undefined) => (line ? ` (${line.method} ${line.path})` : '');
+
+/** The sentence for a request that failed: no answer, a dead connection or an error status. */
+export function failureMessage(error: unknown, what: string): string {
+  const { failed, during } = phrase(what);
+  if (error instanceof NoAnswerError) {
+    return `Keycloak did not answer within ${formatSeconds(error.timeoutMs)} while ${during}${requestText(error.request)}: check that Keycloak is healthy (its log, CPU, database) or raise --timeout.`;
+  }
+  if (error instanceof ConnectionError) {
+    const where = requestText(error.request);
+    if (!error.mayHaveArrived) return `${failed} cannot reach Keycloak (${error.reason})${where}. Is it running? Check --keycloak-url / KEYCLOAK_URL.`;
+    if (isRead(error.request)) {
+      return `${failed} ${error.reason}${where}${error.attempts > 1 ? `, ${error.attempts} times in a row` : ''}: check Keycloak's log and any proxy in front of it.`;
+    }
+    return `${failed} ${error.reason}${where}, so Keycloak may or may not have made this change. ${REPEAT}`;
+  }
+  const status = statusOf(error);
+  if (status === undefined) return `${failed} ${networkReason(error)}.`;
+  const line = requestLineOf((error as NetworkErrorLike).response);
+  if (status === 403) return `${failed} Keycloak refused it (403 Forbidden): the admin account lacks the realm-management roles it needs.`;
+  const message = keycloakMessage(error);
+  const answered = `Keycloak answered ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd();
+  const base = `${failed} ${answered}${message ? ` (${message})` : ''}${line ? ` to ${line.method} ${line.path}` : ''}`;
+  if (status >= 500 && line && !isRead(line)) return `${base}. ${REPEAT}`;
+  if (status >= 500 && isRead(line) && [502, 503, 504].includes(status)) return `${base}, also on ${RETRIES} retries: check that Keycloak is healthy (its log, CPU, database).`;
+  return `${base}.`;
 }
 
 /**
- * Runs one admin-client call. `explain` may turn a status into a precise sentence; otherwise the error
- * says what failed with Keycloak's own message.
+ * Runs one call to Keycloak (an admin-client method or a `sendToKeycloak` request). `explain` may turn
+ * a status into a precise sentence; otherwise the error says what failed, why, and what to do.
+ * `what` names the action in words, e.g. `creating client scope "mcp:run"`.
  */
 export async function keycloakCall<T>(
   call: () => Promise<T>,
   explain?: (status: number | undefined, message: string) => string | undefined,
-  what = 'Keycloak request',
+  what = 'talking to Keycloak',
 ): Promise<T> {
   try {
     return await call();
   } catch (error) {
     if (error instanceof CliError) throw error;
     const status = statusOf(error);
-    const message = keycloakMessage(error);
-    const custom = explain?.(status, message);
+    const custom = explain?.(status, keycloakMessage(error) ?? '');
     if (custom) throw new KeycloakError(custom, status, { cause: error });
-    if (status === undefined) {
-      throw new KeycloakError(`${what} failed: ${describeFetchFailure(error)}.`, undefined, { cause: error });
-    }
-    if (status === 403) {
-      throw new KeycloakError(`${what} was forbidden (403): the admin account lacks the realm-management roles it needs.`, status, { cause: error });
-    }
-    throw new KeycloakError(`${what} failed: Keycloak answered ${status} (${message}).`, status, { cause: error });
+    throw new KeycloakError(failureMessage(error, what), status, { cause: error });
   }
 }

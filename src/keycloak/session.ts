@@ -1,14 +1,16 @@
 /**
- * An authenticated admin session against one Keycloak. Connecting checks, in order, that the URL
- * answers, that it is Keycloak, and that the credentials work, so each mistake gets its own sentence.
+ * An authenticated admin session against one Keycloak. Connecting is one request, the login; only
+ * when it fails does a probe find out why (not reachable, not Keycloak, a legacy /auth base), so each
+ * mistake still gets its own sentence without costing every command a discovery read.
  */
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import type { Config } from '../config/schema.js';
 import type { Secrets } from '../config/secrets.js';
 import { SECRET_ENV } from '../config/secrets.js';
 import { KeycloakError, UsageError } from '../errors.js';
-import { meterRequests, type RequestCounts } from './meter.js';
-import { describeFetchFailure, keycloakCall } from './errors.js';
+import { failureMessage, statusOf } from './errors.js';
+import { meterRequests, networkReason, NoAnswerError, sendToKeycloak, type RequestCounts } from './http.js';
+import { realmUrls, trimBase } from './urls.js';
 
 export interface AdminSession {
   client: KcAdminClient;
@@ -17,29 +19,55 @@ export interface AdminSession {
   requests: () => RequestCounts;
 }
 
-/** Checks that `baseUrl` is a reachable Keycloak by reading the discovery document of `realm`. */
+/** The issuer of a discovery document, when the answer is one. */
+async function discoveredIssuer(response: Response): Promise<string | undefined> {
+  if (!response.ok) return undefined;
+  const issuer = safeJson(await response.text())?.issuer;
+  return typeof issuer === 'string' ? issuer : undefined;
+}
+
+/** What a non-Keycloak answer was, for the error: content type, an HTML page's title, a redirect's target. */
+async function describeAnswer(response: Response): Promise<string> {
+  const type = response.headers.get('content-type')?.split(';')[0]?.trim() || 'no content type';
+  const details = [type];
+  const body = await response.text().catch(() => '');
+  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(body)?.[1]?.replace(/\s+/g, ' ').trim();
+  if (title) details.push(`page title "${title.slice(0, 80)}"`);
+  else if (type.includes('json') && response.ok) details.push('no issuer');
+  const location = response.headers.get('location');
+  if (location && response.status >= 300 && response.status < 400) details.push(`redirecting to ${location}`);
+  return details.join(', ');
+}
+
+/**
+ * Checks that `baseUrl` is a reachable Keycloak by reading the discovery document of `realm`. A base
+ * URL missing the `/auth` of a legacy Keycloak is named as such only when `/auth` really serves a
+ * discovery document: a server that answers every path (a proxy's landing page, the wrong port) is
+ * "not Keycloak", with what it answered.
+ */
 export async function probeKeycloak(baseUrl: string, realm = 'master'): Promise<{ issuer: string }> {
-  const url = `${baseUrl}/realms/${realm}/.well-known/openid-configuration`;
+  const base = trimBase(baseUrl);
+  const { discovery } = realmUrls(base, realm);
+  const path = discovery.slice(base.length);
   let response: Response;
   try {
-    response = await fetch(url, { signal: AbortSignal.timeout(10_000), redirect: 'manual' });
+    response = await sendToKeycloak(discovery, { redirect: 'manual' });
   } catch (error) {
+    if (error instanceof NoAnswerError) throw new KeycloakError(failureMessage(error, `reading the discovery document of realm "${realm}"`), undefined, { cause: error });
     throw new KeycloakError(
-      `Cannot reach Keycloak at ${baseUrl} (${describeFetchFailure(error)}). Is it running? Check --keycloak-url / KEYCLOAK_URL, or start one with \`mcp-keycloak keycloak start\`.`,
+      `Cannot reach Keycloak at ${base} (${networkReason(error)}). Is it running? Check --keycloak-url / KEYCLOAK_URL, or start one with \`mcp-keycloak keycloak start\`.`,
+      undefined,
+      { cause: error },
     );
   }
-  const body = await response.text();
-  const issuer = safeJson(body)?.issuer;
-  if (response.ok && typeof issuer === 'string') return { issuer };
-  if (!baseUrl.endsWith('/auth')) {
-    const legacy = await fetch(`${baseUrl}/auth/realms/${realm}/.well-known/openid-configuration`, {
-      signal: AbortSignal.timeout(5000),
-    }).catch(() => undefined);
-    if (legacy?.ok) throw new UsageError(`${baseUrl} is a legacy Keycloak served under /auth: use --keycloak-url ${baseUrl}/auth.`);
+  const issuer = await discoveredIssuer(response.clone());
+  if (issuer) return { issuer };
+  if (!base.endsWith('/auth')) {
+    const legacy = await sendToKeycloak(realmUrls(`${base}/auth`, realm).discovery, { redirect: 'manual' }).catch(() => undefined);
+    if (legacy && (await discoveredIssuer(legacy))) throw new UsageError(`${base} is a legacy Keycloak served under /auth: use --keycloak-url ${base}/auth.`);
   }
-  const type = response.headers.get('content-type')?.split(';')[0] ?? 'no content type';
   throw new KeycloakError(
-    `${baseUrl} does not look like Keycloak: GET /realms/${realm}/.well-known/openid-configuration answered ${response.status} (${type}). Check --keycloak-url / KEYCLOAK_URL.`,
+    `${base} does not look like Keycloak: GET ${path} answered ${response.status} (${await describeAnswer(response)}). Check --keycloak-url / KEYCLOAK_URL.`,
     response.status,
   );
 }
@@ -53,7 +81,6 @@ function safeJson(text: string): Record<string, unknown> | undefined {
   }
 }
 
-/** Logs in to the admin API with a user's password or a service-account client. */
 /** Keycloak refused the admin credentials themselves (as opposed to being unreachable or not Keycloak). */
 export class CredentialsRejectedError extends KeycloakError {
   constructor(message: string, status: number, options?: { cause?: unknown }) {
@@ -62,21 +89,29 @@ export class CredentialsRejectedError extends KeycloakError {
   }
 }
 
-/** Runs a login; a 400/401 from the token endpoint becomes a CredentialsRejectedError saying `message`. */
-async function login(call: () => Promise<void>, message: string): Promise<void> {
+/**
+ * Runs a login. Keycloak's OAuth error (a JSON `error` with 400/401) becomes a CredentialsRejectedError
+ * saying `rejected`; no answer is said as such; anything else asks the probe what is at the URL.
+ */
+async function login(call: () => Promise<void>, baseUrl: string, realm: string, what: string, rejected: string): Promise<void> {
   try {
-    await keycloakCall(call);
+    await call();
   } catch (error) {
-    const status = error instanceof KeycloakError ? error.status : undefined;
-    if (status === 401 || status === 400) throw new CredentialsRejectedError(message, status, { cause: error });
-    throw error;
+    if (error instanceof NoAnswerError) throw new KeycloakError(failureMessage(error, what), undefined, { cause: error });
+    const status = statusOf(error);
+    const data = (error as { responseData?: unknown }).responseData;
+    const oauthError = typeof data === 'object' && data !== null && typeof (data as { error?: unknown }).error === 'string';
+    if ((status === 401 || status === 400) && oauthError) throw new CredentialsRejectedError(rejected, status, { cause: error });
+    // Not Keycloak, not reachable, or a base URL without its /auth: the probe names which.
+    await probeKeycloak(baseUrl, realm);
+    throw new KeycloakError(failureMessage(error, what), status, { cause: error });
   }
 }
 
+/** Logs in to the admin API with a user's password or a service-account client: one request. */
 export async function connectAdmin(config: Config, secrets: Secrets): Promise<AdminSession> {
-  const baseUrl = config.keycloakUrl;
+  const baseUrl = trimBase(config.keycloakUrl);
   const requests = meterRequests(baseUrl);
-  await probeKeycloak(baseUrl, config.admin.realm);
   const client = new KcAdminClient({ baseUrl, realmName: config.admin.realm });
   const { admin } = config;
   if (admin.clientId) {
@@ -85,6 +120,9 @@ export async function connectAdmin(config: Config, secrets: Secrets): Promise<Ad
     }
     await login(
       () => client.auth({ grantType: 'client_credentials', clientId: admin.clientId!, clientSecret: secrets.adminClientSecret! }),
+      baseUrl,
+      admin.realm,
+      `logging in as admin client "${admin.clientId}" in realm "${admin.realm}"`,
       `Keycloak rejected the admin client "${admin.clientId}" in realm "${admin.realm}": check KEYCLOAK_ADMIN_CLIENT_ID and ${SECRET_ENV.adminClientSecret}.`,
     );
   } else {
@@ -95,6 +133,9 @@ export async function connectAdmin(config: Config, secrets: Secrets): Promise<Ad
     }
     await login(
       () => client.auth({ grantType: 'password', clientId: 'admin-cli', username: admin.username, password: secrets.adminPassword! }),
+      baseUrl,
+      admin.realm,
+      `logging in as admin "${admin.username}" in realm "${admin.realm}"`,
       `Keycloak rejected the admin credentials for user "${admin.username}" in realm "${admin.realm}": check KEYCLOAK_ADMIN_USERNAME and ${SECRET_ENV.adminPassword}.`,
     );
   }

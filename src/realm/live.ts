@@ -1,13 +1,17 @@
 /**
  * Reads what `plan` compares against: only the objects the desired state names, in as few requests
- * as the admin API allows (all reads, no writes).
+ * as the admin API allows (all reads, no writes). After the realm itself, the reads do not depend on
+ * each other and go out together. Client scopes come with their protocol mappers in the list answer,
+ * so no scope needs a read of its own.
  */
 import type ClientScopeRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientScopeRepresentation.js';
 import type ComponentRepresentation from '@keycloak/keycloak-admin-client/lib/defs/componentRepresentation.js';
 import type ProtocolMapperRepresentation from '@keycloak/keycloak-admin-client/lib/defs/protocolMapperRepresentation.js';
 import type UserRepresentation from '@keycloak/keycloak-admin-client/lib/defs/userRepresentation.js';
 import { keycloakCall } from '../keycloak/errors.js';
+import { keycloakRequest } from '../keycloak/request.js';
 import type { AdminSession } from '../keycloak/session.js';
+import { realmUrls } from '../keycloak/urls.js';
 import { POLICY_TYPE, type DesiredRealm } from './desired.js';
 
 export interface LiveScope extends ClientScopeRepresentation {
@@ -29,49 +33,49 @@ export interface LiveRealm {
   testUser?: { user: UserRepresentation; passwordWorks?: boolean };
 }
 
+/** Reads the live counterpart of `desired`: 1 request when the realm is missing, else 5 (6 with a test user's password). */
 export async function readLiveRealm(session: AdminSession, desired: DesiredRealm): Promise<LiveRealm> {
   const { client } = session;
   const realm = desired.realm;
-  const found = await keycloakCall(() => client.realms.findOne({ realm }), undefined, `Reading realm "${realm}"`);
+  const found = await keycloakCall(() => client.realms.findOne({ realm }), undefined, `reading realm "${realm}"`);
   const live: LiveRealm = { exists: Boolean(found), scopes: new Map(), defaultScopes: new Set(), anonymousPolicies: [] };
   if (!found) return live;
   live.id = found.id!;
   live.enabled = found.enabled ?? false;
 
   const wanted = new Set(desired.scopes.map((scope) => scope.name));
-  const [allScopes, defaults, components] = await Promise.all([
-    keycloakCall(() => client.clientScopes.find({ realm }), undefined, 'Listing client scopes'),
+  const [allScopes, defaults, components, testUser] = await Promise.all([
+    keycloakCall(() => client.clientScopes.find({ realm }), undefined, `listing the client scopes of realm "${realm}"`),
     // The admin client types this payload as `void & {realm?}`, which no object satisfies: hence the cast.
-    keycloakCall(() => client.clientScopes.listDefaultClientScopes({ realm } as never), undefined, 'Listing default client scopes'),
-    keycloakCall(() => client.components.find({ realm, type: POLICY_TYPE }), undefined, 'Listing client registration policies'),
+    keycloakCall(() => client.clientScopes.listDefaultClientScopes({ realm } as never), undefined, `listing the default client scopes of realm "${realm}"`),
+    keycloakCall(() => client.components.find({ realm, type: POLICY_TYPE }), undefined, `listing the client registration policies of realm "${realm}"`),
+    desired.testUser ? readTestUser(session, realm, desired.testUser) : undefined,
   ]);
+  for (const scope of allScopes) {
+    if (!scope.name || !scope.id || !wanted.has(scope.name)) continue;
+    live.scopes.set(scope.name, { ...scope, id: scope.id, name: scope.name, mappers: scope.protocolMappers ?? [] });
+  }
   for (const scope of defaults) if (scope.name) live.defaultScopes.add(scope.name);
   live.anonymousPolicies = components.filter((component) => component.subType === 'anonymous');
-  await Promise.all(
-    allScopes
-      .filter((scope) => scope.name && scope.id && wanted.has(scope.name))
-      .map(async (scope) => {
-        const mappers = await keycloakCall(
-          () => client.clientScopes.listProtocolMappers({ realm, id: scope.id! }),
-          undefined,
-          `Listing mappers of scope "${scope.name}"`,
-        );
-        live.scopes.set(scope.name!, { ...scope, id: scope.id!, name: scope.name!, mappers });
-      }),
-  );
-
-  if (desired.testUser) {
-    const username = desired.testUser.username;
-    const users = await keycloakCall(() => client.users.find({ realm, username, exact: true }), undefined, 'Looking up the test user');
-    const user = users.find((u) => u.username === username.toLowerCase());
-    if (user) {
-      live.testUser = { user };
-      if (desired.testUser.password) {
-        live.testUser.passwordWorks = await passwordWorks(session.baseUrl, realm, username, desired.testUser.password);
-      }
-    }
-  }
+  if (testUser) live.testUser = testUser;
   return live;
+}
+
+async function readTestUser(
+  session: AdminSession,
+  realm: string,
+  wanted: { username: string; password?: string },
+): Promise<LiveRealm['testUser']> {
+  const { username, password } = wanted;
+  const users = await keycloakCall(
+    () => session.client.users.find({ realm, username, exact: true }),
+    undefined,
+    `looking up test user "${username}" in realm "${realm}"`,
+  );
+  // Keycloak stores usernames in lower case.
+  const user = users.find((u) => u.username === username.toLowerCase());
+  if (!user) return undefined;
+  return password ? { user, passwordWorks: await passwordWorks(session.baseUrl, realm, username, password) } : { user };
 }
 
 /**
@@ -79,11 +83,10 @@ export async function readLiveRealm(session: AdminSession, desired: DesiredRealm
  * without resetting it. Uses the realm's built-in public `admin-cli` client (direct grants on).
  */
 export async function passwordWorks(baseUrl: string, realm: string, username: string, password: string): Promise<boolean> {
-  const response = await fetch(`${baseUrl}/realms/${realm}/protocol/openid-connect/token`, {
+  const response = await keycloakRequest(`checking the password of test user "${username}" in realm "${realm}"`, realmUrls(baseUrl, realm).token, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ grant_type: 'password', client_id: 'admin-cli', username, password, scope: 'openid' }),
   });
-  await response.body?.cancel();
   return response.ok;
 }

@@ -1,0 +1,239 @@
+/**
+ * Every HTTP request this tool sends to Keycloak goes through here, so each one is bounded by the same
+ * timeout, idempotent reads survive one bad moment, and the requests are counted.
+ *
+ * - Timeout: one answer, body included, within `--timeout` seconds (env MCP_KEYCLOAK_TIMEOUT, default
+ *   10 s); past it a NoAnswerError names the request. Without it a stalled Keycloak hangs a command for
+ *   undici's 300 s header timeout, and a stalled write forever.
+ * - Retries: GET and HEAD are sent again (at most RETRIES times, short backoff) after a connection
+ *   reset or a 502/503/504, which is what a restarting Keycloak or a proxy in front of it produces.
+ *   Nothing else is retried: a write that got no answer may have been made, and only a fresh read can
+ *   tell (that is what re-running apply does). A request that timed out is not retried either: a
+ *   stalled Keycloak rarely recovers within seconds, and the command should fail within the timeout.
+ * - Counting: plan/apply report how many requests they made; the counts prove claims such as "a no-op
+ *   apply makes zero writes".
+ *
+ * The admin client (@keycloak/keycloak-admin-client) calls the global `fetch` and offers no way to
+ * pass another one, so `meterRequests` wraps the global `fetch` once: requests under a metered
+ * Keycloak base URL take the path above, every other request is left alone. Direct calls (discovery,
+ * password checks, doctor's reads) call `sendToKeycloak` themselves.
+ */
+import { UsageError } from '../errors.js';
+import { trimBase } from './urls.js';
+
+export const DEFAULT_TIMEOUT_SECONDS = 10;
+/** How many times an idempotent read is sent again after a reset or a 502/503/504. */
+export const RETRIES = 2;
+const BACKOFF_MS = [200, 600];
+const RETRY_STATUSES = new Set([502, 503, 504]);
+/** Network error codes meaning the connection died under a request, as opposed to never being made. */
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+/** Undici's own clocks (300 s) only fire when --timeout is longer; they mean the same thing. */
+const NO_ANSWER_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+let timeoutMs = DEFAULT_TIMEOUT_SECONDS * 1000;
+
+/**
+ * Sets the time Keycloak gets to answer each request: `--timeout <seconds>`, else env
+ * MCP_KEYCLOAK_TIMEOUT, else 10 s. The CLI calls it once, before any command runs.
+ */
+export function setRequestTimeout(flag?: string, env: string | undefined = process.env.MCP_KEYCLOAK_TIMEOUT): void {
+  const [raw, source] = flag !== undefined ? [flag, '--timeout'] : env ? [env, 'MCP_KEYCLOAK_TIMEOUT'] : [undefined, ''];
+  if (raw === undefined) {
+    timeoutMs = DEFAULT_TIMEOUT_SECONDS * 1000;
+    return;
+  }
+  const seconds = Number(raw.trim());
+  if (!raw.trim() || !Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
+    throw new UsageError(`${source} must be a number of seconds between 0 and 3600 (e.g. ${source === '--timeout' ? '--timeout 30' : 'MCP_KEYCLOAK_TIMEOUT=30'}), not "${raw}".`);
+  }
+  timeoutMs = Math.round(seconds * 1000);
+}
+
+/** The current per-request timeout in milliseconds. */
+export function requestTimeoutMs(): number {
+  return timeoutMs;
+}
+
+/** "10 s", "2.5 s": a duration in the words the messages use. */
+export function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
+}
+
+/** The request a failure happened to, as messages show it: method and path, never the query (it may hold secrets). */
+export interface RequestLine {
+  method: string;
+  path: string;
+}
+
+/** Keycloak did not answer (headers and body) within the timeout. */
+export class NoAnswerError extends Error {
+  constructor(
+    readonly request: RequestLine,
+    readonly timeoutMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`no answer within ${formatSeconds(timeoutMs)} (${request.method} ${request.path})`, options);
+    this.name = 'NoAnswerError';
+  }
+}
+
+/** The connection failed: never made (refused, unknown host) or died under the request (reset). */
+export class ConnectionError extends Error {
+  constructor(
+    readonly request: RequestLine,
+    /** In words: "connection refused", "the connection was reset"… */
+    readonly reason: string,
+    /** The request may have reached Keycloak: the connection died after it was sent. */
+    readonly mayHaveArrived: boolean,
+    readonly attempts: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`${reason} (${request.method} ${request.path})`, options);
+    this.name = 'ConnectionError';
+  }
+}
+
+/** Why a fetch failed, in words: "connection refused", "host not found", "the connection was reset"… */
+export function networkReason(error: unknown): string {
+  if (error instanceof NoAnswerError) return `no answer within ${formatSeconds(error.timeoutMs)}`;
+  if (error instanceof ConnectionError) return error.reason;
+  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
+  const code = cause?.code ?? (error as { code?: string })?.code;
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'host not found';
+    case 'ECONNRESET':
+      return 'the connection was reset';
+    case 'EPIPE':
+    case 'UND_ERR_SOCKET':
+    case 'UND_ERR_CLOSED':
+      return 'the connection closed before an answer came';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return 'host unreachable';
+    case 'ETIMEDOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return 'connecting timed out';
+  }
+  if (code && NO_ANSWER_CODES.has(code)) return 'no answer';
+  if (code?.includes('CERT') || code?.startsWith('ERR_TLS')) return `its TLS certificate was refused (${cause?.message ?? code})`;
+  if ((error as Error)?.name === 'TimeoutError') return `no answer within ${formatSeconds(timeoutMs)}`;
+  return cause?.message ?? (error as Error)?.message ?? String(error);
+}
+
+function codeOf(error: unknown): string | undefined {
+  return (error as { cause?: { code?: string } })?.cause?.code ?? (error as { code?: string })?.code;
+}
+
+const requestLines = new WeakMap<Response, RequestLine>();
+
+/** The method and path a response answered (for responses from `sendToKeycloak`). */
+export function requestLineOf(response: unknown): RequestLine | undefined {
+  return response instanceof Response ? requestLines.get(response) : undefined;
+}
+
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The `fetch` as Node provides it, before `meterRequests` wraps it. */
+const plainFetch = globalThis.fetch;
+
+export interface SendOptions {
+  /** Overrides the per-request timeout (e.g. a short one for a probe that has a fallback). */
+  timeoutMs?: number;
+}
+
+/**
+ * Sends one request to Keycloak: bounded by the timeout (the answer's body is read within it too),
+ * retried when it is an idempotent read that met a reset or a 502/503/504, and counted. Resolves with
+ * the answer whatever its status; rejects with NoAnswerError or ConnectionError.
+ */
+export async function sendToKeycloak(input: string | URL, init: RequestInit = {}, options: SendOptions = {}): Promise<Response> {
+  const url = new URL(String(input));
+  const method = (init.method ?? 'GET').toUpperCase();
+  const line: RequestLine = { method, path: url.pathname };
+  const idempotent = method === 'GET' || method === 'HEAD';
+  const limit = options.timeoutMs ?? timeoutMs;
+  for (let attempt = 0; ; attempt++) {
+    count(url.href, method);
+    const timer = AbortSignal.timeout(limit);
+    const signal = init.signal ? AbortSignal.any([init.signal, timer]) : timer;
+    let response: Response;
+    try {
+      const answer = await plainFetch(url, { ...init, signal });
+      const body = NULL_BODY_STATUSES.has(answer.status) || method === 'HEAD' ? null : await answer.arrayBuffer();
+      response = new Response(body, { status: answer.status, statusText: answer.statusText, headers: answer.headers });
+      Object.defineProperties(response, { url: { value: answer.url }, redirected: { value: answer.redirected } });
+    } catch (error) {
+      if (init.signal?.aborted) throw error;
+      const code = codeOf(error);
+      if (timer.aborted || (code && NO_ANSWER_CODES.has(code))) throw new NoAnswerError(line, limit, { cause: error });
+      const reset = code !== undefined && RESET_CODES.has(code);
+      if (reset && idempotent && attempt < RETRIES) {
+        await sleep(BACKOFF_MS[attempt]!);
+        continue;
+      }
+      throw new ConnectionError(line, networkReason(error), reset, attempt + 1, { cause: error });
+    }
+    if (RETRY_STATUSES.has(response.status) && idempotent && attempt < RETRIES) {
+      await sleep(BACKOFF_MS[attempt]!);
+      continue;
+    }
+    requestLines.set(response, line);
+    return response;
+  }
+}
+
+/** Requests sent to Keycloak, by kind. */
+export interface RequestCounts {
+  /** GET/HEAD requests. */
+  reads: number;
+  /** Non-GET requests to the admin API: the ones that change the realm. */
+  writes: number;
+  /** Token and other non-admin POSTs (logging in, checking the test user's password). */
+  other: number;
+}
+
+const prefixes = new Set<string>();
+const counts: RequestCounts = { reads: 0, writes: 0, other: 0 };
+
+function meteredPrefix(href: string): string | undefined {
+  for (const prefix of prefixes) if (href === prefix || href.startsWith(`${prefix}/`)) return prefix;
+  return undefined;
+}
+
+function count(href: string, method: string): void {
+  const prefix = meteredPrefix(href);
+  if (prefix === undefined) return;
+  if (method === 'GET' || method === 'HEAD') counts.reads++;
+  else if (href.startsWith(`${prefix}/admin/`)) counts.writes++;
+  else counts.other++;
+}
+
+let installed = false;
+
+/** Routes the admin client's requests (global `fetch`) to a metered Keycloak through `sendToKeycloak`. */
+function installFetchWrapper(): void {
+  if (installed) return;
+  installed = true;
+  globalThis.fetch = (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
+    const href = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    // A Request object carries its own method, headers and body; the admin client never passes one.
+    if (input instanceof Request || meteredPrefix(href) === undefined) return plainFetch(input, init);
+    return sendToKeycloak(href, init);
+  };
+}
+
+/**
+ * Puts every request to `baseUrl` (the admin client's included) under the timeout, retry and count
+ * rules above; returns a function that reads the counts since this call.
+ */
+export function meterRequests(baseUrl: string): () => RequestCounts {
+  installFetchWrapper();
+  prefixes.add(trimBase(baseUrl));
+  const start = { ...counts };
+  return () => ({ reads: counts.reads - start.reads, writes: counts.writes - start.writes, other: counts.other - start.other });
+}
