@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { DEFAULT_CONFIG_FILE, ENV } from '../config/load.js';
 import { configSchema, type Config } from '../config/schema.js';
+import { INSPECTOR_ORIGIN } from '../doctor/clients.js';
 import { CliError, ExitCode, UsageError } from '../errors.js';
 import { connectAdmin, CredentialsRejectedError, type AdminSession } from '../keycloak/session.js';
 import { desiredRealm } from '../realm/desired.js';
@@ -28,9 +29,6 @@ export interface InitFlags extends WizardFlags {
   doctor?: boolean;
   testUser?: string | false;
 }
-
-/** MCP Inspector's page: the browser origin it registers from. */
-const INSPECTOR_ORIGIN = 'http://localhost:6274';
 
 function readExistingConfig(path: string, force: boolean): Record<string, unknown> {
   if (!existsSync(path)) return {};
