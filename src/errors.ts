@@ -11,6 +11,8 @@ export const ExitCode = {
   usage: 2,
   /** `plan --detailed-exitcode` when changes are pending (Terraform's convention). */
   changesPending: 2,
+  /** `keycloak status`: the local Keycloak is not running (stopped, never started, or still starting). */
+  notRunning: 3,
   /** Ctrl-C / SIGINT, as shells report it. */
   interrupted: 130,
 } as const;

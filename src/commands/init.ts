@@ -4,17 +4,20 @@
  * the realm is converged next, the files written after that (atomically), and doctor runs last.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { DEFAULT_CONFIG_FILE } from '../config/load.js';
+import { join, relative, resolve } from 'node:path';
+import { DEFAULT_CONFIG_FILE, ENV } from '../config/load.js';
 import { configSchema, type Config } from '../config/schema.js';
+import { INSPECTOR_ORIGIN } from '../doctor/clients.js';
 import { CliError, ExitCode, UsageError } from '../errors.js';
 import { connectAdmin, CredentialsRejectedError, type AdminSession } from '../keycloak/session.js';
 import { desiredRealm } from '../realm/desired.js';
-import { existingTestUserPassword, planFiles, serverName, writeFiles, type PlannedFile } from '../init/files.js';
+import { ENV_FILE, existingTestUserPassword, planFiles, serverName, writeFiles, type InitAnswers, type PlannedFile } from '../init/files.js';
 import { ensureKeycloak } from '../init/keycloak-offer.js';
 import { fill, loadTemplate } from '../init/render.js';
+import { checkResourceFree } from '../init/resource-check.js';
 import { verifySetup, type Verification } from '../init/verify.js';
 import { askAdmin, askKeycloakUrl, askRest, prompter, type WizardFlags } from '../init/wizard.js';
+import { command } from '../ui/invocation.js';
 import { askHidden, confirm } from '../ui/prompt.js';
 import type { Ui } from '../ui/output.js';
 import { converge } from './apply.js';
@@ -27,10 +30,7 @@ export interface InitFlags extends WizardFlags {
   testUser?: string | false;
 }
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-
-function readExistingConfig(dir: string, force: boolean): Record<string, unknown> {
-  const path = resolve(dir, DEFAULT_CONFIG_FILE);
+function readExistingConfig(path: string, force: boolean): Record<string, unknown> {
   if (!existsSync(path)) return {};
   try {
     const value = JSON.parse(readFileSync(path, 'utf8'));
@@ -39,7 +39,7 @@ function readExistingConfig(dir: string, force: boolean): Record<string, unknown
     // reported below
   }
   if (force) return {};
-  throw new UsageError(`${DEFAULT_CONFIG_FILE} exists but is not valid JSON: fix it, or rerun with --force to replace it. Nothing was written.`);
+  throw new UsageError(`${path} exists but is not valid JSON: fix it, or rerun with --force to replace it. Nothing was written.`);
 }
 
 /** True in a Git working tree whose .gitignore has no line covering .env (a cheap check, not git's full rules). */
@@ -52,14 +52,14 @@ function envNotIgnored(dir: string): boolean {
 /** Decides, per file that exists and differs, whether to overwrite it: --force, the user's answer, or an error. */
 async function resolveConflicts(files: PlannedFile[], ui: Ui, asking: boolean, force: boolean): Promise<PlannedFile[]> {
   const changed = files.filter((file) => file.status !== 'unchanged');
-  const conflicts = changed.filter((file) => file.status === 'update');
+  const conflicts = changed.filter((file) => file.status === 'update' && !file.generated);
   if (force || conflicts.length === 0) return changed;
   if (!asking) {
     throw new UsageError(
       `${conflicts.map((f) => f.name).join(', ')} already exist${conflicts.length === 1 ? 's' : ''} and differ from what init would write: run init on a terminal to review the difference, or pass --force. Nothing was written.`,
     );
   }
-  const accepted: PlannedFile[] = changed.filter((file) => file.status === 'create');
+  const accepted: PlannedFile[] = changed.filter((file) => file.status === 'create' || file.generated);
   for (const file of conflicts) {
     ui.info(`${file.name} exists and would change:`);
     for (const line of file.diff) {
@@ -76,11 +76,14 @@ export async function init(flags: InitFlags, ui: Ui): Promise<number> {
   const dir = resolve(flags.dir ?? process.cwd());
   const force = Boolean(flags.force);
   const env = process.env;
+  // --config / MCP_KEYCLOAK_CONFIG name the file to create or update (relative to the current folder, as for every command).
+  const explicitConfig = flags.config ?? env[ENV.config];
+  const configPath = explicitConfig ? resolve(explicitConfig) : join(dir, DEFAULT_CONFIG_FILE);
   const context = {
     flags,
     ui,
     env,
-    fromFile: readExistingConfig(dir, force),
+    fromFile: readExistingConfig(configPath, force),
     storedTestUserPassword: await existingTestUserPassword(dir),
   };
   const p = prompter(ui, Boolean(flags.yes));
@@ -95,8 +98,9 @@ export async function init(flags: InitFlags, ui: Ui): Promise<number> {
   });
   const admin = await askAdmin(context, p, local.adminPassword);
   const answers = await askRest(context, p, keycloakUrl, admin.username);
+  await checkResourceFree(answers);
 
-  const files = await planFiles(dir, answers, VERSION, force);
+  const files = await planFiles({ dir, configPath }, answers, force);
   const config = configSchema.parse(JSON.parse(files[0]!.content));
   config.keycloakUrl = config.keycloakUrl.replace(/\/+$/, '');
   const secrets = { adminPassword: admin.password, ...(answers.testUser ? { testUserPassword: answers.testUser.password } : {}) };
@@ -115,29 +119,32 @@ export async function init(flags: InitFlags, ui: Ui): Promise<number> {
   if (!ui.json) {
     for (const file of files) {
       const verdict = written.has(file.name) ? (file.status === 'create' ? 'created' : 'updated') : file.status === 'unchanged' ? 'unchanged' : 'kept yours';
-      ui.info(`  ${file.name}: ${verdict}${file.name === '.env' && written.has(file.name) ? ' (mode 0600)' : ''}`);
+      ui.info(`  ${file.name}: ${verdict}${file.name === ENV_FILE && written.has(file.name) ? ' (mode 0600)' : ''}`);
     }
     if (answers.testUser?.generated && written.has('.env')) ui.info(`  Test user "${answers.testUser.username}": password generated, stored in .env (not printed).`);
     if (answers.testUser && envNotIgnored(dir)) ui.warn(ui.color.yellow('  note: .env holds a password and this Git folder does not ignore it: add ".env" to .gitignore.'));
   }
 
   let verification: Verification | undefined;
-  if (flags.doctor !== false) verification = await verifySetup({ config, secrets, session, configFile: resolve(dir, DEFAULT_CONFIG_FILE), ui });
+  if (flags.doctor !== false) verification = await verifySetup({ config, secrets, session, configFile: configPath, ui });
 
   const issuer = `${config.keycloakUrl}/realms/${config.realm}`;
+  // The commands are meant to be run in the project folder, where .env and (by default) the config file are.
+  const configFlag = configPath === join(dir, DEFAULT_CONFIG_FILE) ? '' : ` --config ${shellWord(relative(dir, configPath))}`;
   const nextSteps = fill(await loadTemplate('next-steps.txt'), {
+    where: dir === process.cwd() ? '' : ` (in ${dir})`,
     resource: answers.resource,
     serverName: serverName(answers),
     issuer,
-    cli: 'npx mcp-keycloak',
+    serveCommand: command(`serve${configFlag}`),
     // Doctor's realm checks need the admin password; for a Keycloak we started, doctor reads it from its file.
-    doctorCommand: local.passwordFile || local.adminPassword
-      ? 'npx mcp-keycloak doctor        (it finds the local Keycloak\'s admin password by itself)'
-      : 'npx mcp-keycloak doctor        (with KEYCLOAK_ADMIN_PASSWORD set, it also checks the realm)',
+    doctorCommand: `${command(`doctor${configFlag}`)}        ${
+      local.passwordFile || local.adminPassword ? "(it finds the local Keycloak's admin password by itself)" : '(with KEYCLOAK_ADMIN_PASSWORD set, it also checks the realm)'
+    }`,
     // The Inspector registers from a browser page: Keycloak checks its Origin against the web-origins policy.
-    inspectorNote: config.dcr.webOrigins?.includes('http://localhost:6274')
+    inspectorNote: config.dcr.webOrigins?.includes(INSPECTOR_ORIGIN)
       ? ''
-      : '\n                       (first allow its browser origin: rerun init with --web-origin http://localhost:6274)',
+      : `\n                       (first allow its browser origin: ${inspectorCommand(answers, configFlag, p.asking)})`,
     userLine: answers.testUser ? `\n     Sign in as "${answers.testUser.username}" (password: ${'MCP_KEYCLOAK_TEST_USER_PASSWORD'} in .env).` : '',
   });
   const ok = !verification || verification.ok;
@@ -161,8 +168,22 @@ export async function init(flags: InitFlags, ui: Ui): Promise<number> {
     ui.info('');
     for (const line of nextSteps.trimEnd().split('\n')) ui.info(line);
   }
-  if (!ok) throw new CliError('The setup was written, but doctor found problems (see above); fix them and run `mcp-keycloak doctor` again.', ExitCode.failure);
+  if (!ok) throw new CliError(`The setup was written, but doctor found problems (see above); fix them and run \`${command(`doctor${configFlag}`)}\` again.`, ExitCode.failure);
   return ExitCode.ok;
+}
+
+function shellWord(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * init again with the Inspector's origin added to those already allowed (--web-origin replaces the
+ * config file's list, so all are named). On a terminal init shows the config file's difference and asks; without one it only
+ * rewrites a file that differs with --force, so the advice carries it.
+ */
+function inspectorCommand(answers: InitAnswers, configFlag: string, asking: boolean): string {
+  const origins = [...(answers.webOrigins ?? []), INSPECTOR_ORIGIN].map((origin) => `--web-origin ${origin}`).join(' ');
+  return command(`init${configFlag} ${origins}${asking ? '' : ' --force'}`);
 }
 
 /** A password typed at the prompt and refused by Keycloak costs one more prompt (three tries), not the whole wizard. */

@@ -3,6 +3,7 @@
  * pasted as they are. Values that came from a config file are reached through `--config`.
  */
 import { DEFAULTS, type Config } from '../config/schema.js';
+import { command } from '../ui/invocation.js';
 import type { DoctorInput } from './types.js';
 
 function quoteArg(value: string): string {
@@ -32,10 +33,10 @@ function dcrFlags(config: Config): string[] {
 /** `mcp-keycloak apply …` for this target, with extra flags (e.g. `--web-origin X`) appended. */
 export function applyCommand(input: Pick<DoctorInput, 'config' | 'configFile' | 'resource'>, extra: string[] = []): string {
   const base = input.configFile ? [] : dcrFlags(input.config);
-  return ['mcp-keycloak apply', ...targetFlags(input), ...base, ...extra].join(' ');
+  return [command('apply'), ...targetFlags(input), ...base, ...extra].join(' ');
 }
 
 /** `mcp-keycloak doctor --fix …` for this target. */
 export function doctorFixCommand(input: Pick<DoctorInput, 'config' | 'configFile' | 'resource'>): string {
-  return ['mcp-keycloak doctor --fix', ...targetFlags(input)].join(' ');
+  return [command('doctor --fix'), ...targetFlags(input)].join(' ');
 }

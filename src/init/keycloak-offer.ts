@@ -5,7 +5,9 @@
  * mcp-keycloak started, so the user never has to copy it.
  */
 import { KeycloakError, UsageError } from '../errors.js';
+import { interruptible } from '../local/interrupt.js';
 import { isLoopbackUrl, keycloakAnswers, localAdminPassword, portOf, startLocalKeycloak } from '../local/local-keycloak.js';
+import { command } from '../ui/invocation.js';
 import { confirm } from '../ui/prompt.js';
 import type { Ui } from '../ui/output.js';
 
@@ -25,7 +27,7 @@ export async function ensureKeycloak(
   const { ui } = options;
   const outcome: OfferOutcome = { started: false };
   if (!(await keycloakAnswers(url, 5000))) {
-    const hint = 'start one with `mcp-keycloak keycloak start`, or fix --keycloak-url / KEYCLOAK_URL';
+    const hint = `start one with \`${command(`keycloak start${portOf(url) === 8080 ? '' : ` --port ${portOf(url)}`}`)}\`, or fix --keycloak-url / KEYCLOAK_URL`;
     if (!isLoopbackUrl(url)) throw new KeycloakError(`Nothing answers at ${url}: ${hint}. Nothing was written.`);
     if (options.startKeycloak === false) throw new KeycloakError(`Nothing answers at ${url}: ${hint}. Nothing was written.`);
     let start = Boolean(options.startKeycloak) || options.yes;
@@ -35,8 +37,11 @@ export async function ensureKeycloak(
     if (!start) {
       throw new UsageError(`Nothing answers at ${url}: ${hint}, or rerun init with --start-keycloak. Nothing was written.`);
     }
-    ui.info(`Starting a local Keycloak on port ${portOf(url)} (it keeps running after init; stop it with \`mcp-keycloak keycloak stop\`).`);
-    const result = await startLocalKeycloak({ port: portOf(url), runtime: 'auto', onProgress: (message) => ui.warn(`  ${message}`) });
+    ui.info(`Starting a local Keycloak on port ${portOf(url)} (it keeps running after init; stop it with \`${command('keycloak stop')}\`).`);
+    const result = await interruptible(
+      (signal) => startLocalKeycloak({ port: portOf(url), runtime: 'auto', signal, onProgress: (message) => ui.warn(`  ${message}`) }),
+      'Interrupted: the local Keycloak init was starting was stopped; nothing was written.',
+    );
     ui.info(`  Keycloak runs at ${result.state.url}; admin password in ${result.passwordFile} (not printed).`);
     outcome.started = !result.alreadyRunning;
     outcome.startupMs = result.startupMs;

@@ -7,6 +7,7 @@
 import type { Config } from '../config/schema.js';
 import type { Secrets } from '../config/secrets.js';
 import type { AdminSession } from '../keycloak/session.js';
+import { command } from '../ui/invocation.js';
 import type { Ui } from '../ui/output.js';
 
 export interface Verification {
@@ -44,7 +45,7 @@ export async function verifySetup(input: VerifyInput): Promise<Verification> {
   let close: (() => Promise<void>) | undefined;
   if (url.protocol === 'http:' && isLoopback(url.hostname) && (await portFree(config.server.host, port))) {
     const { startReferenceServer } = await import('../server/index.js');
-    if (!ui.json) ui.info(`Starting the reference MCP server at ${resource.url} for the check (it stops when init ends; \`mcp-keycloak serve\` runs it for good).`);
+    if (!ui.json) ui.info(`Starting the reference MCP server at ${resource.url} for the check (it stops when init ends; \`${command('serve')}\` runs it for good).`);
     const server = await startReferenceServer({
       keycloakUrl: config.keycloakUrl,
       realm: config.realm,

@@ -38,6 +38,13 @@ const url = (value: string): string | undefined => {
     return 'must be an absolute URL, e.g. http://localhost:8080';
   }
 };
+/** Keycloak compares the browser's Origin header with each entry: a path or trailing slash never matches. */
+function originProblem(value: string): string | undefined {
+  const problem = url(value);
+  if (problem) return problem;
+  const { origin } = new URL(value);
+  return origin === value ? undefined : `is not an origin: use scheme://host[:port] with nothing after it, e.g. ${origin}`;
+}
 const fromZod = (schema: ZodType) => (value: string) => {
   const result = schema.safeParse(value);
   return result.success ? undefined : result.error.issues[0]?.message;
@@ -124,6 +131,15 @@ export async function askRest(context: WizardContext, p: Prompter, keycloakUrl: 
   }
 
   const answers: InitAnswers = { keycloakUrl, realm, resource, scopes, dcr, trustedHosts, adminUsername };
+  // --web-origin / MCP_KEYCLOAK_WEB_ORIGINS / the file: not asked (a browser origin that may register is opt-in).
+  const webOrigins = Array.isArray(raw.dcr?.webOrigins) ? (raw.dcr.webOrigins as string[]) : undefined;
+  if (webOrigins) {
+    for (const origin of webOrigins) {
+      const problem = originProblem(origin);
+      if (problem) throw new UsageError(`--web-origin "${origin}" ${problem}. Nothing was written.`);
+    }
+    answers.webOrigins = webOrigins;
+  }
   const testUser = await askTestUser(context, p, raw);
   if (testUser) answers.testUser = testUser;
   return answers;

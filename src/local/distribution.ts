@@ -30,6 +30,8 @@ export interface DistributionOptions {
   env?: NodeJS.ProcessEnv;
   /** Progress lines for people ("downloading 34%"); silent when absent. */
   onProgress?: (message: string) => void;
+  /** Aborted (Ctrl-C): the download stops, its partial file stays `.part` and is never used. */
+  signal?: AbortSignal;
 }
 
 /** Returns the home of an unpacked distribution, downloading and unpacking it when needed. */
@@ -48,7 +50,7 @@ export async function ensureDistribution(options: DistributionOptions = {}): Pro
   if (existsSync(join(home, 'bin', 'kc.sh'))) return home;
 
   await mkdir(root, { recursive: true });
-  const archive = await downloadArchive(version, root, env, options.onProgress);
+  const archive = await downloadArchive(version, root, env, options.onProgress, options.signal);
   // Unpack into a temporary folder and rename, so an interrupted unpack never looks like a distribution.
   const staging = await mkdtemp(join(root, '.unpack-'));
   try {
@@ -69,7 +71,7 @@ function artifactPath(version: string): string {
 }
 
 /** With Maven on PATH, Maven fetches (and checks) it; otherwise HTTPS from Maven Central, checksum verified. */
-async function downloadArchive(version: string, root: string, env: NodeJS.ProcessEnv, onProgress?: (m: string) => void): Promise<string> {
+async function downloadArchive(version: string, root: string, env: NodeJS.ProcessEnv, onProgress?: (m: string) => void, signal?: AbortSignal): Promise<string> {
   const target = join(root, `keycloak-quarkus-dist-${version}.tar.gz`);
   if (existsSync(target)) return target;
   if (!env.MCP_KEYCLOAK_MAVEN_REPO && (await which('mvn'))) {
@@ -85,14 +87,14 @@ async function downloadArchive(version: string, root: string, env: NodeJS.Proces
     });
     if (existsSync(target)) return target;
   }
-  return downloadOverHttps(version, target, repository(env), onProgress);
+  return downloadOverHttps(version, target, repository(env), onProgress, signal);
 }
 
-async function downloadOverHttps(version: string, target: string, repo: string, onProgress?: (m: string) => void): Promise<string> {
+async function downloadOverHttps(version: string, target: string, repo: string, onProgress?: (m: string) => void, signal?: AbortSignal): Promise<string> {
   const url = `${repo}/${artifactPath(version)}`;
   const expected = await fetchChecksum(url);
   const partial = `${target}.part`;
-  const response = await fetch(url).catch((error: Error) => {
+  const response = await fetch(url, signal ? { signal } : {}).catch((error: Error) => {
     throw new CliError(`Cannot download ${url}: ${error.message}. Check your network, or set KEYCLOAK_HOME to an unpacked distribution.`);
   });
   if (!response.ok || !response.body) throw new CliError(`The Maven repository answered ${response.status} for ${url}.`);
@@ -109,7 +111,7 @@ async function downloadOverHttps(version: string, target: string, repo: string, 
       onProgress?.(`downloading Keycloak ${version}: ${step}% of ${Math.round(total / 1e6)} MB`);
     }
   });
-  await pipeline(body, createWriteStream(partial));
+  await pipeline(body, createWriteStream(partial), signal ? { signal } : {});
   const actual = await hashFile(partial, expected.algorithm);
   if (actual !== expected.value) {
     await rm(partial, { force: true });

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { join } from 'node:path';
-import { CliError } from '../errors.js';
+import { CliError, ExitCode } from '../errors.js';
 import { run } from './process.js';
 
 export interface StartOptions {
@@ -26,6 +26,8 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** Called as soon as the process exists, before it is ready: lets `keycloak start` record its pid early. */
   onSpawn?: (pid: number) => void | Promise<void>;
+  /** Aborted (Ctrl-C): nothing is spawned, or what was spawned is stopped. */
+  signal?: AbortSignal;
 }
 
 export interface RunningKeycloak {
@@ -55,6 +57,7 @@ export async function checkJava(env: NodeJS.ProcessEnv = process.env): Promise<s
 }
 
 export async function startKeycloak(options: StartOptions): Promise<RunningKeycloak> {
+  throwIfInterrupted(options.signal);
   const started = Date.now();
   const url = `http://127.0.0.1:${options.port}`;
   const log = openSync(options.logFile, 'a');
@@ -82,7 +85,7 @@ export async function startKeycloak(options: StartOptions): Promise<RunningKeycl
   const stop = () => stopGroup(child, exited);
   try {
     if (child.pid !== undefined) await options.onSpawn?.(child.pid);
-    await waitUntilReady(url, exited, options.timeoutMs ?? 180_000, options.logFile);
+    await waitUntilReady(url, exited, options.timeoutMs ?? 180_000, options.logFile, options.signal);
   } catch (error) {
     await stop();
     throw error;
@@ -91,12 +94,13 @@ export async function startKeycloak(options: StartOptions): Promise<RunningKeycl
   return { url, pid: child.pid ?? 0, startupMs: Date.now() - started, stop };
 }
 
-async function waitUntilReady(url: string, exited: Promise<number | null>, timeoutMs: number, logFile: string): Promise<void> {
+async function waitUntilReady(url: string, exited: Promise<number | null>, timeoutMs: number, logFile: string, signal?: AbortSignal): Promise<void> {
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
   await waitForKeycloak(url, {
     timeoutMs,
     logFile,
+    ...(signal ? { signal } : {}),
     failure: () => (exitCode !== undefined ? `Keycloak exited with code ${exitCode} while starting; see ${logFile}.` : undefined),
   });
 }
@@ -107,10 +111,11 @@ async function waitUntilReady(url: string, exited: Promise<number | null>, timeo
  */
 export async function waitForKeycloak(
   url: string,
-  options: { timeoutMs: number; logFile: string; failure?: () => string | undefined | Promise<string | undefined> },
+  options: { timeoutMs: number; logFile: string; failure?: () => string | undefined | Promise<string | undefined>; signal?: AbortSignal },
 ): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
   while (Date.now() < deadline) {
+    throwIfInterrupted(options.signal);
     const failed = await options.failure?.();
     if (failed) throw new CliError(failed);
     try {
@@ -122,6 +127,11 @@ export async function waitForKeycloak(
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   throw new CliError(`Keycloak did not become ready within ${Math.round(options.timeoutMs / 1000)} s; see ${options.logFile}.`);
+}
+
+/** Ends a start that Ctrl-C interrupted (the caller turns it into exit code 130 after cleaning up). */
+export function throwIfInterrupted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new CliError('Interrupted while starting Keycloak.', ExitCode.interrupted);
 }
 
 async function stopGroup(child: ChildProcess, exited: Promise<number | null>): Promise<void> {

@@ -8,8 +8,9 @@ import { rm } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import { KEYCLOAK_VERSION, ensureDistribution } from './distribution.js';
 import { containerLogs, containerRunning, dockerAnswers, removeContainer, startContainer, DATA_VOLUME } from './docker.js';
-import { checkJava, isKeycloakProcess, startKeycloak, stopByPid, waitForKeycloak } from './launcher.js';
+import { checkJava, isKeycloakProcess, startKeycloak, stopByPid, throwIfInterrupted, waitForKeycloak } from './launcher.js';
 import { freePort, run } from './process.js';
+import { command } from '../ui/invocation.js';
 import { adminPassword, clearState, readState, statePaths, writeState, type LocalKeycloakState } from './state.js';
 
 export type Runtime = 'auto' | 'docker' | 'distribution';
@@ -20,6 +21,8 @@ export interface StartRequest {
   env?: NodeJS.ProcessEnv;
   onProgress?: (message: string) => void;
   timeoutMs?: number;
+  /** Ctrl-C: stop downloading, spawn nothing, stop what was spawned (see interrupt.ts). */
+  signal?: AbortSignal;
 }
 
 export interface StartResult {
@@ -49,6 +52,7 @@ export async function keycloakAnswers(url: string, timeoutMs = 2000): Promise<bo
 }
 
 async function alive(state: LocalKeycloakState): Promise<boolean> {
+  if (state.stoppedAt) return false; // stopped by `keycloak stop`: its old pid may belong to anything now
   if (state.runtime === 'docker') return state.container ? containerRunning(state.container) : false;
   return state.pid ? isKeycloakProcess(state.pid) : false;
 }
@@ -67,10 +71,14 @@ export async function startLocalKeycloak(request: StartRequest): Promise<StartRe
   const current = await localStatus(env);
   if (current.state && current.running) {
     if (current.state.port !== request.port) {
-      throw new UsageError(`A local Keycloak already runs at ${current.state.url}: use it, or stop it first (mcp-keycloak keycloak stop).`);
+      throw new UsageError(`A local Keycloak already runs at ${current.state.url}: use it, or stop it first (${command('keycloak stop')}).`);
     }
     if (!current.answering) {
-      await waitForKeycloak(current.state.url, { timeoutMs: request.timeoutMs ?? 240_000, logFile: current.state.logFile });
+      await waitForKeycloak(current.state.url, {
+        timeoutMs: request.timeoutMs ?? 240_000,
+        logFile: current.state.logFile,
+        ...(request.signal ? { signal: request.signal } : {}),
+      });
     }
     return { state: current.state, alreadyRunning: true, startupMs: Date.now() - started, passwordFile: paths.password };
   }
@@ -94,12 +102,14 @@ export async function startLocalKeycloak(request: StartRequest): Promise<StartRe
     const container = `mcp-keycloak-${request.port}`;
     const state: LocalKeycloakState = { ...base, runtime, container, dataDir: `docker volume ${DATA_VOLUME}`, startedAt: new Date().toISOString() };
     request.onProgress?.(`starting quay.io/keycloak/keycloak:${KEYCLOAK_VERSION} in Docker`);
+    throwIfInterrupted(request.signal);
     await startContainer({ name: container, image: `quay.io/keycloak/keycloak:${KEYCLOAK_VERSION}`, port: request.port, adminUsername: 'admin', adminPassword: password });
     await writeState(state, env);
     try {
       await waitForKeycloak(url, {
         timeoutMs: request.timeoutMs ?? 240_000,
         logFile: paths.log,
+        ...(request.signal ? { signal: request.signal } : {}),
         failure: async () => ((await containerRunning(container)) ? undefined : `The Keycloak container stopped while starting; see ${paths.log}.`),
       });
     } catch (error) {
@@ -112,7 +122,14 @@ export async function startLocalKeycloak(request: StartRequest): Promise<StartRe
   }
 
   await checkJava(env);
-  const home = await ensureDistribution({ env, ...(request.onProgress ? { onProgress: request.onProgress } : {}) });
+  const home = await ensureDistribution({
+    env,
+    ...(request.onProgress ? { onProgress: request.onProgress } : {}),
+    ...(request.signal ? { signal: request.signal } : {}),
+  }).catch((error: unknown) => {
+    throwIfInterrupted(request.signal); // an aborted download reports itself as an AbortError
+    throw error;
+  });
   request.onProgress?.(`starting Keycloak ${KEYCLOAK_VERSION} from ${home} (the first start builds it: up to a minute or two)`);
   let state: LocalKeycloakState | undefined;
   try {
@@ -128,6 +145,7 @@ export async function startLocalKeycloak(request: StartRequest): Promise<StartRe
       logFile: paths.log,
       detached: true,
       timeoutMs: request.timeoutMs ?? 240_000,
+      ...(request.signal ? { signal: request.signal } : {}),
       onSpawn: async (pid) => {
         state = { ...base, runtime, pid, home, startedAt: new Date().toISOString() };
         await writeState(state, env);
@@ -162,7 +180,11 @@ export interface StopResult {
   deletedData: boolean;
 }
 
-/** Stops only what the state file names (its process group or its container); optionally forgets its data. */
+/**
+ * Stops only what the state file names (its process group or its container). The state file stays,
+ * marked stopped, while the data is kept, so `status` can say where the realms are and how to start
+ * them again; --delete-data forgets the data, the password and the state.
+ */
 export async function stopLocalKeycloak(options: { env?: NodeJS.ProcessEnv; deleteData?: boolean } = {}): Promise<StopResult> {
   const env = options.env ?? process.env;
   const paths = statePaths(env);
@@ -173,7 +195,10 @@ export async function stopLocalKeycloak(options: { env?: NodeJS.ProcessEnv; dele
     else if (status.state.pid) await stopByPid(status.state.pid);
     stopped = true;
   }
-  await clearState(env);
+  if (status.state && !options.deleteData) {
+    const { pid: _pid, ...kept } = status.state;
+    await writeState({ ...kept, stoppedAt: status.state.stoppedAt ?? new Date().toISOString() }, env);
+  } else await clearState(env);
   let deletedData = false;
   if (options.deleteData) {
     if (status.state?.runtime === 'docker') await run('docker', ['volume', 'rm', DATA_VOLUME]).catch(() => undefined);

@@ -26,6 +26,8 @@ export interface LocalKeycloakState {
   adminUsername: string;
   version: string;
   startedAt: string;
+  /** Set by `keycloak stop` (which keeps the data): status then reports "stopped", not "not started". */
+  stoppedAt?: string;
 }
 
 export function stateDir(env: NodeJS.ProcessEnv = process.env): string {

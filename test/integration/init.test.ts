@@ -26,7 +26,7 @@ beforeAll(async () => {
 });
 afterAll(() => deleteRealm(realm));
 
-const files = () => ['mcp-keycloak.json', '.vscode/mcp.json', '.env'].map((name) => join(dir, name));
+const files = () => ['mcp-keycloak.json', 'mcp-keycloak.schema.json', '.vscode/mcp.json', '.env'].map((name) => join(dir, name));
 
 describe('init --yes', () => {
   it('writes the files, applies the realm and ends with a green doctor', async () => {
@@ -41,6 +41,7 @@ describe('init --yes', () => {
     expect(report.doctor.summary.fail).toBe(0);
     expect(report.files.map((f: { path: string; status: string }) => `${f.path}:${f.status}`)).toEqual([
       'mcp-keycloak.json:create',
+      'mcp-keycloak.schema.json:create',
       '.vscode/mcp.json:create',
       '.env:create',
     ]);
@@ -49,7 +50,8 @@ describe('init --yes', () => {
     const config = JSON.parse(await readFile(join(dir, 'mcp-keycloak.json'), 'utf8'));
     expect(configSchema.safeParse(config).success).toBe(true);
     expect(config).toMatchObject({ keycloakUrl: keycloak().url, realm, resources: [{ url: resource, scopes: ['mcp:run'] }], testUser: { username: 'alice' } });
-    expect(config.$schema).toMatch(/schema\/mcp-keycloak\.schema\.json$/);
+    // $schema names the copy init wrote beside the config: it resolves in every install mode, offline too.
+    expect(await readFile(join(dir, config.$schema), 'utf8')).toBe(await readFile(new URL('../../schema/mcp-keycloak.schema.json', import.meta.url), 'utf8'));
     const vscode = JSON.parse(await readFile(join(dir, '.vscode/mcp.json'), 'utf8'));
     expect(vscode.servers[realm]).toEqual({ type: 'http', url: resource });
     const dotenv = await readFile(join(dir, '.env'), 'utf8');
@@ -92,6 +94,14 @@ describe('init --yes', () => {
     const vscode = JSON.parse(await readFile(join(dir, '.vscode/mcp.json'), 'utf8'));
     // Our server is added; the user's other server stays.
     expect(Object.keys(vscode.servers).sort()).toEqual(['other', realm].sort());
+  });
+
+  it('replaces a stale JSON Schema without asking: it is generated, not the user\'s', async () => {
+    await writeFile(join(dir, 'mcp-keycloak.schema.json'), '{"title": "from an older mcp-keycloak"}\n');
+    const result = await runCli(['--json', 'init', '--no-doctor'], { cwd: dir, env });
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout).files.find((f: { path: string }) => f.path === 'mcp-keycloak.schema.json')).toEqual({ path: 'mcp-keycloak.schema.json', status: 'update', written: true });
+    expect(await readFile(join(dir, 'mcp-keycloak.schema.json'), 'utf8')).toBe(await readFile(new URL('../../schema/mcp-keycloak.schema.json', import.meta.url), 'utf8'));
   });
 });
 

@@ -5,6 +5,7 @@
  * find, report and stop exactly that process group. State and password live in a temporary state dir.
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,16 +98,50 @@ it('reports it running (without the password in --json), and a second start find
   expect(again.stdout).not.toContain(await password());
 });
 
-it('stops exactly the process it started', { timeout: 60_000 }, async () => {
+it('stops exactly the process it started; status then says stopped, where the data is and how to start it', { timeout: 60_000 }, async () => {
   const { pid } = JSON.parse(await readFile(join(stateDir, 'keycloak.json'), 'utf8')) as { pid: number };
   const result = await cli(['keycloak', 'stop']);
   expect(result.code).toBe(0);
   expect(result.stdout).toContain(`Stopped the Keycloak at http://127.0.0.1:${port}`);
+  expect(result.stdout).toContain(`Its data is kept in ${join(stateDir, 'keycloak-data')}`);
   expect(() => process.kill(pid, 0)).toThrow();
-  const status = await cli(['keycloak', 'status']);
-  expect(status.code).toBe(3);
   const answered = await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false);
   expect(answered).toBe(false);
+
+  const status = await cli(['keycloak', 'status']);
+  expect(status.code).toBe(3); // ExitCode.notRunning, as for "not started"
+  expect(status.stdout).toContain(`Keycloak at http://127.0.0.1:${port}: stopped`);
+  expect(status.stdout).toContain(join(stateDir, 'keycloak-data'));
+  expect(status.stdout).toMatch(new RegExp(`start it again: .*keycloak start --port ${port} --runtime distribution`));
+  const json = await cli(['--json', 'keycloak', 'status']);
+  expect(json.code).toBe(3);
+  expect(JSON.parse(json.stdout)).toMatchObject({ status: 'stopped', port, dataDir: join(stateDir, 'keycloak-data') });
+  expect(JSON.parse(json.stdout).pid).toBeUndefined();
+});
+
+it('the start command status prints brings it back with its realm; stop --delete-data forgets it', { timeout: 300_000 }, async () => {
+  const status = await cli(['keycloak', 'status']);
+  const again = /start it again: (.+)$/m.exec(status.stdout)?.[1];
+  expect(again).toBeTruthy();
+  const started = Date.now();
+  const restarted = await new Promise<{ code: number; stderr: string }>((resolve) => {
+    execFile('sh', ['-c', again!], { env, cwd: root, timeout: 290_000 }, (error, _stdout, stderr) =>
+      resolve({ code: error ? Number((error as { code?: number }).code ?? -1) : 0, stderr }),
+    );
+  });
+  process.stdout.write(`[keycloak-local] restart from kept data: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  expect(restarted.code, restarted.stderr).toBe(0);
+  const exported = await cli(['export'], { cwd: project });
+  expect(exported.code, exported.stderr).toBe(0);
+  expect(JSON.parse(exported.stdout).realm).toBe('mcp-demo');
+
+  const forgotten = await cli(['keycloak', 'stop', '--delete-data'], { timeout: 60_000 });
+  expect(forgotten.code).toBe(0);
+  expect(forgotten.stdout).toContain('Deleted its data and admin password.');
+  expect(existsSync(join(stateDir, 'keycloak-data')) || existsSync(join(stateDir, 'admin-password'))).toBe(false);
+  const after = await cli(['keycloak', 'status']);
+  expect(after.code).toBe(3);
+  expect(after.stdout).toContain('No local Keycloak was started by mcp-keycloak');
 });
 
 it('keycloak start on a port taken by another program is one clear line', async () => {

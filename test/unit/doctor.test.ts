@@ -12,6 +12,7 @@ import { explainUrlDifference } from '../../src/doctor/url-diff.js';
 import { bearerChallenge, parseWwwAuthenticate } from '../../src/doctor/www-authenticate.js';
 import { configSchema } from '../../src/config/schema.js';
 import { compareClaims } from '../../src/token/compare.js';
+import { command } from '../../src/ui/invocation.js';
 import { Chalk } from 'chalk';
 
 const MCP = 'http://localhost:8000/mcp';
@@ -174,9 +175,10 @@ describe('runner and report', () => {
   });
 
   it('spells apply commands for the examined target', () => {
-    expect(applyCommand(input)).toBe('mcp-keycloak apply --realm r1');
+    // command('apply'): spelled the way this test process was started (see test/unit/invocation.test.ts).
+    expect(applyCommand(input)).toBe(`${command('apply')} --realm r1`);
     expect(applyCommand({ ...input, configFile: '/tmp/my config.json' }, ['--web-origin', 'http://localhost:6274'])).toBe(
-      "mcp-keycloak apply --config '/tmp/my config.json' --web-origin http://localhost:6274",
+      `${command('apply')} --config '/tmp/my config.json' --web-origin http://localhost:6274`,
     );
   });
 });

@@ -1,10 +1,13 @@
 /** init's file rendering: templates, .env merging that keeps the user's lines, diffs that never show a secret. */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lineDiff } from '../../src/init/diff.js';
 import { planFiles, type InitAnswers } from '../../src/init/files.js';
+
+const target = (dir: string, configPath = join(dir, 'mcp-keycloak.json')) => ({ dir, configPath });
+const SHIPPED_SCHEMA = new URL('../../schema/mcp-keycloak.schema.json', import.meta.url);
 import { envValue, fill, mergeEnv, parseEnv } from '../../src/init/render.js';
 
 const answers: InitAnswers = {
@@ -44,22 +47,40 @@ describe('lineDiff', () => {
 });
 
 describe('planFiles', () => {
-  it('plans three new files in an empty folder, .env private', async () => {
+  it('plans four new files in an empty folder, .env private', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mcp-keycloak-unit-'));
-    const files = await planFiles(dir, answers, '1.2.3', false);
+    const files = await planFiles(target(dir), answers, false);
     expect(files.map((f) => [f.name, f.status, f.mode.toString(8)])).toEqual([
       ['mcp-keycloak.json', 'create', '644'],
+      ['mcp-keycloak.schema.json', 'create', '644'],
       ['.vscode/mcp.json', 'create', '644'],
       ['.env', 'create', '600'],
     ]);
-    expect(JSON.parse(files[0]!.content).$schema).toBe('https://unpkg.com/mcp-keycloak@1.2.3/schema/mcp-keycloak.schema.json');
+  });
+
+  it('names a schema that resolves, from the config file, to a copy of the shipped schema', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mcp-keycloak-unit-'));
+    // A config file elsewhere (--config): the schema goes next to it, wherever that is.
+    const configPath = join(dir, 'config', 'mcp.json');
+    const files = await planFiles(target(dir, configPath), answers, false);
+    const reference = JSON.parse(files[0]!.content).$schema as string;
+    expect(reference).toMatch(/^\.\//); // relative: the same in a checkout, a global install or an npx cache
+    const schema = files.find((f) => f.path === resolve(dirname(configPath), reference));
+    expect(schema?.content).toBe(await readFile(SHIPPED_SCHEMA, 'utf8'));
+    expect(schema?.generated).toBe(true);
+  });
+
+  it('writes the web origins it was given into the dcr section', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mcp-keycloak-unit-'));
+    const [config] = await planFiles(target(dir), { ...answers, webOrigins: ['http://localhost:6274'] }, false);
+    expect(JSON.parse(config!.content).dcr).toEqual({ mode: 'anonymous', webOrigins: ['http://localhost:6274'] });
   });
 
   it('keeps what the user added to their files, and masks passwords in the diff', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mcp-keycloak-unit-'));
     await writeFile(join(dir, 'mcp-keycloak.json'), JSON.stringify({ realm: 'mcp-demo', server: { port: 9000 }, dcr: { mode: 'anonymous', webOrigins: ['http://localhost:6274'] } }));
     await writeFile(join(dir, '.env'), 'MINE=1\nMCP_KEYCLOAK_TEST_USER_PASSWORD=old-secret\n');
-    const [config, , env] = await planFiles(dir, answers, '1.2.3', false);
+    const [config, , , env] = await planFiles(target(dir), answers, false);
     const written = JSON.parse(config!.content);
     expect(written.server).toEqual({ port: 9000 });
     expect(written.dcr).toEqual({ mode: 'anonymous', webOrigins: ['http://localhost:6274'] });
