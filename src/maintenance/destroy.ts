@@ -7,7 +7,7 @@
 import { keycloakCall } from '../keycloak/errors.js';
 import type { AdminSession } from '../keycloak/session.js';
 import type { Config } from '../config/schema.js';
-import { POLICY_NAME, POLICY_TYPE, PROVIDER, desiredRealm } from '../realm/desired.js';
+import { DEFAULT_TRUSTED_HOSTS, POLICY_NAME, POLICY_TYPE, PROVIDER, desiredRealm } from '../realm/desired.js';
 import { readLiveRealm, type LiveRealm } from '../realm/live.js';
 import { configValues } from '../realm/plan.js';
 
@@ -21,13 +21,6 @@ export interface Removal {
   /** For policy updates: the config to set. */
   config?: Record<string, string[]>;
 }
-
-/** Keycloak's Trusted Hosts policy in a new realm: no host trusted, both checks on. */
-export const DEFAULT_TRUSTED_HOSTS = {
-  'trusted-hosts': [] as string[],
-  'host-sending-registration-request-must-match': ['true'],
-  'client-uris-must-match': ['true'],
-};
 
 export function planDestroy(config: Config, live: LiveRealm, wholeRealm: boolean): Removal[] {
   if (!live.exists) return [];

@@ -1,30 +1,42 @@
 /**
  * Executes a plan against Keycloak, change by change, in the plan's order (realm → scopes → mappers →
- * default scopes → registration policies → user). Every step is idempotent on its own, so a run that
- * was interrupted half-way is completed by the next `apply`.
+ * default scopes → registration policies → user), then reads the realm back and goes on until the plan
+ * is empty. Another writer (a second apply, an administrator) is not an error: a create that meets 409
+ * or an update that meets 404 means the realm moved, so apply reads it again and plans afresh; a delete
+ * that meets 404 is done already. Every step is idempotent, so an interrupted run is completed by the next.
  */
-import type ComponentRepresentation from '@keycloak/keycloak-admin-client/lib/defs/componentRepresentation.js';
 import { KeycloakError } from '../errors.js';
 import { keycloakCall } from '../keycloak/errors.js';
 import type { AdminSession } from '../keycloak/session.js';
-import { AUDIENCE_MAPPER_NAME, POLICY_TYPE, SCOPE_ATTRIBUTES, audienceMapperConfig, type DesiredRealm } from './desired.js';
+import { AUDIENCE_MAPPER_TYPE } from './audience.js';
+import type { AudienceMapperChange, Change, DefaultScopeChange, RegistrationPolicyChange, TestUserChange } from './change.js';
+import { AUDIENCE_MAPPER_NAME, DEFAULT_TRUSTED_HOSTS, POLICY_TYPE, PROVIDER, SCOPE_ATTRIBUTES, audienceMapperConfig, type DesiredRealm } from './desired.js';
 import { readLiveRealm, type LiveRealm } from './live.js';
-import { planRealm, testUserProfile, type Change, type Plan } from './plan.js';
+import { planRealm, testUserProfile, type Plan } from './plan.js';
 
 export interface ComputedPlan {
   plan: Plan;
   live: LiveRealm;
 }
 
+/** Reads the live realm and diffs it against `desired` (reads only). */
 export async function computePlan(session: AdminSession, desired: DesiredRealm): Promise<ComputedPlan> {
   const live = await readLiveRealm(session, desired);
   return { plan: planRealm(desired, live, session.baseUrl), live };
 }
 
 /**
- * Applies `computed`. A realm that must be created comes first; the rest is then planned again from
- * the live realm, because Keycloak creates default policies (with ids we need) together with a realm.
- * Returns the changes that were made.
+ * What became of one change: `done` (we wrote it), `already` (someone else did: nothing to report) or
+ * `replan` (the realm is not what the plan was computed from: read it again before going on).
+ */
+type Outcome = 'done' | 'already' | 'replan';
+
+/** Passes (execute, read back) before apply gives up on a realm that keeps changing under it. */
+export const MAX_PASSES = 5;
+
+/**
+ * Applies `computed` and returns the changes this run made, in order. Changes found done by another
+ * writer are not among them. Throws when the realm still differs after MAX_PASSES passes.
  */
 export async function applyPlan(
   session: AdminSession,
@@ -34,160 +46,228 @@ export async function applyPlan(
 ): Promise<Change[]> {
   const done: Change[] = [];
   let { plan, live } = computed;
-  const realmCreate = plan.changes.find((c) => c.kind === 'realm' && c.action === 'create');
-  if (realmCreate) {
-    await keycloakCall(
-      () => session.client.realms.create({ realm: desired.realm, enabled: true }),
-      (status) => (status === 409 ? `Realm "${desired.realm}" was created by someone else meanwhile; run apply again.` : undefined),
-      `Creating realm "${desired.realm}"`,
-    );
-    done.push(realmCreate);
-    onChange?.(realmCreate);
+  for (let pass = 1; ; pass++) {
+    const moved = await executePass(session, desired, live, plan.changes, (change) => {
+      done.push(change);
+      onChange?.(change);
+    });
+    if (!moved) return done;
     ({ plan, live } = await computePlan(session, desired));
+    if (plan.changes.length === 0) return done;
+    if (pass === MAX_PASSES) {
+      const pending = plan.changes.map((c) => `${c.action} ${c.kind} ${c.name}`).join(', ');
+      throw new KeycloakError(
+        `Realm "${desired.realm}" kept changing while apply ran: after ${MAX_PASSES} passes it still needs ${pending}. ` +
+          'Another apply or an administrator may be editing it; run apply again once they are done.',
+      );
+    }
   }
-  const scopeIds = new Map([...live.scopes].map(([name, scope]) => [name, scope.id]));
-  for (const change of plan.changes) {
-    await executeChange(session, desired, live, scopeIds, change);
-    done.push(change);
-    onChange?.(change);
-  }
-  return done;
 }
 
-async function executeChange(
+/** Executes `changes` until one needs a fresh plan; returns whether the realm may differ from `live` now. */
+async function executePass(
   session: AdminSession,
   desired: DesiredRealm,
   live: LiveRealm,
-  scopeIds: Map<string, string>,
-  change: Change,
-): Promise<void> {
-  const { client } = session;
-  const realm = desired.realm;
-  const what = `${change.action} ${change.kind} "${change.name}"`;
-  const call = <T>(fn: () => Promise<T>) => keycloakCall(fn, undefined, `Could not ${what}`);
-  const scopeId = (name: string) => {
-    const id = scopeIds.get(name);
-    if (!id) throw new KeycloakError(`Could not ${what}: client scope "${name}" has no id (was it deleted meanwhile?). Run apply again.`);
-    return id;
-  };
+  changes: Change[],
+  record: (change: Change) => void,
+): Promise<boolean> {
+  const executor = new Executor(session, desired, live);
+  let moved = false;
+  for (const change of changes) {
+    const outcome = await executor.execute(change);
+    if (outcome === 'done') {
+      moved = true;
+      record(change);
+    }
+    // The rest of a plan for a missing realm was made against policies Keycloak creates with the realm.
+    if (outcome === 'replan' || change.kind === 'realm') return true;
+  }
+  return moved;
+}
 
+/** The words for a change in error messages: "creating client scope "mcp:run"". */
+export function describeChange(change: Change): string {
+  const verb = { create: 'creating', update: 'updating', delete: 'deleting' }[change.action];
   switch (change.kind) {
     case 'realm':
-      await call(() => client.realms.update({ realm }, { enabled: true }));
-      return;
-    case 'client-scope': {
-      if (change.action === 'create') {
-        const { id } = await call(() =>
-          client.clientScopes.create({
-            realm,
-            name: change.name,
-            protocol: 'openid-connect',
-            attributes: { ...SCOPE_ATTRIBUTES, 'consent.screen.text': `Use the MCP server's tools (${change.name})` },
-          }),
-        );
-        scopeIds.set(change.name, id);
-      } else {
-        const current = live.scopes.get(change.name)!;
-        const { mappers: _mappers, ...representation } = current;
-        await call(() =>
-          client.clientScopes.update(
-            { realm, id: current.id },
-            { ...representation, protocol: 'openid-connect', attributes: { ...current.attributes, ...SCOPE_ATTRIBUTES } },
-          ),
-        );
-      }
-      return;
-    }
-    case 'audience-mapper': {
-      const scope = change.scope!;
-      const audience = desired.scopes.find((s) => s.name === scope)!.audience;
-      const config = audienceMapperConfig(audience);
-      if (change.action === 'create') {
-        await call(() =>
-          client.clientScopes.addProtocolMapper(
-            { realm, id: scopeId(scope) },
-            { name: AUDIENCE_MAPPER_NAME, protocol: 'openid-connect', protocolMapper: 'oidc-audience-mapper', config: { ...config, 'id.token.claim': 'false' } },
-          ),
-        );
-      } else {
-        const current = live.scopes.get(scope)!.mappers.find((m) => m.id === change.id)!;
-        await call(() =>
-          client.clientScopes.updateProtocolMapper({ realm, id: scopeId(scope), mapperId: change.id! }, { ...current, config: { ...current.config, ...config } }),
-        );
-      }
-      return;
-    }
+      return change.action === 'create' ? `creating realm "${change.name}"` : `enabling realm "${change.name}"`;
+    case 'client-scope':
+      return `${verb} client scope "${change.name}"`;
+    case 'audience-mapper':
+      return `${verb} audience mapper "${change.name}"`;
     case 'default-scope':
-      await call(() => client.clientScopes.addDefaultClientScope({ realm, id: scopeId(change.scope!) }));
-      return;
+      return `adding client scope "${change.scope}" to the realm's default client scopes`;
     case 'registration-policy':
-      await executePolicy(session, realm, live, change, call);
-      return;
+      return `${verb} registration policy "${change.name}"`;
     case 'test-user':
-      await executeTestUser(session, desired, change, call);
-      return;
+      return `${verb} test user "${change.name}"`;
   }
 }
 
-async function executePolicy(
-  session: AdminSession,
-  realm: string,
-  live: LiveRealm,
-  change: Change,
-  call: <T>(fn: () => Promise<T>) => Promise<T>,
-): Promise<void> {
-  const { client } = session;
-  if (change.action === 'delete') {
-    await call(() => client.components.del({ realm, id: change.id! }));
-    return;
+/** A write that succeeded with its value, or met a status the caller expected from another writer. */
+type Written<T> = { ok: true; value: T } | { ok: false; status: number };
+
+/** Runs one write; a status in `expected` (a conflict with another writer) is returned, not thrown. */
+async function write<T>(what: string, call: () => Promise<T>, expected: number[]): Promise<Written<T>> {
+  try {
+    return { ok: true, value: await keycloakCall(call, undefined, what) };
+  } catch (error) {
+    if (error instanceof KeycloakError && error.status !== undefined && expected.includes(error.status)) return { ok: false, status: error.status };
+    throw error;
   }
-  // Each field of a policy change is one config key with its complete new value list.
-  const values = Object.fromEntries(change.fields.map((field) => [field.field, field.to as string[]]));
-  if (change.action === 'create') {
-    const config: Record<string, string[]> = { ...values };
-    if (change.providerId === 'trusted-hosts') {
-      config['host-sending-registration-request-must-match'] = ['true'];
-      config['client-uris-must-match'] = ['true'];
-    }
-    const component: ComponentRepresentation = {
-      name: change.name,
-      providerId: change.providerId!,
-      providerType: POLICY_TYPE,
-      parentId: live.id!,
-      subType: 'anonymous',
-      config,
-    };
-    await call(() => client.components.create({ realm, ...component }));
-    return;
-  }
-  const current = live.anonymousPolicies.find((p) => p.id === change.id)!;
-  await call(() => client.components.update({ realm, id: change.id! }, { ...current, config: { ...current.config, ...values } }));
 }
 
-async function executeTestUser(
-  session: AdminSession,
-  desired: DesiredRealm,
-  change: Change,
-  call: <T>(fn: () => Promise<T>) => Promise<T>,
-): Promise<void> {
-  const { client } = session;
-  const realm = desired.realm;
-  const wanted = desired.testUser!;
-  const profile = testUserProfile(wanted.username);
-  let id = change.id;
-  if (change.action === 'create') {
-    ({ id } = await call(() =>
-      client.users.create({ realm, username: wanted.username, enabled: true, emailVerified: true, requiredActions: [], ...profile }),
-    ));
-  } else {
-    const update: Record<string, unknown> = {};
-    for (const field of change.fields) if (field.field !== 'password') update[field.field] = field.to;
-    if (Object.keys(update).length) {
-      const current = await call(() => client.users.findOne({ realm, id: id! }));
-      await call(() => client.users.update({ realm, id: id! }, { ...current, ...update }));
+/** A create meets 409 when the object exists meanwhile, 404 when its parent went away: both need a fresh plan. */
+const created = (written: Written<unknown>): Outcome => (written.ok ? 'done' : 'replan');
+/** An update that meets 404 finds its object deleted meanwhile: the fresh plan recreates it. */
+const updated = created;
+/** A delete that meets 404 finds it done by someone else. */
+const deleted = (written: Written<unknown>): Outcome => (written.ok ? 'done' : 'already');
+const CREATE = [404, 409];
+const UPDATE = [404];
+const DELETE = [404];
+
+class Executor {
+  private readonly realm: string;
+  /** Scope ids by name: the live ones, plus the ones created during this pass. */
+  private readonly scopeIds: Map<string, string>;
+
+  constructor(
+    private readonly session: AdminSession,
+    private readonly desired: DesiredRealm,
+    private readonly live: LiveRealm,
+  ) {
+    this.realm = desired.realm;
+    this.scopeIds = new Map([...live.scopes].map(([name, scope]) => [name, scope.id]));
+  }
+
+  async execute(change: Change): Promise<Outcome> {
+    const { client } = this.session;
+    const realm = this.realm;
+    const what = describeChange(change);
+    switch (change.kind) {
+      case 'realm':
+        if (change.action === 'create') return created(await write(what, () => client.realms.create({ realm, enabled: true }), [409]));
+        return updated(await write(what, () => client.realms.update({ realm }, { enabled: true }), UPDATE));
+      case 'client-scope': {
+        if (change.action === 'create') {
+          const representation = { name: change.name, protocol: 'openid-connect', attributes: { ...SCOPE_ATTRIBUTES, 'consent.screen.text': `Use the MCP server's tools (${change.name})` } };
+          const written = await write(what, () => client.clientScopes.create({ realm, ...representation }), CREATE);
+          if (written.ok) this.scopeIds.set(change.name, written.value.id);
+          return created(written);
+        }
+        const current = this.live.scopes.get(change.name);
+        if (!current || current.id !== change.id) return 'replan';
+        const { mappers: _mappers, ...representation } = current;
+        const update = { ...representation, protocol: 'openid-connect', attributes: { ...current.attributes, ...SCOPE_ATTRIBUTES } };
+        return updated(await write(what, () => client.clientScopes.update({ realm, id: change.id }, update), UPDATE));
+      }
+      case 'audience-mapper':
+        return this.audienceMapper(change, what);
+      case 'default-scope':
+        return this.defaultScope(change, what);
+      case 'registration-policy':
+        return this.policy(change, what);
+      case 'test-user':
+        return this.testUser(change, what);
     }
   }
-  if (change.fields.some((f) => f.field === 'password') && wanted.password) {
-    await call(() => client.users.resetPassword({ realm, id: id!, credential: { type: 'password', value: wanted.password!, temporary: false } }));
+
+  private async audienceMapper(change: AudienceMapperChange, what: string): Promise<Outcome> {
+    const { client } = this.session;
+    const realm = this.realm;
+    const scopeId = this.scopeIds.get(change.scope);
+    if (!scopeId) return 'replan';
+    if (change.action === 'delete') {
+      return deleted(await write(what, () => client.clientScopes.delProtocolMapper({ realm, id: scopeId, mapperId: change.id }), DELETE));
+    }
+    const audience = this.desired.scopes.find((s) => s.name === change.scope)?.audience;
+    if (audience === undefined) throw new Error(`planned an audience mapper for "${change.scope}", which the desired state does not name`);
+    const config = audienceMapperConfig(audience);
+    if (change.action === 'create') {
+      const mapper = { name: AUDIENCE_MAPPER_NAME, protocol: 'openid-connect', protocolMapper: AUDIENCE_MAPPER_TYPE, config: { ...config, 'id.token.claim': 'false' } };
+      return created(await write(what, () => client.clientScopes.addProtocolMapper({ realm, id: scopeId }, mapper), CREATE));
+    }
+    const current = this.live.scopes.get(change.scope)?.mappers.find((m) => m.id === change.id);
+    if (!current) return 'replan';
+    const mapper = { ...current, config: { ...current.config, ...config } };
+    return updated(await write(what, () => client.clientScopes.updateProtocolMapper({ realm, id: scopeId, mapperId: change.id }, mapper), UPDATE));
+  }
+
+  /**
+   * Keycloak keeps one list per scope: a scope among the realm's optional default scopes cannot be made
+   * a default one (409 "Duplicate resource") until it leaves that list. A 409 otherwise means another
+   * writer added it already.
+   */
+  private async defaultScope(change: DefaultScopeChange, what: string): Promise<Outcome> {
+    const { client } = this.session;
+    const realm = this.realm;
+    const id = this.scopeIds.get(change.scope);
+    if (!id) return 'replan';
+    const add = () => client.clientScopes.addDefaultClientScope({ realm, id });
+    const written = await write(what, add, CREATE);
+    if (written.ok || written.status !== 409) return created(written);
+    // The admin client types this payload as `void & {realm?}`, which no object satisfies: hence the cast.
+    const optional = await keycloakCall(
+      () => client.clientScopes.listDefaultOptionalClientScopes({ realm } as never),
+      undefined,
+      "reading the realm's optional default client scopes",
+    );
+    if (!optional.some((scope) => scope.id === id)) return 'replan';
+    await write(`removing client scope "${change.scope}" from the realm's optional default client scopes`, () => client.clientScopes.delDefaultOptionalClientScope({ realm, id }), DELETE);
+    return created(await write(what, add, CREATE));
+  }
+
+  private async policy(change: RegistrationPolicyChange, what: string): Promise<Outcome> {
+    const { client } = this.session;
+    const realm = this.realm;
+    // Each field of a policy change is one config key with its complete new value list.
+    const values = Object.fromEntries(change.fields.map((field) => [field.field, Array.isArray(field.to) ? field.to.map(String) : []]));
+    if (change.action === 'create') {
+      const parentId = this.live.id;
+      if (!parentId) return 'replan';
+      const config = change.providerId === PROVIDER.trustedHosts ? { ...DEFAULT_TRUSTED_HOSTS, ...values } : values;
+      const component = { name: change.name, providerId: change.providerId, providerType: POLICY_TYPE, parentId, subType: 'anonymous', config };
+      return created(await write(what, () => client.components.create({ realm, ...component }), CREATE));
+    }
+    // No id: a change planned for a policy that Keycloak was still to create with the realm.
+    const id = change.id;
+    if (!id) return 'replan';
+    if (change.action === 'delete') return deleted(await write(what, () => client.components.del({ realm, id }), DELETE));
+    const current = this.live.anonymousPolicies.find((p) => p.id === id);
+    if (!current) return 'replan';
+    return updated(await write(what, () => client.components.update({ realm, id }, { ...current, config: { ...current.config, ...values } }), UPDATE));
+  }
+
+  private async testUser(change: TestUserChange, what: string): Promise<Outcome> {
+    const { client } = this.session;
+    const realm = this.realm;
+    const wanted = this.desired.testUser;
+    if (!wanted) throw new Error('planned a test user change without a test user in the desired state');
+    let id: string;
+    if (change.action === 'create') {
+      const profile = testUserProfile(wanted.username);
+      const user = { realm, username: wanted.username, enabled: true, emailVerified: true, requiredActions: [], ...profile };
+      const written = await write(what, () => client.users.create(user), CREATE);
+      if (!written.ok) return 'replan';
+      id = written.value.id;
+    } else {
+      id = change.id;
+      const update: Record<string, unknown> = {};
+      for (const field of change.fields) if (field.field !== 'password') update[field.field] = field.to;
+      if (Object.keys(update).length) {
+        const current = await keycloakCall(() => client.users.findOne({ realm, id }), undefined, what);
+        if (!current) return 'replan';
+        if (!(await write(what, () => client.users.update({ realm, id }, { ...current, ...update }), UPDATE)).ok) return 'replan';
+      }
+    }
+    const password = wanted.password;
+    if (password && change.fields.some((f) => f.field === 'password')) {
+      const credential = { type: 'password', value: password, temporary: false };
+      const written = await write(`setting the password of test user "${change.name}"`, () => client.users.resetPassword({ realm, id, credential }), UPDATE);
+      if (!written.ok) return 'replan';
+    }
+    return 'done';
   }
 }

@@ -12,12 +12,24 @@ export const PROVIDER = {
   allowedScopes: 'allowed-client-templates',
   webOrigins: 'registration-web-origins',
 } as const;
+/** The registration policy providers apply manages (each policy is found by its providerId). */
+export type PolicyProvider = (typeof PROVIDER)[keyof typeof PROVIDER];
 /** The names Keycloak gives these policies in a new realm; used when we must create one. */
 export const POLICY_NAME = {
   [PROVIDER.trustedHosts]: 'Trusted Hosts',
   [PROVIDER.allowedScopes]: 'Allowed Client Scopes',
   [PROVIDER.webOrigins]: 'Allowed Registration Web Origins',
 } as const;
+
+/**
+ * Keycloak's anonymous Trusted Hosts policy in a new realm: no host trusted, both checks on. `apply`
+ * starts from it when it must create the policy (then sets the hosts); `destroy` goes back to it.
+ */
+export const DEFAULT_TRUSTED_HOSTS: Readonly<Record<string, string[]>> = {
+  'trusted-hosts': [],
+  'host-sending-registration-request-must-match': ['true'],
+  'client-uris-must-match': ['true'],
+};
 
 export interface DesiredScope {
   name: string;
@@ -36,6 +48,7 @@ export interface DesiredRealm {
   testUser?: { username: string; password?: string };
 }
 
+/** The desired realm for `config`; the test user gets `testUserPassword` when one is given. */
 export function desiredRealm(config: Config, testUserPassword?: string): DesiredRealm {
   const desired: DesiredRealm = {
     realm: config.realm,
@@ -57,12 +70,20 @@ export const SCOPE_ATTRIBUTES = {
   'display.on.consent.screen': 'true',
 } as const;
 
-/** Config we own on the Audience mapper (Keycloak stores booleans as strings). */
+/**
+ * Config we own on the Audience mapper (Keycloak stores booleans as strings; '' means unset). The first
+ * three decide whether access tokens carry the audience at all; introspection only affects what a
+ * resource server that introspects sees.
+ */
 export function audienceMapperConfig(audience: string): Record<string, string> {
   return {
     'included.custom.audience': audience,
+    // Keycloak puts the client audience instead of the custom one when both are set.
     'included.client.audience': '',
     'access.token.claim': 'true',
     'introspection.token.claim': 'true',
   };
 }
+
+/** The keys of `audienceMapperConfig` without which access tokens lack `aud` = the MCP URL. */
+export const AUDIENCE_ESSENTIAL_KEYS: readonly string[] = ['included.custom.audience', 'included.client.audience', 'access.token.claim'];

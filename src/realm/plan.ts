@@ -1,45 +1,30 @@
 /**
  * The pure diff between the desired realm and the live one. The plan is data (versioned JSON,
- * documented in the README): `plan` renders it, `apply` executes it, tests assert on it.
- * Multi-valued config is compared as sets: Keycloak does not keep their order.
+ * documented in the README): `plan` renders it, `apply` executes it, tests assert on it. Objects apply
+ * owns end up existing exactly once: copies found beyond one are planned for deletion, with the reason.
  */
-import type ComponentRepresentation from '@keycloak/keycloak-admin-client/lib/defs/componentRepresentation.js';
 import type ProtocolMapperRepresentation from '@keycloak/keycloak-admin-client/lib/defs/protocolMapperRepresentation.js';
-import {
-  AUDIENCE_MAPPER_NAME,
-  POLICY_NAME,
-  PROVIDER,
-  SCOPE_ATTRIBUTES,
-  audienceMapperConfig,
-  type DesiredRealm,
-  type DesiredScope,
-} from './desired.js';
-import type { LiveRealm } from './live.js';
+import { audienceMapperDrift, ownedAudienceMappers } from './audience.js';
+import type { AudienceMapperChange, Change, ChangeAction, ClientScopeChange, FieldChange, RealmChange, TestUserChange } from './change.js';
+import { AUDIENCE_MAPPER_NAME, SCOPE_ATTRIBUTES, audienceMapperConfig, type DesiredRealm, type DesiredScope } from './desired.js';
+import type { LiveRealm, LiveScope } from './live.js';
+import { planPolicies } from './policies.js';
+
+export type {
+  AudienceMapperChange,
+  Change,
+  ChangeAction,
+  ChangeKind,
+  ClientScopeChange,
+  DefaultScopeChange,
+  FieldChange,
+  RealmChange,
+  RegistrationPolicyChange,
+  TestUserChange,
+} from './change.js';
+export { configValues } from './policies.js';
 
 export const PLAN_FORMAT_VERSION = 1;
-
-export type ChangeKind = 'realm' | 'client-scope' | 'audience-mapper' | 'default-scope' | 'registration-policy' | 'test-user';
-export type ChangeAction = 'create' | 'update' | 'delete';
-
-export interface FieldChange {
-  field: string;
-  from: unknown;
-  to: unknown;
-}
-
-export interface Change {
-  action: ChangeAction;
-  kind: ChangeKind;
-  /** Human name: the realm, the scope, "scope › mapper", the policy's name, the username. */
-  name: string;
-  /** Keycloak's id of the existing object (absent for creations). */
-  id?: string;
-  /** For mappers and default scopes: the client scope they belong to. */
-  scope?: string;
-  /** For registration policies: Keycloak's providerId. */
-  providerId?: string;
-  fields: FieldChange[];
-}
 
 export interface Plan {
   formatVersion: typeof PLAN_FORMAT_VERSION;
@@ -49,6 +34,7 @@ export interface Plan {
   summary: Record<ChangeAction, number>;
 }
 
+/** Everything apply would change, in the order it would change it (realm → scopes → policies → user). */
 export function planRealm(desired: DesiredRealm, live: LiveRealm, keycloakUrl: string): Plan {
   const changes: Change[] = [
     ...planRealmItself(desired, live),
@@ -61,58 +47,16 @@ export function planRealm(desired: DesiredRealm, live: LiveRealm, keycloakUrl: s
   return { formatVersion: PLAN_FORMAT_VERSION, keycloakUrl, realm: desired.realm, changes, summary };
 }
 
-function planRealmItself(desired: DesiredRealm, live: LiveRealm): Change[] {
-  if (!live.exists) return [{ action: 'create', kind: 'realm', name: desired.realm, fields: [{ field: 'enabled', from: null, to: true }] }];
-  if (!live.enabled) return [{ action: 'update', kind: 'realm', name: desired.realm, id: live.id!, fields: [{ field: 'enabled', from: false, to: true }] }];
-  return [];
+function planRealmItself(desired: DesiredRealm, live: LiveRealm): RealmChange[] {
+  const name = desired.realm;
+  if (!live.exists) return [{ action: 'create', kind: 'realm', name, fields: [{ field: 'enabled', from: null, to: true }] }];
+  if (live.enabled) return [];
+  return [{ action: 'update', kind: 'realm', name, ...(live.id === undefined ? {} : { id: live.id }), fields: [{ field: 'enabled', from: false, to: true }] }];
 }
 
 function planScope(desired: DesiredScope, live: LiveRealm): Change[] {
-  const changes: Change[] = [];
   const scope = live.scopes.get(desired.name);
-  if (!scope) {
-    changes.push({
-      action: 'create',
-      kind: 'client-scope',
-      name: desired.name,
-      fields: [
-        { field: 'protocol', from: null, to: 'openid-connect' },
-        ...Object.entries(SCOPE_ATTRIBUTES).map(([field, to]) => ({ field, from: null, to })),
-      ],
-    });
-  } else {
-    const fields: FieldChange[] = [];
-    if (scope.protocol !== 'openid-connect') fields.push({ field: 'protocol', from: scope.protocol ?? null, to: 'openid-connect' });
-    for (const [field, to] of Object.entries(SCOPE_ATTRIBUTES)) {
-      const from = scope.attributes?.[field];
-      if (from !== to) fields.push({ field, from: from ?? null, to });
-    }
-    if (fields.length) changes.push({ action: 'update', kind: 'client-scope', name: desired.name, id: scope.id, fields });
-  }
-
-  const mapper = scope ? findAudienceMapper(scope.mappers, desired.audience) : undefined;
-  const wanted = audienceMapperConfig(desired.audience);
-  const mapperName = mapper?.name ?? AUDIENCE_MAPPER_NAME;
-  if (!mapper) {
-    changes.push({
-      action: 'create',
-      kind: 'audience-mapper',
-      name: `${desired.name} › ${AUDIENCE_MAPPER_NAME}`,
-      scope: desired.name,
-      fields: Object.entries(wanted)
-        .filter(([, to]) => to !== '')
-        .map(([field, to]) => ({ field, from: null, to })),
-    });
-  } else {
-    const fields = Object.entries(wanted)
-      .map(([field, to]) => ({ field, from: mapper.config?.[field] ?? '', to }))
-      .filter(({ from, to }) => from !== to)
-      .map(({ field, from, to }) => ({ field, from: from === '' ? null : from, to: to === '' ? null : to }));
-    if (fields.length) {
-      changes.push({ action: 'update', kind: 'audience-mapper', name: `${desired.name} › ${mapperName}`, id: mapper.id!, scope: desired.name, fields });
-    }
-  }
-
+  const changes: Change[] = [...planScopeItself(desired, scope), ...planAudienceMappers(desired, scope?.mappers ?? [])];
   if (!live.defaultScopes.has(desired.name)) {
     changes.push({
       action: 'create',
@@ -125,87 +69,56 @@ function planScope(desired: DesiredScope, live: LiveRealm): Change[] {
   return changes;
 }
 
-/** Ours by name; else adopt any audience mapper that already carries exactly this URL (e.g. one made by hand). */
-function findAudienceMapper(mappers: ProtocolMapperRepresentation[], audience: string): ProtocolMapperRepresentation | undefined {
-  return (
-    mappers.find((m) => m.name === AUDIENCE_MAPPER_NAME && m.protocolMapper === 'oidc-audience-mapper') ??
-    mappers.find((m) => m.protocolMapper === 'oidc-audience-mapper' && m.config?.['included.custom.audience'] === audience)
-  );
-}
-
-/** When the realm does not exist yet, Keycloak will create these anonymous policies with it. */
-function predictedPolicies(live: LiveRealm): ComponentRepresentation[] {
-  if (live.exists) return live.anonymousPolicies;
-  return [
-    { name: POLICY_NAME[PROVIDER.trustedHosts], providerId: PROVIDER.trustedHosts, subType: 'anonymous', config: {} },
-    { name: POLICY_NAME[PROVIDER.allowedScopes], providerId: PROVIDER.allowedScopes, subType: 'anonymous', config: {} },
-  ];
-}
-
-/** Keycloak stores component config values as string arrays (a lone string in some old exports). */
-export function configValues(component: ComponentRepresentation, key: string): string[] {
-  const value = component.config?.[key] as string | string[] | undefined;
-  return value === undefined ? [] : Array.isArray(value) ? value : [value];
-}
-
-const sameSet = (a: string[], b: string[]) => a.length === b.length && new Set(a).size === new Set([...a, ...b]).size;
-
-function planPolicies(desired: DesiredRealm, live: LiveRealm): Change[] {
-  if (desired.dcr.mode === 'off') return [];
-  const policies = predictedPolicies(live);
-  const byProvider = (providerId: string) => policies.filter((p) => p.providerId === providerId);
-  const changes: Change[] = [];
-  const policyChange = (action: ChangeAction, policy: ComponentRepresentation, providerId: string, fields: FieldChange[]): Change => {
-    const change: Change = { action, kind: 'registration-policy', name: policy.name ?? POLICY_NAME[providerId as keyof typeof POLICY_NAME], providerId, fields };
-    if (policy.id) change.id = policy.id;
-    return change;
-  };
-
-  // Allowed Client Scopes: our scopes must be allowed; scopes allowed already are kept.
-  const scopeNames = desired.scopes.map((s) => s.name);
-  for (const policy of byProvider(PROVIDER.allowedScopes)) {
-    const current = configValues(policy, 'allowed-client-scopes');
-    const missing = scopeNames.filter((name) => !current.includes(name));
-    const fields: FieldChange[] = [];
-    if (missing.length) fields.push({ field: 'allowed-client-scopes', from: current, to: [...current, ...missing] });
-    // Absent means on. Off, Keycloak refuses any registration that asks for a default scope too, such
-    // as the SDK clients' `offline_access`, even when our scope is allowed.
-    const allowDefaults = configValues(policy, 'allow-default-scopes');
-    if (allowDefaults.length > 0 && allowDefaults[0] !== 'true') fields.push({ field: 'allow-default-scopes', from: allowDefaults, to: ['true'] });
-    if (fields.length) changes.push(policyChange('update', policy, PROVIDER.allowedScopes, fields));
+function planScopeItself(desired: DesiredScope, scope: LiveScope | undefined): ClientScopeChange[] {
+  if (!scope) {
+    return [{
+      action: 'create',
+      kind: 'client-scope',
+      name: desired.name,
+      fields: [{ field: 'protocol', from: null, to: 'openid-connect' }, ...Object.entries(SCOPE_ATTRIBUTES).map(([field, to]) => ({ field, from: null, to }))],
+    }];
   }
-
-  const trusted = byProvider(PROVIDER.trustedHosts);
-  if (desired.dcr.mode === 'anonymous') {
-    for (const policy of trusted) {
-      changes.push(policyChange('delete', policy, PROVIDER.trustedHosts, [{ field: 'trusted-hosts', from: configValues(policy, 'trusted-hosts'), to: null }]));
-    }
-  } else {
-    const hosts = desired.dcr.trustedHosts;
-    const [first] = trusted;
-    if (!first) {
-      changes.push(
-        policyChange('create', { name: POLICY_NAME[PROVIDER.trustedHosts] }, PROVIDER.trustedHosts, [
-          { field: 'trusted-hosts', from: null, to: hosts },
-        ]),
-      );
-    } else {
-      const current = configValues(first, 'trusted-hosts');
-      if (!sameSet(current, hosts)) changes.push(policyChange('update', first, PROVIDER.trustedHosts, [{ field: 'trusted-hosts', from: current, to: hosts }]));
-    }
+  const fields: FieldChange[] = [];
+  if (scope.protocol !== 'openid-connect') fields.push({ field: 'protocol', from: scope.protocol ?? null, to: 'openid-connect' });
+  for (const [field, to] of Object.entries(SCOPE_ATTRIBUTES)) {
+    const from = scope.attributes?.[field];
+    if (from !== to) fields.push({ field, from: from ?? null, to });
   }
+  return fields.length ? [{ action: 'update', kind: 'client-scope', name: desired.name, id: scope.id, fields }] : [];
+}
 
-  if (desired.dcr.webOrigins) {
-    const origins = desired.dcr.webOrigins;
-    const [first] = byProvider(PROVIDER.webOrigins);
-    if (!first) {
-      changes.push(
-        policyChange('create', { name: POLICY_NAME[PROVIDER.webOrigins] }, PROVIDER.webOrigins, [{ field: 'web-origins', from: null, to: origins }]),
-      );
-    } else {
-      const current = configValues(first, 'web-origins');
-      if (!sameSet(current, origins)) changes.push(policyChange('update', first, PROVIDER.webOrigins, [{ field: 'web-origins', from: current, to: origins }]));
-    }
+/** Ours created or repaired, and copies of ours beyond one deleted (see `ownedAudienceMappers`). */
+function planAudienceMappers(desired: DesiredScope, mappers: ProtocolMapperRepresentation[]): AudienceMapperChange[] {
+  const scope = desired.name;
+  const { kept, duplicates } = ownedAudienceMappers(mappers, desired.audience);
+  const changes: AudienceMapperChange[] = [];
+  if (!kept) {
+    changes.push({
+      action: 'create',
+      kind: 'audience-mapper',
+      name: `${scope} › ${AUDIENCE_MAPPER_NAME}`,
+      scope,
+      fields: Object.entries(audienceMapperConfig(desired.audience))
+        .filter(([, to]) => to !== '')
+        .map(([field, to]) => ({ field, from: null, to })),
+    });
+    return changes;
+  }
+  // Mappers read from Keycloak always have ids; one without cannot be addressed, so it is not planned on.
+  const keptName = `${scope} › ${kept.name ?? AUDIENCE_MAPPER_NAME}`;
+  const drift = audienceMapperDrift(kept, desired.audience);
+  if (drift.length && kept.id) changes.push({ action: 'update', kind: 'audience-mapper', name: keptName, id: kept.id, scope, fields: drift });
+  for (const duplicate of duplicates) {
+    if (!duplicate.id) continue;
+    changes.push({
+      action: 'delete',
+      kind: 'audience-mapper',
+      name: `${scope} › ${duplicate.name ?? AUDIENCE_MAPPER_NAME}`,
+      id: duplicate.id,
+      scope,
+      fields: [{ field: 'included.custom.audience', from: duplicate.config?.['included.custom.audience'] ?? null, to: null }],
+      reason: `duplicate of "${kept.name ?? AUDIENCE_MAPPER_NAME}"${kept.id ? ` ${kept.id}` : ''}, which apply keeps`,
+    });
   }
   return changes;
 }
@@ -215,12 +128,12 @@ export function testUserProfile(username: string) {
   return { email: `${username}@example.com`, firstName: username, lastName: 'Test' };
 }
 
-function planTestUser(desired: DesiredRealm, live: LiveRealm): Change[] {
+function planTestUser(desired: DesiredRealm, live: LiveRealm): TestUserChange[] {
   const wanted = desired.testUser;
   if (!wanted) return [];
   const profile = testUserProfile(wanted.username);
   const existing = live.testUser?.user;
-  if (!existing) {
+  if (!existing?.id) {
     return [
       {
         action: 'create',
@@ -243,5 +156,5 @@ function planTestUser(desired: DesiredRealm, live: LiveRealm): Change[] {
   }
   if (existing.requiredActions?.length) fields.push({ field: 'requiredActions', from: existing.requiredActions, to: [] });
   if (live.testUser?.passwordWorks === false) fields.push({ field: 'password', from: '(does not work)', to: '(set)' });
-  return fields.length ? [{ action: 'update', kind: 'test-user', name: wanted.username, id: existing.id!, fields }] : [];
+  return fields.length ? [{ action: 'update', kind: 'test-user', name: wanted.username, id: existing.id, fields }] : [];
 }

@@ -1,0 +1,58 @@
+/**
+ * A plan's unit: one object to create, update or delete. Each kind carries exactly the fields it has,
+ * so code that handles a change never guesses: `id` on everything that exists already, `scope` on
+ * mappers and default scopes, `providerId` on registration policies. The JSON shape is the plan
+ * document's (formatVersion 1); `reason` was added within version 1.
+ */
+import type { PolicyProvider } from './desired.js';
+
+export type ChangeAction = 'create' | 'update' | 'delete';
+
+export interface FieldChange {
+  field: string;
+  /** `null` for a creation. */
+  from: unknown;
+  /** `null` for a removal. */
+  to: unknown;
+}
+
+interface ChangeBase {
+  /** Human name: the realm, the scope, "scope › mapper", the policy's name, the username. */
+  name: string;
+  fields: FieldChange[];
+  /** Why, when the action alone does not say it (e.g. "duplicate of …"). */
+  reason?: string;
+}
+
+/** An object that exists: Keycloak's id of it. */
+interface Existing<A extends ChangeAction> {
+  action: A;
+  id: string;
+}
+
+/** The realm: created, or enabled (the admin API addresses a realm by name; its id is shown when known). */
+export type RealmChange = ChangeBase & { kind: 'realm' } & ({ action: 'create' } | { action: 'update'; id?: string });
+
+/** A client scope the config names. Keycloak keeps scope names unique, so there are no duplicates to delete. */
+export type ClientScopeChange = ChangeBase & { kind: 'client-scope' } & ({ action: 'create' } | Existing<'update'>);
+
+/** The Audience mapper on `scope`; `delete` removes a duplicate of ours. */
+export type AudienceMapperChange = ChangeBase & { kind: 'audience-mapper'; scope: string } & ({ action: 'create' } | Existing<'update' | 'delete'>);
+
+/** `scope` among the realm's default default client scopes (a set: only ever added). */
+export type DefaultScopeChange = ChangeBase & { kind: 'default-scope'; action: 'create'; scope: string };
+
+/**
+ * An anonymous client-registration policy of a provider apply manages. `id` is absent only in the plan
+ * for a realm that does not exist yet: the change is then to a policy Keycloak creates with the realm.
+ */
+export type RegistrationPolicyChange = ChangeBase & { kind: 'registration-policy'; providerId: PolicyProvider } & (
+    | { action: 'create' }
+    | { action: 'update' | 'delete'; id?: string }
+  );
+
+/** The test user (found by username, which Keycloak keeps unique). */
+export type TestUserChange = ChangeBase & { kind: 'test-user' } & ({ action: 'create' } | Existing<'update'>);
+
+export type Change = RealmChange | ClientScopeChange | AudienceMapperChange | DefaultScopeChange | RegistrationPolicyChange | TestUserChange;
+export type ChangeKind = Change['kind'];
