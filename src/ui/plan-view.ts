@@ -13,6 +13,7 @@ function show(value: unknown): string {
 export function renderChange(change: Change, color: ChalkInstance): string[] {
   const paint = change.action === 'create' ? color.green : change.action === 'update' ? color.yellow : color.red;
   const lines = [paint(`  ${SIGN[change.action]} ${change.action} ${change.kind} ${change.name}`)];
+  if (change.reason) lines.push(color.dim(`      why: ${change.reason}`));
   for (const field of change.fields) {
     const arrow = change.action === 'delete' ? `${show(field.from)} → (deleted)` : field.from === null ? `→ ${show(field.to)}` : `${show(field.from)} → ${show(field.to)}`;
     lines.push(color.dim(`      ${field.field}: `) + arrow);
