@@ -32,7 +32,7 @@ export async function computePlan(session: AdminSession, desired: DesiredRealm):
 type Outcome = 'done' | 'already' | 'replan';
 
 /** Passes (execute, read back) before apply gives up on a realm that keeps changing under it. */
-export const MAX_PASSES = 5;
+const MAX_PASSES = 5;
 
 /**
  * Applies `computed` and returns the changes this run made, in order. Changes found done by another

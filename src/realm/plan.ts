@@ -10,18 +10,8 @@ import { AUDIENCE_MAPPER_NAME, SCOPE_ATTRIBUTES, audienceMapperConfig, type Desi
 import type { LiveRealm, LiveScope } from './live.js';
 import { planPolicies } from './policies.js';
 
-export type {
-  AudienceMapperChange,
-  Change,
-  ChangeAction,
-  ChangeKind,
-  ClientScopeChange,
-  DefaultScopeChange,
-  FieldChange,
-  RealmChange,
-  RegistrationPolicyChange,
-  TestUserChange,
-} from './change.js';
+// The Change types live in change.ts; these are the ones the plan's readers (ui, doctor, commands) use.
+export type { Change, ChangeAction, ChangeKind, FieldChange } from './change.js';
 export { configValues } from './policies.js';
 
 export const PLAN_FORMAT_VERSION = 1;
