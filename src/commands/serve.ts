@@ -1,6 +1,7 @@
 /** `mcp-keycloak serve`: run the reference MCP server for the configured realm until SIGINT/SIGTERM. */
 import type { ConfigFlags } from '../config/load.js';
 import { loadConfig } from '../config/load.js';
+import { parseDecimal, printable } from '../config/rules.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { AUTH_MODES, portOf, startReferenceServer, type AuthMode, type ReferenceServerOptions } from '../server/index.js';
 import { DEFAULT_INTROSPECTION_CACHE_MS } from '../server/introspect.js';
@@ -51,9 +52,9 @@ export async function serveOptions(flags: ServeFlags, env: Record<string, string
     options.introspection = { clientId, clientSecret };
     const cache = env[INTROSPECTION_ENV.cacheSeconds];
     if (cache !== undefined && cache !== '') {
-      const seconds = Number(cache);
-      if (!Number.isFinite(seconds) || seconds < 0 || seconds > 300) {
-        throw new UsageError(`${INTROSPECTION_ENV.cacheSeconds} must be a number of seconds from 0 to 300 (got "${cache}").`);
+      const seconds = parseDecimal(cache, 0, 300);
+      if (seconds === undefined) {
+        throw new UsageError(`${INTROSPECTION_ENV.cacheSeconds} must be a whole number of seconds from 0 to 300 in decimal digits (got "${printable(cache, 20)}").`);
       }
       options.introspection.cacheTtlMs = seconds * 1000;
     }

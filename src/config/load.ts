@@ -2,14 +2,17 @@
  * Turns flags, env and the config file into one validated `Config`: flags > env > file > defaults.
  * Secrets never pass through here: they come from env (or a prompt) via `secrets.ts`.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ZodError } from 'zod';
 import { UsageError } from '../errors.js';
-import { configSchema, type Config, type DcrMode } from './schema.js';
+import { parseDecimal, printable } from './rules.js';
+import { configSchema, DEFAULTS, type Config, type DcrMode } from './schema.js';
 
 export const DEFAULT_CONFIG_FILE = 'mcp-keycloak.json';
+/** A config file is a few hundred bytes; a megabyte is a wrong path (a log, a database), not a config. */
+export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 
 /** The options every Keycloak-facing command accepts (commander camel-cases the flags). */
 export interface ConfigFlags {
@@ -75,12 +78,24 @@ function pickConfigFile(flags: ConfigFlags, env: Env, cwd: string): string | und
 }
 
 async function readConfigFile(path: string): Promise<Record<string, unknown>> {
-  const text = await readFile(path, 'utf8');
+  let text: string;
+  try {
+    const info = await stat(path);
+    if (info.isDirectory()) throw new UsageError(`Config file ${path} is a directory: pass the JSON file itself, e.g. --config ${resolve(path, DEFAULT_CONFIG_FILE)}.`);
+    if (info.size > MAX_CONFIG_FILE_BYTES) throw new UsageError(`Config file ${path} is ${info.size} bytes, more than a config file can be (limit 1 MB): check --config.`);
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new UsageError(`Cannot read config file ${path} (${code}): check the path and its permissions.`, { cause: error });
+  }
+  // Editors on Windows save UTF-8 with a byte order mark; JSON.parse refuses it, people should not have to care.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`${path}: not valid JSON (${(error as Error).message}). Fix the syntax or regenerate it with \`mcp-keycloak init --force\`.`);
+    throw new UsageError(`${path}: not valid JSON (${printable((error as Error).message, 200)}). Fix the syntax or regenerate it with \`mcp-keycloak init --force\`.`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new UsageError(`${path}: must contain a JSON object, e.g. {"realm": "mcp-demo"}.`);
@@ -110,6 +125,8 @@ export function mergeSources(fromFile: Record<string, unknown>, env: Env, flags:
     const first = Array.isArray(raw.resources) ? raw.resources[0] : undefined;
     const base = first && typeof first === 'object' ? first : {};
     const next: Record<string, unknown> = { ...base };
+    // `--scope` alone keeps the file's URL, else the default one, as every other flag does.
+    if (next.url === undefined) next.url = DEFAULTS.resource;
     if (resource !== undefined) next.url = resource;
     if (scopes !== undefined) next.scopes = scopes;
     raw.resources = [next];
@@ -119,7 +136,7 @@ export function mergeSources(fromFile: Record<string, unknown>, env: Env, flags:
   const trustedHosts = pick(flags.trustedHost?.length ? flags.trustedHost : undefined, list(env[ENV.trustedHosts]));
   const webOrigins = pick(flags.webOrigin?.length ? flags.webOrigin : undefined, list(env[ENV.webOrigins]));
   if (dcrMode !== undefined || trustedHosts !== undefined || webOrigins !== undefined) {
-    raw.dcr = { ...(raw.dcr ?? {}) };
+    raw.dcr = overlay(raw.dcr);
     if (dcrMode !== undefined) raw.dcr.mode = dcrMode;
     if (trustedHosts !== undefined) raw.dcr.trustedHosts = trustedHosts;
     if (webOrigins !== undefined) raw.dcr.webOrigins = webOrigins;
@@ -131,31 +148,54 @@ export function mergeSources(fromFile: Record<string, unknown>, env: Env, flags:
   const adminUsername = env[ENV.adminUsername];
   const adminClientId = env[ENV.adminClientId];
   if (adminUsername !== undefined || adminClientId !== undefined) {
-    raw.admin = { ...(raw.admin ?? {}) };
+    raw.admin = overlay(raw.admin);
     if (adminUsername) raw.admin.username = adminUsername;
     if (adminClientId) raw.admin.clientId = adminClientId;
   }
 
   const host = pick(flags.host, env[ENV.host]);
-  const port = pick(flags.port, env[ENV.port]);
+  const envPort = env[ENV.port] === '' ? undefined : env[ENV.port];
+  const port = flags.port !== undefined ? portOf(String(flags.port), '--port') : envPort !== undefined ? portOf(envPort, ENV.port) : undefined;
   if (host !== undefined || port !== undefined) {
-    raw.server = { ...(raw.server ?? {}) };
+    raw.server = overlay(raw.server);
     if (host !== undefined) raw.server.host = host;
-    if (port !== undefined) raw.server.port = Number(port);
+    if (port !== undefined) raw.server.port = port;
   }
   return raw;
 }
 
+/**
+ * The file's section to overlay flags on. A section that is not an object (`"dcr": "x"`) is replaced
+ * rather than spread: spreading a string would turn it into fields "0", "1", … and a baffling error.
+ */
+function overlay(section: unknown): Record<string, unknown> {
+  return section !== null && typeof section === 'object' && !Array.isArray(section) ? { ...(section as Record<string, unknown>) } : {};
+}
+
+/** A port from a flag or env: decimal digits only (`1e3` or `0x50` are typos, not ports). */
+function portOf(value: string, source: string): number {
+  const port = parseDecimal(value, 1, 65535);
+  if (port === undefined) throw new UsageError(`${source} must be a port number from 1 to 65535 in decimal digits (got "${printable(value, 20)}").`);
+  return port;
+}
+
+/** How many problems one error line lists; a file with a thousand unknown keys still gets one readable line. */
+const MAX_ISSUES = 5;
+
 /** "mcp-keycloak.json: resources[0].url: must be an absolute http:// or https:// URL …" */
 export function describeZodError(error: ZodError, file?: string): string {
-  const issues = error.issues.map((issue) => {
+  const issues = error.issues.slice(0, MAX_ISSUES).map((issue) => {
     const path = issue.path.reduce<string>(
-      (acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)),
+      (acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${printable(String(part), 40)}` : printable(String(part), 40)),
       '',
     );
-    const message = issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message;
+    const message =
+      issue.code === 'unrecognized_keys'
+        ? `unknown field(s) ${issue.keys.slice(0, MAX_ISSUES).map((k) => `"${printable(k, 40)}"`).join(', ')}${issue.keys.length > MAX_ISSUES ? ', …' : ''}`
+        : printable(issue.message, 300);
     return `${path || '(root)'}: ${message}`;
   });
+  const more = error.issues.length > MAX_ISSUES ? `; and ${error.issues.length - MAX_ISSUES} more problem(s)` : '';
   const where = file ? `${file}: ` : 'Invalid configuration: ';
-  return `${where}${issues.join('; ')}`;
+  return `${where}${issues.join('; ')}${more}`;
 }

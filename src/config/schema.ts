@@ -5,6 +5,7 @@
  * from this file (`npm run schema`) and a unit test keeps the two equal.
  */
 import { z } from 'zod';
+import { keycloakUrlProblem, MAX_HOST_LENGTH, MAX_SCOPE_LENGTH, MAX_URL_LENGTH, resourceUrlProblem, SCOPE_TOKEN, trustedHostProblem, webOriginProblem } from './rules.js';
 
 export const DEFAULTS = {
   keycloakUrl: 'http://localhost:8080',
@@ -14,26 +15,28 @@ export const DEFAULTS = {
   adminUsername: 'admin',
 } as const;
 
-/** RFC 6749 §3.3 scope-token: printable ASCII except space, `"` and `\`. Keycloak also uses it as a name. */
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 /** Conservative realm names: they end up in URLs and issuers, where anything else needs escaping. */
 const REALM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
 
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && !url.hash && !url.username && !url.password;
-  } catch {
-    return false;
-  }
+/**
+ * A zod string checked by one of the rules in rules.ts, with the rule's own words as the message;
+ * `hints` go into the generated JSON Schema so that editors flag the obvious cases as you type.
+ */
+function ruled(problem: (value: string) => string | undefined, hints: { maxLength: number; pattern?: string }) {
+  return z
+    .string()
+    .superRefine((value, ctx) => {
+      const message = problem(value);
+      if (message) ctx.addIssue({ code: 'custom', message });
+    })
+    .meta(hints);
 }
 
-const httpUrl = z
-  .string()
-  .refine(isHttpUrl, { message: 'must be an absolute http:// or https:// URL without #fragment or credentials' });
+const URL_HINTS = { maxLength: MAX_URL_LENGTH, pattern: '^https?://[^/?#\\\\\\s]+[^?#\\s]*$' };
 
 export const scopeName = z
   .string()
+  .max(MAX_SCOPE_LENGTH, { message: `must be at most ${MAX_SCOPE_LENGTH} characters (Keycloak's limit for a client scope name)` })
   .regex(SCOPE_TOKEN, { message: 'must be a non-empty OAuth scope token: no spaces, quotes or backslashes' })
   .describe('An OAuth scope, created in Keycloak as a client scope of the same name.');
 
@@ -47,7 +50,7 @@ export const realmName = z
 
 export const resourceSchema = z
   .object({
-    url: httpUrl.describe(
+    url: ruled(resourceUrlProblem, URL_HINTS).describe(
       'The MCP server URL exactly as clients use it (scheme, host, port, path, trailing slash all count). It is the token audience.',
     ),
     scopes: z
@@ -69,11 +72,11 @@ export const dcrSchema = z
         'anonymous: remove the anonymous Trusted Hosts policy (the recipe); trusted-hosts: keep it with exactly `trustedHosts`; off: leave registration policies alone.',
       ),
     trustedHosts: z
-      .array(z.string().min(1))
+      .array(ruled(trustedHostProblem, { maxLength: MAX_HOST_LENGTH, pattern: '^[A-Za-z0-9.:-]+$' }))
       .default([])
       .describe('With mode trusted-hosts: the exact list of hosts/IPs the Trusted Hosts policy trusts.'),
     webOrigins: z
-      .array(httpUrl)
+      .array(ruled(webOriginProblem, { maxLength: MAX_URL_LENGTH, pattern: '^https?://[^/?#\\\\\\s]+$' }))
       .optional()
       .describe(
         'When set: exactly the origins allowed to register from a browser (Allowed Registration Web Origins), e.g. MCP Inspector http://localhost:6274.',
@@ -84,7 +87,7 @@ export const dcrSchema = z
 export const configSchema = z
   .object({
     $schema: z.string().optional().describe('JSON Schema for editors; ignored by the tool.'),
-    keycloakUrl: httpUrl
+    keycloakUrl: ruled(keycloakUrlProblem, URL_HINTS)
       .default(DEFAULTS.keycloakUrl)
       .describe('Keycloak base URL, e.g. http://localhost:8080 (legacy bases ending in /auth are accepted).'),
     realm: realmName.default(DEFAULTS.realm),
@@ -96,13 +99,14 @@ export const configSchema = z
     dcr: dcrSchema.default({ mode: 'anonymous', trustedHosts: [] }),
     admin: z
       .object({
-        username: z.string().min(1).default(DEFAULTS.adminUsername).describe('Admin user (password: env KEYCLOAK_ADMIN_PASSWORD).'),
+        username: z.string().min(1).max(255).default(DEFAULTS.adminUsername).describe('Admin user (password: env KEYCLOAK_ADMIN_PASSWORD).'),
         clientId: z
           .string()
           .min(1)
+          .max(255)
           .optional()
           .describe('Service-account client instead of a user (secret: env KEYCLOAK_ADMIN_CLIENT_SECRET).'),
-        realm: z.string().min(1).default('master').describe('Realm the admin credentials belong to.'),
+        realm: z.string().min(1).max(255).default('master').describe('Realm the admin credentials belong to.'),
       })
       .strict()
       .default({ username: DEFAULTS.adminUsername, realm: 'master' }),
@@ -110,6 +114,7 @@ export const configSchema = z
       .object({
         username: z
           .string()
+          .max(255, { message: "must be at most 255 characters (Keycloak's limit for a username)" })
           .regex(/^[A-Za-z0-9._@-]+$/, { message: 'must use only letters, digits, ".", "_", "@" and "-"' })
           .describe('Password: env MCP_KEYCLOAK_TEST_USER_PASSWORD.'),
       })
@@ -118,8 +123,8 @@ export const configSchema = z
       .describe('An optional user to sign in with (password and browser logins both work).'),
     server: z
       .object({
-        host: z.string().min(1).default('127.0.0.1').describe('Interface `serve` listens on.'),
-        port: z.number().int().min(0).max(65535).optional().describe('Port `serve` listens on (default: the resource URL port).'),
+        host: z.string().min(1).max(253).default('127.0.0.1').describe('Interface `serve` listens on.'),
+        port: z.number().int().min(1).max(65535).optional().describe('Port `serve` listens on (default: the resource URL port).'),
       })
       .strict()
       .default({ host: '127.0.0.1' }),
@@ -139,6 +144,22 @@ export const configSchema = z
         } else owner.set(scope, resource.url);
       });
     });
+    // Settings the chosen mode would silently ignore are refused: a user who lists trusted hosts or
+    // web origins expects registration to be restricted, and ignoring them leaves it wider open.
+    if (config.dcr.mode !== 'trusted-hosts' && config.dcr.trustedHosts.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dcr', 'trustedHosts'],
+        message: `trusted hosts only apply with dcr mode "trusted-hosts" (mode is "${config.dcr.mode}"): drop --trusted-host, or pass --dcr trusted-hosts`,
+      });
+    }
+    if (config.dcr.mode === 'off' && (config.dcr.webOrigins?.length ?? 0) > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dcr', 'webOrigins'],
+        message: 'dcr mode "off" leaves registration policies alone, so web origins would be ignored: drop --web-origin, or pass --dcr anonymous or trusted-hosts',
+      });
+    }
     if (config.dcr.mode === 'trusted-hosts' && config.dcr.trustedHosts.length === 0) {
       ctx.addIssue({
         code: 'custom',

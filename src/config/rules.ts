@@ -1,0 +1,124 @@
+/**
+ * The validation rules for the values that end up in Keycloak or in tokens: URLs, scope names,
+ * trusted hosts, web origins and numbers from flags or env. Each rule is a pure function that returns
+ * the problem as a short phrase ("must …") or `undefined`, so the zod schema, `serve` and the init
+ * wizard all refuse the same inputs with the same words. A rule never quotes a long input back: a
+ * 200 KB value must not become a 200 KB error line.
+ */
+import { isIP } from 'node:net';
+import { domainToASCII } from 'node:url';
+
+/** Longest URL accepted. Browsers and proxies cope with ~2 KB; the resource URL also rides in every token. */
+export const MAX_URL_LENGTH = 2048;
+/** Keycloak stores client scope names in a VARCHAR(255) column; longer names fail half-way through apply. */
+export const MAX_SCOPE_LENGTH = 255;
+/** RFC 1035: a domain name is at most 253 characters in text form. */
+export const MAX_HOST_LENGTH = 253;
+
+/** Printable ASCII without space: anything else is either invisible, ambiguous or rewritten by URL parsers. */
+const PRINTABLE_ASCII = /^[\x21-\x7E]*$/;
+/** RFC 6749 §3.3 scope-token: printable ASCII except space, `"` and `\`. Keycloak also uses it as a name. */
+export const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+/** RFC 1123 hostname label: letters, digits and inner hyphens, 1 to 63 characters. */
+const HOST_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+
+/**
+ * Non-ASCII and whitespace are refused rather than converted. WHATWG URL parsing would silently turn
+ * `http://bücher.example/mcp` into `http://xn--bcher-kva.example/mcp` (and drop tabs and newlines
+ * inside a URL), yet the resource URL is compared byte for byte as the token audience: storing one
+ * spelling in Keycloak while clients send the other breaks every token. Asking for the ASCII form
+ * makes what the user typed, what Keycloak stores and what clients send the same string.
+ */
+function asciiProblem(value: string, ascii: () => string | undefined): string | undefined {
+  if (PRINTABLE_ASCII.test(value)) return undefined;
+  if (/[\s\x00-\x1F\x7F]/.test(value)) return 'must not contain spaces or control characters';
+  const suggestion = ascii();
+  return `must be plain ASCII (internationalised names in their punycode form${suggestion ? `: ${suggestion}` : ''})`;
+}
+
+function tooLong(value: string, max: number): string | undefined {
+  return value.length > max ? `is ${value.length} characters long; at most ${max} are accepted` : undefined;
+}
+
+/**
+ * The rule for every http(s) URL in the configuration (Keycloak base URL, resource URL, web origins):
+ * absolute, lower-case http:// or https:// with a host, no credentials, no query string, no fragment, ASCII only,
+ * at most MAX_URL_LENGTH characters.
+ */
+export function httpUrlProblem(value: string): string | undefined {
+  const long = tooLong(value, MAX_URL_LENGTH);
+  if (long) return long;
+  const ascii = asciiProblem(value, () => {
+    try {
+      return new URL(value).href;
+    } catch {
+      return undefined;
+    }
+  });
+  if (ascii) return ascii;
+  // The WHATWG parser also accepts `http:host`, `http:/host` and backslashes, each a different string
+  // from what clients would send; only the plain form is accepted.
+  if (!/^https?:\/\/[^/\\]/.test(value) || value.includes('\\')) return 'must be an absolute http:// or https:// URL, e.g. http://localhost:8000/mcp';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be an absolute http:// or https:// URL, e.g. http://localhost:8000/mcp';
+  }
+  if (url.username || url.password) return 'must not contain credentials (user:password@)';
+  if (value.includes('?')) return 'must not have a query string (?…): MCP clients drop it, so tokens would never match';
+  if (value.includes('#')) return 'must not have a #fragment';
+  return undefined;
+}
+
+/** The MCP resource URL: the token audience, used byte for byte by apply, serve and doctor alike. */
+export function resourceUrlProblem(value: string): string | undefined {
+  return httpUrlProblem(value);
+}
+
+/** The Keycloak base URL: same rule (a path such as the legacy `/auth` is fine). */
+export function keycloakUrlProblem(value: string): string | undefined {
+  return httpUrlProblem(value);
+}
+
+/**
+ * A registration web origin as browsers send it in `Origin`: `scheme://host[:port]`, lower-case, no
+ * default port, no path and no trailing slash; anything else never matches and so allows nobody.
+ */
+export function webOriginProblem(value: string): string | undefined {
+  const problem = httpUrlProblem(value);
+  if (problem) return problem;
+  const origin = new URL(value).origin;
+  return value === origin ? undefined : `must be an origin, scheme://host[:port] with no path or trailing slash, exactly as browsers send it: ${origin}`;
+}
+
+/** A Trusted Hosts entry: one hostname or IP address; Keycloak has no wildcards or ranges here. */
+export function trustedHostProblem(value: string): string | undefined {
+  if (value.trim() === '') return 'must be a hostname or IP address, not blank';
+  const long = tooLong(value, MAX_HOST_LENGTH);
+  if (long) return long;
+  const ascii = asciiProblem(value, () => domainToASCII(value) || undefined);
+  if (ascii) return ascii;
+  if (value.includes('*')) return 'must be one hostname or IP address: wildcards are not supported, list each host';
+  if (value.includes('://')) return `must be a hostname or IP address, not a URL`;
+  if (isIP(value) !== 0) return undefined;
+  const labels = value.split('.');
+  if (labels.every((label) => HOST_LABEL.test(label)) && !/^[0-9.]+$/.test(value)) return undefined;
+  return 'must be a hostname (letters, digits, "-" and ".") or an IP address';
+}
+
+/**
+ * A number from a flag or env variable: decimal digits only, within [min, max]. `Number()` would also
+ * take `1e3`, `0x3e8`, ` 1000 ` and `1000.0`, so a typo could silently become another port.
+ */
+export function parseDecimal(value: string, min: number, max: number): number | undefined {
+  if (!/^[0-9]{1,10}$/.test(value)) return undefined;
+  const number = Number(value);
+  return number >= min && number <= max ? number : undefined;
+}
+
+/** A user-supplied value fit for an error line: control characters replaced, cut at `max` characters. */
+export function printable(value: string, max: number): string {
+  const clean = value.replace(/[\x00-\x1F\x7F\u2028\u2029]/g, '?');
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}
