@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import { CliError, ExitCode } from './errors.js';
+import { CliError, ExitCode, UsageError } from './errors.js';
 import { redact, secretsFromEnv } from './config/secrets.js';
 import { createUi, type Ui } from './ui/output.js';
 import { loadDotenv } from './init/dotenv.js';
@@ -39,6 +39,19 @@ function withConfigOptions(command: Command, groups: OptionGroups = { registrati
   }
   if (groups.testUser) command.option('--test-user <name>', groups.testUser);
   return command;
+}
+
+/**
+ * Refuses two flags that contradict each other but share one value, so that commander would silently
+ * let the later one win (`--no-test-user --test-user bob`): which one the user meant is a guess.
+ */
+function refuseTogether(command: Command, first: string, second: string, message: string): Command {
+  const seen = new Set<string>();
+  command.on(`option:${first}`, () => seen.add(first));
+  command.on(`option:${second}`, () => seen.add(second));
+  return command.hook('preAction', () => {
+    if (seen.size === 2) throw new UsageError(message);
+  });
 }
 
 type Handler = (flags: any, ui: Ui) => Promise<number>;
@@ -96,7 +109,7 @@ export function buildProgram(run: (handler: () => Promise<Handler>, flags: Recor
     .addHelpText('after', '\nExample:\n  mcp-keycloak serve --realm mcp-demo --resource http://localhost:8000/mcp --scope mcp:run')
     .action((flags) => run(() => import('./commands/serve.js').then((m) => m.serve), flags));
 
-  withConfigOptions(program.command('init'))
+  refuseTogether(withConfigOptions(program.command('init')), 'test-user', 'no-test-user', '--test-user and --no-test-user contradict each other: keep one.')
     .description('set up a realm, write mcp-keycloak.json, .vscode/mcp.json and .env, then prove it with doctor')
     .option('-y, --yes', 'take the defaults for everything not given; start a local Keycloak if none answers')
     .option('-f, --force', 'overwrite existing files that differ, without asking')
