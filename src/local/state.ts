@@ -46,13 +46,23 @@ export const statePaths = (env: NodeJS.ProcessEnv = process.env) => {
   };
 };
 
-/** Writes through a temporary file and a rename, so a reader never sees half a file. */
+/**
+ * Writes through a temporary file and a rename, so a reader never sees half a file; when any step
+ * fails, the temporary file is removed, so a failed write leaves nothing behind.
+ */
 export async function writePrivateFile(path: string, content: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, content, { mode: 0o600 });
-  await chmod(temporary, 0o600);
-  await rename(temporary, path);
+  // Random, not just the pid: two writes of one process to the same path must not share a temporary file.
+  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await writeFile(temporary, content, { mode: 0o600, flag: 'wx' });
+    await chmod(temporary, 0o600);
+    await rename(temporary, path);
+  } catch (error) {
+    // EEXIST: the name belongs to someone else's file ('wx'), which is not ours to remove.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') await rm(temporary, { force: true }).catch(() => undefined);
+    throw error;
+  }
 }
 
 export async function readState(env: NodeJS.ProcessEnv = process.env): Promise<LocalKeycloakState | undefined> {
