@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthInfo } from '@modelcontextprotocol/server';
+import { printable } from '../config/rules.js';
 import { bearerChallenge, metadataPaths, metadataUrl, type ProtectedResourceMetadata } from './metadata.js';
 import { BearerError, type TokenVerifier, type VerifiedToken } from './verify.js';
 
@@ -47,6 +48,7 @@ export function createRequestListener(options: AdapterOptions): (req: IncomingMe
   const prmBody = JSON.stringify(options.metadata);
   const resourceMetadata = metadataUrl(resource);
   const resourceUrl = new URL(resource);
+  const routes = new Set([resourcePath, ...prmPaths]);
 
   function challenge(res: ServerResponse, status: number, error?: BearerError): void {
     const header = bearerChallenge({
@@ -59,17 +61,17 @@ export function createRequestListener(options: AdapterOptions): (req: IncomingMe
     res.end(JSON.stringify(body));
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse, entry: RequestLog): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, path: string, entry: RequestLog): Promise<void> {
     if (options.guard && !options.guard(req, res)) return;
     const method = req.method ?? 'GET';
-    if (prmPaths.has(entry.path)) {
+    if (prmPaths.has(path)) {
       res.setHeader('access-control-allow-origin', '*');
       if (method === 'OPTIONS') return void res.writeHead(204, { 'access-control-allow-methods': 'GET, OPTIONS' }).end();
       if (method !== 'GET' && method !== 'HEAD') return void res.writeHead(405, { allow: 'GET, OPTIONS' }).end();
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' });
       return void res.end(method === 'HEAD' ? undefined : prmBody);
     }
-    if (entry.path !== resourcePath) {
+    if (path !== resourcePath) {
       res.writeHead(404, { 'content-type': 'application/json' });
       return void res.end(JSON.stringify({ error: 'not_found', error_description: `the MCP endpoint is ${resource}` }));
     }
@@ -111,13 +113,14 @@ export function createRequestListener(options: AdapterOptions): (req: IncomingMe
 
   return (req, res) => {
     const started = performance.now();
-    const entry: RequestLog = { method: req.method ?? 'GET', path: pathOf(req.url), status: 0, ms: 0 };
+    const path = pathOf(req.url);
+    const entry: RequestLog = { method: printable(req.method ?? 'GET', 20), path: routes.has(path) ? path : redactPath(path), status: 0, ms: 0 };
     res.once('close', () => {
       entry.status = res.statusCode;
       entry.ms = Math.round((performance.now() - started) * 10) / 10;
       options.log?.(entry);
     });
-    handle(req, res, entry).catch((error: unknown) => {
+    handle(req, res, path, entry).catch((error: unknown) => {
       entry.reason = `internal error: ${(error as Error)?.message ?? String(error)}`;
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: 'server_error' }));
@@ -132,6 +135,32 @@ function pathOf(url: string | undefined): string {
   } catch {
     return '/';
   }
+}
+
+/** Longest path the log shows; the rest is cut. */
+const MAX_LOGGED_PATH = 200;
+
+/**
+ * True for a path segment that may be a secret: long, or long-ish and mixing digits or cases the way
+ * tokens, client secrets and ids do (`eyJhbGciOi…`, hex, base64url, UUIDs). Readable words such as
+ * `oauth-authorization-server`, which clients probe for, stay readable.
+ */
+function tokenShaped(segment: string): boolean {
+  if (segment.length > 64) return true;
+  return segment.length >= 16 && /[^a-z._-]/.test(segment);
+}
+
+/**
+ * What the log shows of a path that is not one of the server's routes: clients put tokens in paths
+ * by mistake (`GET /mcp/eyJ…`), and the log must never hold one. Token-shaped segments become
+ * `<redacted>`; the path is cut at MAX_LOGGED_PATH characters.
+ */
+export function redactPath(path: string): string {
+  const redacted = path
+    .split('/')
+    .map((segment) => (tokenShaped(segment) ? '<redacted>' : segment))
+    .join('/');
+  return printable(redacted, MAX_LOGGED_PATH);
 }
 
 /** One line per request: `POST /mcp 200 2.1ms sub=… azp=…`. */

@@ -7,7 +7,9 @@ import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { createMcpHandler } from '@modelcontextprotocol/server';
 import { hostHeaderValidation, toNodeHandler } from '@modelcontextprotocol/node';
+import { resourceUrlProblem, printable } from '../config/rules.js';
 import { CliError, KeycloakError, UsageError } from '../errors.js';
+import { answerClientErrors, KEEP_ALIVE_TIMEOUT_MS, serverLimits } from './connections.js';
 import { discoverRealm } from './discovery.js';
 import { createRequestListener, formatRequestLog, type RequestLog } from './http.js';
 import { checkIntrospectionClient, createIntrospectionVerifier } from './introspect.js';
@@ -68,8 +70,10 @@ export function portOf(url: URL): number {
  * proxy that maps ports, so there it is the operator's call.
  */
 export function checkConsistency(options: Pick<ReferenceServerOptions, 'resource' | 'host' | 'port' | 'scopes'>): void {
+  // The same rule as config loading, for callers that build options themselves (doctor, init, tests).
+  const problem = resourceUrlProblem(options.resource);
+  if (problem) throw new UsageError(`Resource URL ${printable(options.resource, 100)} ${problem}.`);
   const url = new URL(options.resource);
-  if (url.search) throw new UsageError(`Resource ${options.resource} has a query string: MCP clients drop it, so tokens would never match. Use a plain URL.`);
   if (options.scopes.length === 0) throw new UsageError('No scope configured: pass --scope (e.g. mcp:run), the scope tokens must carry.');
   if (isLoopbackHost(url.hostname) && url.protocol === 'http:' && portOf(url) !== options.port) {
     throw new UsageError(
@@ -89,7 +93,14 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
   const realm = await discoverRealm(options.keycloakUrl, options.realm, options.scopes);
   const expected = { issuer: realm.issuer, audience: options.resource, scopes: options.scopes };
   let verifier: TokenVerifier | undefined;
-  if (auth === 'jwt') {
+  if (auth === 'introspection') {
+    if (!options.introspection) throw new UsageError('Introspection needs a confidential client: set MCP_KEYCLOAK_INTROSPECTION_CLIENT_SECRET.');
+    if (!realm.introspectionEndpoint) throw new CliError(`Realm "${options.realm}" advertises no introspection_endpoint.`);
+    const { clientId, clientSecret } = options.introspection;
+    const problem = await checkIntrospectionClient(realm.introspectionEndpoint, clientId, clientSecret).catch(() => 'Cannot reach the introspection endpoint.');
+    if (problem) throw new UsageError(problem);
+  }
+  if (auth !== 'off') {
     const keys = remoteKeys(realm.jwksUri);
     // Fetch the keys now: the first caller should not wait for them, and an unreachable jwks_uri
     // (e.g. Keycloak's hostname set to a name this host cannot resolve) must stop start-up.
@@ -97,14 +108,11 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
       throw new KeycloakError(`Cannot fetch the realm signing keys from ${realm.jwksUri} (${(error as Error).message}). Check Keycloak's hostname settings.`, undefined, { cause: error });
     });
     verifier = createJwtVerifier({ ...expected, keys });
-  }
-  if (auth === 'introspection') {
-    if (!options.introspection) throw new UsageError('Introspection needs a confidential client: set MCP_KEYCLOAK_INTROSPECTION_CLIENT_SECRET.');
-    if (!realm.introspectionEndpoint) throw new CliError(`Realm "${options.realm}" advertises no introspection_endpoint.`);
-    const { clientId, clientSecret } = options.introspection;
-    const problem = await checkIntrospectionClient(realm.introspectionEndpoint, clientId, clientSecret).catch(() => 'Cannot reach the introspection endpoint.');
-    if (problem) throw new UsageError(problem);
-    verifier = createIntrospectionVerifier({ ...expected, endpoint: realm.introspectionEndpoint, ...options.introspection });
+    if (auth === 'introspection') {
+      // Keycloak's tokens are signed JWTs even in introspection mode: checking the signature first
+      // means forged or junk tokens never reach Keycloak, so they cannot be used to load it.
+      verifier = createIntrospectionVerifier({ ...expected, endpoint: realm.introspectionEndpoint!, ...options.introspection!, precheck: verifier });
+    }
   }
 
   const mcp = createMcpHandler(() => createToolServer(VERSION));
@@ -131,9 +139,10 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
       : {}),
   });
 
-  const server = createServer(listener);
+  const server = createServer(serverLimits(), listener);
   // A bounded keep-alive lets clients reuse connections without pinning them forever.
-  server.keepAliveTimeout = 5000;
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  answerClientErrors(server);
   await listen(server, options.host, options.port);
   return {
     url: options.resource,

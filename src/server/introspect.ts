@@ -5,7 +5,7 @@
  * are cached briefly, never past the token's own expiry.
  */
 import { createHash } from 'node:crypto';
-import { audienceContains, BearerError, checkScope, scopesOf, type ExpectedToken, type TokenVerifier, type VerifiedToken } from './verify.js';
+import { audienceContains, BearerError, checkScope, jwtShaped, scopesOf, type ExpectedToken, type TokenVerifier, type VerifiedToken } from './verify.js';
 
 export interface IntrospectionOptions extends ExpectedToken {
   endpoint: string;
@@ -15,6 +15,13 @@ export interface IntrospectionOptions extends ExpectedToken {
   cacheTtlMs?: number;
   /** Upper bound on cached tokens; the oldest entry goes first. */
   cacheSize?: number;
+  /**
+   * Local checks a token must pass before Keycloak is asked (the JWT verifier: signature, issuer,
+   * audience, expiry, scope). Without it, every distinct junk string costs Keycloak a request.
+   */
+  precheck?: TokenVerifier;
+  /** Introspection calls in flight at once (default 8); more wait their turn. */
+  maxConcurrent?: number;
 }
 
 interface CacheEntry {
@@ -23,6 +30,10 @@ interface CacheEntry {
 }
 
 export const DEFAULT_INTROSPECTION_CACHE_MS = 30_000;
+/** Enough for a server's real traffic (answers are cached), small enough that Keycloak never sees a stampede. */
+export const DEFAULT_MAX_CONCURRENT_INTROSPECTIONS = 8;
+/** Calls allowed to wait for a slot; beyond this the request gets 503 at once. */
+const MAX_WAITING_INTROSPECTIONS = 256;
 
 /** RFC 6749 §2.3.1: client id and secret are form-urlencoded before going into Basic credentials. */
 function basicAuth(clientId: string, clientSecret: string): string {
@@ -49,6 +60,8 @@ export function createIntrospectionVerifier(options: IntrospectionOptions): Toke
   const ttl = options.cacheTtlMs ?? DEFAULT_INTROSPECTION_CACHE_MS;
   const maxEntries = options.cacheSize ?? 10_000;
   const cache = new Map<string, CacheEntry>();
+  const inFlight = new Map<string, Promise<VerifiedToken | BearerError>>();
+  const limit = createLimiter(options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT_INTROSPECTIONS, MAX_WAITING_INTROSPECTIONS);
   const basic = basicAuth(options.clientId, options.clientSecret);
 
   async function introspect(token: string): Promise<VerifiedToken> {
@@ -82,31 +95,72 @@ export function createIntrospectionVerifier(options: IntrospectionOptions): Toke
     return verified;
   }
 
-  return {
-    async verify(token) {
-      if (ttl <= 0) return introspect(token);
-      // Keyed by a hash so the cache never holds usable tokens.
-      const key = createHash('sha256').update(token).digest('base64url');
+  /** Precheck, then one introspection call; a refusal is returned (to be cached and shared), an outage thrown. */
+  async function check(token: string, key: string): Promise<VerifiedToken | BearerError> {
+    if (options.precheck) await options.precheck.verify(token);
+    let result: VerifiedToken | BearerError;
+    try {
+      result = await limit(() => introspect(token));
+    } catch (error) {
+      // Outages are not cached: the next request should try again.
+      if (!(error instanceof BearerError) || error.code === 'temporarily_unavailable') throw error;
+      result = error;
+    }
+    if (ttl > 0) {
       const now = Date.now();
-      const hit = cache.get(key);
-      if (hit && hit.until > now) {
-        if (hit.result instanceof BearerError) throw hit.result;
-        if (hit.result.expiresAt === undefined || hit.result.expiresAt * 1000 > now) return hit.result;
-      }
-      cache.delete(key);
-      let result: VerifiedToken | BearerError;
-      try {
-        result = await introspect(token);
-      } catch (error) {
-        // Outages are not cached: the next request should try again.
-        if (!(error instanceof BearerError) || error.code === 'temporarily_unavailable') throw error;
-        result = error;
-      }
       if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);
       const expiry = result instanceof BearerError ? Infinity : (result.expiresAt ?? Infinity) * 1000;
       cache.set(key, { until: Math.min(now + ttl, expiry), result });
+    }
+    return result;
+  }
+
+  return {
+    async verify(token) {
+      // Not a JWT, or absurdly long: Keycloak would only answer `active: false`, so it is not asked.
+      if (!jwtShaped(token)) throw new BearerError('invalid_token', 'token malformed');
+      // Keyed by a hash so the cache never holds usable tokens.
+      const key = createHash('sha256').update(token).digest('base64url');
+      const hit = ttl > 0 ? cache.get(key) : undefined;
+      if (hit) {
+        const now = Date.now();
+        if (hit.until > now) {
+          if (hit.result instanceof BearerError) throw hit.result;
+          if (hit.result.expiresAt === undefined || hit.result.expiresAt * 1000 > now) return hit.result;
+        }
+        cache.delete(key);
+      }
+      // Concurrent requests with the same token share one introspection call.
+      let flight = inFlight.get(key);
+      if (!flight) {
+        flight = check(token, key).finally(() => inFlight.delete(key));
+        inFlight.set(key, flight);
+      }
+      const result = await flight;
       if (result instanceof BearerError) throw result;
       return result;
     },
+  };
+}
+
+/**
+ * Runs at most `max` tasks at once and lets at most `maxWaiting` more wait, in order; beyond that a
+ * task is refused at once (503) rather than queued without bound.
+ */
+function createLimiter(max: number, maxWaiting: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async (task) => {
+    if (running < max) running++;
+    else if (waiting.length >= maxWaiting) throw new BearerError('temporarily_unavailable', 'too many tokens waiting for introspection');
+    // A finished task hands its slot straight to the next waiter, so `running` never exceeds `max`.
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
   };
 }

@@ -19,6 +19,17 @@ export const ALLOWED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 
 /** Seconds of clock skew tolerated on `exp`/`nbf`: enough for unsynchronised hosts, short next to a 5-minute token. */
 export const CLOCK_TOLERANCE_SECONDS = 30;
 
+/**
+ * Longest token accepted. Keycloak access tokens are 1–4 KB, more with many roles; the 16 KB header
+ * limit bounds them anyway, this refuses junk before any parsing.
+ */
+export const MAX_TOKEN_LENGTH = 12 * 1024;
+
+/** Three base64url segments (the last may be empty) within MAX_TOKEN_LENGTH: the shape of every Keycloak access token. */
+export function jwtShaped(token: string): boolean {
+  return token.length <= MAX_TOKEN_LENGTH && /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token);
+}
+
 /** RFC 6750 §3.1 error codes, plus our own for "the check could not run" (not the client's fault). */
 export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'temporarily_unavailable';
 
@@ -109,6 +120,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
   const cache = new Map<string, VerifiedToken & { expiresAt: number }>();
   return {
     async verify(token) {
+      if (!jwtShaped(token)) throw new BearerError('invalid_token', 'token malformed');
       const key = cacheSize > 0 ? createHash('sha256').update(token).digest('base64url') : '';
       const hit = cacheSize > 0 ? cache.get(key) : undefined;
       if (hit) {
