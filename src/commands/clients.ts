@@ -1,5 +1,6 @@
 /** `mcp-keycloak clients list|prune`: the clients Dynamic Client Registration created, and cleaning them up. */
 import type { ConfigFlags } from '../config/load.js';
+import { parseDecimal, printable } from '../config/rules.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { keycloakCall } from '../keycloak/errors.js';
 import { judge, markFirstSeen, readDcrClients, type PruneVerdict } from '../maintenance/dcr-clients.js';
@@ -14,8 +15,9 @@ export interface PruneFlags extends ConfigFlags {
 }
 
 function parseDays(value: string | undefined): number {
-  const days = Number(value ?? 30);
-  if (!Number.isInteger(days) || days < 0) throw new UsageError(`--days ${value}: must be a whole number of days (0 or more).`);
+  // Decimal digits only: Number() would read `1e3` as 1000 days.
+  const days = parseDecimal(value ?? '30', 0, 36500);
+  if (days === undefined) throw new UsageError(`--days ${printable(value ?? '', 20)}: must be a whole number of days (0 or more) in decimal digits.`);
   return days;
 }
 

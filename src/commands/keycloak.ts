@@ -1,4 +1,5 @@
 /** `mcp-keycloak keycloak start|status|stop`: a local dev Keycloak for people who have none. */
+import { parseDecimal, printable } from '../config/rules.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { interruptible } from '../local/interrupt.js';
 import { localStatus, startLocalKeycloak, stopLocalKeycloak, type Runtime } from '../local/local-keycloak.js';
@@ -12,8 +13,9 @@ export interface StartFlags {
 }
 
 function parsePort(value: string | undefined): number {
-  const port = Number(value ?? 8080);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port ${value}: must be a TCP port (1-65535).`);
+  // Decimal digits only: Number() would read `1e3` as port 1000.
+  const port = parseDecimal(value ?? '8080', 1, 65535);
+  if (port === undefined) throw new UsageError(`--port ${printable(value ?? '', 20)}: must be a TCP port (1-65535) in decimal digits.`);
   return port;
 }
 

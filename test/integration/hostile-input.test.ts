@@ -123,6 +123,16 @@ describe('input refused before anything is written (defects 4, 5, 11)', () => {
     expectOneLine(result, /MCP_KEYCLOAK_PORT must be a port number from 1 to 65535 in decimal digits \(got "1e3"\)/);
   });
 
+  it('keycloak start --port and clients --days take decimal digits only', async () => {
+    // Refused before anything starts: the state folder stays empty.
+    const state = join(dir, 'state');
+    const start = await runCli(['keycloak', 'start', '--port', '1e3'], { env: { MCP_KEYCLOAK_STATE: state }, admin: false });
+    expectOneLine(start, /--port 1e3: must be a TCP port \(1-65535\) in decimal digits/);
+    await expect(readdir(state)).rejects.toThrow(/ENOENT/);
+    const list = await runCli(['clients', 'list', '--realm', realm, '--days', '0x1e']);
+    expectOneLine(list, /--days 0x1e: must be a whole number of days/);
+  });
+
   it('init refuses --no-test-user with --test-user and writes nothing', async () => {
     const target = join(dir, 'init-target');
     await mkdir(target);
