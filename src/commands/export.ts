@@ -16,6 +16,8 @@ export interface ExportFlags extends ConfigFlags {
 const PATH_ERRORS: Record<string, string> = {
   EISDIR: 'is a directory',
   ENOTDIR: 'has a file where a folder is expected',
+  // mkdir of the parent folder, when a file of that name exists.
+  EEXIST: 'has a file where a folder is expected',
   EACCES: 'is not writable (permission denied)',
   EPERM: 'is not writable (operation not permitted)',
   EROFS: 'is on a read-only file system',

@@ -165,6 +165,10 @@ describe('files (defects 8 and 11)', () => {
     expectOneLine(result, /-o .*export-target is a directory: name the file to write/);
     expect((await readdir(dir)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
     expect(await readdir(target)).toEqual([]);
+    // A file where a folder should be is found only when writing, after the realm was read.
+    const file = await configFile('not-a-folder.json', {});
+    const blocked = await runCli(['export', '--realm', realm, '-o', join(file, 'realm.json')]);
+    expectOneLine(blocked, /Cannot write -o .*not-a-folder\.json\/realm\.json: the path has a file where a folder is expected/);
   });
 
   it('the atomic write removes its temporary file when the rename fails', async () => {
