@@ -4,23 +4,15 @@ import { loadConfig } from '../config/load.js';
 import { CliError, ExitCode, UsageError } from '../errors.js';
 import { connectAdmin } from '../keycloak/session.js';
 import { resolveSecrets } from './context.js';
-import { executeRemoval, planDestroy, readForDestroy, type Removal } from '../maintenance/destroy.js';
+import { executeRemoval, planDestroy, readForDestroy, type Removal } from '../realm/destroy-plan.js';
 import type { Ui } from '../ui/output.js';
+import { renderRemovals } from '../ui/plan-view.js';
 import { ask, confirm } from '../ui/prompt.js';
 
 export interface DestroyFlags extends ConfigFlags {
   yes?: boolean;
   dryRun?: boolean;
   wholeRealm?: boolean;
-}
-
-const SIGN = { delete: '-', update: '~', create: '+' } as const;
-
-function render(ui: Ui, removals: Removal[]): void {
-  for (const r of removals) {
-    const paint = r.action === 'delete' ? ui.color.red : r.action === 'update' ? ui.color.yellow : ui.color.green;
-    ui.info(paint(`  ${SIGN[r.action]} ${r.action} ${r.kind} ${r.name}`) + ui.color.dim(`: ${r.detail}`));
-  }
 }
 
 export async function destroy(flags: DestroyFlags, ui: Ui): Promise<number> {
@@ -36,10 +28,7 @@ export async function destroy(flags: DestroyFlags, ui: Ui): Promise<number> {
     else ui.info(live.exists ? `Nothing to remove: realm ${config.realm} holds nothing this configuration created.` : `Realm ${config.realm} does not exist: nothing to remove.`);
     return ExitCode.ok;
   }
-  if (!ui.json) {
-    ui.info(`Realm ${ui.color.bold(config.realm)} at ${config.keycloakUrl}:`);
-    render(ui, removals);
-  }
+  if (!ui.json) for (const line of renderRemovals(config.realm, config.keycloakUrl, removals, ui.color)) ui.info(line);
   if (flags.dryRun) {
     if (ui.json) ui.data(report([]));
     return ExitCode.ok;

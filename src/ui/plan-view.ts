@@ -1,6 +1,31 @@
-/** Renders a plan (or the changes an apply made) for people, Terraform-style. */
+/**
+ * The one renderer for plans, Terraform-style: what `plan` and `apply` would change in a realm, and what
+ * `destroy` would remove, share a header and one line per change. It reads the plans through the small
+ * shapes below, not through the realm's own types, so the terminal layer stays below the engine that
+ * makes the plans (the compiler still checks that a realm plan fits them).
+ */
 import type { ChalkInstance } from 'chalk';
-import type { Change, Plan } from '../realm/plan.js';
+
+/** What happens to one object, as people read it: `+ create client-scope mcp:tools`. */
+export interface PlannedChange {
+  action: 'create' | 'update' | 'delete';
+  kind: string;
+  name: string;
+  /** Field by field, for a change `apply` makes. */
+  fields?: { field: string; from: unknown; to: unknown }[];
+  /** Why, when the action alone does not say it (e.g. a duplicate `apply` deletes). */
+  reason?: string;
+  /** One sentence, for a removal `destroy` makes. */
+  detail?: string;
+}
+
+/** A realm plan: its target, its changes and their count per action. */
+export interface RealmPlanView {
+  realm: string;
+  keycloakUrl: string;
+  changes: PlannedChange[];
+  summary: { create: number; update: number; delete: number };
+}
 
 const SIGN = { create: '+', update: '~', delete: '-' } as const;
 
@@ -10,20 +35,32 @@ function show(value: unknown): string {
   return String(value);
 }
 
-export function renderChange(change: Change, color: ChalkInstance): string[] {
+function header(realm: string, keycloakUrl: string, color: ChalkInstance): string {
+  return `Realm ${color.bold(realm)} at ${keycloakUrl}:`;
+}
+
+/** One change: a coloured headline (with its detail, if any), its reason, then one dimmed line per field. */
+function renderChange(change: PlannedChange, color: ChalkInstance): string[] {
   const paint = change.action === 'create' ? color.green : change.action === 'update' ? color.yellow : color.red;
-  const lines = [paint(`  ${SIGN[change.action]} ${change.action} ${change.kind} ${change.name}`)];
+  const headline = paint(`  ${SIGN[change.action]} ${change.action} ${change.kind} ${change.name}`);
+  const lines = [change.detail === undefined ? headline : headline + color.dim(`: ${change.detail}`)];
   if (change.reason) lines.push(color.dim(`      why: ${change.reason}`));
-  for (const field of change.fields) {
+  for (const field of change.fields ?? []) {
     const arrow = change.action === 'delete' ? `${show(field.from)} → (deleted)` : field.from === null ? `→ ${show(field.to)}` : `${show(field.from)} → ${show(field.to)}`;
     lines.push(color.dim(`      ${field.field}: `) + arrow);
   }
   return lines;
 }
 
-export function renderPlan(plan: Plan, color: ChalkInstance): string[] {
-  const header = `Realm ${color.bold(plan.realm)} at ${plan.keycloakUrl}:`;
-  if (plan.changes.length === 0) return [header, color.green('  No changes. The realm matches the configuration.')];
+/** What `plan` prints and `apply` shows before it asks: every change, then the count per action. */
+export function renderPlan(plan: RealmPlanView, color: ChalkInstance): string[] {
+  const head = header(plan.realm, plan.keycloakUrl, color);
+  if (plan.changes.length === 0) return [head, color.green('  No changes. The realm matches the configuration.')];
   const { create, update, delete: del } = plan.summary;
-  return [header, ...plan.changes.flatMap((change) => renderChange(change, color)), `Plan: ${create} to create, ${update} to update, ${del} to delete.`];
+  return [head, ...plan.changes.flatMap((change) => renderChange(change, color)), `Plan: ${create} to create, ${update} to update, ${del} to delete.`];
+}
+
+/** What `destroy` shows before it asks: the realm, then each removal with its one-sentence detail. */
+export function renderRemovals(realm: string, keycloakUrl: string, removals: PlannedChange[], color: ChalkInstance): string[] {
+  return [header(realm, keycloakUrl, color), ...removals.flatMap((removal) => renderChange(removal, color))];
 }

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { isDcrClient, judge } from '../../src/maintenance/dcr-clients.js';
-import { planDestroy } from '../../src/maintenance/destroy.js';
+import { planDestroy } from '../../src/realm/destroy-plan.js';
 import { DEFAULT_TRUSTED_HOSTS } from '../../src/realm/desired.js';
 import type { LiveRealm } from '../../src/realm/live.js';
 

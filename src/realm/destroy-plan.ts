@@ -7,9 +7,9 @@
 import { keycloakCall } from '../keycloak/errors.js';
 import type { AdminSession } from '../keycloak/session.js';
 import type { Config } from '../config/schema.js';
-import { DEFAULT_TRUSTED_HOSTS, POLICY_NAME, POLICY_TYPE, PROVIDER, desiredRealm } from '../realm/desired.js';
-import { readLiveRealm, type LiveRealm } from '../realm/live.js';
-import { configValues } from '../realm/plan.js';
+import { DEFAULT_TRUSTED_HOSTS, POLICY_NAME, POLICY_TYPE, PROVIDER, desiredRealm } from './desired.js';
+import { readLiveRealm, type LiveRealm } from './live.js';
+import { configValues } from './plan.js';
 
 export interface Removal {
   action: 'delete' | 'update' | 'create';
