@@ -5,20 +5,14 @@ import { SECRET_ENV, secretsFromEnv, type Secrets } from '../config/secrets.js';
 import { UsageError } from '../errors.js';
 import { connectAdmin, type AdminSession } from '../keycloak/session.js';
 import { localAdminPassword } from '../local/local-keycloak.js';
-import { desiredRealm, type DesiredRealm } from '../realm/desired.js';
+import type { RealmContext } from '../realm/converge.js';
+import { desiredRealm } from '../realm/desired.js';
 import { askHidden } from '../ui/prompt.js';
 import type { Ui } from '../ui/output.js';
 
 export interface GlobalFlags {
   json?: boolean;
   debug?: boolean;
-}
-
-export interface RealmContext {
-  config: Config;
-  secrets: Secrets;
-  session: AdminSession;
-  desired: DesiredRealm;
 }
 
 /**

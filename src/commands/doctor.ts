@@ -18,7 +18,7 @@ import { connectAdmin, probeKeycloak, type AdminSession } from '../keycloak/sess
 import { desiredRealm } from '../realm/desired.js';
 import type { Change } from '../realm/plan.js';
 import type { Ui } from '../ui/output.js';
-import { converge } from './apply.js';
+import { converge } from '../realm/converge.js';
 
 /** Env variable that may carry the token to analyse (argv would leak it into shell history and `ps`). */
 export const TOKEN_ENV = 'MCP_KEYCLOAK_TOKEN';

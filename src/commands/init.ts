@@ -20,7 +20,7 @@ import { askAdmin, askKeycloakUrl, askRest, prompter, type WizardFlags } from '.
 import { command } from '../ui/invocation.js';
 import { askHidden, confirm } from '../ui/prompt.js';
 import type { Ui } from '../ui/output.js';
-import { converge } from './apply.js';
+import { converge } from '../realm/converge.js';
 
 export interface InitFlags extends WizardFlags {
   force?: boolean;
