@@ -3,7 +3,7 @@ import type { ConfigFlags } from '../config/load.js';
 import { ExitCode } from '../errors.js';
 import { converge } from '../realm/converge.js';
 import type { Ui } from '../ui/output.js';
-import { openRealmContext } from './context.js';
+import { openRealmContext } from '../connect.js';
 
 export interface ApplyFlags extends ConfigFlags {
   yes?: boolean;

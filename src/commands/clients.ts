@@ -4,7 +4,7 @@ import { parseDecimal, printable } from '../config/rules.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { keycloakCall } from '../keycloak/errors.js';
 import { judge, markFirstSeen, readDcrClients, type PruneVerdict } from '../maintenance/dcr-clients.js';
-import { openMaintenance } from '../maintenance/connect.js';
+import { openMaintenance } from '../connect.js';
 import type { Ui } from '../ui/output.js';
 import { confirm } from '../ui/prompt.js';
 

@@ -1,9 +1,7 @@
 /** `mcp-keycloak destroy`: undo what apply did for this configuration, or delete the whole realm. */
 import type { ConfigFlags } from '../config/load.js';
-import { loadConfig } from '../config/load.js';
+import { openAdmin } from '../connect.js';
 import { CliError, ExitCode, UsageError } from '../errors.js';
-import { connectAdmin } from '../keycloak/session.js';
-import { resolveSecrets } from './context.js';
 import { executeRemoval, planDestroy, readForDestroy, type Removal } from '../realm/destroy-plan.js';
 import type { Ui } from '../ui/output.js';
 import { renderRemovals } from '../ui/plan-view.js';
@@ -16,10 +14,7 @@ export interface DestroyFlags extends ConfigFlags {
 }
 
 export async function destroy(flags: DestroyFlags, ui: Ui): Promise<number> {
-  const { config } = await loadConfig(flags);
-  // Right after `keycloak start` / `init --yes`, the local Keycloak's password is in its state file.
-  const secrets = await resolveSecrets(config, ui);
-  const session = await ui.step(`Connecting to ${config.keycloakUrl}`, () => connectAdmin(config, secrets));
+  const { config, session } = await openAdmin(flags, ui);
   const live = await ui.step(`Reading realm ${config.realm}`, () => readForDestroy(session, config));
   const removals = planDestroy(config, live, Boolean(flags.wholeRealm));
   const report = (done: Removal[]) => ({ formatVersion: 1, realm: config.realm, keycloakUrl: config.keycloakUrl, dryRun: Boolean(flags.dryRun), removals, done: done.length });

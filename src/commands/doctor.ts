@@ -6,7 +6,7 @@
  */
 import { loadConfig, type ConfigFlags } from '../config/load.js';
 import { SECRET_ENV, type Secrets } from '../config/secrets.js';
-import { envOrLocalSecrets } from './context.js';
+import { envOrLocalSecrets } from '../config/resolve-secrets.js';
 import type { Config } from '../config/schema.js';
 import { doctorFixCommand } from '../doctor/fixes.js';
 import { summarize } from '../doctor/findings.js';

@@ -5,7 +5,7 @@ import type { ConfigFlags } from '../config/load.js';
 import { CliError, ExitCode, UsageError } from '../errors.js';
 import { writePrivateFile } from '../local/state.js';
 import { exportRealm } from '../maintenance/export.js';
-import { openMaintenance } from '../maintenance/connect.js';
+import { openMaintenance } from '../connect.js';
 import type { Ui } from '../ui/output.js';
 
 export interface ExportFlags extends ConfigFlags {

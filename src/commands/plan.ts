@@ -4,7 +4,7 @@ import { ExitCode } from '../errors.js';
 import { computePlan } from '../realm/apply.js';
 import type { Ui } from '../ui/output.js';
 import { renderPlan } from '../ui/plan-view.js';
-import { openRealmContext } from './context.js';
+import { openRealmContext } from '../connect.js';
 
 export interface PlanFlags extends ConfigFlags {
   detailedExitcode?: boolean;
