@@ -12,7 +12,7 @@ import { ClientStore, E2eOAuthProvider } from './provider.js';
 import { loadSdk, type McpSession, type SdkLine } from './sdk.js';
 import { readAsMetadata, readAuthorizationUrl, readChallenge, readPrm, readRegistration, STEP } from './steps.js';
 import { Trace } from './trace.js';
-import { signIn, SignInError } from './user.js';
+import { signIn, SignInError } from '../oauth/sign-in.js';
 
 export interface E2eOptions {
   /** The MCP endpoint, exactly as a user would paste it into a client. */

@@ -5,4 +5,3 @@ export { runE2e, summarizeToken, type E2eOptions, type E2eReport, type TokenSumm
 export { ClientStore, E2eOAuthProvider, REDIRECT_URI, vscodeClientMetadata } from './provider.js';
 export { loadSdk, SDK_LINES, type SdkLine } from './sdk.js';
 export { STEP } from './steps.js';
-export { signIn, SignInError, type SignInResult } from './user.js';

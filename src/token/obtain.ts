@@ -1,13 +1,13 @@
 /**
  * Gets a real token for the test user the way VS Code does: register a throwaway public client through
  * the anonymous DCR endpoint (with the scope VS Code would ask for), sign in through the authorization-code
- * flow with PKCE on Keycloak's own login and consent pages (headless, see src/e2e/user.ts), exchange the
+ * flow with PKCE on Keycloak's own login and consent pages (headless, see src/oauth/sign-in.ts), exchange the
  * code. Afterwards it ends the login session and deletes the client with its registration access token,
  * so nothing is left behind. The password, code and tokens never leave this module except the access
  * token, which the caller analyses and never prints.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { signIn, SignInError } from '../e2e/user.js';
+import { signIn, SignInError } from '../oauth/sign-in.js';
 import type { AdminSession } from '../keycloak/session.js';
 import { deleteClient, registerClient } from '../doctor/dcr.js';
 import { request } from '../doctor/http.js';

@@ -3,8 +3,8 @@
  * readings that turn the SDK's wire trace into findings.
  */
 import { describe, expect, it } from 'vitest';
-import { CookieJar } from '../../src/e2e/cookies.js';
-import { readPage } from '../../src/e2e/html.js';
+import { CookieJar } from '../../src/oauth/cookies.js';
+import { readPage } from '../../src/oauth/html.js';
 import { readAuthorizationUrl, readChallenge } from '../../src/e2e/steps.js';
 import { Trace } from '../../src/e2e/trace.js';
 

@@ -14,7 +14,8 @@ import {
   type AuthorizationServerMetadata,
 } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REDIRECT_URI, runE2e, signIn, summarizeToken, vscodeClientMetadata } from '../../src/e2e/index.js';
+import { REDIRECT_URI, runE2e, summarizeToken, vscodeClientMetadata } from '../../src/e2e/index.js';
+import { signIn } from '../../src/oauth/sign-in.js';
 import { freePort } from '../../src/local/process.js';
 import { startReferenceServer, type RunningServer } from '../../src/server/index.js';
 import { adminClient, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';

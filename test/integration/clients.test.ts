@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { signIn } from '../../src/e2e/user.js';
+import { signIn } from '../../src/oauth/sign-in.js';
 import { FIRST_SEEN } from '../../src/maintenance/dcr-clients.js';
 import { adminClient, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
 
