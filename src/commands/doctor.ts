@@ -5,12 +5,12 @@
  * failures with the engine behind `apply` and checks again.
  */
 import { doctorFixCommand } from '../doctor/fixes.js';
-import { summarize } from '../doctor/findings.js';
 import { doctorInput, type DoctorInputFlags } from '../doctor/input.js';
 import { buildReport, renderReport } from '../doctor/report.js';
 import { defaultChecks, runChecks } from '../doctor/runner.js';
 import type { Check } from '../doctor/types.js';
 import { ExitCode, UsageError } from '../errors.js';
+import { summarize } from '../findings.js';
 import { converge } from '../realm/converge.js';
 import { desiredRealm } from '../realm/desired.js';
 import type { Change } from '../realm/plan.js';

@@ -4,8 +4,8 @@
  */
 import type { ChalkInstance } from 'chalk';
 import type { Change } from '../realm/plan.js';
-import { summarize, type Summary } from './findings.js';
-import type { DoctorInput, DoctorState, Finding, Status, TokenSource } from './types.js';
+import { summarize, type Finding, type Status, type Summary } from '../findings.js';
+import type { DoctorInput, DoctorState, TokenSource } from './types.js';
 
 export const DOCTOR_FORMAT_VERSION = 1;
 

@@ -13,8 +13,8 @@ import { prmCheck } from './checks/prm.js';
 import { realmCheck } from './checks/realm.js';
 import { registrationCheck } from './checks/registration.js';
 import { tokenCheck } from './checks/token.js';
-import { fail } from './findings.js';
-import type { Check, DoctorInput, DoctorState, Finding } from './types.js';
+import { fail, type Finding } from '../findings.js';
+import type { Check, DoctorInput, DoctorState } from './types.js';
 
 export function defaultChecks(): Check[] {
   return [challengeCheck, prmCheck, keycloakCheck, asMetadataCheck, realmCheck, registrationCheck, tokenCheck, mcpCallCheck];

@@ -1,28 +1,11 @@
 /**
- * Findings are data: every check returns `Finding`s, one formatter prints them, `--json` serialises
- * them as they are, and the exit code is computed from their statuses. Nothing in a finding may hold
- * a secret (token, password, client secret, registration access token).
+ * What doctor's checks share: the input they examine, the facts they discover for one another, and the
+ * shape of a check. The findings they return are src/findings.ts's, shared with the end-to-end chain.
  */
 import type { Config, ResourceConfig } from '../config/schema.js';
 import type { Secrets } from '../config/secrets.js';
+import type { Finding } from '../findings.js';
 import type { AdminSession } from '../keycloak/session.js';
-
-export type Status = 'pass' | 'warn' | 'fail' | 'skip';
-
-export interface Finding {
-  /** Stable identifier, e.g. `prm.resource`; documented in the README (doctor). */
-  id: string;
-  title: string;
-  status: Status;
-  expected?: string;
-  actual?: string;
-  /** One sentence: why this matters or what exactly differs. */
-  why?: string;
-  /** The command or step that repairs it. */
-  fix?: string;
-  /** True when `doctor --fix` (the `apply` engine) repairs it. */
-  fixable?: boolean;
-}
 
 /** Where the token to analyse came from. The value itself is never reported. */
 export type TokenSource = 'stdin' | 'env' | 'test-user';

@@ -5,8 +5,8 @@
  * leave nothing behind in the realm.
  */
 import { redact, SECRET_ENV } from '../config/secrets.js';
-import type { Check, DoctorInput, Finding } from '../doctor/types.js';
-import type { CheckResult } from './checks.js';
+import type { Check, DoctorInput } from '../doctor/types.js';
+import type { Finding } from '../findings.js';
 import { deleteRegistration } from './cleanup.js';
 import { runE2e } from './flow.js';
 import { ClientStore } from './provider.js';
@@ -14,11 +14,11 @@ import { ClientStore } from './provider.js';
 /** Steps `mcp-keycloak apply` (and so `doctor --fix`) repairs when they fail. */
 const FIXABLE = new Set(['e2e.register', 'e2e.claims']);
 
-function toFinding(result: CheckResult, input: DoctorInput): Finding {
-  const clean = (text: string) => redact(text, input.secrets);
-  const finding: Finding = { id: result.id, title: result.title, status: result.status, expected: result.expected, actual: clean(result.actual), why: result.why };
-  if (result.fix) finding.fix = result.fix;
-  if (result.status === 'fail' && FIXABLE.has(result.id)) finding.fixable = true;
+/** The step's finding as doctor reports it: the secrets redacted from what was seen, and marked fixable when apply repairs it. */
+function asDoctorFinding(step: Finding, input: DoctorInput): Finding {
+  const finding: Finding = { ...step };
+  if (step.actual !== undefined) finding.actual = redact(step.actual, input.secrets);
+  if (step.status === 'fail' && FIXABLE.has(step.id)) finding.fixable = true;
   return finding;
 }
 
@@ -42,7 +42,7 @@ export const e2eCheck: Check = {
     }
     const store = new ClientStore();
     const report = await runE2e({ serverUrl: input.resource.url, username, password, sdk: 'v2', store });
-    const findings = report.checks.map((result) => toFinding(result, input));
+    const findings = report.checks.map((step) => asDoctorFinding(step, input));
     const cleanup = await deleteRegistration(store);
     const timing = `the chain took ${(report.durationMs / 1000).toFixed(1)} s${report.signInMs ? ` (sign-in ${(report.signInMs / 1000).toFixed(1)} s)` : ''}`;
     if (report.registered) {

@@ -6,11 +6,11 @@
  */
 import { decodeJwt } from 'jose';
 import type { OAuthClientMetadata } from '@modelcontextprotocol/client';
-import { fail, pass, skip, warn, type CheckResult } from './checks.js';
+import type { Finding } from '../findings.js';
 import { captureRegistration } from './cleanup.js';
 import { ClientStore, E2eOAuthProvider } from './provider.js';
 import { loadSdk, type McpSession, type SdkLine } from './sdk.js';
-import { readAsMetadata, readAuthorizationUrl, readChallenge, readPrm, readRegistration, STEP } from './steps.js';
+import { fail, pass, readAsMetadata, readAuthorizationUrl, readChallenge, readPrm, readRegistration, skip, STEP, warn } from './steps.js';
 import { Trace } from './trace.js';
 import { signIn, SignInError } from '../oauth/sign-in.js';
 
@@ -38,7 +38,7 @@ export interface E2eReport {
   ok: boolean;
   sdk: SdkLine;
   serverUrl: string;
-  checks: CheckResult[];
+  checks: Finding[];
   durationMs: number;
   /** Time spent by the headless user on Keycloak's pages (login + consent). */
   signInMs?: number;
@@ -82,7 +82,7 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
   const provider = new E2eOAuthProvider(store, options.clientMetadata);
   const trace = new Trace();
   const fetchFn = trace.wrap(captureRegistration(store, options.fetch ?? fetch));
-  const checks: CheckResult[] = [];
+  const checks: Finding[] = [];
   const report: E2eReport = { ok: false, sdk: line, serverUrl, checks, durationMs: 0, registered: false, signedIn: false };
   const hadRegistration = store.clientInformation !== undefined;
   const hadTokens = store.tokens !== undefined;
@@ -149,7 +149,7 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
           checks.push(fail(STEP.signIn, 'the redirect carried a different `state` than the request: possible CSRF or a mixed-up session'));
           return done();
         }
-        checks.push(pass(STEP.signIn, `signed in as ${options.username} in ${result.requests} requests`, report.signInMs));
+        checks.push(pass(STEP.signIn, `signed in as ${options.username} in ${result.requests} requests`));
         checks.push(pass(STEP.consent, result.consentShown ? 'consent page shown and accepted; code received' : 'no consent page (already granted); code received'));
       } catch (error) {
         const step = error instanceof SignInError && error.step === 'consent' ? 'consent' : 'signIn';

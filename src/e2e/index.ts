@@ -1,5 +1,4 @@
 /** The end-to-end flow as a library: the e2e tests and `doctor --e2e` both use it. */
-export { type CheckResult, type CheckStatus } from './checks.js';
 export { captureRegistration, deleteRegistration } from './cleanup.js';
 export { runE2e, summarizeToken, type E2eOptions, type E2eReport, type TokenSummary } from './flow.js';
 export { ClientStore, E2eOAuthProvider, REDIRECT_URI, vscodeClientMetadata } from './provider.js';

@@ -1,10 +1,54 @@
 /**
- * The steps of the chain as check specs, and the pure readings of the SDK's wire trace and stored state
- * that decide them. Kept apart from the flow so each reading is testable without a network.
+ * The steps of the chain as specs, the finding each step yields (the same `Finding` doctor prints: what was
+ * expected, what happened, why it matters and how to fix it), and the pure readings of the SDK's wire trace
+ * and stored state that decide them. A step after a failed one is `skip`, so a user sees the first broken
+ * link, not a cascade. Kept apart from the flow so each reading is testable without a network.
  */
 import type { OAuthDiscoveryState } from '@modelcontextprotocol/client';
-import { fail, pass, warn, type CheckResult, type CheckSpec } from './checks.js';
+import type { Finding, Status } from '../findings.js';
 import type { Trace, TraceEntry } from './trace.js';
+
+/** One step of the chain: what the finding for it says whatever happened. */
+export interface StepSpec {
+  id: string;
+  title: string;
+  expected: string;
+  why: string;
+  /** The fix a failure of this step gets unless the reading names a better one. */
+  fix?: string;
+}
+
+function finding(spec: StepSpec, status: Status, actual: string): Finding {
+  const { id, title, expected, why, fix } = spec;
+  const result: Finding = { id, title, status, expected, actual, why };
+  if (fix && status !== 'pass') result.fix = fix;
+  return result;
+}
+
+function withFix(result: Finding, fix: string | undefined): Finding {
+  return fix ? { ...result, fix } : result;
+}
+
+/** The step passed; `actual` says what was seen. */
+export function pass(spec: StepSpec, actual: string): Finding {
+  return finding(spec, 'pass', actual);
+}
+
+/** The step works with a caveat; `fix`, when given, replaces the spec's. */
+export function warn(spec: StepSpec, actual: string, fix?: string): Finding {
+  return withFix(finding(spec, 'warn', actual), fix);
+}
+
+/** The step failed; `fix`, when given, replaces the spec's. */
+export function fail(spec: StepSpec, actual: string, fix?: string): Finding {
+  return withFix(finding(spec, 'fail', actual), fix);
+}
+
+/** The step did not run (by default because an earlier one failed); a skip carries no fix. */
+export function skip(spec: StepSpec, actual = 'not run: an earlier step failed'): Finding {
+  const { fix: _fix, ...rest } = finding(spec, 'skip', actual);
+  return rest;
+}
 
 export const STEP = {
   challenge: {
@@ -87,7 +131,7 @@ export const STEP = {
     expected: '59.25',
     why: "The seed's example prompt: two tool calls with one token.",
   },
-} satisfies Record<string, CheckSpec>;
+} satisfies Record<string, StepSpec>;
 
 function pathOf(url: string): string {
   const u = new URL(url);
@@ -101,7 +145,7 @@ function describeEntry(entry: TraceEntry | undefined): string {
 }
 
 /** The first MCP request's answer. */
-export function readChallenge(trace: Trace, serverUrl: string, from: number): CheckResult {
+export function readChallenge(trace: Trace, serverUrl: string, from: number): Finding {
   const first = trace.find((e) => e.url === pathOf(serverUrl), from)[0];
   if (!first || first.status === undefined) return fail(STEP.challenge, describeEntry(first), 'Start the MCP server and check the URL.');
   if (first.status !== 401) {
@@ -120,7 +164,7 @@ export function readChallenge(trace: Trace, serverUrl: string, from: number): Ch
 }
 
 /** `cached`: the client held discovery state from an earlier run, so the SDK may not fetch the PRM again. */
-export function readPrm(trace: Trace, serverUrl: string, discovery: OAuthDiscoveryState | undefined, from: number, cached: boolean, error?: string): CheckResult {
+export function readPrm(trace: Trace, serverUrl: string, discovery: OAuthDiscoveryState | undefined, from: number, cached: boolean, error?: string): Finding {
   // The PRM is where the challenge's resource_metadata points (any path), else at the well-known URLs.
   const pointed = trace.find((e) => e.status === 401 && e.challenge !== undefined, from)[0]?.challenge?.match(/resource_metadata="([^"]+)"/i)?.[1];
   const target = pointed ? pathOf(pointed) : undefined;
@@ -137,7 +181,7 @@ export function readPrm(trace: Trace, serverUrl: string, discovery: OAuthDiscove
   return pass(STEP.prm, `${where}: resource ${prm.resource}, authorization_servers ${servers.join(', ')}, scopes_supported ${(prm.scopes_supported ?? []).join(' ') || '(none)'}`);
 }
 
-export function readAsMetadata(discovery: OAuthDiscoveryState | undefined, error?: string): CheckResult {
+export function readAsMetadata(discovery: OAuthDiscoveryState | undefined, error?: string): Finding {
   const metadata = discovery?.authorizationServerMetadata;
   if (!metadata) return fail(STEP.asMetadata, error ?? `no metadata found for ${discovery?.authorizationServerUrl ?? 'the authorization server'}`);
   if (!metadata.registration_endpoint) return fail(STEP.asMetadata, `issuer ${metadata.issuer} advertises no registration_endpoint`);
@@ -146,7 +190,7 @@ export function readAsMetadata(discovery: OAuthDiscoveryState | undefined, error
   return pass(STEP.asMetadata, `issuer ${metadata.issuer}, registration_endpoint ${metadata.registration_endpoint}`);
 }
 
-export function readRegistration(trace: Trace, discovery: OAuthDiscoveryState | undefined, clientId: string | undefined, reused: boolean, from: number, error?: string): CheckResult {
+export function readRegistration(trace: Trace, discovery: OAuthDiscoveryState | undefined, clientId: string | undefined, reused: boolean, from: number, error?: string): Finding {
   const endpoint = discovery?.authorizationServerMetadata?.registration_endpoint;
   const posts = endpoint ? trace.find((e) => e.method === 'POST' && e.url === pathOf(endpoint), from) : [];
   if (reused && posts.length === 0 && clientId) return pass(STEP.register, `reused the stored registration (client_id ${clientId}); no registration request`);
@@ -156,7 +200,7 @@ export function readRegistration(trace: Trace, discovery: OAuthDiscoveryState | 
 }
 
 /** Checks the SDK's authorization URL: PKCE S256, resource, scope. */
-export function readAuthorizationUrl(url: URL | undefined, serverUrl: string, scopes: string[], error?: string): CheckResult {
+export function readAuthorizationUrl(url: URL | undefined, serverUrl: string, scopes: string[], error?: string): Finding {
   if (!url) return fail(STEP.authorizeUrl, error ?? 'the SDK did not ask to open an authorization URL');
   const params = url.searchParams;
   const problems: string[] = [];

@@ -4,9 +4,9 @@
  * byte for byte (RFC 8414 §3.3), and the document must offer registration and PKCE S256.
  */
 import { explainUrlDifference } from '../url-diff.js';
-import { fail, pass, skip, warn } from '../findings.js';
+import { fail, pass, skip, warn, type Finding } from '../../findings.js';
 import { asStrings, asString, describeResult, request } from '../http.js';
-import type { Check, Finding } from '../types.js';
+import type { Check } from '../types.js';
 
 /** The discovery URLs for an issuer, in the order the MCP spec (2025-11-25) gives them. */
 export function asMetadataCandidates(issuer: string): { url: string; kind: 'oauth' | 'oidc' }[] {

@@ -3,9 +3,9 @@
  * `WWW-Authenticate: Bearer resource_metadata="…"` is how it finds the Protected Resource Metadata,
  * and its `scope` is what VS Code asks for (MCP authorization spec, "Protected Resource Metadata Discovery").
  */
-import { fail, pass, warn } from '../findings.js';
+import { fail, pass, warn, type Finding } from '../../findings.js';
 import { request } from '../http.js';
-import type { Check, Finding } from '../types.js';
+import type { Check } from '../types.js';
 import { bearerChallenge } from '../www-authenticate.js';
 
 /** What a 2025-era client sends first: an `initialize` POST, so GET-only or SSE-only quirks do not hide the answer. */

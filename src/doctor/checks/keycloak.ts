@@ -3,7 +3,7 @@
  * and with which issuer? Every later comparison (PRM, token `iss`) is against that issuer, so when it
  * cannot be read, this finding says why before the others report mismatches.
  */
-import { fail, pass } from '../findings.js';
+import { fail, pass } from '../../findings.js';
 import type { Check } from '../types.js';
 
 export const keycloakCheck: Check = {

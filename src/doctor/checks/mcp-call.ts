@@ -3,7 +3,7 @@
  * Streamable HTTP, `tools/list`. This is the end of the chain everything before it prepares.
  */
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { fail, pass, skip } from '../findings.js';
+import { fail, pass, skip } from '../../findings.js';
 import type { Check } from '../types.js';
 import { explainRefusal } from './token.js';
 

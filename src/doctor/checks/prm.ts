@@ -4,9 +4,9 @@
  * URL exactly (VS Code compares strictly) and its `authorization_servers` must name this realm's issuer.
  */
 import { explainUrlDifference, realmOf } from '../url-diff.js';
-import { fail, pass, skip, warn } from '../findings.js';
+import { fail, pass, skip, warn, type Finding } from '../../findings.js';
 import { asStrings, asString, describeResult, request } from '../http.js';
-import type { Check, Finding } from '../types.js';
+import type { Check } from '../types.js';
 
 const PRM = '/.well-known/oauth-protected-resource';
 

@@ -9,9 +9,9 @@ import { PROVIDER, desiredRealm, type DesiredScope } from '../../realm/desired.j
 import { readLiveRealm, type LiveRealm } from '../../realm/live.js';
 import { configValues, planRealm, type Change } from '../../realm/plan.js';
 import { applyCommand } from '../fixes.js';
-import { fail, pass, skip, warn } from '../findings.js';
+import { fail, pass, skip, warn, type Finding } from '../../findings.js';
 import { explainUrlDifference } from '../url-diff.js';
-import type { Check, DoctorInput, Finding } from '../types.js';
+import type { Check, DoctorInput } from '../types.js';
 
 const TITLE = 'Realm audit (admin API)';
 export const REALM_CHECK_IDS = [

@@ -8,8 +8,8 @@ import { asStrings, asString } from '../http.js';
 import { INSPECTOR_ORIGIN, PROBE_CLIENTS, type ProbeClient, type ProbeContext } from '../clients.js';
 import { deleteClient, registerClient, type RegistrationOutcome } from '../dcr.js';
 import { applyCommand } from '../fixes.js';
-import { fail, pass, skip, warn } from '../findings.js';
-import type { Check, DoctorInput, Finding } from '../types.js';
+import { fail, pass, skip, warn, type Finding } from '../../findings.js';
+import type { Check, DoctorInput } from '../types.js';
 
 export const registrationCheck: Check = {
   id: 'registration',

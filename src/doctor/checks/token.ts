@@ -9,9 +9,9 @@ import { decodeToken } from '../../token/decode.js';
 import { obtainTestUserToken, ObtainError } from '../../token/obtain.js';
 import { verifySignature } from '../../token/verify.js';
 import { applyCommand } from '../fixes.js';
-import { fail, pass, skip, warn } from '../findings.js';
+import { fail, pass, skip, warn, type Finding } from '../../findings.js';
 import { asString, describeResult, request } from '../http.js';
-import type { Check, DoctorInput, DoctorState, Finding } from '../types.js';
+import type { Check, DoctorInput, DoctorState } from '../types.js';
 
 /** The token findings and their titles (the same titles `compareClaims` uses), for skips. */
 const TOKEN_CHECKS: Record<string, string> = {
