@@ -27,8 +27,8 @@ export interface DoctorFlags extends DoctorInputFlags {
 export async function doctor(flags: DoctorFlags, ui: Ui, checks: Check[] = defaultChecks()): Promise<number> {
   const started = Date.now();
   const input = await doctorInput(flags, ui);
-  // Loaded only for --e2e: it brings the MCP client SDK and the HTML parser.
-  if (flags.e2e) checks = [...checks, (await import('../e2e/doctor-check.js')).e2eCheck];
+  // Loaded only for --e2e: it brings the end-to-end flow (src/e2e) and both SDK lines behind it.
+  if (flags.e2e) checks = [...checks, (await import('../doctor/checks/e2e.js')).e2eCheck];
   let { findings, state } = await runChecks(input, checks, ui);
   let fix: { applied: Change[]; before: ReturnType<typeof summarize> } | undefined;
 

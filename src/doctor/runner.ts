@@ -1,7 +1,7 @@
 /**
  * Runs the checks in order, from the outside in (MCP server → metadata → Keycloak → realm →
  * registration → token → MCP call), each under a spinner. Checks share what they discover through
- * `DoctorState`. The list is data: `doctor --e2e` (src/e2e) appends its own checks to `defaultChecks()`.
+ * `DoctorState`. The list is data: `doctor --e2e` appends checks/e2e.ts (the src/e2e flow as a check) to `defaultChecks()`.
  */
 import { redact } from '../config/secrets.js';
 import type { Ui } from '../ui/output.js';

@@ -4,12 +4,10 @@
  * link of the chain breaks. The client it registers is deleted afterwards (RFC 7592), so repeated runs
  * leave nothing behind in the realm.
  */
-import { redact, SECRET_ENV } from '../config/secrets.js';
-import type { Check, DoctorInput } from '../doctor/types.js';
-import type { Finding } from '../findings.js';
-import { deleteRegistration } from './cleanup.js';
-import { runE2e } from './flow.js';
-import { ClientStore } from './provider.js';
+import { redact, SECRET_ENV } from '../../config/secrets.js';
+import { ClientStore, deleteRegistration, runE2e } from '../../e2e/index.js';
+import type { Finding } from '../../findings.js';
+import type { Check, DoctorInput } from '../types.js';
 
 /** Steps `mcp-keycloak apply` (and so `doctor --fix`) repairs when they fail. */
 const FIXABLE = new Set(['e2e.register', 'e2e.claims']);
