@@ -11,7 +11,7 @@ import type { Check, DoctorInput } from '../../src/doctor/types.js';
 import { explainUrlDifference } from '../../src/doctor/url-diff.js';
 import { bearerChallenge, parseWwwAuthenticate } from '../../src/doctor/www-authenticate.js';
 import { configSchema } from '../../src/config/schema.js';
-import { compareClaims } from '../../src/token/compare.js';
+import { compareClaims } from '../../src/doctor/token/claims.js';
 import { command } from '../../src/ui/invocation.js';
 import { Chalk } from 'chalk';
 

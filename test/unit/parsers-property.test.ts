@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { explainUrlDifference, realmOf } from '../../src/doctor/url-diff.js';
 import { bearerChallenge as parseBearer, parseWwwAuthenticate } from '../../src/doctor/www-authenticate.js';
 import { bearerChallenge as writeBearer } from '../../src/server/metadata.js';
-import { decodeToken } from '../../src/token/decode.js';
+import { decodeToken } from '../../src/doctor/token/decode.js';
 
 const anyText = fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), fc.string({ unit: 'grapheme-ascii', maxLength: 200 }));
 /** RFC 9110 token characters. */

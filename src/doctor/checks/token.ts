@@ -4,13 +4,13 @@
  * claim compared with what the server expects.
  */
 import { SECRET_ENV } from '../../config/secrets.js';
-import { compareClaims } from '../../token/compare.js';
-import { decodeToken } from '../../token/decode.js';
-import { obtainTestUserToken, ObtainError } from '../../token/obtain.js';
-import { verifySignature } from '../../token/verify.js';
-import { applyCommand } from '../fixes.js';
 import { fail, pass, skip, warn, type Finding } from '../../findings.js';
+import { applyCommand } from '../fixes.js';
 import { asString, describeResult, request } from '../http.js';
+import { compareClaims } from '../token/claims.js';
+import { decodeToken } from '../token/decode.js';
+import { obtainTestUserToken, ObtainError } from '../token/obtain.js';
+import { verifySignature } from '../token/signature.js';
 import type { Check, DoctorInput, DoctorState } from '../types.js';
 
 /** The token findings and their titles (the same titles `compareClaims` uses), for skips. */

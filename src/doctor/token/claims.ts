@@ -3,9 +3,9 @@
  * explained in one sentence (e.g. "aud is http://localhost:8000/mcp/ but the server is
  * http://localhost:8000/mcp: a trailing slash"). Pure: the clock is a parameter.
  */
-import { fail, pass, warn, type Finding } from '../findings.js';
-import { explainUrlDifference, realmOf } from '../doctor/url-diff.js';
-import { CLOCK_TOLERANCE_SECONDS, audienceContains, scopesOf } from '../server/verify.js';
+import { fail, pass, warn, type Finding } from '../../findings.js';
+import { explainUrlDifference, realmOf } from '../url-diff.js';
+import { CLOCK_TOLERANCE_SECONDS, audienceContains, scopesOf } from '../../server/verify.js';
 import { isoTime } from './decode.js';
 
 export interface Expected {

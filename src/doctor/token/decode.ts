@@ -1,6 +1,6 @@
 /**
  * Decoding without trusting: header and claims of a JWT for display and comparison. The signature
- * segment is never returned, printed or logged; verification is `verify.ts`'s job.
+ * segment is never returned, printed or logged; verification is `signature.ts`'s job.
  */
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 

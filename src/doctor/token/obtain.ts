@@ -7,10 +7,10 @@
  * token, which the caller analyses and never prints.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { signIn, SignInError } from '../oauth/sign-in.js';
-import type { AdminSession } from '../keycloak/session.js';
-import { deleteClient, registerClient } from '../doctor/dcr.js';
-import { request } from '../doctor/http.js';
+import { signIn, SignInError } from '../../oauth/sign-in.js';
+import type { AdminSession } from '../../keycloak/session.js';
+import { deleteClient, registerClient } from '../dcr.js';
+import { request } from '../http.js';
 
 export interface ObtainOptions {
   /** The realm's OIDC metadata (authorization, token, registration and end-session endpoints). */

@@ -1,11 +1,11 @@
 /**
  * Signature verification only, against the JWKS of the realm the MCP server trusts (not the one the
  * token claims to come from: a token from another realm must fail here, which is the point). Claims
- * are compared separately (`compare.ts`) so that every mismatch is reported, not just the first.
+ * are compared separately (`claims.ts`) so that every mismatch is reported, not just the first.
  * The algorithm allow-list is the reference server's, so doctor and server agree.
  */
 import { compactVerify, errors } from 'jose';
-import { ALLOWED_ALGORITHMS, remoteKeys } from '../server/verify.js';
+import { ALLOWED_ALGORITHMS, remoteKeys } from '../../server/verify.js';
 
 export type SignatureResult = { ok: true; alg: string; kid?: string } | { ok: false; reason: string };
 
