@@ -4,7 +4,7 @@
  * doctor leaves nothing behind. The registration access token and any client secret stay in memory.
  */
 import type { AdminSession } from '../keycloak/session.js';
-import { request } from './http.js';
+import { request, type HttpRequest } from './http.js';
 
 export interface Registered {
   clientId: string;
@@ -22,10 +22,11 @@ export type RegistrationOutcome =
 /** Keycloak's 403: `Policy 'Trusted Hosts' rejected request to client-registration service. Details: Host not trusted.` */
 const POLICY = /Policy '([^']+)' rejected request to client-registration service\.?\s*(?:Details:\s*(.*))?/;
 
-export async function registerClient(endpoint: string, body: Record<string, unknown>, origin?: string): Promise<RegistrationOutcome> {
+/** Sends one RFC 7591 registration (with `origin` as a browser would) and says who was accepted, or which policy refused and why. */
+export async function registerClient(endpoint: string, body: Record<string, unknown>, origin?: string, send: HttpRequest = request): Promise<RegistrationOutcome> {
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
   if (origin) headers.origin = origin;
-  const result = await request(endpoint, { method: 'POST', headers, body: JSON.stringify(body) });
+  const result = await send(endpoint, { method: 'POST', headers, body: JSON.stringify(body) });
   if (result.status === undefined) return { ok: false, reason: result.error ?? 'no answer' };
   const json = result.json ?? {};
   if (result.status === 201 && typeof json.client_id === 'string' && typeof json.registration_access_token === 'string') {
@@ -51,8 +52,8 @@ export async function registerClient(endpoint: string, body: Record<string, unkn
  * Deletes a registered client with its own registration access token; falls back to the admin API.
  * Returns undefined on success, else a sentence naming the client left behind.
  */
-export async function deleteClient(client: Registered, realm: string, admin?: AdminSession): Promise<string | undefined> {
-  const result = await request(client.registrationClientUri, { method: 'DELETE', headers: { authorization: `Bearer ${client.registrationAccessToken}` } });
+export async function deleteClient(client: Registered, realm: string, admin?: AdminSession, send: HttpRequest = request): Promise<string | undefined> {
+  const result = await send(client.registrationClientUri, { method: 'DELETE', headers: { authorization: `Bearer ${client.registrationAccessToken}` } });
   if (result.status === 204 || result.status === 200) return undefined;
   if (admin) {
     try {

@@ -1,11 +1,12 @@
 /**
  * The few HTTP reads doctor makes, each bounded by a timeout and reduced to what a finding needs:
  * status, headers, parsed JSON or why there is none. Never throws for network failures: an unreachable
- * server is a finding, not a crash.
+ * server is a finding, not a crash. Checks call it through `DoctorInput.request` when one is given, so
+ * unit tests can feed the pure check logic canned answers (`HttpRequest`).
  */
 import { describeFetchFailure } from '../keycloak/errors.js';
 
-export const TIMEOUT_MS = 10_000;
+const TIMEOUT_MS = 10_000;
 
 export interface HttpResult {
   url: string;
@@ -18,6 +19,10 @@ export interface HttpResult {
   error?: string;
 }
 
+/** How doctor makes a request: `request` below, or canned answers in unit tests. */
+export type HttpRequest = (url: string, init?: RequestInit) => Promise<HttpResult>;
+
+/** One real request, without following redirects, within 10 s; its answer reduced to an `HttpResult`. */
 export async function request(url: string, init: RequestInit = {}): Promise<HttpResult> {
   let response: Response;
   try {
@@ -47,6 +52,8 @@ export function describeResult(result: HttpResult): string {
   return `HTTP ${result.status}`;
 }
 
+/** The value when it is a string (a field of a JSON document). */
 export const asString = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+/** The strings of an array (a list field of a JSON document); undefined when it is no array. */
 export const asStrings = (value: unknown): string[] | undefined =>
   Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : undefined;

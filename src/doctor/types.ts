@@ -6,6 +6,7 @@ import type { Config, ResourceConfig } from '../config/schema.js';
 import type { Secrets } from '../config/secrets.js';
 import type { Finding } from '../findings.js';
 import type { AdminSession } from '../keycloak/session.js';
+import type { HttpRequest } from './http.js';
 
 /** Where the token to analyse came from. The value itself is never reported. */
 export type TokenSource = 'stdin' | 'env' | 'test-user';
@@ -27,6 +28,8 @@ export interface DoctorInput {
   expectedIssuer: string;
   /** Why Keycloak's discovery document for the realm could not be read at config.keycloakUrl, if it could not. */
   keycloakProblem?: string;
+  /** How the checks make HTTP requests; real ones (`request` in http.ts) unless a unit test feeds canned answers. */
+  request?: HttpRequest;
 }
 
 /** Facts later checks build on, discovered "from the outside in" by earlier ones. */

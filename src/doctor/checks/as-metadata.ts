@@ -30,7 +30,8 @@ export const asMetadataCheck: Check = {
   title: 'Reading the authorization server metadata',
   async run(input, state) {
     const issuer = state.authorizationServer ?? input.expectedIssuer;
-    const answers = await Promise.all(asMetadataCandidates(issuer).map(async (c) => ({ ...c, result: await request(c.url, { headers: { accept: 'application/json' } }) })));
+    const send = input.request ?? request;
+    const answers = await Promise.all(asMetadataCandidates(issuer).map(async (c) => ({ ...c, result: await send(c.url, { headers: { accept: 'application/json' } }) })));
     const ok = answers.filter((a) => a.result.status === 200 && a.result.json);
     const lines = answers.map((a) => `${a.url} → ${describeResult(a.result)}`);
     if (ok.length === 0) {

@@ -22,7 +22,7 @@ export const challengeCheck: Check = {
   async run(input, state) {
     const url = input.resource.url;
     const title = 'MCP endpoint answers 401 with a Bearer challenge';
-    const result = await request(url, {
+    const result = await (input.request ?? request)(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25' },
       body: JSON.stringify(INITIALIZE),

@@ -25,8 +25,9 @@ export const prmCheck: Check = {
     const resource = input.resource.url;
     const tried: string[] = [];
     let found: { url: string; document: Record<string, unknown> } | undefined;
+    const send = input.request ?? request;
     for (const url of prmCandidates(resource, state.challenge?.resourceMetadata)) {
-      const result = await request(url, { headers: { accept: 'application/json' } });
+      const result = await send(url, { headers: { accept: 'application/json' } });
       if (result.status === 200 && result.json) {
         found = { url, document: result.json };
         break;

@@ -35,9 +35,9 @@ async function probe(input: DoctorInput, endpoint: string, client: ProbeClient, 
   const title = `${client.name} can register`;
   const body = client.body(ctx);
   const origin = client.origin?.(ctx);
-  const outcome = await registerClient(endpoint, body, origin);
+  const outcome = await registerClient(endpoint, body, origin, input.request);
   if (outcome.ok) {
-    const leftover = await deleteClient(outcome.client, input.config.realm, input.admin);
+    const leftover = await deleteClient(outcome.client, input.config.realm, input.admin, input.request);
     const note = client.sentFrom === 'vendor-backend' ? ' (from this machine; the real request comes from the vendor\u2019s servers)' : '';
     const actual = `accepted${note}, probe client deleted${origin ? `; origin ${origin} allowed` : ''}`;
     return leftover ? warn(id, title, { actual: `accepted${note}`, why: leftover }) : pass(id, title, { actual });

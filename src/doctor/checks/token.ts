@@ -6,7 +6,7 @@
 import { SECRET_ENV } from '../../config/secrets.js';
 import { fail, pass, skip, warn, type Finding } from '../../findings.js';
 import { applyCommand } from '../fixes.js';
-import { asString, describeResult, request } from '../http.js';
+import { asString, describeResult, request, type HttpRequest } from '../http.js';
 import { compareClaims } from '../token/claims.js';
 import { decodeToken } from '../token/decode.js';
 import { obtainTestUserToken, ObtainError } from '../token/obtain.js';
@@ -33,7 +33,7 @@ export const tokenCheck: Check = {
   title: 'Analysing the access token',
   async run(input, state) {
     const findings: Finding[] = [];
-    const realmMetadata = await request(`${input.expectedIssuer}/.well-known/openid-configuration`);
+    const realmMetadata = await (input.request ?? request)(`${input.expectedIssuer}/.well-known/openid-configuration`);
     if (input.token) {
       state.token = { value: input.token.value, source: input.token.source };
     } else if (input.config.testUser) {
@@ -65,6 +65,7 @@ async function obtain(input: DoctorInput, metadata: Record<string, unknown> | un
       scopes: input.resource.scopes,
       resource: input.resource.url,
       ...(input.admin ? { admin: input.admin } : {}),
+      ...(input.request ? { request: input.request } : {}),
     });
     const detail = `signed in through a temporary DCR client (deleted) with scope ${input.resource.scopes.join(' ')}`;
     const finding = got.leftovers.length ? warn('token.obtain', title, { actual: detail, why: got.leftovers.join('; ') }) : pass('token.obtain', title, { actual: detail });
@@ -120,9 +121,9 @@ async function analyse(input: DoctorInput, state: DoctorState, metadata: Record<
   return findings;
 }
 
-/** Used by the MCP call check to explain a refusal. */
-export async function explainRefusal(url: string, token: string): Promise<string> {
-  const result = await request(url, {
+/** Used by the MCP call check to explain a refusal: the server's answer to tools/list with the token. */
+export async function explainRefusal(url: string, token: string, send: HttpRequest = request): Promise<string> {
+  const result = await send(url, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),

@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { signIn, SignInError } from '../../oauth/sign-in.js';
 import type { AdminSession } from '../../keycloak/session.js';
 import { deleteClient, registerClient } from '../dcr.js';
-import { request } from '../http.js';
+import { request, type HttpRequest } from '../http.js';
 
 export interface ObtainOptions {
   /** The realm's OIDC metadata (authorization, token, registration and end-session endpoints). */
@@ -21,6 +21,8 @@ export interface ObtainOptions {
   scopes: string[];
   resource: string;
   admin?: AdminSession;
+  /** How to reach the registration, token and end-session endpoints (default: real requests). */
+  request?: HttpRequest;
 }
 
 export interface Obtained {
@@ -43,8 +45,10 @@ export class ObtainError extends Error {
 
 const b64url = (buffer: Buffer) => buffer.toString('base64url');
 
+/** Registers a throwaway client, signs the test user in with PKCE, redeems the code, then cleans up (see above). */
 export async function obtainTestUserToken(options: ObtainOptions): Promise<Obtained> {
   const { metadata } = options;
+  const send = options.request ?? request;
   const endpoint = (key: string) => {
     const value = metadata[key];
     if (typeof value !== 'string') throw new ObtainError('register', `the realm metadata has no ${key}`);
@@ -52,7 +56,7 @@ export async function obtainTestUserToken(options: ObtainOptions): Promise<Obtai
   };
   // Nothing listens on this port: the code is read from the redirect's Location header.
   const redirectUri = 'http://127.0.0.1:33418/';
-  const registered = await registerClient(endpoint('registration_endpoint'), {
+  const registration = {
     client_name: 'mcp-keycloak doctor (temporary)',
     redirect_uris: [redirectUri],
     grant_types: ['authorization_code', 'refresh_token'],
@@ -60,7 +64,8 @@ export async function obtainTestUserToken(options: ObtainOptions): Promise<Obtai
     token_endpoint_auth_method: 'none',
     application_type: 'native',
     scope: options.scopes.join(' '),
-  });
+  };
+  const registered = await registerClient(endpoint('registration_endpoint'), registration, undefined, send);
   if (!registered.ok) {
     throw new ObtainError('register', `registering a temporary client failed (${registered.policy ? `policy "${registered.policy}": ` : ''}${registered.reason})`);
   }
@@ -87,7 +92,7 @@ export async function obtainTestUserToken(options: ObtainOptions): Promise<Obtai
       const message = error instanceof SignInError ? `${error.step}: ${error.message}` : error instanceof Error ? error.message : String(error);
       throw new ObtainError('sign-in', `signing in as ${options.username} failed at ${message}`);
     }
-    const tokens = await request(endpoint('token_endpoint'), {
+    const tokens = await send(endpoint('token_endpoint'), {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: client.clientId, code_verifier: verifier, resource: options.resource }),
@@ -101,7 +106,7 @@ export async function obtainTestUserToken(options: ObtainOptions): Promise<Obtai
     const endSession = metadata.end_session_endpoint;
     if (typeof refresh === 'string' && typeof endSession === 'string') {
       // Ends the user session the sign-in created (OIDC RP-initiated logout with the refresh token, Keycloak's way).
-      await request(endSession, {
+      await send(endSession, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ client_id: client.clientId, refresh_token: refresh }),
@@ -109,7 +114,7 @@ export async function obtainTestUserToken(options: ObtainOptions): Promise<Obtai
     }
     return { accessToken, clientId: client.clientId, leftovers };
   } finally {
-    const leftover = await deleteClient(client, options.realm, options.admin);
+    const leftover = await deleteClient(client, options.realm, options.admin, send);
     if (leftover) leftovers.push(leftover);
   }
 }

@@ -1,0 +1,207 @@
+/**
+ * Doctor's HTTP checks without a network: each check gets canned HTTP answers through `DoctorInput.request`
+ * (the seam the real `request` fills in production), so the verdicts, the order of the URLs tried and the
+ * facts handed to later checks are tested on their own. This feeds the checks' logic, not Keycloak's API:
+ * the integration tests (test/integration/doctor*.test.ts) run the same checks against a real server.
+ */
+import { describe, expect, it } from 'vitest';
+import { configSchema } from '../../src/config/schema.js';
+import { asMetadataCheck } from '../../src/doctor/checks/as-metadata.js';
+import { challengeCheck } from '../../src/doctor/checks/challenge.js';
+import { prmCheck } from '../../src/doctor/checks/prm.js';
+import type { HttpRequest, HttpResult } from '../../src/doctor/http.js';
+import type { DoctorInput, DoctorState } from '../../src/doctor/types.js';
+import type { Finding } from '../../src/findings.js';
+
+const MCP = 'http://localhost:8000/mcp';
+const ISS = 'http://localhost:8080/realms/mcp-demo';
+const PRM_URL = 'http://localhost:8000/.well-known/oauth-protected-resource/mcp';
+const RFC8414 = 'http://localhost:8080/.well-known/oauth-authorization-server/realms/mcp-demo';
+const OIDC_INSERTED = 'http://localhost:8080/.well-known/openid-configuration/realms/mcp-demo';
+const OIDC_APPENDED = `${ISS}/.well-known/openid-configuration`;
+
+type Answer = Omit<HttpResult, 'url'>;
+
+/** An HTTP server in a table: each URL's answer (404 for any other), and the requests made, in order. */
+function canned(answers: Record<string, Answer>): { request: HttpRequest; calls: { url: string; method: string }[] } {
+  const calls: { url: string; method: string }[] = [];
+  const request: HttpRequest = async (url, init) => {
+    calls.push({ url, method: init?.method ?? 'GET' });
+    return { url, ...(answers[url] ?? { status: 404, text: '' }) };
+  };
+  return { request, calls };
+}
+
+function json(document: Record<string, unknown>): Answer {
+  return { status: 200, headers: new Headers({ 'content-type': 'application/json' }), json: document, text: JSON.stringify(document) };
+}
+
+function unauthorized(challenge: string): Answer {
+  return { status: 401, headers: new Headers({ 'www-authenticate': challenge }), text: '' };
+}
+
+function inputWith(request: HttpRequest): DoctorInput {
+  const config = configSchema.parse({ keycloakUrl: 'http://localhost:8080', realm: 'mcp-demo', resources: [{ url: MCP, scopes: ['mcp:tools'] }] });
+  return { config, resource: config.resources[0]!, secrets: {}, expectedIssuer: ISS, request };
+}
+
+function byId(findings: Finding[]): Record<string, Finding> {
+  return Object.fromEntries(findings.map((f) => [f.id, f]));
+}
+
+describe('challenge check', () => {
+  it('passes a 401 with resource_metadata and scope, and hands both to the later checks', async () => {
+    const { request, calls } = canned({ [MCP]: unauthorized(`Bearer resource_metadata="${PRM_URL}", scope="mcp:tools"`) });
+    const state: DoctorState = {};
+    const findings = await challengeCheck.run(inputWith(request), state);
+    expect(findings.map((f) => [f.id, f.status])).toEqual([
+      ['challenge.status', 'pass'],
+      ['challenge.resource_metadata', 'pass'],
+      ['challenge.scope', 'pass'],
+    ]);
+    expect(calls).toEqual([{ url: MCP, method: 'POST' }]);
+    expect(state.challenge).toEqual({ status: 401, resourceMetadata: PRM_URL, scope: 'mcp:tools' });
+  });
+
+  it('fails an endpoint that answers without a token: it is not protected', async () => {
+    const { request } = canned({ [MCP]: json({ jsonrpc: '2.0', id: 1, result: {} }) });
+    const [finding, ...rest] = await challengeCheck.run(inputWith(request), {});
+    expect(rest).toEqual([]);
+    expect(finding).toMatchObject({ id: 'challenge.status', status: 'fail', actual: 'HTTP 200' });
+    expect(finding!.why).toMatch(/not protected/);
+  });
+
+  it('fails an unreachable server with the network error and how to start one', async () => {
+    const request: HttpRequest = async (url) => ({ url, error: 'connection refused' });
+    const [finding] = await challengeCheck.run(inputWith(request), {});
+    expect(finding).toMatchObject({ id: 'challenge.status', status: 'fail', actual: 'connection refused' });
+    expect(finding!.fix).toContain(`mcp-keycloak serve --resource ${MCP}`);
+  });
+
+  it('fails a 401 without resource_metadata and warns about a missing scope', async () => {
+    const { request } = canned({ [MCP]: unauthorized('Bearer realm="mcp"') });
+    const state: DoctorState = {};
+    const findings = byId(await challengeCheck.run(inputWith(request), state));
+    expect(findings['challenge.status']!.status).toBe('pass');
+    expect(findings['challenge.resource_metadata']!.status).toBe('fail');
+    expect(findings['challenge.scope']).toMatchObject({ status: 'warn', actual: 'no scope parameter', expected: 'scope="mcp:tools"' });
+    expect(state.challenge).toEqual({ status: 401 });
+  });
+
+  it('fails a 401 whose challenge is not Bearer', async () => {
+    const { request } = canned({ [MCP]: unauthorized('Basic realm="x"') });
+    const [finding] = await challengeCheck.run(inputWith(request), {});
+    expect(finding).toMatchObject({ status: 'fail', actual: 'WWW-Authenticate: Basic realm="x"' });
+  });
+});
+
+describe('Protected Resource Metadata check', () => {
+  const good = { resource: MCP, authorization_servers: [ISS], scopes_supported: ['mcp:tools'] };
+
+  it('reads the document the challenge names and passes a matching one', async () => {
+    const elsewhere = 'http://localhost:8000/prm.json';
+    const { request, calls } = canned({ [elsewhere]: json(good) });
+    const state: DoctorState = { challenge: { status: 401, resourceMetadata: elsewhere } };
+    const findings = await prmCheck.run(inputWith(request), state);
+    expect(findings.every((f) => f.status === 'pass')).toBe(true);
+    expect(calls.map((c) => c.url)).toEqual([elsewhere]);
+    expect(state.prm).toEqual({ url: elsewhere, document: good });
+    expect(state.authorizationServer).toBe(ISS);
+  });
+
+  it('tries path-inserted, then root well-known URLs when there is no challenge URL', async () => {
+    const root = 'http://localhost:8000/.well-known/oauth-protected-resource';
+    const { request, calls } = canned({ [root]: json(good) });
+    const findings = byId(await prmCheck.run(inputWith(request), {}));
+    expect(calls.map((c) => c.url)).toEqual([PRM_URL, root]);
+    expect(findings['prm.found']).toMatchObject({ status: 'pass', actual: `${root} (after ${PRM_URL} → HTTP 404)` });
+  });
+
+  it('explains a resource with a trailing slash in one sentence', async () => {
+    const { request } = canned({ [PRM_URL]: json({ ...good, resource: `${MCP}/` }) });
+    const finding = byId(await prmCheck.run(inputWith(request), {}))['prm.resource']!;
+    expect(finding).toMatchObject({ status: 'fail', expected: MCP, actual: `${MCP}/` });
+    expect(finding.why).toMatch(/a trailing slash/);
+  });
+
+  it('names the other realm when authorization_servers points there', async () => {
+    const { request } = canned({ [PRM_URL]: json({ ...good, authorization_servers: ['http://localhost:8080/realms/other'] }) });
+    const state: DoctorState = {};
+    const finding = byId(await prmCheck.run(inputWith(request), state))['prm.authorization_servers']!;
+    expect(finding.status).toBe('fail');
+    expect(finding.why).toContain('PRM names realm "other"');
+    expect(state.authorizationServer).toBe('http://localhost:8080/realms/other');
+  });
+
+  it('fails the challenge URL that does not answer even when a well-known URL does', async () => {
+    const broken = 'http://localhost:8000/missing-prm';
+    const { request } = canned({ [PRM_URL]: json(good) });
+    const finding = byId(await prmCheck.run(inputWith(request), { challenge: { status: 401, resourceMetadata: broken } }))['prm.found']!;
+    expect(finding).toMatchObject({ status: 'fail', actual: `${broken} → HTTP 404; found only at ${PRM_URL}` });
+  });
+
+  it('fails when no URL serves it, skips the rest and falls back to the expected issuer', async () => {
+    const { request } = canned({});
+    const state: DoctorState = {};
+    const findings = await prmCheck.run(inputWith(request), state);
+    expect(findings.map((f) => [f.id, f.status])).toEqual([
+      ['prm.found', 'fail'],
+      ['prm.resource', 'skip'],
+      ['prm.authorization_servers', 'skip'],
+      ['prm.scopes_supported', 'skip'],
+    ]);
+    expect(state.authorizationServer).toBe(ISS);
+  });
+});
+
+describe('authorization server metadata check', () => {
+  const metadata = {
+    issuer: ISS,
+    registration_endpoint: `${ISS}/clients-registrations/openid-connect`,
+    code_challenge_methods_supported: ['plain', 'S256'],
+  };
+
+  it('passes Keycloak-like metadata at all three discovery URLs and keeps the first for later checks', async () => {
+    const { request, calls } = canned({ [RFC8414]: json(metadata), [OIDC_INSERTED]: json(metadata), [OIDC_APPENDED]: json(metadata) });
+    const state: DoctorState = { authorizationServer: ISS };
+    const findings = await asMetadataCheck.run(inputWith(request), state);
+    expect(findings.map((f) => [f.id, f.status])).toEqual([
+      ['as.metadata', 'pass'],
+      ['as.issuer', 'pass'],
+      ['as.registration_endpoint', 'pass'],
+      ['as.pkce', 'pass'],
+    ]);
+    expect(calls.map((c) => c.url).sort()).toEqual([OIDC_APPENDED, OIDC_INSERTED, RFC8414].sort());
+    expect(state.asMetadata?.url).toBe(RFC8414);
+  });
+
+  it('warns when only OpenID discovery answers (no RFC 8414 metadata)', async () => {
+    const { request } = canned({ [OIDC_APPENDED]: json(metadata) });
+    const findings = byId(await asMetadataCheck.run(inputWith(request), {}));
+    expect(findings['as.metadata']!.status).toBe('warn');
+    expect(findings['as.metadata']!.actual).toContain(`${RFC8414} → HTTP 404`);
+    expect(findings['as.issuer']!.status).toBe('pass');
+  });
+
+  it('fails an issuer that differs from the PRM entry, and metadata without PKCE S256 or registration', async () => {
+    const other = { issuer: 'http://127.0.0.1:8080/realms/mcp-demo', code_challenge_methods_supported: ['plain'] };
+    const { request } = canned({ [RFC8414]: json(other) });
+    const findings = byId(await asMetadataCheck.run(inputWith(request), {}));
+    expect(findings['as.issuer']!.status).toBe('fail');
+    expect(findings['as.issuer']!.why).toMatch(/the host \(127\.0\.0\.1 vs localhost\)/);
+    expect(findings['as.registration_endpoint']).toMatchObject({ status: 'fail', actual: 'missing' });
+    expect(findings['as.pkce']).toMatchObject({ status: 'fail', actual: 'plain' });
+  });
+
+  it('fails and skips the rest when no discovery URL answers with JSON', async () => {
+    const { request } = canned({ [RFC8414]: { status: 200, text: '<html>', error: 'not JSON (text/html)' } });
+    const findings = await asMetadataCheck.run(inputWith(request), {});
+    expect(findings.map((f) => [f.id, f.status])).toEqual([
+      ['as.metadata', 'fail'],
+      ['as.issuer', 'skip'],
+      ['as.registration_endpoint', 'skip'],
+      ['as.pkce', 'skip'],
+    ]);
+    expect(findings[0]!.actual).toContain(`${RFC8414} → HTTP 200 but not JSON (text/html)`);
+  });
+});
