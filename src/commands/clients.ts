@@ -30,6 +30,7 @@ function table(ui: Ui, verdicts: PruneVerdict[]): void {
   }
 }
 
+/** `clients list`: every DCR-created client of the realm with its last use and whether `prune` would delete it. */
 export async function clientsList(flags: PruneFlags, ui: Ui): Promise<number> {
   const days = parseDays(flags.days);
   const { config, session } = await openMaintenance(flags, ui);
@@ -45,6 +46,7 @@ export async function clientsList(flags: PruneFlags, ui: Ui): Promise<number> {
   return ExitCode.ok;
 }
 
+/** `clients prune`: deletes the DCR-created clients unused for --days (after showing them and asking, or with --yes). */
 export async function clientsPrune(flags: PruneFlags, ui: Ui): Promise<number> {
   const days = parseDays(flags.days);
   const { config, session } = await openMaintenance(flags, ui);

@@ -13,6 +13,7 @@ export interface DestroyFlags extends ConfigFlags {
   wholeRealm?: boolean;
 }
 
+/** Shows what would go, asks (or needs --yes; --dry-run stops after showing), then removes it item by item. */
 export async function destroy(flags: DestroyFlags, ui: Ui): Promise<number> {
   const { config, session } = await openAdmin(flags, ui);
   const live = await ui.step(`Reading realm ${config.realm}`, () => readForDestroy(session, config));

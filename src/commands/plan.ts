@@ -10,6 +10,7 @@ export interface PlanFlags extends ConfigFlags {
   detailedExitcode?: boolean;
 }
 
+/** Prints the plan (or its JSON); with --detailed-exitcode exits 2 when changes are pending. */
 export async function plan(flags: PlanFlags, ui: Ui): Promise<number> {
   const { session, desired } = await openRealmContext(flags, ui);
   const { plan } = await ui.step(`Reading realm ${desired.realm}`, () => computePlan(session, desired));

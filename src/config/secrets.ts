@@ -15,6 +15,7 @@ export interface Secrets {
   testUserPassword?: string;
 }
 
+/** The secrets set in `env` (empty values count as unset). */
 export function secretsFromEnv(env: Record<string, string | undefined> = process.env): Secrets {
   const secrets: Secrets = {};
   const adminPassword = env[SECRET_ENV.adminPassword];

@@ -11,7 +11,7 @@ function quoteArg(value: string): string {
 }
 
 /** Flags that point a command at the same Keycloak, realm and MCP server doctor examined. */
-export function targetFlags(input: Pick<DoctorInput, 'config' | 'configFile' | 'resource'>): string[] {
+function targetFlags(input: Pick<DoctorInput, 'config' | 'configFile' | 'resource'>): string[] {
   const { config, configFile, resource } = input;
   if (configFile) return ['--config', quoteArg(configFile)];
   const flags: string[] = [];

@@ -7,7 +7,7 @@ import type { Change } from '../realm/plan.js';
 import { summarize, type Finding, type Status, type Summary } from '../findings.js';
 import type { DoctorInput, DoctorState, TokenSource } from './types.js';
 
-export const DOCTOR_FORMAT_VERSION = 1;
+const DOCTOR_FORMAT_VERSION = 1;
 
 export interface DoctorReport {
   formatVersion: typeof DOCTOR_FORMAT_VERSION;
@@ -25,6 +25,7 @@ export interface DoctorReport {
   durationMs: number;
 }
 
+/** The `--json` document of a run: target, summary, every finding, the decoded token (never the token itself). */
 export function buildReport(input: DoctorInput, findings: Finding[], state: DoctorState, durationMs: number): DoctorReport {
   const summary = summarize(findings);
   const report: DoctorReport = {
@@ -50,6 +51,7 @@ const GROUPS: [prefix: string, heading: string][] = [
   ['mcp', 'MCP call with the token'],
 ];
 
+/** The checklist for people, grouped by link of the chain, then the fix for each failure and the verdict. */
 export function renderReport(report: DoctorReport, color: ChalkInstance): string[] {
   const icon: Record<Status, string> = { pass: color.green('✔'), warn: color.yellow('⚠'), fail: color.red('✖'), skip: color.dim('-') };
   const lines = [`${color.bold('mcp-keycloak doctor')} ${report.target.resource} → ${report.target.issuer}`];

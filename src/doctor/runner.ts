@@ -16,6 +16,7 @@ import { tokenCheck } from './checks/token.js';
 import { fail, type Finding } from '../findings.js';
 import type { Check, DoctorInput, DoctorState } from './types.js';
 
+/** The outside-in checks in the order they build on one another. */
 export function defaultChecks(): Check[] {
   return [challengeCheck, prmCheck, keycloakCheck, asMetadataCheck, realmCheck, registrationCheck, tokenCheck, mcpCallCheck];
 }
@@ -25,6 +26,7 @@ export interface RunResult {
   state: DoctorState;
 }
 
+/** Runs `checks` in order, each under a spinner when `ui` is given; a check that throws becomes a failed finding, secrets redacted. */
 export async function runChecks(input: DoctorInput, checks: Check[], ui?: Pick<Ui, 'step'>): Promise<RunResult> {
   const state: DoctorState = {};
   const findings: Finding[] = [];

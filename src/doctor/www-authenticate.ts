@@ -8,6 +8,7 @@ export interface ParsedChallenge {
   params: Record<string, string>;
 }
 
+/** Every challenge in a `WWW-Authenticate` header, with its parameters unquoted (names in lower case). */
 export function parseWwwAuthenticate(header: string): ParsedChallenge[] {
   const challenges: ParsedChallenge[] = [];
   let i = 0;

@@ -5,6 +5,7 @@
  */
 import type { ClientStore } from './provider.js';
 
+/** Wraps `inner` so that a 201 registration answer leaves its RFC 7592 management credentials in `store`. */
 export function captureRegistration(store: ClientStore, inner: typeof fetch): typeof fetch {
   return async (input, init) => {
     const response = await inner(input, init);

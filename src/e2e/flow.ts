@@ -74,6 +74,7 @@ export function summarizeToken(accessToken: string): TokenSummary | undefined {
   }
 }
 
+/** Runs the chain once as the chosen SDK line; never throws: every failure is the finding of the step it broke. */
 export async function runE2e(options: E2eOptions): Promise<E2eReport> {
   const started = Date.now();
   const serverUrl = options.serverUrl;

@@ -181,6 +181,7 @@ export function readPrm(trace: Trace, serverUrl: string, discovery: OAuthDiscove
   return pass(STEP.prm, `${where}: resource ${prm.resource}, authorization_servers ${servers.join(', ')}, scopes_supported ${(prm.scopes_supported ?? []).join(' ') || '(none)'}`);
 }
 
+/** The authorization server metadata the SDK found: registration endpoint and PKCE S256. */
 export function readAsMetadata(discovery: OAuthDiscoveryState | undefined, error?: string): Finding {
   const metadata = discovery?.authorizationServerMetadata;
   if (!metadata) return fail(STEP.asMetadata, error ?? `no metadata found for ${discovery?.authorizationServerUrl ?? 'the authorization server'}`);
@@ -190,6 +191,7 @@ export function readAsMetadata(discovery: OAuthDiscoveryState | undefined, error
   return pass(STEP.asMetadata, `issuer ${metadata.issuer}, registration_endpoint ${metadata.registration_endpoint}`);
 }
 
+/** The registration request the SDK sent (201 with a client_id), or the stored registration it reused. */
 export function readRegistration(trace: Trace, discovery: OAuthDiscoveryState | undefined, clientId: string | undefined, reused: boolean, from: number, error?: string): Finding {
   const endpoint = discovery?.authorizationServerMetadata?.registration_endpoint;
   const posts = endpoint ? trace.find((e) => e.method === 'POST' && e.url === pathOf(endpoint), from) : [];

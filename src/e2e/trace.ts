@@ -18,6 +18,7 @@ export interface TraceEntry {
   error?: string;
 }
 
+/** The wire log of one run: what each request was and how it was answered, nothing secret. */
 export class Trace {
   readonly entries: TraceEntry[] = [];
 

@@ -19,6 +19,7 @@ export const FIRST_SEEN = 'mcp-keycloak.first-seen';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DAY_MS = 86_400_000;
 
+/** True for a client that Dynamic Client Registration made: OIDC, clientId a UUID equal to its id, not a realm client (see above). */
 export function isDcrClient(client: ClientRepresentation): boolean {
   return (
     client.protocol === 'openid-connect' &&

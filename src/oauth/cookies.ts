@@ -12,6 +12,7 @@ interface StoredCookie {
   expiresAt?: number;
 }
 
+/** Cookies per origin, as the headless user carries them from the login form to the redirect. */
 export class CookieJar {
   private readonly byOrigin = new Map<string, Map<string, StoredCookie>>();
 

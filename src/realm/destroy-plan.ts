@@ -22,6 +22,7 @@ export interface Removal {
   config?: Record<string, string[]>;
 }
 
+/** Pure: the removals that undo `apply` for `config` in `live` (or the whole realm); none when the realm does not exist. */
 export function planDestroy(config: Config, live: LiveRealm, wholeRealm: boolean): Removal[] {
   if (!live.exists) return [];
   if (wholeRealm) return [{ action: 'delete', kind: 'realm', name: config.realm, detail: 'the realm and everything in it (users, clients, sessions)' }];
@@ -86,10 +87,12 @@ export function planDestroy(config: Config, live: LiveRealm, wholeRealm: boolean
   return removals;
 }
 
+/** The live realm as `planDestroy` needs it. */
 export async function readForDestroy(session: AdminSession, config: Config): Promise<LiveRealm> {
   return readLiveRealm(session, desiredRealm(config));
 }
 
+/** Carries out one removal through the admin API; `realmId` is needed to create a registration policy. */
 export async function executeRemoval(session: AdminSession, realm: string, realmId: string | undefined, removal: Removal): Promise<void> {
   const { client } = session;
   const call = <T>(fn: () => Promise<T>) => keycloakCall(fn, undefined, `Could not ${removal.action} ${removal.kind} "${removal.name}"`);

@@ -14,7 +14,7 @@ import { explainUrlDifference } from '../url-diff.js';
 import type { Check, DoctorInput } from '../types.js';
 
 const TITLE = 'Realm audit (admin API)';
-export const REALM_CHECK_IDS = [
+const REALM_CHECK_IDS = [
   'realm.exists',
   'realm.scope.exists',
   'realm.scope.include_in_token_scope',

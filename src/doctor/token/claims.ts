@@ -19,6 +19,7 @@ export interface Expected {
 
 const RESET = 'Get a fresh token: in VS Code run "Authentication: Remove Dynamic Authentication Providers" and reconnect.';
 
+/** One finding per claim (iss, aud, scope, exp, nbf, typ, azp), each mismatch explained in one sentence. */
 export function compareClaims(claims: Record<string, unknown>, expected: Expected, nowSeconds = Math.floor(Date.now() / 1000)): Finding[] {
   return [iss(claims, expected), aud(claims, expected), scope(claims, expected), exp(claims, nowSeconds), nbf(claims, nowSeconds), typ(claims), azp(claims)];
 }

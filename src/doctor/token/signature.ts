@@ -9,6 +9,7 @@ import { ALLOWED_ALGORITHMS, remoteKeys } from '../../server/verify.js';
 
 export type SignatureResult = { ok: true; alg: string; kid?: string } | { ok: false; reason: string };
 
+/** Verifies the signature against the keys at `jwksUri`; a failure comes back as a reason to print, never thrown. */
 export async function verifySignature(token: string, jwksUri: string): Promise<SignatureResult> {
   try {
     const { protectedHeader } = await compactVerify(token, remoteKeys(jwksUri), { algorithms: [...ALLOWED_ALGORITHMS] });
