@@ -1,12 +1,12 @@
 /**
- * The few HTTP reads doctor makes, each bounded by a timeout and reduced to what a finding needs:
- * status, headers, parsed JSON or why there is none. Never throws for network failures: an unreachable
- * server is a finding, not a crash. Checks call it through `DoctorInput.request` when one is given, so
- * unit tests can feed the pure check logic canned answers (`HttpRequest`).
+ * The few HTTP requests doctor makes, reduced to what a finding needs: status, headers, parsed JSON or why
+ * there is none. Each goes through the one room for requests (keycloak/http.ts: the --timeout bound, a
+ * retried idempotent read after a reset or a 502/503/504), to Keycloak and to the MCP server alike. Never
+ * throws for network failures: an unreachable server is a finding, not a crash. Checks call it through
+ * `DoctorInput.request` when one is given, so unit tests can feed the pure check logic canned answers.
  */
 import { describeFetchFailure } from '../keycloak/errors.js';
-
-const TIMEOUT_MS = 10_000;
+import { sendToKeycloak } from '../keycloak/http.js';
 
 export interface HttpResult {
   url: string;
@@ -15,18 +15,18 @@ export interface HttpResult {
   headers?: Headers;
   json?: Record<string, unknown>;
   text?: string;
-  /** "connection refused", "no answer within 10 s", "not JSON (text/html)"... */
+  /** "connection refused", "no answer within 10 s", "not JSON (text/html)"… */
   error?: string;
 }
 
 /** How doctor makes a request: `request` below, or canned answers in unit tests. */
 export type HttpRequest = (url: string, init?: RequestInit) => Promise<HttpResult>;
 
-/** One real request, without following redirects, within 10 s; its answer reduced to an `HttpResult`. */
+/** One real request, without following redirects; its answer reduced to an `HttpResult`. */
 export async function request(url: string, init: RequestInit = {}): Promise<HttpResult> {
   let response: Response;
   try {
-    response = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(TIMEOUT_MS), ...init });
+    response = await sendToKeycloak(url, { redirect: 'manual', ...init });
   } catch (error) {
     return { url, error: describeFetchFailure(error) };
   }
