@@ -5,10 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { CliError, ExitCode, UsageError } from './errors.js';
-import { redact, secretsFromEnv } from './config/secrets.js';
-import { createUi, type Ui } from './ui/output.js';
-import { loadDotenv } from './init/dotenv.js';
-import { setRequestTimeout } from './keycloak/http.js';
+import type { Ui } from './ui/output.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -184,31 +181,36 @@ export function buildProgram(run: (handler: () => Promise<Handler>, flags: Recor
 
 /** Runs the CLI and returns the exit code; never calls process.exit itself. */
 export async function main(argv: string[]): Promise<number> {
-  // ./.env (written by init) fills in what the environment leaves unset.
-  loadDotenv();
   let exitCode: number = ExitCode.ok;
   let debug = argv.includes('--debug');
   const program = buildProgram(async (load, flags) => {
     const globals = program.opts<{ json?: boolean; debug?: boolean; timeout?: string }>();
     debug = Boolean(globals.debug);
-    setRequestTimeout(globals.timeout);
+    // ./.env (written by init) fills in what the environment leaves unset. Read here, before the command
+    // loads, not on every start: nothing up to the action reads the environment (an option default taken
+    // from env would not see .env), and --help / --version stay free of it.
+    const [{ loadDotenv }, { setRequestTimeout }] = await Promise.all([import('./init/dotenv.js'), import('./keycloak/http.js')]);
+    loadDotenv();
+    setRequestTimeout(globals.timeout); // after .env, which may set MCP_KEYCLOAK_TIMEOUT
+    // Colour (chalk) comes with the command, never for --help or --version.
+    const [{ createUi }, handler] = await Promise.all([import('./ui/output.js'), load()]);
     const ui = createUi({ json: Boolean(globals.json) });
-    const handler = await load();
     exitCode = await handler(flags, ui);
   });
   try {
     await program.parseAsync(argv);
   } catch (error) {
-    exitCode = reportError(error, debug);
+    exitCode = await reportError(error, debug);
   }
   return exitCode;
 }
 
-function reportError(error: unknown, debug: boolean): number {
+async function reportError(error: unknown, debug: boolean): Promise<number> {
   if (error instanceof CommanderError) {
     // --help and --version end here too, with exit code 0.
     return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   }
+  const { redact, secretsFromEnv } = await import('./config/secrets.js');
   const secrets = secretsFromEnv();
   if (error instanceof CliError) {
     process.stderr.write(`error: ${redact(error.message, secrets)}\n`);
