@@ -3,16 +3,18 @@
  * the built CLI, templates and schema (and no sources or tests), installs from the npm cache, and
  * answers `--help` and `init --help` both as an installed bin and through `npx --package <tarball>`.
  * Packs the current build (`npm test` builds first) with --ignore-scripts, so a half-edited source
- * tree elsewhere cannot break packing.
+ * tree elsewhere cannot break packing. `--help` and `--version` read nothing but the package's own
+ * files: commander is inlined into dist/cli.js, and every dependency waits for the command that needs it.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, expect, it } from 'vitest';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
+let root: string;
 let tarball: string;
 let app: string;
 let files: string[];
@@ -30,7 +32,7 @@ function sh(command: string, args: string[], cwd: string, env: Record<string, st
 }
 
 beforeAll(async () => {
-  const root = await mkdtemp(join(tmpdir(), 'mcp-keycloak-pack-'));
+  root = await mkdtemp(join(tmpdir(), 'mcp-keycloak-pack-'));
   const packed = await sh('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', root], repo);
   expect(packed.code, packed.stderr).toBe(0);
   const [info] = JSON.parse(packed.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
@@ -48,6 +50,43 @@ it('ships the CLI, its templates and schema, and nothing of the workspace', () =
     expect(files).toContain(path);
   }
   expect(files.filter((f) => /^(src|test|bench|scripts)\/|(^|\/)\.env$/.test(f))).toEqual([]);
+  expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
+  // commander is inlined into dist/cli.js: its MIT notice travels with it.
+  expect(files).toContain('dist/THIRD-PARTY-LICENSES.txt');
+});
+
+/** Runs the installed CLI under a module-loader hook and returns every file it loaded as an ES module. */
+async function loadedFiles(args: string[]): Promise<{ code: number; stdout: string; loaded: string[] }> {
+  const trace = join(root, `trace-${args.join('-')}.txt`);
+  const hooks = `import { appendFileSync } from 'node:fs';
+export async function load(url, context, next) {
+  if (url.startsWith('file:')) appendFileSync(${JSON.stringify(trace)}, url + '\\n');
+  return next(url, context);
+}`;
+  const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`;
+  await rm(trace, { force: true });
+  const bin = join(app, 'node_modules', 'mcp-keycloak', 'bin', 'mcp-keycloak.js');
+  const result = await sh(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, bin, ...args], app);
+  const loaded = (await readFile(trace, 'utf8')).trim().split('\n').map((url) => fileURLToPath(url));
+  return { code: result.code, stdout: result.stdout, loaded };
+}
+
+it('--help and --version load only the package\'s own files, no dependency', async () => {
+  const own = await realpath(join(app, 'node_modules', 'mcp-keycloak'));
+  const version = (JSON.parse(await readFile(join(repo, 'package.json'), 'utf8')) as { version: string }).version;
+  for (const args of [['--help'], ['--version'], ['init', '--help']]) {
+    const { code, stdout, loaded } = await loadedFiles(args);
+    expect(code).toBe(0);
+    if (args[0] === '--version') expect(stdout.trim()).toBe(version);
+    expect(loaded).toContain(join(own, 'dist', 'cli.js'));
+    // Not the admin client, the MCP SDKs, jose, zod, chalk or ora; and no command module.
+    expect(loaded.filter((file) => !file.startsWith(`${own}/`) || file.slice(own.length).includes('node_modules'))).toEqual([]);
+    expect(loaded.filter((file) => file.includes(`${join(own, 'dist', 'commands')}/`))).toEqual([]);
+  }
+  // The same trace sees dependencies once a command runs (so the check above can fail).
+  const { loaded } = await loadedFiles(['keycloak', 'status']);
+  expect(loaded).toContain(join(own, 'dist', 'commands', 'keycloak.js'));
+  expect(loaded.some((file) => file.includes('/node_modules/chalk/'))).toBe(true);
 });
 
 it('runs --help and init --help from the installed package', async () => {
