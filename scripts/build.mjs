@@ -97,4 +97,4 @@ writeFileSync(
 );
 
 const files = Object.keys(result.metafile.outputs);
-console.log(`dist/: ${files.length} modules, ${files.filter((file) => file.startsWith('dist/chunks/')).length} of them shared chunks`);
+console.error(`dist/: ${files.length} modules, ${files.filter((file) => file.startsWith('dist/chunks/')).length} of them shared chunks`);
