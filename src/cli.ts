@@ -3,11 +3,10 @@
  * exit code; this file is the one place that turns errors into a line on stderr and an exit code.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { readFileSync } from 'node:fs';
 import { CliError, ExitCode, UsageError } from './errors.js';
 import type { Ui } from './ui/output.js';
-
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+// Inlined into dist/cli.js by the build: --version reads no file.
+import pkg from '../package.json' with { type: 'json' };
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
