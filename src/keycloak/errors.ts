@@ -4,7 +4,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { CliError, KeycloakError } from '../errors.js';
-import { ConnectionError, formatSeconds, networkReason, NoAnswerError, requestLineOf, RETRIES, type RequestLine } from './http.js';
+import { ConnectionError, formatSeconds, networkReason, NoAnswerError, requestLineOf, RETRIES, RETRY_STATUSES, type RequestLine } from './http.js';
 
 /** What the admin client's NetworkError carries. */
 interface NetworkErrorLike {
@@ -65,7 +65,7 @@ export function failureMessage(error: unknown, what: string): string {
   }
   if (error instanceof ConnectionError) {
     const where = requestText(error.request);
-    if (!error.mayHaveArrived) return `${failed} cannot reach Keycloak (${error.reason})${where}. Is it running? Check --keycloak-url / KEYCLOAK_URL.`;
+    if (!error.mayHaveArrived) return `Could not reach Keycloak while ${during}${where}: ${error.reason}. Is it running? Check --keycloak-url / KEYCLOAK_URL.`;
     if (isRead(error.request)) {
       return `${failed} ${error.reason}${where}${error.attempts > 1 ? `, ${error.attempts} times in a row` : ''}: check Keycloak's log and any proxy in front of it.`;
     }
@@ -79,7 +79,7 @@ export function failureMessage(error: unknown, what: string): string {
   const answered = `Keycloak answered ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd();
   const base = `${failed} ${answered}${message ? ` (${message})` : ''}${line ? ` to ${line.method} ${line.path}` : ''}`;
   if (status >= 500 && line && !isRead(line)) return `${base}. ${REPEAT}`;
-  if (status >= 500 && isRead(line) && [502, 503, 504].includes(status)) return `${base}, also on ${RETRIES} retries: check that Keycloak is healthy (its log, CPU, database).`;
+  if (isRead(line) && RETRY_STATUSES.has(status)) return `${base}, ${RETRIES + 1} times in a row: check that Keycloak is healthy (its log, CPU, database).`;
   return `${base}.`;
 }
 

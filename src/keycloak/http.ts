@@ -25,7 +25,8 @@ export const DEFAULT_TIMEOUT_SECONDS = 10;
 /** How many times an idempotent read is sent again after a reset or a 502/503/504. */
 export const RETRIES = 2;
 const BACKOFF_MS = [200, 600];
-const RETRY_STATUSES = new Set([502, 503, 504]);
+/** Statuses a restarting Keycloak or the proxy in front of it answers; worth one more try for a read. */
+export const RETRY_STATUSES = new Set([502, 503, 504]);
 /** Network error codes meaning the connection died under a request, as opposed to never being made. */
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 /** Undici's own clocks (300 s) only fire when --timeout is longer; they mean the same thing. */

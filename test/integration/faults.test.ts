@@ -1,0 +1,160 @@
+/**
+ * What plan and apply do when Keycloak misbehaves: the real Keycloak behind the fault proxy
+ * (test/support/fault-proxy.ts), which stalls, resets or fails chosen requests. A stalled call fails
+ * within --timeout with a sentence naming it; an idempotent read that meets a reset or a 503 is sent
+ * again and the command succeeds; a failed write is worded and the next apply completes it without
+ * duplicates. Also: a URL that answers HTML to every path is "not Keycloak", not a legacy /auth base.
+ */
+import { createServer, type Server } from 'node:http';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startFaultProxy, type FaultProxy, type WriteFault } from '../support/fault-proxy.js';
+import { adminClient, deleteRealm, keycloak, runCli, uniqueRealm, type CliResult } from '../support/keycloak.js';
+
+const realm = uniqueRealm('faults');
+let proxy: FaultProxy;
+
+/** Runs the CLI against the proxy; returns the result and how long it took. */
+async function viaProxy(args: string[]): Promise<CliResult & { ms: number }> {
+  const started = Date.now();
+  const result = await runCli(args, { env: { KEYCLOAK_URL: proxy.url } });
+  return { ...result, ms: Date.now() - started };
+}
+
+function oneErrorLine(result: CliResult): string {
+  expect(result.code).toBe(1);
+  const lines = result.stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(result.stderr).not.toMatch(/\n\s+at |UND_ERR|ECONNRESET|TypeError/);
+  return lines[0]!;
+}
+
+async function scopesNamed(name: string): Promise<number> {
+  const client = await adminClient();
+  return (await client.clientScopes.find({ realm })).filter((scope) => scope.name === name).length;
+}
+
+async function deleteScope(name: string): Promise<void> {
+  const client = await adminClient();
+  const scope = (await client.clientScopes.find({ realm })).find((s) => s.name === name);
+  await client.clientScopes.del({ realm, id: scope!.id! });
+}
+
+beforeAll(async () => {
+  proxy = await startFaultProxy(keycloak().url);
+  const result = await runCli(['apply', '--yes', '--realm', realm]);
+  expect(result.code).toBe(0);
+});
+afterEach(() => proxy.clear());
+afterAll(async () => {
+  await proxy.close();
+  await deleteRealm(realm);
+});
+
+describe('a Keycloak that does not answer', () => {
+  it('plan fails within --timeout, naming the call that did not answer', async () => {
+    proxy.stall({ method: 'GET', path: `/admin/realms/${realm}/client-scopes` });
+    const result = await viaProxy(['plan', '--timeout', '2', '--realm', realm]);
+    expect(oneErrorLine(result)).toBe(
+      `error: Keycloak did not answer within 2 s while listing the client scopes of realm "${realm}" (GET /admin/realms/${realm}/client-scopes): check that Keycloak is healthy (its log, CPU, database) or raise --timeout.`,
+    );
+    // It waited for the timeout, and not much more: before, undici gave up after 300 s.
+    expect(result.ms).toBeGreaterThanOrEqual(2000);
+    expect(result.ms).toBeLessThan(12_000);
+  });
+
+  it('apply with a stalled write fails within --timeout too, and says so', async () => {
+    await deleteScope('mcp:run');
+    proxy.stall({ method: 'POST', path: `/admin/realms/${realm}/client-scopes` });
+    const result = await viaProxy(['apply', '--yes', '--timeout', '2', '--realm', realm]);
+    expect(oneErrorLine(result)).toMatch(
+      new RegExp(`^error: Keycloak did not answer within 2 s while .*"mcp:run" \\(POST /admin/realms/${realm}/client-scopes\\): check that Keycloak is healthy \\(its log, CPU, database\\) or raise --timeout\\.$`),
+    );
+    expect(result.ms).toBeLessThan(12_000);
+    proxy.clear();
+    expect((await viaProxy(['apply', '--yes', '--realm', realm])).code).toBe(0);
+    expect(await scopesNamed('mcp:run')).toBe(1);
+  });
+
+  it('the request is named by method and path, never with its query', async () => {
+    proxy.stall({ method: 'GET', path: `/admin/realms/${realm}/users/` });
+    const result = await runCli(['plan', '--timeout', '1', '--realm', realm, '--test-user', 'alice'], {
+      env: { KEYCLOAK_URL: proxy.url, MCP_KEYCLOAK_TEST_USER_PASSWORD: 'not-used-here-1' },
+    });
+    expect(oneErrorLine(result)).toBe(
+      `error: Keycloak did not answer within 1 s while looking up test user "alice" in realm "${realm}" (GET /admin/realms/${realm}/users/): check that Keycloak is healthy (its log, CPU, database) or raise --timeout.`,
+    );
+  });
+
+  it('MCP_KEYCLOAK_TIMEOUT sets it too, and a stalled login is named as such', async () => {
+    proxy.stall({ method: 'POST', path: '/realms/master/protocol/openid-connect/token' });
+    const started = Date.now();
+    const result = await runCli(['plan', '--realm', realm], { env: { KEYCLOAK_URL: proxy.url, MCP_KEYCLOAK_TIMEOUT: '1.5' } });
+    expect(oneErrorLine(result)).toBe(
+      `error: Keycloak did not answer within 1.5 s while logging in as admin "${keycloak().adminUsername}" in realm "master" (POST /realms/master/protocol/openid-connect/token): check that Keycloak is healthy (its log, CPU, database) or raise --timeout.`,
+    );
+    expect(Date.now() - started).toBeLessThan(12_000);
+  });
+});
+
+describe('a read that fails once', () => {
+  it.each(['reset', 503, 502] as const)('is sent again after a %s and the command succeeds', async (fault) => {
+    const path = `/admin/realms/${realm}/client-scopes`;
+    proxy.failOnce({ method: 'GET', path }, fault);
+    const before = proxy.count({ method: 'GET', path });
+    const result = await viaProxy(['--json', 'plan', '--realm', realm]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const plan = JSON.parse(result.stdout);
+    expect(plan.changes).toEqual([]);
+    // The failed attempt and the retry; both are counted: login (other), realm, scopes twice, defaults, policies.
+    expect(proxy.count({ method: 'GET', path }) - before).toBe(2);
+    expect(plan.requests).toEqual({ reads: 5, writes: 0, other: 1 });
+  });
+});
+
+describe('a write that fails', () => {
+  // The drift is a deleted scope, so apply writes: 1 the scope, 2 its audience mapper, 3 the default scope.
+  const cases: Array<[WriteFault, number, RegExp]> = [
+    ['reset-after', 1, /the connection was reset \(POST \/admin\/realms\/[^/]+\/client-scopes\), so Keycloak may or may not have made this change\./],
+    ['status-500', 2, /Keycloak answered 500 Internal Server Error to POST \/admin\/realms\/[^/]+\/client-scopes\/[^/]+\/protocol-mappers\/models\./],
+    ['reset-before', 3, /the connection was reset \(PUT \/admin\/realms\/[^/]+\/default-default-client-scopes\/[^/]+\), so Keycloak may or may not have made this change\./],
+  ];
+  it.each(cases)('%s on write %i: a worded error, and the next apply completes it without duplicates', async (fault, nth, pattern) => {
+    await deleteScope('mcp:run');
+    proxy.failWrite(nth, fault);
+    const failed = await viaProxy(['apply', '--yes', '--realm', realm]);
+    const line = oneErrorLine(failed);
+    expect(line).toMatch(pattern);
+    expect(line).toMatch(/Running the same command again completes it: it reads Keycloak afresh and makes only the changes still missing\.$/);
+
+    const again = await viaProxy(['--json', 'apply', '--yes', '--realm', realm]);
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+    // Whatever Keycloak made before the failure is kept, not made twice.
+    const madeBefore = fault === 'reset-after' ? nth : nth - 1;
+    expect(JSON.parse(again.stdout).applied.length).toBe(3 - madeBefore);
+    expect(await scopesNamed('mcp:run')).toBe(1);
+    const plan = JSON.parse((await viaProxy(['--json', 'plan', '--realm', realm])).stdout);
+    expect(plan.changes).toEqual([]);
+  });
+});
+
+describe('what answers at the URL', () => {
+  let html: Server;
+  let htmlUrl = '';
+  beforeAll(async () => {
+    // A proxy's landing page: 200 and the same HTML for every path, /auth/… included.
+    html = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<html><head><title>Welcome to nginx!</title></head></html>'));
+    await new Promise<void>((resolve) => html.listen(0, '127.0.0.1', resolve));
+    const address = html.address();
+    htmlUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => html.close(() => resolve())));
+
+  it('a server answering HTML to every path is not called a legacy /auth Keycloak', async () => {
+    const result = await runCli(['plan', '--realm', realm, '--keycloak-url', htmlUrl]);
+    expect(oneErrorLine(result)).toBe(
+      `error: ${htmlUrl} does not look like Keycloak: GET /realms/master/.well-known/openid-configuration answered 200 (text/html, page title "Welcome to nginx!"). Check --keycloak-url / KEYCLOAK_URL.`,
+    );
+  });
+});

@@ -1,0 +1,157 @@
+/**
+ * A loopback HTTP proxy in front of the test Keycloak that misbehaves on request, so tests can show
+ * what the CLI does when Keycloak stalls, resets a connection or fails a write. Everything else is
+ * forwarded unchanged to the real Keycloak: the proxy injects faults, it never imitates Keycloak.
+ *
+ *   const proxy = await startFaultProxy(keycloak().url);
+ *   runCli(['apply', '--keycloak-url', proxy.url, …]);
+ *
+ *   proxy.stall({ method: 'GET', path: /\/client-scopes$/ });  // hold matching requests unanswered
+ *   proxy.failOnce({ method: 'GET', path: /\/components/ }, 503);  // next match: 503 (or 502, or 'reset')
+ *   proxy.failWrite(2, 'reset-after');  // the 2nd write from now: forwarded, Keycloak commits it, then reset
+ *   proxy.count({ method: 'POST' });    // requests seen so far that match
+ *   proxy.clear();                      // drop every fault and release stalled requests (by resetting them)
+ *   await proxy.close();
+ *
+ * Matching: `method` is compared exactly (upper case); `path` is a RegExp or an exact string, tested
+ * against the path without its query. A "write" is what the CLI counts as one: a request to /admin/
+ * other than GET/HEAD. Write faults:
+ *   'status-500'    answered 500 without forwarding (Keycloak never sees it);
+ *   'reset-before'  connection reset without forwarding (Keycloak never sees it);
+ *   'reset-after'   forwarded, Keycloak's whole answer awaited (the change is made), then reset.
+ * A reset is a TCP RST, which the client sees as ECONNRESET.
+ */
+import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+export interface Match {
+  method?: string;
+  path?: string | RegExp;
+}
+
+export type WriteFault = 'status-500' | 'reset-before' | 'reset-after';
+export type OnceFault = 502 | 503 | 504 | 'reset';
+
+export interface SeenRequest {
+  method: string;
+  path: string;
+}
+
+export interface FaultProxy {
+  /** Base URL to pass as --keycloak-url / KEYCLOAK_URL. */
+  url: string;
+  /** Every request received, in arrival order (path without query). */
+  log: SeenRequest[];
+  count(match?: Match): number;
+  stall(match: Match): void;
+  failOnce(match: Match, fault: OnceFault): void;
+  failWrite(nth: number, fault: WriteFault, match?: Match): void;
+  clear(): void;
+  close(): Promise<void>;
+}
+
+function matches(seen: SeenRequest, match: Match | undefined): boolean {
+  if (!match) return true;
+  if (match.method && seen.method !== match.method.toUpperCase()) return false;
+  if (match.path instanceof RegExp) return match.path.test(seen.path);
+  return match.path === undefined || match.path === seen.path;
+}
+
+const isWrite = (seen: SeenRequest) => seen.method !== 'GET' && seen.method !== 'HEAD' && seen.path.startsWith('/admin/');
+
+/** Resets the client's connection (RST), as a crashing proxy or Keycloak would. */
+function reset(socket: Socket): void {
+  if (typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
+  else socket.destroy();
+}
+
+/** Starts the proxy on 127.0.0.1 (a free port) in front of `target`, e.g. http://127.0.0.1:18080. */
+export async function startFaultProxy(target: string): Promise<FaultProxy> {
+  const upstream = new URL(target);
+  const log: SeenRequest[] = [];
+  let stalls: Match[] = [];
+  let once: Array<{ match: Match; fault: OnceFault }> = [];
+  let writeFaults: Array<{ remaining: number; fault: WriteFault; match?: Match }> = [];
+  const held = new Set<Socket>();
+
+  function forward(req: IncomingMessage, res: ServerResponse, resetAfter: boolean): void {
+    const outgoing = request(
+      { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: { ...req.headers, host: upstream.host } },
+      (answer) => {
+        if (resetAfter) {
+          // Read Keycloak's whole answer first: by then the change is committed.
+          answer.resume();
+          answer.on('end', () => reset(req.socket));
+          return;
+        }
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    outgoing.on('error', () => reset(req.socket));
+    req.pipe(outgoing);
+  }
+
+  const server = createServer((req, res) => {
+    const seen: SeenRequest = { method: (req.method ?? 'GET').toUpperCase(), path: new URL(req.url ?? '/', 'http://x').pathname };
+    log.push(seen);
+    if (stalls.some((match) => matches(seen, match))) {
+      held.add(req.socket);
+      req.socket.once('close', () => held.delete(req.socket));
+      return;
+    }
+    const onceIndex = once.findIndex((entry) => matches(seen, entry.match));
+    if (onceIndex >= 0) {
+      const { fault } = once.splice(onceIndex, 1)[0]!;
+      if (fault === 'reset') reset(req.socket);
+      else res.writeHead(fault, { 'content-type': 'text/html' }).end(`<html><body>${fault} from the fault proxy</body></html>`);
+      return;
+    }
+    if (isWrite(seen)) {
+      let due: WriteFault | undefined;
+      for (const entry of writeFaults) {
+        if (!matches(seen, entry.match)) continue;
+        entry.remaining--;
+        if (entry.remaining === 0) due = entry.fault;
+      }
+      writeFaults = writeFaults.filter((entry) => entry.remaining > 0);
+      if (due === 'status-500') {
+        req.resume();
+        res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'unknown_error' }));
+        return;
+      }
+      if (due === 'reset-before') {
+        reset(req.socket);
+        return;
+      }
+      forward(req, res, due === 'reset-after');
+      return;
+    }
+    forward(req, res, false);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+
+  const proxy: FaultProxy = {
+    url: `http://127.0.0.1:${port}`,
+    log,
+    count: (match) => log.filter((seen) => matches(seen, match)).length,
+    stall: (match) => void stalls.push(match),
+    failOnce: (match, fault) => void once.push({ match, fault }),
+    failWrite: (nth, fault, match) => void writeFaults.push({ remaining: nth, fault, match }),
+    clear() {
+      stalls = [];
+      once = [];
+      writeFaults = [];
+      for (const socket of held) reset(socket);
+      held.clear();
+    },
+    close() {
+      proxy.clear();
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  return proxy;
+}

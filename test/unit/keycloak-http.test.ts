@@ -1,0 +1,107 @@
+/**
+ * The pure parts of the Keycloak room: realm URLs, the --timeout setting, and the sentences failures
+ * become. What the requests do against Keycloak (timeouts, retries, resets) is tested for real in
+ * test/integration/faults.test.ts.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { ExitCode, UsageError } from '../../src/errors.js';
+import { failureMessage } from '../../src/keycloak/errors.js';
+import { ConnectionError, DEFAULT_TIMEOUT_SECONDS, NoAnswerError, requestTimeoutMs, setRequestTimeout } from '../../src/keycloak/http.js';
+import { realmIssuer, realmUrls } from '../../src/keycloak/urls.js';
+
+describe('realm URLs', () => {
+  it('derives every endpoint from the issuer', () => {
+    expect(realmUrls('http://127.0.0.1:8080/', 'mcp-demo')).toEqual({
+      issuer: 'http://127.0.0.1:8080/realms/mcp-demo',
+      discovery: 'http://127.0.0.1:8080/realms/mcp-demo/.well-known/openid-configuration',
+      oauthMetadata: 'http://127.0.0.1:8080/.well-known/oauth-authorization-server/realms/mcp-demo',
+      token: 'http://127.0.0.1:8080/realms/mcp-demo/protocol/openid-connect/token',
+      authorization: 'http://127.0.0.1:8080/realms/mcp-demo/protocol/openid-connect/auth',
+      registration: 'http://127.0.0.1:8080/realms/mcp-demo/clients-registrations/openid-connect',
+      jwks: 'http://127.0.0.1:8080/realms/mcp-demo/protocol/openid-connect/certs',
+      introspection: 'http://127.0.0.1:8080/realms/mcp-demo/protocol/openid-connect/token/introspect',
+      admin: 'http://127.0.0.1:8080/admin/realms/mcp-demo',
+    });
+  });
+
+  it('keeps a legacy /auth base in every URL, and RFC 8414 inserts the well-known segment before it', () => {
+    const urls = realmUrls('https://sso.example.com/auth//', 'mcp');
+    expect(urls.issuer).toBe('https://sso.example.com/auth/realms/mcp');
+    expect(urls.oauthMetadata).toBe('https://sso.example.com/.well-known/oauth-authorization-server/auth/realms/mcp');
+    expect(urls.admin).toBe('https://sso.example.com/auth/admin/realms/mcp');
+  });
+
+  it('escapes a realm name that is not a plain path segment', () => {
+    expect(realmIssuer('http://h', 'a b/c')).toBe('http://h/realms/a%20b%2Fc');
+  });
+});
+
+describe('--timeout and MCP_KEYCLOAK_TIMEOUT', () => {
+  afterEach(() => setRequestTimeout(undefined, undefined));
+
+  it('defaults to 10 s a request', () => {
+    setRequestTimeout(undefined, undefined);
+    expect(DEFAULT_TIMEOUT_SECONDS).toBe(10);
+    expect(requestTimeoutMs()).toBe(10_000);
+  });
+
+  it('takes the flag over the environment, in seconds, fractions allowed', () => {
+    setRequestTimeout(undefined, '30');
+    expect(requestTimeoutMs()).toBe(30_000);
+    setRequestTimeout('2.5', '30');
+    expect(requestTimeoutMs()).toBe(2500);
+  });
+
+  it.each([
+    ['0', undefined, '--timeout must be a number of seconds between 0 and 3600 (e.g. --timeout 30), not "0".'],
+    ['ten', undefined, '--timeout must be a number of seconds between 0 and 3600 (e.g. --timeout 30), not "ten".'],
+    [undefined, '-1', 'MCP_KEYCLOAK_TIMEOUT must be a number of seconds between 0 and 3600 (e.g. MCP_KEYCLOAK_TIMEOUT=30), not "-1".'],
+    [undefined, '99999', 'MCP_KEYCLOAK_TIMEOUT must be a number of seconds between 0 and 3600 (e.g. MCP_KEYCLOAK_TIMEOUT=30), not "99999".'],
+  ])('refuses flag %s / env %s as a usage error', (flag, env, message) => {
+    let error: unknown;
+    try {
+      setRequestTimeout(flag, env);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).exitCode).toBe(ExitCode.usage);
+    expect((error as UsageError).message).toBe(message);
+    expect(requestTimeoutMs()).toBe(10_000);
+  });
+});
+
+describe('failure sentences', () => {
+  const get = { method: 'GET', path: '/admin/realms/r/client-scopes' };
+  const post = { method: 'POST', path: '/admin/realms/r/client-scopes' };
+
+  it('no answer: which call, which request, and what to check', () => {
+    expect(failureMessage(new NoAnswerError(get, 10_000), 'listing the client scopes of realm "r"')).toBe(
+      'Keycloak did not answer within 10 s while listing the client scopes of realm "r" (GET /admin/realms/r/client-scopes): check that Keycloak is healthy (its log, CPU, database) or raise --timeout.',
+    );
+  });
+
+  it('a write whose connection died: it may have been made, and running again completes it', () => {
+    expect(failureMessage(new ConnectionError(post, 'the connection was reset', true, 1), 'creating client scope "mcp:run"')).toBe(
+      'Creating client scope "mcp:run" failed: the connection was reset (POST /admin/realms/r/client-scopes), so Keycloak may or may not have made this change. Running the same command again completes it: it reads Keycloak afresh and makes only the changes still missing.',
+    );
+  });
+
+  it('a read whose connection died on every try, and a connection never made', () => {
+    expect(failureMessage(new ConnectionError(get, 'the connection was reset', true, 3), 'Listing client scopes')).toBe(
+      "Listing client scopes failed: the connection was reset (GET /admin/realms/r/client-scopes), 3 times in a row: check Keycloak's log and any proxy in front of it.",
+    );
+    expect(failureMessage(new ConnectionError(get, 'connection refused', false, 1), 'reading realm "r"')).toBe(
+      'Could not reach Keycloak while reading realm "r" (GET /admin/realms/r/client-scopes): connection refused. Is it running? Check --keycloak-url / KEYCLOAK_URL.',
+    );
+  });
+
+  it('reads a "Could not …" phrase as it was meant', () => {
+    expect(failureMessage(new NoAnswerError(post, 2000), 'Could not create client-scope "mcp:run"')).toMatch(
+      /^Keycloak did not answer within 2 s while trying to create client-scope "mcp:run" \(POST/,
+    );
+    expect(failureMessage(new ConnectionError(post, 'the connection was reset', true, 1), 'Could not create client-scope "mcp:run"')).toMatch(
+      /^Could not create client-scope "mcp:run": the connection was reset \(POST/,
+    );
+  });
+});
