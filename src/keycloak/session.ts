@@ -3,12 +3,13 @@
  * when it fails does a probe find out why (not reachable, not Keycloak, a legacy /auth base), so each
  * mistake still gets its own sentence without costing every command a discovery read.
  */
-import KcAdminClient from '@keycloak/keycloak-admin-client';
+import type KcAdminClient from '@keycloak/keycloak-admin-client';
 import type { Config } from '../config/schema.js';
 import type { Secrets } from '../config/secrets.js';
 import { SECRET_ENV } from '../config/secrets.js';
 import { KeycloakError, UsageError } from '../errors.js';
 import { failureMessage, statusOf } from './errors.js';
+import { AdminToken, type AdminCredentials } from './login.js';
 import { meterRequests, networkReason, NoAnswerError, sendToKeycloak, type RequestCounts } from './http.js';
 import { realmUrls, trimBase } from './urls.js';
 
@@ -90,12 +91,12 @@ export class CredentialsRejectedError extends KeycloakError {
 }
 
 /**
- * Runs a login. Keycloak's OAuth error (a JSON `error` with 400/401) becomes a CredentialsRejectedError
+ * Runs the login. Keycloak's OAuth error (a JSON `error` with 400/401) becomes a CredentialsRejectedError
  * saying `rejected`; no answer is said as such; anything else asks the probe what is at the URL.
  */
-async function login(call: () => Promise<void>, baseUrl: string, realm: string, what: string, rejected: string): Promise<void> {
+async function login(token: AdminToken, baseUrl: string, realm: string, what: string, rejected: string): Promise<void> {
   try {
-    await call();
+    await token.login();
   } catch (error) {
     if (error instanceof NoAnswerError) throw new KeycloakError(failureMessage(error, what), undefined, { cause: error });
     const status = statusOf(error);
@@ -108,36 +109,38 @@ async function login(call: () => Promise<void>, baseUrl: string, realm: string, 
   }
 }
 
-/** Logs in to the admin API with a user's password or a service-account client: one request. */
+/**
+ * Logs in to the admin API with a user's password or a service-account client: one request, sent
+ * before the admin client's modules load so that the two overlap.
+ */
 export async function connectAdmin(config: Config, secrets: Secrets): Promise<AdminSession> {
   const baseUrl = trimBase(config.keycloakUrl);
   const requests = meterRequests(baseUrl);
-  const client = new KcAdminClient({ baseUrl, realmName: config.admin.realm });
   const { admin } = config;
+  let credentials: AdminCredentials;
+  let who: string;
+  let rejected: string;
   if (admin.clientId) {
     if (!secrets.adminClientSecret) {
       throw new UsageError(`${SECRET_ENV.adminClientSecret} is not set: it is the secret of the admin client "${admin.clientId}".`);
     }
-    await login(
-      () => client.auth({ grantType: 'client_credentials', clientId: admin.clientId!, clientSecret: secrets.adminClientSecret! }),
-      baseUrl,
-      admin.realm,
-      `logging in as admin client "${admin.clientId}" in realm "${admin.realm}"`,
-      `Keycloak rejected the admin client "${admin.clientId}" in realm "${admin.realm}": check KEYCLOAK_ADMIN_CLIENT_ID and ${SECRET_ENV.adminClientSecret}.`,
-    );
+    credentials = { grant: 'client_credentials', clientId: admin.clientId, clientSecret: secrets.adminClientSecret };
+    who = `admin client "${admin.clientId}"`;
+    rejected = `Keycloak rejected the admin client "${admin.clientId}" in realm "${admin.realm}": check KEYCLOAK_ADMIN_CLIENT_ID and ${SECRET_ENV.adminClientSecret}.`;
   } else {
     if (!secrets.adminPassword) {
       throw new UsageError(
         `${SECRET_ENV.adminPassword} is not set: export the password of Keycloak admin "${admin.username}" (or use KEYCLOAK_ADMIN_CLIENT_ID/SECRET).`,
       );
     }
-    await login(
-      () => client.auth({ grantType: 'password', clientId: 'admin-cli', username: admin.username, password: secrets.adminPassword! }),
-      baseUrl,
-      admin.realm,
-      `logging in as admin "${admin.username}" in realm "${admin.realm}"`,
-      `Keycloak rejected the admin credentials for user "${admin.username}" in realm "${admin.realm}": check KEYCLOAK_ADMIN_USERNAME and ${SECRET_ENV.adminPassword}.`,
-    );
+    credentials = { grant: 'password', username: admin.username, password: secrets.adminPassword };
+    who = `admin "${admin.username}"`;
+    rejected = `Keycloak rejected the admin credentials for user "${admin.username}" in realm "${admin.realm}": check KEYCLOAK_ADMIN_USERNAME and ${SECRET_ENV.adminPassword}.`;
   }
+  const token = new AdminToken(baseUrl, admin.realm, credentials);
+  const loggedIn = login(token, baseUrl, admin.realm, `logging in as ${who} in realm "${admin.realm}"`, rejected);
+  const [{ default: AdminClient }] = await Promise.all([import('@keycloak/keycloak-admin-client'), loggedIn]);
+  const client = new AdminClient({ baseUrl, realmName: admin.realm });
+  client.registerTokenProvider({ getAccessToken: () => token.token() });
   return { client, baseUrl, requests };
 }

@@ -33,24 +33,33 @@ export interface LiveRealm {
   testUser?: { user: UserRepresentation; passwordWorks?: boolean };
 }
 
-/** Reads the live counterpart of `desired`: 1 request when the realm is missing, else 5 (6 with a test user's password). */
+/**
+ * Reads the live counterpart of `desired`: 5 requests (7 with a test user and its password). None
+ * depends on another's answer, so all go out at once: the password check, which makes Keycloak hash,
+ * is the slowest, and waiting for the realm first would only add a round trip for the common case
+ * of a realm that exists. When it does not, the other answers (404s) are dropped.
+ */
 export async function readLiveRealm(session: AdminSession, desired: DesiredRealm): Promise<LiveRealm> {
   const { client } = session;
   const realm = desired.realm;
-  const found = await keycloakCall(() => client.realms.findOne({ realm }), undefined, `reading realm "${realm}"`);
-  const live: LiveRealm = { exists: Boolean(found), scopes: new Map(), defaultScopes: new Set(), anonymousPolicies: [] };
-  if (!found) return live;
-  live.id = found.id!;
-  live.enabled = found.enabled ?? false;
-
-  const wanted = new Set(desired.scopes.map((scope) => scope.name));
-  const [allScopes, defaults, components, testUser] = await Promise.all([
+  const realmRead = keycloakCall(() => client.realms.findOne({ realm }), undefined, `reading realm "${realm}"`);
+  const reads = Promise.all([
     keycloakCall(() => client.clientScopes.find({ realm }), undefined, `listing the client scopes of realm "${realm}"`),
     // The admin client types this payload as `void & {realm?}`, which no object satisfies: hence the cast.
     keycloakCall(() => client.clientScopes.listDefaultClientScopes({ realm } as never), undefined, `listing the default client scopes of realm "${realm}"`),
     keycloakCall(() => client.components.find({ realm, type: POLICY_TYPE }), undefined, `listing the client registration policies of realm "${realm}"`),
     desired.testUser ? readTestUser(session, realm, desired.testUser) : undefined,
   ]);
+  // Marked as handled now: when the realm is missing, these fail and nobody awaits them.
+  reads.catch(() => undefined);
+  const found = await realmRead;
+  const live: LiveRealm = { exists: Boolean(found), scopes: new Map(), defaultScopes: new Set(), anonymousPolicies: [] };
+  if (!found) return live;
+  live.id = found.id!;
+  live.enabled = found.enabled ?? false;
+
+  const [allScopes, defaults, components, testUser] = await reads;
+  const wanted = new Set(desired.scopes.map((scope) => scope.name));
   for (const scope of allScopes) {
     if (!scope.name || !scope.id || !wanted.has(scope.name)) continue;
     live.scopes.set(scope.name, { ...scope, id: scope.id, name: scope.name, mappers: scope.protocolMappers ?? [] });
@@ -61,12 +70,15 @@ export async function readLiveRealm(session: AdminSession, desired: DesiredRealm
   return live;
 }
 
+/** The test user and whether its password works; both asked at once (a missing user makes the check moot). */
 async function readTestUser(
   session: AdminSession,
   realm: string,
   wanted: { username: string; password?: string },
 ): Promise<LiveRealm['testUser']> {
   const { username, password } = wanted;
+  const check = password ? passwordWorks(session.baseUrl, realm, username, password) : undefined;
+  check?.catch(() => undefined);
   const users = await keycloakCall(
     () => session.client.users.find({ realm, username, exact: true }),
     undefined,
@@ -75,7 +87,7 @@ async function readTestUser(
   // Keycloak stores usernames in lower case.
   const user = users.find((u) => u.username === username.toLowerCase());
   if (!user) return undefined;
-  return password ? { user, passwordWorks: await passwordWorks(session.baseUrl, realm, username, password) } : { user };
+  return check ? { user, passwordWorks: await check } : { user };
 }
 
 /**
