@@ -1,9 +1,8 @@
 /**
- * The admin API's access token. We log in ourselves rather than through the admin client's `auth()`:
- * the login then goes out before the admin client's modules are loaded, and Keycloak hashes the
- * password while Node compiles them (a no-op apply is mostly those two waits). The admin client
- * asks `token()` before every request, so an expired token is refreshed (or the login redone)
- * exactly as `auth()` would have.
+ * The admin API's access token. We log in ourselves rather than through the admin client's `auth()`,
+ * so that reading a realm does not need the admin client's modules at all (see admin-client.ts).
+ * Every admin request asks `token()` first, so an expired token is refreshed, or the login redone,
+ * as `auth()` would have done.
  */
 import { KeycloakError } from '../errors.js';
 import { failureMessage } from './errors.js';

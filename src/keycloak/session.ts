@@ -9,15 +9,22 @@ import type { Secrets } from '../config/secrets.js';
 import { SECRET_ENV } from '../config/secrets.js';
 import { KeycloakError, UsageError } from '../errors.js';
 import { failureMessage, statusOf } from './errors.js';
+import { adminReader, lazyAdminClient } from './admin-client.js';
 import { AdminToken, type AdminCredentials } from './login.js';
 import { meterRequests, networkReason, NoAnswerError, sendToKeycloak, type RequestCounts } from './http.js';
 import { realmUrls, trimBase } from './urls.js';
 
 export interface AdminSession {
+  /** The admin client; its modules load on the first call (see admin-client.ts). */
   client: KcAdminClient;
   baseUrl: string;
   /** Requests sent to this Keycloak since the session began. */
   requests: () => RequestCounts;
+  /**
+   * GET `<base>/admin/realms/<path>` without loading the admin client: the parsed JSON, or undefined
+   * for 404. For the hot reads (plan); anything else may use `client`.
+   */
+  read: <T>(path: string, what: string, query?: Record<string, string>) => Promise<T | undefined>;
 }
 
 /** The issuer of a discovery document, when the answer is one. */
@@ -109,10 +116,7 @@ async function login(token: AdminToken, baseUrl: string, realm: string, what: st
   }
 }
 
-/**
- * Logs in to the admin API with a user's password or a service-account client: one request, sent
- * before the admin client's modules load so that the two overlap.
- */
+/** Logs in to the admin API with a user's password or a service-account client: one request. */
 export async function connectAdmin(config: Config, secrets: Secrets): Promise<AdminSession> {
   const baseUrl = trimBase(config.keycloakUrl);
   const requests = meterRequests(baseUrl);
@@ -138,9 +142,7 @@ export async function connectAdmin(config: Config, secrets: Secrets): Promise<Ad
     rejected = `Keycloak rejected the admin credentials for user "${admin.username}" in realm "${admin.realm}": check KEYCLOAK_ADMIN_USERNAME and ${SECRET_ENV.adminPassword}.`;
   }
   const token = new AdminToken(baseUrl, admin.realm, credentials);
-  const loggedIn = login(token, baseUrl, admin.realm, `logging in as ${who} in realm "${admin.realm}"`, rejected);
-  const [{ default: AdminClient }] = await Promise.all([import('@keycloak/keycloak-admin-client'), loggedIn]);
-  const client = new AdminClient({ baseUrl, realmName: admin.realm });
-  client.registerTokenProvider({ getAccessToken: () => token.token() });
-  return { client, baseUrl, requests };
+  await login(token, baseUrl, admin.realm, `logging in as ${who} in realm "${admin.realm}"`, rejected);
+  const accessToken = () => token.token();
+  return { client: lazyAdminClient(baseUrl, admin.realm, accessToken), baseUrl, requests, read: adminReader(baseUrl, accessToken) };
 }

@@ -1,14 +1,14 @@
 /**
  * Reads what `plan` compares against: only the objects the desired state names, in as few requests
- * as the admin API allows (all reads, no writes). After the realm itself, the reads do not depend on
- * each other and go out together. Client scopes come with their protocol mappers in the list answer,
- * so no scope needs a read of its own.
+ * as the admin API allows (all reads, no writes), and without loading the admin client (see
+ * keycloak/admin-client.ts). Client scopes come with their protocol mappers in the list answer, so
+ * no scope needs a read of its own.
  */
 import type ClientScopeRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientScopeRepresentation.js';
 import type ComponentRepresentation from '@keycloak/keycloak-admin-client/lib/defs/componentRepresentation.js';
 import type ProtocolMapperRepresentation from '@keycloak/keycloak-admin-client/lib/defs/protocolMapperRepresentation.js';
+import type RealmRepresentation from '@keycloak/keycloak-admin-client/lib/defs/realmRepresentation.js';
 import type UserRepresentation from '@keycloak/keycloak-admin-client/lib/defs/userRepresentation.js';
-import { keycloakCall } from '../keycloak/errors.js';
 import { keycloakRequest } from '../keycloak/request.js';
 import type { AdminSession } from '../keycloak/session.js';
 import { realmUrls } from '../keycloak/urls.js';
@@ -40,14 +40,14 @@ export interface LiveRealm {
  * of a realm that exists. When it does not, the other answers (404s) are dropped.
  */
 export async function readLiveRealm(session: AdminSession, desired: DesiredRealm): Promise<LiveRealm> {
-  const { client } = session;
   const realm = desired.realm;
-  const realmRead = keycloakCall(() => client.realms.findOne({ realm }), undefined, `reading realm "${realm}"`);
+  const path = encodeURIComponent(realm);
+  const list = async <T>(suffix: string, what: string, query?: Record<string, string>) => (await session.read<T[]>(`${path}/${suffix}`, what, query)) ?? [];
+  const realmRead = session.read<RealmRepresentation>(path, `reading realm "${realm}"`);
   const reads = Promise.all([
-    keycloakCall(() => client.clientScopes.find({ realm }), undefined, `listing the client scopes of realm "${realm}"`),
-    // The admin client types this payload as `void & {realm?}`, which no object satisfies: hence the cast.
-    keycloakCall(() => client.clientScopes.listDefaultClientScopes({ realm } as never), undefined, `listing the default client scopes of realm "${realm}"`),
-    keycloakCall(() => client.components.find({ realm, type: POLICY_TYPE }), undefined, `listing the client registration policies of realm "${realm}"`),
+    list<ClientScopeRepresentation>('client-scopes', `listing the client scopes of realm "${realm}"`),
+    list<ClientScopeRepresentation>('default-default-client-scopes', `listing the default client scopes of realm "${realm}"`),
+    list<ComponentRepresentation>('components', `listing the client registration policies of realm "${realm}"`, { type: POLICY_TYPE }),
     desired.testUser ? readTestUser(session, realm, desired.testUser) : undefined,
   ]);
   // Marked as handled now: when the realm is missing, these fail and nobody awaits them.
@@ -79,13 +79,12 @@ async function readTestUser(
   const { username, password } = wanted;
   const check = password ? passwordWorks(session.baseUrl, realm, username, password) : undefined;
   check?.catch(() => undefined);
-  const users = await keycloakCall(
-    () => session.client.users.find({ realm, username, exact: true }),
-    undefined,
-    `looking up test user "${username}" in realm "${realm}"`,
-  );
+  const users = await session.read<UserRepresentation[]>(`${encodeURIComponent(realm)}/users`, `looking up test user "${username}" in realm "${realm}"`, {
+    username,
+    exact: 'true',
+  });
   // Keycloak stores usernames in lower case.
-  const user = users.find((u) => u.username === username.toLowerCase());
+  const user = users?.find((u) => u.username === username.toLowerCase());
   if (!user) return undefined;
   return check ? { user, passwordWorks: await check } : { user };
 }

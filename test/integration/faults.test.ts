@@ -76,12 +76,12 @@ describe('a Keycloak that does not answer', () => {
   });
 
   it('the request is named by method and path, never with its query', async () => {
-    proxy.stall({ method: 'GET', path: `/admin/realms/${realm}/users/` });
+    proxy.stall({ method: 'GET', path: `/admin/realms/${realm}/users` });
     const result = await runCli(['plan', '--timeout', '1', '--realm', realm, '--test-user', 'alice'], {
       env: { KEYCLOAK_URL: proxy.url, MCP_KEYCLOAK_TEST_USER_PASSWORD: 'not-used-here-1' },
     });
     expect(oneErrorLine(result)).toBe(
-      `error: Keycloak did not answer within 1 s while looking up test user "alice" in realm "${realm}" (GET /admin/realms/${realm}/users/): check that Keycloak is healthy (its log, CPU, database) or raise --timeout.`,
+      `error: Keycloak did not answer within 1 s while looking up test user "alice" in realm "${realm}" (GET /admin/realms/${realm}/users): check that Keycloak is healthy (its log, CPU, database) or raise --timeout.`,
     );
   });
 
