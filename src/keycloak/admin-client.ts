@@ -10,6 +10,13 @@ import { sendToKeycloak } from './http.js';
 import { trimBase } from './urls.js';
 
 /**
+ * Names asked of any object by the runtime rather than by callers: answering them with a function
+ * would make the stand-in look like a promise (`then`) or load the client from `JSON.stringify` or
+ * `console.log`.
+ */
+const notAMethod = (name: PropertyKey) => typeof name === 'symbol' || name === 'then' || name === 'toJSON';
+
+/**
  * A stand-in with the admin client's type: `client.<resource>.<method>(…)` loads the real client
  * (once), then calls it. Every resource method of the admin client returns a promise, which is what
  * makes waiting for the load invisible to callers.
@@ -22,20 +29,21 @@ export function lazyAdminClient(baseUrl: string, realmName: string, token: () =>
       client.registerTokenProvider({ getAccessToken: token });
       return client;
     }));
-  const resource = (name: PropertyKey) =>
+  const resource = (name: string) =>
     new Proxy(
       {},
       {
         get: (_target, method) =>
-          (...args: unknown[]) =>
-            load().then((client) => {
-              const target = (client as unknown as Record<PropertyKey, Record<PropertyKey, (...a: unknown[]) => unknown>>)[name]!;
-              return target[method]!(...args);
-            }),
+          notAMethod(method)
+            ? undefined
+            : (...args: unknown[]) =>
+                load().then((client) => {
+                  const target = (client as unknown as Record<string, Record<string, (...a: unknown[]) => unknown>>)[name]!;
+                  return target[method as string]!(...args);
+                }),
       },
     );
-  // `then` stays undefined so that the stand-in is not mistaken for a promise.
-  return new Proxy({}, { get: (_target, name) => (name === 'then' ? undefined : resource(name)) }) as KcAdminClient;
+  return new Proxy({}, { get: (_target, name) => (notAMethod(name) ? undefined : resource(name as string)) }) as KcAdminClient;
 }
 
 /**

@@ -34,31 +34,31 @@ export interface LiveRealm {
 }
 
 /**
- * Reads the live counterpart of `desired`: 5 requests (7 with a test user and its password). None
- * depends on another's answer, so all go out at once: the password check, which makes Keycloak hash,
- * is the slowest, and waiting for the realm first would only add a round trip for the common case
- * of a realm that exists. When it does not, the other answers (404s) are dropped.
+ * Reads the live counterpart of `desired`: 5 requests when the realm exists (7 with a test user and
+ * its password), 1 or 2 when it does not. The lists wait for the realm to be found; the password
+ * check, which makes Keycloak hash and is the slowest, goes out with the realm read and is only
+ * consulted when the user exists.
  */
 export async function readLiveRealm(session: AdminSession, desired: DesiredRealm): Promise<LiveRealm> {
   const realm = desired.realm;
   const path = encodeURIComponent(realm);
-  const list = async <T>(suffix: string, what: string, query?: Record<string, string>) => (await session.read<T[]>(`${path}/${suffix}`, what, query)) ?? [];
-  const realmRead = session.read<RealmRepresentation>(path, `reading realm "${realm}"`);
-  const reads = Promise.all([
-    list<ClientScopeRepresentation>('client-scopes', `listing the client scopes of realm "${realm}"`),
-    list<ClientScopeRepresentation>('default-default-client-scopes', `listing the default client scopes of realm "${realm}"`),
-    list<ComponentRepresentation>('components', `listing the client registration policies of realm "${realm}"`, { type: POLICY_TYPE }),
-    desired.testUser ? readTestUser(session, realm, desired.testUser) : undefined,
-  ]);
-  // Marked as handled now: when the realm is missing, these fail and nobody awaits them.
-  reads.catch(() => undefined);
-  const found = await realmRead;
+  const { testUser } = desired;
+  const passwordCheck = testUser?.password ? passwordWorks(session.baseUrl, realm, testUser.username, testUser.password) : undefined;
+  // Handled now: when the realm or the user is missing, nobody awaits it.
+  passwordCheck?.catch(() => undefined);
+  const found = await session.read<RealmRepresentation>(path, `reading realm "${realm}"`);
   const live: LiveRealm = { exists: Boolean(found), scopes: new Map(), defaultScopes: new Set(), anonymousPolicies: [] };
   if (!found) return live;
   live.id = found.id!;
   live.enabled = found.enabled ?? false;
 
-  const [allScopes, defaults, components, testUser] = await reads;
+  const list = async <T>(suffix: string, what: string, query?: Record<string, string>) => (await session.read<T[]>(`${path}/${suffix}`, what, query)) ?? [];
+  const [allScopes, defaults, components, users] = await Promise.all([
+    list<ClientScopeRepresentation>('client-scopes', `listing the client scopes of realm "${realm}"`),
+    list<ClientScopeRepresentation>('default-default-client-scopes', `listing the default client scopes of realm "${realm}"`),
+    list<ComponentRepresentation>('components', `listing the client registration policies of realm "${realm}"`, { type: POLICY_TYPE }),
+    testUser ? list<UserRepresentation>('users', `looking up test user "${testUser.username}" in realm "${realm}"`, { username: testUser.username, exact: 'true' }) : [],
+  ]);
   const wanted = new Set(desired.scopes.map((scope) => scope.name));
   for (const scope of allScopes) {
     if (!scope.name || !scope.id || !wanted.has(scope.name)) continue;
@@ -66,27 +66,10 @@ export async function readLiveRealm(session: AdminSession, desired: DesiredRealm
   }
   for (const scope of defaults) if (scope.name) live.defaultScopes.add(scope.name);
   live.anonymousPolicies = components.filter((component) => component.subType === 'anonymous');
-  if (testUser) live.testUser = testUser;
-  return live;
-}
-
-/** The test user and whether its password works; both asked at once (a missing user makes the check moot). */
-async function readTestUser(
-  session: AdminSession,
-  realm: string,
-  wanted: { username: string; password?: string },
-): Promise<LiveRealm['testUser']> {
-  const { username, password } = wanted;
-  const check = password ? passwordWorks(session.baseUrl, realm, username, password) : undefined;
-  check?.catch(() => undefined);
-  const users = await session.read<UserRepresentation[]>(`${encodeURIComponent(realm)}/users`, `looking up test user "${username}" in realm "${realm}"`, {
-    username,
-    exact: 'true',
-  });
   // Keycloak stores usernames in lower case.
-  const user = users?.find((u) => u.username === username.toLowerCase());
-  if (!user) return undefined;
-  return check ? { user, passwordWorks: await check } : { user };
+  const user = testUser && users.find((u) => u.username === testUser.username.toLowerCase());
+  if (user) live.testUser = passwordCheck ? { user, passwordWorks: await passwordCheck } : { user };
+  return live;
 }
 
 /**
