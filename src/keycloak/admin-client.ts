@@ -6,7 +6,7 @@
 import type KcAdminClient from '@keycloak/keycloak-admin-client';
 import { KeycloakStatusError } from './login.js';
 import { keycloakCall } from './errors.js';
-import { sendToKeycloak } from './http.js';
+import { requestKeycloak } from './answer.js';
 import { trimBase } from './urls.js';
 
 /**
@@ -57,9 +57,9 @@ export function adminReader(baseUrl: string, token: () => Promise<string>) {
     for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
     return keycloakCall(
       async () => {
-        const response = await sendToKeycloak(url, { headers: { authorization: `Bearer ${await token()}`, accept: 'application/json' } });
+        const response = await requestKeycloak(url, { headers: { authorization: `Bearer ${await token()}` } });
         if (response.status === 404) return undefined;
-        const text = await response.text();
+        const text = response.text();
         let data: unknown = text;
         try {
           data = JSON.parse(text);

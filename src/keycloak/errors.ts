@@ -8,7 +8,7 @@ import { ConnectionError, formatSeconds, networkReason, NoAnswerError, requestLi
 
 /** What the admin client's NetworkError carries. */
 interface NetworkErrorLike {
-  response?: Response;
+  response?: { status: number };
   responseData?: unknown;
 }
 

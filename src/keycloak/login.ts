@@ -6,7 +6,7 @@
  */
 import { KeycloakError } from '../errors.js';
 import { failureMessage } from './errors.js';
-import { sendToKeycloak } from './http.js';
+import { requestKeycloak, type KeycloakAnswer } from './answer.js';
 import { realmUrls } from './urls.js';
 
 export type AdminCredentials =
@@ -16,7 +16,7 @@ export type AdminCredentials =
 /** A failed answer from a direct call, shaped like the admin client's NetworkError so errors.ts reads both. */
 export class KeycloakStatusError extends Error {
   constructor(
-    readonly response: Response,
+    readonly response: Response | KeycloakAnswer,
     readonly responseData: unknown,
   ) {
     super(`Keycloak answered ${response.status}`);
@@ -84,10 +84,10 @@ export class AdminToken {
   }
 
   private async request(form: Record<string, string>): Promise<void> {
-    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+    const headers: Record<string, string> = {};
     if (this.credentials.grant === 'client_credentials') headers.authorization = basicAuth(this.credentials.clientId, this.credentials.clientSecret);
-    const response = await sendToKeycloak(this.tokenUrl, { method: 'POST', headers, body: new URLSearchParams(form) });
-    const text = await response.text();
+    const response = await requestKeycloak(this.tokenUrl, { method: 'POST', headers, body: new URLSearchParams(form) });
+    const text = response.text();
     let data: unknown = text;
     try {
       data = JSON.parse(text);

@@ -11,7 +11,8 @@ import { KeycloakError, UsageError } from '../errors.js';
 import { failureMessage, statusOf } from './errors.js';
 import { adminReader, lazyAdminClient } from './admin-client.js';
 import { AdminToken, type AdminCredentials } from './login.js';
-import { meterRequests, networkReason, NoAnswerError, sendToKeycloak, type RequestCounts } from './http.js';
+import { requestKeycloak, type KeycloakAnswer } from './answer.js';
+import { meterRequests, networkReason, NoAnswerError, type RequestCounts } from './http.js';
 import { realmUrls, trimBase } from './urls.js';
 
 export interface AdminSession {
@@ -28,21 +29,21 @@ export interface AdminSession {
 }
 
 /** The issuer of a discovery document, when the answer is one. */
-async function discoveredIssuer(response: Response): Promise<string | undefined> {
+function discoveredIssuer(response: KeycloakAnswer): string | undefined {
   if (!response.ok) return undefined;
-  const issuer = safeJson(await response.text())?.issuer;
+  const issuer = safeJson(response.text())?.issuer;
   return typeof issuer === 'string' ? issuer : undefined;
 }
 
 /** What a non-Keycloak answer was, for the error: content type, an HTML page's title, a redirect's target. */
-async function describeAnswer(response: Response): Promise<string> {
-  const type = response.headers.get('content-type')?.split(';')[0]?.trim() || 'no content type';
+function describeAnswer(response: KeycloakAnswer): string {
+  const type = response.header('content-type')?.split(';')[0]?.trim() || 'no content type';
   const details = [type];
-  const body = await response.text().catch(() => '');
+  const body = response.text();
   const title = /<title[^>]*>([^<]*)<\/title>/i.exec(body)?.[1]?.replace(/\s+/g, ' ').trim();
   if (title) details.push(`page title "${title.slice(0, 80)}"`);
   else if (type.includes('json') && response.ok) details.push('no issuer');
-  const location = response.headers.get('location');
+  const location = response.header('location');
   if (location && response.status >= 300 && response.status < 400) details.push(`redirecting to ${location}`);
   return details.join(', ');
 }
@@ -57,9 +58,9 @@ export async function probeKeycloak(baseUrl: string, realm = 'master'): Promise<
   const base = trimBase(baseUrl);
   const { discovery } = realmUrls(base, realm);
   const path = discovery.slice(base.length);
-  let response: Response;
+  let response: KeycloakAnswer;
   try {
-    response = await sendToKeycloak(discovery, { redirect: 'manual' });
+    response = await requestKeycloak(discovery);
   } catch (error) {
     if (error instanceof NoAnswerError) throw new KeycloakError(failureMessage(error, `reading the discovery document of realm "${realm}"`), undefined, { cause: error });
     throw new KeycloakError(
@@ -68,14 +69,14 @@ export async function probeKeycloak(baseUrl: string, realm = 'master'): Promise<
       { cause: error },
     );
   }
-  const issuer = await discoveredIssuer(response.clone());
+  const issuer = discoveredIssuer(response);
   if (issuer) return { issuer };
   if (!base.endsWith('/auth')) {
-    const legacy = await sendToKeycloak(realmUrls(`${base}/auth`, realm).discovery, { redirect: 'manual' }).catch(() => undefined);
-    if (legacy && (await discoveredIssuer(legacy))) throw new UsageError(`${base} is a legacy Keycloak served under /auth: use --keycloak-url ${base}/auth.`);
+    const legacy = await requestKeycloak(realmUrls(`${base}/auth`, realm).discovery).catch(() => undefined);
+    if (legacy && discoveredIssuer(legacy)) throw new UsageError(`${base} is a legacy Keycloak served under /auth: use --keycloak-url ${base}/auth.`);
   }
   throw new KeycloakError(
-    `${base} does not look like Keycloak: GET ${path} answered ${response.status} (${await describeAnswer(response)}). Check --keycloak-url / KEYCLOAK_URL.`,
+    `${base} does not look like Keycloak: GET ${path} answered ${response.status} (${describeAnswer(response)}). Check --keycloak-url / KEYCLOAK_URL.`,
     response.status,
   );
 }

@@ -9,7 +9,8 @@ import type ComponentRepresentation from '@keycloak/keycloak-admin-client/lib/de
 import type ProtocolMapperRepresentation from '@keycloak/keycloak-admin-client/lib/defs/protocolMapperRepresentation.js';
 import type RealmRepresentation from '@keycloak/keycloak-admin-client/lib/defs/realmRepresentation.js';
 import type UserRepresentation from '@keycloak/keycloak-admin-client/lib/defs/userRepresentation.js';
-import { keycloakRequest } from '../keycloak/request.js';
+import { requestKeycloak } from '../keycloak/answer.js';
+import { keycloakCall } from '../keycloak/errors.js';
 import type { AdminSession } from '../keycloak/session.js';
 import { realmUrls } from '../keycloak/urls.js';
 import { POLICY_TYPE, type DesiredRealm } from './desired.js';
@@ -77,10 +78,14 @@ export async function readLiveRealm(session: AdminSession, desired: DesiredRealm
  * without resetting it. Uses the realm's built-in public `admin-cli` client (direct grants on).
  */
 export async function passwordWorks(baseUrl: string, realm: string, username: string, password: string): Promise<boolean> {
-  const response = await keycloakRequest(`checking the password of test user "${username}" in realm "${realm}"`, realmUrls(baseUrl, realm).token, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'password', client_id: 'admin-cli', username, password, scope: 'openid' }),
-  });
+  const response = await keycloakCall(
+    () =>
+      requestKeycloak(realmUrls(baseUrl, realm).token, {
+        method: 'POST',
+        body: new URLSearchParams({ grant_type: 'password', client_id: 'admin-cli', username, password, scope: 'openid' }),
+      }),
+    undefined,
+    `checking the password of test user "${username}" in realm "${realm}"`,
+  );
   return response.ok;
 }
