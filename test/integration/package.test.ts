@@ -1,6 +1,6 @@
 /**
  * What `npm pack` produces installs and runs on a machine without this repository: the tarball holds
- * the built CLI, templates and schema (and no sources or tests), installs from the npm cache, and
+ * the built CLI, templates, schema and docs (and no sources or tests), installs from the npm cache, and
  * answers `--help` and `init --help` both as an installed bin and through `npx --package <tarball>`.
  * Packs the current build (`npm test` builds first) with --ignore-scripts, so a half-edited source
  * tree elsewhere cannot break packing. `--help` and `--version` read nothing but the package's own
@@ -51,6 +51,8 @@ it('ships the CLI, its templates and schema, and nothing of the workspace', () =
   }
   expect(files.filter((f) => /^(src|test|bench|scripts)\/|(^|\/)\.env$/.test(f))).toEqual([]);
   expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
+  // The README links into docs/: without it every such link is dead in the published package.
+  for (const path of ['docs/README.md', 'docs/configuration.md', 'docs/commands/doctor.md']) expect(files).toContain(path);
   // commander is inlined into dist/cli.js: its MIT notice travels with it.
   expect(files).toContain('dist/THIRD-PARTY-LICENSES.txt');
 });
