@@ -10,6 +10,7 @@ import { configSchema, type Config } from '../config/schema.js';
 import { INSPECTOR_ORIGIN } from '../doctor/clients.js';
 import { CliError, ExitCode, UsageError } from '../errors.js';
 import { connectAdmin, CredentialsRejectedError, type AdminSession } from '../keycloak/session.js';
+import { realmIssuer } from '../keycloak/urls.js';
 import { desiredRealm } from '../realm/desired.js';
 import { ENV_FILE, existingTestUserPassword, planFiles, serverName, writeFiles, type InitAnswers, type PlannedFile } from '../init/files.js';
 import { ensureKeycloak } from '../init/keycloak-offer.js';
@@ -128,7 +129,7 @@ export async function init(flags: InitFlags, ui: Ui): Promise<number> {
   let verification: Verification | undefined;
   if (flags.doctor !== false) verification = await verifySetup({ config, secrets, session, configFile: configPath, ui });
 
-  const issuer = `${config.keycloakUrl}/realms/${config.realm}`;
+  const issuer = realmIssuer(config.keycloakUrl, config.realm);
   // The commands are meant to be run in the project folder, where .env and (by default) the config file are.
   const configFlag = configPath === join(dir, DEFAULT_CONFIG_FILE) ? '' : ` --config ${shellWord(relative(dir, configPath))}`;
   const nextSteps = fill(await loadTemplate('next-steps.txt'), {

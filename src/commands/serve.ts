@@ -1,9 +1,10 @@
 /** `mcp-keycloak serve`: run the reference MCP server for the configured realm until SIGINT/SIGTERM. */
+import { portOf } from '../addresses.js';
 import type { ConfigFlags } from '../config/load.js';
 import { loadConfig } from '../config/load.js';
 import { parseDecimal, printable } from '../config/rules.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { AUTH_MODES, portOf, startReferenceServer, type AuthMode, type ReferenceServerOptions } from '../server/index.js';
+import { AUTH_MODES, startReferenceServer, type AuthMode, type ReferenceServerOptions } from '../server/index.js';
 import { DEFAULT_INTROSPECTION_CACHE_MS } from '../server/introspect.js';
 import type { Ui } from '../ui/output.js';
 
@@ -36,7 +37,7 @@ export async function serveOptions(flags: ServeFlags, env: Record<string, string
     resource: resource.url,
     scopes: resource.scopes,
     host: config.server.host,
-    port: config.server.port ?? portOf(new URL(resource.url)),
+    port: config.server.port ?? portOf(resource.url),
     auth,
   };
   if (auth === 'introspection') {

@@ -9,6 +9,7 @@ import type { Config } from '../config/schema.js';
 import { SECRET_ENV, type Secrets } from '../config/secrets.js';
 import { UsageError } from '../errors.js';
 import { connectAdmin, probeKeycloak, type AdminSession } from '../keycloak/session.js';
+import { realmIssuer } from '../keycloak/urls.js';
 import type { Ui } from '../ui/output.js';
 import type { DoctorInput } from './types.js';
 
@@ -59,22 +60,25 @@ async function adminFor(config: Config, secrets: Secrets): Promise<{ admin?: Adm
   }
 }
 
+/**
+ * The realm's issuer as Keycloak's discovery document announces it (what tokens carry in `iss`). When
+ * the document cannot be read, the issuer Keycloak would announce for this base URL, and why not.
+ */
+export async function announcedIssuer(config: Pick<Config, 'keycloakUrl' | 'realm'>): Promise<{ issuer: string; problem?: string }> {
+  try {
+    return { issuer: (await probeKeycloak(config.keycloakUrl, config.realm)).issuer };
+  } catch (error) {
+    return { issuer: realmIssuer(config.keycloakUrl, config.realm), problem: error instanceof Error ? error.message : String(error) };
+  }
+}
+
 /** Assembles the inputs; Keycloak's discovery document and the admin login are tried side by side. */
 export async function doctorInput(flags: DoctorInputFlags, ui: Ui): Promise<DoctorInput> {
   const { config, file } = await loadConfig(flags);
   const token = await resolveToken(flags);
   const secrets = await envOrLocalSecrets(config);
   const resource = config.resources[0]!;
-  const computed = `${config.keycloakUrl}/realms/${config.realm}`;
-  const [probe, admin] = await ui.step(`Connecting to ${config.keycloakUrl}`, () =>
-    Promise.all([
-      probeKeycloak(config.keycloakUrl, config.realm).then(
-        (r) => ({ issuer: r.issuer, problem: undefined }),
-        (error: unknown) => ({ issuer: computed, problem: error instanceof Error ? error.message : String(error) }),
-      ),
-      adminFor(config, secrets),
-    ]),
-  );
+  const [probe, admin] = await ui.step(`Connecting to ${config.keycloakUrl}`, () => Promise.all([announcedIssuer(config), adminFor(config, secrets)]));
   const input: DoctorInput = { config, resource, secrets, expectedIssuer: probe.issuer, ...admin };
   if (probe.problem) input.keycloakProblem = probe.problem;
   if (file) input.configFile = file;

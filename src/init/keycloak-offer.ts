@@ -6,7 +6,8 @@
  */
 import { KeycloakError, UsageError } from '../errors.js';
 import { interruptible } from '../local/interrupt.js';
-import { isLoopbackUrl, keycloakAnswers, localAdminPassword, portOf, startLocalKeycloak } from '../local/local-keycloak.js';
+import { isLoopbackUrl, portOf } from '../addresses.js';
+import { keycloakAnswers, localAdminPassword, startLocalKeycloak } from '../local/local-keycloak.js';
 import { command } from '../ui/invocation.js';
 import { confirm } from '../ui/prompt.js';
 import type { Ui } from '../ui/output.js';

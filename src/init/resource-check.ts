@@ -5,9 +5,10 @@
  * wrong realm. Only loopback URLs are checked: there init (or `serve`) is about to run the server
  * itself, while a remote server may legitimately be reconfigured after the realm is set up.
  */
-import { createServer } from 'node:net';
+import { isLoopbackUrl, portOf } from '../addresses.js';
 import { UsageError } from '../errors.js';
-import { isLoopbackUrl } from '../local/local-keycloak.js';
+import { realmIssuer } from '../keycloak/urls.js';
+import { portFree } from '../local/process.js';
 import { metadataUrl } from '../server/metadata.js';
 import { command } from '../ui/invocation.js';
 import type { InitAnswers } from './files.js';
@@ -30,18 +31,10 @@ export async function servedAuthorizationServers(resource: string): Promise<stri
 
 const realmOf = (issuer: string) => /\/realms\/([^/?#]+)/.exec(issuer)?.[1];
 
-async function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
 /** The resource URL moved to the next free port (up to 20 tried), to suggest; undefined when none is free. */
 async function nextFreeResource(resource: string): Promise<string | undefined> {
   const url = new URL(resource);
-  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  const port = portOf(url);
   for (let candidate = port + 1; candidate <= Math.min(port + 20, 65535); candidate++) {
     if (await portFree(candidate)) {
       url.port = String(candidate);
@@ -59,7 +52,7 @@ export async function checkResourceFree(answers: Pick<InitAnswers, 'keycloakUrl'
   if (!isLoopbackUrl(answers.resource)) return;
   const servers = await servedAuthorizationServers(answers.resource);
   if (!servers) return;
-  const issuer = `${answers.keycloakUrl.replace(/\/+$/, '')}/realms/${answers.realm}`;
+  const issuer = realmIssuer(answers.keycloakUrl, answers.realm);
   // Same realm name under another spelling of the Keycloak host (localhost vs 127.0.0.1) is doctor's to explain.
   if (servers.includes(issuer) || servers.some((server) => realmOf(server) === answers.realm)) return;
   const other = servers.length ? servers.map((server) => (realmOf(server) ? `realm "${realmOf(server)}" (${server})` : server)).join(', ') : 'no authorization server';

@@ -4,9 +4,12 @@
  * loopback resource URL yet, init starts the reference server in-process for the check, says so, and
  * stops it afterwards.
  */
+import { isLoopbackHost, portOf } from '../addresses.js';
 import type { Config } from '../config/schema.js';
 import type { Secrets } from '../config/secrets.js';
+import type { DoctorInput } from '../doctor/types.js';
 import type { AdminSession } from '../keycloak/session.js';
+import { portFree } from '../local/process.js';
 import { command } from '../ui/invocation.js';
 import type { Ui } from '../ui/output.js';
 
@@ -24,26 +27,13 @@ export interface VerifyInput {
   ui: Ui;
 }
 
-async function portFree(host: string, port: number): Promise<boolean> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, host, () => server.close(() => resolve(true)));
-  });
-}
-
-function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]' || hostname === '::1';
-}
-
 export async function verifySetup(input: VerifyInput): Promise<Verification> {
   const { config, ui } = input;
   const resource = config.resources[0]!;
   const url = new URL(resource.url);
-  const port = config.server.port ?? (url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80);
+  const port = config.server.port ?? portOf(url);
   let close: (() => Promise<void>) | undefined;
-  if (url.protocol === 'http:' && isLoopback(url.hostname) && (await portFree(config.server.host, port))) {
+  if (url.protocol === 'http:' && isLoopbackHost(url.hostname) && (await portFree(port, config.server.host))) {
     const { startReferenceServer } = await import('../server/index.js');
     if (!ui.json) ui.info(`Starting the reference MCP server at ${resource.url} for the check (it stops when init ends; \`${command('serve')}\` runs it for good).`);
     const server = await startReferenceServer({
@@ -66,17 +56,15 @@ export async function verifySetup(input: VerifyInput): Promise<Verification> {
 /** Doctor's own runner and report, fed with init's session so it does not log in again. */
 async function runDoctor(input: VerifyInput): Promise<Verification> {
   const { config, secrets, session, configFile, ui } = input;
-  const [{ defaultChecks, runChecks }, { buildReport, renderReport }, { probeKeycloak }] = await Promise.all([
+  const [{ defaultChecks, runChecks }, { buildReport, renderReport }, { announcedIssuer }] = await Promise.all([
     import('../doctor/runner.js'),
     import('../doctor/report.js'),
-    import('../keycloak/session.js'),
+    import('../doctor/input.js'),
   ]);
   const started = Date.now();
-  const issuer = await probeKeycloak(config.keycloakUrl, config.realm).then(
-    (r) => r.issuer,
-    () => `${config.keycloakUrl}/realms/${config.realm}`,
-  );
-  const doctorInput = { config, configFile, resource: config.resources[0]!, secrets, admin: session, expectedIssuer: issuer };
+  const { issuer, problem } = await announcedIssuer(config);
+  const doctorInput: DoctorInput = { config, configFile, resource: config.resources[0]!, secrets, admin: session, expectedIssuer: issuer };
+  if (problem) doctorInput.keycloakProblem = problem;
   const { findings, state } = await runChecks(doctorInput, defaultChecks(), ui);
   const report = buildReport(doctorInput, findings, state, Date.now() - started);
   if (!ui.json) for (const line of renderReport(report, ui.color)) ui.info(line);

@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { isLoopbackUrl, portOf } from '../addresses.js';
 import { UsageError } from '../errors.js';
 import { KEYCLOAK_VERSION, ensureDistribution } from './distribution.js';
 import { containerLogs, containerRunning, dockerAnswers, removeContainer, startContainer, DATA_VOLUME } from './docker.js';
@@ -209,22 +210,6 @@ export async function stopLocalKeycloak(options: { env?: NodeJS.ProcessEnv; dele
   const result: StopResult = { stopped, deletedData };
   if (status.state) result.state = status.state;
   return result;
-}
-
-/** Loopback URLs are the only ones where offering to start a Keycloak makes sense. */
-export function isLoopbackUrl(url: string): boolean {
-  try {
-    const { hostname } = new URL(url);
-    return hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]';
-  } catch {
-    return false;
-  }
-}
-
-/** The port a local Keycloak should listen on for `url` (8080 when the URL has none). */
-export function portOf(url: string): number {
-  const parsed = new URL(url);
-  return parsed.port ? Number(parsed.port) : parsed.protocol === 'https:' ? 443 : 80;
 }
 
 /**

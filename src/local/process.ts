@@ -18,6 +18,15 @@ export async function which(command: string): Promise<string | undefined> {
   }
 }
 
+/** Whether `port` on `host` can be listened on right now (nothing else holds it). */
+export async function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
 /** A TCP port that was free a moment ago on 127.0.0.1. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -4,6 +4,7 @@
  */
 import { KeycloakError, UsageError } from '../errors.js';
 import { describeFetchFailure } from '../keycloak/errors.js';
+import { realmUrls } from '../keycloak/urls.js';
 
 export interface RealmEndpoints {
   issuer: string;
@@ -12,7 +13,7 @@ export interface RealmEndpoints {
 }
 
 export async function discoverRealm(keycloakUrl: string, realm: string, scopes: string[]): Promise<RealmEndpoints> {
-  const url = `${keycloakUrl}/realms/${encodeURIComponent(realm)}/.well-known/openid-configuration`;
+  const url = realmUrls(keycloakUrl, realm).discovery;
   let response: Response;
   try {
     response = await fetch(url, { signal: AbortSignal.timeout(10_000), redirect: 'manual' });

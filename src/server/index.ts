@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { createMcpHandler } from '@modelcontextprotocol/server';
 import { hostHeaderValidation, toNodeHandler } from '@modelcontextprotocol/node';
+import { isLoopbackHost, LOOPBACK_NAMES } from '../addresses.js';
 import { resourceUrlProblem, printable } from '../config/rules.js';
 import { CliError, KeycloakError, UsageError } from '../errors.js';
 import { answerClientErrors, KEEP_ALIVE_TIMEOUT_MS, serverLimits } from './connections.js';
@@ -16,6 +17,7 @@ import { checkIntrospectionClient, createIntrospectionVerifier } from './introsp
 import { metadataUrl, protectedResourceMetadata } from './metadata.js';
 import { createToolServer } from './tools.js';
 import { createJwtVerifier, remoteKeys, type TokenVerifier } from './verify.js';
+import { portOf } from '../addresses.js';
 
 export type AuthMode = 'jwt' | 'introspection' | 'off';
 export const AUTH_MODES: readonly AuthMode[] = ['jwt', 'introspection', 'off'];
@@ -52,17 +54,6 @@ export { ALLOWED_ALGORITHMS, BearerError, createJwtVerifier, remoteKeys, type To
 export { createIntrospectionVerifier } from './introspect.js';
 export { bearerChallenge, metadataUrl, protectedResourceMetadata } from './metadata.js';
 export { formatRequestLog, type RequestLog } from './http.js';
-
-const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]', '::1'];
-
-export function isLoopbackHost(host: string): boolean {
-  return LOOPBACK_NAMES.includes(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
-/** The port a URL implies: explicit, else the scheme's default. */
-export function portOf(url: URL): number {
-  return url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-}
 
 /**
  * Settings that would make the server unreachable at its own resource URL. A loopback resource is

@@ -11,6 +11,7 @@ import type { Check, DoctorInput } from '../../src/doctor/types.js';
 import { explainUrlDifference } from '../../src/doctor/url-diff.js';
 import { bearerChallenge, parseWwwAuthenticate } from '../../src/doctor/www-authenticate.js';
 import { configSchema } from '../../src/config/schema.js';
+import type { Change } from '../../src/realm/change.js';
 import { compareClaims } from '../../src/doctor/token/claims.js';
 import { command } from '../../src/ui/invocation.js';
 import { Chalk } from 'chalk';
@@ -116,6 +117,12 @@ describe('realm audience finding', () => {
   it('explains the access-token claim switched off', () => {
     const f = audienceFinding('realm.audience', scope, mapper({ 'included.custom.audience': MCP, 'access.token.claim': 'false' }), []);
     expect(f.why).toMatch(/"Add to access token" off/);
+  });
+  it('passes a mapper plan keeps, naming the secondary settings apply would still update', () => {
+    const change = { kind: 'audience-mapper', scope: scope.name } as unknown as Change;
+    const f = audienceFinding('realm.audience', scope, mapper({ 'included.custom.audience': MCP, 'access.token.claim': 'true' }), [change]);
+    expect(f.status).toBe('pass');
+    expect(f.actual).toBe(`mapper "aud" (apply would also update mcp-audience's introspection.token.claim)`);
   });
 });
 

@@ -5,7 +5,8 @@
  */
 import type ProtocolMapperRepresentation from '@keycloak/keycloak-admin-client/lib/defs/protocolMapperRepresentation.js';
 import { keycloakCall } from '../../keycloak/errors.js';
-import { PROVIDER, desiredRealm, type DesiredScope } from '../../realm/desired.js';
+import { AUDIENCE_MAPPER_TYPE, audienceMapperDrift, isGoodAudienceMapper } from '../../realm/audience.js';
+import { AUDIENCE_MAPPER_NAME, PROVIDER, desiredRealm, type DesiredScope } from '../../realm/desired.js';
 import { readLiveRealm, type LiveRealm } from '../../realm/live.js';
 import { configValues, planRealm, type Change } from '../../realm/plan.js';
 import { applyCommand } from '../fixes.js';
@@ -124,13 +125,16 @@ function scopeFindings(scope: DesiredScope, live: LiveRealm, changes: Change[], 
 /** Explains the audience mappers on a scope against the one URL they must put into `aud`. */
 export function audienceFinding(id: string, scope: DesiredScope, mappers: ProtocolMapperRepresentation[], changes: Change[]): Finding {
   const title = `Audience mapper on ${scope.name} puts ${scope.audience} into aud`;
-  const audience = mappers.filter((m) => m.protocolMapper === 'oidc-audience-mapper');
+  const audience = mappers.filter((m) => m.protocolMapper === AUDIENCE_MAPPER_TYPE);
   const needsChange = changes.some((c) => c.kind === 'audience-mapper' && c.scope === scope.name);
-  const good = audience.find(
-    (m) => m.config?.['included.custom.audience'] === scope.audience && !m.config?.['included.client.audience'] && m.config?.['access.token.claim'] === 'true',
-  );
+  // The rule plan uses too (realm/audience.ts): doctor passes exactly the mappers apply leaves alone.
+  const good = audience.find((m) => isGoodAudienceMapper(m, scope.audience));
   if (good && !needsChange) return pass(id, title, { actual: `mapper "${good.name}"` });
-  if (good) return pass(id, title, { actual: `mapper "${good.name}" (apply would also update mcp-audience's secondary settings)` });
+  if (good) {
+    const drift = audienceMapperDrift(good, scope.audience).map((d) => d.field);
+    const settings = drift.length > 0 ? drift.join(', ') : 'secondary settings';
+    return pass(id, title, { actual: `mapper "${good.name}" (apply would also update ${AUDIENCE_MAPPER_NAME}'s ${settings})` });
+  }
   if (audience.length === 0) {
     return fail(id, title, {
       expected: `an oidc-audience-mapper with included.custom.audience = ${scope.audience}`,
