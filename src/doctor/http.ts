@@ -6,7 +6,7 @@
  * `DoctorInput.request` when one is given, so unit tests can feed the pure check logic canned answers.
  */
 import { describeFetchFailure } from '../keycloak/errors.js';
-import { sendToKeycloak } from '../keycloak/http.js';
+import { requestTimeoutMs, sendToKeycloak } from '../keycloak/http.js';
 
 export interface HttpResult {
   url: string;
@@ -43,6 +43,16 @@ export async function request(url: string, init: RequestInit = {}): Promise<Http
     }
   }
   return result;
+}
+
+/**
+ * A `fetch` for the MCP SDK's transport (doctor's tools/list call): the answer, body included, within
+ * the --timeout, and not retried (MCP calls are POSTs). The SDK needs a live Response, which may be an
+ * event stream, so it is not read ahead the way `request` reads Keycloak's answers.
+ */
+export function boundedFetch(url: string | URL, init: RequestInit = {}): Promise<Response> {
+  const timer = AbortSignal.timeout(requestTimeoutMs());
+  return fetch(url, { ...init, signal: init.signal ? AbortSignal.any([init.signal, timer]) : timer });
 }
 
 /** "HTTP 404", "connection refused", "HTTP 200 but not JSON (text/html)". */

@@ -8,6 +8,7 @@
  * without JavaScript (its accessibility promise), so a browser adds ~150 MB, a second process and its own
  * start-up flakiness without exercising anything the OAuth chain depends on. The README (Design › End-to-end flow) says more.
  */
+import { sendToKeycloak } from '../keycloak/http.js';
 import { CookieJar } from './cookies.js';
 import { readPage, type HtmlForm, type HtmlPage } from './html.js';
 
@@ -31,7 +32,8 @@ export interface SignInOptions {
   redirectUri: string;
   username: string;
   password: string;
-  fetch?: typeof fetch;
+  /** How each request is sent; default `sendToKeycloak` (the --timeout bound, retried GETs). The e2e flow passes its tracing fetch. */
+  fetch?: (url: string, init: RequestInit) => Promise<Response>;
 }
 
 export interface SignInResult {
@@ -65,7 +67,7 @@ function consentForm(page: HtmlPage): HtmlForm | undefined {
 
 /** Signs the user in and returns the authorization code; throws SignInError naming the failing step. */
 export async function signIn(options: SignInOptions): Promise<SignInResult> {
-  const fetchFn = options.fetch ?? fetch;
+  const fetchFn = options.fetch ?? sendToKeycloak;
   const jar = new CookieJar();
   const start = new URL(options.authorizationUrl);
   let requests = 0;

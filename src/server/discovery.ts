@@ -1,9 +1,11 @@
 /**
  * Start-up checks against the realm's discovery document, so that a wrong URL, a missing realm or a
- * scope that `apply` never created stops `serve` before the first client gets a confusing 401.
+ * scope that `apply` never created stops `serve` before the first client gets a confusing 401. The read
+ * goes through keycloak/http.ts: bounded by --timeout, retried after a reset or a 502/503/504.
  */
 import { KeycloakError, UsageError } from '../errors.js';
 import { describeFetchFailure } from '../keycloak/errors.js';
+import { sendToKeycloak } from '../keycloak/http.js';
 import { realmUrls } from '../keycloak/urls.js';
 
 export interface RealmEndpoints {
@@ -12,11 +14,12 @@ export interface RealmEndpoints {
   introspectionEndpoint?: string;
 }
 
+/** Reads the realm's issuer and endpoints from Keycloak; throws one worded error when the realm cannot serve `scopes`. */
 export async function discoverRealm(keycloakUrl: string, realm: string, scopes: string[]): Promise<RealmEndpoints> {
   const url = realmUrls(keycloakUrl, realm).discovery;
   let response: Response;
   try {
-    response = await fetch(url, { signal: AbortSignal.timeout(10_000), redirect: 'manual' });
+    response = await sendToKeycloak(url, { redirect: 'manual' });
   } catch (error) {
     throw new KeycloakError(
       `Cannot reach Keycloak at ${keycloakUrl} (${describeFetchFailure(error)}): serve validates tokens against it. Check --keycloak-url / KEYCLOAK_URL.`,

@@ -7,9 +7,10 @@ import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { createMcpHandler } from '@modelcontextprotocol/server';
 import { hostHeaderValidation, toNodeHandler } from '@modelcontextprotocol/node';
-import { isLoopbackHost, LOOPBACK_NAMES } from '../addresses.js';
+import { isLoopbackHost, LOOPBACK_NAMES, portOf } from '../addresses.js';
 import { resourceUrlProblem, printable } from '../config/rules.js';
 import { CliError, KeycloakError, UsageError } from '../errors.js';
+import { describeFetchFailure } from '../keycloak/errors.js';
 import { answerClientErrors, KEEP_ALIVE_TIMEOUT_MS, serverLimits } from './connections.js';
 import { discoverRealm } from './discovery.js';
 import { createRequestListener, formatRequestLog, type RequestLog } from './http.js';
@@ -17,7 +18,6 @@ import { checkIntrospectionClient, createIntrospectionVerifier } from './introsp
 import { metadataUrl, protectedResourceMetadata } from './metadata.js';
 import { createToolServer } from './tools.js';
 import { createJwtVerifier, remoteKeys, type TokenVerifier } from './verify.js';
-import { portOf } from '../addresses.js';
 
 export type AuthMode = 'jwt' | 'introspection' | 'off';
 export const AUTH_MODES: readonly AuthMode[] = ['jwt', 'introspection', 'off'];
@@ -88,7 +88,9 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
     if (!options.introspection) throw new UsageError('Introspection needs a confidential client: set MCP_KEYCLOAK_INTROSPECTION_CLIENT_SECRET.');
     if (!realm.introspectionEndpoint) throw new CliError(`Realm "${options.realm}" advertises no introspection_endpoint.`);
     const { clientId, clientSecret } = options.introspection;
-    const problem = await checkIntrospectionClient(realm.introspectionEndpoint, clientId, clientSecret).catch(() => 'Cannot reach the introspection endpoint.');
+    const problem = await checkIntrospectionClient(realm.introspectionEndpoint, clientId, clientSecret).catch(
+      (error: unknown) => `Cannot reach the introspection endpoint ${realm.introspectionEndpoint} (${describeFetchFailure(error)}): check Keycloak's hostname settings.`,
+    );
     if (problem) throw new UsageError(problem);
   }
   if (auth !== 'off') {

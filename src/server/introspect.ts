@@ -5,6 +5,7 @@
  * are cached briefly, never past the token's own expiry.
  */
 import { createHash } from 'node:crypto';
+import { requestTimeoutMs, sendToKeycloak } from '../keycloak/http.js';
 import { audienceContains, BearerError, checkScope, jwtShaped, scopesOf, type ExpectedToken, type TokenVerifier, type VerifiedToken } from './verify.js';
 
 export interface IntrospectionOptions extends ExpectedToken {
@@ -32,6 +33,8 @@ interface CacheEntry {
 export const DEFAULT_INTROSPECTION_CACHE_MS = 30_000;
 /** Enough for a server's real traffic (answers are cached), small enough that Keycloak never sees a stampede. */
 export const DEFAULT_MAX_CONCURRENT_INTROSPECTIONS = 8;
+/** Longest wait for one introspection answer while a client waits (capped by --timeout). */
+const INTROSPECTION_TIMEOUT_MS = 5000;
 /** Calls allowed to wait for a slot; beyond this the request gets 503 at once. */
 const MAX_WAITING_INTROSPECTIONS = 256;
 
@@ -46,16 +49,16 @@ function basicAuth(clientId: string, clientSecret: string): string {
  * a valid client and 401 for a wrong one. Returns the error line, or undefined when all is well.
  */
 export async function checkIntrospectionClient(endpoint: string, clientId: string, clientSecret: string): Promise<string | undefined> {
-  const response = await fetch(endpoint, {
+  const response = await sendToKeycloak(endpoint, {
     method: 'POST',
     headers: { authorization: basicAuth(clientId, clientSecret), 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ token: 'start-up-check' }),
-    signal: AbortSignal.timeout(10_000),
   });
   if (response.ok) return undefined;
   return `Keycloak rejected the introspection client "${clientId}" (${response.status}): check it is a confidential client of the realm and its secret.`;
 }
 
+/** A verifier that asks Keycloak's introspection endpoint about each new token (precheck, cache, concurrency limit). */
 export function createIntrospectionVerifier(options: IntrospectionOptions): TokenVerifier {
   const ttl = options.cacheTtlMs ?? DEFAULT_INTROSPECTION_CACHE_MS;
   const maxEntries = options.cacheSize ?? 10_000;
@@ -67,12 +70,16 @@ export function createIntrospectionVerifier(options: IntrospectionOptions): Toke
   async function introspect(token: string): Promise<VerifiedToken> {
     let response: Response;
     try {
-      response = await fetch(options.endpoint, {
-        method: 'POST',
-        headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body: new URLSearchParams({ token, token_type_hint: 'access_token' }),
-        signal: AbortSignal.timeout(5000),
-      });
+      // A client is waiting for this answer: at most 5 s, less when --timeout says so. A POST, so never retried.
+      response = await sendToKeycloak(
+        options.endpoint,
+        {
+          method: 'POST',
+          headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+          body: new URLSearchParams({ token, token_type_hint: 'access_token' }),
+        },
+        { timeoutMs: Math.min(INTROSPECTION_TIMEOUT_MS, requestTimeoutMs()) },
+      );
     } catch (error) {
       throw new BearerError('temporarily_unavailable', 'cannot reach the introspection endpoint', { cause: error });
     }
@@ -80,7 +87,9 @@ export function createIntrospectionVerifier(options: IntrospectionOptions): Toke
       // 401 here means *our* client credentials are wrong: a server problem, not the caller's token.
       throw new BearerError('temporarily_unavailable', `introspection endpoint answered ${response.status}`);
     }
-    const data = (await response.json()) as Record<string, unknown>;
+    const answer: unknown = await response.json().catch(() => undefined);
+    if (!answer || typeof answer !== 'object' || Array.isArray(answer)) throw new BearerError('temporarily_unavailable', 'introspection endpoint answered no JSON object');
+    const data = answer as Record<string, unknown>;
     if (data.active !== true) throw new BearerError('invalid_token', 'token is not active');
     if (data.iss !== undefined && data.iss !== options.issuer) throw new BearerError('invalid_token', 'token issuer is not this realm');
     if (!audienceContains(data.aud, options.audience)) throw new BearerError('invalid_token', 'token audience does not include this resource');

@@ -39,6 +39,22 @@ describe('serve fails fast with one line', () => {
     expectOneLine(result.stderr, /Cannot reach Keycloak at http:\/\/127\.0\.0\.1:\d+ \(connection refused\)/);
   });
 
+  it('when Keycloak accepts the connection but never answers: within --timeout', async () => {
+    const stalled = createServer(() => undefined);
+    await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
+    const address = stalled.address();
+    const stalledPort = typeof address === 'object' && address ? address.port : 0;
+    try {
+      const started = Date.now();
+      const result = await runCli(['--timeout', '1', 'serve', '--keycloak-url', `http://127.0.0.1:${stalledPort}`, '--realm', realm, '--resource', resource], { admin: false });
+      expect(result.code).toBe(1);
+      expectOneLine(result.stderr, /Cannot reach Keycloak at http:\/\/127\.0\.0\.1:\d+ \(no answer within 1 s\)/);
+      expect(Date.now() - started).toBeLessThan(8000);
+    } finally {
+      stalled.close();
+    }
+  });
+
   it('when the realm does not exist', async () => {
     const result = await runCli(['serve', '--realm', `${realm}-missing`, '--resource', resource], { admin: false });
     expect(result.code).toBe(2);

@@ -4,6 +4,7 @@
  */
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { fail, pass, skip } from '../../findings.js';
+import { boundedFetch } from '../http.js';
 import type { Check } from '../types.js';
 import { explainRefusal } from './token.js';
 
@@ -16,6 +17,7 @@ export const mcpCallCheck: Check = {
     const url = input.resource.url;
     const transport = new StreamableHTTPClientTransport(new URL(url), {
       requestInit: { headers: { authorization: `Bearer ${state.token.value}` } },
+      fetch: boundedFetch,
     });
     const client = new Client({ name: 'mcp-keycloak-doctor', version: '1' });
     try {
