@@ -9,7 +9,7 @@ export type Status = 'pass' | 'warn' | 'fail' | 'skip';
 
 /** One verdict about one link of the chain, with what was expected, what was seen, why it matters and the fix. */
 export interface Finding {
-  /** Stable identifier, e.g. `prm.resource`; documented in the README (doctor). */
+  /** Stable identifier, e.g. `prm.resource`; documented in docs/commands/doctor.md. */
   id: string;
   title: string;
   status: Status;

@@ -32,6 +32,7 @@ async function checkOutput(output: string): Promise<string> {
   return path;
 }
 
+/** Writes the realm's MCP-relevant settings as JSON to --output or stdout; returns the exit code. */
 export async function exportCommand(flags: ExportFlags, ui: Ui): Promise<number> {
   const path = flags.output !== undefined ? await checkOutput(flags.output) : undefined;
   const { config, session } = await openMaintenance(flags, ui);

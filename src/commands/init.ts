@@ -16,7 +16,7 @@ import { ENV_FILE, existingTestUserPassword, planFiles, serverName, writeFiles, 
 import { ensureKeycloak } from '../init/keycloak-offer.js';
 import { fill, loadTemplate } from '../init/render.js';
 import { checkResourceFree } from '../init/resource-check.js';
-import { verifySetup, type Verification } from '../init/verify.js';
+import { runFirstDoctor, type FirstDoctorRun } from '../init/first-doctor-run.js';
 import { askAdmin, askKeycloakUrl, askRest, prompter, type WizardFlags } from '../init/wizard.js';
 import { command } from '../ui/invocation.js';
 import { askHidden, confirm } from '../ui/prompt.js';
@@ -72,6 +72,7 @@ async function resolveConflicts(files: PlannedFile[], ui: Ui, asking: boolean, f
   return accepted;
 }
 
+/** Runs init: questions, admin login, realm converge, files, first doctor run, next steps; returns the exit code. */
 export async function init(flags: InitFlags, ui: Ui): Promise<number> {
   const started = Date.now();
   const dir = resolve(flags.dir ?? process.cwd());
@@ -126,8 +127,8 @@ export async function init(flags: InitFlags, ui: Ui): Promise<number> {
     if (answers.testUser && envNotIgnored(dir)) ui.warn(ui.color.yellow('  note: .env holds a password and this Git folder does not ignore it: add ".env" to .gitignore.'));
   }
 
-  let verification: Verification | undefined;
-  if (flags.doctor !== false) verification = await verifySetup({ config, secrets, session, configFile: configPath, ui });
+  let verification: FirstDoctorRun | undefined;
+  if (flags.doctor !== false) verification = await runFirstDoctor({ config, secrets, session, configFile: configPath, ui });
 
   const issuer = realmIssuer(config.keycloakUrl, config.realm);
   // The commands are meant to be run in the project folder, where .env and (by default) the config file are.

@@ -24,6 +24,7 @@ function startCommand(state: Pick<LocalKeycloakState, 'port' | 'runtime'>): stri
   return command(`keycloak start${state.port === 8080 ? '' : ` --port ${state.port}`} --runtime ${state.runtime}`);
 }
 
+/** `keycloak start`: starts (or finds running) the local dev Keycloak and says where it is; returns the exit code. */
 export async function keycloakStart(flags: StartFlags, ui: Ui): Promise<number> {
   const port = parsePort(flags.port);
   // Progress lines rather than a spinner: download percentages and the build notice must stay readable.
@@ -83,6 +84,7 @@ export interface StopFlags {
   deleteData?: boolean;
 }
 
+/** `keycloak stop`: stops the local dev Keycloak, keeping its data unless --delete-data; returns the exit code. */
 export async function keycloakStop(flags: StopFlags, ui: Ui): Promise<number> {
   const result = await ui.step('Stopping Keycloak', () => stopLocalKeycloak({ deleteData: Boolean(flags.deleteData) }));
   if (ui.json) {

@@ -13,7 +13,7 @@ export interface ServeFlags extends ConfigFlags {
 }
 
 /** Credentials of the confidential client that may call Keycloak's introspection endpoint. */
-export const INTROSPECTION_ENV = {
+const INTROSPECTION_ENV = {
   clientId: 'MCP_KEYCLOAK_INTROSPECTION_CLIENT_ID',
   clientSecret: 'MCP_KEYCLOAK_INTROSPECTION_CLIENT_SECRET',
   /** Seconds an introspection answer is reused (default 30); 0 asks Keycloak on every request. */
@@ -21,7 +21,7 @@ export const INTROSPECTION_ENV = {
 } as const;
 
 /** Turns flags/env/file into server options; exported so tests can check the derivation without a socket. */
-export async function serveOptions(flags: ServeFlags, env: Record<string, string | undefined> = process.env): Promise<ReferenceServerOptions> {
+async function serveOptions(flags: ServeFlags, env: Record<string, string | undefined> = process.env): Promise<ReferenceServerOptions> {
   const { config } = await loadConfig(flags, env);
   if (config.resources.length > 1) {
     throw new UsageError(
@@ -63,6 +63,7 @@ export async function serveOptions(flags: ServeFlags, env: Record<string, string
   return options;
 }
 
+/** Runs the reference MCP server until SIGINT/SIGTERM; returns the exit code. */
 export async function serve(flags: ServeFlags, ui: Ui): Promise<number> {
   const options = await serveOptions(flags);
   if (ui.json) options.onRequest = (entry) => process.stdout.write(`${JSON.stringify({ event: 'request', ...entry })}\n`);

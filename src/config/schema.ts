@@ -48,7 +48,7 @@ export const realmName = z
   })
   .describe('The realm that protects the MCP server(s); created if missing.');
 
-export const resourceSchema = z
+const resourceSchema = z
   .object({
     url: ruled(resourceUrlProblem, URL_HINTS).describe(
       'The MCP server URL exactly as clients use it (scheme, host, port, path, trailing slash all count). It is the token audience.',
@@ -63,7 +63,7 @@ export const resourceSchema = z
 
 export const dcrModes = ['anonymous', 'trusted-hosts', 'off'] as const;
 
-export const dcrSchema = z
+const dcrSchema = z
   .object({
     mode: z
       .enum(dcrModes)

@@ -1,6 +1,6 @@
 /**
  * The two renderings of a doctor run: the versioned JSON document (`--json`, documented in
- * the README (doctor)) and the checklist for people, with the fix for every failure at the end.
+ * docs/commands/doctor.md) and the checklist for people, with the fix for every failure at the end.
  */
 import type { ChalkInstance } from 'chalk';
 import type { Change } from '../realm/plan.js';

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnv } from './render.js';
 
+/** Loads `<cwd>/.env` into `env` where a variable is not already set; returns the names it set. */
 export function loadDotenv(cwd: string = process.cwd(), env: NodeJS.ProcessEnv = process.env): string[] {
   const path = join(cwd, '.env');
   if (!existsSync(path)) return [];

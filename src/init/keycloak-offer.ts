@@ -21,6 +21,7 @@ export interface OfferOutcome {
   passwordFile?: string;
 }
 
+/** Makes sure a Keycloak answers at `url`: when a loopback one does not, offers (or, with --yes, starts) a local one. */
 export async function ensureKeycloak(
   url: string,
   options: { ui: Ui; asking: boolean; yes: boolean; startKeycloak?: boolean },

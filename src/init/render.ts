@@ -6,12 +6,14 @@
 import { readFile } from 'node:fs/promises';
 
 /** templates/ sits next to dist/ in the package (and next to src/ in the repository). */
-export const TEMPLATES_DIR = new URL('../../templates/', import.meta.url);
+const TEMPLATES_DIR = new URL('../../templates/', import.meta.url);
 
+/** The text of a file in templates/. */
 export async function loadTemplate(name: string): Promise<string> {
   return readFile(new URL(name, TEMPLATES_DIR), 'utf8');
 }
 
+/** Replaces each `{{name}}` in `template` with its value; a placeholder without a value is a bug and throws. */
 export function fill(template: string, values: Record<string, string>): string {
   const out = template.replace(/\{\{(\w+)\}\}/g, (match, key: string) => {
     const value = values[key];
@@ -32,7 +34,8 @@ export function envValue(value: string): string {
   return /^[\w@%+=:,./-]*$/.test(value) ? value : `"${value.replace(/(["\\$`])/g, '\\$1')}"`;
 }
 
-export function unquoteEnv(value: string): string {
+/** A .env value as the shell would read it: surrounding quotes removed, escapes undone. */
+function unquoteEnv(value: string): string {
   const trimmed = value.trim();
   if (trimmed.startsWith('"') && trimmed.endsWith('"') && trimmed.length >= 2) return trimmed.slice(1, -1).replace(/\\(["\\$`])/g, '$1');
   if (trimmed.startsWith("'") && trimmed.endsWith("'") && trimmed.length >= 2) return trimmed.slice(1, -1);

@@ -14,7 +14,7 @@ import { command } from '../ui/invocation.js';
 import type { InitAnswers } from './files.js';
 
 /** The authorization servers the Protected Resource Metadata at `resource` names; undefined when none is served. */
-export async function servedAuthorizationServers(resource: string): Promise<string[] | undefined> {
+async function servedAuthorizationServers(resource: string): Promise<string[] | undefined> {
   try {
     const response = await fetch(metadataUrl(resource), { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(3000) });
     if (!response.ok) {

@@ -66,6 +66,7 @@ export interface Prompter {
   text(question: string, given: string | undefined, fallback: string, check?: (value: string) => string | undefined): Promise<string>;
 }
 
+/** Asks in a terminal (without --yes); otherwise takes the given value or the default, checked alike. */
 export function prompter(ui: Ui, yes: boolean): Prompter {
   const asking = ui.interactive && !yes;
   return {
@@ -89,6 +90,7 @@ export async function askKeycloakUrl(context: WizardContext, p: Prompter): Promi
   return value.replace(/\/+$/, '');
 }
 
+/** The Keycloak admin user (flag, env, config file, default) and password (env, else the one a local Keycloak recorded, else a hidden prompt). */
 export async function askAdmin(
   context: WizardContext,
   p: Prompter,
@@ -106,6 +108,7 @@ export async function askAdmin(
   );
 }
 
+/** The remaining answers (realm, resource, scopes, test user…) from flags, env, an existing config file and prompts. */
 export async function askRest(context: WizardContext, p: Prompter, keycloakUrl: string, adminUsername: string): Promise<InitAnswers> {
   const { flags, env, fromFile } = context;
   const raw = mergeSources(fromFile, env, { ...flags, testUser: undefined } as ConfigFlags) as Record<string, any>;

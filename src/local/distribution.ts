@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -20,7 +20,8 @@ const CENTRAL = 'https://repo1.maven.org/maven2';
 /** MCP_KEYCLOAK_MAVEN_REPO: a mirror (or a test's loopback server); when set, Maven is not used. */
 const repository = (env: NodeJS.ProcessEnv) => (env.MCP_KEYCLOAK_MAVEN_REPO || CENTRAL).replace(/\/+$/, '');
 
-export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+/** Where downloaded Keycloak distributions are kept: MCP_KEYCLOAK_CACHE, else $XDG_CACHE_HOME/mcp-keycloak. */
+function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   if (env.MCP_KEYCLOAK_CACHE) return env.MCP_KEYCLOAK_CACHE;
   return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'mcp-keycloak');
 }
@@ -136,9 +137,4 @@ async function hashFile(path: string, algorithm: string): Promise<string> {
   const hash = createHash(algorithm);
   await pipeline(createReadStream(path), hash);
   return hash.digest('hex');
-}
-
-/** True when `path` exists and is a directory. */
-export async function isDirectory(path: string): Promise<boolean> {
-  return stat(path).then((s) => s.isDirectory(), () => false);
 }

@@ -60,6 +60,7 @@ export async function startContainer(options: DockerStart): Promise<void> {
   });
 }
 
+/** Whether the Docker container `name` exists and runs. */
 export async function containerRunning(name: string): Promise<boolean> {
   try {
     const { stdout } = await run('docker', ['inspect', '-f', '{{.State.Running}}', name]);
@@ -69,10 +70,12 @@ export async function containerRunning(name: string): Promise<boolean> {
   }
 }
 
+/** Removes the container `name` (stopping it first); quiet when there is none. */
 export async function removeContainer(name: string): Promise<void> {
   await run('docker', ['rm', '-f', name]).catch(() => undefined);
 }
 
+/** Copies the container's log into `logFile` (mode 0600), for the error message that points at it. */
 export async function containerLogs(name: string, logFile: string): Promise<void> {
   const { writeFile } = await import('node:fs/promises');
   const { stdout, stderr } = await run('docker', ['logs', name]).catch(() => ({ stdout: '', stderr: '' }));

@@ -56,6 +56,7 @@ export async function checkJava(env: NodeJS.ProcessEnv = process.env): Promise<s
   return `${major}`;
 }
 
+/** Starts the Keycloak distribution on 127.0.0.1:`port` and waits until it answers. */
 export async function startKeycloak(options: StartOptions): Promise<RunningKeycloak> {
   throwIfInterrupted(options.signal);
   const started = Date.now();

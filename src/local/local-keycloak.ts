@@ -58,6 +58,7 @@ async function alive(state: LocalKeycloakState): Promise<boolean> {
   return state.pid ? isKeycloakProcess(state.pid) : false;
 }
 
+/** What the state directory records about the local Keycloak, whether it still runs and whether it answers. */
 export async function localStatus(env: NodeJS.ProcessEnv = process.env): Promise<LocalStatus> {
   const state = await readState(env);
   if (!state) return { running: false, answering: false };
@@ -65,6 +66,7 @@ export async function localStatus(env: NodeJS.ProcessEnv = process.env): Promise
   return { state, running, answering: running && (await keycloakAnswers(state.url)) };
 }
 
+/** Starts the local dev Keycloak (Docker or the distribution), or returns the one already running on that port. */
 export async function startLocalKeycloak(request: StartRequest): Promise<StartResult> {
   const env = request.env ?? process.env;
   const paths = statePaths(env);

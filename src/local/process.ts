@@ -5,10 +5,12 @@ import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
 
+/** Runs a program to completion; rejects with its output when it exits non-zero. */
 export async function run(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<{ stdout: string; stderr: string }> {
   return execFileAsync(command, args, { env: env ?? process.env, maxBuffer: 16 * 1024 * 1024 });
 }
 
+/** The path of `command` on PATH, or undefined. */
 export async function which(command: string): Promise<string | undefined> {
   try {
     const { stdout } = await execFileAsync('sh', ['-c', `command -v ${command}`]);

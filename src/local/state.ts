@@ -30,11 +30,13 @@ export interface LocalKeycloakState {
   stoppedAt?: string;
 }
 
+/** The state directory: MCP_KEYCLOAK_STATE, else $XDG_STATE_HOME/mcp-keycloak. */
 export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.MCP_KEYCLOAK_STATE) return env.MCP_KEYCLOAK_STATE;
   return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'mcp-keycloak');
 }
 
+/** The files in the state directory: the state record, the admin password, the data and log. */
 export const statePaths = (env: NodeJS.ProcessEnv = process.env) => {
   const dir = stateDir(env);
   return {
@@ -65,6 +67,7 @@ export async function writePrivateFile(path: string, content: string): Promise<v
   }
 }
 
+/** The recorded local Keycloak, or undefined when there is none (or the record is unreadable). */
 export async function readState(env: NodeJS.ProcessEnv = process.env): Promise<LocalKeycloakState | undefined> {
   const { state } = statePaths(env);
   if (!existsSync(state)) return undefined;
@@ -76,10 +79,12 @@ export async function readState(env: NodeJS.ProcessEnv = process.env): Promise<L
   }
 }
 
+/** Records the local Keycloak (mode 0600). */
 export async function writeState(state: LocalKeycloakState, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   await writePrivateFile(statePaths(env).state, `${JSON.stringify(state, null, 2)}\n`);
 }
 
+/** Forgets the local Keycloak's record (its data and password stay). */
 export async function clearState(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   await rm(statePaths(env).state, { force: true });
 }

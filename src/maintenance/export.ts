@@ -27,6 +27,7 @@ function sortedRecord<T>(record: Record<string, T> | undefined, map: (value: T) 
   return Object.fromEntries(Object.keys(record ?? {}).sort().map((key) => [key, map(record![key]!)]));
 }
 
+/** Reads the realm's MCP-relevant parts (settings, client scopes, default scopes, registration policies) in a stable order. */
 export async function exportRealm(session: AdminSession, realm: string): Promise<RealmExport> {
   const { client } = session;
   const call = <T>(fn: () => Promise<T>, what: string) => keycloakCall(fn, undefined, what);

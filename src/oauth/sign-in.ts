@@ -6,7 +6,7 @@
  *
  * Why HTTP and not headless Chromium: Keycloak's login and consent pages are server-rendered forms that work
  * without JavaScript (its accessibility promise), so a browser adds ~150 MB, a second process and its own
- * start-up flakiness without exercising anything the OAuth chain depends on. The README (Design › End-to-end flow) says more.
+ * start-up flakiness without exercising anything the OAuth chain depends on. docs/decisions.md (End-to-end flow) says more.
  */
 import { sendToKeycloak } from '../keycloak/http.js';
 import { CookieJar } from './cookies.js';

@@ -14,7 +14,7 @@ import { planPolicies } from './policies.js';
 export type { Change, ChangeAction, ChangeKind, FieldChange } from './change.js';
 export { configValues } from './policies.js';
 
-export const PLAN_FORMAT_VERSION = 1;
+const PLAN_FORMAT_VERSION = 1;
 
 export interface Plan {
   formatVersion: typeof PLAN_FORMAT_VERSION;

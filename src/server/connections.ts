@@ -9,13 +9,13 @@ import type { Duplex } from 'node:stream';
 /** All request headers must arrive within this time (slowloris). Real clients send them in milliseconds. */
 export const HEADERS_TIMEOUT_MS = 10_000;
 /** The whole request, body included, must arrive within this time. MCP requests are small JSON bodies. */
-export const REQUEST_TIMEOUT_MS = 30_000;
+const REQUEST_TIMEOUT_MS = 30_000;
 /** An idle keep-alive connection is closed after this; clients reconnect transparently. */
 export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 /** How often Node checks the two timeouts above; their precision. Node's default (30 s) makes a 10 s limit a 40 s one. */
 export const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 /** Header bytes per request (Node's default, set explicitly). Keycloak access tokens are 1–4 KB. */
-export const MAX_HEADER_BYTES = 16 * 1024;
+const MAX_HEADER_BYTES = 16 * 1024;
 /** How long a refused client may keep sending before its connection is cut. */
 const LINGER_MS = 5_000;
 

@@ -41,6 +41,7 @@ export function bearerTokenOf(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
+/** The HTTP listener: Protected Resource Metadata, the 401 challenge, bearer checks, then the MCP handler. */
 export function createRequestListener(options: AdapterOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const { resource, scopes, verifier } = options;
   const resourcePath = new URL(resource).pathname;
@@ -155,7 +156,7 @@ function tokenShaped(segment: string): boolean {
  * by mistake (`GET /mcp/eyJ…`), and the log must never hold one. Token-shaped segments become
  * `<redacted>`; the path is cut at MAX_LOGGED_PATH characters.
  */
-export function redactPath(path: string): string {
+function redactPath(path: string): string {
   const redacted = path
     .split('/')
     .map((segment) => (tokenShaped(segment) ? '<redacted>' : segment))

@@ -75,6 +75,7 @@ export function checkConsistency(options: Pick<ReferenceServerOptions, 'resource
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
+/** Checks everything that can fail (settings, Keycloak, realm, scopes, keys, port), then serves; resolves once it listens. */
 export async function startReferenceServer(options: ReferenceServerOptions): Promise<RunningServer> {
   const auth = options.auth ?? 'jwt';
   checkConsistency(options);

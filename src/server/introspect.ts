@@ -32,7 +32,7 @@ interface CacheEntry {
 
 export const DEFAULT_INTROSPECTION_CACHE_MS = 30_000;
 /** Enough for a server's real traffic (answers are cached), small enough that Keycloak never sees a stampede. */
-export const DEFAULT_MAX_CONCURRENT_INTROSPECTIONS = 8;
+const DEFAULT_MAX_CONCURRENT_INTROSPECTIONS = 8;
 /** Longest wait for one introspection answer while a client waits (capped by --timeout). */
 const INTROSPECTION_TIMEOUT_MS = 5000;
 /** Calls allowed to wait for a slot; beyond this the request gets 503 at once. */

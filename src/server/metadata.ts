@@ -4,7 +4,7 @@
  */
 import type { BearerErrorCode } from './verify.js';
 
-export const PRM_PREFIX = '/.well-known/oauth-protected-resource';
+const PRM_PREFIX = '/.well-known/oauth-protected-resource';
 
 export interface ProtectedResourceMetadata {
   resource: string;

@@ -16,6 +16,7 @@ function ok(value: number) {
   return { content: [{ type: 'text' as const, text: String(value) }], structuredContent };
 }
 
+/** An MCP server with the calculator tools (add_numbers, multiply_numbers, divide_numbers). */
 export function createToolServer(version: string): McpServer {
   const server = new McpServer({ name: 'mcp-keycloak-reference', version });
   server.registerTool(

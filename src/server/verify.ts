@@ -23,7 +23,7 @@ export const CLOCK_TOLERANCE_SECONDS = 30;
  * Longest token accepted. Keycloak access tokens are 1–4 KB, more with many roles; the 16 KB header
  * limit bounds them anyway, this refuses junk before any parsing.
  */
-export const MAX_TOKEN_LENGTH = 12 * 1024;
+const MAX_TOKEN_LENGTH = 12 * 1024;
 
 /** Three base64url segments (the last may be empty) within MAX_TOKEN_LENGTH: the shape of every Keycloak access token. */
 export function jwtShaped(token: string): boolean {
@@ -112,6 +112,7 @@ export function checkScope(granted: string[], expected: ExpectedToken): void {
   }
 }
 
+/** Validates JWT access tokens locally: signature (realm keys), issuer, audience, expiry, scope; caches successes. */
 export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
   const { keys, issuer, audience } = options;
   const clockTolerance = options.clockToleranceSeconds ?? CLOCK_TOLERANCE_SECONDS;

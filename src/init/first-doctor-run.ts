@@ -13,13 +13,15 @@ import { portFree } from '../local/process.js';
 import { command } from '../ui/invocation.js';
 import type { Ui } from '../ui/output.js';
 
-export interface Verification {
+/** How the first doctor run went. */
+export interface FirstDoctorRun {
   ok: boolean;
   /** Doctor's JSON report (findings), or why doctor did not run. */
   report: unknown;
 }
 
-export interface VerifyInput {
+/** What init hands over: the config it wrote, its secrets and its admin session (so doctor does not log in again). */
+export interface FirstDoctorInput {
   config: Config;
   secrets: Secrets;
   session: AdminSession;
@@ -27,7 +29,8 @@ export interface VerifyInput {
   ui: Ui;
 }
 
-export async function verifySetup(input: VerifyInput): Promise<Verification> {
+/** Runs doctor's checks on the setup init just made, with the reference server started for them when nothing serves a loopback resource yet. */
+export async function runFirstDoctor(input: FirstDoctorInput): Promise<FirstDoctorRun> {
   const { config, ui } = input;
   const resource = config.resources[0]!;
   const url = new URL(resource.url);
@@ -54,7 +57,7 @@ export async function verifySetup(input: VerifyInput): Promise<Verification> {
 }
 
 /** Doctor's own runner and report, fed with init's session so it does not log in again. */
-async function runDoctor(input: VerifyInput): Promise<Verification> {
+async function runDoctor(input: FirstDoctorInput): Promise<FirstDoctorRun> {
   const { config, secrets, session, configFile, ui } = input;
   const [{ defaultChecks, runChecks }, { buildReport, renderReport }, { announcedIssuer }] = await Promise.all([
     import('../doctor/runner.js'),
