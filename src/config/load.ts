@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ZodError } from 'zod';
 import { UsageError } from '../errors.js';
+import { command } from '../ui/invocation.js';
 import { parseDecimal, printable } from './rules.js';
 import { configSchema, DEFAULTS, type Config, type DcrMode } from './schema.js';
 
@@ -70,7 +71,7 @@ function pickConfigFile(flags: ConfigFlags, env: Env, cwd: string): string | und
   const explicit = flags.config ?? env[ENV.config];
   if (explicit) {
     const path = resolve(cwd, explicit);
-    if (!existsSync(path)) throw new UsageError(`Config file ${explicit} does not exist. Create it with \`mcp-keycloak init\` or drop --config.`);
+    if (!existsSync(path)) throw new UsageError(`Config file ${explicit} does not exist. Create it with \`${command('init')}\` or drop --config.`);
     return path;
   }
   const implicit = resolve(cwd, DEFAULT_CONFIG_FILE);
@@ -95,7 +96,7 @@ async function readConfigFile(path: string): Promise<Record<string, unknown>> {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`${path}: not valid JSON (${printable((error as Error).message, 200)}). Fix the syntax or regenerate it with \`mcp-keycloak init --force\`.`);
+    throw new UsageError(`${path}: not valid JSON (${printable((error as Error).message, 200)}). Fix the syntax or regenerate it with \`${command('init --force')}\`.`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new UsageError(`${path}: must contain a JSON object, e.g. {"realm": "mcp-demo"}.`);

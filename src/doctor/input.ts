@@ -10,6 +10,7 @@ import { SECRET_ENV, type Secrets } from '../config/secrets.js';
 import { UsageError } from '../errors.js';
 import { connectAdmin, probeKeycloak, type AdminSession } from '../keycloak/session.js';
 import { realmIssuer } from '../keycloak/urls.js';
+import { command } from '../ui/invocation.js';
 import type { Ui } from '../ui/output.js';
 import type { DoctorInput } from './types.js';
 
@@ -23,7 +24,7 @@ export interface DoctorInputFlags extends ConfigFlags {
 }
 
 async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) throw new UsageError('--token - reads the token from stdin, but stdin is a terminal: pipe it in, e.g. `pbpaste | mcp-keycloak doctor --token -`.');
+  if (process.stdin.isTTY) throw new UsageError(`--token - reads the token from stdin, but stdin is a terminal: pipe it in, e.g. \`pbpaste | ${command('doctor --token -')}\`.`);
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');

@@ -7,6 +7,7 @@ import { KeycloakError, UsageError } from '../errors.js';
 import { describeFetchFailure } from '../keycloak/errors.js';
 import { sendToKeycloak } from '../keycloak/http.js';
 import { realmUrls } from '../keycloak/urls.js';
+import { command } from '../ui/invocation.js';
 
 export interface RealmEndpoints {
   issuer: string;
@@ -28,7 +29,7 @@ export async function discoverRealm(keycloakUrl: string, realm: string, scopes: 
     );
   }
   if (response.status === 404) {
-    throw new UsageError(`Realm "${realm}" does not exist at ${keycloakUrl}: create it with \`mcp-keycloak apply\`, or check --realm.`);
+    throw new UsageError(`Realm "${realm}" does not exist at ${keycloakUrl}: create it with \`${command('apply')}\`, or check --realm.`);
   }
   const doc = (await response.json().catch(() => undefined)) as Record<string, unknown> | undefined;
   if (!response.ok || typeof doc?.issuer !== 'string' || typeof doc.jwks_uri !== 'string') {
@@ -39,7 +40,7 @@ export async function discoverRealm(keycloakUrl: string, realm: string, scopes: 
   const missing = supported ? scopes.filter((scope) => !supported.includes(scope)) : [];
   if (missing.length > 0) {
     throw new UsageError(
-      `Realm "${realm}" has no client scope ${missing.map((s) => `"${s}"`).join(', ')}: tokens could never carry it. Run \`mcp-keycloak apply\` with the same --realm/--resource/--scope.`,
+      `Realm "${realm}" has no client scope ${missing.map((s) => `"${s}"`).join(', ')}: tokens could never carry it. Run \`${command('apply')}\` with the same --realm/--resource/--scope.`,
     );
   }
   const endpoints: RealmEndpoints = { issuer: doc.issuer, jwksUri: doc.jwks_uri };

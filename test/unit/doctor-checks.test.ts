@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { asMetadataCheck } from '../../src/doctor/checks/as-metadata.js';
 import { challengeCheck } from '../../src/doctor/checks/challenge.js';
+import { keycloakCheck } from '../../src/doctor/checks/keycloak.js';
 import { prmCheck } from '../../src/doctor/checks/prm.js';
+import { command } from '../../src/ui/invocation.js';
 import type { HttpRequest, HttpResult } from '../../src/doctor/http.js';
 import type { DoctorInput, DoctorState } from '../../src/doctor/types.js';
 import type { Finding } from '../../src/findings.js';
@@ -75,7 +77,7 @@ describe('challenge check', () => {
     const request: HttpRequest = async (url) => ({ url, error: 'connection refused' });
     const [finding] = await challengeCheck.run(inputWith(request), {});
     expect(finding).toMatchObject({ id: 'challenge.status', status: 'fail', actual: 'connection refused' });
-    expect(finding!.fix).toContain(`mcp-keycloak serve --resource ${MCP}`);
+    expect(finding!.fix).toContain(command(`serve --resource ${MCP}`));
   });
 
   it('fails a 401 without resource_metadata and warns about a missing scope', async () => {
@@ -203,5 +205,14 @@ describe('authorization server metadata check', () => {
       ['as.pkce', 'skip'],
     ]);
     expect(findings[0]!.actual).toContain(`${RFC8414} → HTTP 200 but not JSON (text/html)`);
+  });
+});
+
+describe('keycloak check', () => {
+  it('fails with the discovery problem and the apply command for this very target', async () => {
+    const input = { ...inputWith(async (url) => ({ url })), keycloakProblem: 'Cannot reach Keycloak at http://localhost:8080 (connection refused).' };
+    const [finding] = await keycloakCheck.run(input, {});
+    expect(finding).toMatchObject({ id: 'keycloak.realm', status: 'fail', actual: input.keycloakProblem });
+    expect(finding!.fix).toContain(`\`${command('apply')} --scope mcp:tools\` creates the realm`);
   });
 });

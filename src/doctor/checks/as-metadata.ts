@@ -5,6 +5,7 @@
  */
 import { explainUrlDifference } from '../url-diff.js';
 import { fail, pass, skip, warn, type Finding } from '../../findings.js';
+import { applyCommand } from '../fixes.js';
 import { asStrings, asString, describeResult, request } from '../http.js';
 import type { Check } from '../types.js';
 
@@ -41,7 +42,7 @@ export const asMetadataCheck: Check = {
           expected: `metadata for ${issuer}`,
           actual: lines.join('; '),
           why: 'Clients need it to find the authorization, token and registration endpoints.',
-          fix: `Check that Keycloak runs at ${new URL(issuer).origin} and that the realm in ${issuer} exists (\`mcp-keycloak apply\` creates it).`,
+          fix: `Check that Keycloak runs at ${new URL(issuer).origin} and that the realm in ${issuer} exists (\`${applyCommand(input)}\` creates it).`,
         }),
         skip('as.issuer', 'Metadata issuer equals the PRM entry', reason),
         skip('as.registration_endpoint', 'Dynamic client registration is offered', reason),

@@ -4,6 +4,7 @@
  * and its `scope` is what VS Code asks for (MCP authorization spec, "Protected Resource Metadata Discovery").
  */
 import { fail, pass, warn, type Finding } from '../../findings.js';
+import { command } from '../../ui/invocation.js';
 import { request } from '../http.js';
 import type { Check } from '../types.js';
 import { bearerChallenge } from '../www-authenticate.js';
@@ -33,7 +34,7 @@ export const challengeCheck: Check = {
           expected: `HTTP 401 from ${url}`,
           actual: result.error ?? 'no answer',
           why: 'The MCP server is not reachable at the URL clients are configured with, so nothing else can work.',
-          fix: `Start the MCP server (e.g. \`mcp-keycloak serve --resource ${url}\`) or correct --resource / MCP_KEYCLOAK_RESOURCE.`,
+          fix: `Start the MCP server (e.g. \`${command(`serve --resource ${url}`)}\`) or correct --resource / MCP_KEYCLOAK_RESOURCE.`,
         }),
       ];
     }

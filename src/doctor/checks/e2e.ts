@@ -7,6 +7,8 @@
 import { redact, SECRET_ENV } from '../../config/secrets.js';
 import { ClientStore, deleteRegistration, runE2e } from '../../e2e/index.js';
 import type { Finding } from '../../findings.js';
+import { command } from '../../ui/invocation.js';
+import { applyCommand } from '../fixes.js';
 import type { Check, DoctorInput } from '../types.js';
 
 /** Steps `mcp-keycloak apply` (and so `doctor --fix`) repairs when they fail. */
@@ -34,7 +36,7 @@ export const e2eCheck: Check = {
           title: this.title,
           status: 'skip',
           why: `--e2e signs a user in: ${missing}.`,
-          fix: `Create one with \`mcp-keycloak apply --test-user NAME\` and run \`${SECRET_ENV.testUserPassword}=… mcp-keycloak doctor --e2e --test-user NAME\`.`,
+          fix: `Create one with \`${applyCommand(input, ['--test-user', 'NAME'])}\` and run \`${SECRET_ENV.testUserPassword}=… ${command('doctor --e2e --test-user NAME')}\`.`,
         },
       ];
     }

@@ -4,6 +4,7 @@
  * cannot be read, this finding says why before the others report mismatches.
  */
 import { fail, pass } from '../../findings.js';
+import { applyCommand } from '../fixes.js';
 import type { Check } from '../types.js';
 
 export const keycloakCheck: Check = {
@@ -17,7 +18,7 @@ export const keycloakCheck: Check = {
         expected: `${input.expectedIssuer}/.well-known/openid-configuration`,
         actual: input.keycloakProblem,
         why: 'Issuer and keys are read from here; the comparisons below use the computed issuer instead and may point at this problem rather than at the server.',
-        fix: `Check --keycloak-url / KEYCLOAK_URL and --realm (\`mcp-keycloak apply\` creates the realm).`,
+        fix: `Check --keycloak-url / KEYCLOAK_URL and --realm (\`${applyCommand(input)}\` creates the realm).`,
       }),
     ];
   },

@@ -5,6 +5,7 @@
  */
 import { explainUrlDifference, realmOf } from '../url-diff.js';
 import { fail, pass, skip, warn, type Finding } from '../../findings.js';
+import { command } from '../../ui/invocation.js';
 import { asStrings, asString, describeResult, request } from '../http.js';
 import type { Check } from '../types.js';
 
@@ -119,7 +120,7 @@ export const prmCheck: Check = {
           expected,
           actual: servers.join(', '),
           why,
-          fix: `Configure the MCP server with the issuer ${expected} (for \`mcp-keycloak serve\`: --keycloak-url ${input.config.keycloakUrl} --realm ${input.config.realm}).`,
+          fix: `Configure the MCP server with the issuer ${expected} (for the reference server: \`${command(`serve --keycloak-url ${input.config.keycloakUrl} --realm ${input.config.realm}`)}\`).`,
         }),
       );
     }
