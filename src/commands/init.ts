@@ -7,7 +7,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { DEFAULT_CONFIG_FILE, ENV } from '../config/load.js';
 import { configSchema, type Config } from '../config/schema.js';
-import { INSPECTOR_ORIGIN } from '../doctor/clients.js';
 import { CliError, ExitCode, UsageError } from '../errors.js';
 import { connectAdmin, CredentialsRejectedError, type AdminSession } from '../keycloak/session.js';
 import { realmIssuer } from '../keycloak/urls.js';
@@ -143,10 +142,6 @@ export async function init(flags: InitFlags, ui: Ui): Promise<number> {
     doctorCommand: `${command(`doctor${configFlag}`)}        ${
       local.passwordFile || local.adminPassword ? "(it finds the local Keycloak's admin password by itself)" : '(with KEYCLOAK_ADMIN_PASSWORD set, it also checks the realm)'
     }`,
-    // The Inspector registers from a browser page: Keycloak checks its Origin against the web-origins policy.
-    inspectorNote: config.dcr.webOrigins?.includes(INSPECTOR_ORIGIN)
-      ? ''
-      : `\n                       (first allow its browser origin: ${inspectorCommand(answers, configFlag, p.asking)})`,
     userLine: answers.testUser ? `\n     Sign in as "${answers.testUser.username}" (password: ${'MCP_KEYCLOAK_TEST_USER_PASSWORD'} in .env).` : '',
   });
   const ok = !verification || verification.ok;
@@ -176,16 +171,6 @@ export async function init(flags: InitFlags, ui: Ui): Promise<number> {
 
 function shellWord(value: string): string {
   return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
-/**
- * init again with the Inspector's origin added to those already allowed (--web-origin replaces the
- * config file's list, so all are named). On a terminal init shows the config file's difference and asks; without one it only
- * rewrites a file that differs with --force, so the advice carries it.
- */
-function inspectorCommand(answers: InitAnswers, configFlag: string, asking: boolean): string {
-  const origins = [...(answers.webOrigins ?? []), INSPECTOR_ORIGIN].map((origin) => `--web-origin ${origin}`).join(' ');
-  return command(`init${configFlag} ${origins}${asking ? '' : ' --force'}`);
 }
 
 /** A password typed at the prompt and refused by Keycloak costs one more prompt (three tries), not the whole wizard. */

@@ -1,15 +1,15 @@
 /**
  * The registration requests real MCP clients send (RFC 7591 bodies), so the probe meets the same
- * registration policies they meet. Sources are listed in the README (doctor); each body is a function of
- * what the client learns from discovery (PRM scopes, AS grant types), as the client computes it.
+ * registration policies they meet. Sources are listed in docs/commands/doctor.md; each body is a function
+ * of what the client learns from discovery (PRM scopes, AS grant types), as the client computes it.
  */
 export interface ProbeContext {
   /** The scopes the client would request: the challenge's `scope`, else PRM `scopes_supported`. */
   scopes: string[];
   /** AS `grant_types_supported`, when known. */
   grantTypesSupported?: string[];
-  /** The origin a browser-based client runs on. */
-  webOrigin: string;
+  /** The origin a browser-based client runs on: one the configuration allows (`dcr.webOrigins`). */
+  webOrigin?: string;
 }
 
 export interface ProbeClient {
@@ -19,10 +19,16 @@ export interface ProbeClient {
   sentFrom: 'user-machine' | 'browser' | 'vendor-backend';
   body(ctx: ProbeContext): Record<string, unknown>;
   /** An `Origin` header, for clients that register from a browser page (CORS applies). */
-  origin?(ctx: ProbeContext): string;
+  origin?(ctx: ProbeContext): string | undefined;
 }
 
 const CODE_AND_REFRESH = ['authorization_code', 'refresh_token'];
+
+/** Where MCP Inspector 2.x's web UI receives the authorization code (its UI runs at http://127.0.0.1:6274). */
+export const INSPECTOR_REDIRECT_URI = 'http://127.0.0.1:6274/oauth/callback';
+
+/** MCP Inspector 0.x's browser page, the Origin its registration carries. */
+export const INSPECTOR_0X_ORIGIN = 'http://localhost:6274';
 
 export const PROBE_CLIENTS: ProbeClient[] = [
   {
@@ -87,10 +93,29 @@ export const PROBE_CLIENTS: ProbeClient[] = [
     }),
   },
   {
-    // modelcontextprotocol/inspector, client/src/lib/auth.ts: registers from the browser page, so the
-    // request carries an Origin and Keycloak applies Allowed Registration Web Origins.
+    // MCP Inspector 2.x (Node >= 22.19), core/auth: the web UI's backend registers (no browser Origin
+    // reaches Keycloak) a public native client whose redirect is the UI's own /oauth/callback on
+    // 127.0.0.1:6274 (its CLI and TUI use 127.0.0.1:6276/oauth/callback: the same policies apply).
     id: 'inspector',
     name: 'MCP Inspector',
+    sentFrom: 'user-machine',
+    body: ({ scopes }) => ({
+      redirect_uris: [INSPECTOR_REDIRECT_URI],
+      token_endpoint_auth_method: 'none',
+      grant_types: CODE_AND_REFRESH,
+      response_types: ['code'],
+      client_name: 'MCP Inspector',
+      client_uri: 'https://github.com/modelcontextprotocol/inspector',
+      scope: scopes.join(' '),
+      application_type: 'native',
+    }),
+  },
+  {
+    // MCP Inspector 0.x (what an unpinned npx installs on Node < 22.19), client/src/lib/auth.ts: registers from the
+    // browser page, so the request carries an Origin and Keycloak applies Allowed Registration Web Origins.
+    // Probed only when the configuration allows a browser origin (--web-origin).
+    id: 'inspector-0x',
+    name: 'MCP Inspector 0.x (browser)',
     sentFrom: 'browser',
     origin: ({ webOrigin }) => webOrigin,
     body: ({ scopes, webOrigin }) => ({
@@ -104,6 +129,3 @@ export const PROBE_CLIENTS: ProbeClient[] = [
     }),
   },
 ];
-
-/** MCP Inspector's default address (`npx @modelcontextprotocol/inspector`). */
-export const INSPECTOR_ORIGIN = 'http://localhost:6274';

@@ -20,7 +20,7 @@ export interface InitAnswers {
   scopes: string[];
   dcr: DcrMode;
   trustedHosts: string[];
-  /** Allowed Registration Web Origins (browser clients such as MCP Inspector); undefined: not managed. */
+  /** Allowed Registration Web Origins (clients that register from a browser page, such as MCP Inspector 0.x); undefined: not managed. */
   webOrigins?: string[];
   adminUsername: string;
   testUser?: { username: string; password: string; generated: boolean };

@@ -159,8 +159,8 @@ describe('doctor names one broken thing at a time, and --fix repairs it', () => 
     await client.clientScopes.delDefaultClientScope({ realm, id: s.id! });
     const allowed = await allowedScopesPolicy();
     await client.components.update({ realm, id: allowed.id! }, { ...allowed, config: { ...allowed.config, 'allowed-client-scopes': [] } });
-    // VS Code and Inspector ask for the scope at registration, and so does the test user's temporary client.
-    await breakAndFix(['realm.allowed_client_scopes', 'realm.default_scope', 'registration.vscode', 'registration.inspector', 'token.obtain'], {
+    // VS Code and both Inspectors ask for the scope at registration, and so does the test user's temporary client.
+    await breakAndFix(['realm.allowed_client_scopes', 'realm.default_scope', 'registration.vscode', 'registration.inspector', 'registration.inspector-0x', 'token.obtain'], {
       'realm.allowed_client_scopes': /neither listed nor a realm default scope/,
       'registration.vscode': /Allowed Client Scopes/,
     });
@@ -170,7 +170,7 @@ describe('doctor names one broken thing at a time, and --fix repairs it', () => 
     const client = await adminClient();
     const allowed = await allowedScopesPolicy();
     await client.components.update({ realm, id: allowed.id! }, { ...allowed, config: { ...allowed.config, 'allow-default-scopes': ['false'] } });
-    await breakAndFix(['realm.allowed_client_scopes', 'registration.inspector', 'registration.vscode', 'token.obtain'], {
+    await breakAndFix(['realm.allowed_client_scopes', 'registration.inspector', 'registration.inspector-0x', 'registration.vscode', 'token.obtain'], {
       'realm.allowed_client_scopes': /allow-default-scopes is off/,
     });
   });
@@ -183,7 +183,7 @@ describe('doctor names one broken thing at a time, and --fix repairs it', () => 
     await client.components.update({ realm, id: max.id! }, { ...max, config: { ...max.config, 'max-clients': [String(count)] } });
     try {
       const broken = await doctor();
-      const clients = ['vscode', 'claude-code', 'claude-ai', 'cursor', 'inspector'].map((c) => `registration.${c}`);
+      const clients = ['vscode', 'claude-code', 'claude-ai', 'cursor', 'inspector', 'inspector-0x'].map((c) => `registration.${c}`);
       expect(failed(broken.report)).toEqual(['realm.max_clients', ...clients, 'token.obtain'].sort());
       expect(finding(broken.report, 'realm.max_clients').actual).toBe(`${count} of ${count} clients`);
       expect(finding(broken.report, 'registration.vscode').actual).toMatch(/Max Clients Limit/);
@@ -206,14 +206,14 @@ describe('doctor names one broken thing at a time, and --fix repairs it', () => 
       subType: 'anonymous',
       config: { 'trusted-hosts': [], 'host-sending-registration-request-must-match': ['true'], 'client-uris-must-match': ['true'] },
     });
-    const clients = ['vscode', 'claude-code', 'claude-ai', 'cursor', 'inspector'].map((c) => `registration.${c}`);
+    const clients = ['vscode', 'claude-code', 'claude-ai', 'cursor', 'inspector', 'inspector-0x'].map((c) => `registration.${c}`);
     await breakAndFix(['realm.trusted_hosts', ...clients, 'token.obtain'], {
       'realm.trusted_hosts': /Host not trusted/,
       'registration.vscode': /Trusted Hosts/,
     });
   });
 
-  it('dcr mode trusted-hosts: the policy is expected; clients it rejects are warnings unless configured (Inspector)', async () => {
+  it('dcr mode trusted-hosts: the policy is expected; clients it rejects are warnings unless configured (Inspector 0.x)', async () => {
     const mode = ['--dcr', 'trusted-hosts', '--trusted-host', '127.0.0.1'];
     const applied = await runCli(['apply', '--yes', ...target, ...mode]);
     expect(applied.code, applied.stderr).toBe(0);
@@ -224,9 +224,12 @@ describe('doctor names one broken thing at a time, and --fix repairs it', () => 
       // VS Code's vscode.dev redirect URIs are not on the list: rejected, but by the administrator's choice.
       expect(finding(report, 'registration.vscode').status).toBe('warn');
       expect(finding(report, 'registration.vscode').actual).toMatch(/Trusted Hosts/);
-      // Inspector is wanted (--web-origin) but its localhost redirect is not a trusted host: a contradiction, so a failure.
-      expect(failed(report)).toEqual(['registration.inspector']);
-      expect(finding(report, 'registration.inspector').fix).toMatch(/--trusted-host/);
+      // Inspector 2.x registers from this machine, but its client_uri (github.com) is not a trusted host: the administrator's choice too.
+      expect(finding(report, 'registration.inspector').status).toBe('warn');
+      expect(finding(report, 'registration.inspector').actual).toMatch(/Trusted Hosts/);
+      // Inspector 0.x is wanted (--web-origin) but its localhost redirect is not a trusted host: a contradiction, so a failure.
+      expect(failed(report)).toEqual(['registration.inspector-0x']);
+      expect(finding(report, 'registration.inspector-0x').fix).toMatch(/--trusted-host/);
       expect(code).toBe(1);
     } finally {
       const back = await runCli(['apply', '--yes', ...target]);

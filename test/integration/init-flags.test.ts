@@ -4,7 +4,6 @@
  * is a command that works when pasted, spelled as this program was run (here: node and the absolute
  * path of bin/mcp-keycloak.js, since this checkout is not on PATH).
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -93,8 +92,9 @@ describe('init with every realm and file option given as a flag', () => {
     expect(result.stdout).toContain(`node ${CLI} serve --config conf/mcp.json`);
     expect(result.stdout).toContain(`node ${CLI} doctor --config conf/mcp.json`);
     expect(result.stdout).not.toMatch(/npx mcp-keycloak/);
-    // The Inspector's origin is allowed already: no advice to allow it.
-    expect(result.stdout).not.toContain('first allow its browser origin');
+    // The Inspector line is the 2.x command; no browser-origin advice either way.
+    expect(result.stdout).toContain(`npx @modelcontextprotocol/inspector@2 --transport http --server-url ${resource}`);
+    expect(result.stdout).not.toContain('--web-origin');
   });
 });
 
@@ -133,23 +133,16 @@ describe('init with the environment instead of flags', () => {
 });
 
 describe('the advice init prints', () => {
-  it('"first allow its browser origin" is a command that, pasted as printed, allows it in the file and the realm', async () => {
+  it('MCP Inspector: the 2.x command with the server URL, no --web-origin advice, and doctor expects no browser client', async () => {
     const { realm, dir, resource, env } = await setup('advice');
-    const first = await runCli(['init', '--no-doctor', '--realm', realm, '--resource', resource], { cwd: dir, env });
-    expect(first.code, first.stderr).toBe(0);
-    const advice = /first allow its browser origin: (.+)\)$/m.exec(first.stdout)?.[1];
-    expect(advice).toBe(`node ${CLI} init --web-origin ${INSPECTOR} --force`);
-
-    // Run it as a shell would: through `sh -c`, with the same environment.
-    const { url, adminUsername, adminPassword } = keycloak();
-    const pasted = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      execFile('sh', ['-c', advice!], { cwd: dir, env: { ...env, KEYCLOAK_URL: url, KEYCLOAK_ADMIN_USERNAME: adminUsername, KEYCLOAK_ADMIN_PASSWORD: adminPassword } }, (error, _stdout, stderr) =>
-        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stderr }),
-      );
-    });
-    expect(pasted.code, pasted.stderr).toBe(0);
-    expect(JSON.parse(await readFile(join(dir, 'mcp-keycloak.json'), 'utf8')).dcr.webOrigins).toEqual([INSPECTOR]);
-    expect(await policySetting(realm, 'registration-web-origins', 'web-origins')).toEqual([INSPECTOR]);
+    const result = await runCli(['init', '--realm', realm, '--resource', resource], { cwd: dir, env });
+    expect(result.code, result.stderr).toBe(0);
+    const line = /^\s+MCP Inspector:\s+(.+)$/m.exec(result.stdout)?.[1];
+    expect(line).toBe(`npx @modelcontextprotocol/inspector@2 --transport http --server-url ${resource}   (Node ≥ 22.19)`);
+    expect(result.stdout.slice(result.stdout.indexOf('Next steps'))).not.toContain('--web-origin');
+    // Doctor (run by init) probed Inspector 2.x as it registers, and warned about nothing.
+    expect(result.stdout).toMatch(/✔ MCP Inspector can register/);
+    expect(result.stdout).not.toMatch(/^\s*⚠/m);
   });
 
   it('$schema resolves, next to the config file, to a copy of the shipped schema', async () => {

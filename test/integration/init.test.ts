@@ -39,6 +39,10 @@ describe('init --yes', () => {
     expect(report.realm).toBe(realm);
     expect(report.doctor.ok).toBe(true);
     expect(report.doctor.summary.fail).toBe(0);
+    // A default setup warns about nothing: MCP Inspector 2.x registers from its backend, no browser origin needed.
+    expect(report.doctor.summary.warn).toBe(0);
+    const status = (id: string) => report.doctor.checks.find((c: { id: string }) => c.id === id)?.status;
+    expect([status('registration.inspector'), status('registration.inspector-0x')]).toEqual(['pass', 'skip']);
     expect(report.files.map((f: { path: string; status: string }) => `${f.path}:${f.status}`)).toEqual([
       'mcp-keycloak.json:create',
       'mcp-keycloak.schema.json:create',

@@ -141,13 +141,29 @@ describe('registration probe bodies', () => {
       application_type: 'native',
     });
   });
-  it('MCP Inspector registers from its browser origin', () => {
+  it('MCP Inspector 2.x registers from its backend: no Origin, a public native client on 127.0.0.1:6274', () => {
     const inspector = PROBE_CLIENTS.find((c) => c.id === 'inspector')!;
+    expect(inspector.sentFrom).toBe('user-machine');
+    expect(inspector.origin).toBeUndefined();
+    expect(inspector.body(ctx)).toEqual({
+      redirect_uris: ['http://127.0.0.1:6274/oauth/callback'],
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      client_name: 'MCP Inspector',
+      client_uri: 'https://github.com/modelcontextprotocol/inspector',
+      scope: 'mcp:run',
+      application_type: 'native',
+    });
+  });
+  it('MCP Inspector 0.x registers from its browser origin', () => {
+    const inspector = PROBE_CLIENTS.find((c) => c.id === 'inspector-0x')!;
+    expect(inspector.sentFrom).toBe('browser');
     expect(inspector.origin?.(ctx)).toBe('http://localhost:6274');
     expect(inspector.body(ctx).redirect_uris).toEqual(['http://localhost:6274/oauth/callback', 'http://localhost:6274/oauth/callback/debug']);
   });
   it('covers the clients the issue names', () => {
-    expect(PROBE_CLIENTS.map((c) => c.id)).toEqual(['vscode', 'claude-code', 'claude-ai', 'cursor', 'inspector']);
+    expect(PROBE_CLIENTS.map((c) => c.id)).toEqual(['vscode', 'claude-code', 'claude-ai', 'cursor', 'inspector', 'inspector-0x']);
   });
 });
 

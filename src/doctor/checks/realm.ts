@@ -9,6 +9,7 @@ import { AUDIENCE_MAPPER_TYPE, audienceMapperDrift, isGoodAudienceMapper } from 
 import { AUDIENCE_MAPPER_NAME, PROVIDER, desiredRealm, type DesiredScope } from '../../realm/desired.js';
 import { readLiveRealm, type LiveRealm } from '../../realm/live.js';
 import { configValues, planRealm, type Change } from '../../realm/plan.js';
+import { INSPECTOR_0X_ORIGIN } from '../clients.js';
 import { applyCommand } from '../fixes.js';
 import { fail, pass, skip, warn, type Finding } from '../../findings.js';
 import { explainUrlDifference } from '../url-diff.js';
@@ -225,14 +226,14 @@ function policyFindings(input: DoctorInput, live: LiveRealm, changes: Change[]):
       ...fail('realm.web_origins', 'Registration web origins allow the browser clients', {
         expected: `[${dcr.webOrigins.join(', ')}]`,
         actual: origins.length ? `[${origins.join(', ')}]` : 'no Allowed Registration Web Origins policy',
-        why: 'A browser client (MCP Inspector) registering from an origin not on the list gets 403 "Invalid origin".',
+        why: 'A client registering from a browser page (MCP Inspector 0.x) at an origin not on the list gets 403 "Invalid origin".',
       }),
       fixable: true,
     });
   } else {
     findings.push(
       pass('realm.web_origins', 'Registration web origins allow the browser clients', {
-        actual: origins.length ? `[${origins.join(', ')}]` : 'none (no browser clients configured; add --web-origin for MCP Inspector)',
+        actual: origins.length ? `[${origins.join(', ')}]` : `none (no browser clients configured; MCP Inspector 2.x needs none, Inspector 0.x needs --web-origin ${INSPECTOR_0X_ORIGIN})`,
       }),
     );
   }

@@ -2,10 +2,12 @@
  * Check 5: the live registration probe. Sends, for each client people connect, the registration request
  * that client sends, reports accepted or which policy rejected it and why, and deletes every client it
  * created. The verdict depends on the DCR mode: with `anonymous` every rejection is a failure; with
- * `trusted-hosts` or `off` a rejection may be the administrator's intent, so it is a warning.
+ * `trusted-hosts` or `off` a rejection may be the administrator's intent, so it is a warning. A client
+ * that registers from a browser page (MCP Inspector 0.x) is probed only when a browser origin is allowed
+ * (--web-origin): without one, no browser client is expected, and the finding says what 0.x would need.
  */
 import { asStrings, asString } from '../http.js';
-import { INSPECTOR_ORIGIN, PROBE_CLIENTS, type ProbeClient, type ProbeContext } from '../clients.js';
+import { INSPECTOR_0X_ORIGIN, PROBE_CLIENTS, type ProbeClient, type ProbeContext } from '../clients.js';
 import { deleteClient, registerClient, type RegistrationOutcome } from '../dcr.js';
 import { applyCommand } from '../fixes.js';
 import { fail, pass, skip, warn, type Finding } from '../../findings.js';
@@ -21,14 +23,30 @@ export const registrationCheck: Check = {
     }
     const scopes = state.challenge?.scope?.split(' ').filter(Boolean) ?? asStrings(state.prm?.document.scopes_supported) ?? input.resource.scopes;
     const grantTypes = asStrings(state.asMetadata?.document.grant_types_supported);
-    const ctx: ProbeContext = { scopes, webOrigin: input.config.dcr.webOrigins?.[0] ?? INSPECTOR_ORIGIN };
+    const ctx: ProbeContext = { scopes };
     if (grantTypes) ctx.grantTypesSupported = grantTypes;
+    const origins = input.config.dcr.webOrigins ?? [];
+    const webOrigin = origins.includes(INSPECTOR_0X_ORIGIN) ? INSPECTOR_0X_ORIGIN : origins[0];
+    if (webOrigin) ctx.webOrigin = webOrigin;
     // Sequential on purpose: parallel probes could trip Max Clients on a realm near its limit.
     const findings: Finding[] = [];
-    for (const client of PROBE_CLIENTS) findings.push(await probe(input, endpoint, client, ctx));
+    for (const client of PROBE_CLIENTS) {
+      if (client.sentFrom === 'browser' && !webOrigin) findings.push(browserClientNotExpected(input, client));
+      else findings.push(await probe(input, endpoint, client, ctx));
+    }
     return findings;
   },
 };
+
+/** No browser origin is allowed, so a browser client cannot register and none is expected: a skip that says what it would need. */
+function browserClientNotExpected(input: DoctorInput, client: ProbeClient): Finding {
+  return skip(
+    `registration.${client.id}`,
+    `${client.name} can register`,
+    'no browser origin is allowed (--web-origin), so no client that registers from a browser page is expected',
+    `MCP Inspector 2.x registers from its backend and needs none; only Inspector 0.x does: \`${applyCommand(input, ['--web-origin', INSPECTOR_0X_ORIGIN])}\``,
+  );
+}
 
 async function probe(input: DoctorInput, endpoint: string, client: ProbeClient, ctx: ProbeContext): Promise<Finding> {
   const id = `registration.${client.id}`;
@@ -66,13 +84,15 @@ function rejected(
       fixable = dcr.mode === 'anonymous';
       break;
     case 'Allowed Client Scopes':
-      why += ` It asks for "${String(client.body({ scopes: input.resource.scopes, webOrigin: '' }).scope ?? '')}", which the anonymous Allowed Client Scopes policy does not list.`;
+      why += ` It asks for "${String(client.body({ scopes: input.resource.scopes }).scope ?? '')}", which the anonymous Allowed Client Scopes policy does not list.`;
       fix = applyCommand(input);
       fixable = dcr.mode !== 'off';
       break;
     case 'Allowed Registration Web Origins':
       why = `${client.name} registers from a browser page at ${origin}; Keycloak refuses registrations from origins not on the Allowed Registration Web Origins list.`;
-      fix = applyCommand(input, ['--web-origin', origin ?? INSPECTOR_ORIGIN]);
+      // Probed only with this origin configured: the realm has drifted from the configuration, which apply restores.
+      fix = applyCommand(input);
+      fixable = dcr.mode !== 'off';
       break;
     case 'Max Clients Limit':
       fix = 'Delete stale dynamically registered clients or raise Client registration → Max Clients Limit in the admin console.';
