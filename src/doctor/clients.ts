@@ -25,10 +25,23 @@ export interface ProbeClient {
 const CODE_AND_REFRESH = ['authorization_code', 'refresh_token'];
 
 /** Where MCP Inspector 2.x's web UI receives the authorization code (its UI runs at http://127.0.0.1:6274). */
-export const INSPECTOR_REDIRECT_URI = 'http://127.0.0.1:6274/oauth/callback';
+const INSPECTOR_REDIRECT_URI = 'http://127.0.0.1:6274/oauth/callback';
 
 /** MCP Inspector 0.x's browser page, the Origin its registration carries. */
 export const INSPECTOR_0X_ORIGIN = 'http://localhost:6274';
+
+/** What both Inspector lines register (0.x from the page, 2.x from its backend): a public client, no secret. */
+function inspectorBody(redirectUris: string[], scopes: string[]): Record<string, unknown> {
+  return {
+    redirect_uris: redirectUris,
+    token_endpoint_auth_method: 'none',
+    grant_types: CODE_AND_REFRESH,
+    response_types: ['code'],
+    client_name: 'MCP Inspector',
+    client_uri: 'https://github.com/modelcontextprotocol/inspector',
+    scope: scopes.join(' '),
+  };
+}
 
 export const PROBE_CLIENTS: ProbeClient[] = [
   {
@@ -99,16 +112,7 @@ export const PROBE_CLIENTS: ProbeClient[] = [
     id: 'inspector',
     name: 'MCP Inspector',
     sentFrom: 'user-machine',
-    body: ({ scopes }) => ({
-      redirect_uris: [INSPECTOR_REDIRECT_URI],
-      token_endpoint_auth_method: 'none',
-      grant_types: CODE_AND_REFRESH,
-      response_types: ['code'],
-      client_name: 'MCP Inspector',
-      client_uri: 'https://github.com/modelcontextprotocol/inspector',
-      scope: scopes.join(' '),
-      application_type: 'native',
-    }),
+    body: ({ scopes }) => ({ ...inspectorBody([INSPECTOR_REDIRECT_URI], scopes), application_type: 'native' }),
   },
   {
     // MCP Inspector 0.x (what an unpinned npx installs on Node < 22.19), client/src/lib/auth.ts: registers from the
@@ -118,14 +122,6 @@ export const PROBE_CLIENTS: ProbeClient[] = [
     name: 'MCP Inspector 0.x (browser)',
     sentFrom: 'browser',
     origin: ({ webOrigin }) => webOrigin,
-    body: ({ scopes, webOrigin }) => ({
-      redirect_uris: [`${webOrigin}/oauth/callback`, `${webOrigin}/oauth/callback/debug`],
-      token_endpoint_auth_method: 'none',
-      grant_types: CODE_AND_REFRESH,
-      response_types: ['code'],
-      client_name: 'MCP Inspector',
-      client_uri: 'https://github.com/modelcontextprotocol/inspector',
-      scope: scopes.join(' '),
-    }),
+    body: ({ scopes, webOrigin }) => inspectorBody([`${webOrigin}/oauth/callback`, `${webOrigin}/oauth/callback/debug`], scopes),
   },
 ];
