@@ -45,5 +45,5 @@ it('reuses a server that answers for this very realm, and doctor is green agains
   const result = await runCli(['init', '--yes', '--no-test-user', '--realm', realmA, '--resource', resource], { cwd: dir, env: { MCP_KEYCLOAK_STATE: join(dir, '.state') } });
   expect(result.code, result.stderr + result.stdout).toBe(0);
   expect(result.stdout).not.toContain('Starting the reference MCP server');
-  expect(result.stdout).toContain('No failures');
+  expect(result.stdout).toContain('All checks passed');
 });

@@ -68,7 +68,8 @@ it('init --yes with nothing answering starts Keycloak, sets up the realm and end
   process.stdout.write(`[keycloak-local] init --yes from nothing (fresh distribution copy, includes Keycloak's build): ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   expect(result.code, result.stderr + result.stdout.slice(-2000)).toBe(0);
   expect(result.stdout).toContain(`Starting a local Keycloak on port ${port}`);
-  expect(result.stdout).toContain('No failures');
+  // Green: no failure (a healthy default setup has no warning either since Inspector 2.x is probed as it registers).
+  expect(result.stdout).toMatch(/All checks passed|No failures/);
   expect(result.stdout).toContain(`Done in`);
 
   const passwordFile = join(stateDir, 'admin-password');
