@@ -11,8 +11,14 @@ import pkg from '../package.json' with { type: 'json' };
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 interface OptionGroups {
-  /** Registration-policy options (`--dcr`, `--trusted-host`, `--web-origin`): for commands that plan the realm. */
-  registration?: boolean;
+  /** `--resource` and `--scope`: for commands whose work depends on the MCP server and its scopes. */
+  target?: boolean;
+  /**
+   * Registration-policy options: `full` (`--dcr`, `--trusted-host`, `--web-origin`) for commands that plan
+   * the realm; `undo` (`--dcr`, `--web-origin`) for destroy, which resets Trusted Hosts to Keycloak's
+   * default whatever the hosts were, so a `--trusted-host` there would be accepted and ignored.
+   */
+  registration?: 'full' | 'undo';
   /** What `--test-user` means for this command; no flag when absent. */
   testUser?: string;
 }
@@ -20,18 +26,24 @@ interface OptionGroups {
 const CREATE_TEST_USER = 'create a test user; password from env MCP_KEYCLOAK_TEST_USER_PASSWORD (env MCP_KEYCLOAK_TEST_USER)';
 
 /** Options shared by every command that reads the configuration; each command shows only the ones it uses. */
-function withConfigOptions(command: Command, groups: OptionGroups = { registration: true, testUser: CREATE_TEST_USER }): Command {
+function withConfigOptions(command: Command, groups: OptionGroups = { target: true, registration: 'full', testUser: CREATE_TEST_USER }): Command {
   command
     .option('-c, --config <file>', 'config file (default: ./mcp-keycloak.json when present; env MCP_KEYCLOAK_CONFIG)')
     .option('--keycloak-url <url>', 'Keycloak base URL (env KEYCLOAK_URL; default http://localhost:8080)')
-    .option('--realm <name>', 'realm to configure (env MCP_KEYCLOAK_REALM; default mcp-demo)')
-    .option('--resource <url>', 'MCP server URL, the token audience (env MCP_KEYCLOAK_RESOURCE; default http://localhost:8000/mcp)')
-    .option('--scope <name>', 'scope required by the MCP server, repeatable (env MCP_KEYCLOAK_SCOPE; default mcp:run)', collect);
-  if (groups.registration) {
+    .option('--realm <name>', 'realm to configure (env MCP_KEYCLOAK_REALM; default mcp-demo)');
+  if (groups.target) {
     command
-      .addOption(new Option('--dcr <mode>', 'anonymous registration: anonymous | trusted-hosts | off (env MCP_KEYCLOAK_DCR)').choices(['anonymous', 'trusted-hosts', 'off']))
-      .option('--trusted-host <host>', 'with --dcr trusted-hosts: a trusted host, repeatable (env MCP_KEYCLOAK_TRUSTED_HOSTS)', collect)
-      .option('--web-origin <origin>', 'allowed registration web origin, repeatable (env MCP_KEYCLOAK_WEB_ORIGINS)', collect);
+      .option('--resource <url>', 'MCP server URL, the token audience (env MCP_KEYCLOAK_RESOURCE; default http://localhost:8000/mcp)')
+      .option('--scope <name>', 'scope required by the MCP server, repeatable (env MCP_KEYCLOAK_SCOPE; default mcp:run)', collect);
+  }
+  if (groups.registration) {
+    command.addOption(
+      new Option('--dcr <mode>', 'anonymous registration: anonymous | trusted-hosts | off (env MCP_KEYCLOAK_DCR)').choices(['anonymous', 'trusted-hosts', 'off']),
+    );
+    if (groups.registration === 'full') {
+      command.option('--trusted-host <host>', 'with --dcr trusted-hosts: a trusted host, repeatable (env MCP_KEYCLOAK_TRUSTED_HOSTS)', collect);
+    }
+    command.option('--web-origin <origin>', 'allowed registration web origin, repeatable (env MCP_KEYCLOAK_WEB_ORIGINS)', collect);
   }
   if (groups.testUser) command.option('--test-user <name>', groups.testUser);
   return command;
@@ -52,6 +64,7 @@ function refuseTogether(command: Command, first: string, second: string, message
 
 type Handler = (flags: any, ui: Ui) => Promise<number>;
 
+/** The whole command tree; `run` loads a command's handler lazily and runs it with the parsed flags. */
 export function buildProgram(run: (handler: () => Promise<Handler>, flags: Record<string, unknown>) => Promise<void>): Command {
   const program = new Command('mcp-keycloak')
     .description('Turn a Keycloak realm into a working OAuth authorization server for MCP servers, and prove it.')
@@ -62,7 +75,7 @@ export function buildProgram(run: (handler: () => Promise<Handler>, flags: Recor
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
-      '\nExamples:\n  npx mcp-keycloak init --yes        # a local Keycloak if none answers, realm, files, doctor\n  npx mcp-keycloak serve             # the reference MCP server\n  npx mcp-keycloak doctor            # what is wrong, and the fix\nExit codes: 0 ok, 1 failure, 2 usage error (plan --detailed-exitcode: changes pending), 130 interrupted.',
+      '\nExamples:\n  mcp-keycloak init --yes        # a local Keycloak if none answers, realm, files, doctor\n  mcp-keycloak serve             # the reference MCP server\n  mcp-keycloak doctor            # what is wrong, and the fix\nExit codes: 0 ok, 1 failure, 2 usage error (plan --detailed-exitcode: changes pending), 130 interrupted.',
     )
     .exitOverride();
 
@@ -79,7 +92,8 @@ export function buildProgram(run: (handler: () => Promise<Handler>, flags: Recor
     .action((flags) => run(() => import('./commands/apply.js').then((m) => m.apply), flags));
 
   withConfigOptions(program.command('doctor'), {
-    registration: true,
+    target: true,
+    registration: 'full',
     testUser: 'sign in as this user to obtain a real token; password from env MCP_KEYCLOAK_TEST_USER_PASSWORD (env MCP_KEYCLOAK_TEST_USER)',
   })
     .description('check every iss/aud/scope/registration link a client depends on, and say how to fix each failure')
@@ -93,7 +107,7 @@ export function buildProgram(run: (handler: () => Promise<Handler>, flags: Recor
     )
     .action((flags) => run(() => import('./commands/doctor.js').then((m) => m.doctor), flags));
 
-  withConfigOptions(program.command('serve'), {})
+  withConfigOptions(program.command('serve'), { target: true })
     .description('run the reference MCP server: validates Keycloak tokens for the resource, serves calculator tools')
     .option('--host <host>', 'interface to listen on (env MCP_KEYCLOAK_HOST; default 127.0.0.1)')
     .option('--port <port>', 'port to listen on (env MCP_KEYCLOAK_PORT; default: the --resource URL port)')
@@ -117,7 +131,7 @@ export function buildProgram(run: (handler: () => Promise<Handler>, flags: Recor
     .option('--no-doctor', 'skip the final doctor run')
     .addHelpText(
       'after',
-      '\nExamples:\n  npx mcp-keycloak init                       # wizard on a terminal\n  npx mcp-keycloak init --yes                 # recipe defaults; starts a local Keycloak if none answers\n  KEYCLOAK_ADMIN_PASSWORD=… mcp-keycloak init --yes --keycloak-url https://sso.example.com --realm mcp --resource https://mcp.example.com/mcp',
+      '\nExamples:\n  mcp-keycloak init                       # wizard on a terminal\n  mcp-keycloak init --yes                 # recipe defaults; starts a local Keycloak if none answers\n  KEYCLOAK_ADMIN_PASSWORD=… mcp-keycloak init --yes --keycloak-url https://sso.example.com --realm mcp --resource https://mcp.example.com/mcp',
     )
     .action((flags) => run(() => import('./commands/init.js').then((m) => m.init), flags));
 
@@ -144,7 +158,7 @@ export function buildProgram(run: (handler: () => Promise<Handler>, flags: Recor
     .addHelpText('after', '\nExample:\n  mcp-keycloak keycloak stop --delete-data')
     .action((flags) => run(() => import('./commands/keycloak.js').then((m) => m.keycloakStop), flags));
 
-  withConfigOptions(program.command('destroy'))
+  withConfigOptions(program.command('destroy'), { target: true, registration: 'undo', testUser: 'also delete this test user (env MCP_KEYCLOAK_TEST_USER)' })
     .description('remove what apply created for this configuration (scopes, mappers, test user, policy changes), or the whole realm')
     .option('-y, --yes', 'do not ask (required without a terminal)')
     .option('--dry-run', 'show what would be removed; change nothing')
