@@ -79,7 +79,7 @@ const dcrSchema = z
       .array(ruled(webOriginProblem, { maxLength: MAX_URL_LENGTH, pattern: '^https?://[^/?#\\\\\\s]+$' }))
       .optional()
       .describe(
-        'When set: exactly the origins allowed to register from a browser (Allowed Registration Web Origins), e.g. MCP Inspector http://localhost:6274.',
+        'When set: exactly the origins allowed to register from a browser (Allowed Registration Web Origins), e.g. MCP Inspector 0.x http://localhost:6274 (Inspector 2.x registers from its backend and needs none).',
       ),
   })
   .strict();

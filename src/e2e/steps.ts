@@ -7,6 +7,7 @@
 import type { OAuthDiscoveryState } from '@modelcontextprotocol/client';
 import type { Finding, Status } from '../findings.js';
 import type { Trace, TraceEntry } from './trace.js';
+import { command } from '../ui/invocation.js';
 
 /** One step of the chain: what the finding for it says whatever happened. */
 export interface StepSpec {
@@ -56,7 +57,7 @@ export const STEP = {
     title: 'MCP server challenges an unauthenticated request',
     expected: 'HTTP 401 with WWW-Authenticate: Bearer resource_metadata="…"',
     why: 'A client finds the authorization server only through this challenge (MCP authorization; RFC 9728 §5.1).',
-    fix: 'Verify bearer tokens in front of the MCP endpoint and answer 401 with resource_metadata; `mcp-keycloak serve` shows how.',
+    fix: `Verify bearer tokens in front of the MCP endpoint and answer 401 with resource_metadata; \`${command('serve')}\` shows how.`,
   },
   prm: {
     id: 'e2e.prm',
@@ -77,7 +78,7 @@ export const STEP = {
     title: "Dynamic client registration with VS Code's request",
     expected: '201 with a client_id (or the stored registration reused)',
     why: 'MCP clients are not pre-registered: they register themselves on first use (RFC 7591).',
-    fix: 'Run `mcp-keycloak apply` (it removes the anonymous Trusted Hosts policy and allows the MCP scope), or see the policy named in the error.',
+    fix: `Run \`${command('apply')}\` (it removes the anonymous Trusted Hosts policy and allows the MCP scope), or see the policy named in the error.`,
   },
   authorizeUrl: {
     id: 'e2e.authorize-url',
@@ -90,7 +91,7 @@ export const STEP = {
     title: "Test user signs in on Keycloak's login page",
     expected: 'login form accepted, redirect towards the client',
     why: 'This is what a user does in the browser; a failure here is what they would see.',
-    fix: 'Check the test user (`mcp-keycloak apply --test-user NAME` with MCP_KEYCLOAK_TEST_USER_PASSWORD) and its required actions.',
+    fix: `Check the test user (\`${command('apply --test-user NAME')}\` with MCP_KEYCLOAK_TEST_USER_PASSWORD) and its required actions.`,
   },
   consent: {
     id: 'e2e.consent',
@@ -110,14 +111,14 @@ export const STEP = {
     title: "Access token's audience and scope",
     expected: '`aud` contains the MCP URL; `scope` contains the MCP scope(s)',
     why: 'The MCP server must reject tokens meant for other audiences (MCP spec; RFC 8707), and checks the scope.',
-    fix: 'Run `mcp-keycloak apply`: it puts an Audience mapper for the MCP URL on the scope and makes the scope a realm default.',
+    fix: `Run \`${command('apply')}\`: it puts an Audience mapper for the MCP URL on the scope and makes the scope a realm default.`,
   },
   connect: {
     id: 'e2e.connect',
     title: 'Authenticated MCP connection',
     expected: 'the MCP server accepts the token and completes the handshake',
     why: 'This is the first request a signed-in client makes.',
-    fix: 'Read the server\'s WWW-Authenticate error: its issuer, audience and scope settings must match the realm (`mcp-keycloak doctor`).',
+    fix: `Read the server's WWW-Authenticate error: its issuer, audience and scope settings must match the realm (\`${command('doctor')}\`).`,
   },
   tools: {
     id: 'e2e.tools',

@@ -25,6 +25,7 @@ export interface UiOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** The output of one command run: text or JSON, colour and spinners only on a terminal without NO_COLOR. */
 export function createUi(options: UiOptions = {}): Ui {
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;

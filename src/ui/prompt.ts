@@ -6,6 +6,7 @@ function interrupted(): never {
   throw new CliError('Interrupted: nothing was written.', ExitCode.interrupted);
 }
 
+/** Asks one question on the terminal (stderr) and returns the answer, or `fallback` for an empty one; Ctrl-C aborts. */
 export async function ask(question: string, fallback = ''): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
   // Ctrl-C in a raw-mode readline is an event, not a signal: without aborting the pending question,
@@ -25,6 +26,7 @@ export async function ask(question: string, fallback = ''): Promise<string> {
   }
 }
 
+/** A yes/no question; an empty answer is `fallback`. */
 export async function confirm(question: string, fallback = false): Promise<boolean> {
   const answer = (await ask(`${question} [${fallback ? 'Y/n' : 'y/N'}]`)).toLowerCase();
   if (!answer) return fallback;

@@ -19,6 +19,7 @@ import { signIn } from '../../src/oauth/sign-in.js';
 import { freePort } from '../../src/local/process.js';
 import { startReferenceServer, type RunningServer } from '../../src/server/index.js';
 import { adminClient, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
+import { command } from '../../src/ui/invocation.js';
 
 const realm = uniqueRealm('e2e-policy');
 const password = randomBytes(12).toString('base64url');
@@ -106,7 +107,7 @@ describe('a client that asks for a scope it may not have', () => {
     const register = report.checks.find((c) => c.id === 'e2e.register');
     expect(register?.status).toBe('fail');
     expect(register?.actual).toContain("Policy 'Allowed Client Scopes' rejected");
-    expect(register?.fix).toMatch(/mcp-keycloak apply/);
+    expect(register?.fix).toContain(`\`${command('apply')}\``); // spelled the way this process was run
     expect(report.checks.slice(4).every((c) => c.status === 'skip')).toBe(true);
   });
 });
