@@ -9,6 +9,7 @@
  *   proxy.stall({ method: 'GET', path: /\/client-scopes$/ });  // hold matching requests unanswered
  *   proxy.failOnce({ method: 'GET', path: /\/components/ }, 503);  // next match: 503 (or 502, or 'reset')
  *   proxy.failWrite(2, 'reset-after');  // the 2nd write from now: forwarded, Keycloak commits it, then reset
+ *   const gate = proxy.hold({ method: 'POST', path: /\/client-scopes$/ }, 2);  // force a race, see below
  *   proxy.count({ method: 'POST' });    // requests seen so far that match
  *   proxy.clear();                      // drop every fault and release stalled requests (by resetting them)
  *   await proxy.close();
@@ -20,8 +21,15 @@
  *   'reset-before'  connection reset without forwarding (Keycloak never sees it);
  *   'reset-after'   forwarded, Keycloak's whole answer awaited (the change is made), then reset.
  * A reset is a TCP RST, which the client sees as ECONNRESET.
+ *
+ * A gate (`hold(match, n)`) forces a race between clients: matching requests wait, unanswered, until
+ * n of them have arrived (or `gate.release()`); then they go to Keycloak one after another in arrival
+ * order, and their answers are delivered together once Keycloak has answered them all. So every
+ * client has sent its request before any is answered, and none reads the realm before all the held
+ * writes are made, while Keycloak's side stays deterministic: the first one made wins, the next meets
+ * it (a 409 on a create, a 404 on a delete). `log` entries get the status Keycloak answered.
  */
-import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
 export interface Match {
@@ -35,6 +43,17 @@ export type OnceFault = 502 | 503 | 504 | 'reset';
 export interface SeenRequest {
   method: string;
   path: string;
+  /** Keycloak's status, once it answered a forwarded request. */
+  status?: number;
+}
+
+export interface Gate {
+  /** Resolves when the held requests have been answered (after n arrived, or after `release()`). */
+  passed: Promise<void>;
+  /** Matching requests held so far. */
+  held(): number;
+  /** Lets the held requests through now, however many arrived. */
+  release(): void;
 }
 
 export interface FaultProxy {
@@ -46,6 +65,8 @@ export interface FaultProxy {
   stall(match: Match): void;
   failOnce(match: Match, fault: OnceFault): void;
   failWrite(nth: number, fault: WriteFault, match?: Match): void;
+  /** Holds matching requests until `count` have arrived, then lets them through together (see the header). */
+  hold(match: Match, count: number): Gate;
   clear(): void;
   close(): Promise<void>;
 }
@@ -55,6 +76,26 @@ function matches(seen: SeenRequest, match: Match | undefined): boolean {
   if (match.method && seen.method !== match.method.toUpperCase()) return false;
   if (match.path instanceof RegExp) return match.path.test(seen.path);
   return match.path === undefined || match.path === seen.path;
+}
+
+interface HeldRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  seen: SeenRequest;
+  body: Buffer;
+}
+
+interface BufferedAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+interface GateState {
+  match: Match;
+  count: number;
+  waiting: HeldRequest[];
+  done: () => void;
 }
 
 const isWrite = (seen: SeenRequest) => seen.method !== 'GET' && seen.method !== 'HEAD' && seen.path.startsWith('/admin/');
@@ -73,11 +114,13 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   let once: Array<{ match: Match; fault: OnceFault }> = [];
   let writeFaults: Array<{ remaining: number; fault: WriteFault; match?: Match }> = [];
   const held = new Set<Socket>();
+  let gates: GateState[] = [];
 
-  function forward(req: IncomingMessage, res: ServerResponse, resetAfter: boolean): void {
+  function forward(req: IncomingMessage, res: ServerResponse, resetAfter: boolean, seen: SeenRequest): void {
     const outgoing = request(
       { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: { ...req.headers, host: upstream.host } },
       (answer) => {
+        seen.status = answer.statusCode;
         if (resetAfter) {
           // Read Keycloak's whole answer first: by then the change is committed.
           answer.resume();
@@ -92,9 +135,57 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     req.pipe(outgoing);
   }
 
+  /** Forwards a held request and reads Keycloak's whole answer, without delivering it yet. */
+  function forwardBuffered(entry: HeldRequest): Promise<BufferedAnswer | undefined> {
+    const { req, seen } = entry;
+    return new Promise((resolve) => {
+      const outgoing = request(
+        { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: { ...req.headers, host: upstream.host } },
+        (answer) => {
+          seen.status = answer.statusCode;
+          const chunks: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+          answer.on('end', () => resolve({ status: answer.statusCode ?? 502, headers: answer.headers, body: Buffer.concat(chunks) }));
+          answer.on('error', () => resolve(undefined));
+        },
+      );
+      outgoing.on('error', () => resolve(undefined));
+      outgoing.end(entry.body);
+    });
+  }
+
+  /** Sends a gate's requests to Keycloak one by one in arrival order, then delivers every answer. */
+  async function pass(gate: GateState): Promise<void> {
+    gates = gates.filter((g) => g !== gate);
+    const answers: Array<BufferedAnswer | undefined> = [];
+    for (const entry of gate.waiting) answers.push(await forwardBuffered(entry));
+    gate.waiting.forEach(({ req, res }, index) => {
+      const answer = answers[index];
+      if (!answer) return reset(req.socket);
+      // The body is whole now: sent with its length, not in chunks.
+      const { 'transfer-encoding': _chunked, ...headers } = answer.headers;
+      res.writeHead(answer.status, { ...headers, 'content-length': String(answer.body.length) }).end(answer.body);
+    });
+    gate.done();
+  }
+
+  /** Holds a request its gate matches (reading its body now); returns whether one did. */
+  function holdAtGate(req: IncomingMessage, res: ServerResponse, seen: SeenRequest): boolean {
+    const gate = gates.find((g) => matches(seen, g.match));
+    if (!gate) return false;
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      gate.waiting.push({ req, res, seen, body: Buffer.concat(chunks) });
+      if (gate.waiting.length >= gate.count) void pass(gate);
+    });
+    return true;
+  }
+
   const server = createServer((req, res) => {
     const seen: SeenRequest = { method: (req.method ?? 'GET').toUpperCase(), path: new URL(req.url ?? '/', 'http://x').pathname };
     log.push(seen);
+    if (holdAtGate(req, res, seen)) return;
     if (stalls.some((match) => matches(seen, match))) {
       held.add(req.socket);
       req.socket.once('close', () => held.delete(req.socket));
@@ -124,10 +215,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         reset(req.socket);
         return;
       }
-      forward(req, res, due === 'reset-after');
+      forward(req, res, due === 'reset-after', seen);
       return;
     }
-    forward(req, res, false);
+    forward(req, res, false, seen);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -140,7 +231,19 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     stall: (match) => void stalls.push(match),
     failOnce: (match, fault) => void once.push({ match, fault }),
     failWrite: (nth, fault, match) => void writeFaults.push({ remaining: nth, fault, match }),
+    hold(match, count) {
+      let done = () => {};
+      const passed = new Promise<void>((resolve) => (done = resolve));
+      const gate: GateState = { match, count, waiting: [], done };
+      gates.push(gate);
+      return {
+        passed,
+        held: () => gate.waiting.length,
+        release: () => void (gates.includes(gate) && pass(gate)),
+      };
+    },
     clear() {
+      for (const gate of gates) void pass(gate);
       stalls = [];
       once = [];
       writeFaults = [];
