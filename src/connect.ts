@@ -9,9 +9,10 @@ import type { Config } from './config/schema.js';
 import { SECRET_ENV, type Secrets } from './config/secrets.js';
 import { KeycloakError, UsageError } from './errors.js';
 import { keycloakCall } from './keycloak/errors.js';
-import { connectAdmin, type AdminSession } from './keycloak/session.js';
+import { connectAdmin, type AdminSession, type ConnectOptions } from './keycloak/session.js';
 import type { RealmContext } from './realm/converge.js';
 import { desiredRealm } from './realm/desired.js';
+import { checkPasswordEarly } from './realm/live.js';
 import type { Ui } from './ui/output.js';
 import { askHidden } from './ui/prompt.js';
 
@@ -27,8 +28,8 @@ async function configAndSecrets(flags: ConfigFlags, ui: Ui): Promise<{ config: C
   return { config, secrets: await resolveSecrets(config, ui.interactive ? askHidden : undefined) };
 }
 
-function connect(config: Config, secrets: Secrets, ui: Ui): Promise<AdminSession> {
-  return ui.step(`Connecting to ${config.keycloakUrl}`, () => connectAdmin(config, secrets));
+function connect(config: Config, secrets: Secrets, ui: Ui, options?: ConnectOptions): Promise<AdminSession> {
+  return ui.step(`Connecting to ${config.keycloakUrl}`, () => connectAdmin(config, secrets, options));
 }
 
 /** Config and an admin session, whether or not the realm exists (`destroy`). */
@@ -44,8 +45,11 @@ export async function openRealmContext(flags: ConfigFlags, ui: Ui): Promise<Real
     // Without it we could create the user but not let anyone log in as them.
     throw new UsageError(`--test-user ${config.testUser.username} needs its password in ${SECRET_ENV.testUserPassword}.`);
   }
-  const session = await connect(config, secrets, ui);
-  return { config, secrets, session, desired: desiredRealm(config, secrets.testUserPassword) };
+  const desired = desiredRealm(config, secrets.testUserPassword);
+  // The realm read that follows checks the test user's password: that needs no admin token, so it
+  // goes out with the login instead of after it.
+  const session = await connect(config, secrets, ui, { alongsideLogin: (baseUrl) => checkPasswordEarly(baseUrl, desired) });
+  return { config, secrets, session, desired };
 }
 
 /** Config, admin session and the id of a realm that must exist (404 with a readable line when it does not). */

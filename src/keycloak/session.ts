@@ -117,8 +117,18 @@ async function login(token: AdminToken, baseUrl: string, realm: string, what: st
   }
 }
 
+export interface ConnectOptions {
+  /**
+   * Work that needs no admin token, started once requests to this Keycloak are counted and before
+   * the login goes out, so that the two overlap (e.g. the test user's password check: see
+   * realm/live.ts `checkPasswordEarly`). Keycloak hashes a password for each; one after the other,
+   * they were the longest wait of a no-op apply.
+   */
+  alongsideLogin?: (baseUrl: string) => void;
+}
+
 /** Logs in to the admin API with a user's password or a service-account client: one request. */
-export async function connectAdmin(config: Config, secrets: Secrets): Promise<AdminSession> {
+export async function connectAdmin(config: Config, secrets: Secrets, options: ConnectOptions = {}): Promise<AdminSession> {
   const baseUrl = trimBase(config.keycloakUrl);
   const requests = meterRequests(baseUrl);
   const { admin } = config;
@@ -143,6 +153,7 @@ export async function connectAdmin(config: Config, secrets: Secrets): Promise<Ad
     rejected = `Keycloak rejected the admin credentials for user "${admin.username}" in realm "${admin.realm}": check KEYCLOAK_ADMIN_USERNAME and ${SECRET_ENV.adminPassword}.`;
   }
   const token = new AdminToken(baseUrl, admin.realm, credentials);
+  options.alongsideLogin?.(baseUrl);
   await login(token, baseUrl, admin.realm, `logging in as ${who} in realm "${admin.realm}"`, rejected);
   const accessToken = () => token.token();
   return { client: lazyAdminClient(baseUrl, admin.realm, accessToken), baseUrl, requests, read: adminReader(baseUrl, accessToken) };

@@ -34,19 +34,41 @@ export interface LiveRealm {
   testUser?: { user: UserRepresentation; passwordWorks?: boolean };
 }
 
+/** Password checks started before the admin login, each waiting for the first read of its desired realm. */
+const earlyChecks = new WeakMap<DesiredRealm, Promise<boolean>>();
+
+/** Starts the test user's password check; handled now, since nobody awaits it when the realm or the user is missing. */
+function startPasswordCheck(baseUrl: string, desired: DesiredRealm): Promise<boolean> | undefined {
+  const { testUser } = desired;
+  if (!testUser?.password) return undefined;
+  const check = passwordWorks(baseUrl, desired.realm, testUser.username, testUser.password);
+  check.catch(() => undefined);
+  return check;
+}
+
+/**
+ * Starts the test user's password check at once, for the next `readLiveRealm` of this `desired` to
+ * use. It needs no admin token, so it can go out alongside the admin login (session.ts
+ * `alongsideLogin`): Keycloak hashes a password for each, and the two then take the time of one.
+ */
+export function checkPasswordEarly(baseUrl: string, desired: DesiredRealm): void {
+  const check = startPasswordCheck(baseUrl, desired);
+  if (check) earlyChecks.set(desired, check);
+}
+
 /**
  * Reads the live counterpart of `desired`: 5 requests when the realm exists (7 with a test user and
  * its password), 1 or 2 when it does not. The lists wait for the realm to be found; the password
- * check, which makes Keycloak hash and is the slowest, goes out with the realm read and is only
- * consulted when the user exists.
+ * check, which makes Keycloak hash and is the slowest, went out with the login (`checkPasswordEarly`)
+ * or goes out with the realm read, and is only consulted when the user exists. A read after apply
+ * changed the realm checks the password afresh.
  */
 export async function readLiveRealm(session: AdminSession, desired: DesiredRealm): Promise<LiveRealm> {
   const realm = desired.realm;
   const path = encodeURIComponent(realm);
   const { testUser } = desired;
-  const passwordCheck = testUser?.password ? passwordWorks(session.baseUrl, realm, testUser.username, testUser.password) : undefined;
-  // Handled now: when the realm or the user is missing, nobody awaits it.
-  passwordCheck?.catch(() => undefined);
+  const passwordCheck = earlyChecks.get(desired) ?? startPasswordCheck(session.baseUrl, desired);
+  earlyChecks.delete(desired);
   const found = await session.read<RealmRepresentation>(path, `reading realm "${realm}"`);
   const live: LiveRealm = { exists: Boolean(found), scopes: new Map(), defaultScopes: new Set(), anonymousPolicies: [] };
   if (!found) return live;
