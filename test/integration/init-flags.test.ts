@@ -11,6 +11,7 @@ import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/local/process.js';
 import { adminClient, CLI, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
+import { PATH_WITHOUT_THIS_CLI } from '../support/path.js';
 
 const SHIPPED_SCHEMA = new URL('../../schema/mcp-keycloak.schema.json', import.meta.url);
 const POLICY_TYPE = 'org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy';
@@ -19,11 +20,8 @@ const INSPECTOR = 'http://localhost:6274';
 const realms: string[] = [];
 afterAll(() => Promise.all(realms.map(deleteRealm)));
 
-/** PATH without any folder holding an `mcp-keycloak` (a developer's `npm link`): the CLI must print `node <path>`. */
-const PATH = (process.env.PATH ?? '')
-  .split(delimiter)
-  .filter((dir) => dir && !existsSync(join(dir, 'mcp-keycloak')))
-  .join(delimiter);
+/** The CLI under test is not the `mcp-keycloak` on PATH (even after a developer's `npm link`): it must print `node <path>`. */
+const PATH = PATH_WITHOUT_THIS_CLI;
 
 let root: string;
 beforeAll(async () => {

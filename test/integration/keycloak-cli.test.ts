@@ -13,12 +13,10 @@ import { delimiter, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/local/process.js';
 import { CLI } from '../support/keycloak.js';
+import { PATH_WITHOUT_THIS_CLI } from '../support/path.js';
 
-/** PATH without any folder holding an `mcp-keycloak` (a developer's `npm link`). */
-const PATH = (process.env.PATH ?? '')
-  .split(delimiter)
-  .filter((dir) => dir && !existsSync(join(dir, 'mcp-keycloak')))
-  .join(delimiter);
+/** The CLI under test is not the `mcp-keycloak` on PATH (even after a developer's `npm link`): it must print `node <path>`. */
+const PATH = PATH_WITHOUT_THIS_CLI;
 
 let root: string;
 beforeAll(async () => {
