@@ -37,7 +37,8 @@ describe(`apply --web-origin on Keycloak ${version}`, () => {
           'upgrade Keycloak to 26.5.0 or later, or remove dcr.webOrigins (--web-origin). Nothing was changed.\n',
       );
       const client = await adminClient();
-      expect(await client.realms.findOne({ realm })).toBeUndefined(); // not even the realm was created
+      // Not even the realm was created (the admin client answers a missing realm with null on 26.0, undefined later).
+      expect((await client.realms.findOne({ realm })) ?? undefined).toBeUndefined();
     });
   } else {
     it('applies them: the policy holds the origin, and a second run writes nothing', async () => {
