@@ -144,7 +144,8 @@ export function buildProgram(run: (handler: () => Promise<Handler>, flags: Recor
     .description('start it (or report the one already running); the admin password goes to a 0600 file, never to the terminal')
     .option('--port <port>', 'HTTP port on 127.0.0.1', '8080')
     .addOption(new Option('--runtime <runtime>', 'where to run it').choices(['auto', 'docker', 'distribution']).default('auto'))
-    .addHelpText('after', '\nExample:\n  mcp-keycloak keycloak start --port 8080 && mcp-keycloak init --yes\nKEYCLOAK_HOME: use an unpacked distribution instead of downloading one (cache: MCP_KEYCLOAK_CACHE).')
+    .option('--keycloak-version <version>', 'Keycloak version to run, e.g. 26.0.8 (default: the newest this release is tested with)')
+    .addHelpText('after', '\nExample:\n  mcp-keycloak keycloak start --port 8080 && mcp-keycloak init --yes\n  mcp-keycloak keycloak start --port 8081 --keycloak-version 26.0.8\nKEYCLOAK_HOME: use an unpacked distribution instead of downloading one (cache: MCP_KEYCLOAK_CACHE).')
     .action((flags) => run(() => import('./commands/keycloak.js').then((m) => m.keycloakStart), flags));
   local
     .command('status')

@@ -1,6 +1,7 @@
 /** `mcp-keycloak keycloak start|status|stop`: a local dev Keycloak for people who have none. */
 import { parseDecimal, printable } from '../config/rules.js';
 import { ExitCode, UsageError } from '../errors.js';
+import { KEYCLOAK_VERSION } from '../local/distribution.js';
 import { interruptible } from '../local/interrupt.js';
 import { localStatus, startLocalKeycloak, stopLocalKeycloak, type Runtime } from '../local/local-keycloak.js';
 import { statePaths, type LocalKeycloakState } from '../local/state.js';
@@ -10,6 +11,8 @@ import type { Ui } from '../ui/output.js';
 export interface StartFlags {
   port?: string;
   runtime?: Runtime;
+  /** --keycloak-version: which Keycloak to download and run (default: the pinned newest). */
+  keycloakVersion?: string;
 }
 
 function parsePort(value: string | undefined): number {
@@ -20,8 +23,9 @@ function parsePort(value: string | undefined): number {
 }
 
 /** `keycloak start` with the flags that bring this Keycloak (its port, its runtime's data) back. */
-function startCommand(state: Pick<LocalKeycloakState, 'port' | 'runtime'>): string {
-  return command(`keycloak start${state.port === 8080 ? '' : ` --port ${state.port}`} --runtime ${state.runtime}`);
+function startCommand(state: Pick<LocalKeycloakState, 'port' | 'runtime' | 'version'>): string {
+  const version = state.version === KEYCLOAK_VERSION ? '' : ` --keycloak-version ${state.version}`;
+  return command(`keycloak start${state.port === 8080 ? '' : ` --port ${state.port}`} --runtime ${state.runtime}${version}`);
 }
 
 /** `keycloak start`: starts (or finds running) the local dev Keycloak and says where it is; returns the exit code. */
@@ -29,7 +33,12 @@ export async function keycloakStart(flags: StartFlags, ui: Ui): Promise<number> 
   const port = parsePort(flags.port);
   // Progress lines rather than a spinner: download percentages and the build notice must stay readable.
   const result = await interruptible((signal) =>
-    startLocalKeycloak({ port, runtime: flags.runtime ?? 'auto', signal, onProgress: (message) => ui.warn(message) }),
+    startLocalKeycloak({
+      port,
+      runtime: flags.runtime ?? 'auto',
+      ...(flags.keycloakVersion !== undefined ? { version: flags.keycloakVersion } : {}),
+      signal,
+      onProgress: (message) => ui.warn(message) }),
   );
   const { state } = result;
   if (ui.json) {

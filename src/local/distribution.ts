@@ -10,11 +10,26 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CliError } from '../errors.js';
+import { CliError, UsageError } from '../errors.js';
 import { run, which } from './process.js';
 
-/** Pinned: the newest keycloak-quarkus-dist served on Maven Central when this was written. */
+/** Pinned: the newest keycloak-quarkus-dist served on Maven Central when this was written (the default). */
 export const KEYCLOAK_VERSION = '26.7.3';
+
+/** A Maven version as Keycloak publishes them: 26.0.8, 26.4.7 (a qualifier such as -test is allowed). */
+const VERSION_SYNTAX = /^\d{1,4}\.\d{1,4}\.\d{1,4}(?:[.-][0-9A-Za-z][0-9A-Za-z.-]{0,40})?$/;
+
+/**
+ * `version` when it reads like a Keycloak version, else a usage error naming `source` (the flag or
+ * variable it came from): the value ends up in a URL, a path and a Docker image tag.
+ */
+export function checkKeycloakVersion(version: string, source: string): string {
+  if (!VERSION_SYNTAX.test(version)) {
+    const shown = JSON.stringify(version.length > 40 ? `${version.slice(0, 40)}…` : version);
+    throw new UsageError(`${source} ${shown}: must be a Keycloak version such as ${KEYCLOAK_VERSION} (major.minor.patch).`);
+  }
+  return version;
+}
 const CENTRAL = 'https://repo1.maven.org/maven2';
 
 /** MCP_KEYCLOAK_MAVEN_REPO: a mirror (or a test's loopback server); when set, Maven is not used. */
@@ -45,7 +60,7 @@ export async function ensureDistribution(options: DistributionOptions = {}): Pro
     }
     return home;
   }
-  const version = options.version ?? KEYCLOAK_VERSION;
+  const version = checkKeycloakVersion(options.version ?? KEYCLOAK_VERSION, 'Keycloak version');
   const root = cacheRoot(env);
   const home = join(root, `keycloak-${version}`);
   if (existsSync(join(home, 'bin', 'kc.sh'))) return home;
@@ -75,6 +90,7 @@ function artifactPath(version: string): string {
 async function downloadArchive(version: string, root: string, env: NodeJS.ProcessEnv, onProgress?: (m: string) => void, signal?: AbortSignal): Promise<string> {
   const target = join(root, `keycloak-quarkus-dist-${version}.tar.gz`);
   if (existsSync(target)) return target;
+  await refuseUnservedVersion(version, repository(env), signal);
   if (!env.MCP_KEYCLOAK_MAVEN_REPO && (await which('mvn'))) {
     onProgress?.(`downloading Keycloak ${version} with Maven`);
     await run('mvn', [
@@ -89,6 +105,19 @@ async function downloadArchive(version: string, root: string, env: NodeJS.Proces
     if (existsSync(target)) return target;
   }
   return downloadOverHttps(version, target, repository(env), onProgress, signal);
+}
+
+/**
+ * One clear line for a version the repository does not serve (a typo, a version not released yet),
+ * instead of Maven's page of output or a missing-checksum error. Only a definite 404 counts: when the
+ * repository cannot be reached (a proxy, Maven's own mirror settings), the download decides.
+ */
+async function refuseUnservedVersion(version: string, repo: string, signal?: AbortSignal): Promise<void> {
+  const url = `${repo}/${artifactPath(version)}`;
+  const response = await fetch(url, { method: 'HEAD', ...(signal ? { signal } : {}) }).catch(() => undefined);
+  if (response?.status === 404) {
+    throw new UsageError(`Keycloak ${version} is not served by ${repo} (HTTP 404 for its server distribution): pick a version it serves, e.g. ${KEYCLOAK_VERSION}.`);
+  }
 }
 
 async function downloadOverHttps(version: string, target: string, repo: string, onProgress?: (m: string) => void, signal?: AbortSignal): Promise<string> {

@@ -76,6 +76,12 @@ export async function startKeycloak(options: StartOptions): Promise<RunningKeycl
       stdio: ['ignore', log, log],
       env: {
         ...process.env,
+        // H2 drops an in-memory database when its last connection closes, and the pool closes idle
+        // connections after about 5 minutes of quiet: Keycloak 26.0.8's dev-mem URL has no DB_CLOSE_DELAY,
+        // and its database was found empty mid-run ("Table USER_ENTITY not found"). -1 keeps it as long
+        // as the JVM runs. Every version we run appends db-url-properties verbatim (26.7.3 adds its own
+        // DB_CLOSE_DELAY only when none is there).
+        ...(options.db === 'dev-mem' ? { KC_DB_URL_PROPERTIES: ';DB_CLOSE_DELAY=-1' } : {}),
         ...options.env,
         KC_BOOTSTRAP_ADMIN_USERNAME: options.adminUsername,
         KC_BOOTSTRAP_ADMIN_PASSWORD: options.adminPassword,

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { isLoopbackUrl, portOf } from '../addresses.js';
 import { UsageError } from '../errors.js';
-import { KEYCLOAK_VERSION, ensureDistribution } from './distribution.js';
+import { KEYCLOAK_VERSION, checkKeycloakVersion, ensureDistribution } from './distribution.js';
 import { containerLogs, containerRunning, dockerAnswers, removeContainer, startContainer, DATA_VOLUME } from './docker.js';
 import { checkJava, isKeycloakProcess, startKeycloak, stopByPid, throwIfInterrupted, waitForKeycloak } from './launcher.js';
 import { freePort, run } from './process.js';
@@ -19,6 +19,8 @@ export type Runtime = 'auto' | 'docker' | 'distribution';
 export interface StartRequest {
   port: number;
   runtime: Runtime;
+  /** The Keycloak version to run (the image tag or distribution); default the pinned KEYCLOAK_VERSION. */
+  version?: string;
   env?: NodeJS.ProcessEnv;
   onProgress?: (message: string) => void;
   timeoutMs?: number;
@@ -69,10 +71,17 @@ export async function localStatus(env: NodeJS.ProcessEnv = process.env): Promise
 /** Starts the local dev Keycloak (Docker or the distribution), or returns the one already running on that port. */
 export async function startLocalKeycloak(request: StartRequest): Promise<StartResult> {
   const env = request.env ?? process.env;
+  const version = checkKeycloakVersion(request.version ?? KEYCLOAK_VERSION, '--keycloak-version');
+  if (request.version !== undefined && env.KEYCLOAK_HOME) {
+    throw new UsageError(`KEYCLOAK_HOME=${env.KEYCLOAK_HOME} and --keycloak-version ${version} both choose a Keycloak: unset KEYCLOAK_HOME or drop the flag.`);
+  }
   const paths = statePaths(env);
   const started = Date.now();
   const current = await localStatus(env);
   if (current.state && current.running) {
+    if (request.version !== undefined && current.state.version !== version) {
+      throw new UsageError(`The local Keycloak at ${current.state.url} runs ${current.state.version}, not ${version}: stop it first (${command('keycloak stop')}).`);
+    }
     if (current.state.port !== request.port) {
       throw new UsageError(`A local Keycloak already runs at ${current.state.url}: use it, or stop it first (${command('keycloak stop')}).`);
     }
@@ -98,15 +107,15 @@ export async function startLocalKeycloak(request: StartRequest): Promise<StartRe
     throw new UsageError('No Docker engine answers (docker info failed): start Docker, or use --runtime distribution.');
   }
   const password = await adminPassword(env);
-  const base = { formatVersion: 1 as const, url, port: request.port, dataDir: paths.data, logFile: paths.log, adminUsername: 'admin', version: KEYCLOAK_VERSION };
+  const base = { formatVersion: 1 as const, url, port: request.port, dataDir: paths.data, logFile: paths.log, adminUsername: 'admin', version };
   await rm(paths.log, { force: true });
 
   if (runtime === 'docker') {
     const container = `mcp-keycloak-${request.port}`;
     const state: LocalKeycloakState = { ...base, runtime, container, dataDir: `docker volume ${DATA_VOLUME}`, startedAt: new Date().toISOString() };
-    request.onProgress?.(`starting quay.io/keycloak/keycloak:${KEYCLOAK_VERSION} in Docker`);
+    request.onProgress?.(`starting quay.io/keycloak/keycloak:${version} in Docker`);
     throwIfInterrupted(request.signal);
-    await startContainer({ name: container, image: `quay.io/keycloak/keycloak:${KEYCLOAK_VERSION}`, port: request.port, adminUsername: 'admin', adminPassword: password });
+    await startContainer({ name: container, image: `quay.io/keycloak/keycloak:${version}`, port: request.port, adminUsername: 'admin', adminPassword: password });
     await writeState(state, env);
     try {
       await waitForKeycloak(url, {
@@ -126,6 +135,7 @@ export async function startLocalKeycloak(request: StartRequest): Promise<StartRe
 
   await checkJava(env);
   const home = await ensureDistribution({
+    version,
     env,
     ...(request.onProgress ? { onProgress: request.onProgress } : {}),
     ...(request.signal ? { signal: request.signal } : {}),
@@ -133,7 +143,7 @@ export async function startLocalKeycloak(request: StartRequest): Promise<StartRe
     throwIfInterrupted(request.signal); // an aborted download reports itself as an AbortError
     throw error;
   });
-  request.onProgress?.(`starting Keycloak ${KEYCLOAK_VERSION} from ${home} (the first start builds it: up to a minute or two)`);
+  request.onProgress?.(`starting Keycloak ${version} from ${home} (the first start builds it: up to a minute or two)`);
   let state: LocalKeycloakState | undefined;
   try {
     const running = await startKeycloak({

@@ -5,6 +5,7 @@
 import type { Config } from '../config/schema.js';
 import type { Secrets } from '../config/secrets.js';
 import { CliError, ExitCode } from '../errors.js';
+import { refuseWhatTheVersionCannotHold } from '../keycloak/server-version.js';
 import type { AdminSession } from '../keycloak/session.js';
 import type { Ui } from '../ui/output.js';
 import { renderPlan } from '../ui/plan-view.js';
@@ -37,6 +38,8 @@ const DONE = { create: '✔ created', update: '✔ updated', delete: '✔ delete
 export async function converge(context: RealmContext, ui: Ui, options: { yes?: boolean } = {}): Promise<ConvergeResult> {
   const started = Date.now();
   const { session, desired } = context;
+  // Before any plan is shown or written: a setting this Keycloak cannot hold is one sentence, not a 400 halfway.
+  await refuseWhatTheVersionCannotHold(session, desired);
   const computed = await ui.step(`Reading realm ${desired.realm}`, () => computePlan(session, desired));
   const { plan } = computed;
   let applied: Change[] = [];

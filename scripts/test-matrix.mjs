@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+/**
+ * `npm run test:matrix [-- 26.0.8 26.4.7 …]`: the realm, doctor and e2e suites once per Keycloak
+ * version, one Keycloak at a time, each started by the test harness itself (KEYCLOAK_VERSION; a
+ * KEYCLOAK_URL in the environment is dropped, since it names one server of one version). Prints each
+ * version's result and time, and exits 1 when any version failed.
+ */
+import { spawn } from 'node:child_process';
+
+/** The versions the matrix covers when none are named: oldest supported, a middle one, the pinned newest. */
+const DEFAULT_VERSIONS = ['26.0.8', '26.4.7', '26.7.3'];
+
+/** The suites that say whether a version works: provisioning, diagnosis, and the real clients' chain. */
+const SUITES = [
+  'test/integration/apply.test.ts',
+  'test/integration/destroy.test.ts',
+  'test/integration/duplicates.test.ts',
+  'test/integration/export.test.ts',
+  'test/integration/versions.test.ts',
+  'test/integration/doctor.test.ts',
+  'test/integration/doctor-server.test.ts',
+  'test/integration/doctor-token.test.ts',
+  'test/e2e/chain.test.ts',
+  'test/e2e/doctor-e2e.test.ts',
+  'test/e2e/policies.test.ts',
+];
+
+const versions = process.argv.slice(2).length ? process.argv.slice(2) : (process.env.KEYCLOAK_VERSIONS?.split(/[\s,]+/).filter(Boolean) ?? DEFAULT_VERSIONS);
+
+function runSuites(version) {
+  const env = { ...process.env, KEYCLOAK_VERSION: version };
+  delete env.KEYCLOAK_URL;
+  delete env.KEYCLOAK_ADMIN_PASSWORD;
+  delete env.KEYCLOAK_ADMIN_USERNAME;
+  return new Promise((resolve) => {
+    const child = spawn('npx', ['vitest', 'run', '--project', 'keycloak', ...SUITES], { env, stdio: 'inherit' });
+    child.once('exit', (code) => resolve(code ?? 1));
+  });
+}
+
+const results = [];
+for (const version of versions) {
+  process.stdout.write(`\n=== Keycloak ${version} ===\n`);
+  const started = Date.now();
+  const code = await runSuites(version);
+  results.push({ version, ok: code === 0, seconds: Math.round((Date.now() - started) / 1000) });
+}
+process.stdout.write('\nmatrix:\n');
+for (const r of results) process.stdout.write(`  Keycloak ${r.version}: ${r.ok ? 'passed' : 'FAILED'} in ${r.seconds} s\n`);
+process.exit(results.every((r) => r.ok) ? 0 : 1);
