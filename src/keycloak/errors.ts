@@ -84,6 +84,18 @@ export function failureMessage(error: unknown, what: string): string {
 }
 
 /**
+ * Whether a failed write may nonetheless have been made: Keycloak answered 5xx, the connection died
+ * after the request was sent, or no answer came in time. Only reading the object back can tell.
+ */
+export function outcomeUnknown(error: unknown): boolean {
+  const cause = error instanceof KeycloakError ? error.cause : error;
+  if (cause instanceof NoAnswerError) return !isRead(cause.request);
+  if (cause instanceof ConnectionError) return cause.mayHaveArrived && !isRead(cause.request);
+  const status = statusOf(cause);
+  return status !== undefined && status >= 500 && !isRead(requestLineOf((cause as NetworkErrorLike).response));
+}
+
+/**
  * Runs one call to Keycloak (an admin-client method or a `sendToKeycloak` request). `explain` may turn
  * a status into a precise sentence; otherwise the error says what failed, why, and what to do.
  * `what` names the action in words, e.g. `creating client scope "mcp:run"`.

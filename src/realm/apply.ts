@@ -3,10 +3,12 @@
  * default scopes → registration policies → user), then reads the realm back and goes on until the plan
  * is empty. Another writer (a second apply, an administrator) is not an error: a create that meets 409
  * or an update that meets 404 means the realm moved, so apply reads it again and plans afresh; a delete
- * that meets 404 is done already. Every step is idempotent, so an interrupted run is completed by the next.
+ * that meets 404 is done already. A write whose outcome is unknown (a 5xx, a reset, no answer) is
+ * settled by reading the realm back: made (by anyone) is done, not made is the write's worded error.
+ * Every step is idempotent, so an interrupted run is completed by the next.
  */
 import { KeycloakError } from '../errors.js';
-import { keycloakCall } from '../keycloak/errors.js';
+import { keycloakCall, outcomeUnknown } from '../keycloak/errors.js';
 import type { AdminSession } from '../keycloak/session.js';
 import { AUDIENCE_MAPPER_TYPE } from './audience.js';
 import type { AudienceMapperChange, Change, DefaultScopeChange, RegistrationPolicyChange, TestUserChange } from './change.js';
@@ -75,7 +77,13 @@ async function executePass(
   const executor = new Executor(session, desired, live);
   let moved = false;
   for (const change of changes) {
-    const outcome = await executor.execute(change);
+    let outcome: Outcome;
+    try {
+      outcome = await executor.execute(change);
+    } catch (error) {
+      if (!outcomeUnknown(error)) throw error;
+      outcome = await settle(session, desired, change, error);
+    }
     if (outcome === 'done') {
       moved = true;
       record(change);
@@ -84,6 +92,32 @@ async function executePass(
     if (outcome === 'replan' || change.kind === 'realm') return true;
   }
   return moved;
+}
+
+/**
+ * Settles a write whose outcome is unknown (a 5xx, a reset after sending, no answer in time) by reading
+ * the realm back: if a fresh plan still holds the change, it was not made and `error` stands; otherwise
+ * it was made, by this run or by another writer (Keycloak answers the loser of two concurrent deletes
+ * 500 at times, not 404). Which of them cannot be told, so, as for a 404, it is not listed as ours,
+ * and the pass goes on from the realm as it now is.
+ */
+async function settle(session: AdminSession, desired: DesiredRealm, change: Change, error: unknown): Promise<Outcome> {
+  let fresh: ComputedPlan;
+  try {
+    fresh = await computePlan(session, desired);
+  } catch {
+    // Keycloak cannot be read either: the write's own error says what happened first.
+    throw error;
+  }
+  if (fresh.plan.changes.some((planned) => sameChange(planned, change))) throw error;
+  return 'replan';
+}
+
+/** Whether two changes are the same write: kind, action, object (name, scope, id when it has one). */
+function sameChange(a: Change, b: Change): boolean {
+  const idOf = (change: Change) => ('id' in change ? change.id : undefined);
+  const scopeOf = (change: Change) => ('scope' in change ? change.scope : undefined);
+  return a.kind === b.kind && a.action === b.action && a.name === b.name && scopeOf(a) === scopeOf(b) && idOf(a) === idOf(b);
 }
 
 /** The words for a change in error messages: "creating client scope "mcp:run"". */

@@ -2,13 +2,17 @@
  * What plan and apply do when Keycloak misbehaves: the real Keycloak behind the fault proxy
  * (test/support/fault-proxy.ts), which stalls, resets or fails chosen requests. A stalled call fails
  * within --timeout with a sentence naming it; an idempotent read that meets a reset or a 503 is sent
- * again and the command succeeds; a failed write is worded and the next apply completes it without
- * duplicates. Also: a URL that answers HTML to every path is "not Keycloak", not a legacy /auth base.
+ * again and the command succeeds; a write whose answer is lost is settled by reading it back (made: the
+ * run goes on; not made: a worded error, and the next apply completes it without duplicates). Also: a
+ * URL that answers HTML to every path is "not Keycloak", not a legacy /auth base.
  */
 import { createServer, type Server } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy, type WriteFault } from '../support/fault-proxy.js';
 import { adminClient, deleteRealm, keycloak, runCli, uniqueRealm, type CliResult } from '../support/keycloak.js';
+import { anonymousPolicies, convergedObjects, ownedObjects } from '../support/realm-state.js';
+
+const RESOURCE = 'http://localhost:8000/mcp';
 
 const realm = uniqueRealm('faults');
 let proxy: FaultProxy;
@@ -115,11 +119,10 @@ describe('a read that fails once', () => {
 describe('a write that fails', () => {
   // The drift is a deleted scope, so apply writes: 1 the scope, 2 its audience mapper, 3 the default scope.
   const cases: Array<[WriteFault, number, RegExp]> = [
-    ['reset-after', 1, /the connection was reset \(POST \/admin\/realms\/[^/]+\/client-scopes\), so Keycloak may or may not have made this change\./],
     ['status-500', 2, /Keycloak answered 500 Internal Server Error to POST \/admin\/realms\/[^/]+\/client-scopes\/[^/]+\/protocol-mappers\/models\./],
     ['reset-before', 3, /the connection was reset \(PUT \/admin\/realms\/[^/]+\/default-default-client-scopes\/[^/]+\), so Keycloak may or may not have made this change\./],
   ];
-  it.each(cases)('%s on write %i: a worded error, and the next apply completes it without duplicates', async (fault, nth, pattern) => {
+  it.each(cases)('%s on write %i (never made): read back, still missing, a worded error; the next apply completes it without duplicates', async (fault, nth, pattern) => {
     await deleteScope('mcp:run');
     proxy.failWrite(nth, fault);
     const failed = await viaProxy(['apply', '--yes', '--realm', realm]);
@@ -131,11 +134,69 @@ describe('a write that fails', () => {
     expect(again.stderr).toBe('');
     expect(again.code).toBe(0);
     // Whatever Keycloak made before the failure is kept, not made twice.
-    const madeBefore = fault === 'reset-after' ? nth : nth - 1;
-    expect(JSON.parse(again.stdout).applied.length).toBe(3 - madeBefore);
+    expect(JSON.parse(again.stdout).applied.length).toBe(3 - (nth - 1));
     expect(await scopesNamed('mcp:run')).toBe(1);
     const plan = JSON.parse((await viaProxy(['--json', 'plan', '--realm', realm])).stdout);
     expect(plan.changes).toEqual([]);
+  });
+
+  it('reset-after on the create (made, answer lost): read back, found made, and the same run completes', async () => {
+    await deleteScope('mcp:run');
+    proxy.failWrite(1, 'reset-after');
+    const result = await viaProxy(['--json', 'apply', '--yes', '--realm', realm]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    // The scope is not listed as this run's (who made it cannot be told); the mapper and default scope are.
+    expect(JSON.parse(result.stdout).applied.map((c: { kind: string }) => c.kind)).toEqual(['audience-mapper', 'default-scope']);
+    expect(await scopesNamed('mcp:run')).toBe(1);
+    const plan = JSON.parse((await viaProxy(['--json', 'plan', '--realm', realm])).stdout);
+    expect(plan.changes).toEqual([]);
+  });
+});
+
+describe("a delete whose answer is lost (Keycloak's 500 to the loser of two concurrent deletes)", () => {
+  const bare: string[] = [];
+  afterAll(async () => {
+    for (const name of bare) await deleteRealm(name);
+  });
+
+  /** A realm with Keycloak's defaults only: apply deletes its Trusted Hosts policy. */
+  async function bareRealm(): Promise<{ name: string; trustedId: string }> {
+    const name = uniqueRealm('faults-bare');
+    bare.push(name);
+    await (await adminClient()).realms.create({ realm: name, enabled: true });
+    const [trusted] = await anonymousPolicies(name, 'trusted-hosts');
+    return { name, trustedId: trusted!.id! };
+  }
+
+  it('made, then answered 500: read back, gone, exit 0 and one state', async () => {
+    const { name, trustedId } = await bareRealm();
+    const contested = { method: 'DELETE', path: `/admin/realms/${name}/components/${trustedId}` };
+    proxy.failWrite(1, 'status-500-after', contested);
+    const result = await viaProxy(['--json', 'apply', '--yes', '--realm', name]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    // Keycloak made the delete; the CLI saw a 500.
+    expect(proxy.log.filter((seen) => seen.method === 'DELETE' && seen.path === contested.path).map((seen) => seen.status)).toEqual([204]);
+    // As for a 404, a delete found made is not listed as this run's.
+    expect(JSON.parse(result.stdout).applied.filter((c: { kind: string }) => c.kind === 'registration-policy').map((c: { action: string; name: string }) => `${c.action} ${c.name}`)).toEqual([
+      'update Allowed Client Scopes',
+    ]);
+    expect(await ownedObjects(name)).toEqual(convergedObjects(RESOURCE));
+    const again = JSON.parse((await viaProxy(['--json', 'apply', '--yes', '--realm', name])).stdout);
+    expect(again.applied).toEqual([]);
+    expect(again.requests.writes).toBe(0);
+  });
+
+  it('not made (500 without forwarding): read back, still there, the worded error', async () => {
+    const { name, trustedId } = await bareRealm();
+    const contested = { method: 'DELETE', path: `/admin/realms/${name}/components/${trustedId}` };
+    proxy.failWrite(1, 'status-500', contested);
+    const result = await viaProxy(['apply', '--yes', '--realm', name]);
+    expect(oneErrorLine(result)).toBe(
+      `error: Deleting registration policy "Trusted Hosts" failed: Keycloak answered 500 Internal Server Error to DELETE ${contested.path}. Running the same command again completes it: it reads Keycloak afresh and makes only the changes still missing.`,
+    );
+    expect(await anonymousPolicies(name, 'trusted-hosts')).toHaveLength(1);
   });
 });
 

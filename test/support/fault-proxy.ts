@@ -19,7 +19,10 @@
  * other than GET/HEAD. Write faults:
  *   'status-500'    answered 500 without forwarding (Keycloak never sees it);
  *   'reset-before'  connection reset without forwarding (Keycloak never sees it);
- *   'reset-after'   forwarded, Keycloak's whole answer awaited (the change is made), then reset.
+ *   'reset-after'   forwarded, Keycloak's whole answer awaited (the change is made), then reset;
+ *   'status-500-after'  forwarded, Keycloak's whole answer awaited (the change is made), then answered
+ *                   500 in its place, as a proxy that timed out on Keycloak would (or Keycloak itself,
+ *                   to the loser of two concurrent deletes of one object).
  * A reset is a TCP RST, which the client sees as ECONNRESET.
  *
  * A gate (`hold(match, n)`) forces a race between clients: matching requests wait, unanswered, until
@@ -37,7 +40,7 @@ export interface Match {
   path?: string | RegExp;
 }
 
-export type WriteFault = 'status-500' | 'reset-before' | 'reset-after';
+export type WriteFault = 'status-500' | 'reset-before' | 'reset-after' | 'status-500-after';
 export type OnceFault = 502 | 503 | 504 | 'reset';
 
 export interface SeenRequest {
@@ -106,6 +109,11 @@ function reset(socket: Socket): void {
   else socket.destroy();
 }
 
+/** Keycloak's own 500: a JSON body with a bare error code. */
+function answer500(res: ServerResponse): void {
+  res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'unknown_error' }));
+}
+
 /** Starts the proxy on 127.0.0.1 (a free port) in front of `target`, e.g. http://127.0.0.1:18080. */
 export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const upstream = new URL(target);
@@ -116,15 +124,16 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const held = new Set<Socket>();
   let gates: GateState[] = [];
 
-  function forward(req: IncomingMessage, res: ServerResponse, resetAfter: boolean, seen: SeenRequest): void {
+  /** Forwards a request; with `after`, Keycloak's answer is read whole, then replaced by a reset or a 500. */
+  function forward(req: IncomingMessage, res: ServerResponse, after: 'reset' | 'status-500' | undefined, seen: SeenRequest): void {
     const outgoing = request(
       { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: { ...req.headers, host: upstream.host } },
       (answer) => {
         seen.status = answer.statusCode;
-        if (resetAfter) {
+        if (after) {
           // Read Keycloak's whole answer first: by then the change is committed.
           answer.resume();
-          answer.on('end', () => reset(req.socket));
+          answer.on('end', () => (after === 'reset' ? reset(req.socket) : answer500(res)));
           return;
         }
         res.writeHead(answer.statusCode ?? 502, answer.headers);
@@ -208,17 +217,17 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       writeFaults = writeFaults.filter((entry) => entry.remaining > 0);
       if (due === 'status-500') {
         req.resume();
-        res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'unknown_error' }));
+        answer500(res);
         return;
       }
       if (due === 'reset-before') {
         reset(req.socket);
         return;
       }
-      forward(req, res, due === 'reset-after', seen);
+      forward(req, res, due === 'reset-after' ? 'reset' : due === 'status-500-after' ? 'status-500' : undefined, seen);
       return;
     }
-    forward(req, res, false, seen);
+    forward(req, res, undefined, seen);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
