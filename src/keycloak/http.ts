@@ -18,6 +18,7 @@
  * Keycloak base URL take the path above, every other request is left alone. Direct calls use
  * `sendToKeycloak` (fetch's Response) or `requestKeycloak` (answer.ts: node:http, no fetch at all).
  */
+import { printable } from '../config/rules.js';
 import { UsageError } from '../errors.js';
 import { trimBase } from './urls.js';
 
@@ -34,6 +35,14 @@ const NO_ANSWER_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOU
 
 let timeoutMs = DEFAULT_TIMEOUT_SECONDS * 1000;
 
+/** The most --timeout accepts: an hour a request. */
+const MAX_TIMEOUT_SECONDS = 3600;
+/**
+ * Seconds as people write them: digits, an optional fraction. `Number()` would also take `0x10` (16),
+ * `1e1`, ` 5` and `Infinity`, so a typo could silently become another timeout.
+ */
+const PLAIN_SECONDS = /^[0-9]{1,10}(?:\.[0-9]{1,10})?$/;
+
 /**
  * Sets the time Keycloak gets to answer each request: `--timeout <seconds>`, else env
  * MCP_KEYCLOAK_TIMEOUT, else 10 s. The CLI calls it once, before any command runs.
@@ -44,11 +53,16 @@ export function setRequestTimeout(flag?: string, env: string | undefined = proce
     timeoutMs = DEFAULT_TIMEOUT_SECONDS * 1000;
     return;
   }
-  const seconds = Number(raw.trim());
-  if (!raw.trim() || !Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
-    throw new UsageError(`${source} must be a number of seconds between 0 and 3600 (e.g. ${source === '--timeout' ? '--timeout 30' : 'MCP_KEYCLOAK_TIMEOUT=30'}), not "${raw}".`);
+  const example = source === '--timeout' ? '--timeout 30' : 'MCP_KEYCLOAK_TIMEOUT=30';
+  const shown = printable(raw, 40);
+  if (!PLAIN_SECONDS.test(raw)) {
+    throw new UsageError(`${source} must be a plain number of seconds, digits with an optional fraction (e.g. ${example} or 2.5), not "${shown}".`);
   }
-  timeoutMs = Math.round(seconds * 1000);
+  const ms = Math.round(Number(raw) * 1000);
+  if (ms < 1 || ms > MAX_TIMEOUT_SECONDS * 1000) {
+    throw new UsageError(`${source} must be more than 0 and at most ${MAX_TIMEOUT_SECONDS} seconds (e.g. ${example}), not "${shown}".`);
+  }
+  timeoutMs = ms;
 }
 
 /** The current per-request timeout in milliseconds. */

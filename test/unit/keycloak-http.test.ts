@@ -50,13 +50,27 @@ describe('--timeout and MCP_KEYCLOAK_TIMEOUT', () => {
     expect(requestTimeoutMs()).toBe(30_000);
     setRequestTimeout('2.5', '30');
     expect(requestTimeoutMs()).toBe(2500);
+    setRequestTimeout('3600', undefined);
+    expect(requestTimeoutMs()).toBe(3_600_000);
+    setRequestTimeout(undefined, '0.25');
+    expect(requestTimeoutMs()).toBe(250);
   });
 
   it.each([
-    ['0', undefined, '--timeout must be a number of seconds between 0 and 3600 (e.g. --timeout 30), not "0".'],
-    ['ten', undefined, '--timeout must be a number of seconds between 0 and 3600 (e.g. --timeout 30), not "ten".'],
-    [undefined, '-1', 'MCP_KEYCLOAK_TIMEOUT must be a number of seconds between 0 and 3600 (e.g. MCP_KEYCLOAK_TIMEOUT=30), not "-1".'],
-    [undefined, '99999', 'MCP_KEYCLOAK_TIMEOUT must be a number of seconds between 0 and 3600 (e.g. MCP_KEYCLOAK_TIMEOUT=30), not "99999".'],
+    ['0', undefined, '--timeout must be more than 0 and at most 3600 seconds (e.g. --timeout 30), not "0".'],
+    ['0.0', undefined, '--timeout must be more than 0 and at most 3600 seconds (e.g. --timeout 30), not "0.0".'],
+    ['0.0001', undefined, '--timeout must be more than 0 and at most 3600 seconds (e.g. --timeout 30), not "0.0001".'],
+    ['3600.5', undefined, '--timeout must be more than 0 and at most 3600 seconds (e.g. --timeout 30), not "3600.5".'],
+    [undefined, '99999', 'MCP_KEYCLOAK_TIMEOUT must be more than 0 and at most 3600 seconds (e.g. MCP_KEYCLOAK_TIMEOUT=30), not "99999".'],
+    ['ten', undefined, '--timeout must be a plain number of seconds, digits with an optional fraction (e.g. --timeout 30 or 2.5), not "ten".'],
+    [undefined, '-1', 'MCP_KEYCLOAK_TIMEOUT must be a plain number of seconds, digits with an optional fraction (e.g. MCP_KEYCLOAK_TIMEOUT=30 or 2.5), not "-1".'],
+    // Number() reads each of these as a number: 16, 10, 5, 1, 5, 0.5, Infinity.
+    ...['0x10', '1e1', ' 5', '1e0', '5.', '.5', 'Infinity', '+5', '5 ', '1_0'].map((value) => [
+      value,
+      undefined,
+      `--timeout must be a plain number of seconds, digits with an optional fraction (e.g. --timeout 30 or 2.5), not "${value}".`,
+    ]),
+    [undefined, '\u001b[2J5', 'MCP_KEYCLOAK_TIMEOUT must be a plain number of seconds, digits with an optional fraction (e.g. MCP_KEYCLOAK_TIMEOUT=30 or 2.5), not "?[2J5".'],
   ])('refuses flag %s / env %s as a usage error', (flag, env, message) => {
     let error: unknown;
     try {
