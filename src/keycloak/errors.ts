@@ -55,13 +55,19 @@ function phrase(what: string): { failed: string; during: string } {
 }
 
 const isRead = (line: RequestLine | undefined) => line?.method === 'GET' || line?.method === 'HEAD';
+/** A request that changes the realm: not a read, to the admin API (a login POST changes nothing). */
+const isAdminWrite = (line: RequestLine) => !isRead(line) && /\/admin\//.test(line.path);
 const requestText = (line: RequestLine | undefined) => (line ? ` (${line.method} ${line.path})` : '');
 
 /** The sentence for a request that failed: no answer, a dead connection or an error status. */
 export function failureMessage(error: unknown, what: string): string {
   const { failed, during } = phrase(what);
   if (error instanceof NoAnswerError) {
-    return `Keycloak did not answer within ${formatSeconds(error.timeoutMs)} while ${during}${requestText(error.request)}: check that Keycloak is healthy (its log, CPU, database) or raise --timeout.`;
+    const unanswered = `Keycloak did not answer within ${formatSeconds(error.timeoutMs)} while ${during}${requestText(error.request)}`;
+    const advice = 'check that Keycloak is healthy (its log, CPU, database) or raise --timeout.';
+    // A write without an answer may still be made once Keycloak gets to it.
+    if (isAdminWrite(error.request)) return `${unanswered}, so it may or may not have made this change: ${advice} ${REPEAT}`;
+    return `${unanswered}: ${advice}`;
   }
   if (error instanceof ConnectionError) {
     const where = requestText(error.request);
@@ -89,7 +95,7 @@ export function failureMessage(error: unknown, what: string): string {
  */
 export function outcomeUnknown(error: unknown): boolean {
   const cause = error instanceof KeycloakError ? error.cause : error;
-  if (cause instanceof NoAnswerError) return !isRead(cause.request);
+  if (cause instanceof NoAnswerError) return isAdminWrite(cause.request);
   if (cause instanceof ConnectionError) return cause.mayHaveArrived && !isRead(cause.request);
   const status = statusOf(cause);
   return status !== undefined && status >= 500 && !isRead(requestLineOf((cause as NetworkErrorLike).response));

@@ -95,6 +95,16 @@ describe('failure sentences', () => {
     );
   });
 
+  it('a write without an answer: it may have been made, and running again completes it; a login is no write', () => {
+    expect(failureMessage(new NoAnswerError(post, 2000), 'creating client scope "mcp:run"')).toBe(
+      'Keycloak did not answer within 2 s while creating client scope "mcp:run" (POST /admin/realms/r/client-scopes), so it may or may not have made this change: check that Keycloak is healthy (its log, CPU, database) or raise --timeout. Running the same command again completes it: it reads Keycloak afresh and makes only the changes still missing.',
+    );
+    const login = { method: 'POST', path: '/realms/master/protocol/openid-connect/token' };
+    expect(failureMessage(new NoAnswerError(login, 2000), 'logging in as admin "admin"')).toBe(
+      'Keycloak did not answer within 2 s while logging in as admin "admin" (POST /realms/master/protocol/openid-connect/token): check that Keycloak is healthy (its log, CPU, database) or raise --timeout.',
+    );
+  });
+
   it('a write whose connection died: it may have been made, and running again completes it', () => {
     expect(failureMessage(new ConnectionError(post, 'the connection was reset', true, 1), 'creating client scope "mcp:run"')).toBe(
       'Creating client scope "mcp:run" failed: the connection was reset (POST /admin/realms/r/client-scopes), so Keycloak may or may not have made this change. Running the same command again completes it: it reads Keycloak afresh and makes only the changes still missing.',
