@@ -19,12 +19,18 @@ export function configValues(component: ComponentRepresentation, key: string): s
 
 const sameSet = (a: string[], b: string[]) => new Set(a).size === new Set(b).size && new Set([...a, ...b]).size === new Set(a).size;
 
-/** When the realm does not exist yet, Keycloak will create these anonymous policies with it (no ids yet). */
+/**
+ * When the realm does not exist yet, Keycloak will create these anonymous policies with it (no ids
+ * yet), as Keycloak 26.7.3 does: read back from a realm created through the admin API. Those apply
+ * does not manage (Consent Required, Max Clients Limit…) are left out.
+ */
 function predictedPolicies(live: LiveRealm): ComponentRepresentation[] {
   if (live.exists) return live.anonymousPolicies;
+  const anonymous = (providerId: PolicyProvider, config: Record<string, string[]>) => ({ name: POLICY_NAME[providerId], providerId, subType: 'anonymous', config });
   return [
-    { name: POLICY_NAME[PROVIDER.trustedHosts], providerId: PROVIDER.trustedHosts, subType: 'anonymous', config: {} },
-    { name: POLICY_NAME[PROVIDER.allowedScopes], providerId: PROVIDER.allowedScopes, subType: 'anonymous', config: {} },
+    anonymous(PROVIDER.trustedHosts, { 'host-sending-registration-request-must-match': ['true'], 'client-uris-must-match': ['true'] }),
+    anonymous(PROVIDER.allowedScopes, { 'allow-default-scopes': ['true'] }),
+    anonymous(PROVIDER.webOrigins, {}),
   ];
 }
 

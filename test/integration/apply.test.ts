@@ -245,3 +245,22 @@ describe('trusted-hosts mode', () => {
     expect(JSON.parse(reordered.stdout).changes).toEqual([]);
   });
 });
+
+describe('a realm that does not exist yet', () => {
+  const fresh = uniqueRealm('apply-new');
+  afterAll(() => deleteRealm(fresh));
+
+  it('plan announces exactly what apply then reports, --web-origin included (Keycloak creates that policy with the realm)', async () => {
+    const args = ['--realm', fresh, '--resource', resource, '--web-origin', 'http://localhost:6274'];
+    const planned = await runCli(['--json', 'plan', ...args]);
+    expect(planned.stderr).toBe('');
+    const applied = await runCli(['--json', 'apply', '--yes', ...args]);
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+    // Ids are unknown before the realm exists, so changes are compared without them.
+    const withoutIds = (changes: Array<Record<string, unknown>>) => changes.map(({ id: _id, ...change }) => change);
+    const plannedChanges = withoutIds(JSON.parse(planned.stdout).changes);
+    expect(plannedChanges.map((c) => `${String(c.action)} ${String(c.name)}`)).toContain('update Allowed Registration Web Origins');
+    expect(withoutIds(JSON.parse(applied.stdout).applied)).toEqual(plannedChanges);
+  });
+});

@@ -65,6 +65,13 @@ describe('the realm', () => {
     expect(result.changes.filter((c) => 'id' in c)).toEqual([]);
     expect(result.summary).toEqual({ create: 4, update: 1, delete: 1 });
     expect(result.formatVersion).toBe(1);
+    // Keycloak 26.7.3 creates Allowed Registration Web Origins (empty) with every realm: updated, not created.
+    const origins = plan({ exists: false, scopes: new Map(), defaultScopes: new Set(), anonymousPolicies: [] }, withDcr({ mode: 'anonymous', webOrigins: ['http://localhost:6274'] }));
+    expect(origins.changes.filter((c) => c.kind === 'registration-policy').map((c) => `${c.action} ${c.name}`)).toEqual([
+      'update Allowed Client Scopes',
+      'delete Trusted Hosts',
+      'update Allowed Registration Web Origins',
+    ]);
     expect(result.realm).toBe('r1');
     expect(result.keycloakUrl).toBe('http://kc');
   });
