@@ -50,10 +50,11 @@ export const statePaths = (env: NodeJS.ProcessEnv = process.env) => {
 
 /**
  * Writes through a temporary file and a rename, so a reader never sees half a file; when any step
- * fails, the temporary file is removed, so a failed write leaves nothing behind.
+ * fails, the temporary file is removed, so a failed write leaves nothing behind. The folder is made
+ * (mode 0700) when missing, unless `createFolder` is false: then a missing folder fails with ENOENT.
  */
-export async function writePrivateFile(path: string, content: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+export async function writePrivateFile(path: string, content: string, options: { createFolder?: boolean } = {}): Promise<void> {
+  if (options.createFolder !== false) await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   // Random, not just the pid: two writes of one process to the same path must not share a temporary file.
   const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {

@@ -165,10 +165,28 @@ describe('files (defects 8 and 11)', () => {
     expectOneLine(result, /-o .*export-target is a directory: name the file to write/);
     expect((await readdir(dir)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
     expect(await readdir(target)).toEqual([]);
-    // A file where a folder should be is found only when writing, after the realm was read.
+    // A file where a folder should be is found before the realm is read, too.
     const file = await configFile('not-a-folder.json', {});
     const blocked = await runCli(['export', '--realm', realm, '-o', join(file, 'realm.json')]);
-    expectOneLine(blocked, /Cannot write -o .*not-a-folder\.json\/realm\.json: the path has a file where a folder is expected/);
+    expectOneLine(blocked, /Cannot write -o .*not-a-folder\.json\/realm\.json: the path has a file where a folder is expected\. Choose another file\.$/);
+  });
+
+  it('export -o into a missing folder is refused, before Keycloak is asked, and no folder is made', async () => {
+    const missing = join(dir, 'no-such-folder', 'deeper');
+    // An unreachable Keycloak: the refusal must come first.
+    const result = await runCli(['export', '--realm', realm, '--keycloak-url', 'http://127.0.0.1:9', '-o', join(missing, 'realm.json')]);
+    expectOneLine(result, new RegExp(`^error: Cannot write -o .*realm\\.json: the folder ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} does not exist: create it first, or choose another file\\.$`));
+    expect(await readdir(dir)).not.toContain('no-such-folder');
+  });
+
+  it.each([
+    ['/proc/mcp-export.json', 'the folder /proc does not exist or takes no new files'],
+    ['/sys/mcp-export.json', 'the folder /sys is not writable for this user (permission denied)'],
+  ])('export -o %s: found when writing, a usage error in words', async (target, words) => {
+    const apply = await runCli(['apply', '--yes', '--realm', realm]);
+    expect(apply.code, apply.stderr).toBe(0);
+    const result = await runCli(['export', '--realm', realm, '-o', target]);
+    expectOneLine(result, new RegExp(`^error: Cannot write -o ${target}: ${words.replace(/[()]/g, '\\$&')}\\. Choose another file\\.$`));
   });
 
   it('the atomic write removes its temporary file when the rename fails', async () => {
