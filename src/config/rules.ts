@@ -43,9 +43,9 @@ function tooLong(value: string, max: number): string | undefined {
 /**
  * The rule for every http(s) URL in the configuration (Keycloak base URL, resource URL, web origins):
  * absolute, lower-case http:// or https:// with a host, no credentials, no query string, no fragment, ASCII only,
- * at most MAX_URL_LENGTH characters.
+ * at most MAX_URL_LENGTH characters. `queryWhy` says why this URL may not have a query string.
  */
-export function httpUrlProblem(value: string): string | undefined {
+export function httpUrlProblem(value: string, queryWhy?: string): string | undefined {
   const long = tooLong(value, MAX_URL_LENGTH);
   if (long) return long;
   const ascii = asciiProblem(value, () => {
@@ -66,19 +66,19 @@ export function httpUrlProblem(value: string): string | undefined {
     return 'must be an absolute http:// or https:// URL, e.g. http://localhost:8000/mcp';
   }
   if (url.username || url.password) return 'must not contain credentials (user:password@)';
-  if (value.includes('?')) return 'must not have a query string (?…): MCP clients drop it, so tokens would never match';
+  if (value.includes('?')) return `must not have a query string (?…)${queryWhy ? `: ${queryWhy}` : ''}`;
   if (value.includes('#')) return 'must not have a #fragment';
   return undefined;
 }
 
 /** The MCP resource URL: the token audience, used byte for byte by apply, serve and doctor alike. */
 export function resourceUrlProblem(value: string): string | undefined {
-  return httpUrlProblem(value);
+  return httpUrlProblem(value, 'MCP clients drop it, so tokens would never match');
 }
 
 /** The Keycloak base URL: same rule (a path such as the legacy `/auth` is fine). */
 export function keycloakUrlProblem(value: string): string | undefined {
-  return httpUrlProblem(value);
+  return httpUrlProblem(value, 'it is the base that paths such as /realms/… and /admin/… are added to, e.g. http://127.0.0.1:8080');
 }
 
 /**
@@ -86,7 +86,7 @@ export function keycloakUrlProblem(value: string): string | undefined {
  * default port, no path and no trailing slash; anything else never matches and so allows nobody.
  */
 export function webOriginProblem(value: string): string | undefined {
-  const problem = httpUrlProblem(value);
+  const problem = httpUrlProblem(value, 'browsers send an origin without one');
   if (problem) return problem;
   const origin = new URL(value).origin;
   return value === origin ? undefined : `must be an origin, scheme://host[:port] with no path or trailing slash, exactly as browsers send it: ${origin}`;

@@ -37,14 +37,18 @@ describe('--scope alone (defect 3)', () => {
 
 describe('URLs (defects 4 and 5)', () => {
   it('refuses a query string or a fragment in the Keycloak base URL', async () => {
-    expect(await refusal({ keycloakUrl: 'http://localhost:8080/?x=1' })).toMatch(/^Invalid configuration: keycloakUrl: must not have a query string/);
+    // Its own reason: the resource URL's ("MCP clients drop it") says nothing about a Keycloak URL.
+    expect(await refusal({ keycloakUrl: 'http://localhost:8080/?x=1' })).toMatch(
+      /^Invalid configuration: keycloakUrl: must not have a query string \(\?…\): it is the base that paths such as \/realms\/… and \/admin\/… are added to, e\.g\. http:\/\/127\.0\.0\.1:8080/,
+    );
+    expect(await refusal({ keycloakUrl: 'http://localhost:8080/?x=1' })).not.toMatch(/MCP clients/);
     expect(await refusal({ keycloakUrl: 'http://localhost:8080/?' })).toMatch(/keycloakUrl: must not have a query string/);
     expect(await refusal({ keycloakUrl: 'http://localhost:8080/#top' })).toMatch(/keycloakUrl: must not have a #fragment/);
   });
 
   it('refuses a resource URL with a query string at loading, as serve does at start-up: one rule', async () => {
     const url = 'http://localhost:8000/mcp?tenant=1';
-    expect(await refusal({ resource: url })).toMatch(/resources\[0\]\.url: must not have a query string/);
+    expect(await refusal({ resource: url })).toMatch(/resources\[0\]\.url: must not have a query string \(\?…\): MCP clients drop it, so tokens would never match/);
     expect(() => checkConsistency({ resource: url, host: '127.0.0.1', port: 8000, scopes: ['s'] })).toThrow(/must not have a query string/);
     for (const bad of ['http://localhost:8000/mcp#x', 'ftp://localhost/mcp', 'http://u:p@localhost/mcp', 'http:localhost/mcp', 'http://local\\host/mcp']) {
       expect(resourceUrlProblem(bad), bad).toBeDefined();
