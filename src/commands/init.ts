@@ -105,7 +105,7 @@ export async function init(flags: InitFlags, ui: Ui): Promise<number> {
   const config = configSchema.parse(JSON.parse(files[0]!.content));
   config.keycloakUrl = config.keycloakUrl.replace(/\/+$/, '');
   const secrets = { adminPassword: admin.password, ...(answers.testUser ? { testUserPassword: answers.testUser.password } : {}) };
-  const session = await connectWithRetry(config, secrets, ui, admin);
+  const session = await connectWithRetry(config, secrets, ui, { ...admin, ...(flags.adminUser !== undefined ? { from: '--admin-user' } : {}) });
   const toWrite = await resolveConflicts(files, ui, p.asking, force);
 
   const applied = await converge({ config, secrets, session, desired: desiredRealm(config, answers.testUser?.password) }, ui, {
@@ -178,11 +178,11 @@ async function connectWithRetry(
   config: Config,
   secrets: { adminPassword: string; testUserPassword?: string },
   ui: Ui,
-  admin: { username: string; typed: boolean },
+  admin: { username: string; typed: boolean; from?: string },
 ): Promise<AdminSession> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await ui.step(`Connecting to ${config.keycloakUrl}`, () => connectAdmin(config, secrets));
+      return await ui.step(`Connecting to ${config.keycloakUrl}`, () => connectAdmin(config, secrets, admin.from ? { adminUserFrom: admin.from } : {}));
     } catch (error) {
       if (!(error instanceof CredentialsRejectedError) || !admin.typed || attempt >= 3) throw error;
       ui.warn(`Keycloak rejected that password for admin "${admin.username}"; try again (Ctrl-C stops, nothing was written).`);

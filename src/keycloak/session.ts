@@ -125,6 +125,8 @@ export interface ConnectOptions {
    * they were the longest wait of a no-op apply.
    */
   alongsideLogin?: (baseUrl: string) => void;
+  /** Where the admin user's name came from, for the rejected-login message (default KEYCLOAK_ADMIN_USERNAME). */
+  adminUserFrom?: string;
 }
 
 /** Logs in to the admin API with a user's password or a service-account client: one request. */
@@ -150,7 +152,7 @@ export async function connectAdmin(config: Config, secrets: Secrets, options: Co
     }
     credentials = { grant: 'password', username: admin.username, password: secrets.adminPassword };
     who = `admin "${admin.username}"`;
-    rejected = `Keycloak rejected the admin credentials for user "${admin.username}" in realm "${admin.realm}": check KEYCLOAK_ADMIN_USERNAME and ${SECRET_ENV.adminPassword}.`;
+    rejected = `Keycloak rejected the admin credentials for user "${admin.username}" in realm "${admin.realm}": check ${options.adminUserFrom ?? 'KEYCLOAK_ADMIN_USERNAME'} and ${SECRET_ENV.adminPassword}.`;
   }
   const token = new AdminToken(baseUrl, admin.realm, credentials);
   options.alongsideLogin?.(baseUrl);

@@ -125,7 +125,8 @@ describe('init with the environment instead of flags', () => {
     const { realm, dir, resource, env } = await setup('adminuser');
     const result = await runCli(['init', '--no-doctor', '--realm', realm, '--resource', resource, '--admin-user', 'nobody-here'], { cwd: dir, env });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^error: Keycloak rejected the admin credentials for user "nobody-here"/);
+    // One line, naming the flag the user name came from.
+    expect(result.stderr).toMatch(/^error: Keycloak rejected the admin credentials for user "nobody-here" in realm "master": check --admin-user and KEYCLOAK_ADMIN_PASSWORD\.\n$/);
     expect((await readdir(dir)).filter((name) => name !== '.state')).toEqual([]);
   });
 });
