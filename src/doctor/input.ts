@@ -8,11 +8,11 @@ import { envOrLocalSecrets } from '../config/resolve-secrets.js';
 import type { Config } from '../config/schema.js';
 import { SECRET_ENV, type Secrets } from '../config/secrets.js';
 import { UsageError } from '../errors.js';
-import { connectAdmin, probeKeycloak, type AdminSession } from '../keycloak/session.js';
+import { connectAdmin, NotKeycloakError, probeKeycloak, RealmMissingError, type AdminSession } from '../keycloak/session.js';
 import { realmIssuer } from '../keycloak/urls.js';
 import { command } from '../ui/invocation.js';
 import type { Ui } from '../ui/output.js';
-import type { DoctorInput } from './types.js';
+import type { DoctorInput, KeycloakProblemKind } from './types.js';
 
 /** Env variable that may carry the token to analyse (argv would leak it into shell history and `ps`). */
 const TOKEN_ENV = 'MCP_KEYCLOAK_TOKEN';
@@ -65,11 +65,17 @@ async function adminFor(config: Config, secrets: Secrets): Promise<{ admin?: Adm
  * The realm's issuer as Keycloak's discovery document announces it (what tokens carry in `iss`). When
  * the document cannot be read, the issuer Keycloak would announce for this base URL, and why not.
  */
-export async function announcedIssuer(config: Pick<Config, 'keycloakUrl' | 'realm'>): Promise<{ issuer: string; problem?: string }> {
+export async function announcedIssuer(
+  config: Pick<Config, 'keycloakUrl' | 'realm'>,
+): Promise<{ issuer: string; problem?: string; problemKind?: KeycloakProblemKind }> {
   try {
     return { issuer: (await probeKeycloak(config.keycloakUrl, config.realm)).issuer };
   } catch (error) {
-    return { issuer: realmIssuer(config.keycloakUrl, config.realm), problem: error instanceof Error ? error.message : String(error) };
+    const issuer = realmIssuer(config.keycloakUrl, config.realm);
+    const problem = error instanceof Error ? error.message : String(error);
+    if (error instanceof NotKeycloakError) return { issuer, problem, problemKind: 'not-keycloak' };
+    if (error instanceof RealmMissingError) return { issuer, problem, problemKind: 'realm-missing' };
+    return { issuer, problem };
   }
 }
 
@@ -82,6 +88,7 @@ export async function doctorInput(flags: DoctorInputFlags, ui: Ui): Promise<Doct
   const [probe, admin] = await ui.step(`Connecting to ${config.keycloakUrl}`, () => Promise.all([announcedIssuer(config), adminFor(config, secrets)]));
   const input: DoctorInput = { config, resource, secrets, expectedIssuer: probe.issuer, ...admin };
   if (probe.problem) input.keycloakProblem = probe.problem;
+  if (probe.problemKind) input.keycloakProblemKind = probe.problemKind;
   if (file) input.configFile = file;
   if (token) input.token = token;
   return input;

@@ -28,6 +28,8 @@ export interface DoctorInput {
   expectedIssuer: string;
   /** Why Keycloak's discovery document for the realm could not be read at config.keycloakUrl, if it could not. */
   keycloakProblem?: string;
+  /** What kind of problem that is, when known: the fix differs (correct the URL, or create the realm). */
+  keycloakProblemKind?: KeycloakProblemKind;
   /** How the checks make HTTP requests; real ones (`request` in http.ts) unless a unit test feeds canned answers. */
   request?: HttpRequest;
 }
@@ -53,3 +55,6 @@ export interface Check {
   title: string;
   run(input: DoctorInput, state: DoctorState): Promise<Finding[]>;
 }
+
+/** `not-keycloak`: another server answers at the URL; `realm-missing`: Keycloak answers without the realm. */
+export type KeycloakProblemKind = 'not-keycloak' | 'realm-missing';

@@ -65,9 +65,10 @@ async function runDoctor(input: FirstDoctorInput): Promise<FirstDoctorRun> {
     import('../doctor/input.js'),
   ]);
   const started = Date.now();
-  const { issuer, problem } = await announcedIssuer(config);
+  const { issuer, problem, problemKind } = await announcedIssuer(config);
   const doctorInput: DoctorInput = { config, configFile, resource: config.resources[0]!, secrets, admin: session, expectedIssuer: issuer };
   if (problem) doctorInput.keycloakProblem = problem;
+  if (problemKind) doctorInput.keycloakProblemKind = problemKind;
   const { findings, state } = await runChecks(doctorInput, defaultChecks(), ui);
   const report = buildReport(doctorInput, findings, state, Date.now() - started);
   if (!ui.json) for (const line of renderReport(report, ui.color)) ui.info(line);

@@ -71,14 +71,36 @@ export async function probeKeycloak(baseUrl: string, realm = 'master'): Promise<
   }
   const issuer = discoveredIssuer(response);
   if (issuer) return { issuer };
+  // Keycloak's own answer for a realm it does not have; anything else at 404 is some other server.
+  if (response.status === 404 && safeJson(response.text())?.error === 'Realm does not exist') {
+    throw new RealmMissingError(`Keycloak at ${base} has no realm "${realm}" (GET ${path} answered 404 "Realm does not exist").`, 404);
+  }
   if (!base.endsWith('/auth')) {
     const legacy = await requestKeycloak(realmUrls(`${base}/auth`, realm).discovery).catch(() => undefined);
     if (legacy && discoveredIssuer(legacy)) throw new UsageError(`${base} is a legacy Keycloak served under /auth: use --keycloak-url ${base}/auth.`);
   }
-  throw new KeycloakError(
-    `${base} does not look like Keycloak: GET ${path} answered ${response.status} (${describeAnswer(response)}). Check --keycloak-url / KEYCLOAK_URL.`,
-    response.status,
-  );
+  throw new NotKeycloakError(`${base} does not look like Keycloak: ${describeNotKeycloak(path, response)}. Check --keycloak-url / KEYCLOAK_URL.`, response.status);
+}
+
+/** "GET /realms/x/.well-known/openid-configuration answered 200 (text/html, page title "…")": what a non-Keycloak server said. */
+export function describeNotKeycloak(path: string, response: KeycloakAnswer): string {
+  return `GET ${path} answered ${response.status} (${describeAnswer(response)})`;
+}
+
+/** What answers at the URL is not Keycloak: the fix is the URL, not the realm. */
+export class NotKeycloakError extends KeycloakError {
+  constructor(message: string, status: number) {
+    super(message, status);
+    this.name = 'NotKeycloakError';
+  }
+}
+
+/** Keycloak answers, but has no realm of that name. */
+export class RealmMissingError extends KeycloakError {
+  constructor(message: string, status: number) {
+    super(message, status);
+    this.name = 'RealmMissingError';
+  }
 }
 
 function safeJson(text: string): Record<string, unknown> | undefined {

@@ -218,4 +218,29 @@ describe('what answers at the URL', () => {
       `error: ${htmlUrl} does not look like Keycloak: GET /realms/master/.well-known/openid-configuration answered 200 (text/html, page title "Welcome to nginx!"). Check --keycloak-url / KEYCLOAK_URL.`,
     );
   });
+
+  /** doctor's keycloak.realm finding for `args`. */
+  async function doctorRealmFinding(args: string[]): Promise<{ status: string; actual: string; fix: string }> {
+    const result = await runCli(['--json', 'doctor', '--resource', 'http://127.0.0.1:65000/mcp', ...args]);
+    expect(result.stderr).toBe('');
+    const report = JSON.parse(result.stdout) as { checks: Array<{ id: string; status: string; actual: string; fix: string }> };
+    return report.checks.find((check) => check.id === 'keycloak.realm')!;
+  }
+
+  it('doctor against that server: not Keycloak, so the fix is --keycloak-url, not apply', async () => {
+    const finding = await doctorRealmFinding(['--realm', realm, '--keycloak-url', htmlUrl]);
+    expect(finding.status).toBe('fail');
+    expect(finding.actual).toContain('does not look like Keycloak');
+    expect(finding.fix).toBe(
+      `Correct --keycloak-url / KEYCLOAK_URL: ${htmlUrl} is another server; it must be Keycloak's base URL (e.g. http://127.0.0.1:8080, or …/auth for a legacy Keycloak).`,
+    );
+  });
+
+  it('doctor on a realm Keycloak does not have: named as such, and the fix is apply', async () => {
+    const missing = uniqueRealm('faults-missing');
+    const finding = await doctorRealmFinding(['--realm', missing]);
+    expect(finding.status).toBe('fail');
+    expect(finding.actual).toMatch(new RegExp(`^Keycloak at .* has no realm "${missing}" \\(GET /realms/${missing}/\\.well-known/openid-configuration answered 404 "Realm does not exist"\\)\\.$`));
+    expect(finding.fix).toMatch(/^Create the realm with `.*apply.*`, or check --realm\.$/);
+  });
 });

@@ -215,4 +215,17 @@ describe('keycloak check', () => {
     expect(finding).toMatchObject({ id: 'keycloak.realm', status: 'fail', actual: input.keycloakProblem });
     expect(finding!.fix).toContain(`\`${command('apply')} --scope mcp:tools\` creates the realm`);
   });
+
+  it('another server at the URL: the fix is the URL, never apply', async () => {
+    const input = { ...inputWith(async (url) => ({ url })), keycloakProblem: 'http://localhost:8080 does not look like Keycloak: …', keycloakProblemKind: 'not-keycloak' as const };
+    const [finding] = await keycloakCheck.run(input, {});
+    expect(finding!.fix).toMatch(/^Correct --keycloak-url \/ KEYCLOAK_URL: http:\/\/localhost:8080 is another server;/);
+    expect(finding!.fix).not.toContain('apply');
+  });
+
+  it('a missing realm: the fix is apply, or --realm', async () => {
+    const input = { ...inputWith(async (url) => ({ url })), keycloakProblem: 'Keycloak at http://localhost:8080 has no realm "r" …', keycloakProblemKind: 'realm-missing' as const };
+    const [finding] = await keycloakCheck.run(input, {});
+    expect(finding!.fix).toBe(`Create the realm with \`${command('apply')} --scope mcp:tools\`, or check --realm.`);
+  });
 });

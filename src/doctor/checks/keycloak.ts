@@ -5,7 +5,7 @@
  */
 import { fail, pass } from '../../findings.js';
 import { applyCommand } from '../fixes.js';
-import type { Check } from '../types.js';
+import type { Check, DoctorInput } from '../types.js';
 
 export const keycloakCheck: Check = {
   id: 'keycloak',
@@ -18,8 +18,20 @@ export const keycloakCheck: Check = {
         expected: `${input.expectedIssuer}/.well-known/openid-configuration`,
         actual: input.keycloakProblem,
         why: 'Issuer and keys are read from here; the comparisons below use the computed issuer instead and may point at this problem rather than at the server.',
-        fix: `Check --keycloak-url / KEYCLOAK_URL and --realm (\`${applyCommand(input)}\` creates the realm).`,
+        fix: fixFor(input),
       }),
     ];
   },
 };
+
+/** Another server at the URL is fixed by the URL; a missing realm by apply (or --realm); otherwise either. */
+function fixFor(input: DoctorInput): string {
+  switch (input.keycloakProblemKind) {
+    case 'not-keycloak':
+      return `Correct --keycloak-url / KEYCLOAK_URL: ${input.config.keycloakUrl} is another server; it must be Keycloak's base URL (e.g. http://127.0.0.1:8080, or …/auth for a legacy Keycloak).`;
+    case 'realm-missing':
+      return `Create the realm with \`${applyCommand(input)}\`, or check --realm.`;
+    default:
+      return `Check --keycloak-url / KEYCLOAK_URL and --realm (\`${applyCommand(input)}\` creates the realm).`;
+  }
+}
