@@ -88,3 +88,22 @@ export async function requestKeycloak(input: string | URL, init: PlainRequest = 
   const send = await transport(url);
   return underPolicy(url, method, init.signal, options, (signal) => once(send, url, init, method, signal));
 }
+
+/** The parts of an answer that say what sent it (a KeycloakAnswer, or a fetch Response read by the caller). */
+export type AnswerShape = Pick<KeycloakAnswer, 'status' | 'ok' | 'header' | 'text'>;
+
+/**
+ * What a server that is not Keycloak answered, in the words every command uses: `GET <path> answered
+ * 200 (text/html, page title "Welcome to nginx!")` — content type, an HTML page's title, a redirect's target.
+ */
+export function describeNotKeycloak(path: string, response: AnswerShape): string {
+  const type = response.header('content-type')?.split(';')[0]?.trim() || 'no content type';
+  const details = [type];
+  const body = response.text();
+  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(body)?.[1]?.replace(/\s+/g, ' ').trim();
+  if (title) details.push(`page title "${title.slice(0, 80)}"`);
+  else if (type.includes('json') && response.ok) details.push('no issuer');
+  const location = response.header('location');
+  if (location && response.status >= 300 && response.status < 400) details.push(`redirecting to ${location}`);
+  return `GET ${path} answered ${response.status} (${details.join(', ')})`;
+}

@@ -11,7 +11,7 @@ import { KeycloakError, UsageError } from '../errors.js';
 import { failureMessage, statusOf } from './errors.js';
 import { adminReader, lazyAdminClient } from './admin-client.js';
 import { AdminToken, type AdminCredentials } from './login.js';
-import { requestKeycloak, type KeycloakAnswer } from './answer.js';
+import { describeNotKeycloak, requestKeycloak, type KeycloakAnswer } from './answer.js';
 import { meterRequests, networkReason, NoAnswerError, type RequestCounts } from './http.js';
 import { realmUrls, trimBase } from './urls.js';
 
@@ -33,19 +33,6 @@ function discoveredIssuer(response: KeycloakAnswer): string | undefined {
   if (!response.ok) return undefined;
   const issuer = safeJson(response.text())?.issuer;
   return typeof issuer === 'string' ? issuer : undefined;
-}
-
-/** What a non-Keycloak answer was, for the error: content type, an HTML page's title, a redirect's target. */
-function describeAnswer(response: KeycloakAnswer): string {
-  const type = response.header('content-type')?.split(';')[0]?.trim() || 'no content type';
-  const details = [type];
-  const body = response.text();
-  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(body)?.[1]?.replace(/\s+/g, ' ').trim();
-  if (title) details.push(`page title "${title.slice(0, 80)}"`);
-  else if (type.includes('json') && response.ok) details.push('no issuer');
-  const location = response.header('location');
-  if (location && response.status >= 300 && response.status < 400) details.push(`redirecting to ${location}`);
-  return details.join(', ');
 }
 
 /**
@@ -80,11 +67,6 @@ export async function probeKeycloak(baseUrl: string, realm = 'master'): Promise<
     if (legacy && discoveredIssuer(legacy)) throw new UsageError(`${base} is a legacy Keycloak served under /auth: use --keycloak-url ${base}/auth.`);
   }
   throw new NotKeycloakError(`${base} does not look like Keycloak: ${describeNotKeycloak(path, response)}. Check --keycloak-url / KEYCLOAK_URL.`, response.status);
-}
-
-/** "GET /realms/x/.well-known/openid-configuration answered 200 (text/html, page title "…")": what a non-Keycloak server said. */
-export function describeNotKeycloak(path: string, response: KeycloakAnswer): string {
-  return `GET ${path} answered ${response.status} (${describeAnswer(response)})`;
 }
 
 /** What answers at the URL is not Keycloak: the fix is the URL, not the realm. */

@@ -5,6 +5,7 @@
  */
 import { KeycloakError, UsageError } from '../errors.js';
 import { describeFetchFailure } from '../keycloak/errors.js';
+import { describeNotKeycloak } from '../keycloak/answer.js';
 import { sendToKeycloak } from '../keycloak/http.js';
 import { realmUrls } from '../keycloak/urls.js';
 import { command } from '../ui/invocation.js';
@@ -31,9 +32,15 @@ export async function discoverRealm(keycloakUrl: string, realm: string, scopes: 
   if (response.status === 404) {
     throw new UsageError(`Realm "${realm}" does not exist at ${keycloakUrl}: create it with \`${command('apply')}\`, or check --realm.`);
   }
-  const doc = (await response.json().catch(() => undefined)) as Record<string, unknown> | undefined;
+  const text = await response.text().catch(() => '');
+  const doc = parseObject(text);
   if (!response.ok || typeof doc?.issuer !== 'string' || typeof doc.jwks_uri !== 'string') {
-    throw new KeycloakError(`${keycloakUrl} does not look like Keycloak: ${url} answered ${response.status} without issuer and jwks_uri.`, response.status);
+    // Described as plan and doctor describe it: what answered, not just what was missing.
+    const answer = { status: response.status, ok: response.ok, header: (name: string) => response.headers.get(name) ?? undefined, text: () => text };
+    throw new KeycloakError(
+      `${keycloakUrl} does not look like Keycloak: ${describeNotKeycloak(new URL(url).pathname, answer)}. Check --keycloak-url / KEYCLOAK_URL.`,
+      response.status,
+    );
   }
   // Keycloak lists the realm's client scopes here; a missing one means `apply` has not run for it.
   const supported = Array.isArray(doc.scopes_supported) ? (doc.scopes_supported as unknown[]) : undefined;
@@ -46,4 +53,14 @@ export async function discoverRealm(keycloakUrl: string, realm: string, scopes: 
   const endpoints: RealmEndpoints = { issuer: doc.issuer, jwksUri: doc.jwks_uri };
   if (typeof doc.introspection_endpoint === 'string') endpoints.introspectionEndpoint = doc.introspection_endpoint;
   return endpoints;
+}
+
+/** A JSON object, or undefined for anything else (HTML, an array, garbage). */
+function parseObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -3,6 +3,7 @@
  * start-up mistake, serves once started, and stops cleanly on SIGINT and SIGTERM.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/local/process.js';
@@ -52,6 +53,24 @@ describe('serve fails fast with one line', () => {
       expect(Date.now() - started).toBeLessThan(8000);
     } finally {
       stalled.close();
+    }
+  });
+
+  it('when another server answers at the URL: described as plan describes it, with the page title', async () => {
+    const page = createHttpServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<html><head><title>Welcome to nginx!</title></head></html>'));
+    await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
+    const address = page.address();
+    const pageUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    try {
+      const serve = await runCli(['serve', '--keycloak-url', pageUrl, '--realm', realm, '--resource', resource], { admin: false });
+      expect(serve.code).toBe(1);
+      const described = `${pageUrl} does not look like Keycloak: GET /realms/${realm}/.well-known/openid-configuration answered 200 (text/html, page title "Welcome to nginx!"). Check --keycloak-url / KEYCLOAK_URL.`;
+      expect(serve.stderr).toBe(`error: ${described}\n`);
+      // plan, through the admin login's probe, says the same of the same server.
+      const plan = await runCli(['plan', '--keycloak-url', pageUrl, '--realm', 'master-like']);
+      expect(plan.stderr).toBe(`error: ${described.replace(`/realms/${realm}/`, '/realms/master/')}\n`);
+    } finally {
+      page.close();
     }
   });
 
