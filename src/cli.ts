@@ -75,7 +75,7 @@ export function buildProgram(run: (handler: () => Promise<Handler>, flags: Recor
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
-      '\nExamples:\n  mcp-keycloak init --yes        # a local Keycloak if none answers, realm, files, doctor\n  mcp-keycloak serve             # the reference MCP server\n  mcp-keycloak doctor            # what is wrong, and the fix\nExit codes: 0 ok, 1 failure, 2 usage error (plan --detailed-exitcode: changes pending), 130 interrupted.',
+      '\nExamples:\n  mcp-keycloak init --yes        # a local Keycloak if none answers, realm, files, doctor\n  mcp-keycloak serve             # the reference MCP server\n  mcp-keycloak doctor            # what is wrong, and the fix\nExit codes: 0 ok, 1 failure, 2 usage error (plan --detailed-exitcode: changes pending), 3 not running (keycloak status), 130 interrupted.',
     )
     .exitOverride();
 

@@ -74,8 +74,8 @@ export async function keycloakStatus(_flags: Record<string, never>, ui: Ui): Pro
   } else if (!state) {
     ui.info(`No local Keycloak was started by mcp-keycloak. Start one with: ${command('keycloak start')}`);
   } else if (verdict === 'stopped') {
-    const when = state.stoppedAt ? `stopped ${state.stoppedAt}` : 'its process is gone';
-    ui.info(`Keycloak at ${state.url}: stopped (${when}).`);
+    const when = state.stoppedAt ? `since ${state.stoppedAt}` : '(its process is gone)';
+    ui.info(`Keycloak at ${state.url}: stopped ${when}.`);
     ui.info(`  data:           ${state.dataDir} (kept: its realms come back with it)`);
     ui.info(`  admin password: in ${passwordFile}`);
     ui.info(`  start it again: ${startCommand(state)}`);

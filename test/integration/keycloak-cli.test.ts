@@ -119,3 +119,19 @@ describe('printed commands', () => {
     expect(result.stdout).toContain('Start one with: npx mcp-keycloak keycloak start');
   });
 });
+
+describe('keycloak status of a stopped Keycloak', () => {
+  it('says "stopped since" the time keycloak stop recorded, with exit code 3', async () => {
+    const env = await environment('stopped');
+    await mkdir(env.MCP_KEYCLOAK_STATE!, { recursive: true });
+    const state = {
+      formatVersion: 1, runtime: 'distribution', url: 'http://127.0.0.1:18999', port: 18999, pid: 2 ** 22 + 1,
+      dataDir: join(env.MCP_KEYCLOAK_STATE!, 'keycloak-data'), logFile: join(env.MCP_KEYCLOAK_STATE!, 'keycloak.log'),
+      adminUsername: 'admin', version: '26.7.3', startedAt: '2026-11-24T08:40:00.000Z', stoppedAt: '2026-11-24T08:45:30.236Z',
+    };
+    await writeFile(join(env.MCP_KEYCLOAK_STATE!, 'keycloak.json'), JSON.stringify(state));
+    const result = await cli(['keycloak', 'status'], env);
+    expect(result.code).toBe(3);
+    expect(result.stdout.split('\n')[0]).toBe('Keycloak at http://127.0.0.1:18999: stopped since 2026-11-24T08:45:30.236Z.');
+  });
+});

@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { ExitCode } from '../../src/errors.js';
 
 const CLI = fileURLToPath(new URL('../../bin/mcp-keycloak.js', import.meta.url));
 const run = (args: string[]) => {
@@ -43,5 +44,13 @@ describe('flags a command would ignore are not offered', () => {
 
   it('help examples use a command that works from a checkout too (no `npx mcp-keycloak`, an npm E404 before publishing)', () => {
     for (const command of [[], ['init']]) expect(run([...command, '--help']).stdout).not.toContain('npx mcp-keycloak');
+  });
+
+  it("the top-level help's exit codes line names every documented exit code", () => {
+    const line = run(['--help']).stdout.split('\n').find((l) => l.startsWith('Exit codes:'));
+    expect(line).toBeDefined();
+    const listed = [...line!.matchAll(/(?:: |, )(\d+) /g)].map((match) => Number(match[1]));
+    expect(listed).toEqual([...new Set(Object.values(ExitCode))].sort((a, b) => a - b));
+    expect(line).toContain('3 not running (keycloak status)');
   });
 });
