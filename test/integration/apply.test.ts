@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import { adminClient, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
+import { VSCODE_REGISTRATION } from '../support/realm-state.js';
 
 const realm = uniqueRealm('apply');
 const resource = 'http://localhost:8000/mcp';
@@ -13,23 +14,12 @@ const userPassword = `pw-${Math.random().toString(36).slice(2)}`;
 const applyArgs = ['apply', '--yes', '--realm', realm, '--resource', resource, '--test-user', 'alice'];
 const userEnv = { MCP_KEYCLOAK_TEST_USER_PASSWORD: userPassword };
 
-/** VS Code's Dynamic Client Registration body (from its source; see the facts file). */
-const vscodeRegistration = {
-  client_name: 'Visual Studio Code',
-  client_uri: 'https://code.visualstudio.com',
-  grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
-  response_types: ['code'],
-  redirect_uris: ['https://insiders.vscode.dev/redirect', 'https://vscode.dev/redirect', 'http://127.0.0.1/', 'http://127.0.0.1:33418/'],
-  scope: 'mcp:run',
-  token_endpoint_auth_method: 'none',
-  application_type: 'native',
-};
 
 async function registerLikeVsCode(): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`${keycloak().url}/realms/${realm}/clients-registrations/openid-connect`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(vscodeRegistration),
+    body: JSON.stringify(VSCODE_REGISTRATION),
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }

@@ -8,8 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy, type Match } from '../support/fault-proxy.js';
-import { adminClient, deleteRealm, keycloak, runCli, uniqueRealm, type CliResult } from '../support/keycloak.js';
-import { anonymousPolicies, convergedObjects, ownedObjects } from '../support/realm-state.js';
+import { deleteRealm, keycloak, runCli, type CliResult } from '../support/keycloak.js';
+import { anonymousPolicies, convergedObjects, ownedObjects, bareRealm as createBareRealm } from '../support/realm-state.js';
 
 const RESOURCE = 'http://localhost:8000/mcp';
 const TRUSTED = ['--dcr', 'trusted-hosts', '--trusted-host', 'new.example'];
@@ -24,13 +24,7 @@ afterAll(async () => {
   for (const realm of realms) await deleteRealm(realm);
 });
 
-/** A realm with Keycloak's defaults only (its Trusted Hosts policy included), as one created by hand. */
-async function bareRealm(prefix: string): Promise<string> {
-  const realm = uniqueRealm(prefix);
-  realms.push(realm);
-  await (await adminClient()).realms.create({ realm, enabled: true });
-  return realm;
-}
+const bareRealm = (prefix: string) => createBareRealm(prefix, realms);
 
 const viaProxy = (args: string[]) => runCli(args, { env: { KEYCLOAK_URL: proxy.url } });
 

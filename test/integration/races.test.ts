@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { applyPlan, computePlan } from '../../src/realm/apply.js';
 import { passwordWorks } from '../../src/realm/live.js';
 import { adminClient, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
-import { addAnonymousPolicy, anonymousPolicies, audienceMappersOn, convergedObjects, defaultScopeNames, engine, ownedObjects, scopesNamed } from '../support/realm-state.js';
+import { addAnonymousPolicy, anonymousPolicies, audienceMappersOn, convergedObjects, defaultScopeNames, engine, ownedObjects, scopesNamed, bareRealm as createBareRealm } from '../support/realm-state.js';
 
 const RESOURCE = 'http://localhost:8000/mcp';
 const realms: string[] = [];
@@ -15,13 +15,7 @@ afterAll(async () => {
   for (const realm of realms) await deleteRealm(realm);
 });
 
-/** A realm with Keycloak's defaults only, as someone who created it by hand has. */
-async function bareRealm(prefix: string): Promise<string> {
-  const realm = uniqueRealm(prefix);
-  realms.push(realm);
-  await (await adminClient()).realms.create({ realm, enabled: true });
-  return realm;
-}
+const bareRealm = (prefix: string) => createBareRealm(prefix, realms);
 
 /** Applies from scratch through the engine, so a test can start from a converged realm. */
 async function converge(realm: string, options: Parameters<typeof engine>[1] = {}): Promise<void> {

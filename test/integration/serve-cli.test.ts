@@ -2,12 +2,12 @@
  * `mcp-keycloak serve` as a user runs it (the built binary): it fails fast with one line on every
  * start-up mistake, serves once started, and stops cleanly on SIGINT and SIGTERM.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/local/process.js';
-import { CLI, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
+import { CLI, deleteRealm, keycloak, runCli, uniqueRealm, startServe } from '../support/keycloak.js';
 import { applyRealm } from '../support/tokens.js';
 
 const realm = uniqueRealm('serve-cli');
@@ -117,23 +117,6 @@ describe('serve fails fast with one line', () => {
   });
 });
 
-/** Starts `serve` and resolves once it printed `ready` on stdout (no fixed sleep). */
-function startServe(args: string[]): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', KEYCLOAK_URL: keycloak().url },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (chunk) => {
-      stdout += chunk;
-      if (/Press Ctrl-C|"event":"listening"/.test(stdout)) resolve({ child, output: () => stdout });
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited early (${code}): ${stderr}`)));
-  });
-}
 
 function exitOf(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));

@@ -5,7 +5,7 @@
  * Keycloak that keeps the Host header, so Keycloak advertises the proxy in every endpoint and all of
  * the server's calls go through it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/local/process.js';
 import { HEADERS_TIMEOUT_MS, TIMEOUT_CHECK_INTERVAL_MS } from '../../src/server/connections.js';
 import { startReferenceServer, type RunningServer } from '../../src/server/index.js';
-import { CLI, deleteRealm, keycloak, uniqueRealm } from '../support/keycloak.js';
+import { CLI, deleteRealm, keycloak, uniqueRealm, startServe } from '../support/keycloak.js';
 import { postToolsCall } from '../support/mcp-http.js';
 import { applyRealm, b64url, createPasswordClient, createResourceClient, resign, TEST_USER, TEST_USER_PASSWORD, type TestClient } from '../support/tokens.js';
 
@@ -25,23 +25,6 @@ let serve: ChildProcess;
 let output: () => string;
 let client: TestClient;
 
-/** `serve` as users run it (the built binary, a process of its own), resolved once it is listening. */
-function startServe(args: string[]): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', KEYCLOAK_URL: keycloak().url },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (chunk) => {
-      stdout += chunk;
-      if (/Press Ctrl-C/.test(stdout)) resolve({ child, output: () => stdout });
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited early (${code}): ${stderr}`)));
-  });
-}
 
 beforeAll(async () => {
   port = await freePort();

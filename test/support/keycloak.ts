@@ -3,7 +3,7 @@
  * connection facts, a realm name of the test file's own, an admin client, and the built CLI.
  */
 import KcAdminClient from '@keycloak/keycloak-admin-client';
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
@@ -66,5 +66,26 @@ export function runCli(
     });
     if (options.input !== undefined) child.stdin?.end(options.input);
     else child.stdin?.end();
+  });
+}
+
+/**
+ * `serve` as users run it (the built binary, a process of its own, a clean environment), resolved once it
+ * is listening: it printed "Press Ctrl-C" (text) or a "listening" event (--json). No fixed sleep.
+ */
+export function startServe(args: string[]): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, [CLI, 'serve', ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', KEYCLOAK_URL: keycloak().url },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (chunk) => {
+      stdout += chunk;
+      if (/Press Ctrl-C|"event":"listening"/.test(stdout)) resolve({ child, output: () => stdout });
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited early (${code}): ${stderr}`)));
   });
 }

@@ -7,7 +7,7 @@ import type ProtocolMapperRepresentation from '@keycloak/keycloak-admin-client/l
 import { configSchema } from '../../src/config/schema.js';
 import { connectAdmin, type AdminSession } from '../../src/keycloak/session.js';
 import { desiredRealm, type DesiredRealm } from '../../src/realm/desired.js';
-import { adminClient, keycloak } from './keycloak.js';
+import { adminClient, keycloak, uniqueRealm } from './keycloak.js';
 
 export const POLICY_TYPE = 'org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy';
 
@@ -117,4 +117,12 @@ export function convergedObjects(resource: string, trustedHosts?: string[]) {
     allowed: [true],
     trustedHosts: trustedHosts ? [[...trustedHosts].sort()] : [],
   };
+}
+
+/** Creates a realm with Keycloak's defaults only (its Trusted Hosts policy included), as one made by hand; its name goes into `realms` for clean-up. */
+export async function bareRealm(prefix: string, realms: string[]): Promise<string> {
+  const realm = uniqueRealm(prefix);
+  realms.push(realm);
+  await (await adminClient()).realms.create({ realm, enabled: true });
+  return realm;
 }
