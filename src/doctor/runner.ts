@@ -13,12 +13,13 @@ import { prmCheck } from './checks/prm.js';
 import { realmCheck } from './checks/realm.js';
 import { registrationCheck } from './checks/registration.js';
 import { tokenCheck } from './checks/token.js';
+import { versionCheck } from './checks/version.js';
 import { fail, type Finding } from '../findings.js';
 import type { Check, DoctorInput, DoctorState } from './types.js';
 
 /** The outside-in checks in the order they build on one another. */
 export function defaultChecks(): Check[] {
-  return [challengeCheck, prmCheck, keycloakCheck, asMetadataCheck, realmCheck, registrationCheck, tokenCheck, mcpCallCheck];
+  return [challengeCheck, prmCheck, keycloakCheck, versionCheck, asMetadataCheck, realmCheck, registrationCheck, tokenCheck, mcpCallCheck];
 }
 
 export interface RunResult {

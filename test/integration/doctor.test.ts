@@ -2,8 +2,12 @@
  * `doctor` against the real Keycloak and the reference MCP server: a healthy setup passes with no false
  * alarm, then one realm-side thing is broken at a time through the admin API; doctor must fail exactly
  * the checks that thing explains (with the right sentence), and `doctor --fix` must repair it.
+ * Where Keycloak versions differ (KEYCLOAK_VERSION picks the harness's), each expectation states what
+ * that version does: before 26.5.0 there are no web origins to configure, so the setup has none, and
+ * the healthy run warns exactly about the known differences of that version (src/keycloak/versions.ts).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { olderThan } from '../../src/keycloak/versions.js';
 import type { RunningServer } from '../../src/server/index.js';
 import { adminClient, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
 import { serveRealm } from '../support/tokens.js';
@@ -11,6 +15,21 @@ import { serveRealm } from '../support/tokens.js';
 const realm = uniqueRealm('doctor');
 const password = `pw-${Math.random().toString(36).slice(2)}`;
 const inspector = 'http://localhost:6274';
+const version = inject('keycloakVersion');
+const older = (fixedIn: string) => olderThan(version, fixedIn);
+/** Browser registrations (Inspector 0.x) can be configured only where the registration-web-origins policy exists. */
+const webOrigins = !older('26.5.0');
+const webOriginArgs = webOrigins ? ['--web-origin', inspector] : [];
+/** What the healthy run does not pass on this version, each a known difference (or the check that observes it). */
+const versionNotices = [
+  ...(older('26.4.0') ? ['warn as.metadata', 'warn keycloak.version.rfc8414-path-inserted-metadata'] : []),
+  ...(older('26.6.0') ? ['warn keycloak.version.token-endpoint-auth-method-ignored', 'warn keycloak.version.cimd-and-resource-indicators'] : []),
+  ...(older('26.8.0') ? ['warn keycloak.version.registration-scope-shrinks-default-scopes'] : []),
+  // Without web origins Inspector 0.x (a browser client) is not part of the setup.
+  ...(webOrigins ? [] : ['skip registration.inspector-0x']),
+].sort();
+/** Drops Inspector 0.x's registration where the setup has no web origins (it is skipped there, so it cannot fail). */
+const inSetup = (ids: string[]) => ids.filter((id) => webOrigins || id !== 'registration.inspector-0x');
 let resource: string;
 let server: RunningServer;
 let target: string[];
@@ -57,7 +76,7 @@ async function allowedScopesPolicy() {
 async function breakAndFix(expectedFailures: string[], explain: Record<string, RegExp>): Promise<void> {
   const broken = await doctor();
   expect(broken.code).toBe(1);
-  expect(failed(broken.report)).toEqual([...expectedFailures].sort());
+  expect(failed(broken.report)).toEqual(inSetup(expectedFailures).sort());
   for (const [id, pattern] of Object.entries(explain)) expect(finding(broken.report, id).why).toMatch(pattern);
   const realmSide = broken.report.checks.filter((f) => f.status === 'fail' && f.id.startsWith('realm.'));
   for (const f of realmSide) expect(f.fixable, f.id).toBe(true);
@@ -70,8 +89,8 @@ async function breakAndFix(expectedFailures: string[], explain: Record<string, R
 }
 
 beforeAll(async () => {
-  ({ server, resource } = await serveRealm(realm, { password, applyArgs: ['--web-origin', inspector] }));
-  target = ['--realm', realm, '--resource', resource, '--web-origin', inspector];
+  ({ server, resource } = await serveRealm(realm, { password, applyArgs: webOriginArgs }));
+  target = ['--realm', realm, '--resource', resource, ...webOriginArgs];
 });
 
 afterAll(async () => {
@@ -79,8 +98,10 @@ afterAll(async () => {
   await deleteRealm(realm);
 });
 
-describe('doctor on a healthy setup', () => {
-  it('passes every check, exit 0, and leaves no client behind', async () => {
+const notPassed = (report: Report) => report.checks.filter((f) => f.status !== 'pass').map((f) => `${f.status} ${f.id}`).sort();
+
+describe(`doctor on a healthy setup (Keycloak ${version})`, () => {
+  it('passes every check but the known differences of this version, exit 0, and leaves no client behind', async () => {
     const client = await adminClient();
     const before = (await client.clients.find({ realm })).length;
     const started = Date.now();
@@ -88,7 +109,8 @@ describe('doctor on a healthy setup', () => {
     const wall = Date.now() - started;
     expect(stderr).toBe('');
     expect(report.formatVersion).toBe(1);
-    expect(report.checks.filter((f) => f.status !== 'pass')).toEqual([]);
+    expect(notPassed(report)).toEqual(versionNotices);
+    expect(finding(report, 'keycloak.version').actual).toMatch(new RegExp(`^Keycloak ${version.replace(/\./g, '\\.')}\\b`));
     expect(code).toBe(0);
     expect(report.ok).toBe(true);
     // Every probe and the test user's temporary client deleted themselves.
@@ -109,7 +131,25 @@ describe('doctor on a healthy setup', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('✔ VS Code can register');
     expect(result.stdout).toContain('✔ Token aud contains the MCP URL');
-    expect(result.stdout).toMatch(/All checks passed: \d+ passed/);
+    expect(result.stdout).toMatch(versionNotices.length ? /No failures: \d+ passed, \d+ warning/ : /All checks passed: \d+ passed/);
+  });
+
+  it('names each known difference of this version with its consequence for real clients and the fix', async () => {
+    const { report } = await doctor();
+    if (older('26.4.0')) {
+      // RFC 8414 path-inserted metadata: the URL the MCP spec tries first answers 404; OIDC discovery still works.
+      expect(finding(report, 'as.metadata').actual).toMatch(new RegExp(`/\\.well-known/oauth-authorization-server/realms/${realm} → HTTP 404`));
+      expect(finding(report, 'keycloak.version.rfc8414-path-inserted-metadata')).toMatchObject({
+        status: 'warn',
+        why: expect.stringMatching(/find no authorization server/),
+        fix: expect.stringMatching(/upgrade Keycloak to 26\.4\.0 or later, or serve that path from a reverse proxy/),
+      });
+    } else {
+      expect(finding(report, 'as.metadata').status).toBe('pass');
+    }
+    const shrink = report.checks.find((f) => f.id === 'keycloak.version.registration-scope-shrinks-default-scopes');
+    if (older('26.8.0')) expect(shrink?.fix).toMatch(/upgrade Keycloak to 26\.8\.0 or later/);
+    else expect(shrink).toBeUndefined();
   });
 });
 
@@ -183,7 +223,7 @@ describe('doctor names one broken thing at a time, and --fix repairs it', () => 
     await client.components.update({ realm, id: max.id! }, { ...max, config: { ...max.config, 'max-clients': [String(count)] } });
     try {
       const broken = await doctor();
-      const clients = ['vscode', 'claude-code', 'claude-ai', 'cursor', 'inspector', 'inspector-0x'].map((c) => `registration.${c}`);
+      const clients = inSetup(['vscode', 'claude-code', 'claude-ai', 'cursor', 'inspector', 'inspector-0x'].map((c) => `registration.${c}`));
       expect(failed(broken.report)).toEqual(['realm.max_clients', ...clients, 'token.obtain'].sort());
       expect(finding(broken.report, 'realm.max_clients').actual).toBe(`${count} of ${count} clients`);
       expect(finding(broken.report, 'registration.vscode').actual).toMatch(/Max Clients Limit/);
@@ -206,7 +246,7 @@ describe('doctor names one broken thing at a time, and --fix repairs it', () => 
       subType: 'anonymous',
       config: { 'trusted-hosts': [], 'host-sending-registration-request-must-match': ['true'], 'client-uris-must-match': ['true'] },
     });
-    const clients = ['vscode', 'claude-code', 'claude-ai', 'cursor', 'inspector', 'inspector-0x'].map((c) => `registration.${c}`);
+    const clients = inSetup(['vscode', 'claude-code', 'claude-ai', 'cursor', 'inspector', 'inspector-0x'].map((c) => `registration.${c}`));
     await breakAndFix(['realm.trusted_hosts', ...clients, 'token.obtain'], {
       'realm.trusted_hosts': /Host not trusted/,
       'registration.vscode': /Trusted Hosts/,
@@ -227,10 +267,17 @@ describe('doctor names one broken thing at a time, and --fix repairs it', () => 
       // Inspector 2.x registers from this machine, but its client_uri (github.com) is not a trusted host: the administrator's choice too.
       expect(finding(report, 'registration.inspector').status).toBe('warn');
       expect(finding(report, 'registration.inspector').actual).toMatch(/Trusted Hosts/);
-      // Inspector 0.x is wanted (--web-origin) but its localhost redirect is not a trusted host: a contradiction, so a failure.
-      expect(failed(report)).toEqual(['registration.inspector-0x']);
-      expect(finding(report, 'registration.inspector-0x').fix).toMatch(/--trusted-host/);
-      expect(code).toBe(1);
+      if (webOrigins) {
+        // Inspector 0.x is wanted (--web-origin) but its localhost redirect is not a trusted host: a contradiction, so a failure.
+        expect(failed(report)).toEqual(['registration.inspector-0x']);
+        expect(finding(report, 'registration.inspector-0x').fix).toMatch(/--trusted-host/);
+        expect(code).toBe(1);
+      } else {
+        // Before 26.5.0 no web origins are configured: Inspector 0.x is not wanted, so nothing contradicts the mode.
+        expect(finding(report, 'registration.inspector-0x').status).toBe('skip');
+        expect(failed(report)).toEqual([]);
+        expect(code).toBe(0);
+      }
     } finally {
       const back = await runCli(['apply', '--yes', ...target]);
       expect(back.code, back.stderr).toBe(0);

@@ -1,0 +1,67 @@
+/**
+ * The Keycloak version behind the setup and what it cannot do for MCP clients. The version is read
+ * from the admin API (GET /admin/serverinfo: one request, only when admin credentials are given); every
+ * row of the one table of differences (src/keycloak/versions.ts) that this version has and this setup
+ * meets becomes a warning with its consequence for real clients and its fix. Without admin credentials
+ * the version is unknown and nothing is claimed about it.
+ */
+import type { Config } from '../../config/schema.js';
+import { readServerVersion } from '../../keycloak/server-version.js';
+import { differencesFor, type VersionSetup } from '../../keycloak/versions.js';
+import { pass, skip, warn, type Finding } from '../../findings.js';
+import type { Check } from '../types.js';
+
+const TITLE = 'Keycloak version';
+
+/** What about this configuration decides which version differences bite it. */
+export function versionSetup(config: Config): VersionSetup {
+  return { dcrMode: config.dcr.mode, webOrigins: (config.dcr.webOrigins?.length ?? 0) > 0 };
+}
+
+/** The findings for Keycloak `version` and this configuration: the version itself, then one warning per difference that bites. */
+export function versionFindings(version: string, config: Config): Finding[] {
+  const differences = differencesFor(version, versionSetup(config));
+  const findings: Finding[] = [
+    pass('keycloak.version', TITLE, {
+      actual: differences.length
+        ? `Keycloak ${version}: ${differences.length} known difference${differences.length === 1 ? '' : 's'} matter${differences.length === 1 ? 's' : ''} to this setup (below)`
+        : `Keycloak ${version}`,
+    }),
+  ];
+  for (const row of differences) {
+    findings.push(
+      warn(`keycloak.version.${row.id}`, `Keycloak ${version} lacks a fix from ${row.fixedIn}`, {
+        expected: `Keycloak ${row.fixedIn} or later`,
+        actual: `Keycloak ${version}: ${row.what}`,
+        why: row.consequence,
+        fix: row.fix,
+      }),
+    );
+  }
+  return findings;
+}
+
+export const versionCheck: Check = {
+  id: 'keycloak.version',
+  title: 'Reading the Keycloak version',
+  async run(input) {
+    if (!input.admin) {
+      return [
+        skip(
+          'keycloak.version',
+          TITLE,
+          `version unknown: ${input.adminMissing ?? 'no admin credentials'}, and the version is read from the admin API`,
+          'Set KEYCLOAK_ADMIN_PASSWORD (or KEYCLOAK_ADMIN_CLIENT_ID/SECRET) to read it and the differences that matter to this setup.',
+        ),
+      ];
+    }
+    let version: string;
+    try {
+      version = await readServerVersion(input.admin);
+    } catch (error) {
+      return [skip('keycloak.version', TITLE, `version unknown: ${error instanceof Error ? error.message : String(error)}`)];
+    }
+    if (version === 'unknown') return [skip('keycloak.version', TITLE, 'version unknown: Keycloak\u2019s serverinfo names none')];
+    return versionFindings(version, input.config);
+  },
+};
