@@ -64,10 +64,10 @@ export const VERSION_DIFFERENCES: readonly VersionDifference[] = [
   {
     id: 'token-endpoint-auth-method-ignored',
     fixedIn: '26.6.0',
-    what: 'token_endpoint_auth_method in a registration request is ignored',
-    consequence: 'a client gets Keycloak\'s default authentication method, not the one it asked for: one asking for "none" (a public client such as VS Code) may be given a secret and held to it at the token endpoint',
+    what: 'token_endpoint_auth_method in a registration request is ignored for confidential clients (client_secret_post is answered with client_secret_basic; "none" is honoured)',
+    consequence: 'a confidential client gets client_secret_basic, not the method it asked for: one that insists on its own method may reject the registration (Keycloak accepts the secret either way at the token endpoint); public clients such as VS Code and Claude, which ask for "none", are unaffected',
     fix: 'upgrade Keycloak to 26.6.0 or later',
-    source: 'keycloak#44403, fixed in 26.6.0',
+    source: 'keycloak#44403, fixed in 26.6.0; measured: client_secret_post answered with client_secret_basic on 26.0.8 and 26.4.7, "none" honoured on 26.0.8, 26.4.7 and 26.7.3',
     bites: clientsRegister,
   },
   {
@@ -82,10 +82,10 @@ export const VERSION_DIFFERENCES: readonly VersionDifference[] = [
   {
     id: 'registration-scope-shrinks-default-scopes',
     fixedIn: '26.8.0',
-    what: 'a "scope" in a registration request makes the requested scopes plus "basic" the client\'s only default scopes',
-    consequence: 'a client that registers with a scope (VS Code sends one) loses the realm\'s other default scopes (profile, email, roles): its tokens lack those claims unless it asks for them (the MCP audience is unaffected: apply puts its mapper on the requested scope itself)',
+    what: 'a "scope" in a registration request leaves "basic" the client\'s only default scope and makes the requested scopes optional ones',
+    consequence: 'a client that registers with a scope (VS Code sends one) loses the realm\'s other default scopes (profile, email, roles): its tokens lack those claims unless it asks for them; the MCP scope and audience still come, because the client asks for that scope at sign-in',
     fix: 'upgrade Keycloak to 26.8.0 or later, or have clients request the scopes they need',
-    source: 'keycloak#50807, fixed in 26.8.0',
+    source: 'keycloak#50807, fixed in 26.8.0; measured on 26.0.8, 26.4.7 and 26.7.3: default scopes [basic], the requested scope optional',
     bites: clientsRegister,
   },
 ];

@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { CliError, ExitCode } from '../errors.js';
 import { run } from './process.js';
 
+/** The in-memory database of `--db=dev-mem`, as Keycloak builds it (NON_KEYWORDS, DB_CLOSE_ON_EXIT) but kept while the JVM runs. */
+const DEV_MEM_URL = 'jdbc:h2:mem:keycloakdb;NON_KEYWORDS=VALUE;DB_CLOSE_ON_EXIT=FALSE;DB_CLOSE_DELAY=-1';
+
 export interface StartOptions {
   home: string;
   port: number;
@@ -79,9 +82,10 @@ export async function startKeycloak(options: StartOptions): Promise<RunningKeycl
         // H2 drops an in-memory database when its last connection closes, and the pool closes idle
         // connections after about 5 minutes of quiet: Keycloak 26.0.8's dev-mem URL has no DB_CLOSE_DELAY,
         // and its database was found empty mid-run ("Table USER_ENTITY not found"). -1 keeps it as long
-        // as the JVM runs. Every version we run appends db-url-properties verbatim (26.7.3 adds its own
-        // DB_CLOSE_DELAY only when none is there).
-        ...(options.db === 'dev-mem' ? { KC_DB_URL_PROPERTIES: ';DB_CLOSE_DELAY=-1' } : {}),
+        // as the JVM runs. The whole URL is given, not db-url-properties: 26.4.7 appends its own
+        // DB_CLOSE_DELAY=0 to the default URL without looking at the properties, and H2 then refuses to
+        // start ("Duplicate property DB_CLOSE_DELAY"); an explicit URL is taken as it is by every version.
+        ...(options.db === 'dev-mem' ? { KC_DB_URL: DEV_MEM_URL } : {}),
         ...options.env,
         KC_BOOTSTRAP_ADMIN_USERNAME: options.adminUsername,
         KC_BOOTSTRAP_ADMIN_PASSWORD: options.adminPassword,

@@ -141,7 +141,8 @@ describe('the advice init prints', () => {
     expect(result.stdout.slice(result.stdout.indexOf('Next steps'))).not.toContain('--web-origin');
     // Doctor (run by init) probed Inspector 2.x as it registers, and warned about nothing.
     expect(result.stdout).toMatch(/✔ MCP Inspector can register/);
-    expect(result.stdout).not.toMatch(/^\s*⚠/m);
+    // Only the Keycloak version's known differences (26.7.3: keycloak#50807, fixed in 26.8.0) are warnings.
+    expect(result.stdout.split('\n').filter((l) => /^\s*⚠/.test(l) && !/⚠ Keycloak \S+ lacks a fix from/.test(l))).toEqual([]);
   });
 
   it('$schema resolves, next to the config file, to a copy of the shipped schema', async () => {

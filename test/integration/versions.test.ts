@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { olderThan, versionDifference } from '../../src/keycloak/versions.js';
-import { adminClient, deleteRealm, runCli, uniqueRealm } from '../support/keycloak.js';
+import { adminClient, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
 
 const version = inject('keycloakVersion');
 const resource = 'http://localhost:8000/mcp';
@@ -67,5 +67,59 @@ describe(`apply --web-origin on Keycloak ${version}`, () => {
     const plain = JSON.parse((await runCli(['--json', ...args])).stdout) as { requests: { reads: number; writes: number; other: number } };
     // The floor of a no-op apply without a test user: the login and 4 reads (apply.test.ts pins 5 + 2 with one).
     expect(plain.requests).toEqual({ reads: 4, writes: 0, other: 1 });
+  });
+});
+
+describe(`what a registration gets on Keycloak ${version} (the table's DCR rows, shown on this version)`, () => {
+  const authMethod = versionDifference('token-endpoint-auth-method-ignored');
+  const shrink = versionDifference('registration-scope-shrinks-default-scopes');
+  let realm: string;
+
+  /** An anonymous registration as VS Code sends it: a public client asking for the MCP scope. */
+  async function register(body: Record<string, unknown>): Promise<{ status: number; json: Record<string, unknown> }> {
+    const answer = await fetch(`${keycloak().url}/realms/${realm}/clients-registrations/openid-connect`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ client_name: 'Visual Studio Code', redirect_uris: ['http://127.0.0.1:33418/'], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], ...body }),
+    });
+    return { status: answer.status, json: (await answer.json()) as Record<string, unknown> };
+  }
+
+  it('prepares a realm with anonymous registration', async () => {
+    realm = fresh('versions-dcr');
+    const applied = await runCli(['apply', '--yes', '--realm', realm, '--resource', resource]);
+    expect(applied.code, applied.stderr).toBe(0);
+  });
+
+  it('token_endpoint_auth_method "none" is honoured on every supported version (a public client, no secret)', async () => {
+    // Measured on 26.0.8, 26.4.7 and 26.7.3: keycloak#44403 does not touch public clients.
+    const { status, json } = await register({ token_endpoint_auth_method: 'none' });
+    expect(status).toBe(201);
+    expect(json.token_endpoint_auth_method).toBe('none');
+    expect(json.client_secret).toBeUndefined();
+  });
+
+  it(`token_endpoint_auth_method "client_secret_post": ${olderThan(version, authMethod.fixedIn) ? `ignored before ${authMethod.fixedIn} (client_secret_basic)` : 'honoured'}`, async () => {
+    // Measured: client_secret_basic on 26.0.8 and 26.4.7, client_secret_post on 26.7.3.
+    const { status, json } = await register({ token_endpoint_auth_method: 'client_secret_post' });
+    expect(status).toBe(201);
+    expect(json.token_endpoint_auth_method).toBe(olderThan(version, authMethod.fixedIn) ? 'client_secret_basic' : 'client_secret_post');
+  });
+
+  it(`a "scope" in the registration: ${olderThan(version, shrink.fixedIn) ? `before ${shrink.fixedIn} the client's default scopes shrink to basic` : 'the realm default scopes stay'}`, async () => {
+    const { status, json } = await register({ token_endpoint_auth_method: 'none', scope: 'mcp:run' });
+    expect(status).toBe(201);
+    const client = await adminClient();
+    const [registered] = await client.clients.find({ realm, clientId: json.client_id as string });
+    const defaults = (await client.clients.listDefaultClientScopes({ realm, id: registered!.id! })).map((s) => s.name).sort();
+    const optional = (await client.clients.listOptionalClientScopes({ realm, id: registered!.id! })).map((s) => s.name).sort();
+    if (olderThan(version, shrink.fixedIn)) {
+      // Measured on 26.0.8, 26.4.7 and 26.7.3: only basic stays default; the requested scope is optional
+      // (so it is in a token when the client asks for it, as VS Code does); profile, email and roles are gone.
+      expect(defaults).toEqual(['basic']);
+      expect(optional).toContain('mcp:run');
+    } else {
+      expect(defaults).toEqual(expect.arrayContaining(['mcp:run', 'profile', 'email']));
+    }
   });
 });
