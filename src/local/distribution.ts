@@ -11,22 +11,32 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CliError, UsageError } from '../errors.js';
+import { olderThan } from '../keycloak/versions.js';
 import { run, which } from './process.js';
 
 /** Pinned: the newest keycloak-quarkus-dist served on Maven Central when this was written (the default). */
 export const KEYCLOAK_VERSION = '26.7.3';
+/** The oldest Keycloak the tool and the test harness start (docs/keycloak-versions.md: 26.0 → 26.7 supported). */
+export const OLDEST_STARTED = '26.0.0';
 
 /** A Maven version as Keycloak publishes them: 26.0.8, 26.4.7 (a qualifier such as -test is allowed). */
 const VERSION_SYNTAX = /^\d{1,4}\.\d{1,4}\.\d{1,4}(?:[.-][0-9A-Za-z][0-9A-Za-z.-]{0,40})?$/;
 
 /**
  * `version` when it reads like a Keycloak version, else a usage error naming `source` (the flag or
- * variable it came from): the value ends up in a URL, a path and a Docker image tag.
+ * variable it came from): the value ends up in a URL, a path and a Docker image tag. Versions older
+ * than OLDEST_STARTED are refused too: their admin bootstrap variables differ.
  */
 export function checkKeycloakVersion(version: string, source: string): string {
   if (!VERSION_SYNTAX.test(version)) {
     const shown = JSON.stringify(version.length > 40 ? `${version.slice(0, 40)}…` : version);
     throw new UsageError(`${source} ${shown}: must be a Keycloak version such as ${KEYCLOAK_VERSION} (major.minor.patch).`);
+  }
+  if (olderThan(version, OLDEST_STARTED)) {
+    throw new UsageError(
+      `${source} ${version}: mcp-keycloak starts Keycloak ${OLDEST_STARTED} or later (older versions take their first admin from KEYCLOAK_ADMIN, not KC_BOOTSTRAP_ADMIN_*); ` +
+        'run that Keycloak yourself and pass --keycloak-url (best-effort, untested), or pick a supported version.',
+    );
   }
   return version;
 }

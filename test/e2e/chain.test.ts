@@ -4,7 +4,7 @@
  * Keycloak's real login and consent pages.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ClientStore, runE2e, SDK_LINES, type E2eReport } from '../../src/e2e/index.js';
 import type { RunningServer } from '../../src/server/index.js';
 import { adminClient, deleteRealm, uniqueRealm } from '../support/keycloak.js';
@@ -29,6 +29,15 @@ async function registeredClients(): Promise<number> {
   const clients = await admin.clients.find({ realm });
   return clients.filter((c) => c.name === 'Visual Studio Code').length;
 }
+
+it('runs on the Keycloak the run asked for (the version the server reports, printed)', async () => {
+  const reported = (await (await adminClient()).serverInfo.find()).systemInfo?.version;
+  process.stdout.write(`[e2e chain] Keycloak ${reported}\n`);
+  expect(reported).toBe(inject('keycloakVersion'));
+  // The second run of \`npm test\` (scripts/test-matrix.mjs --chain) asks for the oldest supported version
+  // and drops KEYCLOAK_URL; were a developer's shared server used instead, this would fail, not pass twice.
+  if (process.env.KEYCLOAK_VERSION && !process.env.KEYCLOAK_URL) expect(reported).toBe(process.env.KEYCLOAK_VERSION);
+});
 
 function problems(report: E2eReport): string[] {
   return report.checks.filter((c) => c.status !== 'pass').map((c) => `${c.status} ${c.id}: ${c.actual}`);

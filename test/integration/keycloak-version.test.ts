@@ -17,7 +17,7 @@ import { startKeycloak } from '../../src/local/launcher.js';
 import { freePort, run } from '../../src/local/process.js';
 import { CLI } from '../support/keycloak.js';
 
-const served = '0.0.3-test';
+const served = '99.0.3-test';
 const distPath = (version: string) => `/org/keycloak/keycloak-quarkus-dist/${version}/keycloak-quarkus-dist-${version}.tar.gz`;
 let root: string;
 let server: Server;
@@ -103,6 +103,18 @@ describe('keycloak start --keycloak-version', () => {
     expect(existsSync(join(env.MCP_KEYCLOAK_STATE!, 'keycloak.json'))).toBe(false);
   });
 
+  it('a 25.x version is refused before any request: the tool starts 26.0.0 or later', async () => {
+    const env = await environment('old');
+    requested = [];
+    const result = await cli(['keycloak', 'start', '--keycloak-version', '25.0.6'], env);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      'error: --keycloak-version 25.0.6: mcp-keycloak starts Keycloak 26.0.0 or later (older versions take their first admin from KEYCLOAK_ADMIN, not KC_BOOTSTRAP_ADMIN_*); ' +
+        'run that Keycloak yourself and pass --keycloak-url (best-effort, untested), or pick a supported version.\n',
+    );
+    expect(requested).toEqual([]);
+  });
+
   it('a malformed version is refused before any request', async () => {
     const env = await environment('malformed');
     requested = [];
@@ -123,7 +135,7 @@ describe('keycloak start --keycloak-version', () => {
 });
 
 describe('the in-memory database of a dev-mem Keycloak', () => {
-  it('is kept while the JVM runs (DB_CLOSE_DELAY=-1), which 26.0.x does not do by itself', async () => {
+  it('is kept while the JVM runs (DB_CLOSE_DELAY=-1, which 26.0.x does not set), given as a whole URL (26.4.x appends its own DB_CLOSE_DELAY=0 to the default one)', async () => {
     const home = await fakeDistribution(join(root, 'dev-mem'), 'keycloak');
     const start = startKeycloak({
       home,
@@ -137,6 +149,9 @@ describe('the in-memory database of a dev-mem Keycloak', () => {
     });
     await expect(start).rejects.toThrow(/Keycloak exited with code 1 while starting/);
     expect(await readFile(join(home, 'args'), 'utf8')).toContain('--db=dev-mem');
-    expect(await readFile(join(home, 'env'), 'utf8')).toContain('KC_DB_URL_PROPERTIES=;DB_CLOSE_DELAY=-1\n');
+    const env = await readFile(join(home, 'env'), 'utf8');
+    expect(env).toContain('KC_DB_URL=jdbc:h2:mem:keycloakdb;NON_KEYWORDS=VALUE;DB_CLOSE_ON_EXIT=FALSE;DB_CLOSE_DELAY=-1\n');
+    // A second DB_CLOSE_DELAY in the properties is what stopped 26.4.7 from starting ("Duplicate property").
+    expect(env).not.toContain('KC_DB_URL_PROPERTIES=');
   });
 });

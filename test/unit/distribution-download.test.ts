@@ -13,7 +13,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ensureDistribution } from '../../src/local/distribution.js';
 import { run } from '../../src/local/process.js';
 
-const version = '0.0.1-test';
+const version = '99.0.1-test';
 const path = `/org/keycloak/keycloak-quarkus-dist/${version}/keycloak-quarkus-dist-${version}.tar.gz`;
 let archive: Buffer;
 let checksum: string;
