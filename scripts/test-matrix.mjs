@@ -5,7 +5,7 @@
  * KEYCLOAK_URL in the environment is dropped, since it names one server of one version). Prints each
  * version's result and time, and exits 1 when any version failed.
  *
- * `--chain` runs only the real clients' chain (test/e2e/chain.test.ts), by default on the oldest
+ * `--chain` runs only the real clients' chain (test/e2e/chain.test.ts, policies.test.ts), by default on the oldest
  * supported version: `npm test` ends with it, so CI covers the default version fully and the oldest
  * one end to end. The chain's first test compares the version the server reports with KEYCLOAK_VERSION,
  * so a run cannot silently test another Keycloak.
@@ -33,8 +33,8 @@ const SUITES = [
 /** The oldest supported version (docs/keycloak-versions.md): what `--chain` covers when none is named. */
 const OLDEST_SUPPORTED = '26.0.8';
 
-/** The real clients' chain alone: what `npm test` adds on the oldest supported version. */
-const CHAIN_SUITES = ['test/e2e/chain.test.ts'];
+/** The real clients' chain and the registration policies they meet: what `npm test` adds on the oldest supported version. */
+const CHAIN_SUITES = ['test/e2e/chain.test.ts', 'test/e2e/policies.test.ts'];
 
 const args = process.argv.slice(2);
 const chainOnly = args.includes('--chain');
