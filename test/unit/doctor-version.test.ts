@@ -1,0 +1,56 @@
+/**
+ * doctor's Keycloak version check (pure parts, no Keycloak): the version is named, each difference of
+ * the table that the version has and the setup meets is one warning with consequence and fix, and
+ * without admin credentials the version is "unknown", never guessed. The same findings on real
+ * Keycloaks: test/integration/doctor.test.ts (the matrix runs it on 26.0.8, 26.4.7 and 26.7.3).
+ */
+import { describe, expect, it } from 'vitest';
+import { configSchema } from '../../src/config/schema.js';
+import { versionCheck, versionFindings } from '../../src/doctor/checks/version.js';
+import type { DoctorInput } from '../../src/doctor/types.js';
+
+const base = { keycloakUrl: 'http://localhost:8080', realm: 'mcp-demo', resources: [{ url: 'http://localhost:8000/mcp', scopes: ['mcp:run'] }] };
+const config = configSchema.parse(base);
+const withWebOrigins = configSchema.parse({ ...base, dcr: { mode: 'anonymous', trustedHosts: [], webOrigins: ['http://localhost:6274'] } });
+const summary = (version: string, c = config) => versionFindings(version, c).map((f) => `${f.status} ${f.id}`);
+
+describe('versionFindings', () => {
+  it('26.0.8 with registration on: the version, then one warning per difference that bites', () => {
+    expect(summary('26.0.8')).toEqual([
+      'pass keycloak.version',
+      'warn keycloak.version.rfc8414-path-inserted-metadata',
+      'warn keycloak.version.token-endpoint-auth-method-ignored',
+      'warn keycloak.version.cimd-and-resource-indicators',
+      'warn keycloak.version.registration-scope-shrinks-default-scopes',
+    ]);
+    expect(versionFindings('26.0.8', config)[0]!.actual).toBe('Keycloak 26.0.8: 4 known differences matter to this setup (below)');
+  });
+
+  it('web origins on 26.4.7 add the CORS and policy rows, each with consequence and fix', () => {
+    const findings = versionFindings('26.4.7', withWebOrigins);
+    const cors = findings.find((f) => f.id === 'keycloak.version.registration-cors')!;
+    expect(cors).toMatchObject({ status: 'warn', expected: 'Keycloak 26.5.0 or later' });
+    expect(cors.why).toMatch(/browser-based clients .* cannot register/);
+    expect(cors.fix).toMatch(/^upgrade Keycloak to 26\.5\.0 or later/);
+    expect(findings.some((f) => f.id === 'keycloak.version.registration-web-origins-policy')).toBe(true);
+    expect(findings.some((f) => f.id === 'keycloak.version.rfc8414-path-inserted-metadata')).toBe(false);
+  });
+
+  it('26.7.3: only the scope row (fixed in 26.8.0); registration off: nothing left', () => {
+    expect(summary('26.7.3')).toEqual(['pass keycloak.version', 'warn keycloak.version.registration-scope-shrinks-default-scopes']);
+    const off = configSchema.parse({ ...base, dcr: { mode: 'off', trustedHosts: [] } });
+    expect(summary('26.8.0')).toEqual(['pass keycloak.version']);
+    expect(summary('26.7.3', off)).toEqual(['pass keycloak.version']);
+  });
+});
+
+describe('versionCheck', () => {
+  it('without admin credentials says the version is unknown and how to read it, with no request', async () => {
+    const input = { config, adminMissing: 'no admin credentials' } as DoctorInput;
+    const [finding, ...rest] = await versionCheck.run(input, {});
+    expect(rest).toEqual([]);
+    expect(finding).toMatchObject({ id: 'keycloak.version', status: 'skip' });
+    expect(finding!.why).toMatch(/^version unknown: no admin credentials/);
+    expect(finding!.fix).toMatch(/KEYCLOAK_ADMIN_PASSWORD/);
+  });
+});
