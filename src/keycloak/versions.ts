@@ -28,6 +28,12 @@ export interface VersionDifference {
   source: string;
   /** Whether this setup meets the difference at all. */
   bites: (setup: VersionSetup) => boolean;
+  /**
+   * Whether an MCP client this setup serves can fail because of it: doctor warns. When false (known clients
+   * fall back, or only non-MCP claims change), doctor names it in the version line instead: a warning on
+   * every healthy setup would teach people to ignore warnings.
+   */
+  stopsClients: boolean;
 }
 
 const clientsRegister = (setup: VersionSetup) => setup.dcrMode !== 'off';
@@ -42,6 +48,7 @@ export const VERSION_DIFFERENCES: readonly VersionDifference[] = [
     fix: 'upgrade Keycloak to 26.4.0 or later, or serve that path from a reverse proxy',
     source: 'keycloak 26.4.0 release (issue #10 of this project)',
     bites: () => true,
+    stopsClients: true,
   },
   {
     id: 'registration-cors',
@@ -51,6 +58,7 @@ export const VERSION_DIFFERENCES: readonly VersionDifference[] = [
     fix: 'upgrade Keycloak to 26.5.0 or later, or register such clients from a native or server-side client',
     source: 'keycloak#43625 (closes keycloak#8863), in 26.5.0',
     bites: (setup) => clientsRegister(setup) && setup.webOrigins,
+    stopsClients: true,
   },
   {
     id: 'registration-web-origins-policy',
@@ -60,6 +68,7 @@ export const VERSION_DIFFERENCES: readonly VersionDifference[] = [
     fix: 'upgrade Keycloak to 26.5.0 or later, or remove dcr.webOrigins (--web-origin)',
     source: 'measured: RegistrationWebOriginsPolicyFactory is absent from keycloak-services 26.4.7 and present in 26.5.0; creating one on 26.0.8 answers 400 "Invalid provider type or no such provider"',
     bites: (setup) => setup.webOrigins,
+    stopsClients: true,
   },
   {
     id: 'token-endpoint-auth-method-ignored',
@@ -69,6 +78,7 @@ export const VERSION_DIFFERENCES: readonly VersionDifference[] = [
     fix: 'upgrade Keycloak to 26.6.0 or later',
     source: 'keycloak#44403, fixed in 26.6.0; measured: client_secret_post answered with client_secret_basic on 26.0.8 and 26.4.7, "none" honoured on 26.0.8, 26.4.7 and 26.7.3',
     bites: clientsRegister,
+    stopsClients: false,
   },
   {
     id: 'cimd-and-resource-indicators',
@@ -78,6 +88,7 @@ export const VERSION_DIFFERENCES: readonly VersionDifference[] = [
     fix: 'upgrade Keycloak to 26.6.0 or later; until then clients must use dynamic registration and the audience comes from the client scope',
     source: 'keycloak 26.6.0 release (issue #10 of this project)',
     bites: () => true,
+    stopsClients: false,
   },
   {
     id: 'registration-scope-shrinks-default-scopes',
@@ -87,6 +98,7 @@ export const VERSION_DIFFERENCES: readonly VersionDifference[] = [
     fix: 'upgrade Keycloak to 26.8.0 or later, or have clients request the scopes they need',
     source: 'keycloak#50807, fixed in 26.8.0; measured on 26.0.8, 26.4.7 and 26.7.3: default scopes [basic], the requested scope optional',
     bites: clientsRegister,
+    stopsClients: false,
   },
 ];
 

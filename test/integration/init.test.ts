@@ -40,10 +40,11 @@ describe('init --yes', () => {
     expect(report.realm).toBe(realm);
     expect(report.doctor.ok).toBe(true);
     expect(report.doctor.summary.fail).toBe(0);
-    // A default setup warns about nothing but the Keycloak version's known differences (26.7.3: keycloak#50807,
-    // fixed in 26.8.0): MCP Inspector 2.x registers from its backend, no browser origin needed.
+    // A default setup on a supported Keycloak from 26.4.0 warns about nothing (MCP Inspector 2.x registers from
+    // its backend, no browser origin needed; keycloak#50807 stops no client and is only named in the version line);
+    // before 26.4.0 the missing RFC 8414 path-inserted metadata is the one warning.
     const warnings = report.doctor.checks.filter((c: { status: string }) => c.status === 'warn').map((c: { id: string }) => c.id);
-    expect(warnings).toEqual(olderThan(inject('keycloakVersion'), '26.8.0') ? ['keycloak.version.registration-scope-shrinks-default-scopes'] : []);
+    expect(warnings).toEqual(olderThan(inject('keycloakVersion'), '26.4.0') ? ['as.metadata', 'keycloak.version.rfc8414-path-inserted-metadata'] : []);
     const status = (id: string) => report.doctor.checks.find((c: { id: string }) => c.id === id)?.status;
     expect([status('registration.inspector'), status('registration.inspector-0x')]).toEqual(['pass', 'skip']);
     expect(report.files.map((f: { path: string; status: string }) => `${f.path}:${f.status}`)).toEqual([

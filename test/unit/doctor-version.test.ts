@@ -15,15 +15,12 @@ const withWebOrigins = configSchema.parse({ ...base, dcr: { mode: 'anonymous', t
 const summary = (version: string, c = config) => versionFindings(version, c).map((f) => `${f.status} ${f.id}`);
 
 describe('versionFindings', () => {
-  it('26.0.8 with registration on: the version, then one warning per difference that bites', () => {
-    expect(summary('26.0.8')).toEqual([
-      'pass keycloak.version',
-      'warn keycloak.version.rfc8414-path-inserted-metadata',
-      'warn keycloak.version.token-endpoint-auth-method-ignored',
-      'warn keycloak.version.cimd-and-resource-indicators',
-      'warn keycloak.version.registration-scope-shrinks-default-scopes',
-    ]);
-    expect(versionFindings('26.0.8', config)[0]!.actual).toBe('Keycloak 26.0.8: 4 known differences matter to this setup (below)');
+  it('26.0.8 with registration on: the version, then one warning per difference that can stop a client', () => {
+    expect(summary('26.0.8')).toEqual(['pass keycloak.version', 'warn keycloak.version.rfc8414-path-inserted-metadata']);
+    const line = versionFindings('26.0.8', config)[0]!.actual!;
+    expect(line).toMatch(/^Keycloak 26\.0\.8: 1 known difference can stop clients of this setup \(below\); it also lacks, without stopping MCP clients: /);
+    // The differences that stop no client are named in the version line, each with the version that fixes it.
+    for (const fixedIn of ['26.6.0', '26.8.0']) expect(line).toContain(`(fixed in ${fixedIn})`);
   });
 
   it('web origins on 26.4.7 add the CORS and policy rows, each with consequence and fix', () => {
@@ -36,8 +33,9 @@ describe('versionFindings', () => {
     expect(findings.some((f) => f.id === 'keycloak.version.rfc8414-path-inserted-metadata')).toBe(false);
   });
 
-  it('26.7.3: only the scope row (fixed in 26.8.0); registration off: nothing left', () => {
-    expect(summary('26.7.3')).toEqual(['pass keycloak.version', 'warn keycloak.version.registration-scope-shrinks-default-scopes']);
+  it('26.7.3: no warning, the scope row (fixed in 26.8.0) named in the version line; registration off: nothing left', () => {
+    expect(summary('26.7.3')).toEqual(['pass keycloak.version']);
+    expect(versionFindings('26.7.3', config)[0]!.actual).toMatch(/^Keycloak 26\.7\.3; it also lacks, without stopping MCP clients: a "scope" in a registration request .* \(fixed in 26\.8\.0\)$/);
     const off = configSchema.parse({ ...base, dcr: { mode: 'off', trustedHosts: [] } });
     expect(summary('26.8.0')).toEqual(['pass keycloak.version']);
     expect(summary('26.7.3', off)).toEqual(['pass keycloak.version']);

@@ -18,16 +18,18 @@ export function versionSetup(config: Config): VersionSetup {
   return { dcrMode: config.dcr.mode, webOrigins: (config.dcr.webOrigins?.length ?? 0) > 0 };
 }
 
-/** The findings for Keycloak `version` and this configuration: the version itself, then one warning per difference that bites. */
+/**
+ * The findings for Keycloak `version` and this configuration: the version itself (naming the differences
+ * that stop no client), then one warning per difference that can make a client of this setup fail.
+ */
 export function versionFindings(version: string, config: Config): Finding[] {
-  const differences = differencesFor(version, versionSetup(config));
-  const findings: Finding[] = [
-    pass('keycloak.version', TITLE, {
-      actual: differences.length
-        ? `Keycloak ${version}: ${differences.length} known difference${differences.length === 1 ? '' : 's'} matter${differences.length === 1 ? 's' : ''} to this setup (below)`
-        : `Keycloak ${version}`,
-    }),
-  ];
+  const all = differencesFor(version, versionSetup(config));
+  const differences = all.filter((row) => row.stopsClients);
+  const harmless = all.filter((row) => !row.stopsClients);
+  let actual = `Keycloak ${version}`;
+  if (differences.length) actual += `: ${differences.length} known difference${differences.length === 1 ? '' : 's'} can stop clients of this setup (below)`;
+  if (harmless.length) actual += `; it also lacks, without stopping MCP clients: ${harmless.map((row) => `${row.what} (fixed in ${row.fixedIn})`).join('; ')}`;
+  const findings: Finding[] = [pass('keycloak.version', TITLE, { actual })];
   for (const row of differences) {
     findings.push(
       warn(`keycloak.version.${row.id}`, `Keycloak ${version} lacks a fix from ${row.fixedIn}`, {
