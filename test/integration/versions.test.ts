@@ -123,3 +123,80 @@ describe(`what a registration gets on Keycloak ${version} (the table's DCR rows,
     }
   });
 });
+
+describe(`CORS on the registration endpoint on Keycloak ${version} (the registration-cors row, shown on this version)`, () => {
+  const cors = versionDifference('registration-cors');
+  const before = olderThan(version, cors.fixedIn);
+  let endpoint: string;
+
+  it(`prepares a realm with anonymous registration${before ? ' (no web origins: this version refuses them)' : ` and ${origin} as an allowed registration web origin`}`, async () => {
+    const realm = fresh('versions-cors');
+    const applied = await runCli(['apply', '--yes', '--realm', realm, '--resource', resource, ...(before ? [] : ['--web-origin', origin])]);
+    expect(applied.code, applied.stderr).toBe(0);
+    endpoint = `${keycloak().url}/realms/${realm}/clients-registrations/openid-connect`;
+  });
+
+  /** A registration as a browser page at `from` sends it (fetch in Node sends the Origin header as given). */
+  function registerFrom(from: string): Promise<Response> {
+    return fetch(endpoint, {
+      method: 'POST',
+      headers: { origin: from, 'content-type': 'application/json' },
+      body: JSON.stringify({ client_name: 'MCP Inspector', redirect_uris: [`${origin}/oauth/callback`], token_endpoint_auth_method: 'none' }),
+    });
+  }
+
+  if (before) {
+    it(`before ${cors.fixedIn}: a registration from a browser origin gets no Access-Control-Allow-Origin (the browser would block the answer)`, async () => {
+      const answer = await registerFrom(origin);
+      expect(answer.status).toBe(201);
+      expect(answer.headers.get('access-control-allow-origin')).toBeNull();
+    });
+
+    it(`before ${cors.fixedIn}: the preflight gets no Access-Control-Allow-Origin either`, async () => {
+      const answer = await fetch(endpoint, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+      expect(answer.headers.get('access-control-allow-origin')).toBeNull();
+    });
+  } else {
+    it('the preflight allows the origin to POST JSON', async () => {
+      // Measured on 26.7.3: 200, the origin echoed; the preflight answers any origin alike (the policy acts on the POST).
+      const answer = await fetch(endpoint, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get('access-control-allow-origin')).toBe(origin);
+      expect(answer.headers.get('access-control-allow-methods')).toContain('POST');
+      expect(answer.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('content-type');
+    });
+
+    it('a registration from the allowed origin is created and carries Access-Control-Allow-Origin', async () => {
+      const answer = await registerFrom(origin);
+      expect(answer.status).toBe(201);
+      expect(answer.headers.get('access-control-allow-origin')).toBe(origin);
+    });
+
+    it('a registration from an origin the policy does not list is refused, with no Access-Control-Allow-Origin', async () => {
+      const answer = await registerFrom('http://localhost:9999');
+      expect(answer.status).toBe(403);
+      expect(answer.headers.get('access-control-allow-origin')).toBeNull();
+      expect(await answer.json()).toEqual({ error: 'Invalid origin' });
+    });
+  }
+});
+
+describe(`CIMD and resource indicators on Keycloak ${version} (the cimd-and-resource-indicators row, shown on this version)`, () => {
+  const cimd = versionDifference('cimd-and-resource-indicators');
+
+  it(`GET /admin/serverinfo: ${olderThan(version, cimd.fixedIn) ? `before ${cimd.fixedIn} no CIMD and no RESOURCE_INDICATORS feature` : 'CIMD and RESOURCE_INDICATORS are experimental features, off'}`, async () => {
+    const client = await adminClient();
+    const features = (await client.serverInfo.find()).features ?? [];
+    // The list itself is there on every version, so an absence below is the version's, not a missing list.
+    expect(features.length).toBeGreaterThan(10);
+    const named = (name: string) => features.filter((f) => f.name === name).map(({ name, type, enabled }) => ({ name, type, enabled }));
+    if (olderThan(version, cimd.fixedIn)) {
+      expect(named('CIMD')).toEqual([]);
+      expect(named('RESOURCE_INDICATORS')).toEqual([]);
+    } else {
+      // Off: the harness and the development server start Keycloak without --features.
+      expect(named('CIMD')).toEqual([{ name: 'CIMD', type: 'EXPERIMENTAL', enabled: false }]);
+      expect(named('RESOURCE_INDICATORS')).toEqual([{ name: 'RESOURCE_INDICATORS', type: 'EXPERIMENTAL', enabled: false }]);
+    }
+  });
+});
