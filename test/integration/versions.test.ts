@@ -2,7 +2,8 @@
  * Version-aware apply against the real Keycloak the harness runs (KEYCLOAK_VERSION picks it): the
  * version is read only when the configuration has something version-sensitive, and a setting the
  * version cannot hold is refused in one sentence before anything is written. Each expectation is what
- * that version does: on 26.5.0 and later web origins are applied; before, apply refuses them.
+ * that version does: on 26.5.0 and later web origins are applied; before, apply refuses them. The table's
+ * rows that Keycloak answers for itself (registrations, CORS, serverinfo features) are shown as this version answers.
  */
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { olderThan, versionDifference } from '../../src/keycloak/versions.js';
@@ -145,16 +146,21 @@ describe(`CORS on the registration endpoint on Keycloak ${version} (the registra
     });
   }
 
+  /** The CORS headers of an answer: the browser blocks a cross-origin answer without Access-Control-Allow-Origin. */
+  const corsHeaders = (answer: Response) => [...answer.headers.keys()].filter((name) => name.startsWith('access-control-'));
+
   if (before) {
-    it(`before ${cors.fixedIn}: a registration from a browser origin gets no Access-Control-Allow-Origin (the browser would block the answer)`, async () => {
+    it(`before ${cors.fixedIn}: a registration from a browser origin is created, but its answer carries no CORS header (the browser would block it)`, async () => {
+      // Measured: 201 without any Access-Control-* header on 26.0.8 and 26.4.7.
       const answer = await registerFrom(origin);
       expect(answer.status).toBe(201);
-      expect(answer.headers.get('access-control-allow-origin')).toBeNull();
+      expect(corsHeaders(answer)).toEqual([]);
     });
 
-    it(`before ${cors.fixedIn}: the preflight gets no Access-Control-Allow-Origin either`, async () => {
+    it(`before ${cors.fixedIn}: the preflight gets no CORS header either`, async () => {
+      // Measured: 405 on 26.0.8; 200 with only "Allow" (the framework's default OPTIONS) on 26.4.7.
       const answer = await fetch(endpoint, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
-      expect(answer.headers.get('access-control-allow-origin')).toBeNull();
+      expect(corsHeaders(answer)).toEqual([]);
     });
   } else {
     it('the preflight allows the origin to POST JSON', async () => {
