@@ -44,7 +44,7 @@ function browserClientNotExpected(input: DoctorInput, client: ProbeClient): Find
     `registration.${client.id}`,
     `${client.name} can register`,
     'no browser origin is allowed (--web-origin), so no client that registers from a browser page is expected',
-    `MCP Inspector 2.x registers from its backend and needs none; only Inspector 0.x does: \`${applyCommand(input, ['--web-origin', INSPECTOR_0X_ORIGIN])}\``,
+    `MCP Inspector 2.x registers from its backend and needs none; only Inspector 0.x does: \`${applyCommand(input, ['--web-origin', INSPECTOR_0X_ORIGIN])}\` (Keycloak 26.5.0 or later: older versions have no web-origins policy)`,
   );
 }
 
