@@ -36,6 +36,11 @@ describe('versionFindings', () => {
   it('26.7.3: no warning, the scope row (fixed in 26.8.0) named in the version line; registration off: nothing left', () => {
     expect(summary('26.7.3')).toEqual(['pass keycloak.version']);
     expect(versionFindings('26.7.3', config)[0]!.actual).toMatch(/^Keycloak 26\.7\.3; it also lacks, without stopping MCP clients: a "scope" in a registration request .* \(fixed in 26\.8\.0\)$/);
+    // Its consequence for real clients and its fix travel with the version finding.
+    expect(versionFindings('26.7.3', config)[0]).toMatchObject({
+      why: expect.stringMatching(/loses the realm's other default scopes/),
+      fix: expect.stringMatching(/^upgrade Keycloak to 26\.8\.0 or later.*\(registration-scope-shrinks-default-scopes\)$/),
+    });
     const off = configSchema.parse({ ...base, dcr: { mode: 'off', trustedHosts: [] } });
     expect(summary('26.8.0')).toEqual(['pass keycloak.version']);
     expect(summary('26.7.3', off)).toEqual(['pass keycloak.version']);

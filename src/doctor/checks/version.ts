@@ -29,7 +29,11 @@ export function versionFindings(version: string, config: Config): Finding[] {
   let actual = `Keycloak ${version}`;
   if (differences.length) actual += `: ${differences.length} known difference${differences.length === 1 ? '' : 's'} can stop clients of this setup (below)`;
   if (harmless.length) actual += `; it also lacks, without stopping MCP clients: ${harmless.map((row) => `${row.what} (fixed in ${row.fixedIn})`).join('; ')}`;
-  const findings: Finding[] = [pass('keycloak.version', TITLE, { actual })];
+  // The differences that stop no client still carry their consequence and fix (in --json, and for readers of the finding).
+  const details = harmless.length
+    ? { actual, why: harmless.map((row) => row.consequence).join(' '), fix: harmless.map((row) => `${row.fix} (${row.id})`).join('; ') }
+    : { actual };
+  const findings: Finding[] = [pass('keycloak.version', TITLE, details)];
   for (const row of differences) {
     findings.push(
       warn(`keycloak.version.${row.id}`, `Keycloak ${version} lacks a fix from ${row.fixedIn}`, {
