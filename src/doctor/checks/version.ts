@@ -14,7 +14,7 @@ import type { Check } from '../types.js';
 const TITLE = 'Keycloak version';
 
 /** What about this configuration decides which version differences bite it. */
-export function versionSetup(config: Config): VersionSetup {
+function versionSetup(config: Config): VersionSetup {
   return { dcrMode: config.dcr.mode, webOrigins: (config.dcr.webOrigins?.length ?? 0) > 0 };
 }
 
