@@ -6,11 +6,12 @@
  * Every client scope is included, not only ours: when a realm file carries `clientScopes`, Keycloak's
  * import creates exactly those and skips its built-in ones (profile, email, basic, …).
  */
+import type ClientRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientRepresentation.js';
 import type ClientScopeRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientScopeRepresentation.js';
 import type ComponentRepresentation from '@keycloak/keycloak-admin-client/lib/defs/componentRepresentation.js';
 import { keycloakCall } from '../keycloak/errors.js';
 import type { AdminSession } from '../keycloak/session.js';
-import { POLICY_TYPE } from '../realm/desired.js';
+import { CREATED_BY_ATTRIBUTE, POLICY_TYPE, RESOURCE_URL_ATTRIBUTE, resourceClientRepresentation } from '../realm/desired.js';
 
 export interface RealmExport {
   realm: string;
@@ -19,6 +20,16 @@ export interface RealmExport {
   defaultDefaultClientScopes: string[];
   defaultOptionalClientScopes: string[];
   components: Record<string, ComponentRepresentation[]>;
+  /** The resource clients apply made, with the fields apply sets (no secret, no timestamps: Keycloak makes new ones on import). */
+  clients: ClientRepresentation[];
+}
+
+/** The part of a resource client that apply decides, read from the live one (so a hand edit shows). */
+function resourceClientExport(client: ClientRepresentation): ClientRepresentation {
+  const keys = Object.keys(resourceClientRepresentation('')) as (keyof ClientRepresentation)[];
+  const out = Object.fromEntries(keys.filter((key) => key !== 'attributes' && client[key] !== undefined).map((key) => [key, client[key]])) as ClientRepresentation;
+  out.attributes = { [RESOURCE_URL_ATTRIBUTE]: client.attributes?.[RESOURCE_URL_ATTRIBUTE], [CREATED_BY_ATTRIBUTE]: 'true' };
+  return out;
 }
 
 const byName = <T extends { name?: string }>(a: T, b: T) => (a.name ?? '').localeCompare(b.name ?? '');
@@ -31,12 +42,14 @@ function sortedRecord<T>(record: Record<string, T> | undefined, map: (value: T) 
 export async function exportRealm(session: AdminSession, realm: string): Promise<RealmExport> {
   const { client } = session;
   const call = <T>(fn: () => Promise<T>, what: string) => keycloakCall(fn, undefined, what);
-  const [rep, scopes, defaults, optionals, policies] = await Promise.all([
+  const [rep, scopes, defaults, optionals, policies, clients] = await Promise.all([
     call(() => client.realms.findOne({ realm }), `Reading realm "${realm}"`),
     call(() => client.clientScopes.find({ realm }), 'Listing client scopes'),
     call(() => client.clientScopes.listDefaultClientScopes({ realm } as never), 'Listing default client scopes'),
     call(() => client.clientScopes.listDefaultOptionalClientScopes({ realm } as never), 'Listing optional client scopes'),
     call(() => client.components.find({ realm, type: POLICY_TYPE }), 'Listing client registration policies'),
+    // Keycloak refuses to search by an attribute it was not told is searchable: all clients, filtered below.
+    call(() => client.clients.find({ realm }), 'Listing the clients'),
   ]);
   const clientScopes = scopes
     .map(({ id: _id, ...scope }) => {
@@ -60,5 +73,9 @@ export async function exportRealm(session: AdminSession, realm: string): Promise
     defaultDefaultClientScopes: defaults.map((s) => s.name!).sort(),
     defaultOptionalClientScopes: optionals.map((s) => s.name!).sort(),
     components: { [POLICY_TYPE]: components },
+    clients: clients
+      .filter((c) => c.attributes?.[CREATED_BY_ATTRIBUTE] === 'true')
+      .map(resourceClientExport)
+      .sort((a, b) => (a.clientId ?? '').localeCompare(b.clientId ?? '')),
   };
 }

@@ -11,8 +11,18 @@ import { KeycloakError } from '../errors.js';
 import { keycloakCall, outcomeUnknown } from '../keycloak/errors.js';
 import type { AdminSession } from '../keycloak/session.js';
 import { AUDIENCE_MAPPER_TYPE } from './audience.js';
-import type { AudienceMapperChange, Change, DefaultScopeChange, RegistrationPolicyChange, TestUserChange } from './change.js';
-import { AUDIENCE_MAPPER_NAME, DEFAULT_TRUSTED_HOSTS, POLICY_TYPE, PROVIDER, SCOPE_ATTRIBUTES, audienceMapperConfig, type DesiredRealm } from './desired.js';
+import type { AudienceMapperChange, Change, DefaultScopeChange, RegistrationPolicyChange, ResourceClientChange, TestUserChange } from './change.js';
+import {
+  AUDIENCE_MAPPER_NAME,
+  DEFAULT_TRUSTED_HOSTS,
+  POLICY_TYPE,
+  PROVIDER,
+  RESOURCE_URL_ATTRIBUTE,
+  SCOPE_ATTRIBUTES,
+  audienceMapperConfig,
+  resourceClientRepresentation,
+  type DesiredRealm,
+} from './desired.js';
 import { readLiveRealm, type LiveRealm } from './live.js';
 import { planRealm, testUserProfile, type Plan } from './plan.js';
 
@@ -132,6 +142,8 @@ export function describeChange(change: Change): string {
       return `${verb} audience mapper "${change.name}"`;
     case 'default-scope':
       return `adding client scope "${change.scope}" to the realm's default client scopes`;
+    case 'resource-client':
+      return change.action === 'create' ? `creating resource client "${change.name}"` : `setting resource_url on client "${change.name}"`;
     case 'registration-policy':
       return `${verb} registration policy "${change.name}"`;
     case 'test-user':
@@ -201,6 +213,8 @@ class Executor {
         return this.audienceMapper(change, what);
       case 'default-scope':
         return this.defaultScope(change, what);
+      case 'resource-client':
+        return this.resourceClient(change, what);
       case 'registration-policy':
         return this.policy(change, what);
       case 'test-user':
@@ -251,6 +265,17 @@ class Executor {
     if (!optional.some((scope) => scope.id === id)) return 'replan';
     await write(`removing client scope "${change.scope}" from the realm's optional default client scopes`, () => client.clientScopes.delDefaultOptionalClientScope({ realm, id }), DELETE);
     return created(await write(what, add, CREATE));
+  }
+
+  /** Creates ours; on a client that exists, only `resource_url` changes (everything else stays the user's). */
+  private async resourceClient(change: ResourceClientChange, what: string): Promise<Outcome> {
+    const { client } = this.session;
+    const realm = this.realm;
+    if (change.action === 'create') return created(await write(what, () => client.clients.create({ realm, ...resourceClientRepresentation(change.name) }), CREATE));
+    const current = this.live.resourceClients.get(change.name);
+    if (!current || current.id !== change.id) return 'replan';
+    const update = { ...current, attributes: { ...current.attributes, [RESOURCE_URL_ATTRIBUTE]: change.name } };
+    return updated(await write(what, () => client.clients.update({ realm, id: change.id }, update), UPDATE));
   }
 
   private async policy(change: RegistrationPolicyChange, what: string): Promise<Outcome> {

@@ -51,8 +51,21 @@ export type RegistrationPolicyChange = ChangeBase & { kind: 'registration-policy
     | { action: 'update' | 'delete'; id?: string }
   );
 
+/**
+ * The client that makes the MCP URL a resource Keycloak knows (found by clientId = the MCP URL): created,
+ * or given the right `resource_url` when one exists already (a client the user made keeps the rest).
+ */
+export type ResourceClientChange = ChangeBase & { kind: 'resource-client' } & ({ action: 'create' } | Existing<'update'>);
+
 /** The test user (found by username, which Keycloak keeps unique). */
 export type TestUserChange = ChangeBase & { kind: 'test-user' } & ({ action: 'create' } | Existing<'update'>);
 
-export type Change = RealmChange | ClientScopeChange | AudienceMapperChange | DefaultScopeChange | RegistrationPolicyChange | TestUserChange;
+export type Change =
+  | RealmChange
+  | ClientScopeChange
+  | AudienceMapperChange
+  | DefaultScopeChange
+  | ResourceClientChange
+  | RegistrationPolicyChange
+  | TestUserChange;
 export type ChangeKind = Change['kind'];

@@ -37,9 +37,22 @@ export interface DesiredScope {
   audience: string;
 }
 
+/**
+ * The client that stands for one MCP server as an OAuth resource (RFC 8707). Keycloak's resource
+ * indicators feature keeps a token's `aud` only when a client whose clientId is in `aud` carries the
+ * requested `resource` as its `resource_url` attribute, and answers `invalid_target` otherwise. With
+ * clientId = resource_url = the MCP URL, the custom audience our mappers put in `aud` is that client's
+ * clientId: tokens carry the MCP URL with the feature on or off, with or without `resource`.
+ */
+export interface DesiredResourceClient {
+  /** The MCP server URL: the client's clientId and its `resource_url`. */
+  url: string;
+}
+
 export interface DesiredRealm {
   realm: string;
   scopes: DesiredScope[];
+  resourceClients: DesiredResourceClient[];
   dcr: {
     mode: DcrMode;
     trustedHosts: string[];
@@ -53,6 +66,7 @@ export function desiredRealm(config: Config, testUserPassword?: string): Desired
   const desired: DesiredRealm = {
     realm: config.realm,
     scopes: config.resources.flatMap((resource) => resource.scopes.map((name) => ({ name, audience: resource.url }))),
+    resourceClients: config.resources.map((resource) => ({ url: resource.url })),
     dcr: { mode: config.dcr.mode, trustedHosts: config.dcr.trustedHosts },
   };
   if (config.dcr.webOrigins) desired.dcr.webOrigins = config.dcr.webOrigins;
@@ -87,3 +101,29 @@ export function audienceMapperConfig(audience: string): Record<string, string> {
 
 /** The keys of `audienceMapperConfig` without which access tokens lack `aud` = the MCP URL. */
 export const AUDIENCE_ESSENTIAL_KEYS: readonly string[] = ['included.custom.audience', 'included.client.audience', 'access.token.claim'];
+
+/** The attribute Keycloak's resource indicators compare the `resource` parameter with (exact string). */
+export const RESOURCE_URL_ATTRIBUTE = 'resource_url';
+/** Marks a resource client apply created, so that `destroy` removes only those (one the user made is left). */
+export const CREATED_BY_ATTRIBUTE = 'mcp-keycloak.created';
+
+/**
+ * A resource client as apply creates it: no flow of its own (nobody signs in as the MCP server), no
+ * secret handed out, only there to be named in `aud` and to carry `resource_url`.
+ */
+export function resourceClientRepresentation(url: string) {
+  return {
+    clientId: url,
+    name: 'MCP server (resource)',
+    description: 'The MCP server as an OAuth resource (RFC 8707): its resource_url is what clients send as `resource`. Made by mcp-keycloak.',
+    protocol: 'openid-connect',
+    enabled: true,
+    publicClient: false,
+    bearerOnly: false,
+    standardFlowEnabled: false,
+    implicitFlowEnabled: false,
+    directAccessGrantsEnabled: false,
+    serviceAccountsEnabled: false,
+    attributes: { [RESOURCE_URL_ATTRIBUTE]: url, [CREATED_BY_ATTRIBUTE]: 'true' },
+  };
+}

@@ -7,13 +7,13 @@
 import { keycloakCall } from '../keycloak/errors.js';
 import type { AdminSession } from '../keycloak/session.js';
 import type { Config } from '../config/schema.js';
-import { DEFAULT_TRUSTED_HOSTS, POLICY_NAME, POLICY_TYPE, PROVIDER, desiredRealm } from './desired.js';
+import { CREATED_BY_ATTRIBUTE, DEFAULT_TRUSTED_HOSTS, POLICY_NAME, POLICY_TYPE, PROVIDER, desiredRealm } from './desired.js';
 import { readLiveRealm, type LiveRealm } from './live.js';
 import { configValues } from './plan.js';
 
 export interface Removal {
   action: 'delete' | 'update' | 'create';
-  kind: 'realm' | 'test-user' | 'client-scope' | 'registration-policy';
+  kind: 'realm' | 'test-user' | 'client-scope' | 'resource-client' | 'registration-policy';
   name: string;
   id?: string;
   /** One sentence for people. */
@@ -33,6 +33,12 @@ export function planDestroy(config: Config, live: LiveRealm, wholeRealm: boolean
   for (const name of ours) {
     const scope = live.scopes.get(name);
     if (scope) removals.push({ action: 'delete', kind: 'client-scope', name, id: scope.id, detail: 'with its audience mapper and its place among the default scopes' });
+  }
+  for (const [url, client] of live.resourceClients) {
+    if (!client.id) continue;
+    // One the user made (apply only set its resource_url) is theirs: it stays, resource_url and all.
+    if (client.attributes?.[CREATED_BY_ATTRIBUTE] !== 'true') continue;
+    removals.push({ action: 'delete', kind: 'resource-client', name: url, id: client.id, detail: 'the resource client (clientId and resource_url = the MCP URL)' });
   }
   if (config.dcr.mode === 'off') return removals;
   for (const policy of live.anonymousPolicies.filter((p) => p.providerId === PROVIDER.allowedScopes)) {
@@ -105,6 +111,9 @@ export async function executeRemoval(session: AdminSession, realm: string, realm
       return;
     case 'client-scope':
       await call(() => client.clientScopes.del({ realm, id: removal.id! }));
+      return;
+    case 'resource-client':
+      if (removal.action === 'delete') await call(() => client.clients.del({ realm, id: removal.id! }));
       return;
     case 'registration-policy':
       if (removal.action === 'create') {

@@ -4,6 +4,7 @@
  * keycloak/admin-client.ts). Client scopes come with their protocol mappers in the list answer, so
  * no scope needs a read of its own.
  */
+import type ClientRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientRepresentation.js';
 import type ClientScopeRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientScopeRepresentation.js';
 import type ComponentRepresentation from '@keycloak/keycloak-admin-client/lib/defs/componentRepresentation.js';
 import type ProtocolMapperRepresentation from '@keycloak/keycloak-admin-client/lib/defs/protocolMapperRepresentation.js';
@@ -31,6 +32,8 @@ export interface LiveRealm {
   defaultScopes: Set<string>;
   /** The realm's anonymous client-registration policies. */
   anonymousPolicies: ComponentRepresentation[];
+  /** Clients whose clientId is a desired resource URL, by that URL (see DesiredResourceClient). */
+  resourceClients: Map<string, ClientRepresentation>;
   testUser?: { user: UserRepresentation; passwordWorks?: boolean };
 }
 
@@ -58,7 +61,8 @@ export function checkPasswordEarly(baseUrl: string, desired: DesiredRealm): void
 
 /**
  * Reads the live counterpart of `desired`: 5 requests when the realm exists (7 with a test user and
- * its password), 1 or 2 when it does not. The lists wait for the realm to be found; the password
+ * its password), plus one per MCP server (its resource client); 1 or 2 when it does not. The lists
+ * wait for the realm to be found; the password
  * check, which makes Keycloak hash and is the slowest, went out with the login (`checkPasswordEarly`)
  * or goes out with the realm read, and is only consulted when the user exists. A read after apply
  * changed the realm checks the password afresh.
@@ -70,18 +74,26 @@ export async function readLiveRealm(session: AdminSession, desired: DesiredRealm
   const passwordCheck = earlyChecks.get(desired) ?? startPasswordCheck(session.baseUrl, desired);
   earlyChecks.delete(desired);
   const found = await session.read<RealmRepresentation>(path, `reading realm "${realm}"`);
-  const live: LiveRealm = { exists: Boolean(found), scopes: new Map(), defaultScopes: new Set(), anonymousPolicies: [] };
+  const live: LiveRealm = { exists: Boolean(found), scopes: new Map(), defaultScopes: new Set(), anonymousPolicies: [], resourceClients: new Map() };
   if (!found) return live;
   live.id = found.id!;
   live.enabled = found.enabled ?? false;
 
   const list = async <T>(suffix: string, what: string, query?: Record<string, string>) => (await session.read<T[]>(`${path}/${suffix}`, what, query)) ?? [];
-  const [allScopes, defaults, components, users] = await Promise.all([
+  const [allScopes, defaults, components, users, ...resourceClients] = await Promise.all([
     list<ClientScopeRepresentation>('client-scopes', `listing the client scopes of realm "${realm}"`),
     list<ClientScopeRepresentation>('default-default-client-scopes', `listing the default client scopes of realm "${realm}"`),
     list<ComponentRepresentation>('components', `listing the client registration policies of realm "${realm}"`, { type: POLICY_TYPE }),
     testUser ? list<UserRepresentation>('users', `looking up test user "${testUser.username}" in realm "${realm}"`, { username: testUser.username, exact: 'true' }) : [],
+    // `clientId` without `search=true` is an exact match: one request per MCP server, however many DCR clients the realm holds.
+    ...desired.resourceClients.map(({ url }) =>
+      list<ClientRepresentation>('clients', `looking up the resource client "${url}" in realm "${realm}"`, { clientId: url }),
+    ),
   ]);
+  desired.resourceClients.forEach(({ url }, i) => {
+    const client = (resourceClients[i] as ClientRepresentation[]).find((c) => c.clientId === url);
+    if (client) live.resourceClients.set(url, client);
+  });
   const wanted = new Set(desired.scopes.map((scope) => scope.name));
   for (const scope of allScopes) {
     if (!scope.name || !scope.id || !wanted.has(scope.name)) continue;

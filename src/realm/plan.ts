@@ -5,8 +5,17 @@
  */
 import type ProtocolMapperRepresentation from '@keycloak/keycloak-admin-client/lib/defs/protocolMapperRepresentation.js';
 import { audienceMapperDrift, ownedAudienceMappers } from './audience.js';
-import type { AudienceMapperChange, Change, ChangeAction, ClientScopeChange, FieldChange, RealmChange, TestUserChange } from './change.js';
-import { AUDIENCE_MAPPER_NAME, SCOPE_ATTRIBUTES, audienceMapperConfig, type DesiredRealm, type DesiredScope } from './desired.js';
+import type { AudienceMapperChange, Change, ChangeAction, ClientScopeChange, FieldChange, RealmChange, ResourceClientChange, TestUserChange } from './change.js';
+import {
+  AUDIENCE_MAPPER_NAME,
+  RESOURCE_URL_ATTRIBUTE,
+  SCOPE_ATTRIBUTES,
+  audienceMapperConfig,
+  resourceClientRepresentation,
+  type DesiredRealm,
+  type DesiredResourceClient,
+  type DesiredScope,
+} from './desired.js';
 import type { LiveRealm, LiveScope } from './live.js';
 import { planPolicies } from './policies.js';
 
@@ -24,11 +33,12 @@ export interface Plan {
   summary: Record<ChangeAction, number>;
 }
 
-/** Everything apply would change, in the order it would change it (realm → scopes → policies → user). */
+/** Everything apply would change, in the order it would change it (realm → scopes → resource clients → policies → user). */
 export function planRealm(desired: DesiredRealm, live: LiveRealm, keycloakUrl: string): Plan {
   const changes: Change[] = [
     ...planRealmItself(desired, live),
     ...desired.scopes.flatMap((scope) => planScope(scope, live)),
+    ...desired.resourceClients.flatMap((client) => planResourceClient(client, live)),
     ...planPolicies(desired, live),
     ...planTestUser(desired, live),
   ];
@@ -111,6 +121,26 @@ function planAudienceMappers(desired: DesiredScope, mappers: ProtocolMapperRepre
     });
   }
   return changes;
+}
+
+/** Ours created; an existing client with this clientId (ours or the user's) only gets the right `resource_url`. */
+function planResourceClient(desired: DesiredResourceClient, live: LiveRealm): ResourceClientChange[] {
+  const existing = live.resourceClients.get(desired.url);
+  if (!existing) {
+    const { attributes, ...representation } = resourceClientRepresentation(desired.url);
+    return [{
+      action: 'create',
+      kind: 'resource-client',
+      name: desired.url,
+      fields: [
+        ...(['clientId', 'publicClient', 'standardFlowEnabled'] as const).map((field) => ({ field, from: null, to: representation[field] })),
+        { field: RESOURCE_URL_ATTRIBUTE, from: null, to: attributes[RESOURCE_URL_ATTRIBUTE] },
+      ],
+    }];
+  }
+  const from = existing.attributes?.[RESOURCE_URL_ATTRIBUTE] ?? null;
+  if (from === desired.url || !existing.id) return [];
+  return [{ action: 'update', kind: 'resource-client', name: desired.url, id: existing.id, fields: [{ field: RESOURCE_URL_ATTRIBUTE, from, to: desired.url }] }];
 }
 
 /** What a user needs so that both password and browser logins work ("Account is not fully set up" otherwise). */

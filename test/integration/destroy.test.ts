@@ -44,6 +44,7 @@ it('shows the plan with --dry-run', async () => {
   expect(report.removals.map((r) => `${r.action} ${r.kind} ${r.name}`)).toEqual([
     'delete test-user alice',
     'delete client-scope mcp:run',
+    'delete resource-client http://localhost:8000/mcp',
     'update registration-policy Allowed Client Scopes',
     'create registration-policy Trusted Hosts',
   ]);
@@ -52,11 +53,12 @@ it('shows the plan with --dry-run', async () => {
 it('removes what apply made and restores the registration policies of a new realm', async () => {
   const result = await runCli(['destroy', '--yes'], { env });
   expect(result.code, result.stderr).toBe(0);
-  expect(result.stdout).toContain(`Removed 4 item(s) from realm ${realm}.`);
+  expect(result.stdout).toContain(`Removed 5 item(s) from realm ${realm}.`);
   const client = await adminClient();
   const scopes = (await client.clientScopes.find({ realm })).map((s) => s.name);
   expect(scopes).not.toContain('mcp:run');
   expect(scopes).toContain('users-own-scope');
+  expect(await client.clients.find({ realm, clientId: 'http://localhost:8000/mcp' })).toEqual([]);
   expect(await client.users.find({ realm, username: 'alice', exact: true })).toEqual([]);
   expect(await anonymousPolicies(realm)).toEqual(await anonymousPolicies(pristine));
 

@@ -29,6 +29,7 @@ it('exports realm JSON that imports into a realm apply has nothing to change in'
   expect(scope.attributes['include.in.token.scope']).toBe('true');
   expect(scope.protocolMappers[0].config['included.custom.audience']).toBe(resource);
   expect(document.defaultDefaultClientScopes).toContain('mcp:run');
+  expect(document.clients).toEqual([expect.objectContaining({ clientId: resource, attributes: { resource_url: resource, 'mcp-keycloak.created': 'true' } })]);
   expect(JSON.stringify(document)).not.toMatch(/"id":/);
 
   const client = await adminClient();

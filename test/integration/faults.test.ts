@@ -110,9 +110,9 @@ describe('a read that fails once', () => {
     expect(result.code).toBe(0);
     const plan = JSON.parse(result.stdout);
     expect(plan.changes).toEqual([]);
-    // The failed attempt and the retry; both are counted: login (other), realm, scopes twice, defaults, policies.
+    // The failed attempt and the retry; both are counted: login (other), realm, scopes twice, defaults, policies, resource client.
     expect(proxy.count({ method: 'GET', path }) - before).toBe(2);
-    expect(plan.requests).toEqual({ reads: 5, writes: 0, other: 1 });
+    expect(plan.requests).toEqual({ reads: 6, writes: 0, other: 1 });
   });
 });
 

@@ -56,8 +56,8 @@ describe(`apply --web-origin on Keycloak ${version}`, () => {
       expect(again.code).toBe(0);
       const report = JSON.parse(again.stdout) as { applied: unknown[]; requests: { reads: number; writes: number; other: number } };
       expect(report.applied).toEqual([]);
-      // The floor of a no-op apply (login + 4 reads) plus the one serverinfo read that web origins cost.
-      expect(report.requests).toEqual({ reads: 5, writes: 0, other: 1 });
+      // The floor of a no-op apply (login + 5 reads) plus the one serverinfo read that web origins cost.
+      expect(report.requests).toEqual({ reads: 6, writes: 0, other: 1 });
     });
   }
 
@@ -66,8 +66,8 @@ describe(`apply --web-origin on Keycloak ${version}`, () => {
     const args = ['apply', '--yes', '--realm', realm, '--resource', resource];
     expect((await runCli(args)).code).toBe(0);
     const plain = JSON.parse((await runCli(['--json', ...args])).stdout) as { requests: { reads: number; writes: number; other: number } };
-    // The floor of a no-op apply without a test user: the login and 4 reads (apply.test.ts pins 5 + 2 with one).
-    expect(plain.requests).toEqual({ reads: 4, writes: 0, other: 1 });
+    // The floor of a no-op apply without a test user: the login and 5 reads (apply.test.ts pins 6 + 2 with one).
+    expect(plain.requests).toEqual({ reads: 5, writes: 0, other: 1 });
   });
 });
 

@@ -165,9 +165,16 @@ export const b64url = (value: unknown) => Buffer.from(typeof value === 'string' 
 /**
  * The resource server's own confidential client for introspection. Its client id is the resource URL
  * because Keycloak ≥ 26.6.2 answers `active: false` to introspecting clients outside the token's `aud`.
+ * When `apply` made the realm, its resource client (clientId = the resource URL, confidential) is that
+ * client already: its secret is read; otherwise one is created.
  */
 export async function createResourceClient(realm: string, resource: string): Promise<TestClient> {
   const admin = await adminClient();
+  const [existing] = await admin.clients.find({ realm, clientId: resource });
+  if (existing?.id) {
+    const { value } = await admin.clients.getClientSecret({ realm, id: existing.id });
+    return { clientId: resource, secret: value! };
+  }
   const secret = randomBytes(18).toString('base64url');
   await admin.clients.create({ realm, clientId: resource, publicClient: false, secret, standardFlowEnabled: false, directAccessGrantsEnabled: false });
   return { clientId: resource, secret };

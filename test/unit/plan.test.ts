@@ -39,6 +39,7 @@ function converged(): LiveRealm {
       policy('p1', 'allowed-client-templates', { 'allowed-client-scopes': ['mcp:run'] }, 'Allowed Client Scopes'),
       policy('p2', 'max-clients', { 'max-clients': ['200'] }, 'Max Clients Limit'),
     ],
+    resourceClients: new Map([[URL_, { id: 'c1', clientId: URL_, attributes: { resource_url: URL_ } }]]),
   };
 }
 
@@ -53,20 +54,21 @@ describe('the realm', () => {
   });
 
   it('plans the whole recipe for a realm that does not exist yet, policies without ids', () => {
-    const result = plan({ exists: false, scopes: new Map(), defaultScopes: new Set(), anonymousPolicies: [] });
+    const result = plan({ exists: false, scopes: new Map(), defaultScopes: new Set(), anonymousPolicies: [], resourceClients: new Map() });
     expect(result.changes.map(oneLine)).toEqual([
       'create realm',
       'create client-scope',
       'create audience-mapper',
       'create default-scope',
+      'create resource-client',
       'update registration-policy',
       'delete registration-policy',
     ]);
     expect(result.changes.filter((c) => 'id' in c)).toEqual([]);
-    expect(result.summary).toEqual({ create: 4, update: 1, delete: 1 });
+    expect(result.summary).toEqual({ create: 5, update: 1, delete: 1 });
     expect(result.formatVersion).toBe(1);
     // Keycloak 26.7.3 creates Allowed Registration Web Origins (empty) with every realm: updated, not created.
-    const origins = plan({ exists: false, scopes: new Map(), defaultScopes: new Set(), anonymousPolicies: [] }, withDcr({ mode: 'anonymous', webOrigins: ['http://localhost:6274'] }));
+    const origins = plan({ exists: false, scopes: new Map(), defaultScopes: new Set(), anonymousPolicies: [], resourceClients: new Map() }, withDcr({ mode: 'anonymous', webOrigins: ['http://localhost:6274'] }));
     expect(origins.changes.filter((c) => c.kind === 'registration-policy').map((c) => `${c.action} ${c.name}`)).toEqual([
       'update Allowed Client Scopes',
       'delete Trusted Hosts',
@@ -149,10 +151,32 @@ describe('client scopes', () => {
       'create client-scope b:read',
       'create audience-mapper b:read › mcp-audience',
       'create default-scope b:read',
+      'create resource-client http://localhost:9000/mcp',
       'update registration-policy Allowed Client Scopes',
     ]);
     expect(changes[1]!.fields[0]).toEqual({ field: 'included.custom.audience', from: null, to: 'http://localhost:9000/mcp' });
-    expect(changes[3]!.fields).toEqual([{ field: 'allowed-client-scopes', from: ['mcp:run'], to: ['mcp:run', 'b:read'] }]);
+    expect(changes[4]!.fields).toEqual([{ field: 'allowed-client-scopes', from: ['mcp:run'], to: ['mcp:run', 'b:read'] }]);
+  });
+});
+
+describe('resource clients (RFC 8707: clientId and resource_url = the MCP URL)', () => {
+  it('creates one per MCP server that has none, naming what resource indicators compare', () => {
+    const live = converged();
+    live.resourceClients.clear();
+    const [change] = changesOf(live);
+    expect(change).toMatchObject({ action: 'create', kind: 'resource-client', name: URL_ });
+    expect(change!.fields).toContainEqual({ field: 'resource_url', from: null, to: URL_ });
+    expect(change!.fields).toContainEqual({ field: 'clientId', from: null, to: URL_ });
+  });
+
+  it("on a client that exists (the user's, say for introspection) changes only a wrong or missing resource_url", () => {
+    const live = converged();
+    live.resourceClients.set(URL_, { id: 'c9', clientId: URL_, attributes: { resource_url: `${URL_}/`, theirs: 'x' } });
+    expect(changesOf(live)).toEqual([
+      { action: 'update', kind: 'resource-client', name: URL_, id: 'c9', fields: [{ field: 'resource_url', from: `${URL_}/`, to: URL_ }] },
+    ]);
+    live.resourceClients.set(URL_, { id: 'c9', clientId: URL_, publicClient: true, attributes: { resource_url: URL_ } });
+    expect(changesOf(live)).toEqual([]);
   });
 });
 
@@ -433,12 +457,13 @@ describe('duplicates of what apply owns', () => {
 
 describe('the words apply gives keycloakCall', () => {
   it('says what it was doing, for the error sentence to embed', () => {
-    const words = changesOf({ exists: false, scopes: new Map(), defaultScopes: new Set(), anonymousPolicies: [] }).map(describeChange);
+    const words = changesOf({ exists: false, scopes: new Map(), defaultScopes: new Set(), anonymousPolicies: [], resourceClients: new Map() }).map(describeChange);
     expect(words).toEqual([
       'creating realm "r1"',
       'creating client scope "mcp:run"',
       'creating audience mapper "mcp:run › mcp-audience"',
       `adding client scope "mcp:run" to the realm's default client scopes`,
+      'creating resource client "http://localhost:8000/mcp"',
       'updating registration policy "Allowed Client Scopes"',
       'deleting registration policy "Trusted Hosts"',
     ]);

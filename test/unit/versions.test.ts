@@ -72,6 +72,7 @@ describe("apply's refusal", () => {
   const desired = (webOrigins?: string[]): DesiredRealm => ({
     realm: 'r',
     scopes: [{ name: 'mcp:run', audience: 'http://localhost:8000/mcp' }],
+    resourceClients: [{ url: 'http://localhost:8000/mcp' }],
     dcr: { mode: 'anonymous', trustedHosts: [], ...(webOrigins ? { webOrigins } : {}) },
   });
 
