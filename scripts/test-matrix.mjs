@@ -5,10 +5,14 @@
  * KEYCLOAK_URL in the environment is dropped, since it names one server of one version). Prints each
  * version's result and time, and exits 1 when any version failed.
  *
- * `--chain` runs only the real clients' chain (test/e2e/chain.test.ts, policies.test.ts), by default on the oldest
- * supported version: `npm test` ends with it, so CI covers the default version fully and the oldest
- * one end to end. The chain's first test compares the version the server reports with KEYCLOAK_VERSION,
- * so a run cannot silently test another Keycloak.
+ * KEYCLOAK_FEATURES is passed through (the harness's default: cimd,resource-indicators from 26.6.0 on).
+ *
+ * `--chain` is what `npm test` ends with, in two legs, one Keycloak after the other: the real clients'
+ * chain (test/e2e/chain.test.ts, policies.test.ts) on the oldest supported version, then the DCR suites
+ * on the pinned newest with its experimental features off (KEYCLOAK_FEATURES=none), while the main run
+ * had them on. So CI covers the default version fully both ways and the oldest one end to end. With
+ * versions named (`--chain 26.4.7`) it runs the chain suites on each of them. The chain's first test
+ * compares the version the server reports with KEYCLOAK_VERSION, so a run cannot silently test another Keycloak.
  */
 import { spawn } from 'node:child_process';
 
@@ -36,31 +40,74 @@ const OLDEST_SUPPORTED = '26.0.8';
 /** The real clients' chain and the registration policies they meet: what `npm test` adds on the oldest supported version. */
 const CHAIN_SUITES = ['test/e2e/chain.test.ts', 'test/e2e/policies.test.ts'];
 
+/** The pinned newest version (src/local/distribution.ts KEYCLOAK_VERSION): the features-off leg of `--chain`. */
+const NEWEST = DEFAULT_VERSIONS[DEFAULT_VERSIONS.length - 1];
+
+/**
+ * Dynamic Client Registration end to end, and the suites whose expectations depend on the features
+ * (resource indicators, CIMD, doctor's broken-audience findings): what `npm test` also runs on NEWEST
+ * with the features off, so both modes are pinned.
+ */
+const DCR_SUITES = [
+  'test/integration/apply.test.ts',
+  'test/integration/doctor.test.ts',
+  'test/integration/resource-indicators.test.ts',
+  'test/integration/cimd.test.ts',
+  'test/e2e/chain.test.ts',
+  'test/e2e/policies.test.ts',
+  'test/e2e/doctor-e2e.test.ts',
+];
+
+/** What the harness (test/support/global-setup.ts) turns on when KEYCLOAK_FEATURES is unset, and from which version. */
+const DEFAULT_FEATURES = 'cimd,resource-indicators';
+const FEATURES_SINCE = [26, 6, 0];
+
 const args = process.argv.slice(2);
 const chainOnly = args.includes('--chain');
 const named = args.filter((a) => a !== '--chain');
-const fallback = chainOnly ? [OLDEST_SUPPORTED] : DEFAULT_VERSIONS;
-const versions = named.length ? named : (process.env.KEYCLOAK_VERSIONS?.split(/[\s,]+/).filter(Boolean) ?? fallback);
-const suites = chainOnly ? CHAIN_SUITES : SUITES;
+const listed = named.length ? named : process.env.KEYCLOAK_VERSIONS?.split(/[\s,]+/).filter(Boolean);
+/** One Keycloak each: its version, its features (undefined: KEYCLOAK_FEATURES or the harness's default), the files. */
+const legs = listed
+  ? listed.map((version) => ({ version, suites: chainOnly ? CHAIN_SUITES : SUITES, what: chainOnly ? 'the e2e chain' : undefined }))
+  : chainOnly
+    ? [
+        { version: OLDEST_SUPPORTED, suites: CHAIN_SUITES, what: 'the e2e chain' },
+        { version: NEWEST, features: 'none', suites: DCR_SUITES, what: 'the DCR suites with the features off' },
+      ]
+    : DEFAULT_VERSIONS.map((version) => ({ version, suites: SUITES }));
 
-function runSuites(version) {
-  const env = { ...process.env, KEYCLOAK_VERSION: version };
+/** The features the harness starts `leg` with, as its log line shows them. */
+function featuresOf(leg) {
+  const [major = 0, minor = 0, patch = 0] = leg.version.split(/[.-]/).map(Number);
+  const [sinceMajor, sinceMinor, sincePatch] = FEATURES_SINCE;
+  const older = major !== sinceMajor ? major < sinceMajor : minor !== sinceMinor ? minor < sinceMinor : patch < sincePatch;
+  if (older) return 'none';
+  const value = leg.features ?? process.env.KEYCLOAK_FEATURES ?? DEFAULT_FEATURES;
+  return value.trim() === '' ? 'none' : value.trim();
+}
+
+function runSuites(leg) {
+  const env = { ...process.env, KEYCLOAK_VERSION: leg.version };
+  if (leg.features !== undefined) env.KEYCLOAK_FEATURES = leg.features;
   delete env.KEYCLOAK_URL;
   delete env.KEYCLOAK_ADMIN_PASSWORD;
   delete env.KEYCLOAK_ADMIN_USERNAME;
   return new Promise((resolve) => {
-    const child = spawn('npx', ['vitest', 'run', '--project', 'keycloak', ...suites], { env, stdio: 'inherit' });
+    const child = spawn('npx', ['vitest', 'run', '--project', 'keycloak', ...leg.suites], { env, stdio: 'inherit' });
     child.once('exit', (code) => resolve(code ?? 1));
   });
 }
 
 const results = [];
-for (const version of versions) {
-  process.stdout.write(`\n=== Keycloak ${version}${chainOnly ? ': the e2e chain' : ''} ===\n`);
+for (const leg of legs) {
+  const features = featuresOf(leg);
+  process.stdout.write(`\n=== Keycloak ${leg.version}, features ${features}${leg.what ? `: ${leg.what}` : ''} (${leg.suites.length} files) ===\n`);
   const started = Date.now();
-  const code = await runSuites(version);
-  results.push({ version, ok: code === 0, seconds: Math.round((Date.now() - started) / 1000) });
+  const code = await runSuites(leg);
+  const seconds = Math.round((Date.now() - started) / 1000);
+  results.push({ version: leg.version, features, ok: code === 0, seconds });
+  process.stdout.write(`=== Keycloak ${leg.version}, features ${features}: ${code === 0 ? 'passed' : 'FAILED'} in ${seconds} s ===\n`);
 }
 process.stdout.write('\nmatrix:\n');
-for (const r of results) process.stdout.write(`  Keycloak ${r.version}: ${r.ok ? 'passed' : 'FAILED'} in ${r.seconds} s\n`);
+for (const r of results) process.stdout.write(`  Keycloak ${r.version}, features ${r.features}: ${r.ok ? 'passed' : 'FAILED'} in ${r.seconds} s\n`);
 process.exit(results.every((r) => r.ok) ? 0 : 1);

@@ -1,7 +1,7 @@
 /** `mcp-keycloak keycloak start|status|stop`: a local dev Keycloak for people who have none. */
 import { parseDecimal, printable } from '../config/rules.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { KEYCLOAK_VERSION } from '../local/distribution.js';
+import { describeFeatures, parseFeatures, startArguments } from '../local/features.js';
 import { interruptible } from '../local/interrupt.js';
 import { localStatus, startLocalKeycloak, stopLocalKeycloak, type Runtime } from '../local/local-keycloak.js';
 import { statePaths, type LocalKeycloakState } from '../local/state.js';
@@ -13,6 +13,8 @@ export interface StartFlags {
   runtime?: Runtime;
   /** --keycloak-version: which Keycloak to download and run (default: the pinned newest). */
   keycloakVersion?: string;
+  /** --features: Keycloak features to enable, comma-separated (default: env MCP_KEYCLOAK_FEATURES). */
+  features?: string;
 }
 
 function parsePort(value: string | undefined): number {
@@ -22,27 +24,28 @@ function parsePort(value: string | undefined): number {
   return port;
 }
 
-/** `keycloak start` with the flags that bring this Keycloak (its port, its runtime's data) back. */
-function startCommand(state: Pick<LocalKeycloakState, 'port' | 'runtime' | 'version'>): string {
-  const version = state.version === KEYCLOAK_VERSION ? '' : ` --keycloak-version ${state.version}`;
-  return command(`keycloak start${state.port === 8080 ? '' : ` --port ${state.port}`} --runtime ${state.runtime}${version}`);
+/** `keycloak start` with the flags that bring this Keycloak (its port, its runtime's data, its version and features) back. */
+function startCommand(state: Pick<LocalKeycloakState, 'port' | 'runtime' | 'version' | 'features'>): string {
+  return command(startArguments(state));
 }
 
 /** `keycloak start`: starts (or finds running) the local dev Keycloak and says where it is; returns the exit code. */
 export async function keycloakStart(flags: StartFlags, ui: Ui): Promise<number> {
   const port = parsePort(flags.port);
+  const features = flags.features !== undefined ? parseFeatures(flags.features, '--features') : undefined;
   // Progress lines rather than a spinner: download percentages and the build notice must stay readable.
   const result = await interruptible((signal) =>
     startLocalKeycloak({
       port,
       runtime: flags.runtime ?? 'auto',
       ...(flags.keycloakVersion !== undefined ? { version: flags.keycloakVersion } : {}),
+      ...(features !== undefined ? { features } : {}),
       signal,
       onProgress: (message) => ui.warn(message) }),
   );
   const { state } = result;
   if (ui.json) {
-    ui.data({ ...state, alreadyRunning: result.alreadyRunning, startupMs: result.startupMs, adminPasswordFile: result.passwordFile });
+    ui.data({ ...state, features: state.features ?? [], alreadyRunning: result.alreadyRunning, startupMs: result.startupMs, adminPasswordFile: result.passwordFile });
     return ExitCode.ok;
   }
   const how = state.runtime === 'docker' ? `Docker container ${state.container}` : `pid ${state.pid}`;
@@ -51,6 +54,7 @@ export async function keycloakStart(flags: StartFlags, ui: Ui): Promise<number> 
       ? ui.color.green(`Keycloak already runs at ${state.url} (${how}).`)
       : ui.color.green(`Keycloak ${state.version} runs at ${state.url} (${how}), ready in ${(result.startupMs / 1000).toFixed(1)} s.`),
   );
+  ui.info(`  features:       ${describeFeatures(state.features)}`);
   ui.info(`  admin user:     ${state.adminUsername}`);
   ui.info(`  admin password: in ${result.passwordFile} (mode 0600; not printed)`);
   ui.info(`  data:           ${state.dataDir} (kept by stop; stop --delete-data forgets it)`);
@@ -70,19 +74,21 @@ export async function keycloakStatus(_flags: Record<string, never>, ui: Ui): Pro
   const verdict: Verdict = !state ? 'not started' : !status.running ? 'stopped' : status.answering ? 'running' : 'starting';
   const passwordFile = statePaths().password;
   if (ui.json) {
-    ui.data({ status: verdict, ...(state ?? {}), adminPasswordFile: state ? passwordFile : undefined });
+    ui.data({ status: verdict, ...(state ? { ...state, features: state.features ?? [] } : {}), adminPasswordFile: state ? passwordFile : undefined });
   } else if (!state) {
     ui.info(`No local Keycloak was started by mcp-keycloak. Start one with: ${command('keycloak start')}`);
   } else if (verdict === 'stopped') {
     const when = state.stoppedAt ? `since ${state.stoppedAt}` : '(its process is gone)';
     ui.info(`Keycloak at ${state.url}: stopped ${when}.`);
     ui.info(`  data:           ${state.dataDir} (kept: its realms come back with it)`);
+    ui.info(`  features:       ${describeFeatures(state.features)}`);
     ui.info(`  admin password: in ${passwordFile}`);
     ui.info(`  start it again: ${startCommand(state)}`);
     ui.info(`  or forget it:   ${command('keycloak stop --delete-data')}`);
   } else {
     const how = state.runtime === 'docker' ? `container ${state.container}` : `pid ${state.pid}`;
     ui.info(`Keycloak at ${state.url}: ${verdict} (${how}, since ${state.startedAt}).`);
+    ui.info(`  features:       ${describeFeatures(state.features)}`);
     ui.info(`  admin password: in ${passwordFile}`);
     ui.info(`  log:            ${state.logFile}`);
   }

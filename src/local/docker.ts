@@ -31,6 +31,8 @@ export interface DockerStart {
   port: number;
   adminUsername: string;
   adminPassword: string;
+  /** Keycloak features to enable: `--features=…` is appended to the container command. */
+  features?: readonly string[];
 }
 
 /** `docker run -d`; the password reaches the container through the environment, never argv. */
@@ -53,6 +55,7 @@ export async function startContainer(options: DockerStart): Promise<void> {
       'KC_BOOTSTRAP_ADMIN_PASSWORD',
       options.image,
       'start-dev',
+      ...(options.features?.length ? [`--features=${options.features.join(',')}`] : []),
     ],
     { ...process.env, KC_BOOTSTRAP_ADMIN_USERNAME: options.adminUsername, KC_BOOTSTRAP_ADMIN_PASSWORD: options.adminPassword },
   ).catch((error: Error) => {

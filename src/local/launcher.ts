@@ -20,6 +20,8 @@ export interface StartOptions {
   adminPassword: string;
   /** `dev-mem` forgets everything on stop (tests); `dev-file` keeps realms under the distribution's data/. */
   db: 'dev-mem' | 'dev-file';
+  /** Keycloak features to enable (`--features=cimd,resource-indicators`); none when absent or empty. */
+  features?: readonly string[];
   /** Where Keycloak's console output goes (a file path); inherited stdio is never used. */
   logFile: string;
   timeoutMs?: number;
@@ -73,6 +75,7 @@ export async function startKeycloak(options: StartOptions): Promise<RunningKeycl
       `--http-management-port=${options.managementPort}`,
       '--http-host=127.0.0.1',
       `--db=${options.db}`,
+      ...(options.features?.length ? [`--features=${options.features.join(',')}`] : []),
     ],
     {
       detached: true, // own process group: stop() kills Keycloak and its JVM, nothing else

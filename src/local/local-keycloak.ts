@@ -8,6 +8,7 @@ import { rm } from 'node:fs/promises';
 import { isLoopbackUrl, portOf } from '../addresses.js';
 import { UsageError } from '../errors.js';
 import { KEYCLOAK_VERSION, checkKeycloakVersion, ensureDistribution } from './distribution.js';
+import { describeFeatures, parseFeatures, restartCommand, sameFeatures } from './features.js';
 import { containerLogs, containerRunning, dockerAnswers, removeContainer, startContainer, DATA_VOLUME } from './docker.js';
 import { checkJava, isKeycloakProcess, startKeycloak, stopByPid, throwIfInterrupted, waitForKeycloak } from './launcher.js';
 import { freePort, run } from './process.js';
@@ -21,6 +22,11 @@ export interface StartRequest {
   runtime: Runtime;
   /** The Keycloak version to run (the image tag or distribution); default the pinned KEYCLOAK_VERSION. */
   version?: string;
+  /**
+   * Keycloak features to start it with (`--features`; [] = none). Absent: MCP_KEYCLOAK_FEATURES, else no
+   * features and no opinion about those of a Keycloak that already runs.
+   */
+  features?: string[];
   env?: NodeJS.ProcessEnv;
   onProgress?: (message: string) => void;
   timeoutMs?: number;
@@ -75,6 +81,7 @@ export async function startLocalKeycloak(request: StartRequest): Promise<StartRe
   if (request.version !== undefined && env.KEYCLOAK_HOME) {
     throw new UsageError(`KEYCLOAK_HOME=${env.KEYCLOAK_HOME} and --keycloak-version ${version} both choose a Keycloak: unset KEYCLOAK_HOME or drop the flag.`);
   }
+  const features = request.features ?? featuresFromEnv(env);
   const paths = statePaths(env);
   const started = Date.now();
   const current = await localStatus(env);
@@ -84,6 +91,12 @@ export async function startLocalKeycloak(request: StartRequest): Promise<StartRe
     }
     if (current.state.port !== request.port) {
       throw new UsageError(`A local Keycloak already runs at ${current.state.url}: use it, or stop it first (${command('keycloak stop')}).`);
+    }
+    if (features !== undefined && !sameFeatures(current.state.features, features)) {
+      throw new UsageError(
+        `The local Keycloak at ${current.state.url} runs with features ${describeFeatures(current.state.features)}, not ${describeFeatures(features)}: ` +
+          `restart it with them: ${restartCommand(current.state, features)}`,
+      );
     }
     if (!current.answering) {
       await waitForKeycloak(current.state.url, {
@@ -107,15 +120,32 @@ export async function startLocalKeycloak(request: StartRequest): Promise<StartRe
     throw new UsageError('No Docker engine answers (docker info failed): start Docker, or use --runtime distribution.');
   }
   const password = await adminPassword(env);
-  const base = { formatVersion: 1 as const, url, port: request.port, dataDir: paths.data, logFile: paths.log, adminUsername: 'admin', version };
+  const base = {
+    formatVersion: 1 as const,
+    url,
+    port: request.port,
+    dataDir: paths.data,
+    logFile: paths.log,
+    adminUsername: 'admin',
+    version,
+    ...(features?.length ? { features } : {}),
+  };
   await rm(paths.log, { force: true });
+  const withFeatures = features?.length ? ` with --features=${features.join(',')}` : '';
 
   if (runtime === 'docker') {
     const container = `mcp-keycloak-${request.port}`;
     const state: LocalKeycloakState = { ...base, runtime, container, dataDir: `docker volume ${DATA_VOLUME}`, startedAt: new Date().toISOString() };
-    request.onProgress?.(`starting quay.io/keycloak/keycloak:${version} in Docker`);
+    request.onProgress?.(`starting quay.io/keycloak/keycloak:${version} in Docker${withFeatures}`);
     throwIfInterrupted(request.signal);
-    await startContainer({ name: container, image: `quay.io/keycloak/keycloak:${version}`, port: request.port, adminUsername: 'admin', adminPassword: password });
+    await startContainer({
+      name: container,
+      image: `quay.io/keycloak/keycloak:${version}`,
+      port: request.port,
+      adminUsername: 'admin',
+      adminPassword: password,
+      ...(features?.length ? { features } : {}),
+    });
     await writeState(state, env);
     try {
       await waitForKeycloak(url, {
@@ -143,7 +173,7 @@ export async function startLocalKeycloak(request: StartRequest): Promise<StartRe
     throwIfInterrupted(request.signal); // an aborted download reports itself as an AbortError
     throw error;
   });
-  request.onProgress?.(`starting Keycloak ${version} from ${home} (the first start builds it: up to a minute or two)`);
+  request.onProgress?.(`starting Keycloak ${version} from ${home}${withFeatures} (the first start builds it: up to a minute or two)`);
   let state: LocalKeycloakState | undefined;
   try {
     const running = await startKeycloak({
@@ -153,6 +183,7 @@ export async function startLocalKeycloak(request: StartRequest): Promise<StartRe
       adminUsername: 'admin',
       adminPassword: password,
       db: 'dev-file',
+      ...(features?.length ? { features } : {}),
       // Realms live in the state directory, not inside a (possibly shared) distribution.
       env: { KC_DB_URL_PATH: paths.data },
       logFile: paths.log,
@@ -169,6 +200,12 @@ export async function startLocalKeycloak(request: StartRequest): Promise<StartRe
     await clearState(env);
     throw error;
   }
+}
+
+/** MCP_KEYCLOAK_FEATURES: the features `keycloak start` and init's start use when no --features is given. */
+function featuresFromEnv(env: NodeJS.ProcessEnv): string[] | undefined {
+  const value = env.MCP_KEYCLOAK_FEATURES;
+  return value === undefined || value.trim() === '' ? undefined : parseFeatures(value, 'MCP_KEYCLOAK_FEATURES');
 }
 
 function runtimeFromEnv(env: NodeJS.ProcessEnv): Runtime {

@@ -25,6 +25,8 @@ export interface LocalKeycloakState {
   logFile: string;
   adminUsername: string;
   version: string;
+  /** Keycloak features it was started with (`--features`); absent when none (and in records written before features existed). */
+  features?: string[];
   startedAt: string;
   /** Set by `keycloak stop` (which keeps the data): status then reports "stopped", not "not started". */
   stoppedAt?: string;

@@ -66,6 +66,68 @@ describe('keycloak start --runtime', () => {
   });
 });
 
+describe('keycloak start --features', () => {
+  it('refuses a malformed list from the flag or MCP_KEYCLOAK_FEATURES with one line, before anything starts', async () => {
+    const env = await environment('bad-features');
+    const flag = await cli(['keycloak', 'start', '--features', 'cimd;resource-indicators'], env);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toBe(
+      'error: --features "cimd;resource-indicators": "cimd;resource-indicators" is not a Keycloak feature name; give comma-separated names of letters, digits, - and _ (optionally :v1), e.g. cimd,resource-indicators, or none.\n',
+    );
+    const variable = await cli(['keycloak', 'start'], { ...env, MCP_KEYCLOAK_FEATURES: 'cimd,,dpop' });
+    expect(variable.code).toBe(2);
+    expect(variable.stderr).toMatch(/^error: MCP_KEYCLOAK_FEATURES "cimd,,dpop": an empty name is not a Keycloak feature name; [^\n]+\n$/);
+    expect(existsSync(env.MCP_KEYCLOAK_STATE!)).toBe(false);
+  });
+
+  it('passes them to kc.sh, records and shows them, and refuses other features while it runs, naming the restart', { timeout: 60_000 }, async () => {
+    const env = await environment('features', true);
+    // A stand-in distribution: kc.sh records its arguments and never answers; it stays the group's
+    // leader (no exec), so `ps` shows kc.sh and status counts it as a Keycloak that is starting.
+    const home = join(root, 'features', 'keycloak');
+    await mkdir(join(home, 'bin'), { recursive: true });
+    await writeFile(join(home, 'bin', 'kc.sh'), `#!/bin/sh\necho "$@" > "${join(home, 'args')}"\nsleep 300\n`);
+    await chmod(join(home, 'bin', 'kc.sh'), 0o755);
+    const port = await freePort();
+    const withHome = { ...env, KEYCLOAK_HOME: home };
+    const child = spawn(process.execPath, [CLI, 'keycloak', 'start', '--runtime', 'distribution', '--port', String(port), '--features', 'cimd,resource-indicators'], {
+      env: withHome,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const stateFile = join(env.MCP_KEYCLOAK_STATE!, 'keycloak.json');
+      const deadline = Date.now() + 30_000;
+      while (!(existsSync(stateFile) && existsSync(join(home, 'args'))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect((await readFile(join(home, 'args'), 'utf8')).trim().split(' ')).toContain('--features=cimd,resource-indicators');
+      expect(JSON.parse(await readFile(stateFile, 'utf8')).features).toEqual(['cimd', 'resource-indicators']);
+      expect(stderr).toContain('with --features=cimd,resource-indicators (the first start builds it');
+
+      const status = await cli(['keycloak', 'status'], withHome);
+      expect(status.code).toBe(3);
+      expect(status.stdout).toMatch(new RegExp(`^Keycloak at http://127\\.0\\.0\\.1:${port}: starting \\(pid \\d+, since .+\\)\\.\n  features:       cimd, resource-indicators\n`));
+      const json = await cli(['--json', 'keycloak', 'status'], withHome);
+      expect(JSON.parse(json.stdout)).toMatchObject({ status: 'starting', port, features: ['cimd', 'resource-indicators'] });
+
+      const other = await cli(['keycloak', 'start', '--port', String(port), '--features', 'cimd'], withHome);
+      expect(other.code).toBe(2);
+      expect(other.stderr).toBe(
+        `error: The local Keycloak at http://127.0.0.1:${port} runs with features cimd, resource-indicators, not cimd: ` +
+          `restart it with them: node ${CLI} keycloak stop && node ${CLI} keycloak start --port ${port} --runtime distribution --features cimd\n`,
+      );
+      const none = await cli(['keycloak', 'start', '--port', String(port)], { ...withHome, MCP_KEYCLOAK_FEATURES: 'none' });
+      expect(none.code).toBe(2);
+      expect(none.stderr).toContain('runs with features cimd, resource-indicators, not none: restart it with them: ');
+      expect(none.stderr).toMatch(/keycloak start --port \d+ --runtime distribution\n$/);
+    } finally {
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+    }
+  });
+});
+
 describe('Ctrl-C while keycloak start waits for Keycloak', () => {
   it('stops the process group it spawned, forgets it, and exits 130', { timeout: 60_000 }, async () => {
     const env = await environment('interrupt', true);

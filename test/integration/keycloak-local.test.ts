@@ -3,6 +3,8 @@
  * distribution (a private copy, so the rebuild kc.sh does for dev-file never touches the one the
  * harness runs), sets up the realm and ends with a green doctor; then `keycloak status|start|stop`
  * find, report and stop exactly that process group. State and password live in a temporary state dir.
+ * It runs with the experimental feature `cimd` (MCP_KEYCLOAK_FEATURES, which init honours like `keycloak
+ * start --features`), and the start command printed after `stop` brings that feature back.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -20,9 +22,9 @@ let stateDir: string;
 let port: number;
 let project: string;
 
-function cli(args: string[], options: { timeout?: number; cwd?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(args: string[], options: { timeout?: number; cwd?: string; env?: Record<string, string> } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env, timeout: options.timeout ?? 120_000, cwd: options.cwd ?? root }, (error, stdout, stderr) => {
+    execFile(process.execPath, [CLI, ...args], { env: options.env ?? env, timeout: options.timeout ?? 120_000, cwd: options.cwd ?? root }, (error, stdout, stderr) => {
       const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : -1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -30,6 +32,25 @@ function cli(args: string[], options: { timeout?: number; cwd?: string } = {}): 
 }
 
 const password = async () => (await readFile(join(stateDir, 'admin-password'), 'utf8')).trim();
+
+/** The environment without MCP_KEYCLOAK_FEATURES: a command that asks for no features. */
+const withoutFeatures = () => Object.fromEntries(Object.entries(env).filter(([name]) => name !== 'MCP_KEYCLOAK_FEATURES'));
+
+/** What the running Keycloak says about its features: serverinfo's CIMD and RESOURCE_INDICATORS, and discovery's CIMD flag. */
+async function featuresOn(): Promise<{ cimd?: boolean; resourceIndicators?: boolean; discovery?: boolean }> {
+  const url = `http://127.0.0.1:${port}`;
+  const token = await fetch(`${url}/realms/master/protocol/openid-connect/token`, {
+    method: 'POST',
+    body: new URLSearchParams({ grant_type: 'password', client_id: 'admin-cli', username: 'admin', password: await password() }),
+  });
+  const { access_token: accessToken } = (await token.json()) as { access_token: string };
+  const info = (await (await fetch(`${url}/admin/serverinfo`, { headers: { authorization: `Bearer ${accessToken}` } })).json()) as {
+    features: { name: string; enabled: boolean }[];
+  };
+  const enabled = (name: string) => info.features.find((feature) => feature.name === name)?.enabled;
+  const discovery = (await (await fetch(`${url}/realms/master/.well-known/openid-configuration`)).json()) as { client_id_metadata_document_supported?: boolean };
+  return { cimd: enabled('CIMD'), resourceIndicators: enabled('RESOURCE_INDICATORS'), discovery: discovery.client_id_metadata_document_supported };
+}
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'mcp-keycloak-local-'));
@@ -44,6 +65,8 @@ beforeAll(async () => {
     MCP_KEYCLOAK_STATE: stateDir,
     // The distribution path even where a Docker engine answers (CI runners).
     MCP_KEYCLOAK_RUNTIME: 'distribution',
+    // init has no --features flag: it starts Keycloak with the variable's features, as `keycloak start` does.
+    MCP_KEYCLOAK_FEATURES: 'cimd',
   };
   if (process.env.JAVA_HOME) env.JAVA_HOME = process.env.JAVA_HOME;
 }, 120_000);
@@ -68,6 +91,7 @@ it('init --yes with nothing answering starts Keycloak, sets up the realm and end
   process.stdout.write(`[keycloak-local] init --yes from nothing (fresh distribution copy, includes Keycloak's build): ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   expect(result.code, result.stderr + result.stdout.slice(-2000)).toBe(0);
   expect(result.stdout).toContain(`Starting a local Keycloak on port ${port}`);
+  expect(result.stdout + result.stderr).toMatch(/starting Keycloak \S+ from \S+ with --features=cimd \(the first start builds it/);
   // Green: no failure (a healthy default setup has no warning either since Inspector 2.x is probed as it registers).
   expect(result.stdout).toMatch(/All checks passed|No failures/);
   expect(result.stdout).toContain(`Done in`);
@@ -81,6 +105,10 @@ it('init --yes with nothing answering starts Keycloak, sets up the realm and end
   for (const file of ['mcp-keycloak.json', '.env', '.vscode/mcp.json']) expect(await readFile(join(project, file), 'utf8')).not.toContain(secret);
 });
 
+it('runs with the feature it was asked for, and only that one (serverinfo, discovery)', async () => {
+  expect(await featuresOn()).toEqual({ cimd: true, resourceIndicators: false, discovery: true });
+});
+
 it('lets the maintenance commands in that folder use its password without anyone copying it', async () => {
   const exported = await cli(['export'], { cwd: project });
   expect(exported.code, exported.stderr).toBe(0);
@@ -91,12 +119,30 @@ it('lets the maintenance commands in that folder use its password without anyone
 it('reports it running (without the password in --json), and a second start finds it', async () => {
   const status = await cli(['--json', 'keycloak', 'status']);
   expect(status.code).toBe(0);
-  expect(JSON.parse(status.stdout)).toMatchObject({ status: 'running', url: `http://127.0.0.1:${port}`, runtime: 'distribution' });
+  expect(JSON.parse(status.stdout)).toMatchObject({ status: 'running', url: `http://127.0.0.1:${port}`, runtime: 'distribution', features: ['cimd'] });
   expect(status.stdout).not.toContain(await password());
+  const text = await cli(['keycloak', 'status']);
+  expect(text.stdout.split('\n')[1]).toBe('  features:       cimd');
   const again = await cli(['keycloak', 'start', '--port', String(port)]);
   expect(again.code).toBe(0);
   expect(again.stdout).toContain('already runs');
+  expect(again.stdout).toContain('  features:       cimd');
   expect(again.stdout).not.toContain(await password());
+  // Without features asked for (no flag, no variable), start has no opinion about them.
+  expect((await cli(['keycloak', 'start', '--port', String(port)], { env: withoutFeatures() })).code).toBe(0);
+});
+
+it('refuses to start it with other features while it runs, and names the command that restarts it with them', async () => {
+  const result = await cli(['keycloak', 'start', '--port', String(port), '--features', 'cimd,resource-indicators']);
+  expect(result.code).toBe(2);
+  // One line; the program spelled as elsewhere (node <bin> here, mcp-keycloak after a developer's npm link).
+  expect(result.stderr).toMatch(
+    new RegExp(
+      `^error: The local Keycloak at http://127\\.0\\.0\\.1:${port} runs with features cimd, not cimd, resource-indicators: ` +
+        `restart it with them: (node \\S+|mcp-keycloak) keycloak stop && \\1 keycloak start --port ${port} --runtime distribution --features cimd,resource-indicators\n$`,
+    ),
+  );
+  expect(await featuresOn()).toMatchObject({ cimd: true, resourceIndicators: false }); // untouched
 });
 
 it('stops exactly the process it started; status then says stopped, where the data is and how to start it', { timeout: 60_000 }, async () => {
@@ -113,20 +159,22 @@ it('stops exactly the process it started; status then says stopped, where the da
   expect(status.code).toBe(3); // ExitCode.notRunning, as for "not started"
   expect(status.stdout).toContain(`Keycloak at http://127.0.0.1:${port}: stopped`);
   expect(status.stdout).toContain(join(stateDir, 'keycloak-data'));
-  expect(status.stdout).toMatch(new RegExp(`start it again: .*keycloak start --port ${port} --runtime distribution`));
+  expect(status.stdout).toMatch(new RegExp(`start it again: .*keycloak start --port ${port} --runtime distribution --features cimd$`, 'm'));
+  expect(status.stdout).toContain('  features:       cimd\n');
   const json = await cli(['--json', 'keycloak', 'status']);
   expect(json.code).toBe(3);
-  expect(JSON.parse(json.stdout)).toMatchObject({ status: 'stopped', port, dataDir: join(stateDir, 'keycloak-data') });
+  expect(JSON.parse(json.stdout)).toMatchObject({ status: 'stopped', port, dataDir: join(stateDir, 'keycloak-data'), features: ['cimd'] });
   expect(JSON.parse(json.stdout).pid).toBeUndefined();
 });
 
-it('the start command status prints brings it back with its realm; stop --delete-data forgets it', { timeout: 300_000 }, async () => {
+it('the start command status prints brings it back with its realm and features; stop --delete-data forgets it', { timeout: 300_000 }, async () => {
   const status = await cli(['keycloak', 'status']);
   const again = /start it again: (.+)$/m.exec(status.stdout)?.[1];
   expect(again).toBeTruthy();
   const started = Date.now();
   const restarted = await new Promise<{ code: number; stderr: string }>((resolve) => {
-    execFile('sh', ['-c', again!], { env, cwd: root, timeout: 290_000 }, (error, _stdout, stderr) =>
+    // Without MCP_KEYCLOAK_FEATURES: the feature must come back from the printed command itself.
+    execFile('sh', ['-c', again!], { env: withoutFeatures(), cwd: root, timeout: 290_000 }, (error, _stdout, stderr) =>
       resolve({ code: error ? Number((error as { code?: number }).code ?? -1) : 0, stderr }),
     );
   });
@@ -135,6 +183,7 @@ it('the start command status prints brings it back with its realm; stop --delete
   const exported = await cli(['export'], { cwd: project });
   expect(exported.code, exported.stderr).toBe(0);
   expect(JSON.parse(exported.stdout).realm).toBe('mcp-demo');
+  expect(await featuresOn()).toEqual({ cimd: true, resourceIndicators: false, discovery: true });
 
   const forgotten = await cli(['keycloak', 'stop', '--delete-data'], { timeout: 60_000 });
   expect(forgotten.code).toBe(0);
