@@ -44,6 +44,12 @@ function withConfigOptions(command: Command, groups: OptionGroups = { target: tr
       command.option('--trusted-host <host>', 'with --dcr trusted-hosts: a trusted host, repeatable (env MCP_KEYCLOAK_TRUSTED_HOSTS)', collect);
     }
     command.option('--web-origin <origin>', 'allowed registration web origin, repeatable (env MCP_KEYCLOAK_WEB_ORIGINS)', collect);
+    if (groups.registration === 'full') {
+      command
+        .option('--cimd', 'set up Client ID Metadata Documents for the known clients (Keycloak 26.6+ with --features=cimd; env MCP_KEYCLOAK_CIMD)')
+        .option('--cimd-domain <host>', 'a further permitted client_id domain, repeatable; implies --cimd (env MCP_KEYCLOAK_CIMD_DOMAINS)', collect)
+        .option('--cimd-allow-http', 'accept http:// client_id URLs (local test realms only); implies --cimd');
+    }
   }
   if (groups.testUser) command.option('--test-user <name>', groups.testUser);
   return command;
@@ -145,7 +151,8 @@ export function buildProgram(run: (handler: () => Promise<Handler>, flags: Recor
     .option('--port <port>', 'HTTP port on 127.0.0.1', '8080')
     .addOption(new Option('--runtime <runtime>', 'where to run it').choices(['auto', 'docker', 'distribution']).default('auto'))
     .option('--keycloak-version <version>', 'Keycloak version to run, e.g. 26.0.8 (default: the newest this release is tested with)')
-    .addHelpText('after', '\nExample:\n  mcp-keycloak keycloak start --port 8080 && mcp-keycloak init --yes\n  mcp-keycloak keycloak start --port 8081 --keycloak-version 26.0.8\nKEYCLOAK_HOME: use an unpacked distribution instead of downloading one (cache: MCP_KEYCLOAK_CACHE).')
+    .option('--features <list>', 'Keycloak features to enable, comma-separated, e.g. cimd,resource-indicators, or none (env MCP_KEYCLOAK_FEATURES)')
+    .addHelpText('after', '\nExample:\n  mcp-keycloak keycloak start --port 8080 && mcp-keycloak init --yes\n  mcp-keycloak keycloak start --port 8081 --keycloak-version 26.0.8\n  mcp-keycloak keycloak start --features cimd,resource-indicators\nKEYCLOAK_HOME: use an unpacked distribution instead of downloading one (cache: MCP_KEYCLOAK_CACHE).')
     .action((flags) => run(() => import('./commands/keycloak.js').then((m) => m.keycloakStart), flags));
   local
     .command('status')

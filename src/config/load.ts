@@ -25,6 +25,9 @@ export interface ConfigFlags {
   dcr?: string;
   trustedHost?: string[];
   webOrigin?: string[];
+  cimd?: boolean;
+  cimdDomain?: string[];
+  cimdAllowHttp?: boolean;
   testUser?: string;
   host?: string;
   port?: string | number;
@@ -41,6 +44,8 @@ export const ENV = {
   dcr: 'MCP_KEYCLOAK_DCR',
   trustedHosts: 'MCP_KEYCLOAK_TRUSTED_HOSTS',
   webOrigins: 'MCP_KEYCLOAK_WEB_ORIGINS',
+  cimd: 'MCP_KEYCLOAK_CIMD',
+  cimdDomains: 'MCP_KEYCLOAK_CIMD_DOMAINS',
   testUser: 'MCP_KEYCLOAK_TEST_USER',
   config: 'MCP_KEYCLOAK_CONFIG',
   adminUsername: 'KEYCLOAK_ADMIN_USERNAME',
@@ -141,6 +146,20 @@ export function mergeSources(fromFile: Record<string, unknown>, env: Env, flags:
     if (dcrMode !== undefined) raw.dcr.mode = dcrMode;
     if (trustedHosts !== undefined) raw.dcr.trustedHosts = trustedHosts;
     if (webOrigins !== undefined) raw.dcr.webOrigins = webOrigins;
+  }
+
+  // --cimd (or MCP_KEYCLOAK_CIMD=true) turns CIMD on; --cimd-domain and --cimd-allow-http imply it.
+  const cimdEnv = env[ENV.cimd];
+  if (cimdEnv !== undefined && cimdEnv !== '' && !['true', 'false', '1', '0'].includes(cimdEnv)) {
+    throw new UsageError(`${ENV.cimd}=${printable(cimdEnv, 20)}: must be true or false.`);
+  }
+  const cimdDomains = pick(flags.cimdDomain?.length ? flags.cimdDomain : undefined, list(env[ENV.cimdDomains]));
+  const cimdOn = flags.cimd ?? (cimdEnv ? cimdEnv === 'true' || cimdEnv === '1' : undefined);
+  if (cimdOn !== undefined || cimdDomains !== undefined || flags.cimdAllowHttp) {
+    raw.cimd = overlay(raw.cimd);
+    raw.cimd.enabled = cimdOn ?? true;
+    if (cimdDomains !== undefined) raw.cimd.domains = cimdDomains;
+    if (flags.cimdAllowHttp) raw.cimd.allowHttp = true;
   }
 
   const testUser = pick(flags.testUser, env[ENV.testUser]);

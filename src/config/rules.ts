@@ -108,6 +108,18 @@ export function trustedHostProblem(value: string): string | undefined {
 }
 
 /**
+ * A domain Keycloak's CIMD executor and condition compare a URL's host with: a hostname or IP, or
+ * `*.example.com` (the domain and its subdomains, Keycloak's only wildcard form). No port, no scheme.
+ */
+export function cimdDomainProblem(value: string): string | undefined {
+  const host = value.startsWith('*.') ? value.slice(2) : value;
+  if (host.includes('*')) return 'must be a hostname, an IP address or *.domain (Keycloak matches the domain and its subdomains), no other wildcard';
+  if (host.includes(':') && isIP(host) === 0) return 'must be a host without a scheme or port (Keycloak compares hosts only)';
+  const problem = trustedHostProblem(host);
+  return problem?.replace('hostname or IP address', 'hostname, IP address or *.domain');
+}
+
+/**
  * A number from a flag or env variable: decimal digits only, within [min, max]. `Number()` would also
  * take `1e3`, `0x3e8`, ` 1000 ` and `1000.0`, so a typo could silently become another port.
  */

@@ -5,7 +5,8 @@
  * from this file (`npm run schema`) and a unit test keeps the two equal.
  */
 import { z } from 'zod';
-import { keycloakUrlProblem, MAX_HOST_LENGTH, MAX_SCOPE_LENGTH, MAX_URL_LENGTH, resourceUrlProblem, SCOPE_TOKEN, trustedHostProblem, webOriginProblem } from './rules.js';
+import { KNOWN_CIMD_KEYS } from '../realm/cimd.js';
+import { cimdDomainProblem, keycloakUrlProblem, MAX_HOST_LENGTH, MAX_SCOPE_LENGTH, MAX_URL_LENGTH, resourceUrlProblem, SCOPE_TOKEN, trustedHostProblem, webOriginProblem } from './rules.js';
 
 export const DEFAULTS = {
   keycloakUrl: 'http://localhost:8080',
@@ -84,6 +85,24 @@ const dcrSchema = z
   })
   .strict();
 
+const cimdSchema = z
+  .object({
+    enabled: z.boolean().default(true).describe('Set up Client ID Metadata Documents (needs Keycloak 26.6+ started with --features=cimd).'),
+    clients: z
+      .array(z.enum(KNOWN_CIMD_KEYS))
+      .default([...KNOWN_CIMD_KEYS])
+      .describe('The known clients whose document domains are permitted: vscode, claude-code, claude-ai, inspector (default: all).'),
+    domains: z
+      .array(ruled(cimdDomainProblem, { maxLength: MAX_HOST_LENGTH, pattern: '^(\\*\\.)?[A-Za-z0-9.:-]+$' }))
+      .default([])
+      .describe('Further permitted domains: hosts of client_id URLs you trust (e.g. where your own client hosts its document); *.example.com for subdomains.'),
+    allowHttp: z
+      .boolean()
+      .default(false)
+      .describe('Also accept http:// client_id URLs and documents: only for local test realms (loopback documents), never in production.'),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     $schema: z.string().optional().describe('JSON Schema for editors; ignored by the tool.'),
@@ -97,6 +116,7 @@ export const configSchema = z
       .default([{ url: DEFAULTS.resource, scopes: [DEFAULTS.scope] }])
       .describe('The MCP servers this realm protects, each with its own scope(s) and audience.'),
     dcr: dcrSchema.default({ mode: 'anonymous', trustedHosts: [] }),
+    cimd: cimdSchema.optional().describe('Client ID Metadata Documents (CIMD), the MCP 2026-07-28 alternative to Dynamic Client Registration. Absent: not set up.'),
     admin: z
       .object({
         username: z.string().min(1).max(255).default(DEFAULTS.adminUsername).describe('Admin user (password: env KEYCLOAK_ADMIN_PASSWORD).'),
@@ -173,6 +193,7 @@ export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 export type ResourceConfig = Config['resources'][number];
 export type DcrMode = (typeof dcrModes)[number];
+export type CimdConfig = NonNullable<Config['cimd']>;
 
 /** The JSON Schema shipped for editors (`$schema` in mcp-keycloak.json). */
 export function configJsonSchema(): Record<string, unknown> {

@@ -23,6 +23,8 @@ export interface InitAnswers {
   /** Allowed Registration Web Origins (clients that register from a browser page, such as MCP Inspector 0.x); undefined: not managed. */
   webOrigins?: string[];
   adminUsername: string;
+  /** The `cimd` section (from --cimd, --cimd-domain, --cimd-allow-http, env or the file); undefined: not set up. */
+  cimd?: Record<string, unknown>;
   testUser?: { username: string; password: string; generated: boolean };
 }
 
@@ -112,6 +114,7 @@ async function configFile(path: string, answers: InitAnswers, force: boolean): P
   if (answers.dcr !== 'trusted-hosts' && merged.dcr) delete merged.dcr.trustedHosts;
   if (existing.admin && typeof existing.admin === 'object') merged.admin = { ...existing.admin, ...(filled.admin as object) };
   if (answers.testUser) merged.testUser = { username: answers.testUser.username };
+  if (answers.cimd) merged.cimd = answers.cimd;
   for (const [key, value] of Object.entries(existing)) if (!(key in merged) && key !== 'testUser') merged[key] = value;
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) throw new UsageError(describeZodError(parsed.error, name));

@@ -143,6 +143,8 @@ export async function askRest(context: WizardContext, p: Prompter, keycloakUrl: 
     }
     answers.webOrigins = webOrigins;
   }
+  // --cimd and its companions: not asked (CIMD needs a Keycloak started with --features=cimd, an opt-in).
+  if (raw.cimd && typeof raw.cimd === 'object') answers.cimd = raw.cimd as Record<string, unknown>;
   const testUser = await askTestUser(context, p, raw);
   if (testUser) answers.testUser = testUser;
   return answers;

@@ -7,6 +7,7 @@
 import { CliError, ExitCode } from '../errors.js';
 import type { DesiredRealm } from '../realm/desired.js';
 import { keycloakCall } from './errors.js';
+import { cimdRefusal, refuseCimd } from './server-features.js';
 import type { AdminSession } from './session.js';
 import { olderThan, versionDifference, versionParts } from './versions.js';
 
@@ -41,9 +42,25 @@ export function versionRefusal(desired: DesiredRealm, version: string): string |
   return undefined;
 }
 
-/** Throws the refusal (exit code 1) when `desired` needs a newer Keycloak; reads the version only when it matters. */
+/**
+ * Throws the refusal (exit code 1) when `desired` needs a newer Keycloak or a feature it runs without;
+ * reads serverinfo (one request) only when that matters: web origins, CIMD.
+ */
 export async function refuseWhatTheVersionCannotHold(session: AdminSession, desired: DesiredRealm): Promise<void> {
-  if (!versionSensitive(desired)) return;
-  const refusal = versionRefusal(desired, await readServerVersion(session));
+  if (!versionSensitive(desired) && !desired.cimd) return;
+  const info = await keycloakCall(() => session.client.serverInfo.find(), undefined, 'reading what this Keycloak supports (GET /admin/serverinfo)');
+  const refusal = versionRefusal(desired, info.systemInfo?.version ?? 'unknown');
   if (refusal) throw new CliError(refusal, ExitCode.failure);
+  if (desired.cimd && cimdRefusal(info, session.baseUrl)) refuseCimd(info, session.baseUrl, await localRestartCommand(session.baseUrl, ['cimd']));
+}
+
+/** The command that restarts the Keycloak `keycloak start` runs at `url` with `features` added; undefined for any other Keycloak. */
+async function localRestartCommand(url: string, features: string[]): Promise<string | undefined> {
+  const { localStatus } = await import('../local/local-keycloak.js');
+  const { portOf, isLoopbackUrl } = await import('../addresses.js');
+  if (!isLoopbackUrl(url)) return undefined;
+  const { state, running } = await localStatus();
+  if (!state || !running || state.port !== portOf(url)) return undefined;
+  const { restartWithFeaturesCommand } = await import('../local/features.js');
+  return restartWithFeaturesCommand(state, features);
 }

@@ -11,7 +11,8 @@ import { KeycloakError } from '../errors.js';
 import { keycloakCall, outcomeUnknown } from '../keycloak/errors.js';
 import type { AdminSession } from '../keycloak/session.js';
 import { AUDIENCE_MAPPER_TYPE } from './audience.js';
-import type { AudienceMapperChange, Change, DefaultScopeChange, RegistrationPolicyChange, ResourceClientChange, TestUserChange } from './change.js';
+import { cimdObjects, withObject, type ClientPolicy, type ClientProfile } from './cimd.js';
+import type { AudienceMapperChange, Change, ClientPolicyChange, DefaultScopeChange, RegistrationPolicyChange, ResourceClientChange, TestUserChange } from './change.js';
 import {
   AUDIENCE_MAPPER_NAME,
   DEFAULT_TRUSTED_HOSTS,
@@ -146,6 +147,10 @@ export function describeChange(change: Change): string {
       return change.action === 'create' ? `creating resource client "${change.name}"` : `setting resource_url on client "${change.name}"`;
     case 'registration-policy':
       return `${verb} registration policy "${change.name}"`;
+    case 'client-profile':
+      return `${verb} client profile "${change.name}"`;
+    case 'client-policy':
+      return `${verb} client policy "${change.name}"`;
     case 'test-user':
       return `${verb} test user "${change.name}"`;
   }
@@ -217,6 +222,9 @@ class Executor {
         return this.resourceClient(change, what);
       case 'registration-policy':
         return this.policy(change, what);
+      case 'client-profile':
+      case 'client-policy':
+        return this.clientPolicy(change, what);
       case 'test-user':
         return this.testUser(change, what);
     }
@@ -276,6 +284,33 @@ class Executor {
     if (!current || current.id !== change.id) return 'replan';
     const update = { ...current, attributes: { ...current.attributes, [RESOURCE_URL_ATTRIBUTE]: change.name } };
     return updated(await write(what, () => client.clients.update({ realm, id: change.id }, update), UPDATE));
+  }
+
+  /**
+   * Keycloak keeps a realm's client profiles (and policies) as one list, written whole: the list is read
+   * afresh, ours is put in by name, the rest is written back as it was.
+   */
+  private async clientPolicy(change: ClientPolicyChange, what: string): Promise<Outcome> {
+    const { session } = this;
+    const { client } = session;
+    const realm = this.realm;
+    if (!this.desired.cimd) throw new Error(`planned ${what} without CIMD in the desired state`);
+    const wanted = cimdObjects(this.desired.cimd);
+    const path = `${encodeURIComponent(this.realm)}/client-policies/${change.kind === 'client-profile' ? 'profiles' : 'policies'}`;
+    if (change.kind === 'client-profile') {
+      const current = await session.read<{ profiles?: ClientProfile[] }>(path, what);
+      if (!current) return 'replan';
+      const profile = wanted.profiles.find((p) => p.name === change.name)!;
+      const profiles = withObject(current.profiles ?? [], profile) as never;
+      await keycloakCall(() => client.clientPolicies.createProfiles({ realm, profiles }), undefined, what);
+    } else {
+      const current = await session.read<{ policies?: ClientPolicy[] }>(path, what);
+      if (!current) return 'replan';
+      const policy = wanted.policies.find((p) => p.name === change.name)!;
+      const policies = withObject(current.policies ?? [], policy) as never;
+      await keycloakCall(() => client.clientPolicies.updatePolicy({ realm, policies }), undefined, what);
+    }
+    return 'done';
   }
 
   private async policy(change: RegistrationPolicyChange, what: string): Promise<Outcome> {

@@ -57,6 +57,12 @@ export type RegistrationPolicyChange = ChangeBase & { kind: 'registration-policy
  */
 export type ResourceClientChange = ChangeBase & { kind: 'resource-client' } & ({ action: 'create' } | Existing<'update'>);
 
+/**
+ * A client profile or client policy of ours (CIMD and its PKCE companion, found by name). Keycloak keeps
+ * each list as one document, so apply reads the list, puts ours in and writes the list back.
+ */
+export type ClientPolicyChange = ChangeBase & { kind: 'client-profile' | 'client-policy'; action: 'create' | 'update' };
+
 /** The test user (found by username, which Keycloak keeps unique). */
 export type TestUserChange = ChangeBase & { kind: 'test-user' } & ({ action: 'create' } | Existing<'update'>);
 
@@ -66,6 +72,7 @@ export type Change =
   | AudienceMapperChange
   | DefaultScopeChange
   | ResourceClientChange
+  | ClientPolicyChange
   | RegistrationPolicyChange
   | TestUserChange;
 export type ChangeKind = Change['kind'];

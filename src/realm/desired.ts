@@ -3,6 +3,7 @@
  * Names here are the stable identities by which `plan` finds objects in Keycloak.
  */
 import type { Config, DcrMode } from '../config/schema.js';
+import { desiredCimd, type DesiredCimd } from './cimd.js';
 
 /** Our Audience mapper's name on each scope; an existing audience mapper with the right URL is adopted too. */
 export const AUDIENCE_MAPPER_NAME = 'mcp-audience';
@@ -59,6 +60,8 @@ export interface DesiredRealm {
     webOrigins?: string[];
   };
   testUser?: { username: string; password?: string };
+  /** Client ID Metadata Documents, when the config asks for them (see cimd.ts). */
+  cimd?: DesiredCimd;
 }
 
 /** The desired realm for `config`; the test user gets `testUserPassword` when one is given. */
@@ -70,6 +73,8 @@ export function desiredRealm(config: Config, testUserPassword?: string): Desired
     dcr: { mode: config.dcr.mode, trustedHosts: config.dcr.trustedHosts },
   };
   if (config.dcr.webOrigins) desired.dcr.webOrigins = config.dcr.webOrigins;
+  const cimd = desiredCimd(config.cimd);
+  if (cimd) desired.cimd = cimd;
   if (config.testUser) {
     desired.testUser = testUserPassword
       ? { username: config.testUser.username, password: testUserPassword }

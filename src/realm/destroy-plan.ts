@@ -5,6 +5,7 @@
  * was not recorded; the plan says so.
  */
 import { keycloakCall } from '../keycloak/errors.js';
+import { CIMD_NAMES } from './cimd.js';
 import type { AdminSession } from '../keycloak/session.js';
 import type { Config } from '../config/schema.js';
 import { CREATED_BY_ATTRIBUTE, DEFAULT_TRUSTED_HOSTS, POLICY_NAME, POLICY_TYPE, PROVIDER, desiredRealm } from './desired.js';
@@ -13,7 +14,7 @@ import { configValues } from './plan.js';
 
 export interface Removal {
   action: 'delete' | 'update' | 'create';
-  kind: 'realm' | 'test-user' | 'client-scope' | 'resource-client' | 'registration-policy';
+  kind: 'realm' | 'test-user' | 'client-scope' | 'resource-client' | 'registration-policy' | 'client-policy' | 'client-profile';
   name: string;
   id?: string;
   /** One sentence for people. */
@@ -39,6 +40,13 @@ export function planDestroy(config: Config, live: LiveRealm, wholeRealm: boolean
     // One the user made (apply only set its resource_url) is theirs: it stays, resource_url and all.
     if (client.attributes?.[CREATED_BY_ATTRIBUTE] !== 'true') continue;
     removals.push({ action: 'delete', kind: 'resource-client', name: url, id: client.id, detail: 'the resource client (clientId and resource_url = the MCP URL)' });
+  }
+  // Ours, found by name, whether or not this config still asks for CIMD: policies first (they name the profiles).
+  for (const policy of live.clientPolicies ?? []) {
+    if (policy.name === CIMD_NAMES.policy || policy.name === CIMD_NAMES.pkcePolicy) removals.push({ action: 'delete', kind: 'client-policy', name: policy.name, detail: 'the client policy apply --cimd made' });
+  }
+  for (const profile of live.clientProfiles ?? []) {
+    if (profile.name === CIMD_NAMES.profile || profile.name === CIMD_NAMES.pkceProfile) removals.push({ action: 'delete', kind: 'client-profile', name: profile.name, detail: 'the client profile apply --cimd made' });
   }
   if (config.dcr.mode === 'off') return removals;
   for (const policy of live.anonymousPolicies.filter((p) => p.providerId === PROVIDER.allowedScopes)) {
@@ -95,7 +103,7 @@ export function planDestroy(config: Config, live: LiveRealm, wholeRealm: boolean
 
 /** The live realm as `planDestroy` needs it. */
 export async function readForDestroy(session: AdminSession, config: Config): Promise<LiveRealm> {
-  return readLiveRealm(session, desiredRealm(config));
+  return readLiveRealm(session, desiredRealm(config), { clientPolicies: true });
 }
 
 /** Carries out one removal through the admin API; `realmId` is needed to create a registration policy. */
@@ -112,6 +120,17 @@ export async function executeRemoval(session: AdminSession, realm: string, realm
     case 'client-scope':
       await call(() => client.clientScopes.del({ realm, id: removal.id! }));
       return;
+    case 'client-policy': {
+      // Keycloak keeps the list as one document: read it, leave ours out, write the rest back as it was.
+      const { policies = [] } = await call(() => client.clientPolicies.listPolicies({ realm, includeGlobalPolicies: false }));
+      await call(() => client.clientPolicies.updatePolicy({ realm, policies: policies.filter((p) => p.name !== removal.name) }));
+      return;
+    }
+    case 'client-profile': {
+      const { profiles = [] } = await call(() => client.clientPolicies.listProfiles({ realm, includeGlobalProfiles: false }));
+      await call(() => client.clientPolicies.createProfiles({ realm, profiles: profiles.filter((p) => p.name !== removal.name) }));
+      return;
+    }
     case 'resource-client':
       if (removal.action === 'delete') await call(() => client.clients.del({ realm, id: removal.id! }));
       return;

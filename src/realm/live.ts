@@ -14,6 +14,7 @@ import { requestKeycloak } from '../keycloak/answer.js';
 import { keycloakCall } from '../keycloak/errors.js';
 import type { AdminSession } from '../keycloak/session.js';
 import { realmUrls } from '../keycloak/urls.js';
+import type { ClientPolicy, ClientProfile } from './cimd.js';
 import { POLICY_TYPE, type DesiredRealm } from './desired.js';
 
 export interface LiveScope extends ClientScopeRepresentation {
@@ -35,6 +36,9 @@ export interface LiveRealm {
   /** Clients whose clientId is a desired resource URL, by that URL (see DesiredResourceClient). */
   resourceClients: Map<string, ClientRepresentation>;
   testUser?: { user: UserRepresentation; passwordWorks?: boolean };
+  /** The realm's client profiles and policies (their own, not the global ones): read only when CIMD is desired. */
+  clientProfiles?: ClientProfile[];
+  clientPolicies?: ClientPolicy[];
 }
 
 /** Password checks started before the admin login, each waiting for the first read of its desired realm. */
@@ -61,13 +65,13 @@ export function checkPasswordEarly(baseUrl: string, desired: DesiredRealm): void
 
 /**
  * Reads the live counterpart of `desired`: 5 requests when the realm exists (7 with a test user and
- * its password), plus one per MCP server (its resource client); 1 or 2 when it does not. The lists
- * wait for the realm to be found; the password
+ * its password), plus one per MCP server (its resource client) and 2 with CIMD; 1 or 2 when it does
+ * not. The lists wait for the realm to be found; the password
  * check, which makes Keycloak hash and is the slowest, went out with the login (`checkPasswordEarly`)
  * or goes out with the realm read, and is only consulted when the user exists. A read after apply
  * changed the realm checks the password afresh.
  */
-export async function readLiveRealm(session: AdminSession, desired: DesiredRealm): Promise<LiveRealm> {
+export async function readLiveRealm(session: AdminSession, desired: DesiredRealm, options: { clientPolicies?: boolean } = {}): Promise<LiveRealm> {
   const realm = desired.realm;
   const path = encodeURIComponent(realm);
   const { testUser } = desired;
@@ -79,6 +83,14 @@ export async function readLiveRealm(session: AdminSession, desired: DesiredRealm
   live.id = found.id!;
   live.enabled = found.enabled ?? false;
 
+  // Alongside the lists below: the client profiles and policies, 2 reads more when CIMD is desired.
+  const cimdReads = desired.cimd || options.clientPolicies
+    ? Promise.all([
+        session.read<{ profiles?: ClientProfile[] }>(`${path}/client-policies/profiles`, `reading the client profiles of realm "${realm}"`),
+        session.read<{ policies?: ClientPolicy[] }>(`${path}/client-policies/policies`, `reading the client policies of realm "${realm}"`),
+      ])
+    : undefined;
+  cimdReads?.catch(() => undefined); // awaited below; an early failure of the lists must not leave it unhandled
   const list = async <T>(suffix: string, what: string, query?: Record<string, string>) => (await session.read<T[]>(`${path}/${suffix}`, what, query)) ?? [];
   const [allScopes, defaults, components, users, ...resourceClients] = await Promise.all([
     list<ClientScopeRepresentation>('client-scopes', `listing the client scopes of realm "${realm}"`),
@@ -90,6 +102,11 @@ export async function readLiveRealm(session: AdminSession, desired: DesiredRealm
       list<ClientRepresentation>('clients', `looking up the resource client "${url}" in realm "${realm}"`, { clientId: url }),
     ),
   ]);
+  if (cimdReads) {
+    const [profiles, policies] = await cimdReads;
+    live.clientProfiles = profiles?.profiles ?? [];
+    live.clientPolicies = policies?.policies ?? [];
+  }
   desired.resourceClients.forEach(({ url }, i) => {
     const client = (resourceClients[i] as ClientRepresentation[]).find((c) => c.clientId === url);
     if (client) live.resourceClients.set(url, client);

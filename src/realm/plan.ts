@@ -17,6 +17,7 @@ import {
   type DesiredScope,
 } from './desired.js';
 import type { LiveRealm, LiveScope } from './live.js';
+import { planCimd } from './cimd.js';
 import { planPolicies } from './policies.js';
 
 // The Change types live in change.ts; these are the ones the plan's readers (ui, doctor, commands) use.
@@ -33,13 +34,14 @@ export interface Plan {
   summary: Record<ChangeAction, number>;
 }
 
-/** Everything apply would change, in the order it would change it (realm → scopes → resource clients → policies → user). */
+/** Everything apply would change, in the order it would change it (realm → scopes → resource clients → registration policies → client profiles and policies → user). */
 export function planRealm(desired: DesiredRealm, live: LiveRealm, keycloakUrl: string): Plan {
   const changes: Change[] = [
     ...planRealmItself(desired, live),
     ...desired.scopes.flatMap((scope) => planScope(scope, live)),
     ...desired.resourceClients.flatMap((client) => planResourceClient(client, live)),
     ...planPolicies(desired, live),
+    ...planCimd(desired.cimd, live.clientProfiles, live.clientPolicies),
     ...planTestUser(desired, live),
   ];
   const summary = { create: 0, update: 0, delete: 0 };

@@ -16,7 +16,7 @@ import {
   type OAuthClientInformationFull,
 } from '@modelcontextprotocol/client';
 import { decodeJwt } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { REDIRECT_URI, vscodeClientMetadata } from '../../src/e2e/index.js';
 import { freePort } from '../../src/local/process.js';
 import { signIn } from '../../src/oauth/sign-in.js';
@@ -28,7 +28,7 @@ let resource: string;
 let issuer: string;
 let metadata: AuthorizationServerMetadata;
 let client: OAuthClientInformationFull;
-let featureOn: boolean;
+const featureOn = inject('keycloakFeatures').includes('resource-indicators');
 
 beforeAll(async () => {
   resource = `http://127.0.0.1:${await freePort()}/mcp`;
@@ -37,8 +37,6 @@ beforeAll(async () => {
   });
   expect(applied.stderr).toBe('');
   expect(applied.code).toBe(0);
-  const info = await (await adminClient()).serverInfo.find();
-  featureOn = Boolean(info.features?.some((f) => f.name === 'RESOURCE_INDICATORS' && f.enabled));
   issuer = `${keycloak().url}/realms/${realm}`;
   metadata = (await discoverAuthorizationServerMetadata(issuer))!;
   client = await registerClient(issuer, { metadata, clientMetadata: { ...vscodeClientMetadata(), scope: 'mcp:run' } });

@@ -1,0 +1,260 @@
+/**
+ * Client ID Metadata Documents (CIMD, the MCP 2026-07-28 way for clients to identify themselves) on
+ * Keycloak 26.6+ started with `--features=cimd`: a client profile with the `client-id-metadata-document`
+ * executor and a client policy whose `client-id-uri` condition selects the clients whose `client_id` is
+ * a document URL on a permitted domain. Keycloak fetches the document on the authorization request and
+ * creates (persists) the client from it.
+ *
+ * PKCE: Keycloak 26.7.3 never applies a `pkce-enforcer` in the CIMD profile (keycloak#52795: the
+ * `client-id-uri` condition only votes on the pre-authorization event, abstains on REGISTER and on the
+ * authorization request, and an all-abstaining policy does not run). A second policy of ours, with the
+ * `client-updater-context` condition "ByAnonymous" (Keycloak treats CIMD creation as anonymous: there is
+ * no token), runs `pkce-enforcer` with auto-configure when such a client is created: the client gets
+ * `pkce.code.challenge.method` = S256, and Keycloak then refuses its authorization requests without a
+ * `code_challenge`. Anonymous DCR clients get the same, which MCP requires of them anyway.
+ *
+ * Everything here is pure: the desired profiles and policies for a config, and the diff against live.
+ */
+import type { CimdConfig } from '../config/schema.js';
+import type { ClientPolicyChange } from './change.js';
+
+/** A client known to use CIMD, with the hosts its document names (client_id, redirect URIs, logo). */
+export interface KnownCimdClient {
+  /** Its key in `cimd.clients`. */
+  key: string;
+  name: string;
+  /** The `client_id` URL (its metadata document), when the client publishes a fixed one. */
+  clientId?: string;
+  /** Hosts of its client_id: what the `client-id-uri` condition admits. */
+  clientIdDomains: string[];
+  /** Hosts its document names besides (redirect URIs, logo_uri, client_uri): what the executor must also permit. */
+  documentDomains: string[];
+  /** Why it may still fail, when a Keycloak version refuses its document. */
+  caveat?: string;
+}
+
+/**
+ * The clients whose CIMD `client_id` is known (Keycloak's guide "Integrating with Model Context
+ * Protocol", keycloak#50362, the clients' sources; November 2026). MCP Inspector takes the URL of a
+ * document you host (`--client-metadata-url`): add that host with `--cimd-domain`.
+ */
+export const KNOWN_CIMD_CLIENTS: readonly KnownCimdClient[] = [
+  {
+    key: 'vscode',
+    name: 'VS Code',
+    clientId: 'https://vscode.dev/oauth/client-metadata.json',
+    clientIdDomains: ['vscode.dev'],
+    // Loopback redirects (http://127.0.0.1:<port>/), and its logo_uri / client_uri on code.visualstudio.com.
+    documentDomains: ['127.0.0.1', 'code.visualstudio.com'],
+  },
+  {
+    key: 'claude-code',
+    name: 'Claude Code',
+    clientId: 'https://claude.ai/oauth/claude-code-client-metadata',
+    clientIdDomains: ['claude.ai'],
+    documentDomains: ['localhost', '127.0.0.1'],
+  },
+  {
+    key: 'claude-ai',
+    name: 'claude.ai / Claude Desktop',
+    clientId: 'https://claude.ai/oauth/mcp-oauth-client-metadata',
+    clientIdDomains: ['claude.ai'],
+    documentDomains: [],
+    caveat:
+      'Keycloak before 26.8.0 refuses its document ("JWT authorization grant cannot be enabled in a public client", keycloak#50362): the browser shows "invalid request"',
+  },
+  {
+    key: 'inspector',
+    name: 'MCP Inspector 2.x',
+    clientIdDomains: [],
+    documentDomains: ['127.0.0.1', 'localhost'],
+  },
+];
+
+export const KNOWN_CIMD_KEYS = KNOWN_CIMD_CLIENTS.map((client) => client.key) as [string, ...string[]];
+
+/** Our objects, found by name; everything else in the realm's client policies is the user's. */
+export const CIMD_NAMES = { profile: 'mcp-keycloak-cimd', policy: 'mcp-keycloak-cimd', pkceProfile: 'mcp-keycloak-pkce', pkcePolicy: 'mcp-keycloak-pkce' } as const;
+
+export const CIMD_EXECUTOR = 'client-id-metadata-document';
+export const CIMD_CONDITION = 'client-id-uri';
+export const PKCE_EXECUTOR = 'pkce-enforcer';
+export const ANONYMOUS_CONDITION = 'client-updater-context';
+
+/** A client policy executor's or condition's configuration as Keycloak stores it: strings, booleans, lists. */
+export type ComponentConfig = Record<string, string | boolean | string[]>;
+
+export interface ClientProfile {
+  name: string;
+  description?: string;
+  executors: Array<{ executor: string; configuration: ComponentConfig }>;
+}
+
+export interface ClientPolicy {
+  name: string;
+  description?: string;
+  enabled: boolean;
+  conditions: Array<{ condition: string; configuration: ComponentConfig }>;
+  profiles: string[];
+}
+
+export interface DesiredCimd {
+  /** Hosts the `client-id-uri` condition admits (the document URLs' hosts). */
+  clientIdDomains: string[];
+  /** Hosts the executor permits: those, plus every host the admitted documents name. */
+  permittedDomains: string[];
+  allowHttp: boolean;
+  /** The known clients chosen, for doctor's advice. */
+  clients: KnownCimdClient[];
+}
+
+const unique = (values: string[]) => [...new Set(values)].sort();
+
+/** The desired CIMD setup for `config.cimd`, or undefined when CIMD is not asked for. */
+export function desiredCimd(cimd: CimdConfig | undefined): DesiredCimd | undefined {
+  if (!cimd?.enabled) return undefined;
+  const clients = KNOWN_CIMD_CLIENTS.filter((client) => cimd.clients.includes(client.key));
+  const clientIdDomains = unique([...clients.flatMap((c) => c.clientIdDomains), ...cimd.domains]);
+  return {
+    clientIdDomains,
+    permittedDomains: unique([...clientIdDomains, ...clients.flatMap((c) => c.documentDomains)]),
+    allowHttp: cimd.allowHttp,
+    clients,
+  };
+}
+
+/** The property names each provider must declare in /admin/serverinfo for apply to write its config. */
+export const REQUIRED_PROPERTIES: Readonly<Record<string, readonly string[]>> = {
+  [CIMD_EXECUTOR]: ['cimd-allow-http-scheme', 'cimd-allow-permitted-domains', 'cimd-restrict-same-domain', 'only-allow-confidential-client'],
+  [CIMD_CONDITION]: ['client-id-uri-scheme', 'client-id-uri-allow-permitted-domains'],
+  [PKCE_EXECUTOR]: ['auto-configure'],
+  [ANONYMOUS_CONDITION]: ['update-client-source'],
+};
+
+/** Our two profiles and two policies, exactly as apply writes them. */
+export function cimdObjects(desired: DesiredCimd): { profiles: ClientProfile[]; policies: ClientPolicy[] } {
+  return {
+    profiles: [
+      {
+        name: CIMD_NAMES.profile,
+        description: 'MCP clients that identify themselves with a Client ID Metadata Document (made by mcp-keycloak)',
+        executors: [
+          {
+            executor: CIMD_EXECUTOR,
+            configuration: {
+              'cimd-allow-http-scheme': desired.allowHttp,
+              'cimd-allow-permitted-domains': desired.permittedDomains,
+              'cimd-restrict-same-domain': false,
+              'only-allow-confidential-client': false,
+            },
+          },
+        ],
+      },
+      {
+        name: CIMD_NAMES.pkceProfile,
+        description: 'PKCE S256 for clients created anonymously, CIMD ones included (keycloak#52795; made by mcp-keycloak)',
+        executors: [{ executor: PKCE_EXECUTOR, configuration: { 'auto-configure': true } }],
+      },
+    ],
+    policies: [
+      {
+        name: CIMD_NAMES.policy,
+        description: 'Client ID Metadata Documents on the permitted domains (made by mcp-keycloak)',
+        enabled: true,
+        conditions: [
+          {
+            condition: CIMD_CONDITION,
+            configuration: {
+              'client-id-uri-scheme': desired.allowHttp ? ['https', 'http'] : ['https'],
+              'client-id-uri-allow-permitted-domains': desired.clientIdDomains,
+            },
+          },
+        ],
+        profiles: [CIMD_NAMES.profile],
+      },
+      {
+        name: CIMD_NAMES.pkcePolicy,
+        description: 'PKCE for anonymously created clients: CIMD and Dynamic Client Registration (made by mcp-keycloak)',
+        enabled: true,
+        conditions: [{ condition: ANONYMOUS_CONDITION, configuration: { 'update-client-source': ['ByAnonymous'] } }],
+        profiles: [CIMD_NAMES.pkceProfile],
+      },
+    ],
+  };
+}
+
+/** A config value as compared: lists as sorted sets (Keycloak keeps no order), scalars as strings. */
+function normalized(value: unknown): string {
+  if (Array.isArray(value)) return JSON.stringify(unique(value.map(String)));
+  return JSON.stringify(value === undefined || value === null ? '' : String(value));
+}
+
+/** The configuration keys on which `live` differs from `wanted` (only the keys we set). */
+export function configDrift(live: Record<string, unknown> | undefined, wanted: ComponentConfig): Array<{ field: string; from: unknown; to: unknown }> {
+  return Object.entries(wanted)
+    .filter(([key, value]) => normalized(live?.[key]) !== normalized(value))
+    .map(([key, value]) => ({ field: key, from: live?.[key] ?? null, to: value }));
+}
+
+/** Field differences between a live profile and ours (executor by executor, in order). */
+export function profileDrift(live: ClientProfile, wanted: ClientProfile) {
+  if (live.executors.length !== wanted.executors.length || live.executors.some((e, i) => e.executor !== wanted.executors[i]!.executor)) {
+    return [{ field: 'executors', from: live.executors.map((e) => e.executor), to: wanted.executors.map((e) => e.executor) }];
+  }
+  return wanted.executors.flatMap((executor, i) =>
+    configDrift(live.executors[i]!.configuration, executor.configuration).map((d) => ({ ...d, field: `${executor.executor}.${d.field}` })),
+  );
+}
+
+/** Field differences between a live policy and ours. */
+export function policyDrift(live: ClientPolicy, wanted: ClientPolicy) {
+  const fields: Array<{ field: string; from: unknown; to: unknown }> = [];
+  if (live.enabled !== wanted.enabled) fields.push({ field: 'enabled', from: live.enabled, to: wanted.enabled });
+  if (normalized(live.profiles) !== normalized(wanted.profiles)) fields.push({ field: 'profiles', from: live.profiles, to: wanted.profiles });
+  const conditions = live.conditions ?? [];
+  if (conditions.length !== wanted.conditions.length || conditions.some((c, i) => c.condition !== wanted.conditions[i]!.condition)) {
+    fields.push({ field: 'conditions', from: conditions.map((c) => c.condition), to: wanted.conditions.map((c) => c.condition) });
+    return fields;
+  }
+  for (const [i, condition] of wanted.conditions.entries()) {
+    fields.push(...configDrift(conditions[i]!.configuration, condition.configuration).map((d) => ({ ...d, field: `${condition.condition}.${d.field}` })));
+  }
+  return fields;
+}
+
+/** Ours created or repaired, profiles first (a policy names its profiles, which must exist). */
+export function planCimd(desired: DesiredCimd | undefined, liveProfiles: ClientProfile[] = [], livePolicies: ClientPolicy[] = []): ClientPolicyChange[] {
+  if (!desired) return [];
+  const wanted = cimdObjects(desired);
+  const changes: ClientPolicyChange[] = [];
+  for (const profile of wanted.profiles) {
+    const live = liveProfiles.find((p) => p.name === profile.name);
+    if (!live) changes.push({ action: 'create', kind: 'client-profile', name: profile.name, fields: profileFields(profile) });
+    else {
+      const fields = profileDrift(live, profile);
+      if (fields.length) changes.push({ action: 'update', kind: 'client-profile', name: profile.name, fields });
+    }
+  }
+  for (const policy of wanted.policies) {
+    const live = livePolicies.find((p) => p.name === policy.name);
+    if (!live) changes.push({ action: 'create', kind: 'client-policy', name: policy.name, fields: policyFields(policy) });
+    else {
+      const fields = policyDrift(live, policy);
+      if (fields.length) changes.push({ action: 'update', kind: 'client-policy', name: policy.name, fields });
+    }
+  }
+  return changes;
+}
+
+const profileFields = (profile: ClientProfile) =>
+  profile.executors.flatMap((e) => Object.entries(e.configuration).map(([key, to]) => ({ field: `${e.executor}.${key}`, from: null, to })));
+const policyFields = (policy: ClientPolicy) => [
+  { field: 'profiles', from: null, to: policy.profiles },
+  ...policy.conditions.flatMap((c) => Object.entries(c.configuration).map(([key, to]) => ({ field: `${c.condition}.${key}`, from: null, to }))),
+];
+
+/** `list` with `object` in place of the entry of the same name (or added at the end); the others untouched. */
+export function withObject<T extends { name: string }>(list: T[], object: T): T[] {
+  const at = list.findIndex((entry) => entry.name === object.name);
+  return at === -1 ? [...list, object] : list.map((entry, i) => (i === at ? object : entry));
+}

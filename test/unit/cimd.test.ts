@@ -1,0 +1,112 @@
+/**
+ * The pure half of `apply --cimd`: the desired profiles and policies for a config, the plan against
+ * live lists (multi-valued config compared as sets), and the refusal for a server without the feature.
+ */
+import { describe, expect, it } from 'vitest';
+import { configSchema } from '../../src/config/schema.js';
+import { cimdRefusal } from '../../src/keycloak/server-features.js';
+import { cimdObjects, desiredCimd, planCimd } from '../../src/realm/cimd.js';
+
+const cimdOf = (cimd: unknown) => desiredCimd(configSchema.parse({ cimd }).cimd)!;
+
+describe('the desired CIMD setup', () => {
+  it('is absent without a cimd section, or with enabled: false', () => {
+    expect(desiredCimd(configSchema.parse({}).cimd)).toBeUndefined();
+    expect(desiredCimd(configSchema.parse({ cimd: { enabled: false } }).cimd)).toBeUndefined();
+  });
+
+  it('admits the known clients’ client_id domains, and permits the hosts their documents name besides', () => {
+    const all = cimdOf({});
+    expect(all.clientIdDomains).toEqual(['claude.ai', 'vscode.dev']);
+    expect(all.permittedDomains).toEqual(['127.0.0.1', 'claude.ai', 'code.visualstudio.com', 'localhost', 'vscode.dev']);
+    expect(all.allowHttp).toBe(false);
+    const vscode = cimdOf({ clients: ['vscode'], domains: ['*.example.com'] });
+    expect(vscode.clientIdDomains).toEqual(['*.example.com', 'vscode.dev']);
+    expect(vscode.permittedDomains).toEqual(['*.example.com', '127.0.0.1', 'code.visualstudio.com', 'vscode.dev']);
+  });
+
+  it('refuses domains Keycloak could not match: ports, schemes, inner wildcards, unknown clients', () => {
+    for (const domain of ['example.com:443', 'https://example.com', 'a.*.example.com', '*']) {
+      expect(configSchema.safeParse({ cimd: { domains: [domain] } }).success, domain).toBe(false);
+    }
+    expect(configSchema.safeParse({ cimd: { clients: ['chatgpt'] } }).success).toBe(false);
+    expect(configSchema.safeParse({ cimd: { domains: ['::1', '127.0.0.1', '*.vscode.dev'] } }).success).toBe(true);
+  });
+
+  it('accepts http client_id URLs only when asked (local test realms)', () => {
+    const { policies, profiles } = cimdObjects(cimdOf({ allowHttp: true }));
+    expect(policies[0]!.conditions[0]!.configuration['client-id-uri-scheme']).toEqual(['https', 'http']);
+    expect(profiles[0]!.executors[0]!.configuration['cimd-allow-http-scheme']).toBe(true);
+    expect(cimdObjects(cimdOf({})).policies[0]!.conditions[0]!.configuration['client-id-uri-scheme']).toEqual(['https']);
+  });
+});
+
+describe('the CIMD plan', () => {
+  const desired = cimdOf({});
+  const { profiles, policies } = cimdObjects(desired);
+
+  it('creates the two profiles, then the two policies that name them, in a realm with none', () => {
+    expect(planCimd(desired).map((c) => `${c.action} ${c.kind} ${c.name}`)).toEqual([
+      'create client-profile mcp-keycloak-cimd',
+      'create client-profile mcp-keycloak-pkce',
+      'create client-policy mcp-keycloak-cimd',
+      'create client-policy mcp-keycloak-pkce',
+    ]);
+  });
+
+  it('finds nothing to do when the lists hold ours, in any order of values, with booleans as Keycloak may store them', () => {
+    const shuffled = structuredClone(profiles);
+    const config = shuffled[0]!.executors[0]!.configuration;
+    config['cimd-allow-permitted-domains'] = [...(config['cimd-allow-permitted-domains'] as string[])].reverse();
+    config['cimd-allow-http-scheme'] = 'false';
+    const theirs = { name: 'theirs', executors: [] };
+    expect(planCimd(desired, [theirs, ...shuffled], [...policies].reverse())).toEqual([]);
+  });
+
+  it('updates only the fields that differ', () => {
+    const edited = structuredClone(policies);
+    edited[0]!.conditions[0]!.configuration['client-id-uri-allow-permitted-domains'] = ['vscode.dev'];
+    edited[1]!.enabled = false;
+    expect(planCimd(desired, profiles, edited)).toEqual([
+      {
+        action: 'update',
+        kind: 'client-policy',
+        name: 'mcp-keycloak-cimd',
+        fields: [{ field: 'client-id-uri.client-id-uri-allow-permitted-domains', from: ['vscode.dev'], to: ['claude.ai', 'vscode.dev'] }],
+      },
+      { action: 'update', kind: 'client-policy', name: 'mcp-keycloak-pkce', fields: [{ field: 'enabled', from: false, to: true }] },
+    ]);
+  });
+});
+
+describe('a Keycloak that cannot hold CIMD', () => {
+  const provider = (id: string, names: string[]) => ({ id, properties: names.map((name) => ({ name })) });
+  const info = (features: Array<{ name: string; enabled: boolean }>, executors: ReturnType<typeof provider>[]) =>
+    ({
+      systemInfo: { version: '26.7.3' },
+      features,
+      componentTypes: {
+        'org.keycloak.services.clientpolicy.executor.ClientPolicyExecutorProvider': executors,
+        'org.keycloak.services.clientpolicy.condition.ClientPolicyConditionProvider': [
+          provider('client-id-uri', ['client-id-uri-scheme', 'client-id-uri-allow-permitted-domains']),
+          provider('client-updater-context', ['update-client-source']),
+        ],
+      },
+    }) as never;
+  const cimdExecutor = provider('client-id-metadata-document', ['cimd-allow-http-scheme', 'cimd-allow-permitted-domains', 'cimd-restrict-same-domain', 'only-allow-confidential-client']);
+  const pkce = provider('pkce-enforcer', ['auto-configure']);
+
+  it('names the feature flag, and the restart command for a Keycloak that keycloak start runs', () => {
+    const off = info([{ name: 'CIMD', enabled: false }], [pkce]);
+    expect(cimdRefusal(off, 'http://kc')).toMatch(/runs without: start it with --features=cimd .*Nothing was changed\.$/);
+    expect(cimdRefusal(off, 'http://kc', 'mcp-keycloak keycloak stop && mcp-keycloak keycloak start --features cimd')).toContain(
+      'restart it with the feature: mcp-keycloak keycloak stop && mcp-keycloak keycloak start --features cimd.',
+    );
+  });
+
+  it('refuses a provider that lacks a property apply would write, and passes a server that has them all', () => {
+    const renamed = provider('client-id-metadata-document', ['cimd-allow-http-scheme', 'cimd-trusted-domains', 'cimd-restrict-same-domain', 'only-allow-confidential-client']);
+    expect(cimdRefusal(info([{ name: 'CIMD', enabled: true }], [renamed, pkce]), 'http://kc')).toMatch(/no "cimd-allow-permitted-domains" on its "client-id-metadata-document"/);
+    expect(cimdRefusal(info([{ name: 'CIMD', enabled: true }], [cimdExecutor, pkce]), 'http://kc')).toBeUndefined();
+  });
+});
