@@ -66,3 +66,29 @@ export async function deleteClient(client: Registered, realm: string, admin?: Ad
   }
   return `could not delete probe client ${client.clientId} (${result.status === undefined ? result.error : `HTTP ${result.status}`}); delete it in the admin console`;
 }
+
+/** The client attribute that drops `iss` from that client's authorization responses (Keycloak; default "false"). */
+export const EXCLUDE_ISS_ATTRIBUTE = 'exclude.issuer.from.auth.response';
+
+/** Clients listed per admin request, and the most read: a realm with more is reported as partly read. */
+const CLIENT_PAGE = 200;
+const CLIENT_READ_LIMIT = 5000;
+
+/**
+ * The realm's clients whose authorization responses carry no `iss` (the attribute above is "true"), read
+ * page by page through the admin API (full representations, so the attributes come along).
+ * `complete` is false when the realm has more clients than were read.
+ */
+export async function clientsWithoutIss(admin: AdminSession, realm: string): Promise<{ clientIds: string[]; read: number; complete: boolean }> {
+  const clientIds: string[] = [];
+  let read = 0;
+  for (let first = 0; first < CLIENT_READ_LIMIT; first += CLIENT_PAGE) {
+    const page = await admin.client.clients.find({ realm, first, max: CLIENT_PAGE });
+    read += page.length;
+    for (const client of page) {
+      if (String(client.attributes?.[EXCLUDE_ISS_ATTRIBUTE]).toLowerCase() === 'true') clientIds.push(client.clientId ?? client.id ?? '(no clientId)');
+    }
+    if (page.length < CLIENT_PAGE) return { clientIds, read, complete: true };
+  }
+  return { clientIds, read, complete: false };
+}

@@ -9,8 +9,24 @@ import type { OAuthClientMetadata } from '@modelcontextprotocol/client';
 import type { Finding } from '../findings.js';
 import { captureRegistration } from './cleanup.js';
 import { ClientStore, E2eOAuthProvider } from './provider.js';
-import { loadSdk, type McpSession, type SdkLine } from './sdk.js';
-import { fail, pass, readAsMetadata, readAuthorizationUrl, readChallenge, readPrm, readRegistration, skip, STEP, warn } from './steps.js';
+import { loadSdk, ResponseIssuerError, type McpSession, type SdkLine } from './sdk.js';
+import {
+  checkResponseIssuer,
+  fail,
+  invalidTargetFix,
+  pass,
+  readAsMetadata,
+  readAuthorizationUrl,
+  readChallenge,
+  readPrm,
+  readRegistration,
+  readResponseIssuer,
+  readTokenError,
+  skip,
+  STEP,
+  warn,
+  type IssVerdict,
+} from './steps.js';
 import { Trace } from './trace.js';
 import { signIn, SignInError } from '../oauth/sign-in.js';
 
@@ -53,7 +69,7 @@ export interface E2eReport {
   calculatorResult?: number;
 }
 
-const ORDER = [STEP.challenge, STEP.prm, STEP.asMetadata, STEP.register, STEP.authorizeUrl, STEP.signIn, STEP.consent, STEP.token, STEP.claims, STEP.connect, STEP.tools, STEP.calculator];
+const ORDER = [STEP.challenge, STEP.prm, STEP.asMetadata, STEP.register, STEP.authorizeUrl, STEP.signIn, STEP.consent, STEP.iss, STEP.token, STEP.claims, STEP.connect, STEP.tools, STEP.calculator];
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -74,6 +90,28 @@ export function summarizeToken(accessToken: string): TokenSummary | undefined {
   }
 }
 
+/**
+ * Notes whether a metadata document the SDK fetched advertises `authorization_response_iss_parameter_supported`:
+ * the v1 SDK's schema for OpenID discovery (what it reads from Keycloak before 26.4) drops that field.
+ */
+function recordIssAdvertised(seen: { value: boolean }, inner: typeof fetch): typeof fetch {
+  return async (input, init) => {
+    const response = await inner(input, init);
+    const url = input instanceof Request ? input.url : String(input);
+    if (response.status === 200 && /\/\.well-known\/(openid-configuration|oauth-authorization-server)/.test(url)) {
+      const body = (await response.clone().json().catch(() => undefined)) as Record<string, unknown> | undefined;
+      if (body?.authorization_response_iss_parameter_supported === true) seen.value = true;
+    }
+    return response;
+  };
+}
+
+/** The v2 SDK accepted the callback's iss; the flow's own reading of it says what it was (they apply one rule). */
+function sdkAccepted(verdict: IssVerdict): Finding {
+  if (verdict.ok) return readResponseIssuer(verdict, 'sdk-v2');
+  return warn(STEP.iss, `@modelcontextprotocol/client (v2) accepted the redirect in finishAuth, but by RFC 9207 §2.4 its iss is ${verdict.problem === 'missing' ? 'missing' : 'not the issuer'} (expected ${verdict.expected})`);
+}
+
 /** Runs the chain once as the chosen SDK line; never throws: every failure is the finding of the step it broke. */
 export async function runE2e(options: E2eOptions): Promise<E2eReport> {
   const started = Date.now();
@@ -82,7 +120,8 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
   const store = options.store ?? new ClientStore();
   const provider = new E2eOAuthProvider(store, options.clientMetadata);
   const trace = new Trace();
-  const fetchFn = trace.wrap(captureRegistration(store, options.fetch ?? fetch));
+  const issAdvertised = { value: false };
+  const fetchFn = trace.wrap(captureRegistration(store, recordIssAdvertised(issAdvertised, options.fetch ?? fetch)));
   const checks: Finding[] = [];
   const report: E2eReport = { ok: false, sdk: line, serverUrl, checks, durationMs: 0, registered: false, signedIn: false };
   const hadRegistration = store.clientInformation !== undefined;
@@ -96,6 +135,7 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
     return report;
   };
   const failed = () => checks.some((c) => c.status === 'fail');
+  const issuer = () => store.discovery?.authorizationServerMetadata?.issuer;
 
   let session: McpSession | undefined;
   try {
@@ -112,7 +152,7 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
 
     if (outcome?.kind === 'connected' && hadTokens) {
       // The stored token was accepted: nothing to discover, register or sign in.
-      for (const spec of ORDER.slice(0, 9)) checks.push(skip(spec, 'not needed: the stored access token was accepted'));
+      for (const spec of ORDER.slice(0, ORDER.indexOf(STEP.connect))) checks.push(skip(spec, 'not needed: the stored access token was accepted'));
       session = outcome.session;
     } else {
       const scopes = store.discovery?.resourceMetadata?.scopes_supported ?? [];
@@ -155,16 +195,38 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
       } catch (error) {
         const step = error instanceof SignInError && error.step === 'consent' ? 'consent' : 'signIn';
         if (step === 'consent') checks.push(pass(STEP.signIn, `signed in as ${options.username}`));
-        checks.push(fail(STEP[step], message(error)));
+        // An error redirect with invalid_target: Keycloak (resource indicators) refused the `resource` of the request.
+        const fix = /error=invalid_target\b/.test(message(error)) ? invalidTargetFix(message(error), serverUrl, issuer(), 'authorize') : undefined;
+        checks.push(fail(STEP[step], message(error), fix));
         return done();
       }
 
+      // RFC 9207: the v2 SDK compares the callback's iss itself in finishAuth; for v1, which does not, the flow does, before the code is redeemed.
+      const metadata = store.discovery?.authorizationServerMetadata;
+      const advertised = metadata?.authorization_response_iss_parameter_supported === true || issAdvertised.value;
+      const verdict = checkResponseIssuer(callback.get('iss') ?? undefined, metadata?.issuer, advertised);
+      if (!sdk.checksResponseIssuer) {
+        checks.push(readResponseIssuer(verdict, 'flow', report.clientId));
+        if (failed()) return done();
+      }
+      const beforeToken = trace.entries.length;
       try {
         await outcome.finishAuth(callback);
       } catch (error) {
-        checks.push(fail(STEP.token, message(error)));
+        if (error instanceof ResponseIssuerError) {
+          checks.push(readResponseIssuer({ ok: false, problem: error.received === undefined ? 'missing' : 'mismatch', expected: error.expected, ...(error.received === undefined ? {} : { received: error.received }) }, 'sdk-v2', report.clientId));
+          return done();
+        }
+        if (sdk.checksResponseIssuer) {
+          // The SDK compares iss before it calls the token endpoint: a token request means its check passed.
+          const tokenEndpoint = metadata?.token_endpoint;
+          const reachedToken = tokenEndpoint !== undefined && trace.find((e) => e.method === 'POST' && e.url === tokenEndpoint, beforeToken).length > 0;
+          checks.push(reachedToken ? sdkAccepted(verdict) : skip(STEP.iss, 'not checked: finishAuth failed before the SDK compared iss (see the next step)'));
+        }
+        checks.push(readTokenError(error, message(error), serverUrl, issuer()));
         return done();
       }
+      if (sdk.checksResponseIssuer) checks.push(sdkAccepted(verdict));
       const tokens = store.tokens;
       if (!tokens?.access_token) {
         checks.push(fail(STEP.token, 'the SDK saved no access token'));

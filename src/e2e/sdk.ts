@@ -34,10 +34,28 @@ export interface SdkClient {
   line: SdkLine;
   /** Package and version, for reports. */
   label: string;
+  /** Whether its `finishAuth` compares the callback's `iss` with the issuer itself (RFC 9207): v2 does, v1 does not. */
+  checksResponseIssuer: boolean;
   connect(serverUrl: URL, provider: OAuthClientProvider, fetchFn: typeof fetch): Promise<ConnectOutcome>;
 }
 
 const CLIENT_INFO = { name: 'mcp-keycloak-e2e', version: '1' };
+
+/**
+ * The v2 SDK refused the authorization response in `finishAuth` (its IssuerMismatchError, kind
+ * 'authorization_response'): `iss` was missing although advertised (`received` undefined), or differed.
+ * The code was not redeemed. `received` may be chosen by an attacker: report it encoded, never raw.
+ */
+export class ResponseIssuerError extends Error {
+  constructor(
+    readonly expected: string,
+    readonly received: string | undefined,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ResponseIssuerError';
+  }
+}
 
 function toResult(result: { isError?: unknown; content?: unknown; structuredContent?: unknown }): ToolCallResult {
   const content = Array.isArray(result.content) ? (result.content as Array<{ type?: string; text?: string }>) : [];
@@ -72,10 +90,11 @@ function session(client: ClientLike, protocolVersion: string | undefined): McpSe
 
 /** v2: `versionNegotiation: auto` so it speaks 2026-07-28 to a server that offers it, 2025 otherwise. */
 async function v2(): Promise<SdkClient> {
-  const { Client, StreamableHTTPClientTransport, UnauthorizedError } = await import('@modelcontextprotocol/client');
+  const { Client, IssuerMismatchError, StreamableHTTPClientTransport, UnauthorizedError } = await import('@modelcontextprotocol/client');
   return {
     line: 'v2',
     label: '@modelcontextprotocol/client (v2)',
+    checksResponseIssuer: true,
     async connect(serverUrl, provider, fetchFn) {
       const transport = new StreamableHTTPClientTransport(serverUrl, { authProvider: provider, fetch: fetchFn });
       const client = new Client(CLIENT_INFO, { versionNegotiation: { mode: 'auto' } });
@@ -84,7 +103,19 @@ async function v2(): Promise<SdkClient> {
       } catch (error) {
         if (!(error instanceof UnauthorizedError)) throw error;
         // RFC 9207: v2 checks the callback's `iss` against the issuer it discovered before redeeming the code.
-        return { kind: 'authorize', finishAuth: (callback) => transport.finishAuth(callback) };
+        return {
+          kind: 'authorize',
+          finishAuth: async (callback) => {
+            try {
+              await transport.finishAuth(callback);
+            } catch (error) {
+              if (error instanceof IssuerMismatchError && error.kind === 'authorization_response') {
+                throw new ResponseIssuerError(error.expected ?? '(unknown)', error.received, error.message);
+              }
+              throw error;
+            }
+          },
+        };
       }
       return { kind: 'connected', session: session(client as unknown as ClientLike, client.getNegotiatedProtocolVersion()) };
     },
@@ -101,6 +132,7 @@ async function v1(): Promise<SdkClient> {
   return {
     line: 'v1',
     label: '@modelcontextprotocol/sdk (v1)',
+    checksResponseIssuer: false,
     async connect(serverUrl, provider, fetchFn) {
       // The v1 and v2 provider interfaces differ only in optional members; ours implements both.
       const authProvider = provider as unknown as import('@modelcontextprotocol/sdk/client/auth.js').OAuthClientProvider;

@@ -63,7 +63,7 @@ describe.each(SDK_LINES)('the %s SDK client', (sdk) => {
     expect(first.ok).toBe(true);
     expect(first.checks.map((c) => c.id)).toEqual([
       'e2e.challenge', 'e2e.prm', 'e2e.as-metadata', 'e2e.register', 'e2e.authorize-url', 'e2e.sign-in',
-      'e2e.consent', 'e2e.token', 'e2e.claims', 'e2e.connect', 'e2e.tools', 'e2e.calculator',
+      'e2e.consent', 'e2e.iss', 'e2e.token', 'e2e.claims', 'e2e.connect', 'e2e.tools', 'e2e.calculator',
     ]);
     expect(first.tools).toEqual(expect.arrayContaining(['add_numbers', 'multiply_numbers', 'divide_numbers']));
     expect(first.calculatorResult).toBe(59.25);
@@ -74,6 +74,10 @@ describe.each(SDK_LINES)('the %s SDK client', (sdk) => {
     expect(first.registered).toBe(true);
     expect(first.signedIn).toBe(true);
     expect(first.checks.find((c) => c.id === 'e2e.consent')?.actual).toMatch(/consent page shown and accepted/);
+    // RFC 9207: Keycloak's redirect names the issuer; v2 compares it in finishAuth, for v1 the flow does.
+    expect(first.checks.find((c) => c.id === 'e2e.iss')?.actual).toBe(
+      `iss ${server.issuer} equals the issuer; ${sdk === 'v2' ? 'checked by @modelcontextprotocol/client (v2) in finishAuth, before it redeemed the code' : 'checked by the e2e flow before finishAuth (the v1 SDK does not check iss)'}`,
+    );
     expect(store.registrations).toBe(1);
     expect(await registeredClients()).toBe(before + 1);
     // v1 speaks the 2025 handshake; v2 negotiates the stateless 2026-07-28 revision the server offers.

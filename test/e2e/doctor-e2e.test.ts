@@ -48,7 +48,7 @@ describe('doctor --e2e', () => {
     expect(checks.filter((c) => c.status !== 'pass')).toEqual([]);
     expect(checks.map((c) => c.id)).toEqual([
       'e2e.challenge', 'e2e.prm', 'e2e.as-metadata', 'e2e.register', 'e2e.authorize-url', 'e2e.sign-in',
-      'e2e.consent', 'e2e.token', 'e2e.claims', 'e2e.connect', 'e2e.tools', 'e2e.calculator', 'e2e.cleanup',
+      'e2e.consent', 'e2e.iss', 'e2e.token', 'e2e.claims', 'e2e.connect', 'e2e.tools', 'e2e.calculator', 'e2e.cleanup',
     ]);
     expect(checks.find((c) => c.id === 'e2e.calculator')?.actual).toContain('59.25');
     expect(checks.find((c) => c.id === 'e2e.cleanup')?.actual).toMatch(/deleted/);

@@ -6,10 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
-import { asMetadataCheck } from '../../src/doctor/checks/as-metadata.js';
+import { asMetadataCheck, cimdFinding } from '../../src/doctor/checks/as-metadata.js';
 import { challengeCheck } from '../../src/doctor/checks/challenge.js';
 import { keycloakCheck } from '../../src/doctor/checks/keycloak.js';
 import { prmCheck } from '../../src/doctor/checks/prm.js';
+import { issFinding } from '../../src/doctor/checks/registration.js';
+import type { AdminSession } from '../../src/keycloak/session.js';
 import { command } from '../../src/ui/invocation.js';
 import type { HttpRequest, HttpResult } from '../../src/doctor/http.js';
 import type { DoctorInput, DoctorState } from '../../src/doctor/types.js';
@@ -161,6 +163,8 @@ describe('authorization server metadata check', () => {
     issuer: ISS,
     registration_endpoint: `${ISS}/clients-registrations/openid-connect`,
     code_challenge_methods_supported: ['plain', 'S256'],
+    authorization_response_iss_parameter_supported: true,
+    token_endpoint_auth_methods_supported: ['private_key_jwt', 'client_secret_basic', 'client_secret_post', 'tls_client_auth', 'client_secret_jwt'],
   };
 
   it('passes Keycloak-like metadata at all three discovery URLs and keeps the first for later checks', async () => {
@@ -172,6 +176,8 @@ describe('authorization server metadata check', () => {
       ['as.issuer', 'pass'],
       ['as.registration_endpoint', 'pass'],
       ['as.pkce', 'pass'],
+      ['as.iss_parameter', 'pass'],
+      ['as.cimd', 'pass'],
     ]);
     expect(calls.map((c) => c.url).sort()).toEqual([OIDC_APPENDED, OIDC_INSERTED, RFC8414].sort());
     expect(state.asMetadata?.url).toBe(RFC8414);
@@ -203,8 +209,48 @@ describe('authorization server metadata check', () => {
       ['as.issuer', 'skip'],
       ['as.registration_endpoint', 'skip'],
       ['as.pkce', 'skip'],
+      ['as.iss_parameter', 'skip'],
+      ['as.cimd', 'skip'],
     ]);
     expect(findings[0]!.actual).toContain(`${RFC8414} → HTTP 200 but not JSON (text/html)`);
+  });
+
+  it('warns when the metadata does not promise iss in authorization responses (RFC 9207), with the fix', async () => {
+    for (const value of [undefined, false]) {
+      const { request } = canned({ [RFC8414]: json({ ...metadata, authorization_response_iss_parameter_supported: value }) });
+      const finding = byId(await asMetadataCheck.run(inputWith(request), {}))['as.iss_parameter']!;
+      expect(finding).toMatchObject({ status: 'warn', expected: 'authorization_response_iss_parameter_supported: true' });
+      expect(finding.actual).toBe(value === undefined ? 'not advertised' : 'authorization_response_iss_parameter_supported: false');
+      expect(finding.why).toMatch(/RFC 9207 cannot tell .* mix-up/);
+      expect(finding.fix).toMatch(/upgrade/);
+    }
+  });
+
+  it('CIMD is information, never a warning: available only with the flag and "none" together', async () => {
+    const cimd = async (extra: Record<string, unknown>) => {
+      const { request } = canned({ [RFC8414]: json({ ...metadata, ...extra }) });
+      return byId(await asMetadataCheck.run(inputWith(request), {}))['as.cimd']!;
+    };
+    const none = [...metadata.token_endpoint_auth_methods_supported, 'none'];
+    // A healthy DCR-only Keycloak (no --features=cimd): passes, and says how to turn CIMD on.
+    const off = await cimd({});
+    expect(off.status).toBe('pass');
+    expect(off.actual).toMatch(/^not available .*clients register with DCR, as this setup expects; to offer CIMD, start Keycloak with --features=cimd \(26\.6\+\)$/);
+    expect(off.fix).toBe('To offer CIMD, start Keycloak with --features=cimd (26.6+).');
+    const on = await cimd({ client_id_metadata_document_supported: true, token_endpoint_auth_methods_supported: none });
+    expect(on.status).toBe('pass');
+    expect(on.actual).toMatch(/^available: /);
+    const half = await cimd({ client_id_metadata_document_supported: true });
+    expect(half.status).toBe('pass');
+    expect(half.actual).toMatch(/"none" is not among token_endpoint_auth_methods_supported: clients that need both \(Claude Code\) register with DCR/);
+    expect((await cimd({ token_endpoint_auth_methods_supported: none })).actual).toMatch(/^not available/);
+  });
+
+  it('a configuration that sets up CIMD is warned when Keycloak does not offer it', () => {
+    const off = cimdFinding({}, true);
+    expect(off).toMatchObject({ id: 'as.cimd', status: 'warn', actual: 'not available (no client_id_metadata_document_supported)', fix: 'Start Keycloak with --features=cimd (26.6+).' });
+    expect(cimdFinding({ client_id_metadata_document_supported: true }, true).status).toBe('warn');
+    expect(cimdFinding({ client_id_metadata_document_supported: true, token_endpoint_auth_methods_supported: ['none'] }, true).status).toBe('pass');
   });
 });
 
@@ -227,5 +273,40 @@ describe('keycloak check', () => {
     const input = { ...inputWith(async (url) => ({ url })), keycloakProblem: 'Keycloak at http://localhost:8080 has no realm "r" …', keycloakProblemKind: 'realm-missing' as const };
     const [finding] = await keycloakCheck.run(input, {});
     expect(finding!.fix).toBe(`Create the realm with \`${command('apply')} --scope mcp:tools\`, or check --realm.`);
+  });
+});
+
+describe('registration.iss: clients whose authorization responses carry no iss', () => {
+  /** An admin session whose client list is `clients`, served in the pages the check asks for. */
+  function adminWith(clients: { clientId: string; attributes?: Record<string, unknown> }[]): { admin: AdminSession; pages: { first?: number; max?: number }[] } {
+    const pages: { first?: number; max?: number }[] = [];
+    const find = async ({ first = 0, max = 100 }: { first?: number; max?: number }) => {
+      pages.push({ first, max });
+      return clients.slice(first, first + max);
+    };
+    return { admin: { client: { clients: { find } } } as unknown as AdminSession, pages };
+  }
+  const input = (admin?: AdminSession): DoctorInput => ({ ...inputWith(async (url) => ({ url })), ...(admin ? { admin } : { adminMissing: 'no admin credentials' }) });
+
+  it('passes when no client has exclude.issuer.from.auth.response on, reading every page', async () => {
+    const clients = Array.from({ length: 450 }, (_, i) => ({ clientId: `c${i}`, attributes: i === 7 ? { 'exclude.issuer.from.auth.response': 'false' } : {} }));
+    const { admin, pages } = adminWith(clients);
+    const finding = await issFinding(input(admin), { authorization_response_iss_parameter_supported: true });
+    expect(finding).toMatchObject({ id: 'registration.iss', status: 'pass', actual: 'no client has exclude.issuer.from.auth.response on, 450 clients read' });
+    expect(pages).toEqual([{ first: 0, max: 200 }, { first: 200, max: 200 }, { first: 400, max: 200 }]);
+  });
+
+  it('warns naming the clients, and why RFC 9207 clients fail when Keycloak advertises iss', async () => {
+    const { admin } = adminWith([{ clientId: 'account' }, { clientId: 'legacy-app', attributes: { 'exclude.issuer.from.auth.response': 'true' } }]);
+    const finding = await issFinding(input(admin), { authorization_response_iss_parameter_supported: true });
+    expect(finding).toMatchObject({ status: 'warn', actual: '1 client(s) with exclude.issuer.from.auth.response = true: "legacy-app"' });
+    expect(finding.why).toMatch(/the MCP SDK v2\) refuse the response as a possible mix-up attack/);
+    expect(finding.fix).toMatch(/Exclude Issuer From Authentication Response/);
+  });
+
+  it('is skipped without admin credentials, and when the clients cannot be read', async () => {
+    expect((await issFinding(input(), undefined)).status).toBe('skip');
+    const broken = { client: { clients: { find: async () => { throw new Error('HTTP 403'); } } } } as unknown as AdminSession;
+    expect(await issFinding(input(broken), undefined)).toMatchObject({ status: 'skip', why: "the realm's clients could not be read: HTTP 403" });
   });
 });

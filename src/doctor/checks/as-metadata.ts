@@ -1,7 +1,9 @@
 /**
  * Check 3: authorization server metadata at the URLs clients try for the issuer the PRM names: RFC 8414
  * path-inserted, OIDC path-inserted, then OIDC path-appended. The `issuer` inside must equal the PRM entry
- * byte for byte (RFC 8414 §3.3), and the document must offer registration and PKCE S256.
+ * byte for byte (RFC 8414 §3.3), and the document must offer registration and PKCE S256. It should also
+ * promise `iss` in authorization responses (RFC 9207), and says whether clients may use Client ID
+ * Metadata Documents instead of registering (information only: this setup relies on registration).
  */
 import { explainUrlDifference } from '../url-diff.js';
 import { fail, pass, skip, warn, type Finding } from '../../findings.js';
@@ -47,6 +49,8 @@ export const asMetadataCheck: Check = {
         skip('as.issuer', 'Metadata issuer equals the PRM entry', reason),
         skip('as.registration_endpoint', 'Dynamic client registration is offered', reason),
         skip('as.pkce', 'PKCE S256 is supported', reason),
+        skip('as.iss_parameter', ISS_PARAMETER_TITLE, reason),
+        skip('as.cimd', CIMD_TITLE, reason),
       ];
     }
     const first = ok[0]!;
@@ -105,6 +109,69 @@ export const asMetadataCheck: Check = {
             fix: 'Use a Keycloak that advertises S256 (every supported version does).',
           }),
     );
+    findings.push(issParameterFinding(doc), cimdFinding(doc, cimdWanted(input.config)));
     return findings;
   },
 };
+
+const ISS_PARAMETER_TITLE = 'Authorization responses carry iss (RFC 9207)';
+const CIMD_TITLE = 'Client ID Metadata Documents (CIMD)';
+
+/**
+ * RFC 9207: with `authorization_response_iss_parameter_supported: true` the server promises `iss` in every
+ * authorization response, and clients that follow RFC 9207 (the MCP SDK v2) compare it with the issuer,
+ * which is how they detect a mix-up attack. Keycloak always advertises it (a client attribute can drop `iss`
+ * for that one client: the registration check names such clients).
+ */
+export function issParameterFinding(doc: Record<string, unknown>): Finding {
+  const value = doc.authorization_response_iss_parameter_supported;
+  if (value === true) return pass('as.iss_parameter', ISS_PARAMETER_TITLE, { actual: 'authorization_response_iss_parameter_supported: true' });
+  return warn('as.iss_parameter', ISS_PARAMETER_TITLE, {
+    expected: 'authorization_response_iss_parameter_supported: true',
+    actual: value === undefined ? 'not advertised' : `authorization_response_iss_parameter_supported: ${JSON.stringify(value)}`,
+    why: 'Without it, clients that follow RFC 9207 cannot tell whether an authorization response came from this server or from another one (a mix-up attack); sign-in still works.',
+    fix: 'Serve Keycloak\u2019s own metadata (every supported Keycloak, 26.0 and later, advertises it; an older one: upgrade), not a copy edited by a proxy.',
+  });
+}
+
+/** Whether the configuration sets up CIMD (an enabled `cimd` section); read loosely, as older configs have none. */
+function cimdWanted(config: unknown): boolean {
+  const cimd = (config as { cimd?: { enabled?: unknown } } | undefined)?.cimd;
+  return cimd !== undefined && cimd.enabled !== false;
+}
+
+/**
+ * Keycloak's experimental `cimd` feature (26.6 and later): `client_id_metadata_document_supported: true`,
+ * and `none` added to `token_endpoint_auth_methods_supported`. Claude Code uses CIMD only when both hold;
+ * otherwise clients register (DCR). For a DCR-only setup either answer is information (a pass); only a
+ * configuration that sets up CIMD (`wanted`) is warned when Keycloak does not offer it.
+ */
+export function cimdFinding(doc: Record<string, unknown>, wanted = false): Finding {
+  const supported = doc.client_id_metadata_document_supported === true;
+  const methods = asStrings(doc.token_endpoint_auth_methods_supported) ?? [];
+  const enable = 'start Keycloak with --features=cimd (26.6+)';
+  if (supported && methods.includes('none')) {
+    return pass('as.cimd', CIMD_TITLE, {
+      actual: 'available: client_id_metadata_document_supported true and "none" among token_endpoint_auth_methods_supported, so clients may use a metadata URL as client_id instead of registering',
+    });
+  }
+  const noNone = 'advertised, but "none" is not among token_endpoint_auth_methods_supported';
+  if (wanted) {
+    return warn('as.cimd', CIMD_TITLE, {
+      expected: 'client_id_metadata_document_supported: true and "none" among token_endpoint_auth_methods_supported',
+      actual: supported ? noNone : 'not available (no client_id_metadata_document_supported)',
+      why: 'The configuration sets up CIMD, but clients use it only when the metadata offers both (Claude Code checks both); they fall back to DCR.',
+      fix: supported ? 'Serve Keycloak\u2019s own metadata (with --features=cimd it adds "none" itself).' : `${enable[0]!.toUpperCase()}${enable.slice(1)}.`,
+    });
+  }
+  if (supported) {
+    return pass('as.cimd', CIMD_TITLE, {
+      actual: `${noNone}: clients that need both (Claude Code) register with DCR instead`,
+      why: 'A public client with a metadata-document client_id authenticates with "none" at the token endpoint.',
+    });
+  }
+  return pass('as.cimd', CIMD_TITLE, {
+    actual: `not available (no client_id_metadata_document_supported): clients register with DCR, as this setup expects; to offer CIMD, ${enable}`,
+    fix: `To offer CIMD, ${enable}.`,
+  });
+}

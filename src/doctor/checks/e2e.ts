@@ -14,11 +14,18 @@ import type { Check, DoctorInput } from '../types.js';
 /** Steps `mcp-keycloak apply` (and so `doctor --fix`) repairs when they fail. */
 const FIXABLE = new Set(['e2e.register', 'e2e.claims']);
 
-/** The step's finding as doctor reports it: the secrets redacted from what was seen, and marked fixable when apply repairs it. */
+/**
+ * The step's finding as doctor reports it: the secrets redacted from what was seen, the bare `apply` of the
+ * flow's fixes spelled for this target, and marked fixable when apply repairs it (the listed steps, and a
+ * token request refused with invalid_target because the realm lacks the resource client apply creates).
+ */
 function asDoctorFinding(step: Finding, input: DoctorInput): Finding {
   const finding: Finding = { ...step };
   if (step.actual !== undefined) finding.actual = redact(step.actual, input.secrets);
-  if (step.status === 'fail' && FIXABLE.has(step.id)) finding.fixable = true;
+  const bareApply = `\`${command('apply')}\``;
+  const runsApply = step.fix?.includes(bareApply) ?? false;
+  if (runsApply) finding.fix = step.fix!.replace(bareApply, `\`${applyCommand(input)}\``);
+  if (step.status === 'fail' && (FIXABLE.has(step.id) || (step.id === 'e2e.token' && runsApply))) finding.fixable = true;
   return finding;
 }
 

@@ -5,10 +5,12 @@
  * `trusted-hosts` or `off` a rejection may be the administrator's intent, so it is a warning. A client
  * that registers from a browser page (MCP Inspector 0.x) is probed only when a browser origin is allowed
  * (--web-origin): without one, no browser client is expected, and the finding says what 0.x would need.
+ * With admin credentials it also names the realm's clients whose authorization responses carry no `iss`
+ * (`registration.iss`): RFC 9207 clients reject those responses, since Keycloak advertises `iss`.
  */
 import { asStrings, asString } from '../http.js';
 import { INSPECTOR_0X_ORIGIN, PROBE_CLIENTS, type ProbeClient, type ProbeContext } from '../clients.js';
-import { deleteClient, registerClient, type RegistrationOutcome } from '../dcr.js';
+import { clientsWithoutIss, deleteClient, EXCLUDE_ISS_ATTRIBUTE, registerClient, type RegistrationOutcome } from '../dcr.js';
 import { applyCommand } from '../fixes.js';
 import { fail, pass, skip, warn, type Finding } from '../../findings.js';
 import type { Check, DoctorInput } from '../types.js';
@@ -19,7 +21,10 @@ export const registrationCheck: Check = {
   async run(input, state) {
     const endpoint = asString(state.asMetadata?.document.registration_endpoint);
     if (!endpoint) {
-      return PROBE_CLIENTS.map((c) => skip(`registration.${c.id}`, `${c.name} can register`, 'no registration_endpoint in the authorization server metadata'));
+      return [
+        ...PROBE_CLIENTS.map((c) => skip(`registration.${c.id}`, `${c.name} can register`, 'no registration_endpoint in the authorization server metadata')),
+        await issFinding(input, state.asMetadata?.document),
+      ];
     }
     const scopes = state.challenge?.scope?.split(' ').filter(Boolean) ?? asStrings(state.prm?.document.scopes_supported) ?? input.resource.scopes;
     const grantTypes = asStrings(state.asMetadata?.document.grant_types_supported);
@@ -34,9 +39,42 @@ export const registrationCheck: Check = {
       if (client.sentFrom === 'browser' && !webOrigin) findings.push(browserClientNotExpected(input, client));
       else findings.push(await probe(input, endpoint, client, ctx));
     }
+    findings.push(await issFinding(input, state.asMetadata?.document));
     return findings;
   },
 };
+
+const ISS_TITLE = 'Authorization responses of the realm\u2019s clients carry iss';
+
+/**
+ * `registration.iss`: a client with "Exclude Issuer From Authentication Response" on gets authorization
+ * responses without `iss`, although Keycloak's metadata advertises it for all (RFC 9207). A client that
+ * follows RFC 9207 (the MCP SDK v2) then refuses the response as a possible mix-up. Needs the realm's
+ * clients, so admin credentials; a warning, since doctor cannot tell whether MCP clients use those clients.
+ */
+export async function issFinding(input: DoctorInput, metadata: Record<string, unknown> | undefined): Promise<Finding> {
+  if (!input.admin) {
+    return skip('registration.iss', ISS_TITLE, input.adminMissing ?? 'no admin credentials', 'Set KEYCLOAK_ADMIN_PASSWORD (or KEYCLOAK_ADMIN_CLIENT_ID/SECRET) to read the realm\u2019s clients.');
+  }
+  let found: Awaited<ReturnType<typeof clientsWithoutIss>>;
+  try {
+    found = await clientsWithoutIss(input.admin, input.config.realm);
+  } catch (error) {
+    return skip('registration.iss', ISS_TITLE, `the realm's clients could not be read: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const partly = found.complete ? '' : ` (the first ${found.read} clients read)`;
+  if (found.clientIds.length === 0) return pass('registration.iss', ISS_TITLE, { actual: `no client has ${EXCLUDE_ISS_ATTRIBUTE} on, ${found.read} clients read${partly}` });
+  const advertised = metadata?.authorization_response_iss_parameter_supported === true;
+  const names = found.clientIds.slice(0, 5).map((id) => JSON.stringify(id)).join(', ') + (found.clientIds.length > 5 ? ` and ${found.clientIds.length - 5} more` : '');
+  return warn('registration.iss', ISS_TITLE, {
+    expected: `${EXCLUDE_ISS_ATTRIBUTE} off (Keycloak's default) for every client`,
+    actual: `${found.clientIds.length} client(s) with ${EXCLUDE_ISS_ATTRIBUTE} = true: ${names}${partly}`,
+    why: advertised
+      ? 'Their authorization responses carry no iss although Keycloak advertises authorization_response_iss_parameter_supported: clients that follow RFC 9207 (the MCP SDK v2) refuse the response as a possible mix-up attack, so sign-in with these client_ids fails.'
+      : 'Their authorization responses carry no iss: clients that follow RFC 9207 cannot detect a mix-up attack with them.',
+    fix: `Turn off "Exclude Issuer From Authentication Response" for each (admin console: Clients → the client → Advanced → OpenID Connect Compatibility Modes; admin API: attribute ${EXCLUDE_ISS_ATTRIBUTE} = "false").`,
+  });
+}
 
 /** No browser origin is allowed, so a browser client cannot register and none is expected: a skip that says what it would need. */
 function browserClientNotExpected(input: DoctorInput, client: ProbeClient): Finding {

@@ -73,6 +73,34 @@ async function obtain(input: DoctorInput, metadata: Record<string, unknown> | un
   } catch (error) {
     const message = error instanceof ObtainError ? error.message : `unexpected failure: ${error instanceof Error ? error.message : String(error)}`;
     const badLogin = /invalid username or password|not fully set up/i.test(message);
+    // Keycloak's words for invalid_target (RFC 8707), which it answers only with its resource-indicators feature on.
+    const badTarget = /invalid_target|requested resource is (invalid|not matching)/i.test(message);
+    // Keycloak 26.7's resource indicators fail with a NullPointerException (HTTP 500, "consult the server
+    // log") when a resource is sent and the token would carry no aud at all: the audience mapper is gone.
+    if (/token request failed: .*consult the server log/i.test(message)) {
+      return {
+        finding: fail('token.obtain', title, {
+          actual: message,
+          why:
+            'Keycloak failed with an internal error at the token endpoint. With resource indicators on, Keycloak 26.7 does that (a NullPointerException in ResourceIndicatorsPostProcessor) ' +
+            `when a client sends resource and the token would have no aud at all, i.e. the scope has no Audience mapper for ${input.resource.url}; its log says more.`,
+          fix: `${applyCommand(input)} (puts the Audience mapper back)`,
+          fixable: true,
+        }),
+      };
+    }
+    if (badTarget) {
+      return {
+        finding: fail('token.obtain', title, {
+          actual: message,
+          why:
+            `Keycloak runs with resource indicators (RFC 8707): it answers invalid_target unless a client named in the token's aud has resource_url = ${input.resource.url}. ` +
+            'Every MCP client sends that resource (the 2025-06-18 spec and later), so every sign-in ends here.',
+          fix: `${applyCommand(input)} (keeps the audience mapper on the exact URL and creates the resource client: clientId and resource_url = ${input.resource.url})`,
+          fixable: true,
+        }),
+      };
+    }
     return {
       finding: fail('token.obtain', title, {
         actual: message,
