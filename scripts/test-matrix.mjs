@@ -51,6 +51,7 @@ const NEWEST = DEFAULT_VERSIONS[DEFAULT_VERSIONS.length - 1];
 const DCR_SUITES = [
   'test/integration/apply.test.ts',
   'test/integration/doctor.test.ts',
+  'test/integration/doctor-2026.test.ts',
   'test/integration/resource-indicators.test.ts',
   'test/integration/cimd.test.ts',
   'test/e2e/chain.test.ts',

@@ -27,6 +27,11 @@ function dcrFlags(config: Config): string[] {
   if (config.dcr.mode !== 'anonymous') flags.push('--dcr', config.dcr.mode);
   for (const host of config.dcr.trustedHosts) flags.push('--trusted-host', quoteArg(host));
   for (const origin of config.dcr.webOrigins ?? []) flags.push('--web-origin', quoteArg(origin));
+  if (config.cimd?.enabled) {
+    flags.push('--cimd');
+    for (const domain of config.cimd.domains) flags.push('--cimd-domain', quoteArg(domain));
+    if (config.cimd.allowHttp) flags.push('--cimd-allow-http');
+  }
   return flags;
 }
 

@@ -7,6 +7,7 @@ import { redact } from '../config/secrets.js';
 import type { Ui } from '../ui/output.js';
 import { asMetadataCheck } from './checks/as-metadata.js';
 import { challengeCheck } from './checks/challenge.js';
+import { cimdProbeCheck } from './checks/cimd-probe.js';
 import { keycloakCheck } from './checks/keycloak.js';
 import { mcpCallCheck } from './checks/mcp-call.js';
 import { prmCheck } from './checks/prm.js';
@@ -19,7 +20,7 @@ import type { Check, DoctorInput, DoctorState } from './types.js';
 
 /** The outside-in checks in the order they build on one another. */
 export function defaultChecks(): Check[] {
-  return [challengeCheck, prmCheck, keycloakCheck, versionCheck, asMetadataCheck, realmCheck, registrationCheck, tokenCheck, mcpCallCheck];
+  return [challengeCheck, prmCheck, keycloakCheck, versionCheck, asMetadataCheck, realmCheck, registrationCheck, cimdProbeCheck, tokenCheck, mcpCallCheck];
 }
 
 export interface RunResult {

@@ -45,6 +45,8 @@ export interface DoctorState {
   token?: { value: string; source: TokenSource };
   /** Why no token is available (for skips). */
   tokenMissing?: string;
+  /** What GET /admin/serverinfo said (admin credentials only): the version and the enabled features in kc.sh spelling. */
+  server?: { version: string; features: string[] };
   /** Decoded token, for the JSON document (never the signature). */
   decodedToken?: { header: Record<string, unknown>; claims: Record<string, unknown> };
 }

@@ -21,12 +21,6 @@ export function versionSensitive(desired: DesiredRealm): boolean {
   return REFUSALS.some((refusal) => refusal.wanted(desired));
 }
 
-/** The version Keycloak reports (e.g. "26.7.3"): one request. */
-export async function readServerVersion(session: AdminSession): Promise<string> {
-  const info = await keycloakCall(() => session.client.serverInfo.find(), undefined, 'reading the Keycloak version (GET /admin/serverinfo)');
-  return info.systemInfo?.version ?? 'unknown';
-}
-
 /**
  * The refusal for `desired` on Keycloak `version`, or undefined when the version can hold it all. A
  * version that cannot be read is not refused: Keycloak itself then has the last word.

@@ -14,6 +14,7 @@ import { applyCommand } from '../fixes.js';
 import { fail, pass, skip, warn, type Finding } from '../../findings.js';
 import { explainUrlDifference } from '../url-diff.js';
 import type { Check, DoctorInput } from '../types.js';
+import { cimdFinding, resourceClientFindings } from './realm-2026.js';
 
 const TITLE = 'Realm audit (admin API)';
 const REALM_CHECK_IDS = [
@@ -26,12 +27,13 @@ const REALM_CHECK_IDS = [
   'realm.trusted_hosts',
   'realm.web_origins',
   'realm.max_clients',
+  'realm.resource_client',
 ] as const;
 
 export const realmCheck: Check = {
   id: 'realm',
   title: 'Auditing the realm through the admin API',
-  async run(input) {
+  async run(input, state) {
     if (!input.admin) {
       return REALM_CHECK_IDS.map((id) =>
         skip(
@@ -67,6 +69,11 @@ export const realmCheck: Check = {
     for (const scope of desired.scopes) findings.push(...scopeFindings(scope, live, plan.changes, several).map((f) => (f.status === 'fail' ? fixed(f) : f)));
     findings.push(...policyFindings(input, live, plan.changes).map((f) => (f.fixable ? { ...f, fix } : f)));
     findings.push(await maxClientsFinding(input, live));
+    findings.push(...resourceClientFindings(input, plan.changes, state.server?.features).map((f) => (f.status === 'pass' ? f : fixed(f))));
+    if (desired.cimd) {
+      const cimd = cimdFinding(plan.changes, desired.cimd.clientIdDomains, state.server?.features);
+      findings.push(cimd.status === 'pass' ? cimd : fixed(cimd));
+    }
     const user = plan.changes.find((c) => c.kind === 'test-user');
     if (input.config.testUser) {
       const name = input.config.testUser.username;

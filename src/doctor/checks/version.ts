@@ -6,12 +6,16 @@
  * the version is unknown and nothing is claimed about it.
  */
 import type { Config } from '../../config/schema.js';
-import { readServerVersion } from '../../keycloak/server-version.js';
+import { keycloakCall } from '../../keycloak/errors.js';
+import { serverFeatures } from '../../keycloak/server-features.js';
+import { olderThan } from '../../keycloak/versions.js';
 import { differencesFor, type VersionSetup } from '../../keycloak/versions.js';
 import { pass, skip, warn, type Finding } from '../../findings.js';
 import type { Check } from '../types.js';
 
 const TITLE = 'Keycloak version';
+/** Keycloak's experimental features for MCP 2026-07-28 (CIMD, RFC 8707), named in the version line. */
+const MCP_FEATURES = ['cimd', 'resource-indicators'] as const;
 
 /** What about this configuration decides which version differences bite it. */
 function versionSetup(config: Config): VersionSetup {
@@ -22,11 +26,13 @@ function versionSetup(config: Config): VersionSetup {
  * The findings for Keycloak `version` and this configuration: the version itself (naming the differences
  * that stop no client), then one warning per difference that can make a client of this setup fail.
  */
-export function versionFindings(version: string, config: Config): Finding[] {
+export function versionFindings(version: string, config: Config, features?: string[]): Finding[] {
   const all = differencesFor(version, versionSetup(config));
   const differences = all.filter((row) => row.stopsClients);
   const harmless = all.filter((row) => !row.stopsClients);
   let actual = `Keycloak ${version}`;
+  // The experimental features the 2026-07-28 generation needs (26.6+): what the server runs with, not what the config wants.
+  if (features) actual += ` (${MCP_FEATURES.map((f) => `${f} ${features.includes(f) ? 'on' : 'off'}`).join(', ')})`;
   if (differences.length) actual += `: ${differences.length} known difference${differences.length === 1 ? '' : 's'} can stop clients of this setup (below)`;
   if (harmless.length) actual += `; it also lacks, without stopping MCP clients: ${harmless.map((row) => `${row.what} (fixed in ${row.fixedIn})`).join('; ')}`;
   // The differences that stop no client still carry their consequence and fix (in --json, and for readers of the finding).
@@ -34,6 +40,16 @@ export function versionFindings(version: string, config: Config): Finding[] {
     ? { actual, why: harmless.map((row) => row.consequence).join(' '), fix: harmless.map((row) => `${row.fix} (${row.id})`).join('; ') }
     : { actual };
   const findings: Finding[] = [pass('keycloak.version', TITLE, details)];
+  if (config.cimd?.enabled && config.cimd.clients.includes('claude-ai') && olderThan(version, '26.8.0')) {
+    findings.push(
+      warn('keycloak.version.cimd-claude-ai', `Keycloak ${version} refuses claude.ai's client metadata document`, {
+        expected: 'Keycloak 26.8.0 or later',
+        actual: `Keycloak ${version}: a public client's document may not name the jwt-bearer grant (keycloak#50362)`,
+        why: 'claude.ai and Claude Desktop (https://claude.ai/oauth/mcp-oauth-client-metadata) name urn:ietf:params:oauth:grant-type:jwt-bearer: Keycloak logs "JWT authorization grant cannot be enabled in a public client" and the browser shows "invalid request". VS Code and Claude Code are not affected.',
+        fix: 'Upgrade Keycloak to 26.8.0 or later; until then claude.ai connects through Dynamic Client Registration (keep --dcr anonymous).',
+      }),
+    );
+  }
   for (const row of differences) {
     findings.push(
       warn(`keycloak.version.${row.id}`, `Keycloak ${version} lacks a fix from ${row.fixedIn}`, {
@@ -50,7 +66,7 @@ export function versionFindings(version: string, config: Config): Finding[] {
 export const versionCheck: Check = {
   id: 'keycloak.version',
   title: 'Reading the Keycloak version',
-  async run(input) {
+  async run(input, state) {
     if (!input.admin) {
       return [
         skip(
@@ -62,12 +78,16 @@ export const versionCheck: Check = {
       ];
     }
     let version: string;
+    let features: string[];
     try {
-      version = await readServerVersion(input.admin);
+      const info = await keycloakCall(() => input.admin!.client.serverInfo.find(), undefined, 'reading the Keycloak version (GET /admin/serverinfo)');
+      version = info.systemInfo?.version ?? 'unknown';
+      features = serverFeatures(info);
     } catch (error) {
       return [skip('keycloak.version', TITLE, `version unknown: ${error instanceof Error ? error.message : String(error)}`)];
     }
+    state.server = { version, features };
     if (version === 'unknown') return [skip('keycloak.version', TITLE, 'version unknown: Keycloak\u2019s serverinfo names none')];
-    return versionFindings(version, input.config);
+    return versionFindings(version, input.config, features);
   },
 };

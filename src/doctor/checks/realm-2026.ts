@@ -1,0 +1,42 @@
+/**
+ * The realm findings of the MCP 2026-07-28 generation: the resource client that RFC 8707 resource
+ * indicators need, and the CIMD profiles and policies. Both come from the plan, as the other realm
+ * findings do, so doctor fails exactly what `doctor --fix` (= apply) changes.
+ */
+import { fail, pass, warn, type Finding } from '../../findings.js';
+import type { Change } from '../../realm/plan.js';
+import type { DoctorInput } from '../types.js';
+
+/** One finding per MCP server: its resource client (clientId = resource_url = the URL). */
+export function resourceClientFindings(input: DoctorInput, changes: Change[], features: string[] | undefined): Finding[] {
+  const on = features?.includes('resource-indicators');
+  return input.config.resources.map((resource, i) => {
+    const id = input.config.resources.length > 1 ? `realm.resource_client:${i + 1}` : 'realm.resource_client';
+    const title = `A client stands for ${resource.url} as an RFC 8707 resource`;
+    const change = changes.find((c) => c.kind === 'resource-client' && c.name === resource.url);
+    if (!change) return pass(id, title, { actual: `client "${resource.url}" with resource_url = ${resource.url}${features ? ` (resource indicators ${on ? 'on' : 'off'})` : ''}` });
+    const actual = change.action === 'create' ? `no client with clientId ${resource.url}` : `client ${resource.url}: resource_url = ${String(change.fields[0]?.from ?? '(unset)')}`;
+    const expected = `a client with clientId and resource_url = ${resource.url}`;
+    const consequence = `every MCP client that sends resource=${resource.url} (the SDKs, VS Code: the 2025-06-18 spec and later) gets invalid_target from the token endpoint`;
+    // With the feature known to be off nothing breaks today: a warning, since turning it on would break every client.
+    if (features && !on) return warn(id, title, { expected, actual, why: `Keycloak runs without resource indicators now; started with --features=resource-indicators, ${consequence}.`, fixable: true });
+    return fail(id, title, { expected, actual, why: `${on ? 'Keycloak runs with resource indicators (RFC 8707)' : 'If Keycloak runs with resource indicators (RFC 8707; admin credentials would tell)'}: ${consequence}.` });
+  });
+}
+
+/** The CIMD profiles and policies apply --cimd makes: present, with the permitted domains. */
+export function cimdFinding(changes: Change[], domains: string[], features: string[] | undefined): Finding {
+  const title = 'Client ID Metadata Documents are set up (CIMD profile and policies)';
+  const pending = changes.filter((c) => c.kind === 'client-profile' || c.kind === 'client-policy');
+  const offNote = features && !features.includes('cimd') ? ' Keycloak runs without --features=cimd, so no client can use them yet (as.cimd).' : '';
+  if (pending.length === 0) return pass('realm.cimd', title, { actual: `client_id domains [${domains.join(', ')}], PKCE policy present.${offNote}` });
+  const actual = pending.map((c) => (c.action === 'create' ? `${c.kind} ${c.name} missing` : `${c.kind} ${c.name}: ${c.fields.map((f) => f.field).join(', ')} differ`)).join('; ');
+  return {
+    ...fail('realm.cimd', title, {
+      expected: `the mcp-keycloak-cimd profile and policy (client_id domains [${domains.join(', ')}]) and the mcp-keycloak-pkce pair`,
+      actual,
+      why: 'Without the policy Keycloak answers 400 to an authorization request whose client_id is a document URL, and never fetches the document; without the PKCE policy CIMD clients get codes without PKCE (keycloak#52795).' + offNote,
+    }),
+    fixable: true,
+  };
+}
