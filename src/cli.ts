@@ -117,6 +117,7 @@ export function buildProgram(run: (handler: () => Promise<Handler>, flags: Recor
     .description('run the reference MCP server: validates Keycloak tokens for the resource, serves calculator tools')
     .option('--host <host>', 'interface to listen on (env MCP_KEYCLOAK_HOST; default 127.0.0.1)')
     .option('--port <port>', 'port to listen on (env MCP_KEYCLOAK_PORT; default: the --resource URL port)')
+    .option('--tool-scope <tool=scope>', 'step-up: a scope a tool needs beside --scope, repeatable, e.g. divide_numbers=mcp:admin (config resources[].toolScopes)', collect)
     .addOption(
       new Option('--auth <mode>', 'jwt: validate locally (default); introspection: ask Keycloak (env MCP_KEYCLOAK_INTROSPECTION_CLIENT_ID/_SECRET); off: loopback only')
         .choices(['jwt', 'introspection', 'off'])

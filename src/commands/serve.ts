@@ -3,6 +3,7 @@ import { portOf } from '../addresses.js';
 import type { ConfigFlags } from '../config/load.js';
 import { loadConfig } from '../config/load.js';
 import { parseDecimal, printable } from '../config/rules.js';
+import { scopeName } from '../config/schema.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { AUTH_MODES, startReferenceServer, type AuthMode, type ReferenceServerOptions } from '../server/index.js';
 import { DEFAULT_INTROSPECTION_CACHE_MS } from '../server/introspect.js';
@@ -10,6 +11,8 @@ import type { Ui } from '../ui/output.js';
 
 export interface ServeFlags extends ConfigFlags {
   auth?: string;
+  /** `--tool-scope <tool>=<scope>`, repeatable: step-up scopes on top of the config's `toolScopes`. */
+  toolScope?: string[];
 }
 
 /** Credentials of the confidential client that may call Keycloak's introspection endpoint. */
@@ -20,8 +23,28 @@ const INTROSPECTION_ENV = {
   cacheSeconds: 'MCP_KEYCLOAK_INTROSPECTION_CACHE_SECONDS',
 } as const;
 
+/**
+ * The config's `toolScopes` with the `--tool-scope tool=scope` flags applied: a tool named by a flag
+ * gets exactly the flags' scopes for it (repeat the flag for several); other tools keep the file's.
+ * Tool names are checked by the server (`checkConsistency`), which knows its tools.
+ */
+export function mergeToolScopes(fromConfig: Record<string, string[]> | undefined, flags: string[] = []): Record<string, string[]> {
+  const merged: Record<string, string[]> = { ...fromConfig };
+  const fromFlags = new Map<string, string[]>();
+  for (const flag of flags) {
+    const match = /^([^=]+)=(.*)$/.exec(flag);
+    if (!match) throw new UsageError(`--tool-scope must be TOOL=SCOPE, e.g. divide_numbers=mcp:admin (got "${printable(flag, 60)}").`);
+    const [, tool, scope] = match as unknown as [string, string, string];
+    const parsed = scopeName.safeParse(scope);
+    if (!parsed.success) throw new UsageError(`--tool-scope ${printable(tool, 60)}=…: the scope ${parsed.error.issues[0]!.message}.`);
+    fromFlags.set(tool, [...(fromFlags.get(tool) ?? []), scope]);
+  }
+  for (const [tool, scopes] of fromFlags) merged[tool] = [...new Set(scopes)];
+  return merged;
+}
+
 /** Turns flags/env/file into server options; exported so tests can check the derivation without a socket. */
-async function serveOptions(flags: ServeFlags, env: Record<string, string | undefined> = process.env): Promise<ReferenceServerOptions> {
+export async function serveOptions(flags: ServeFlags, env: Record<string, string | undefined> = process.env): Promise<ReferenceServerOptions> {
   const { config } = await loadConfig(flags, env);
   if (config.resources.length > 1) {
     throw new UsageError(
@@ -36,6 +59,7 @@ async function serveOptions(flags: ServeFlags, env: Record<string, string | unde
     realm: config.realm,
     resource: resource.url,
     scopes: resource.scopes,
+    toolScopes: mergeToolScopes(resource.toolScopes, flags.toolScope),
     host: config.server.host,
     port: config.server.port ?? portOf(resource.url),
     auth,
@@ -72,7 +96,7 @@ export async function serve(flags: ServeFlags, ui: Ui): Promise<number> {
   const listening = `${options.host}:${options.port}`;
   if (ui.json) {
     process.stdout.write(
-      `${JSON.stringify({ event: 'listening', url: server.url, metadataUrl: server.metadataUrl, issuer: server.issuer, auth: server.auth, scopes: options.scopes, listen: listening })}\n`,
+      `${JSON.stringify({ event: 'listening', url: server.url, metadataUrl: server.metadataUrl, issuer: server.issuer, auth: server.auth, scopes: options.scopes, toolScopes: options.toolScopes, listen: listening })}\n`,
     );
   } else {
     ui.info(`MCP endpoint  ${ui.color.bold(server.url)}  (listening on ${listening})`);
@@ -81,6 +105,11 @@ export async function serve(flags: ServeFlags, ui: Ui): Promise<number> {
     const cache = options.introspection?.cacheTtlMs ?? DEFAULT_INTROSPECTION_CACHE_MS;
     const cacheNote = server.auth === 'introspection' ? ` (${cache > 0 ? `answers cached ${cache / 1000} s` : 'every request'})` : '';
     ui.info(`Auth          ${describeAuth(server.auth)}${cacheNote}; scope ${options.scopes.join(' or ')}`);
+    const stepUp = Object.entries(options.toolScopes ?? {}).filter(([, scopes]) => scopes.length > 0);
+    if (stepUp.length > 0) {
+      const rules = stepUp.map(([tool, scopes]) => `${tool} also needs ${scopes.join(' ')}`).join('; ');
+      ui.info(`Step-up       ${rules}${server.auth === 'off' ? ' (not checked: authentication is off)' : ''}`);
+    }
     if (server.auth === 'off') ui.warn(ui.color.yellow('warning: authentication is OFF: anyone on this machine can call the tools.'));
     ui.info('Press Ctrl-C to stop.');
   }

@@ -59,6 +59,12 @@ const resourceSchema = z
       .min(1)
       .default([DEFAULTS.scope])
       .describe('Scopes that grant access to this server. Each gets an Audience mapper for the URL.'),
+    toolScopes: z
+      .record(z.string().min(1).max(128), z.array(scopeName))
+      .optional()
+      .describe(
+        'Step-up authorization (default none): tool name → scopes that tool needs beside `scopes`, e.g. {"divide_numbers": ["mcp:admin"]}. A tools/call without them gets 403 insufficient_scope naming them. `serve` checks the tool names.',
+      ),
   })
   .strict();
 

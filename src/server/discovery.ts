@@ -9,6 +9,7 @@ import { describeNotKeycloak } from '../keycloak/answer.js';
 import { sendToKeycloak } from '../keycloak/http.js';
 import { realmUrls } from '../keycloak/urls.js';
 import { command } from '../ui/invocation.js';
+import { stepUpScopes, type ToolScopes } from './step-up.js';
 
 export interface RealmEndpoints {
   issuer: string;
@@ -16,8 +17,8 @@ export interface RealmEndpoints {
   introspectionEndpoint?: string;
 }
 
-/** Reads the realm's issuer and endpoints from Keycloak; throws one worded error when the realm cannot serve `scopes`. */
-export async function discoverRealm(keycloakUrl: string, realm: string, scopes: string[]): Promise<RealmEndpoints> {
+/** Reads the realm's issuer and endpoints from Keycloak; throws one worded error when the realm cannot serve `scopes` or a tool's step-up scopes. */
+export async function discoverRealm(keycloakUrl: string, realm: string, scopes: string[], toolScopes: ToolScopes = {}): Promise<RealmEndpoints> {
   const url = realmUrls(keycloakUrl, realm).discovery;
   let response: Response;
   try {
@@ -48,6 +49,14 @@ export async function discoverRealm(keycloakUrl: string, realm: string, scopes: 
   if (missing.length > 0) {
     throw new UsageError(
       `Realm "${realm}" has no client scope ${missing.map((s) => `"${s}"`).join(', ')}: tokens could never carry it. Run \`${command('apply')}\` with the same --realm/--resource/--scope.`,
+    );
+  }
+  const missingStepUp = supported ? stepUpScopes(toolScopes).filter((scope) => !supported.includes(scope)) : [];
+  if (missingStepUp.length > 0) {
+    const scope = missingStepUp[0]!;
+    const tools = Object.keys(toolScopes).filter((tool) => toolScopes[tool]!.includes(scope));
+    throw new UsageError(
+      `Realm "${realm}" has no client scope "${scope}", which toolScopes requires for ${tools.join(', ')}: tokens could never carry it. Run \`mcp-keycloak apply\` with the same config (it creates it as an optional client scope with the Audience mapper), or drop it from toolScopes.`,
     );
   }
   const endpoints: RealmEndpoints = { issuer: doc.issuer, jwksUri: doc.jwks_uri };

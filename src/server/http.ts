@@ -1,12 +1,14 @@
 /**
  * The HTTP adapter: routes a `node:http` request to the metadata document or, after bearer
- * verification, to the MCP handler; maps `BearerError`s to 401/403/503 with a `WWW-Authenticate`
- * challenge; logs one line per request. It never logs a token, a header or a query string.
+ * verification (and the step-up check of a `tools/call`), to the MCP handler; maps `BearerError`s to
+ * 401/403/503 with a `WWW-Authenticate` challenge; logs one line per request. It never logs a token,
+ * a header or a query string.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AuthInfo } from '@modelcontextprotocol/server';
+import { DEFAULT_MAX_REQUEST_BODY_SIZE, type AuthInfo } from '@modelcontextprotocol/server';
 import { printable } from '../config/rules.js';
 import { bearerChallenge, metadataPaths, metadataUrl, type ProtectedResourceMetadata } from './metadata.js';
+import { describeStepUp, stepUpFor, type StepUp, type ToolScopes } from './step-up.js';
 import { BearerError, type TokenVerifier, type VerifiedToken } from './verify.js';
 
 export interface RequestLog {
@@ -24,9 +26,12 @@ export interface AdapterOptions {
   resource: string;
   scopes: string[];
   metadata: ProtectedResourceMetadata;
-  /** `undefined` switches authentication off (benchmarks, local experiments). */
+  /** `undefined` switches authentication off (benchmarks, local experiments), and step-up with it. */
   verifier: TokenVerifier | undefined;
-  mcp: (req: IncomingMessage & { auth?: AuthInfo }, res: ServerResponse) => Promise<void>;
+  /** Step-up: extra scopes per tool, checked on `tools/call` before the MCP handler runs. */
+  toolScopes?: ToolScopes;
+  /** `body`: the request body when the step-up check read it from the stream (the handler must use it). */
+  mcp: (req: IncomingMessage & { auth?: AuthInfo }, res: ServerResponse, body?: Buffer) => Promise<void>;
   /** Host-header guard against DNS rebinding; returns false when it has answered already. */
   guard?: (req: IncomingMessage, res: ServerResponse) => boolean;
   log?: (entry: RequestLog) => void;
@@ -50,6 +55,8 @@ export function createRequestListener(options: AdapterOptions): (req: IncomingMe
   const resourceMetadata = metadataUrl(resource);
   const resourceUrl = new URL(resource);
   const routes = new Set([resourcePath, ...prmPaths]);
+  const toolScopes = options.toolScopes ?? {};
+  const stepUpOn = Object.values(toolScopes).some((extra) => extra.length > 0);
 
   function challenge(res: ServerResponse, status: number, error?: BearerError): void {
     const header = bearerChallenge({
@@ -60,6 +67,14 @@ export function createRequestListener(options: AdapterOptions): (req: IncomingMe
     const body = error ? { error: error.code, error_description: error.message } : { error: 'unauthorized', error_description: 'Bearer token required' };
     res.writeHead(status, { 'content-type': 'application/json', 'www-authenticate': header, 'cache-control': 'no-store' });
     res.end(JSON.stringify(body));
+  }
+
+  /** 403 for a tool call without the tool's extra scopes: `scope` names every scope the call needs (RFC 6750 §3.1). */
+  function stepUpChallenge(res: ServerResponse, stepUp: StepUp): void {
+    const description = describeStepUp(stepUp);
+    const header = bearerChallenge({ resourceMetadata, scopes: stepUp.needed, error: 'insufficient_scope', description });
+    res.writeHead(403, { 'content-type': 'application/json', 'www-authenticate': header, 'cache-control': 'no-store' });
+    res.end(JSON.stringify({ error: 'insufficient_scope', error_description: description }));
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, path: string, entry: RequestLog): Promise<void> {
@@ -109,6 +124,23 @@ export function createRequestListener(options: AdapterOptions): (req: IncomingMe
       if (verified.expiresAt !== undefined) request.auth.expiresAt = verified.expiresAt;
       if (verified.sub) request.auth.extra = { sub: verified.sub };
     }
+    if (verified && stepUpOn && method === 'POST') {
+      // Only when some tool needs more: the body is read here, checked, and handed on to the SDK as read.
+      const body = await readBody(req, DEFAULT_MAX_REQUEST_BODY_SIZE);
+      if (body === undefined) {
+        // The SDK's own answer to a body over its limit, which it would have given.
+        entry.reason = 'request body too large';
+        res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+        const message = `Payload Too Large: Request body must not exceed ${DEFAULT_MAX_REQUEST_BODY_SIZE} bytes`;
+        return void res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
+      }
+      const stepUp = stepUpFor(parseJson(body), verified.scopes, scopes, toolScopes);
+      if (stepUp) {
+        entry.reason = describeStepUp(stepUp);
+        return stepUpChallenge(res, stepUp);
+      }
+      return options.mcp(request, res, body);
+    }
     await options.mcp(request, res);
   }
 
@@ -127,6 +159,28 @@ export function createRequestListener(options: AdapterOptions): (req: IncomingMe
       res.end(JSON.stringify({ error: 'server_error' }));
     });
   };
+}
+
+/** The whole body, or undefined past `limit` bytes (then the rest is not read). */
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  if (Number(req.headers['content-length']) > limit) return undefined;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The body as the SDK reads it (UTF-8, then JSON.parse), so both see the same message; undefined when not JSON. */
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(body));
+  } catch {
+    return undefined;
+  }
 }
 
 /** The path only: query strings may carry tokens and are never logged or routed on. */

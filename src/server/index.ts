@@ -3,12 +3,12 @@
  * and the end-to-end tests start it in-process. Start-up does every check that can fail (Keycloak
  * reachable, realm and scopes present, settings consistent, port free) before it accepts a request.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
-import { createMcpHandler } from '@modelcontextprotocol/server';
-import { hostHeaderValidation, toNodeHandler } from '@modelcontextprotocol/node';
+import { createMcpHandler, type AuthInfo } from '@modelcontextprotocol/server';
+import { hostHeaderValidation, toNodeHandler, type NodeIncomingMessageLike } from '@modelcontextprotocol/node';
 import { isLoopbackHost, LOOPBACK_NAMES, portOf } from '../addresses.js';
-import { resourceUrlProblem, printable } from '../config/rules.js';
+import { resourceUrlProblem, printable, SCOPE_TOKEN, MAX_SCOPE_LENGTH } from '../config/rules.js';
 import { CliError, KeycloakError, UsageError } from '../errors.js';
 import { describeFetchFailure } from '../keycloak/errors.js';
 import { answerClientErrors, KEEP_ALIVE_TIMEOUT_MS, serverLimits } from './connections.js';
@@ -16,7 +16,8 @@ import { discoverRealm } from './discovery.js';
 import { createRequestListener, formatRequestLog, type RequestLog } from './http.js';
 import { checkIntrospectionClient, createIntrospectionVerifier } from './introspect.js';
 import { metadataUrl, protectedResourceMetadata } from './metadata.js';
-import { createToolServer } from './tools.js';
+import { stepUpScopes, type ToolScopes } from './step-up.js';
+import { createToolServer, TOOL_NAMES } from './tools.js';
 import { createJwtVerifier, remoteKeys, type TokenVerifier } from './verify.js';
 
 export type AuthMode = 'jwt' | 'introspection' | 'off';
@@ -28,6 +29,11 @@ export interface ReferenceServerOptions {
   /** The MCP endpoint URL clients use; it is also the token audience and the PRM `resource`. */
   resource: string;
   scopes: string[];
+  /**
+   * Step-up: tool name → scopes that tool needs beside one of `scopes` (default none). A `tools/call`
+   * without them gets 403 `insufficient_scope` naming every scope it needs. Not checked with auth `off`.
+   */
+  toolScopes?: ToolScopes;
   host: string;
   port: number;
   /** Default `jwt`: local validation. `off` is for benchmarks and only allowed on a loopback host. */
@@ -54,22 +60,36 @@ export { ALLOWED_ALGORITHMS, BearerError, createJwtVerifier, remoteKeys, type To
 export { createIntrospectionVerifier } from './introspect.js';
 export { bearerChallenge, metadataUrl, protectedResourceMetadata } from './metadata.js';
 export { formatRequestLog, type RequestLog } from './http.js';
+export { TOOL_NAMES } from './tools.js';
+export type { ToolScopes } from './step-up.js';
 
 /**
  * Settings that would make the server unreachable at its own resource URL. A loopback resource is
  * served by this very process, so its port must be the listen port; a public host may sit behind a
  * proxy that maps ports, so there it is the operator's call.
  */
-export function checkConsistency(options: Pick<ReferenceServerOptions, 'resource' | 'host' | 'port' | 'scopes'>): void {
+export function checkConsistency(options: Pick<ReferenceServerOptions, 'resource' | 'host' | 'port' | 'scopes' | 'toolScopes'>): void {
   // The same rule as config loading, for callers that build options themselves (doctor, init, tests).
   const problem = resourceUrlProblem(options.resource);
   if (problem) throw new UsageError(`Resource URL ${printable(options.resource, 100)} ${problem}.`);
   const url = new URL(options.resource);
   if (options.scopes.length === 0) throw new UsageError('No scope configured: pass --scope (e.g. mcp:run), the scope tokens must carry.');
+  checkToolScopes(options.toolScopes ?? {});
   if (isLoopbackHost(url.hostname) && url.protocol === 'http:' && portOf(url) !== options.port) {
     throw new UsageError(
       `Resource ${options.resource} is on port ${portOf(url)} but the server would listen on ${options.port}: clients would find nothing there. Drop --port or change --resource.`,
     );
+  }
+}
+
+/** Step-up settings name tools this server has and well-formed scopes (config files are checked by the schema, callers here). */
+function checkToolScopes(toolScopes: ToolScopes): void {
+  for (const [tool, scopes] of Object.entries(toolScopes)) {
+    if (!(TOOL_NAMES as readonly string[]).includes(tool)) {
+      throw new UsageError(`toolScopes names the tool "${printable(tool, 60)}", which this server does not have: its tools are ${TOOL_NAMES.join(', ')}.`);
+    }
+    const bad = scopes.find((scope) => !SCOPE_TOKEN.test(scope) || scope.length > MAX_SCOPE_LENGTH);
+    if (bad !== undefined) throw new UsageError(`toolScopes of ${tool}: "${printable(bad, 60)}" is not an OAuth scope (no spaces, quotes or backslashes; at most ${MAX_SCOPE_LENGTH} characters).`);
   }
 }
 
@@ -82,7 +102,8 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
   if (auth === 'off' && !isLoopbackHost(options.host)) {
     throw new UsageError(`Refusing to serve without authentication on ${options.host}: --auth off is for loopback benchmarks only.`);
   }
-  const realm = await discoverRealm(options.keycloakUrl, options.realm, options.scopes);
+  const toolScopes = options.toolScopes ?? {};
+  const realm = await discoverRealm(options.keycloakUrl, options.realm, options.scopes, toolScopes);
   const expected = { issuer: realm.issuer, audience: options.resource, scopes: options.scopes };
   let verifier: TokenVerifier | undefined;
   if (auth === 'introspection') {
@@ -119,9 +140,11 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
   const listener = createRequestListener({
     resource: options.resource,
     scopes: options.scopes,
-    metadata: protectedResourceMetadata(options.resource, realm.issuer, options.scopes),
+    metadata: protectedResourceMetadata(options.resource, realm.issuer, options.scopes, stepUpScopes(toolScopes)),
     verifier,
-    mcp: (req, res) => nodeHandler(req, res),
+    toolScopes,
+    // A body the step-up check read is replayed to the SDK byte for byte, so it parses what was checked.
+    mcp: (req, res, body) => nodeHandler(body === undefined ? req : replay(req, body), res),
     ...(guard ? { guard } : {}),
     ...(log || onRequest
       ? {
@@ -149,6 +172,19 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
         server.close(() => resolve());
         server.closeAllConnections();
       });
+    },
+  };
+}
+
+/** The request with its body already read: what `toNodeHandler` reads (method, url, headers, auth, the body stream). */
+function replay(req: IncomingMessage & { auth?: AuthInfo }, body: Buffer): NodeIncomingMessageLike {
+  return {
+    method: req.method,
+    url: req.url,
+    headers: req.headers,
+    ...(req.auth ? { auth: req.auth } : {}),
+    async *[Symbol.asyncIterator]() {
+      if (body.length > 0) yield body;
     },
   };
 }

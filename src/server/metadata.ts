@@ -14,12 +14,18 @@ export interface ProtectedResourceMetadata {
   resource_name: string;
 }
 
-/** The document: `resource` is the configured URL and the issuer is Keycloak's, both byte for byte. */
-export function protectedResourceMetadata(resource: string, issuer: string, scopes: string[]): ProtectedResourceMetadata {
+/**
+ * The document: `resource` is the configured URL and the issuer is Keycloak's, both byte for byte.
+ * `scopes_supported` lists the base scopes, then the step-up scopes some tools need (`stepUpScopes`):
+ * RFC 9728 §2 asks for the scopes "used in authorization requests to request access to this protected
+ * resource", and those are too. Clients take the first challenge's `scope` (base only), not this list, as
+ * what to request first (MCP 2025-11-25 scope selection), so listing them does not widen first tokens.
+ */
+export function protectedResourceMetadata(resource: string, issuer: string, scopes: string[], stepUpScopes: string[] = []): ProtectedResourceMetadata {
   return {
     resource,
     authorization_servers: [issuer],
-    scopes_supported: [...scopes],
+    scopes_supported: [...new Set([...scopes, ...stepUpScopes])],
     // Query-string and form-body tokens leak into logs and caches; only the header is accepted.
     bearer_methods_supported: ['header'],
     resource_name: 'mcp-keycloak reference MCP server',

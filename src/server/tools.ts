@@ -16,7 +16,10 @@ function ok(value: number) {
   return { content: [{ type: 'text' as const, text: String(value) }], structuredContent };
 }
 
-/** An MCP server with the calculator tools (add_numbers, multiply_numbers, divide_numbers). */
+/** The tools `createToolServer` registers: what `toolScopes` may name. */
+export const TOOL_NAMES = ['add_numbers', 'multiply_numbers', 'divide_numbers'] as const;
+
+/** An MCP server with the calculator tools (TOOL_NAMES). */
 export function createToolServer(version: string): McpServer {
   const server = new McpServer({ name: 'mcp-keycloak-reference', version });
   server.registerTool(
