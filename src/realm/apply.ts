@@ -12,7 +12,7 @@ import { keycloakCall, outcomeUnknown } from '../keycloak/errors.js';
 import type { AdminSession } from '../keycloak/session.js';
 import { AUDIENCE_MAPPER_TYPE } from './audience.js';
 import { cimdObjects, withObject, type ClientPolicy, type ClientProfile } from './cimd.js';
-import type { AudienceMapperChange, Change, ClientPolicyChange, DefaultScopeChange, RegistrationPolicyChange, ResourceClientChange, TestUserChange } from './change.js';
+import type { AudienceMapperChange, Change, ClientPolicyChange, DefaultScopeChange, OptionalScopeChange, RegistrationPolicyChange, ResourceClientChange, TestUserChange } from './change.js';
 import {
   AUDIENCE_MAPPER_NAME,
   DEFAULT_TRUSTED_HOSTS,
@@ -143,6 +143,8 @@ export function describeChange(change: Change): string {
       return `${verb} audience mapper "${change.name}"`;
     case 'default-scope':
       return `adding client scope "${change.scope}" to the realm's default client scopes`;
+    case 'optional-scope':
+      return `adding client scope "${change.scope}" to the realm's optional client scopes`;
     case 'resource-client':
       return change.action === 'create' ? `creating resource client "${change.name}"` : `setting resource_url on client "${change.name}"`;
     case 'registration-policy':
@@ -218,6 +220,8 @@ class Executor {
         return this.audienceMapper(change, what);
       case 'default-scope':
         return this.defaultScope(change, what);
+      case 'optional-scope':
+        return this.optionalScope(change, what);
       case 'resource-client':
         return this.resourceClient(change, what);
       case 'registration-policy':
@@ -311,6 +315,18 @@ class Executor {
       await keycloakCall(() => client.clientPolicies.updatePolicy({ realm, policies }), undefined, what);
     }
     return 'done';
+  }
+
+  /** The mirror of defaultScope: a step-up scope found among the defaults leaves them first (409 otherwise). */
+  private async optionalScope(change: OptionalScopeChange, what: string): Promise<Outcome> {
+    const { client } = this.session;
+    const realm = this.realm;
+    const id = this.scopeIds.get(change.scope);
+    if (!id) return 'replan';
+    if (this.live.defaultScopes.has(change.scope)) {
+      await write(`removing client scope "${change.scope}" from the realm's default client scopes`, () => client.clientScopes.delDefaultClientScope({ realm, id }), DELETE);
+    }
+    return created(await write(what, () => client.clientScopes.addDefaultOptionalClientScope({ realm, id }), CREATE));
   }
 
   private async policy(change: RegistrationPolicyChange, what: string): Promise<Outcome> {

@@ -42,6 +42,9 @@ export type AudienceMapperChange = ChangeBase & { kind: 'audience-mapper'; scope
 /** `scope` among the realm's default default client scopes (a set: only ever added). */
 export type DefaultScopeChange = ChangeBase & { kind: 'default-scope'; action: 'create'; scope: string };
 
+/** A step-up `scope` among the realm's default optional client scopes (out of the defaults, when it was there). */
+export type OptionalScopeChange = ChangeBase & { kind: 'optional-scope'; action: 'create'; scope: string };
+
 /**
  * An anonymous client-registration policy of a provider apply manages. `id` is absent only in the plan
  * for a realm that does not exist yet: the change is then to a policy Keycloak creates with the realm.
@@ -71,6 +74,7 @@ export type Change =
   | ClientScopeChange
   | AudienceMapperChange
   | DefaultScopeChange
+  | OptionalScopeChange
   | ResourceClientChange
   | ClientPolicyChange
   | RegistrationPolicyChange

@@ -36,6 +36,18 @@ export interface DesiredScope {
   name: string;
   /** The MCP server URL the Audience mapper puts into `aud`. */
   audience: string;
+  /**
+   * A step-up scope (named in `toolScopes`, not in `scopes`): among the realm's optional client scopes,
+   * not its defaults, so a client gets it only when it asks for it (after a 403 insufficient_scope).
+   */
+  optional?: boolean;
+}
+
+/** A resource's scopes: its own (realm defaults), then the step-up scopes its tools need besides (optional). */
+function scopesOf(resource: Config['resources'][number]): DesiredScope[] {
+  const own = resource.scopes.map((name) => ({ name, audience: resource.url }));
+  const stepUp = [...new Set(Object.values(resource.toolScopes ?? {}).flat())].filter((name) => !resource.scopes.includes(name));
+  return [...own, ...stepUp.map((name) => ({ name, audience: resource.url, optional: true }))];
 }
 
 /**
@@ -68,7 +80,7 @@ export interface DesiredRealm {
 export function desiredRealm(config: Config, testUserPassword?: string): DesiredRealm {
   const desired: DesiredRealm = {
     realm: config.realm,
-    scopes: config.resources.flatMap((resource) => resource.scopes.map((name) => ({ name, audience: resource.url }))),
+    scopes: config.resources.flatMap(scopesOf),
     resourceClients: config.resources.map((resource) => ({ url: resource.url })),
     dcr: { mode: config.dcr.mode, trustedHosts: config.dcr.trustedHosts },
   };

@@ -30,7 +30,7 @@ export function planDestroy(config: Config, live: LiveRealm, wholeRealm: boolean
   const removals: Removal[] = [];
   const user = live.testUser?.user;
   if (config.testUser && user?.id) removals.push({ action: 'delete', kind: 'test-user', name: user.username!, id: user.id, detail: 'the test user' });
-  const ours = config.resources.flatMap((resource) => resource.scopes);
+  const ours = desiredRealm(config).scopes.map((scope) => scope.name);
   for (const name of ours) {
     const scope = live.scopes.get(name);
     if (scope) removals.push({ action: 'delete', kind: 'client-scope', name, id: scope.id, detail: 'with its audience mapper and its place among the default scopes' });

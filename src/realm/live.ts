@@ -31,6 +31,8 @@ export interface LiveRealm {
   scopes: Map<string, LiveScope>;
   /** Names of the realm's default default client scopes. */
   defaultScopes: Set<string>;
+  /** Names of the realm's default optional client scopes: read only when a step-up scope is desired. */
+  optionalScopes: Set<string>;
   /** The realm's anonymous client-registration policies. */
   anonymousPolicies: ComponentRepresentation[];
   /** Clients whose clientId is a desired resource URL, by that URL (see DesiredResourceClient). */
@@ -78,7 +80,7 @@ export async function readLiveRealm(session: AdminSession, desired: DesiredRealm
   const passwordCheck = earlyChecks.get(desired) ?? startPasswordCheck(session.baseUrl, desired);
   earlyChecks.delete(desired);
   const found = await session.read<RealmRepresentation>(path, `reading realm "${realm}"`);
-  const live: LiveRealm = { exists: Boolean(found), scopes: new Map(), defaultScopes: new Set(), anonymousPolicies: [], resourceClients: new Map() };
+  const live: LiveRealm = { exists: Boolean(found), scopes: new Map(), defaultScopes: new Set(), optionalScopes: new Set(), anonymousPolicies: [], resourceClients: new Map() };
   if (!found) return live;
   live.id = found.id!;
   live.enabled = found.enabled ?? false;
@@ -92,9 +94,11 @@ export async function readLiveRealm(session: AdminSession, desired: DesiredRealm
     : undefined;
   cimdReads?.catch(() => undefined); // awaited below; an early failure of the lists must not leave it unhandled
   const list = async <T>(suffix: string, what: string, query?: Record<string, string>) => (await session.read<T[]>(`${path}/${suffix}`, what, query)) ?? [];
-  const [allScopes, defaults, components, users, ...resourceClients] = await Promise.all([
+  const optionalWanted = desired.scopes.some((scope) => scope.optional);
+  const [allScopes, defaults, optionals, components, users, ...resourceClients] = await Promise.all([
     list<ClientScopeRepresentation>('client-scopes', `listing the client scopes of realm "${realm}"`),
     list<ClientScopeRepresentation>('default-default-client-scopes', `listing the default client scopes of realm "${realm}"`),
+    optionalWanted ? list<ClientScopeRepresentation>('default-optional-client-scopes', `listing the optional client scopes of realm "${realm}"`) : [],
     list<ComponentRepresentation>('components', `listing the client registration policies of realm "${realm}"`, { type: POLICY_TYPE }),
     testUser ? list<UserRepresentation>('users', `looking up test user "${testUser.username}" in realm "${realm}"`, { username: testUser.username, exact: 'true' }) : [],
     // `clientId` without `search=true` is an exact match: one request per MCP server, however many DCR clients the realm holds.
@@ -117,6 +121,7 @@ export async function readLiveRealm(session: AdminSession, desired: DesiredRealm
     live.scopes.set(scope.name, { ...scope, id: scope.id, name: scope.name, mappers: scope.protocolMappers ?? [] });
   }
   for (const scope of defaults) if (scope.name) live.defaultScopes.add(scope.name);
+  for (const scope of optionals) if (scope.name) live.optionalScopes.add(scope.name);
   live.anonymousPolicies = components.filter((component) => component.subType === 'anonymous');
   // Keycloak stores usernames in lower case.
   const user = testUser && users.find((u) => u.username === testUser.username.toLowerCase());

@@ -59,7 +59,13 @@ function planRealmItself(desired: DesiredRealm, live: LiveRealm): RealmChange[] 
 function planScope(desired: DesiredScope, live: LiveRealm): Change[] {
   const scope = live.scopes.get(desired.name);
   const changes: Change[] = [...planScopeItself(desired, scope), ...planAudienceMappers(desired, scope?.mappers ?? [])];
-  if (!live.defaultScopes.has(desired.name)) {
+  if (desired.optional) {
+    // A step-up scope among the defaults would be granted up front, which is what step-up avoids.
+    if (!live.optionalScopes.has(desired.name) || live.defaultScopes.has(desired.name)) {
+      const from = live.defaultScopes.has(desired.name) ? 'realm default client scopes' : null;
+      changes.push({ action: 'create', kind: 'optional-scope', name: desired.name, scope: desired.name, fields: [{ field: 'realm optional client scopes', from, to: desired.name }] });
+    }
+  } else if (!live.defaultScopes.has(desired.name)) {
     changes.push({
       action: 'create',
       kind: 'default-scope',

@@ -39,6 +39,7 @@ function converged(): LiveRealm {
       policy('p1', 'allowed-client-templates', { 'allowed-client-scopes': ['mcp:run'] }, 'Allowed Client Scopes'),
       policy('p2', 'max-clients', { 'max-clients': ['200'] }, 'Max Clients Limit'),
     ],
+    optionalScopes: new Set(),
     resourceClients: new Map([[URL_, { id: 'c1', clientId: URL_, attributes: { resource_url: URL_ } }]]),
   };
 }
@@ -54,7 +55,7 @@ describe('the realm', () => {
   });
 
   it('plans the whole recipe for a realm that does not exist yet, policies without ids', () => {
-    const result = plan({ exists: false, scopes: new Map(), defaultScopes: new Set(), anonymousPolicies: [], resourceClients: new Map() });
+    const result = plan({ exists: false, scopes: new Map(), defaultScopes: new Set(), anonymousPolicies: [], resourceClients: new Map(), optionalScopes: new Set<string>() });
     expect(result.changes.map(oneLine)).toEqual([
       'create realm',
       'create client-scope',
@@ -68,7 +69,7 @@ describe('the realm', () => {
     expect(result.summary).toEqual({ create: 5, update: 1, delete: 1 });
     expect(result.formatVersion).toBe(1);
     // Keycloak 26.7.3 creates Allowed Registration Web Origins (empty) with every realm: updated, not created.
-    const origins = plan({ exists: false, scopes: new Map(), defaultScopes: new Set(), anonymousPolicies: [], resourceClients: new Map() }, withDcr({ mode: 'anonymous', webOrigins: ['http://localhost:6274'] }));
+    const origins = plan({ exists: false, scopes: new Map(), defaultScopes: new Set(), anonymousPolicies: [], resourceClients: new Map(), optionalScopes: new Set<string>() }, withDcr({ mode: 'anonymous', webOrigins: ['http://localhost:6274'] }));
     expect(origins.changes.filter((c) => c.kind === 'registration-policy').map((c) => `${c.action} ${c.name}`)).toEqual([
       'update Allowed Client Scopes',
       'delete Trusted Hosts',
@@ -156,6 +157,34 @@ describe('client scopes', () => {
     ]);
     expect(changes[1]!.fields[0]).toEqual({ field: 'included.custom.audience', from: null, to: 'http://localhost:9000/mcp' });
     expect(changes[4]!.fields).toEqual([{ field: 'allowed-client-scopes', from: ['mcp:run'], to: ['mcp:run', 'b:read'] }]);
+  });
+});
+
+describe('step-up scopes (toolScopes): optional client scopes with the same audience', () => {
+  const stepUp = configSchema.parse({ ...base, resources: [{ url: URL_, scopes: ['mcp:run'], toolScopes: { divide_numbers: ['mcp:admin'], add_numbers: ['mcp:admin'] } }] });
+
+  it('creates the scope once, with its audience mapper, among the optional (not default) scopes, and lets registration ask for it', () => {
+    const changes = changesOf(converged(), stepUp);
+    expect(changes.map((c) => `${oneLine(c)} ${c.name}`)).toEqual([
+      'create client-scope mcp:admin',
+      'create audience-mapper mcp:admin › mcp-audience',
+      'create optional-scope mcp:admin',
+      'update registration-policy Allowed Client Scopes',
+    ]);
+    expect(changes[1]!.fields[0]).toEqual({ field: 'included.custom.audience', from: null, to: URL_ });
+  });
+
+  it('moves it out of the default scopes, where every client would get it up front', () => {
+    const live = converged();
+    live.scopes.set('mcp:admin', { ...scopeOf(live), id: 's2', name: 'mcp:admin' });
+    live.defaultScopes.add('mcp:admin');
+    live.optionalScopes.add('mcp:admin');
+    live.anonymousPolicies[0]!.config!['allowed-client-scopes'] = ['mcp:run', 'mcp:admin'];
+    expect(changesOf(live, stepUp)).toEqual([
+      { action: 'create', kind: 'optional-scope', name: 'mcp:admin', scope: 'mcp:admin', fields: [{ field: 'realm optional client scopes', from: 'realm default client scopes', to: 'mcp:admin' }] },
+    ]);
+    live.defaultScopes.delete('mcp:admin');
+    expect(changesOf(live, stepUp)).toEqual([]);
   });
 });
 
@@ -457,7 +486,7 @@ describe('duplicates of what apply owns', () => {
 
 describe('the words apply gives keycloakCall', () => {
   it('says what it was doing, for the error sentence to embed', () => {
-    const words = changesOf({ exists: false, scopes: new Map(), defaultScopes: new Set(), anonymousPolicies: [], resourceClients: new Map() }).map(describeChange);
+    const words = changesOf({ exists: false, scopes: new Map(), defaultScopes: new Set(), anonymousPolicies: [], resourceClients: new Map(), optionalScopes: new Set<string>() }).map(describeChange);
     expect(words).toEqual([
       'creating realm "r1"',
       'creating client scope "mcp:run"',

@@ -56,6 +56,7 @@ describe('planDestroy', () => {
     anonymousPolicies: [{ id: 'p1', name: 'Allowed Client Scopes', providerId: 'allowed-client-templates', config: { 'allowed-client-scopes': ['mcp:run', 'theirs'] } }],
     testUser: { user: { id: 'user-id', username: 'alice' } },
     resourceClients: new Map(),
+    optionalScopes: new Set(),
   };
 
   it('removes our scope and user, keeps other allowed scopes, and restores Trusted Hosts as a new realm has it', () => {

@@ -66,7 +66,7 @@ export const realmCheck: Check = {
     }
     const findings: Finding[] = [pass('realm.exists', `Realm ${realm} exists and is enabled`, { actual: live.id! })];
     const several = desired.scopes.length > 1;
-    for (const scope of desired.scopes) findings.push(...scopeFindings(scope, live, plan.changes, several).map((f) => (f.status === 'fail' ? fixed(f) : f)));
+    for (const scope of desired.scopes) findings.push(...scopeFindings(scope, live, plan.changes, several).map((f) => (f.status === 'fail' || f.fixable ? fixed(f) : f)));
     findings.push(...policyFindings(input, live, plan.changes).map((f) => (f.fixable ? { ...f, fix } : f)));
     findings.push(await maxClientsFinding(input, live));
     findings.push(...resourceClientFindings(input, plan.changes, state.server?.features).map((f) => (f.status === 'pass' ? f : fixed(f))));
@@ -96,7 +96,9 @@ export const realmCheck: Check = {
 function scopeFindings(scope: DesiredScope, live: LiveRealm, changes: Change[], several: boolean): Finding[] {
   const id = (base: string) => (several ? `${base}:${scope.name}` : base);
   const liveScope = live.scopes.get(scope.name);
-  const defaults = !live.defaultScopes.has(scope.name)
+  const defaults = scope.optional
+    ? stepUpPlacement(id('realm.default_scope'), scope, live)
+    : !live.defaultScopes.has(scope.name)
     ? fail(id('realm.default_scope'), `${scope.name} is a realm default scope`, {
         expected: 'among the realm default client scopes',
         actual: 'not a default scope',
@@ -128,6 +130,28 @@ function scopeFindings(scope: DesiredScope, live: LiveRealm, changes: Change[], 
   findings.push(audienceFinding(id('realm.audience'), scope, liveScope.mappers, changes));
   findings.push(defaults);
   return findings;
+}
+
+/** A step-up scope must be optional: among the defaults every client gets it up front, and step-up never happens. */
+function stepUpPlacement(id: string, scope: DesiredScope, live: LiveRealm): Finding {
+  const title = `${scope.name} is an optional (step-up) client scope`;
+  if (live.defaultScopes.has(scope.name)) {
+    return warn(id, title, {
+      expected: 'among the realm optional client scopes, not the defaults',
+      actual: 'a realm default scope',
+      why: `Every client gets ${scope.name} at sign-in, so the tools that require it never ask for it (no step-up).`,
+      fixable: true,
+    });
+  }
+  if (!live.optionalScopes.has(scope.name)) {
+    return fail(id, title, {
+      expected: 'among the realm optional client scopes',
+      actual: 'neither a default nor an optional scope',
+      why: `Clients that registered before cannot request ${scope.name} at step-up: Keycloak drops a scope the client does not have, and the 403 repeats.`,
+      fixable: true,
+    });
+  }
+  return pass(id, title);
 }
 
 /** Explains the audience mappers on a scope against the one URL they must put into `aud`. */

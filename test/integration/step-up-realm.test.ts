@@ -1,0 +1,108 @@
+/**
+ * The realm side of step-up against the real Keycloak: a scope named only in `toolScopes` becomes an
+ * optional client scope with the same audience, allowed for anonymous registration; a client gets it
+ * only when it asks for it; apply is idempotent and destroy removes it.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  discoverAuthorizationServerMetadata,
+  exchangeAuthorization,
+  registerClient,
+  startAuthorization,
+  type AuthorizationServerMetadata,
+  type OAuthClientInformationFull,
+} from '@modelcontextprotocol/client';
+import { decodeJwt } from 'jose';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { REDIRECT_URI, vscodeClientMetadata } from '../../src/e2e/index.js';
+import { freePort } from '../../src/local/process.js';
+import { signIn } from '../../src/oauth/sign-in.js';
+import { adminClient, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
+
+const realm = uniqueRealm('step-up-realm');
+const password = randomBytes(12).toString('base64url');
+const env = { MCP_KEYCLOAK_TEST_USER_PASSWORD: password };
+let resource: string;
+let configFile: string;
+let issuer: string;
+let metadata: AuthorizationServerMetadata;
+
+beforeAll(async () => {
+  resource = `http://127.0.0.1:${await freePort()}/mcp`;
+  const dir = await mkdtemp(join(tmpdir(), 'mcp-keycloak-step-up-'));
+  configFile = join(dir, 'mcp-keycloak.json');
+  const config = {
+    keycloakUrl: keycloak().url,
+    realm,
+    resources: [{ url: resource, scopes: ['mcp:run'], toolScopes: { divide_numbers: ['mcp:admin'] } }],
+    testUser: { username: 'alice' },
+  };
+  await writeFile(configFile, JSON.stringify(config));
+  const applied = await runCli(['--json', 'apply', '--yes', '--config', configFile], { env });
+  expect(applied.stderr).toBe('');
+  expect(applied.code).toBe(0);
+  issuer = `${keycloak().url}/realms/${realm}`;
+  metadata = (await discoverAuthorizationServerMetadata(issuer))!;
+});
+
+afterAll(() => deleteRealm(realm));
+
+/** A VS Code-like client registered with `registered` as its scope, signed in asking for `asked`. */
+async function tokenScopes(registered: string, asked: string): Promise<{ scope: string[]; aud: unknown }> {
+  const client: OAuthClientInformationFull = await registerClient(issuer, { metadata, clientMetadata: { ...vscodeClientMetadata(), scope: registered } });
+  const { authorizationUrl, codeVerifier } = await startAuthorization(issuer, { metadata, clientInformation: client, redirectUrl: REDIRECT_URI, scope: asked, resource: new URL(resource) });
+  const { code, callback } = await signIn({ authorizationUrl, redirectUri: REDIRECT_URI, username: 'alice', password });
+  const tokens = await exchangeAuthorization(issuer, {
+    metadata,
+    clientInformation: client,
+    authorizationCode: code,
+    iss: callback.get('iss')!,
+    codeVerifier,
+    redirectUri: REDIRECT_URI,
+    resource: new URL(resource),
+  });
+  const claims = decodeJwt(tokens.access_token);
+  return { scope: String(claims.scope).split(' '), aud: claims.aud };
+}
+
+it('makes mcp:admin an optional (not default) client scope with the audience mapper, allowed for registration', async () => {
+  const admin = await adminClient();
+  const scope = (await admin.clientScopes.find({ realm })).find((s) => s.name === 'mcp:admin');
+  expect(scope?.attributes?.['include.in.token.scope']).toBe('true');
+  expect(scope?.protocolMappers?.find((m) => m.protocolMapper === 'oidc-audience-mapper')?.config?.['included.custom.audience']).toBe(resource);
+  const optional = (await admin.clientScopes.listDefaultOptionalClientScopes({ realm } as never)).map((s) => s.name);
+  const defaults = (await admin.clientScopes.listDefaultClientScopes({ realm } as never)).map((s) => s.name);
+  expect(optional).toContain('mcp:admin');
+  expect(defaults).not.toContain('mcp:admin');
+  expect(defaults).toContain('mcp:run');
+});
+
+it('a second apply writes nothing (one read more: the optional scopes)', async () => {
+  const again = await runCli(['--json', 'apply', '--yes', '--config', configFile], { env });
+  const report = JSON.parse(again.stdout) as { applied: unknown[]; requests: { reads: number; writes: number } };
+  expect(report.applied).toEqual([]);
+  expect(report.requests).toMatchObject({ reads: 7, writes: 0 });
+});
+
+it('a client that registered with both scopes gets mcp:admin only when it asks for it, with aud = the MCP URL', async () => {
+  const first = await tokenScopes('mcp:run mcp:admin', 'mcp:run');
+  expect(first.scope).toContain('mcp:run');
+  expect(first.scope).not.toContain('mcp:admin');
+  const stepped = await tokenScopes('mcp:run mcp:admin', 'mcp:run mcp:admin');
+  expect(stepped.scope).toEqual(expect.arrayContaining(['mcp:run', 'mcp:admin']));
+  expect(Array.isArray(stepped.aud) ? stepped.aud : [stepped.aud]).toContain(resource);
+});
+
+it('a client that registered with mcp:run alone cannot step up: Keycloak answers invalid_scope (why the PRM lists mcp:admin)', async () => {
+  // A scope in the registration becomes the client's only optional scopes; asking for another one is refused.
+  await expect(tokenScopes('mcp:run', 'mcp:run mcp:admin')).rejects.toThrow(/error=invalid_scope \(Invalid scopes: mcp:run mcp:admin\)/);
+});
+
+it('destroy removes the step-up scope too', async () => {
+  const result = await runCli(['destroy', '--yes', '--config', configFile], { env });
+  expect(result.code, result.stderr).toBe(0);
+  expect((await (await adminClient()).clientScopes.find({ realm })).map((s) => s.name)).not.toContain('mcp:admin');
+});
