@@ -40,6 +40,12 @@ export interface E2eOptions {
   /** Pass the same store again to act as the same installed client (registration and tokens kept). */
   store?: ClientStore;
   clientMetadata?: OAuthClientMetadata;
+  /**
+   * The https URL of a Client ID Metadata Document the client publishes (CIMD): with it the SDK uses that URL as
+   * its client_id instead of registering, when Keycloak advertises `client_id_metadata_document_supported`.
+   * `e2e.register` then reports "client_id is the metadata document URL; no registration POST".
+   */
+  clientMetadataUrl?: string;
   fetch?: typeof fetch;
 }
 
@@ -118,7 +124,7 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
   const serverUrl = options.serverUrl;
   const line = options.sdk ?? 'v2';
   const store = options.store ?? new ClientStore();
-  const provider = new E2eOAuthProvider(store, options.clientMetadata);
+  const provider = new E2eOAuthProvider(store, options.clientMetadata, undefined, options.clientMetadataUrl);
   const trace = new Trace();
   const issAdvertised = { value: false };
   const fetchFn = trace.wrap(captureRegistration(store, recordIssAdvertised(issAdvertised, options.fetch ?? fetch)));
@@ -160,7 +166,7 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
         () => readChallenge(trace, serverUrl, 0),
         () => readPrm(trace, serverUrl, store.discovery, 0, hadDiscovery, connectError),
         () => readAsMetadata(store.discovery, connectError),
-        () => readRegistration(trace, store.discovery, report.clientId, hadRegistration, 0, connectError),
+        () => readRegistration(trace, store.discovery, report.clientId, hadRegistration, 0, connectError, options.clientMetadataUrl),
         () => readAuthorizationUrl(provider.authorizationUrl, serverUrl, scopes, connectError),
       ]) {
         checks.push(read());

@@ -58,10 +58,17 @@ export class E2eOAuthProvider implements OAuthClientProvider {
   /** The URL the SDK asked us to send the user to; undefined when no sign-in was needed. */
   authorizationUrl?: URL;
 
+  /**
+   * `clientMetadataUrl`: the https URL of a Client ID Metadata Document this client publishes. The v2 SDK then uses
+   * that URL as its client_id, without registering, when the authorization server advertises
+   * `client_id_metadata_document_supported: true` (and refuses a URL that is not https with a path); otherwise it
+   * registers as usual. The v1 SDK (1.32) does the same.
+   */
   constructor(
     readonly store: ClientStore,
     private readonly metadata: OAuthClientMetadata = vscodeClientMetadata(),
     readonly redirectUri: string = REDIRECT_URI,
+    readonly clientMetadataUrl?: string,
   ) {}
 
   get redirectUrl(): string {
@@ -87,7 +94,8 @@ export class E2eOAuthProvider implements OAuthClientProvider {
 
   saveClientInformation(info: StoredOAuthClientInformation): void {
     this.store.saveClientInformationCalls += 1;
-    if (info.client_id !== this.store.clientInformation?.client_id) this.store.registrations += 1;
+    // With CIMD the SDK saves the document URL as client_id: no registration took place.
+    if (info.client_id !== this.store.clientInformation?.client_id && info.client_id !== this.clientMetadataUrl) this.store.registrations += 1;
     this.store.clientInformation = info;
   }
 

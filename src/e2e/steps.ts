@@ -198,10 +198,45 @@ export function readAsMetadata(discovery: OAuthDiscoveryState | undefined, error
   return pass(STEP.asMetadata, `issuer ${metadata.issuer}, registration_endpoint ${metadata.registration_endpoint}`);
 }
 
-/** The registration request the SDK sent (201 with a client_id), or the stored registration it reused. */
-export function readRegistration(trace: Trace, discovery: OAuthDiscoveryState | undefined, clientId: string | undefined, reused: boolean, from: number, error?: string): Finding {
+/** `e2e.register` when the client has a Client ID Metadata Document (`clientMetadataUrl`): the same id, what CIMD means. */
+const CIMD_REGISTER: StepSpec = {
+  ...STEP.register,
+  title: 'Client ID Metadata Document as client_id (CIMD, no registration)',
+  expected: 'client_id = the metadata document URL and no registration request (the metadata advertises client_id_metadata_document_supported)',
+  why: 'A client with a metadata document needs no registration: Keycloak fetches the document on the authorization request (MCP 2026-07-28 prefers this).',
+};
+
+/**
+ * The registration request the SDK sent (201 with a client_id), or the stored registration it reused. With
+ * `clientMetadataUrl` (the client publishes a Client ID Metadata Document), the SDK uses that URL as client_id
+ * when the metadata advertises CIMD, and sends no registration request.
+ */
+export function readRegistration(
+  trace: Trace,
+  discovery: OAuthDiscoveryState | undefined,
+  clientId: string | undefined,
+  reused: boolean,
+  from: number,
+  error?: string,
+  clientMetadataUrl?: string,
+): Finding {
   const endpoint = discovery?.authorizationServerMetadata?.registration_endpoint;
   const posts = endpoint ? trace.find((e) => e.method === 'POST' && e.url === pathOf(endpoint), from) : [];
+  if (clientMetadataUrl) {
+    const advertised = discovery?.authorizationServerMetadata?.client_id_metadata_document_supported === true;
+    if (clientId === clientMetadataUrl && posts.length === 0) {
+      return pass(CIMD_REGISTER, `client_id is the metadata document URL ${clientId}; no registration POST${advertised ? ' (client_id_metadata_document_supported: true)' : ''}`);
+    }
+    const last = posts.at(-1);
+    if (last?.status === 201 && clientId) {
+      return warn(
+        CIMD_REGISTER,
+        `the SDK registered instead (HTTP 201, client_id ${clientId}): the metadata does not advertise client_id_metadata_document_supported, so the document ${clientMetadataUrl} was not used`,
+        `Start Keycloak 26.6+ with --features=cimd and run \`${command('apply --cimd')}\` for the realm.`,
+      );
+    }
+    return fail(CIMD_REGISTER, error ?? describeEntry(last));
+  }
   if (reused && posts.length === 0 && clientId) return pass(STEP.register, `reused the stored registration (client_id ${clientId}); no registration request`);
   const last = posts.at(-1);
   if (last?.status === 201 && clientId) return pass(STEP.register, `HTTP 201, client_id ${clientId}`);

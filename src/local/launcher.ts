@@ -22,6 +22,12 @@ export interface StartOptions {
   db: 'dev-mem' | 'dev-file';
   /** Keycloak features to enable (`--features=cimd,resource-indicators`); none when absent or empty. */
   features?: readonly string[];
+  /**
+   * Extra certificates Keycloak trusts for its outgoing TLS (`--truststore-paths`, PEM or PKCS12 files or folders,
+   * absolute paths), besides the JDK's own: the test harness's loopback CA, so Keycloak fetches https documents
+   * from 127.0.0.1. None when absent or empty.
+   */
+  truststorePaths?: readonly string[];
   /** Where Keycloak's console output goes (a file path); inherited stdio is never used. */
   logFile: string;
   timeoutMs?: number;
@@ -76,6 +82,7 @@ export async function startKeycloak(options: StartOptions): Promise<RunningKeycl
       '--http-host=127.0.0.1',
       `--db=${options.db}`,
       ...(options.features?.length ? [`--features=${options.features.join(',')}`] : []),
+      ...(options.truststorePaths?.length ? [`--truststore-paths=${options.truststorePaths.join(',')}`] : []),
     ],
     {
       detached: true, // own process group: stop() kills Keycloak and its JVM, nothing else

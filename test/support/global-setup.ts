@@ -10,6 +10,9 @@
  * with; default `cimd,resource-indicators` from 26.6.0 on, none before (older versions get none even
  * when asked). The features that really are on (GET /admin/serverinfo, every path) are printed and provided.
  * Test files each create a realm of their own, so they can run in parallel against it.
+ * Path 3 also makes a CA of the run under os.tmpdir() (test/support/tls.ts, milliseconds) and starts Keycloak with
+ * `--truststore-paths=<its certificate>`, so tests can serve https on 127.0.0.1 that Keycloak fetches (a client
+ * metadata document); provided as `loopbackCa`, deleted when the run ends. Paths 1 and 2 provide why there is none.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -21,6 +24,7 @@ import { checkKeycloakVersion, ensureDistribution, KEYCLOAK_VERSION } from '../.
 import { describeFeatures, enabledFeatures, featureKey, MCP_FEATURES, parseFeatures, sameFeatures } from '../../src/local/features.js';
 import { checkJava, startKeycloak } from '../../src/local/launcher.js';
 import { freePort } from '../../src/local/process.js';
+import { createLoopbackCa } from './tls.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -34,6 +38,12 @@ declare module 'vitest' {
      * `resource-indicators`, and the ones on by default (`dpop`, `admin-fine-grained-authz:v2`, …).
      */
     keycloakFeatures: string[];
+    /**
+     * A CA this Keycloak trusts for its outgoing TLS (path 3: made in a temp folder and passed as
+     * `--truststore-paths`), for tests that serve https on 127.0.0.1 (test/support/tls.ts); on paths 1 and 2,
+     * `unavailable` says why there is none.
+     */
+    loopbackCa: { certPath: string; keyPath: string } | { unavailable: string };
   }
 }
 
@@ -146,6 +156,9 @@ export default async function setup(project: TestProject): Promise<Stop | undefi
       const on = enabledFeatures(features.filter((feature) => feature.type !== 'DEFAULT'));
       if (!sameFeatures(asked, on)) log(`KEYCLOAK_FEATURES=${process.env.KEYCLOAK_FEATURES} is ignored: KEYCLOAK_URL names a server, which runs with ${describeFeatures(on.sort())}`);
     }
+    project.provide('loopbackCa', {
+      unavailable: `KEYCLOAK_URL names a server the harness did not start, so it trusts no CA of this run (the https tests need a Keycloak started with --truststore-paths): unset KEYCLOAK_URL to let the harness start one`,
+    });
     log(`path 1: using KEYCLOAK_URL=${external}, Keycloak ${running}, ${described}`);
     return undefined;
   }
@@ -162,6 +175,9 @@ export default async function setup(project: TestProject): Promise<Stop | undefi
     const docker = await fromDocker(password, version, features);
     if (docker) {
       project.provide('keycloakUrl', docker.url);
+      project.provide('loopbackCa', {
+        unavailable: `Keycloak runs in a container, whose 127.0.0.1 is not this machine's (it cannot reach a document served on the test's loopback), and it trusts no CA of this run`,
+      });
       const described = await startedFeatures(project, docker.url, password, features).catch(async (error: unknown) => {
         await docker.stop();
         throw error;
@@ -179,6 +195,8 @@ export default async function setup(project: TestProject): Promise<Stop | undefi
   const fetched = Date.now();
   const port = await freePort();
   const logFile = join(tmpdir(), `mcp-keycloak-test-keycloak-${port}.log`);
+  // A CA of this run that Keycloak trusts (--truststore-paths), so tests can serve https on 127.0.0.1 (tls.ts). Milliseconds.
+  const ca = createLoopbackCa();
   const keycloak = await startKeycloak({
     home,
     port,
@@ -187,20 +205,30 @@ export default async function setup(project: TestProject): Promise<Stop | undefi
     adminPassword: password,
     db: 'dev-mem',
     features,
+    truststorePaths: [ca.certPath],
     logFile,
     // First start-up runs Quarkus' build step: ~35 s on an idle 2-core machine, minutes on a loaded one. So does
     // every start with other features (or db) than the distribution's last build: the features-on run and the
     // features-off leg of `npm test` use the same cached distribution one after the other.
     timeoutMs: 420_000,
+  }).catch((error: unknown) => {
+    ca.remove();
+    throw error;
   });
-  project.provide('keycloakUrl', keycloak.url);
-  const described = await startedFeatures(project, keycloak.url, password, features).catch(async (error: unknown) => {
+  const stop = async () => {
     await keycloak.stop();
+    ca.remove();
+  };
+  project.provide('keycloakUrl', keycloak.url);
+  project.provide('loopbackCa', { certPath: ca.certPath, keyPath: ca.keyPath });
+  const described = await startedFeatures(project, keycloak.url, password, features).catch(async (error: unknown) => {
+    await stop();
     throw error;
   });
   log(
     `path 3: Keycloak ${version}, ${described}, distribution ${home} at ${keycloak.url} (log ${logFile}); ` +
-      `download/unpack ${((fetched - started) / 1000).toFixed(1)} s, start-up ${(keycloak.startupMs / 1000).toFixed(1)} s`,
+      `download/unpack ${((fetched - started) / 1000).toFixed(1)} s, start-up ${(keycloak.startupMs / 1000).toFixed(1)} s; ` +
+      `trusts the run's loopback CA ${ca.certPath}`,
   );
-  return keycloak.stop;
+  return stop;
 }
