@@ -9,6 +9,7 @@ import { DEFAULT_CONFIG_FILE, ENV } from '../config/load.js';
 import { configSchema, type Config } from '../config/schema.js';
 import { CliError, ExitCode, UsageError } from '../errors.js';
 import { connectAdmin, CredentialsRejectedError, type AdminSession } from '../keycloak/session.js';
+import { requestKeycloak } from '../keycloak/answer.js';
 import { realmIssuer } from '../keycloak/urls.js';
 import { desiredRealm } from '../realm/desired.js';
 import { ENV_FILE, existingTestUserPassword, planFiles, serverName, writeFiles, type InitAnswers, type PlannedFile } from '../init/files.js';
@@ -71,6 +72,26 @@ async function resolveConflicts(files: PlannedFile[], ui: Ui, asking: boolean, f
   return accepted;
 }
 
+/**
+ * A Keycloak started with --features=cimd advertises CIMD in every realm, so clients that prefer it
+ * (VS Code, Claude Code) would send a document URL this realm refuses ("Client not found") unless it
+ * has the CIMD policy: init, whose promise is a working setup, sets CIMD up too, unless the config,
+ * MCP_KEYCLOAK_CIMD or a flag already decided (`cimd.enabled: false` stays off).
+ */
+async function offerCimd(answers: InitAnswers, keycloakUrl: string, ui: Ui): Promise<void> {
+  if (answers.cimd) return;
+  let advertised = false;
+  try {
+    const answer = await requestKeycloak(`${keycloakUrl.replace(/\/+$/, '')}/realms/master/.well-known/openid-configuration`);
+    advertised = answer.ok && (JSON.parse(answer.text()) as Record<string, unknown>).client_id_metadata_document_supported === true;
+  } catch {
+    return; // the admin login that follows names what is wrong with this Keycloak
+  }
+  if (!advertised) return;
+  answers.cimd = {};
+  if (!ui.json) ui.info('Keycloak offers Client ID Metadata Documents (--features=cimd): setting them up too (cimd in the config; MCP_KEYCLOAK_CIMD=false to leave them off).');
+}
+
 /** Runs init: questions, admin login, realm converge, files, first doctor run, next steps; returns the exit code. */
 export async function init(flags: InitFlags, ui: Ui): Promise<number> {
   const started = Date.now();
@@ -99,6 +120,7 @@ export async function init(flags: InitFlags, ui: Ui): Promise<number> {
   });
   const admin = await askAdmin(context, p, local.adminPassword);
   const answers = await askRest(context, p, keycloakUrl, admin.username);
+  await offerCimd(answers, keycloakUrl, ui);
   await checkResourceFree(answers);
 
   const files = await planFiles({ dir, configPath }, answers, force);

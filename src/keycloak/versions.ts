@@ -11,6 +11,8 @@ export interface VersionSetup {
   dcrMode: DcrMode;
   /** Browser-based clients are allowed to register (dcr.webOrigins is set and not empty). */
   webOrigins: boolean;
+  /** CIMD is set up and admits claude.ai's client_id domain (config cimd). */
+  claudeCimd?: boolean;
 }
 
 export interface VersionDifference {
@@ -89,6 +91,17 @@ export const VERSION_DIFFERENCES: readonly VersionDifference[] = [
     source: 'keycloak 26.6.0 release (issue #10 of this project)',
     bites: () => true,
     stopsClients: false,
+  },
+  {
+    id: 'cimd-jwt-bearer-public-client',
+    fixedIn: '26.8.0',
+    what: 'a public client\'s metadata document may not name the jwt-bearer grant ("JWT authorization grant cannot be enabled in a public client")',
+    consequence:
+      'claude.ai and Claude Desktop (client_id https://claude.ai/oauth/mcp-oauth-client-metadata) name urn:ietf:params:oauth:grant-type:jwt-bearer: Keycloak refuses their document and the browser shows "invalid request". VS Code and Claude Code are not affected',
+    fix: 'upgrade Keycloak to 26.8.0 or later (its CIMD executor can drop that grant); until then claude.ai cannot sign in through CIMD on this Keycloak',
+    source: 'keycloak#50362, fixed in 26.8.0 (PR #50411)',
+    bites: (setup) => Boolean(setup.claudeCimd),
+    stopsClients: true,
   },
   {
     id: 'registration-scope-shrinks-default-scopes',

@@ -66,8 +66,8 @@ describe(`doctor on Keycloak ${version} (features: ${[cimdOn && 'cimd', resource
       // claude.ai's document is refused before 26.8.0 (keycloak#50362): said for this version, not left to fail mysteriously.
       if (olderThan(version, '26.8.0')) {
         // (Inspector 0.x is skipped: no browser origin is configured here.)
-        expect(notPassed(checks)).toEqual(['warn keycloak.version.cimd-claude-ai', 'skip registration.inspector-0x']);
-        expect(find(checks, 'keycloak.version.cimd-claude-ai')?.why).toMatch(/JWT authorization grant cannot be enabled in a public client/);
+        expect(notPassed(checks)).toEqual(['warn keycloak.version.cimd-jwt-bearer-public-client', 'skip registration.inspector-0x']);
+        expect(find(checks, 'keycloak.version.cimd-jwt-bearer-public-client')?.actual).toMatch(/JWT authorization grant cannot be enabled in a public client/);
       }
     } else {
       expect(find(checks, 'realm.cimd')).toBeUndefined();

@@ -34,6 +34,8 @@ const versionNotices = [
   // Differences that stop no client (26.6.0's, 26.8.0's) are named in keycloak.version, not warned about.
   // Without web origins Inspector 0.x (a browser client) is not part of the setup.
   ...(webOrigins ? [] : ['skip registration.inspector-0x']),
+  // Keycloak with --features=cimd advertises CIMD in every realm; this one was applied without --cimd.
+  ...(inject('keycloakFeatures').includes('cimd') ? ['warn realm.cimd'] : []),
 ].sort();
 /** Drops Inspector 0.x's registration where the setup has no web origins (it is skipped there, so it cannot fail). */
 const inSetup = (ids: string[]) => ids.filter((id) => webOrigins || id !== 'registration.inspector-0x');

@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, expect, inject, it } from 'vitest';
+import { olderThan } from '../../src/keycloak/versions.js';
 import { freePort } from '../../src/local/process.js';
 import { adminClient, CLI, deleteRealm, keycloak, uniqueRealm } from '../support/keycloak.js';
 
@@ -87,7 +88,9 @@ it('asks each question with its default, hides both passwords, and sets everythi
   at = await term.answer('Password for "alice" (empty: generate one, kept in .env): ', `${testUserPassword}\r`, at);
   at = await term.answer('Apply these changes? [y/N]', 'y\r', at);
   expect(await term.exited).toBe(0);
-  expect(term.output).toContain('All checks passed');
+  // With --features=cimd on Keycloak before 26.8.0, the one warning is claude.ai's refused document (keycloak#50362).
+  const cimdWarning = inject('keycloakFeatures').includes('cimd') && olderThan(inject('keycloakVersion'), '26.8.0');
+  expect(term.output).toMatch(cimdWarning ? /No failures(\u001b\[\d+m)?: \d+ passed, 1 warning\(s\)/ : /All checks passed/);
   expect(term.output).toContain('Next steps');
   // Typed passwords are never echoed, and never printed later either.
   expect(term.output).not.toContain(keycloak().adminPassword);

@@ -4,6 +4,7 @@
  * findings do, so doctor fails exactly what `doctor --fix` (= apply) changes.
  */
 import { fail, pass, warn, type Finding } from '../../findings.js';
+import type { LiveRealm } from '../../realm/live.js';
 import type { Change } from '../../realm/plan.js';
 import type { DoctorInput } from '../types.js';
 
@@ -39,4 +40,23 @@ export function cimdFinding(changes: Change[], domains: string[], features: stri
     }),
     fixable: true,
   };
+}
+
+/**
+ * Keycloak started with --features=cimd advertises `client_id_metadata_document_supported` in every
+ * realm, whatever its client policies. A client that prefers CIMD then sends its document URL as
+ * client_id instead of registering, and a realm without a client-id-uri policy answers 400 "Client not
+ * found" (measured with the SDK v2 client, test/e2e/cimd-sdk.test.ts).
+ */
+export function cimdAdvertisedFinding(live: LiveRealm, fix: string): Finding {
+  const title = 'Clients that prefer CIMD can sign in (Keycloak advertises it)';
+  const byHand = (live.clientPolicies ?? []).filter((p) => p.enabled !== false && (p.conditions ?? []).some((c) => c.condition === 'client-id-uri'));
+  if (byHand.length) return pass('realm.cimd', title, { actual: `client policy ${byHand.map((p) => `"${p.name}"`).join(', ')} admits client_id URLs (not managed here: no cimd in the config)` });
+  return warn('realm.cimd', title, {
+    expected: 'a client policy with the client-id-uri condition (apply --cimd), since Keycloak advertises CIMD',
+    actual: 'no client-id-uri policy in this realm',
+    why:
+      'Keycloak runs with --features=cimd, so this realm\'s metadata says client_id_metadata_document_supported: true. Clients that prefer CIMD (VS Code, Claude Code, the MCP SDKs given a client metadata URL) then send their document URL as client_id instead of registering, and this realm answers 400 "Client not found".',
+    fix: `${fix} (or start Keycloak without the cimd feature)`,
+  });
 }

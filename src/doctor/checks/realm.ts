@@ -14,7 +14,7 @@ import { applyCommand } from '../fixes.js';
 import { fail, pass, skip, warn, type Finding } from '../../findings.js';
 import { explainUrlDifference } from '../url-diff.js';
 import type { Check, DoctorInput } from '../types.js';
-import { cimdFinding, resourceClientFindings } from './realm-2026.js';
+import { cimdAdvertisedFinding, cimdFinding, resourceClientFindings } from './realm-2026.js';
 
 const TITLE = 'Realm audit (admin API)';
 const REALM_CHECK_IDS = [
@@ -47,7 +47,8 @@ export const realmCheck: Check = {
       );
     }
     const desired = desiredRealm(input.config, input.secrets.testUserPassword);
-    const live = await readLiveRealm(input.admin, desired);
+    // With the cimd feature on, the realm's client policies tell whether CIMD clients can sign in here at all.
+    const live = await readLiveRealm(input.admin, desired, { clientPolicies: Boolean(state.server?.features.includes('cimd')) });
     const plan = planRealm(desired, live, input.admin.baseUrl);
     const fix = applyCommand(input);
     const fixed = (f: Finding): Finding => ({ ...f, fix, fixable: true });
@@ -73,6 +74,8 @@ export const realmCheck: Check = {
     if (desired.cimd) {
       const cimd = cimdFinding(plan.changes, desired.cimd.clientIdDomains, state.server?.features);
       findings.push(cimd.status === 'pass' ? cimd : fixed(cimd));
+    } else if (state.server?.features.includes('cimd')) {
+      findings.push(cimdAdvertisedFinding(live, applyCommand(input, ['--cimd'])));
     }
     const user = plan.changes.find((c) => c.kind === 'test-user');
     if (input.config.testUser) {

@@ -8,8 +8,8 @@
 import type { Config } from '../../config/schema.js';
 import { keycloakCall } from '../../keycloak/errors.js';
 import { serverFeatures } from '../../keycloak/server-features.js';
-import { olderThan } from '../../keycloak/versions.js';
 import { differencesFor, type VersionSetup } from '../../keycloak/versions.js';
+import { desiredCimd } from '../../realm/cimd.js';
 import { pass, skip, warn, type Finding } from '../../findings.js';
 import type { Check } from '../types.js';
 
@@ -19,7 +19,7 @@ const MCP_FEATURES = ['cimd', 'resource-indicators'] as const;
 
 /** What about this configuration decides which version differences bite it. */
 function versionSetup(config: Config): VersionSetup {
-  return { dcrMode: config.dcr.mode, webOrigins: (config.dcr.webOrigins?.length ?? 0) > 0 };
+  return { dcrMode: config.dcr.mode, webOrigins: (config.dcr.webOrigins?.length ?? 0) > 0, claudeCimd: Boolean(desiredCimd(config.cimd)?.clientIdDomains.includes('claude.ai')) };
 }
 
 /**
@@ -40,16 +40,6 @@ export function versionFindings(version: string, config: Config, features?: stri
     ? { actual, why: harmless.map((row) => row.consequence).join(' '), fix: harmless.map((row) => `${row.fix} (${row.id})`).join('; ') }
     : { actual };
   const findings: Finding[] = [pass('keycloak.version', TITLE, details)];
-  if (config.cimd?.enabled && config.cimd.clients.includes('claude-ai') && olderThan(version, '26.8.0')) {
-    findings.push(
-      warn('keycloak.version.cimd-claude-ai', `Keycloak ${version} refuses claude.ai's client metadata document`, {
-        expected: 'Keycloak 26.8.0 or later',
-        actual: `Keycloak ${version}: a public client's document may not name the jwt-bearer grant (keycloak#50362)`,
-        why: 'claude.ai and Claude Desktop (https://claude.ai/oauth/mcp-oauth-client-metadata) name urn:ietf:params:oauth:grant-type:jwt-bearer: Keycloak logs "JWT authorization grant cannot be enabled in a public client" and the browser shows "invalid request". VS Code and Claude Code are not affected.',
-        fix: 'Upgrade Keycloak to 26.8.0 or later; until then claude.ai connects through Dynamic Client Registration (keep --dcr anonymous).',
-      }),
-    );
-  }
   for (const row of differences) {
     findings.push(
       warn(`keycloak.version.${row.id}`, `Keycloak ${version} lacks a fix from ${row.fixedIn}`, {
