@@ -7,20 +7,13 @@
  * the SDK's own OAuth functions (the requests MCP clients make), signed in headlessly.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  discoverAuthorizationServerMetadata,
-  exchangeAuthorization,
-  registerClient,
-  startAuthorization,
-  type AuthorizationServerMetadata,
-  type OAuthClientInformationFull,
-} from '@modelcontextprotocol/client';
+import { discoverAuthorizationServerMetadata, registerClient, type AuthorizationServerMetadata, type OAuthClientInformationFull } from '@modelcontextprotocol/client';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { REDIRECT_URI, vscodeClientMetadata } from '../../src/e2e/index.js';
 import { freePort } from '../../src/local/process.js';
-import { signIn } from '../../src/oauth/sign-in.js';
 import { adminClient, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
+import { codeFlowTokens } from '../support/oauth.js';
 
 const realm = uniqueRealm('resource-ind');
 const password = randomBytes(12).toString('base64url');
@@ -48,25 +41,8 @@ afterAll(async () => {
 
 /** The authorization-code flow as an MCP client runs it, with `resource` on both requests (or on none). */
 async function tokenFor(resourceParam: string | undefined): Promise<{ status: 'ok'; aud: unknown } | { status: 'error'; message: string }> {
-  const { authorizationUrl, codeVerifier } = await startAuthorization(issuer, {
-    metadata,
-    clientInformation: client,
-    redirectUrl: REDIRECT_URI,
-    scope: 'mcp:run',
-    ...(resourceParam ? { resource: new URL(resourceParam) } : {}),
-  });
-  const { code, callback } = await signIn({ authorizationUrl, redirectUri: REDIRECT_URI, username: 'alice', password });
   try {
-    const tokens = await exchangeAuthorization(issuer, {
-      metadata,
-      clientInformation: client,
-      authorizationCode: code,
-      // RFC 9207: Keycloak sends iss, and the v2 SDK refuses to redeem a code without it when metadata advertises it.
-      ...(callback.get('iss') ? { iss: callback.get('iss')! } : {}),
-      codeVerifier,
-      redirectUri: REDIRECT_URI,
-      ...(resourceParam ? { resource: new URL(resourceParam) } : {}),
-    });
+    const tokens = await codeFlowTokens({ issuer, metadata, client, redirectUri: REDIRECT_URI, username: 'alice', password, scope: 'mcp:run', ...(resourceParam ? { resource: resourceParam } : {}) });
     return { status: 'ok', aud: decodeJwt(tokens.access_token).aud };
   } catch (error) {
     return { status: 'error', message: String(error) };

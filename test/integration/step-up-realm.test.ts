@@ -7,20 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  discoverAuthorizationServerMetadata,
-  exchangeAuthorization,
-  registerClient,
-  startAuthorization,
-  type AuthorizationServerMetadata,
-  type OAuthClientInformationFull,
-} from '@modelcontextprotocol/client';
+import { discoverAuthorizationServerMetadata, registerClient, type AuthorizationServerMetadata, type OAuthClientInformationFull } from '@modelcontextprotocol/client';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { REDIRECT_URI, vscodeClientMetadata } from '../../src/e2e/index.js';
 import { freePort } from '../../src/local/process.js';
-import { signIn } from '../../src/oauth/sign-in.js';
 import { adminClient, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
+import { codeFlowTokens } from '../support/oauth.js';
 
 const realm = uniqueRealm('step-up-realm');
 const password = randomBytes(12).toString('base64url');
@@ -53,17 +46,7 @@ afterAll(() => deleteRealm(realm));
 /** A VS Code-like client registered with `registered` as its scope, signed in asking for `asked`. */
 async function tokenScopes(registered: string, asked: string): Promise<{ scope: string[]; aud: unknown }> {
   const client: OAuthClientInformationFull = await registerClient(issuer, { metadata, clientMetadata: { ...vscodeClientMetadata(), scope: registered } });
-  const { authorizationUrl, codeVerifier } = await startAuthorization(issuer, { metadata, clientInformation: client, redirectUrl: REDIRECT_URI, scope: asked, resource: new URL(resource) });
-  const { code, callback } = await signIn({ authorizationUrl, redirectUri: REDIRECT_URI, username: 'alice', password });
-  const tokens = await exchangeAuthorization(issuer, {
-    metadata,
-    clientInformation: client,
-    authorizationCode: code,
-    iss: callback.get('iss')!,
-    codeVerifier,
-    redirectUri: REDIRECT_URI,
-    resource: new URL(resource),
-  });
+  const tokens = await codeFlowTokens({ issuer, metadata, client, redirectUri: REDIRECT_URI, username: 'alice', password, scope: asked, resource });
   const claims = decodeJwt(tokens.access_token);
   return { scope: String(claims.scope).split(' '), aud: claims.aud };
 }
