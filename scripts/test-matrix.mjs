@@ -57,6 +57,7 @@ const DCR_SUITES = [
   'test/e2e/chain.test.ts',
   'test/e2e/policies.test.ts',
   'test/e2e/doctor-e2e.test.ts',
+  'test/e2e/step-up.test.ts',
 ];
 
 /** What the harness (test/support/global-setup.ts) turns on when KEYCLOAK_FEATURES is unset, and from which version. */

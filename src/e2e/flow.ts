@@ -9,8 +9,11 @@ import type { OAuthClientMetadata } from '@modelcontextprotocol/client';
 import type { Finding } from '../findings.js';
 import { captureRegistration } from './cleanup.js';
 import { ClientStore, E2eOAuthProvider } from './provider.js';
+import { registerWithPrmScopes, type RegistrationScope } from './registration.js';
 import { loadSdk, ResponseIssuerError, type McpSession, type SdkLine } from './sdk.js';
+import { runStepUp, type StepUpSummary, type StepUpTool } from './step-up.js';
 import {
+  challengedScopes,
   checkResponseIssuer,
   fail,
   invalidTargetFix,
@@ -24,6 +27,7 @@ import {
   readTokenError,
   skip,
   STEP,
+  STEP_UP_ORDER,
   warn,
   type IssVerdict,
 } from './steps.js';
@@ -47,6 +51,13 @@ export interface E2eOptions {
    */
   clientMetadataUrl?: string;
   fetch?: typeof fetch;
+  /**
+   * A tool that needs more scope than the first sign-in asks for (step-up). After the calculator the flow calls
+   * it, expects 403 insufficient_scope, lets the SDK re-authorize (the user signs in again, at most
+   * MAX_REAUTHORIZATIONS times) and retries the call: findings `e2e.step-up.challenge`, `.reauthorize`, `.call`.
+   * Without it the step-up does not run and adds no findings (`report.stepUp.skipped` says so).
+   */
+  stepUpTool?: StepUpTool;
 }
 
 export interface TokenSummary {
@@ -73,6 +84,10 @@ export interface E2eReport {
   tools?: string[];
   token?: TokenSummary;
   calculatorResult?: number;
+  /** The `scope` of every authorization request of the run, in order: the first sign-in's, then the step-up's. */
+  authorizationScopes: string[];
+  /** What the step-up did, or why it did not run. */
+  stepUp?: StepUpSummary;
 }
 
 const ORDER = [STEP.challenge, STEP.prm, STEP.asMetadata, STEP.register, STEP.authorizeUrl, STEP.signIn, STEP.consent, STEP.iss, STEP.token, STEP.claims, STEP.connect, STEP.tools, STEP.calculator];
@@ -118,6 +133,13 @@ function sdkAccepted(verdict: IssVerdict): Finding {
   return warn(STEP.iss, `@modelcontextprotocol/client (v2) accepted the redirect in finishAuth, but by RFC 9207 §2.4 its iss is ${verdict.problem === 'missing' ? 'missing' : 'not the issuer'} (expected ${verdict.expected})`);
 }
 
+/** `e2e.register` names the scopes the flow added to the SDK's registration, VS Code's way (registration.ts). */
+function withRegistrationScope(finding: Finding, seen: RegistrationScope): Finding {
+  if (finding.status === 'fail' || !seen.sent) return finding;
+  const sdk = seen.sdk === undefined ? 'no scope' : `"${seen.sdk}"`;
+  return { ...finding, actual: `${finding.actual}; registered with scope "${seen.sent}": the SDK's ${sdk} plus the PRM's scopes_supported ${seen.added.join(' ')}, as VS Code registers` };
+}
+
 /** Runs the chain once as the chosen SDK line; never throws: every failure is the finding of the step it broke. */
 export async function runE2e(options: E2eOptions): Promise<E2eReport> {
   const started = Date.now();
@@ -127,15 +149,18 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
   const provider = new E2eOAuthProvider(store, options.clientMetadata, undefined, options.clientMetadataUrl);
   const trace = new Trace();
   const issAdvertised = { value: false };
-  const fetchFn = trace.wrap(captureRegistration(store, recordIssAdvertised(issAdvertised, options.fetch ?? fetch)));
+  const registrationScope: RegistrationScope = { added: [] };
+  const fetchFn = trace.wrap(captureRegistration(store, registerWithPrmScopes(store, registrationScope, recordIssAdvertised(issAdvertised, options.fetch ?? fetch))));
   const checks: Finding[] = [];
-  const report: E2eReport = { ok: false, sdk: line, serverUrl, checks, durationMs: 0, registered: false, signedIn: false };
+  const report: E2eReport = { ok: false, sdk: line, serverUrl, checks, durationMs: 0, registered: false, signedIn: false, authorizationScopes: [] };
+  const order = options.stepUpTool ? [...ORDER, ...STEP_UP_ORDER] : ORDER;
+  if (!options.stepUpTool) report.stepUp = { tool: '', skipped: 'no step-up tool configured', authorizationScopes: [], reauthorizations: 0 };
   const hadRegistration = store.clientInformation !== undefined;
   const hadTokens = store.tokens !== undefined;
   const hadDiscovery = store.discovery !== undefined;
   const registrationsBefore = store.registrations;
   const done = (): E2eReport => {
-    for (const spec of ORDER.slice(checks.length)) checks.push(skip(spec));
+    for (const spec of order.slice(checks.length)) checks.push(skip(spec));
     report.ok = checks.every((c) => c.status !== 'fail');
     report.durationMs = Date.now() - started;
     return report;
@@ -161,12 +186,14 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
       for (const spec of ORDER.slice(0, ORDER.indexOf(STEP.connect))) checks.push(skip(spec, 'not needed: the stored access token was accepted'));
       session = outcome.session;
     } else {
-      const scopes = store.discovery?.resourceMetadata?.scopes_supported ?? [];
+      // MCP scope selection: the 401's scope, else the PRM's scopes_supported (which also lists step-up scopes).
+      const scopes = challengedScopes(trace, serverUrl, 0) ?? store.discovery?.resourceMetadata?.scopes_supported ?? [];
+      if (provider.authorizationUrl) report.authorizationScopes.push(provider.authorizationUrl.searchParams.get('scope') ?? '');
       for (const read of [
         () => readChallenge(trace, serverUrl, 0),
         () => readPrm(trace, serverUrl, store.discovery, 0, hadDiscovery, connectError),
         () => readAsMetadata(store.discovery, connectError),
-        () => readRegistration(trace, store.discovery, report.clientId, hadRegistration, 0, connectError, options.clientMetadataUrl),
+        () => withRegistrationScope(readRegistration(trace, store.discovery, report.clientId, hadRegistration, 0, connectError, options.clientMetadataUrl), registrationScope),
         () => readAuthorizationUrl(provider.authorizationUrl, serverUrl, scopes, connectError),
       ]) {
         checks.push(read());
@@ -174,7 +201,7 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
       }
       if (outcome?.kind !== 'authorize') {
         // Every reading passed, yet no sign-in was asked for: name the failure at the next step.
-        checks.push(fail(ORDER[checks.length]!, connectError ?? 'the client connected without a token although the server had challenged it'));
+        checks.push(fail(order[checks.length]!, connectError ?? 'the client connected without a token although the server had challenged it'));
         return done();
       }
 
@@ -265,14 +292,15 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
 
     report.protocolVersion = session.protocolVersion ?? 'unknown';
     checks.push(pass(STEP.connect, `${sdk.label} connected to ${session.serverName ?? 'the server'}, protocol ${report.protocolVersion}`));
-    const tools = await session.listTools();
+    const connected = session;
+    const tools = await connected.listTools();
     report.tools = tools;
     checks.push(tools.length > 0 ? pass(STEP.tools, tools.join(', ')) : warn(STEP.tools, 'the server lists no tools'));
     if (!tools.includes('add_numbers') || !tools.includes('multiply_numbers')) {
       checks.push(skip(STEP.calculator, 'the server has no calculator tools (the reference server has)'));
     } else {
-      const sum = await session.callTool('add_numbers', { a: 12.5, b: 7.25 });
-      const product = sum.value === undefined ? undefined : await session.callTool('multiply_numbers', { a: sum.value, b: 3 });
+      const sum = await connected.callTool('add_numbers', { a: 12.5, b: 7.25 });
+      const product = sum.value === undefined ? undefined : await connected.callTool('multiply_numbers', { a: sum.value, b: 3 });
       report.calculatorResult = product?.value;
       checks.push(
         product?.value === 59.25
@@ -280,8 +308,45 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
           : fail(STEP.calculator, `add_numbers gave ${sum.text ?? '?'}, multiply_numbers gave ${product?.text ?? '?'}`),
       );
     }
+    if (failed() || !options.stepUpTool) return done();
+
+    const stepUpTool = options.stepUpTool;
+    if (!tools.includes(stepUpTool.name)) {
+      report.stepUp = { tool: stepUpTool.name, skipped: `the server does not list ${stepUpTool.name}`, authorizationScopes: [], reauthorizations: 0 };
+      for (const spec of STEP_UP_ORDER) checks.push(skip(spec, `not run: the server does not list the step-up tool ${stepUpTool.name}`));
+      return done();
+    }
+    const stepUp = await runStepUp({
+      sdk,
+      session: connected,
+      reconnect: async () => {
+        const again = await sdk.connect(new URL(serverUrl), provider, fetchFn);
+        return again.kind === 'connected' ? again.session : undefined;
+      },
+      provider,
+      store,
+      trace,
+      serverUrl,
+      tool: stepUpTool,
+      username: options.username,
+      signIn: async (authorizationUrl) => {
+        const result = await signIn({
+          authorizationUrl,
+          redirectUri: provider.redirectUri,
+          username: options.username,
+          password: options.password,
+          ...(options.fetch ? { fetch: options.fetch } : {}),
+        });
+        report.signedIn = true;
+        return result;
+      },
+      checks,
+    });
+    session = stepUp.session;
+    report.stepUp = stepUp.summary;
+    report.authorizationScopes.push(...stepUp.summary.authorizationScopes);
   } catch (error) {
-    const next = ORDER[checks.length];
+    const next = order[checks.length];
     if (next) checks.push(fail(next, message(error)));
   } finally {
     await session?.close().catch(() => undefined);

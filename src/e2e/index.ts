@@ -3,3 +3,4 @@ export { deleteRegistration } from './cleanup.js';
 export { runE2e, summarizeToken, type E2eOptions, type E2eReport } from './flow.js';
 export { ClientStore, REDIRECT_URI, vscodeClientMetadata } from './provider.js';
 export { SDK_LINES } from './sdk.js';
+export { MAX_REAUTHORIZATIONS, type StepUpSummary, type StepUpTool } from './step-up.js';

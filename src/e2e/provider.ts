@@ -20,7 +20,9 @@ export const REDIRECT_URI = 'http://127.0.0.1:33418/';
 
 /**
  * VS Code's dynamic registration body (from its source; see the facts file). `scope` is left out on purpose:
- * the SDK adds the scope it discovered (401 `scope`, else PRM `scopes_supported`), as VS Code does.
+ * the SDK adds the scope it is about to request (401 `scope`, else PRM `scopes_supported`; v2 adds
+ * `offline_access`), and the flow adds the PRM's `scopes_supported` to it, which is what VS Code registers
+ * with (registration.ts: without it Keycloak refuses a later step-up scope with invalid_scope).
  */
 export function vscodeClientMetadata(): OAuthClientMetadata {
   return {

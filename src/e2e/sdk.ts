@@ -16,12 +16,26 @@ export interface ToolCallResult {
   text?: string;
 }
 
+/**
+ * A tool call that may be refused for scope (step-up): its result, a sign-in the transport asks for (its own
+ * 403 `insufficient_scope` handling ended in a new authorization request; the provider holds the URL), or
+ * another failure.
+ */
+export type StepUpAttempt =
+  | { kind: 'result'; result: ToolCallResult }
+  | { kind: 'authorize' }
+  | { kind: 'error'; message: string };
+
 /** A connected MCP client session. */
 export interface McpSession {
   protocolVersion?: string;
   serverName?: string;
   listTools(): Promise<string[]>;
   callTool(name: string, args: Record<string, unknown>): Promise<ToolCallResult>;
+  /** `callTool` as a host makes it when the server may want more scope: the SDK's step-up runs, a sign-in it asks for is `authorize`. */
+  callToolForStepUp(name: string, args: Record<string, unknown>): Promise<StepUpAttempt>;
+  /** Redeems the sign-in a call asked for, on this session's transport, so that the retried call carries the new token. */
+  finishAuth(callback: URLSearchParams): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -76,10 +90,26 @@ interface ClientLike {
   close(): Promise<void>;
 }
 
-function session(client: ClientLike, protocolVersion: string | undefined): McpSession {
+/** What differs between the lines once connected: how a sign-in request is recognised and redeemed. */
+interface TransportAuth {
+  isAuthorizationRequest(error: unknown): boolean;
+  finishAuth(callback: URLSearchParams): Promise<void>;
+}
+
+function session(client: ClientLike, protocolVersion: string | undefined, auth: TransportAuth): McpSession {
+  const callTool = async (name: string, args: Record<string, unknown>) => toResult((await client.callTool({ name, arguments: args })) as Parameters<typeof toResult>[0]);
   const out: McpSession = {
     listTools: async () => (await client.listTools()).tools.map((t) => t.name),
-    callTool: async (name, args) => toResult((await client.callTool({ name, arguments: args })) as Parameters<typeof toResult>[0]),
+    callTool,
+    callToolForStepUp: async (name, args) => {
+      try {
+        return { kind: 'result', result: await callTool(name, args) };
+      } catch (error) {
+        if (auth.isAuthorizationRequest(error)) return { kind: 'authorize' };
+        return { kind: 'error', message: error instanceof Error ? error.message : String(error) };
+      }
+    },
+    finishAuth: (callback) => auth.finishAuth(callback),
     close: () => client.close(),
   };
   if (protocolVersion) out.protocolVersion = protocolVersion;
@@ -96,28 +126,28 @@ async function v2(): Promise<SdkClient> {
     label: '@modelcontextprotocol/client (v2)',
     checksResponseIssuer: true,
     async connect(serverUrl, provider, fetchFn) {
-      const transport = new StreamableHTTPClientTransport(serverUrl, { authProvider: provider, fetch: fetchFn });
+      // Step-up (403 insufficient_scope) as the SDK does it by default: re-authorize with the union of scopes, once per call.
+      const transport = new StreamableHTTPClientTransport(serverUrl, { authProvider: provider, fetch: fetchFn, onInsufficientScope: 'reauthorize', maxStepUpRetries: 1 });
       const client = new Client(CLIENT_INFO, { versionNegotiation: { mode: 'auto' } });
+      // RFC 9207: v2 checks the callback's `iss` against the issuer it discovered before redeeming the code.
+      const finishAuth = async (callback: URLSearchParams) => {
+        try {
+          await transport.finishAuth(callback);
+        } catch (error) {
+          if (error instanceof IssuerMismatchError && error.kind === 'authorization_response') {
+            throw new ResponseIssuerError(error.expected ?? '(unknown)', error.received, error.message);
+          }
+          throw error;
+        }
+      };
       try {
         await client.connect(transport);
       } catch (error) {
         if (!(error instanceof UnauthorizedError)) throw error;
-        // RFC 9207: v2 checks the callback's `iss` against the issuer it discovered before redeeming the code.
-        return {
-          kind: 'authorize',
-          finishAuth: async (callback) => {
-            try {
-              await transport.finishAuth(callback);
-            } catch (error) {
-              if (error instanceof IssuerMismatchError && error.kind === 'authorization_response') {
-                throw new ResponseIssuerError(error.expected ?? '(unknown)', error.received, error.message);
-              }
-              throw error;
-            }
-          },
-        };
+        return { kind: 'authorize', finishAuth };
       }
-      return { kind: 'connected', session: session(client as unknown as ClientLike, client.getNegotiatedProtocolVersion()) };
+      const auth: TransportAuth = { isAuthorizationRequest: (error) => error instanceof UnauthorizedError, finishAuth };
+      return { kind: 'connected', session: session(client as unknown as ClientLike, client.getNegotiatedProtocolVersion(), auth) };
     },
   };
 }
@@ -138,21 +168,20 @@ async function v1(): Promise<SdkClient> {
       const authProvider = provider as unknown as import('@modelcontextprotocol/sdk/client/auth.js').OAuthClientProvider;
       const transport = new StreamableHTTPClientTransport(serverUrl, { authProvider, fetch: fetchFn });
       const client = new Client(CLIENT_INFO);
+      const finishAuth = async (callback: URLSearchParams) => {
+        const code = callback.get('code');
+        if (!code) throw new Error('the callback carries no code');
+        await transport.finishAuth(code);
+      };
       try {
         await client.connect(transport);
       } catch (error) {
         if (!(error instanceof UnauthorizedError)) throw error;
-        return {
-          kind: 'authorize',
-          finishAuth: async (callback) => {
-            const code = callback.get('code');
-            if (!code) throw new Error('the callback carries no code');
-            await transport.finishAuth(code);
-          },
-        };
+        return { kind: 'authorize', finishAuth };
       }
       const version = transport.protocolVersion;
-      return { kind: 'connected', session: session(client as unknown as ClientLike, version) };
+      const auth: TransportAuth = { isAuthorizationRequest: (error) => error instanceof UnauthorizedError, finishAuth };
+      return { kind: 'connected', session: session(client as unknown as ClientLike, version, auth) };
     },
   };
 }

@@ -7,6 +7,7 @@
 import type { OAuthDiscoveryState } from '@modelcontextprotocol/client';
 import type { Finding, Status } from '../findings.js';
 import type { Trace, TraceEntry } from './trace.js';
+import { bearerChallenge } from '../doctor/www-authenticate.js';
 import { command } from '../ui/invocation.js';
 
 /** One step of the chain: what the finding for it says whatever happened. */
@@ -138,7 +139,47 @@ export const STEP = {
     expected: '59.25',
     why: "The seed's example prompt: two tool calls with one token.",
   },
+  stepUpChallenge: {
+    id: 'e2e.step-up.challenge',
+    title: "Step-up: a tool beyond the token's scope is refused with 403 insufficient_scope",
+    expected: 'HTTP 403 with WWW-Authenticate: Bearer error="insufficient_scope", scope="<every scope the call needs>", resource_metadata="…"',
+    why: 'MCP 2025-11-25 scope challenge handling (RFC 6750 §3.1): the challenge is how the client learns which scopes to re-authorize for.',
+    fix: 'Answer a tools/call that needs more scope with 403 and an insufficient_scope challenge naming the scopes (`toolScopes` in the config; `serve --tool-scope TOOL=SCOPE`).',
+  },
+  stepUpReauthorize: {
+    id: 'e2e.step-up.reauthorize',
+    title: "Step-up: the client re-authorizes with the union of its scopes and the challenge's",
+    expected: "a new authorization request whose scope holds the old scopes and the challenge's; the user signs in (and consents to the new scope); the new token carries them",
+    why: "A client that asks for the new scope only loses the old one, and with it the resource's audience. Keycloak must let the registered client request the step-up scope and put it in the token.",
+    fix: `Run \`${command('apply')}\` with the config that names \`toolScopes\`: it makes each step-up scope an optional client scope with the Audience mapper, in the token's scope, and allowed for anonymous registration. Clients must register with the PRM's scopes_supported (VS Code does), or Keycloak refuses the step-up scope with invalid_scope.`,
+  },
+  stepUpCall: {
+    id: 'e2e.step-up.call',
+    title: 'Step-up: the refused tool call retried with the new token',
+    expected: 'the tool returns a result',
+    why: 'The call the user asked for, which needed more than the first sign-in granted.',
+  },
 } satisfies Record<string, StepSpec>;
+
+/** The steps of the step-up, in order; they follow the calculator when a step-up tool is configured. */
+export const STEP_UP_ORDER: StepSpec[] = [STEP.stepUpChallenge, STEP.stepUpReauthorize, STEP.stepUpCall];
+
+/** The parameters of a `WWW-Authenticate: Bearer …` challenge (names in lower case), or undefined without one. */
+export function challengeParams(header: string | undefined): Record<string, string> | undefined {
+  return bearerChallenge(header)?.params;
+}
+
+/** The space-separated scopes of a `scope` value, without empties. */
+export function scopesOf(value: string | null | undefined): string[] {
+  return (value ?? '').split(/\s+/).filter(Boolean);
+}
+
+/** The scopes the first 401 of the run asked for (MCP scope selection: the challenge's `scope` comes first), if it named any. */
+export function challengedScopes(trace: Trace, serverUrl: string, from: number): string[] | undefined {
+  const first = trace.find((e) => e.url === pathOf(serverUrl) && e.status === 401, from)[0];
+  const scopes = scopesOf(challengeParams(first?.challenge)?.scope);
+  return scopes.length > 0 ? scopes : undefined;
+}
 
 function pathOf(url: string): string {
   const u = new URL(url);

@@ -5,14 +5,18 @@
  * leave nothing behind in the realm.
  */
 import { redact, SECRET_ENV } from '../../config/secrets.js';
-import { ClientStore, deleteRegistration, runE2e } from '../../e2e/index.js';
+import { ClientStore, deleteRegistration, runE2e, type StepUpTool } from '../../e2e/index.js';
 import type { Finding } from '../../findings.js';
 import { command } from '../../ui/invocation.js';
 import { applyCommand } from '../fixes.js';
 import type { Check, DoctorInput } from '../types.js';
 
-/** Steps `mcp-keycloak apply` (and so `doctor --fix`) repairs when they fail. */
-const FIXABLE = new Set(['e2e.register', 'e2e.claims']);
+/**
+ * Steps `mcp-keycloak apply` (and so `doctor --fix`) repairs when they fail. A failed step-up re-authorization
+ * of the client doctor registers (with the PRM's scopes) comes from the realm: the step-up scope missing, not
+ * in the token's scope, or not allowed for registration, all of which apply sets up from `toolScopes`.
+ */
+const FIXABLE = new Set(['e2e.register', 'e2e.claims', 'e2e.step-up.reauthorize']);
 
 /**
  * The step's finding as doctor reports it: the secrets redacted from what was seen, the bare `apply` of the
@@ -27,6 +31,18 @@ function asDoctorFinding(step: Finding, input: DoctorInput): Finding {
   if (runsApply) finding.fix = step.fix!.replace(bareApply, `\`${applyCommand(input)}\``);
   if (step.status === 'fail' && (FIXABLE.has(step.id) || (step.id === 'e2e.token' && runsApply))) finding.fixable = true;
   return finding;
+}
+
+/** The operands doctor passes to the step-up tool: the reference server's tools all take {a, b}. */
+export const STEP_UP_ARGUMENTS = { a: 6, b: 3 };
+
+/**
+ * The step-up tool of the examined resource: the first tool in its `toolScopes` that needs a scope, called with
+ * STEP_UP_ARGUMENTS; undefined when the resource has no step-up.
+ */
+export function stepUpToolOf(input: DoctorInput): StepUpTool | undefined {
+  const entry = Object.entries(input.resource.toolScopes ?? {}).find(([, scopes]) => scopes.length > 0);
+  return entry ? { name: entry[0], arguments: { ...STEP_UP_ARGUMENTS }, scopes: [...entry[1]] } : undefined;
 }
 
 export const e2eCheck: Check = {
@@ -48,7 +64,8 @@ export const e2eCheck: Check = {
       ];
     }
     const store = new ClientStore();
-    const report = await runE2e({ serverUrl: input.resource.url, username, password, sdk: 'v2', store });
+    const stepUpTool = stepUpToolOf(input);
+    const report = await runE2e({ serverUrl: input.resource.url, username, password, sdk: 'v2', store, ...(stepUpTool ? { stepUpTool } : {}) });
     const findings = report.checks.map((step) => asDoctorFinding(step, input));
     const cleanup = await deleteRegistration(store);
     const timing = `the chain took ${(report.durationMs / 1000).toFixed(1)} s${report.signInMs ? ` (sign-in ${(report.signInMs / 1000).toFixed(1)} s)` : ''}`;
