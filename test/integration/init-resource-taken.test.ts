@@ -45,5 +45,7 @@ it('reuses a server that answers for this very realm, and doctor is green agains
   const result = await runCli(['init', '--yes', '--no-test-user', '--realm', realmA, '--resource', resource], { cwd: dir, env: { MCP_KEYCLOAK_STATE: join(dir, '.state') } });
   expect(result.code, result.stderr + result.stdout).toBe(0);
   expect(result.stdout).not.toContain('Starting the reference MCP server');
-  expect(result.stdout).toContain('All checks passed');
+  // No failures; with --features=cimd before 26.8.0 the one warning is claude.ai's refused CIMD document (keycloak#50362).
+  expect(result.stdout).toMatch(/All checks passed|No failures: \d+ passed, 1 warning/);
+  expect(result.stdout).not.toMatch(/check\(s\) failed/);
 });
