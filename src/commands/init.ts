@@ -117,6 +117,7 @@ export async function init(flags: InitFlags, ui: Ui): Promise<number> {
     asking: p.asking,
     yes: Boolean(flags.yes),
     ...(flags.startKeycloak !== undefined ? { startKeycloak: flags.startKeycloak } : {}),
+    ...(Array.isArray(context.fromFile.keycloakFeatures) ? { features: (context.fromFile.keycloakFeatures as unknown[]).map(String) } : {}),
   });
   const admin = await askAdmin(context, p, local.adminPassword);
   const answers = await askRest(context, p, keycloakUrl, admin.username);

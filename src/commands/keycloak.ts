@@ -29,10 +29,21 @@ function startCommand(state: Pick<LocalKeycloakState, 'port' | 'runtime' | 'vers
   return command(startArguments(state));
 }
 
+/**
+ * The config file's `keycloakFeatures` (./mcp-keycloak.json or MCP_KEYCLOAK_CONFIG), when neither
+ * --features nor MCP_KEYCLOAK_FEATURES decides; a config file that does not validate is its one-line error.
+ */
+async function featuresFromConfigFile(): Promise<string[] | undefined> {
+  if (process.env.MCP_KEYCLOAK_FEATURES !== undefined) return undefined;
+  const { loadConfig } = await import('../config/load.js');
+  const { config, file } = await loadConfig({});
+  return file ? config.keycloakFeatures : undefined;
+}
+
 /** `keycloak start`: starts (or finds running) the local dev Keycloak and says where it is; returns the exit code. */
 export async function keycloakStart(flags: StartFlags, ui: Ui): Promise<number> {
   const port = parsePort(flags.port);
-  const features = flags.features !== undefined ? parseFeatures(flags.features, '--features') : undefined;
+  const features = flags.features !== undefined ? parseFeatures(flags.features, '--features') : await featuresFromConfigFile();
   // Progress lines rather than a spinner: download percentages and the build notice must stay readable.
   const result = await interruptible((signal) =>
     startLocalKeycloak({

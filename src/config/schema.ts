@@ -122,6 +122,12 @@ export const configSchema = z
       .default([{ url: DEFAULTS.resource, scopes: [DEFAULTS.scope] }])
       .describe('The MCP servers this realm protects, each with its own scope(s) and audience.'),
     dcr: dcrSchema.default({ mode: 'anonymous', trustedHosts: [] }),
+    keycloakFeatures: z
+      .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,79}(?::v[0-9]{1,3})?$/, { message: 'must be a Keycloak feature name (letters, digits, - and _, optionally :v1)' }))
+      .optional()
+      .describe(
+        'Features the local dev Keycloak is started with (`keycloak start` and `init` when they start one; --features and MCP_KEYCLOAK_FEATURES win), e.g. ["cimd", "resource-indicators"]. Your own Keycloak: start it with --features yourself.',
+      ),
     cimd: cimdSchema.optional().describe('Client ID Metadata Documents (CIMD), the MCP 2026-07-28 alternative to Dynamic Client Registration. Absent: not set up.'),
     admin: z
       .object({

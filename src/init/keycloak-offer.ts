@@ -24,7 +24,7 @@ export interface OfferOutcome {
 /** Makes sure a Keycloak answers at `url`: when a loopback one does not, offers (or, with --yes, starts) a local one. */
 export async function ensureKeycloak(
   url: string,
-  options: { ui: Ui; asking: boolean; yes: boolean; startKeycloak?: boolean },
+  options: { ui: Ui; asking: boolean; yes: boolean; startKeycloak?: boolean; /** The config file's keycloakFeatures (the env and flags win inside startLocalKeycloak). */ features?: string[] },
 ): Promise<OfferOutcome> {
   const { ui } = options;
   const outcome: OfferOutcome = { started: false };
@@ -41,7 +41,14 @@ export async function ensureKeycloak(
     }
     ui.info(`Starting a local Keycloak on port ${portOf(url)} (it keeps running after init; stop it with \`${command('keycloak stop')}\`).`);
     const result = await interruptible(
-      (signal) => startLocalKeycloak({ port: portOf(url), runtime: 'auto', signal, onProgress: (message) => ui.warn(`  ${message}`) }),
+      (signal) =>
+        startLocalKeycloak({
+          port: portOf(url),
+          runtime: 'auto',
+          ...(options.features && process.env.MCP_KEYCLOAK_FEATURES === undefined ? { features: options.features } : {}),
+          signal,
+          onProgress: (message) => ui.warn(`  ${message}`),
+        }),
       'Interrupted: the local Keycloak init was starting was stopped; nothing was written.',
     );
     ui.info(`  Keycloak runs at ${result.state.url}; admin password in ${result.passwordFile} (not printed).`);

@@ -121,6 +121,16 @@ describe('keycloak start --features', () => {
       expect(none.code).toBe(2);
       expect(none.stderr).toContain('runs with features cimd, resource-indicators, not none: restart it with them: ');
       expect(none.stderr).toMatch(/keycloak start --port \d+ --runtime distribution\n$/);
+      // The config file's keycloakFeatures decide when neither --features nor MCP_KEYCLOAK_FEATURES does.
+      const configFile = join(root, 'features', 'mcp-keycloak.json');
+      await writeFile(configFile, JSON.stringify({ keycloakFeatures: ['cimd'] }));
+      const fromFile = await cli(['keycloak', 'start', '--port', String(port)], { ...withHome, MCP_KEYCLOAK_CONFIG: configFile });
+      expect(fromFile.code).toBe(2);
+      expect(fromFile.stderr).toContain('runs with features cimd, resource-indicators, not cimd: restart it with them: ');
+      await writeFile(configFile, JSON.stringify({ keycloakFeatures: ['cimd;x'] }));
+      const badFile = await cli(['keycloak', 'start', '--port', String(port)], { ...withHome, MCP_KEYCLOAK_CONFIG: configFile });
+      expect(badFile.code).toBe(2);
+      expect(badFile.stderr).toMatch(/^error: .*keycloakFeatures.*must be a Keycloak feature name/);
     } finally {
       child.kill('SIGINT');
       expect(await exited).toBe(130);
