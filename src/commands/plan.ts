@@ -1,6 +1,7 @@
 /** `mcp-keycloak plan`: show what apply would change, change nothing. */
 import type { ConfigFlags } from '../config/load.js';
 import { ExitCode } from '../errors.js';
+import { refuseWhatTheVersionCannotHold } from '../keycloak/server-version.js';
 import { computePlan } from '../realm/apply.js';
 import type { Ui } from '../ui/output.js';
 import { renderPlan } from '../ui/plan-view.js';
@@ -13,6 +14,8 @@ export interface PlanFlags extends ConfigFlags {
 /** Prints the plan (or its JSON); with --detailed-exitcode exits 2 when changes are pending. */
 export async function plan(flags: PlanFlags, ui: Ui): Promise<number> {
   const { session, desired } = await openRealmContext(flags, ui);
+  // What apply would refuse (a setting this Keycloak cannot hold: web origins before 26.5, CIMD without the feature), plan refuses too.
+  await refuseWhatTheVersionCannotHold(session, desired);
   const { plan } = await ui.step(`Reading realm ${desired.realm}`, () => computePlan(session, desired));
   if (ui.json) ui.data({ ...plan, requests: session.requests() });
   else for (const line of renderPlan(plan, ui.color)) ui.info(line);

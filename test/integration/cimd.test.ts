@@ -199,5 +199,9 @@ describe.runIf(!featureOn)('with the cimd feature off', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^error: cimd \(--cimd\) needs Keycloak's experimental "cimd" feature.*--features=cimd.*Nothing was changed\.\n$/);
     expect(await (await adminClient()).realms.findOne({ realm })).toBeFalsy();
+    // plan says the same, rather than planning what apply then refuses.
+    const plan = await runCli(['plan', '--realm', realm, '--resource', resource, ...CIMD], { env });
+    expect(plan.code).toBe(1);
+    expect(plan.stderr).toMatch(/^error: cimd \(--cimd\) needs Keycloak's experimental "cimd" feature/);
   });
 });
