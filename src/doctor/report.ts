@@ -47,6 +47,7 @@ const GROUPS: [prefix: string, heading: string][] = [
   ['as', 'Authorization server metadata'],
   ['realm', 'Realm'],
   ['registration', 'Client registration (live probe)'],
+  ['cimd', 'Client ID Metadata Documents (live probe)'],
   ['token', 'Token'],
   ['mcp', 'MCP call with the token'],
 ];
