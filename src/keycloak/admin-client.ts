@@ -48,12 +48,12 @@ export function lazyAdminClient(baseUrl: string, realmName: string, token: () =>
 
 /**
  * GET on the admin API without the admin client: `path` is relative to `<base>/admin/realms/`
- * (e.g. `r/client-scopes`), `query` is added as URL parameters. Resolves with the parsed JSON, or
+ * (e.g. `r/client-scopes`), or to `<base>/admin/` with `root` 'admin/' (e.g. `serverinfo`); `query` is added as URL parameters. Resolves with the parsed JSON, or
  * undefined when Keycloak answers 404; any other failure is a KeycloakError naming `what`.
  */
-export function adminReader(baseUrl: string, token: () => Promise<string>) {
+export function adminReader(baseUrl: string, token: () => Promise<string>, root: 'admin/realms/' | 'admin/' = 'admin/realms/') {
   return async function adminRead<T>(path: string, what: string, query: Record<string, string> = {}): Promise<T | undefined> {
-    const url = new URL(`${trimBase(baseUrl)}/admin/realms/${path}`);
+    const url = new URL(`${trimBase(baseUrl)}/${root}${path}`);
     for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
     return keycloakCall(
       async () => {

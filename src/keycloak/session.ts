@@ -26,6 +26,8 @@ export interface AdminSession {
    * for 404. For the hot reads (plan); anything else may use `client`.
    */
   read: <T>(path: string, what: string, query?: Record<string, string>) => Promise<T | undefined>;
+  /** The same below `<base>/admin/` (e.g. `serverinfo`): what a plan needs to know about the server, without the admin client. */
+  readAdmin: <T>(path: string, what: string, query?: Record<string, string>) => Promise<T | undefined>;
 }
 
 /** The issuer of a discovery document, when the answer is one. */
@@ -162,5 +164,5 @@ export async function connectAdmin(config: Config, secrets: Secrets, options: Co
   options.alongsideLogin?.(baseUrl);
   await login(token, baseUrl, admin.realm, `logging in as ${who} in realm "${admin.realm}"`, rejected);
   const accessToken = () => token.token();
-  return { client: lazyAdminClient(baseUrl, admin.realm, accessToken), baseUrl, requests, read: adminReader(baseUrl, accessToken) };
+  return { client: lazyAdminClient(baseUrl, admin.realm, accessToken), baseUrl, requests, read: adminReader(baseUrl, accessToken), readAdmin: adminReader(baseUrl, accessToken, 'admin/') };
 }
