@@ -10,6 +10,7 @@ import { configSchema, type Config } from '../config/schema.js';
 import { CliError, ExitCode, UsageError } from '../errors.js';
 import { connectAdmin, CredentialsRejectedError, type AdminSession } from '../keycloak/session.js';
 import { requestKeycloak } from '../keycloak/answer.js';
+import { parseFeatures } from '../local/features.js';
 import { realmIssuer } from '../keycloak/urls.js';
 import { desiredRealm } from '../realm/desired.js';
 import { ENV_FILE, existingTestUserPassword, planFiles, serverName, writeFiles, type InitAnswers, type PlannedFile } from '../init/files.js';
@@ -72,6 +73,14 @@ async function resolveConflicts(files: PlannedFile[], ui: Ui, asking: boolean, f
   return accepted;
 }
 
+/** The config file's keycloakFeatures, checked as `keycloak start` checks --features (one line, exit 2), before anything starts. */
+function fileFeatures(fromFile: Record<string, unknown>): string[] | undefined {
+  const value = fromFile.keycloakFeatures;
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.some((name) => typeof name !== 'string')) throw new UsageError('keycloakFeatures in the config file: must be a list of Keycloak feature names, e.g. ["cimd", "resource-indicators"]. Nothing was written.');
+  return value.length ? parseFeatures((value as string[]).join(','), 'keycloakFeatures') : [];
+}
+
 /**
  * A Keycloak started with --features=cimd advertises CIMD in every realm, so clients that prefer it
  * (VS Code, Claude Code) would send a document URL this realm refuses ("Client not found") unless it
@@ -117,7 +126,7 @@ export async function init(flags: InitFlags, ui: Ui): Promise<number> {
     asking: p.asking,
     yes: Boolean(flags.yes),
     ...(flags.startKeycloak !== undefined ? { startKeycloak: flags.startKeycloak } : {}),
-    ...(Array.isArray(context.fromFile.keycloakFeatures) ? { features: (context.fromFile.keycloakFeatures as unknown[]).map(String) } : {}),
+    ...(fileFeatures(context.fromFile) ? { features: fileFeatures(context.fromFile)! } : {}),
   });
   const admin = await askAdmin(context, p, local.adminPassword);
   const answers = await askRest(context, p, keycloakUrl, admin.username);

@@ -34,7 +34,8 @@ function startCommand(state: Pick<LocalKeycloakState, 'port' | 'runtime' | 'vers
  * --features nor MCP_KEYCLOAK_FEATURES decides; a config file that does not validate is its one-line error.
  */
 async function featuresFromConfigFile(): Promise<string[] | undefined> {
-  if (process.env.MCP_KEYCLOAK_FEATURES !== undefined) return undefined;
+  // An empty variable counts as unset, as startLocalKeycloak reads it.
+  if (process.env.MCP_KEYCLOAK_FEATURES) return undefined;
   const { loadConfig } = await import('../config/load.js');
   const { config, file } = await loadConfig({});
   return file ? config.keycloakFeatures : undefined;

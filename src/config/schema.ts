@@ -176,6 +176,21 @@ export const configSchema = z
         } else owner.set(scope, resource.url);
       });
     });
+    // A step-up scope carries its resource's audience too: it may be shared by tools of one server, never with another server.
+    config.resources.forEach((resource, i) => {
+      for (const [tool, scopes] of Object.entries(resource.toolScopes ?? {})) {
+        scopes.forEach((scope, j) => {
+          const first = owner.get(scope);
+          if (first !== undefined && first !== resource.url) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['resources', i, 'toolScopes', tool, j],
+              message: `scope "${scope}" is already used by ${first}: each MCP server needs scopes of its own, since a scope carries one audience`,
+            });
+          } else owner.set(scope, resource.url);
+        });
+      }
+    });
     // Settings the chosen mode would silently ignore are refused: a user who lists trusted hosts or
     // web origins expects registration to be restricted, and ignoring them leaves it wider open.
     if (config.dcr.mode !== 'trusted-hosts' && config.dcr.trustedHosts.length > 0) {

@@ -329,6 +329,7 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
       serverUrl,
       tool: stepUpTool,
       username: options.username,
+      issAdvertised: () => issAdvertised.value,
       signIn: async (authorizationUrl) => {
         const result = await signIn({
           authorizationUrl,

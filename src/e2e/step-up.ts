@@ -56,6 +56,8 @@ export interface StepUpContext {
   username: string;
   signIn(authorizationUrl: URL): Promise<SignInResult>;
   checks: Finding[];
+  /** Whether the AS advertises RFC 9207 iss, as the flow saw it (v1's schema drops the field from OpenID discovery). */
+  issAdvertised: () => boolean;
 }
 
 function message(error: unknown): string {
@@ -233,7 +235,7 @@ export async function runStepUp(ctx: StepUpContext): Promise<{ session: McpSessi
     if (!sdk.checksResponseIssuer) {
       // v1 does not compare iss; as for the first sign-in, the flow does before the code is redeemed.
       const metadata = store.discovery?.authorizationServerMetadata;
-      const verdict = checkResponseIssuer(callback.get('iss') ?? undefined, metadata?.issuer, metadata?.authorization_response_iss_parameter_supported === true);
+      const verdict = checkResponseIssuer(callback.get('iss') ?? undefined, metadata?.issuer, metadata?.authorization_response_iss_parameter_supported === true || ctx.issAdvertised());
       if (!verdict.ok) {
         checks.push(fail(STEP.stepUpReauthorize, `the redirect's iss is ${verdict.problem === 'missing' ? 'missing' : 'not the issuer'} (expected ${verdict.expected}); the code was not redeemed`));
         checks.push(skip(STEP.stepUpCall));

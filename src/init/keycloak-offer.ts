@@ -45,7 +45,7 @@ export async function ensureKeycloak(
         startLocalKeycloak({
           port: portOf(url),
           runtime: 'auto',
-          ...(options.features && process.env.MCP_KEYCLOAK_FEATURES === undefined ? { features: options.features } : {}),
+          ...(options.features && !process.env.MCP_KEYCLOAK_FEATURES ? { features: options.features } : {}),
           signal,
           onProgress: (message) => ui.warn(`  ${message}`),
         }),

@@ -7,7 +7,7 @@
 import type { ServerInfoRepresentation } from '@keycloak/keycloak-admin-client/lib/defs/serverInfoRepesentation.js';
 import { CliError, ExitCode } from '../errors.js';
 import { enabledFeatures } from '../local/features.js';
-import { REQUIRED_PROPERTIES } from '../realm/cimd.js';
+import { CIMD_EXECUTOR, REQUIRED_PROPERTIES } from '../realm/cimd.js';
 
 const EXECUTORS = 'org.keycloak.services.clientpolicy.executor.ClientPolicyExecutorProvider';
 const CONDITIONS = 'org.keycloak.services.clientpolicy.condition.ClientPolicyConditionProvider';
@@ -35,7 +35,7 @@ export function serverFeatures(info: ServerInfoRepresentation): string[] {
 export function cimdRefusal(info: ServerInfoRepresentation, keycloakUrl: string, restart?: string): string | undefined {
   const version = info.systemInfo?.version ?? 'unknown';
   const providers = clientPolicyProviders(info);
-  if (!providers.has('client-id-metadata-document') || !serverFeatures(info).includes('cimd')) {
+  if (!providers.has(CIMD_EXECUTOR) || !serverFeatures(info).includes('cimd')) {
     const how = restart
       ? `restart it with the feature: ${restart}`
       : 'start it with --features=cimd (kc.sh start --features=cimd, or KC_FEATURES=cimd; Keycloak 26.6 or later)';

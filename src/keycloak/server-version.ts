@@ -46,6 +46,7 @@ export async function refuseWhatTheVersionCannotHold(session: AdminSession, desi
   const info = (await session.readAdmin<ServerInfoRepresentation>('serverinfo', 'reading what this Keycloak supports (GET /admin/serverinfo)')) ?? {};
   const refusal = versionRefusal(desired, info.systemInfo?.version ?? 'unknown');
   if (refusal) throw new CliError(refusal, ExitCode.failure);
+  // The restart command is worked out only when there is something to refuse.
   if (desired.cimd && cimdRefusal(info, session.baseUrl)) refuseCimd(info, session.baseUrl, await localRestartCommand(session.baseUrl, ['cimd']));
 }
 

@@ -198,11 +198,12 @@ export function configDrift(live: Record<string, unknown> | undefined, wanted: C
 
 /** Field differences between a live profile and ours (executor by executor, in order). */
 export function profileDrift(live: ClientProfile, wanted: ClientProfile) {
-  if (live.executors.length !== wanted.executors.length || live.executors.some((e, i) => e.executor !== wanted.executors[i]!.executor)) {
-    return [{ field: 'executors', from: live.executors.map((e) => e.executor), to: wanted.executors.map((e) => e.executor) }];
+  const executors = live.executors ?? [];
+  if (executors.length !== wanted.executors.length || executors.some((e, i) => e.executor !== wanted.executors[i]!.executor)) {
+    return [{ field: 'executors', from: executors.map((e) => e.executor), to: wanted.executors.map((e) => e.executor) }];
   }
   return wanted.executors.flatMap((executor, i) =>
-    configDrift(live.executors[i]!.configuration, executor.configuration).map((d) => ({ ...d, field: `${executor.executor}.${d.field}` })),
+    configDrift(executors[i]!.configuration, executor.configuration).map((d) => ({ ...d, field: `${executor.executor}.${d.field}` })),
   );
 }
 

@@ -56,7 +56,7 @@ export async function discoverRealm(keycloakUrl: string, realm: string, scopes: 
     const scope = missingStepUp[0]!;
     const tools = Object.keys(toolScopes).filter((tool) => toolScopes[tool]!.includes(scope));
     throw new UsageError(
-      `Realm "${realm}" has no client scope "${scope}", which toolScopes requires for ${tools.join(', ')}: tokens could never carry it. Run \`mcp-keycloak apply\` with the same config (it creates it as an optional client scope with the Audience mapper), or drop it from toolScopes.`,
+      `Realm "${realm}" has no client scope "${scope}", which toolScopes requires for ${tools.join(', ')}: tokens could never carry it. Run \`${command('apply')}\` with the same config (it creates it as an optional client scope with the Audience mapper), or drop it from toolScopes.`,
     );
   }
   const endpoints: RealmEndpoints = { issuer: doc.issuer, jwksUri: doc.jwks_uri };

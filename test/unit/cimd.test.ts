@@ -41,6 +41,19 @@ describe('the desired CIMD setup', () => {
   });
 });
 
+describe('step-up scopes in the config', () => {
+  it('may be shared by tools of one server, never with another server (a scope carries one audience)', () => {
+    const one = { url: 'http://localhost:8000/mcp', scopes: ['mcp:run'], toolScopes: { divide_numbers: ['mcp:admin'], add_numbers: ['mcp:admin'] } };
+    expect(configSchema.safeParse({ resources: [one] }).success).toBe(true);
+    const other = { url: 'http://localhost:9000/mcp', scopes: ['b:run'], toolScopes: { divide_numbers: ['mcp:admin'] } };
+    const shared = configSchema.safeParse({ resources: [one, other] });
+    expect(shared.success).toBe(false);
+    expect(shared.error?.issues[0]?.message).toMatch(/scope "mcp:admin" is already used by http:\/\/localhost:8000\/mcp/);
+    const base = { url: 'http://localhost:9000/mcp', scopes: ['b:run'], toolScopes: { divide_numbers: ['mcp:run'] } };
+    expect(configSchema.safeParse({ resources: [one, base] }).success).toBe(false);
+  });
+});
+
 describe('the CIMD plan', () => {
   const desired = cimdOf({});
   const { profiles, policies } = cimdObjects(desired);

@@ -41,11 +41,14 @@ export const cimdProbeCheck: Check = {
         ),
       ];
     }
-    return [await probe(authorize, input.admin ? (clientId) => deleteClient(input.admin!, input.config.realm, clientId) : undefined)];
+    // Keycloak keeps a client for every document it accepts; without admin credentials doctor could not delete it.
+    if (!input.admin) return [skip(ID, TITLE, 'no admin credentials: Keycloak would keep the probe\'s client, and doctor could not delete it', 'Set KEYCLOAK_ADMIN_PASSWORD (or KEYCLOAK_ADMIN_CLIENT_ID/SECRET).')];
+    const admin = input.admin;
+    return [await probe(authorize, (clientId) => deleteClient(admin, input.config.realm, clientId))];
   },
 };
 
-async function probe(authorize: string, cleanUp?: (clientId: string) => Promise<void>): Promise<Finding> {
+async function probe(authorize: string, cleanUp: (clientId: string) => Promise<void>): Promise<Finding> {
   let fetched = 0;
   const server = createServer((_req, res) => {
     fetched++;
@@ -79,8 +82,8 @@ async function probe(authorize: string, cleanUp?: (clientId: string) => Promise<
         actual: `HTTP ${withPkce.status}; the document was ${fetched ? 'fetched' : 'never fetched'}`,
         why: fetched
           ? 'Keycloak fetched the document but refused it: its log names the property it objects to.'
-          : 'Keycloak did not fetch the document: no client policy admits a client_id on 127.0.0.1 (realm.cimd).',
-        fix: 'Run the apply command of realm.cimd, then doctor again.',
+          : 'Keycloak did not fetch the document: no client policy admits a client_id on 127.0.0.1 (see realm.cimd), or Keycloak cannot reach this machine\'s 127.0.0.1 (it runs in a container or on another host).',
+        fix: fetched ? 'Read Keycloak\'s log for the refused property.' : 'If realm.cimd fails, run its fix and doctor again; if Keycloak runs in a container, this probe cannot reach it: sign in once with VS Code or Claude Code instead.',
       });
     }
     const withoutPkce = await boundedFetch(url(false), { redirect: 'manual' });
@@ -100,7 +103,7 @@ async function probe(authorize: string, cleanUp?: (clientId: string) => Promise<
     return warn(ID, TITLE, { actual: `the probe could not run: ${caught instanceof Error ? caught.message : String(caught)}` });
   } finally {
     server.close();
-    await cleanUp?.(clientId).catch(() => undefined);
+    await cleanUp(clientId).catch(() => undefined);
   }
 }
 

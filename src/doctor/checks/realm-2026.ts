@@ -4,6 +4,7 @@
  * findings do, so doctor fails exactly what `doctor --fix` (= apply) changes.
  */
 import { fail, pass, warn, type Finding } from '../../findings.js';
+import { CIMD_CONDITION } from '../../realm/cimd.js';
 import type { LiveRealm } from '../../realm/live.js';
 import type { Change } from '../../realm/plan.js';
 import type { DoctorInput } from '../types.js';
@@ -38,7 +39,8 @@ export function cimdFinding(changes: Change[], domains: string[], features: stri
       actual,
       why: 'Without the policy Keycloak answers 400 to an authorization request whose client_id is a document URL, and never fetches the document; without the PKCE policy CIMD clients get codes without PKCE (keycloak#52795).' + offNote,
     }),
-    fixable: true,
+    // apply --cimd refuses on a Keycloak without the feature: then --fix cannot repair it.
+    fixable: !(features && !features.includes('cimd')),
   };
 }
 
@@ -50,7 +52,7 @@ export function cimdFinding(changes: Change[], domains: string[], features: stri
  */
 export function cimdAdvertisedFinding(live: LiveRealm, fix: string): Finding {
   const title = 'Clients that prefer CIMD can sign in (Keycloak advertises it)';
-  const byHand = (live.clientPolicies ?? []).filter((p) => p.enabled !== false && (p.conditions ?? []).some((c) => c.condition === 'client-id-uri'));
+  const byHand = (live.clientPolicies ?? []).filter((p) => p.enabled !== false && (p.conditions ?? []).some((c) => c.condition === CIMD_CONDITION));
   if (byHand.length) return pass('realm.cimd', title, { actual: `client policy ${byHand.map((p) => `"${p.name}"`).join(', ')} admits client_id URLs (not managed here: no cimd in the config)` });
   return warn('realm.cimd', title, {
     expected: 'a client policy with the client-id-uri condition (apply --cimd), since Keycloak advertises CIMD',

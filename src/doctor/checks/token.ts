@@ -37,7 +37,7 @@ export const tokenCheck: Check = {
     if (input.token) {
       state.token = { value: input.token.value, source: input.token.source };
     } else if (input.config.testUser) {
-      const obtained = await obtain(input, realmMetadata.json);
+      const obtained = await obtain(input, state, realmMetadata.json);
       findings.push(obtained.finding);
       if (obtained.token) state.token = { value: obtained.token, source: 'test-user' };
     }
@@ -50,7 +50,7 @@ export const tokenCheck: Check = {
   },
 };
 
-async function obtain(input: DoctorInput, metadata: Record<string, unknown> | undefined): Promise<{ finding: Finding; token?: string }> {
+async function obtain(input: DoctorInput, state: DoctorState, metadata: Record<string, unknown> | undefined): Promise<{ finding: Finding; token?: string }> {
   const name = input.config.testUser!.username;
   const title = `A token can be obtained for test user ${name}`;
   const password = input.secrets.testUserPassword;
@@ -77,7 +77,8 @@ async function obtain(input: DoctorInput, metadata: Record<string, unknown> | un
     const badTarget = /invalid_target|requested resource is (invalid|not matching)/i.test(message);
     // Keycloak 26.7's resource indicators fail with a NullPointerException (HTTP 500, "consult the server
     // log") when a resource is sent and the token would carry no aud at all: the audience mapper is gone.
-    if (/token request failed: .*consult the server log/i.test(message)) {
+    const indicatorsMaybeOn = !state.server || state.server.features.includes('resource-indicators');
+    if (indicatorsMaybeOn && /token request failed: .*consult the server log/i.test(message)) {
       return {
         finding: fail('token.obtain', title, {
           actual: message,

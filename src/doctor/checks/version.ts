@@ -8,14 +8,13 @@
 import type { Config } from '../../config/schema.js';
 import { keycloakCall } from '../../keycloak/errors.js';
 import { serverFeatures } from '../../keycloak/server-features.js';
+import { MCP_FEATURES } from '../../local/features.js';
 import { differencesFor, type VersionSetup } from '../../keycloak/versions.js';
 import { desiredCimd } from '../../realm/cimd.js';
 import { pass, skip, warn, type Finding } from '../../findings.js';
 import type { Check } from '../types.js';
 
 const TITLE = 'Keycloak version';
-/** Keycloak's experimental features for MCP 2026-07-28 (CIMD, RFC 8707), named in the version line. */
-const MCP_FEATURES = ['cimd', 'resource-indicators'] as const;
 
 /** What about this configuration decides which version differences bite it. */
 function versionSetup(config: Config): VersionSetup {
