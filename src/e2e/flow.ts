@@ -12,25 +12,8 @@ import { ClientStore, E2eOAuthProvider } from './provider.js';
 import { registerWithPrmScopes, type RegistrationScope } from './registration.js';
 import { loadSdk, ResponseIssuerError, type McpSession, type SdkLine } from './sdk.js';
 import { runStepUp, type StepUpSummary, type StepUpTool } from './step-up.js';
-import {
-  challengedScopes,
-  checkResponseIssuer,
-  fail,
-  invalidTargetFix,
-  pass,
-  readAsMetadata,
-  readAuthorizationUrl,
-  readChallenge,
-  readPrm,
-  readRegistration,
-  readResponseIssuer,
-  readTokenError,
-  skip,
-  STEP,
-  STEP_UP_ORDER,
-  warn,
-  type IssVerdict,
-} from './steps.js';
+import { checkResponseIssuer, invalidTargetFix, readResponseIssuer, readTokenError, type IssVerdict } from './responses.js';
+import { challengedScopes, fail, pass, readAsMetadata, readAuthorizationUrl, readChallenge, readPrm, readRegistration, skip, STEP, STEP_UP_ORDER, warn } from './steps.js';
 import { Trace } from './trace.js';
 import { signIn, SignInError } from '../oauth/sign-in.js';
 

@@ -10,7 +10,8 @@ import type { Finding } from '../findings.js';
 import { SignInError, type SignInResult } from '../oauth/sign-in.js';
 import type { ClientStore, E2eOAuthProvider } from './provider.js';
 import { ResponseIssuerError, type McpSession, type SdkClient, type StepUpAttempt, type ToolCallResult } from './sdk.js';
-import { challengeParams, checkResponseIssuer, fail, pass, scopesOf, skip, STEP, warn } from './steps.js';
+import { checkResponseIssuer } from './responses.js';
+import { challengeParams, fail, pass, scopesOf, skip, STEP, warn } from './steps.js';
 import type { Trace, TraceEntry } from './trace.js';
 
 /** Sign-ins the flow performs for one step-up before it gives up. */

@@ -5,7 +5,7 @@
  * (test/e2e/issuer-and-target.test.ts) run the same paths against the real Keycloak.
  */
 import { describe, expect, it } from 'vitest';
-import { checkResponseIssuer, invalidTargetFix, oauthErrorCode, readResponseIssuer, readTokenError } from '../../src/e2e/steps.js';
+import { checkResponseIssuer, invalidTargetFix, oauthErrorCode, readResponseIssuer, readTokenError } from '../../src/e2e/responses.js';
 import { command } from '../../src/ui/invocation.js';
 
 const ISS = 'http://127.0.0.1:8080/realms/mcp-demo';
