@@ -61,7 +61,7 @@ async function checkOutput(output: string): Promise<string> {
 export async function exportCommand(flags: ExportFlags, ui: Ui): Promise<number> {
   const path = flags.output !== undefined ? await checkOutput(flags.output) : undefined;
   const { config, session } = await openMaintenance(flags, ui);
-  const document = await ui.step(`Reading realm ${config.realm}`, () => exportRealm(session, config.realm));
+  const document = await ui.step(`Reading realm ${config.realm}`, () => exportRealm(session, config.realm, config.resources.map((r) => r.url)));
   const text = `${JSON.stringify(document, null, 2)}\n`;
   if (path) {
     // Written whole or not at all (temporary file + rename); nothing in it is secret, but 0600 costs nothing.

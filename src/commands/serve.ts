@@ -44,7 +44,7 @@ export function mergeToolScopes(fromConfig: Record<string, string[]> | undefined
 }
 
 /** Turns flags/env/file into server options; exported so tests can check the derivation without a socket. */
-export async function serveOptions(flags: ServeFlags, env: Record<string, string | undefined> = process.env): Promise<ReferenceServerOptions> {
+async function serveOptions(flags: ServeFlags, env: Record<string, string | undefined> = process.env): Promise<ReferenceServerOptions> {
   const { config } = await loadConfig(flags, env);
   if (config.resources.length > 1) {
     throw new UsageError(

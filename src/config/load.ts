@@ -154,7 +154,9 @@ export function mergeSources(fromFile: Record<string, unknown>, env: Env, flags:
     throw new UsageError(`${ENV.cimd}=${printable(cimdEnv, 20)}: must be true or false.`);
   }
   const cimdDomains = pick(flags.cimdDomain?.length ? flags.cimdDomain : undefined, list(env[ENV.cimdDomains]));
-  const cimdOn = flags.cimd ?? (cimdEnv ? cimdEnv === 'true' || cimdEnv === '1' : undefined);
+  // A CIMD flag on the command line wins over MCP_KEYCLOAK_CIMD=false in the environment, as flags do.
+  const impliedByFlags = Boolean(flags.cimdDomain?.length || flags.cimdAllowHttp) || undefined;
+  const cimdOn = flags.cimd ?? impliedByFlags ?? (cimdEnv ? cimdEnv === 'true' || cimdEnv === '1' : undefined);
   if (cimdOn !== undefined || cimdDomains !== undefined || flags.cimdAllowHttp) {
     raw.cimd = overlay(raw.cimd);
     raw.cimd.enabled = cimdOn ?? true;

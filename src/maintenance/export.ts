@@ -39,7 +39,7 @@ function sortedRecord<T>(record: Record<string, T> | undefined, map: (value: T) 
 }
 
 /** Reads the realm's MCP-relevant parts (settings, client scopes, default scopes, registration policies) in a stable order. */
-export async function exportRealm(session: AdminSession, realm: string): Promise<RealmExport> {
+export async function exportRealm(session: AdminSession, realm: string, resourceUrls: string[]): Promise<RealmExport> {
   const { client } = session;
   const call = <T>(fn: () => Promise<T>, what: string) => keycloakCall(fn, undefined, what);
   const [rep, scopes, defaults, optionals, policies, clients] = await Promise.all([
@@ -48,8 +48,8 @@ export async function exportRealm(session: AdminSession, realm: string): Promise
     call(() => client.clientScopes.listDefaultClientScopes({ realm } as never), 'Listing default client scopes'),
     call(() => client.clientScopes.listDefaultOptionalClientScopes({ realm } as never), 'Listing optional client scopes'),
     call(() => client.components.find({ realm, type: POLICY_TYPE }), 'Listing client registration policies'),
-    // Keycloak refuses to search by an attribute it was not told is searchable: all clients, filtered below.
-    call(() => client.clients.find({ realm }), 'Listing the clients'),
+    // The resource clients by exact clientId (one request per MCP server), not the realm's every DCR client.
+    Promise.all(resourceUrls.map((clientId) => call(() => client.clients.find({ realm, clientId }), `Looking up the resource client "${clientId}"`))).then((lists) => lists.flat()),
   ]);
   const clientScopes = scopes
     .map(({ id: _id, ...scope }) => {

@@ -29,8 +29,6 @@ export interface KnownCimdClient {
   clientIdDomains: string[];
   /** Hosts its document names besides (redirect URIs, logo_uri, client_uri): what the executor must also permit. */
   documentDomains: string[];
-  /** Why it may still fail, when a Keycloak version refuses its document. */
-  caveat?: string;
 }
 
 /**
@@ -59,9 +57,8 @@ export const KNOWN_CIMD_CLIENTS: readonly KnownCimdClient[] = [
     name: 'claude.ai / Claude Desktop',
     clientId: 'https://claude.ai/oauth/mcp-oauth-client-metadata',
     clientIdDomains: ['claude.ai'],
+    // Keycloak before 26.8.0 refuses its document (keycloak#50362): the version table's cimd-jwt-bearer-public-client row.
     documentDomains: [],
-    caveat:
-      'Keycloak before 26.8.0 refuses its document ("JWT authorization grant cannot be enabled in a public client", keycloak#50362): the browser shows "invalid request"',
   },
   {
     key: 'inspector',
@@ -104,8 +101,6 @@ export interface DesiredCimd {
   /** Hosts the executor permits: those, plus every host the admitted documents name. */
   permittedDomains: string[];
   allowHttp: boolean;
-  /** The known clients chosen, for doctor's advice. */
-  clients: KnownCimdClient[];
 }
 
 const unique = (values: string[]) => [...new Set(values)].sort();
@@ -119,7 +114,6 @@ export function desiredCimd(cimd: CimdConfig | undefined): DesiredCimd | undefin
     clientIdDomains,
     permittedDomains: unique([...clientIdDomains, ...clients.flatMap((c) => c.documentDomains)]),
     allowHttp: cimd.allowHttp,
-    clients,
   };
 }
 

@@ -69,3 +69,23 @@ describe('loadConfig', () => {
     await expect(loadConfig({ config: 'nope.json' }, {}, await mkdtemp(join(tmpdir(), 'e-')))).rejects.toThrow(/Config file nope\.json does not exist/);
   });
 });
+
+describe('the CIMD flags and variables', () => {
+  const dir = () => mkdtemp(join(tmpdir(), 'mcp-keycloak-cimd-'));
+
+  it('--cimd turns it on with all known clients; --cimd-domain and --cimd-allow-http imply it, also over MCP_KEYCLOAK_CIMD=false', async () => {
+    const cwd = await dir();
+    expect((await loadConfig({ cimd: true }, {}, cwd)).config.cimd).toEqual({ enabled: true, clients: ['vscode', 'claude-code', 'claude-ai', 'inspector'], domains: [], allowHttp: false });
+    const implied = (await loadConfig({ cimdDomain: ['*.example.com'], cimdAllowHttp: true }, { MCP_KEYCLOAK_CIMD: 'false' }, cwd)).config.cimd;
+    expect(implied).toMatchObject({ enabled: true, domains: ['*.example.com'], allowHttp: true });
+    expect((await loadConfig({}, { MCP_KEYCLOAK_CIMD: 'false' }, cwd)).config.cimd?.enabled).toBe(false);
+    expect((await loadConfig({}, { MCP_KEYCLOAK_CIMD_DOMAINS: 'a.example.com,b.example.com' }, cwd)).config.cimd).toMatchObject({ enabled: true, domains: ['a.example.com', 'b.example.com'] });
+    expect((await loadConfig({}, {}, cwd)).config.cimd).toBeUndefined();
+  });
+
+  it('refuses a MCP_KEYCLOAK_CIMD that is not a boolean, and a domain with a port, in one line each', async () => {
+    const cwd = await dir();
+    await expect(loadConfig({}, { MCP_KEYCLOAK_CIMD: 'yes' }, cwd)).rejects.toThrow(/^MCP_KEYCLOAK_CIMD=yes: must be true or false\.$/);
+    await expect(loadConfig({ cimdDomain: ['example.com:443'] }, {}, cwd)).rejects.toThrow(/cimd\.domains.*without a scheme or port/);
+  });
+});
