@@ -5,7 +5,6 @@
  * from this file (`npm run schema`) and a unit test keeps the two equal.
  */
 import { z } from 'zod';
-import { KNOWN_CIMD_KEYS } from '../realm/cimd.js';
 import { cimdDomainProblem, keycloakUrlProblem, MAX_HOST_LENGTH, MAX_SCOPE_LENGTH, MAX_URL_LENGTH, resourceUrlProblem, SCOPE_TOKEN, trustedHostProblem, webOriginProblem } from './rules.js';
 
 export const DEFAULTS = {
@@ -91,12 +90,16 @@ const dcrSchema = z
   })
   .strict();
 
+/** The clients whose CIMD client_id and document hosts apply knows (their domains: src/realm/cimd.ts). */
+export const CIMD_CLIENT_KEYS = ['vscode', 'claude-code', 'claude-ai', 'inspector'] as const;
+export type CimdClientKey = (typeof CIMD_CLIENT_KEYS)[number];
+
 const cimdSchema = z
   .object({
     enabled: z.boolean().default(true).describe('Set up Client ID Metadata Documents (needs Keycloak 26.6+ started with --features=cimd).'),
     clients: z
-      .array(z.enum(KNOWN_CIMD_KEYS))
-      .default([...KNOWN_CIMD_KEYS])
+      .array(z.enum(CIMD_CLIENT_KEYS))
+      .default([...CIMD_CLIENT_KEYS])
       .describe('The known clients whose document domains are permitted: vscode, claude-code, claude-ai, inspector (default: all).'),
     domains: z
       .array(ruled(cimdDomainProblem, { maxLength: MAX_HOST_LENGTH, pattern: '^(\\*\\.)?[A-Za-z0-9.:-]+$' }))

@@ -15,13 +15,13 @@
  *
  * Everything here is pure: the desired profiles and policies for a config, and the diff against live.
  */
-import type { CimdConfig } from '../config/schema.js';
+import type { CimdClientKey, CimdConfig } from '../config/schema.js';
 import type { ClientPolicyChange } from './change.js';
 
 /** A client known to use CIMD, with the hosts its document names (client_id, redirect URIs, logo). */
 export interface KnownCimdClient {
   /** Its key in `cimd.clients`. */
-  key: string;
+  key: CimdClientKey;
   name: string;
   /** The `client_id` URL (its metadata document), when the client publishes a fixed one. */
   clientId?: string;
@@ -68,7 +68,6 @@ export const KNOWN_CIMD_CLIENTS: readonly KnownCimdClient[] = [
   },
 ];
 
-export const KNOWN_CIMD_KEYS = KNOWN_CIMD_CLIENTS.map((client) => client.key) as [string, ...string[]];
 
 /** Our objects, found by name; everything else in the realm's client policies is the user's. */
 export const CIMD_NAMES = { profile: 'mcp-keycloak-cimd', policy: 'mcp-keycloak-cimd', pkceProfile: 'mcp-keycloak-pkce', pkcePolicy: 'mcp-keycloak-pkce' } as const;

@@ -3,13 +3,17 @@
  * live lists (multi-valued config compared as sets), and the refusal for a server without the feature.
  */
 import { describe, expect, it } from 'vitest';
-import { configSchema } from '../../src/config/schema.js';
+import { CIMD_CLIENT_KEYS, configSchema } from '../../src/config/schema.js';
 import { cimdRefusal } from '../../src/keycloak/server-features.js';
-import { cimdObjects, desiredCimd, planCimd } from '../../src/realm/cimd.js';
+import { cimdObjects, desiredCimd, KNOWN_CIMD_CLIENTS, planCimd } from '../../src/realm/cimd.js';
 
 const cimdOf = (cimd: unknown) => desiredCimd(configSchema.parse({ cimd }).cimd)!;
 
 describe('the desired CIMD setup', () => {
+  it('knows the domains of every client the config can name', () => {
+    expect(KNOWN_CIMD_CLIENTS.map((c) => c.key)).toEqual([...CIMD_CLIENT_KEYS]);
+  });
+
   it('is absent without a cimd section, or with enabled: false', () => {
     expect(desiredCimd(configSchema.parse({}).cimd)).toBeUndefined();
     expect(desiredCimd(configSchema.parse({ cimd: { enabled: false } }).cimd)).toBeUndefined();
