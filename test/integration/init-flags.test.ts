@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../src/local/process.js';
 import { adminClient, CLI, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
 import { PATH_WITHOUT_THIS_CLI } from '../support/path.js';
@@ -16,6 +16,7 @@ import { PATH_WITHOUT_THIS_CLI } from '../support/path.js';
 const SHIPPED_SCHEMA = new URL('../../schema/mcp-keycloak.schema.json', import.meta.url);
 const POLICY_TYPE = 'org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy';
 const INSPECTOR = 'http://localhost:6274';
+const cimdOn = inject('keycloakFeatures').includes('cimd');
 
 const realms: string[] = [];
 afterAll(() => Promise.all(realms.map(deleteRealm)));
@@ -59,6 +60,8 @@ describe('init with every realm and file option given as a flag', () => {
         '--dcr', 'trusted-hosts', '--trusted-host', 'h1.example.com', '--trusted-host', '127.0.0.1',
         '--web-origin', INSPECTOR, '--web-origin', 'http://localhost:5173',
         '--test-user', 'bob', '--admin-user', keycloak().adminUsername,
+        // --cimd-domain (implies --cimd) needs a Keycloak with the cimd feature, which the default harness starts.
+        ...(cimdOn ? ['--cimd-domain', 'clients.example.com'] : []),
       ],
       // cwd is not --dir: the files must still land in --dir; KEYCLOAK_ADMIN_USERNAME is unset so only --admin-user names the admin.
       { cwd: root, admin: false, env: { ...env, KEYCLOAK_ADMIN_PASSWORD: keycloak().adminPassword, MCP_KEYCLOAK_TEST_USER_PASSWORD: 'bob-Secret-1' } },
@@ -73,6 +76,12 @@ describe('init with every realm and file option given as a flag', () => {
       admin: { username: keycloak().adminUsername },
       testUser: { username: 'bob' },
     });
+    if (cimdOn) {
+      expect(config.cimd).toEqual({ enabled: true, domains: ['clients.example.com'] });
+      const { policies = [] } = await (await adminClient()).clientPolicies.listPolicies({ realm, includeGlobalPolicies: false });
+      const condition = policies.find((p) => p.name === 'mcp-keycloak-cimd')?.conditions?.[0]?.configuration as Record<string, string[]>;
+      expect(condition['client-id-uri-allow-permitted-domains']).toContain('clients.example.com');
+    }
     expect(existsSync(join(dir, 'mcp-keycloak.json'))).toBe(false);
     expect((await readdir(dir)).sort()).toEqual(['.env', '.vscode', 'conf']);
     expect(JSON.parse(await readFile(join(dir, '.vscode', 'mcp.json'), 'utf8')).servers[realm]).toEqual({ type: 'http', url: resource });

@@ -204,6 +204,16 @@ describe('serve with toolScopes in the config file', () => {
     expect(result.stderr).toMatch(/^error: Realm "serve-step-up-\w+" has no client scope "mcp:root", which toolScopes requires for divide_numbers: [^\n]+\n$/);
   });
 
+  it('--tool-scope on the command line takes effect over the config: an unknown scope or tool is one line', async () => {
+    const flagged = await runCli(['serve', '--config', await configWith({}), '--tool-scope', 'divide_numbers=mcp:root'], { admin: false });
+    expect(flagged.code).toBe(2);
+    expect(flagged.stderr).toMatch(/^error: Realm "serve-step-up-\w+" has no client scope "mcp:root", which toolScopes requires for divide_numbers: [^\n]+\n$/);
+    const unknown = await runCli(['serve', '--config', await configWith({}), '--tool-scope', 'no_such_tool=mcp:admin'], { admin: false });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(unknown.stderr).toMatch(/no_such_tool/);
+  });
+
   it('serves with the config (the server above stopped), announcing the rule', async () => {
     await server.close();
     serverClosed = true;
