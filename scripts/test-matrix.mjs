@@ -44,19 +44,15 @@ const CHAIN_SUITES = ['test/e2e/chain.test.ts', 'test/e2e/policies.test.ts'];
 const NEWEST = DEFAULT_VERSIONS[DEFAULT_VERSIONS.length - 1];
 
 /**
- * Dynamic Client Registration end to end, and the suites whose expectations depend on the features
- * (resource indicators, CIMD, doctor's broken-audience findings): what `npm test` also runs on NEWEST
- * with the features off, so both modes are pinned.
+ * Every suite that says whether a version works (SUITES: provisioning, diagnosis, the real clients' chain,
+ * all DCR), and the suites whose expectations depend on the features (resource indicators, CIMD, step-up,
+ * doctor's 2026 checks): what `npm test` also runs on NEWEST with the features off, so both modes are pinned.
  */
 const DCR_SUITES = [
-  'test/integration/apply.test.ts',
-  'test/integration/doctor.test.ts',
+  ...SUITES,
   'test/integration/doctor-2026.test.ts',
   'test/integration/resource-indicators.test.ts',
   'test/integration/cimd.test.ts',
-  'test/e2e/chain.test.ts',
-  'test/e2e/policies.test.ts',
-  'test/e2e/doctor-e2e.test.ts',
   'test/e2e/step-up.test.ts',
 ];
 
