@@ -16,6 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Finding } from '../../src/findings.js';
 import { ClientStore, deleteRegistration, REDIRECT_URI, runE2e, SDK_LINES, type E2eReport } from '../../src/e2e/index.js';
 import type { RunningServer } from '../../src/server/index.js';
 import { command } from '../../src/ui/invocation.js';
@@ -54,18 +55,10 @@ async function excludeIss(clientId: string, on: boolean): Promise<void> {
   await admin.clients.update({ realm, id: client!.id! }, { ...client, attributes: { ...client!.attributes, 'exclude.issuer.from.auth.response': String(on) } });
 }
 
-interface DoctorFinding {
-  id: string;
-  status: string;
-  actual?: string;
-  why?: string;
-  fix?: string;
-  fixable?: boolean;
-}
 
-async function doctor(extra: string[] = [], env: Record<string, string> = {}): Promise<{ code: number; checks: DoctorFinding[] }> {
+async function doctor(extra: string[] = [], env: Record<string, string> = {}): Promise<{ code: number; checks: Finding[] }> {
   const result = await runCli(['--json', 'doctor', '--realm', realm, '--resource', server.url, ...extra], { env });
-  return { code: result.code, checks: (JSON.parse(result.stdout) as { checks: DoctorFinding[] }).checks };
+  return { code: result.code, checks: (JSON.parse(result.stdout) as { checks: Finding[] }).checks };
 }
 
 /** Counts token requests and, when `iss` is given, rewrites the iss of Keycloak's redirect to the client (a mix-up). */

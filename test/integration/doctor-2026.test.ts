@@ -5,6 +5,7 @@
  * version line's features, and claude.ai's refused document on Keycloak before 26.8.0.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Finding } from '../../src/findings.js';
 import { olderThan } from '../../src/keycloak/versions.js';
 import type { RunningServer } from '../../src/server/index.js';
 import { adminClient, deleteRealm, runCli, uniqueRealm } from '../support/keycloak.js';
@@ -22,14 +23,6 @@ let server: RunningServer;
 let target: string[];
 let resource: string;
 
-interface Finding {
-  id: string;
-  status: string;
-  actual?: string;
-  why?: string;
-  fix?: string;
-  fixable?: boolean;
-}
 
 async function doctor(extra: string[] = [], on = target): Promise<{ code: number; checks: Finding[] }> {
   const result = await runCli(['--json', 'doctor', ...on, '--test-user', 'alice', ...extra], { env });
