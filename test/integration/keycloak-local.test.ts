@@ -3,8 +3,10 @@
  * distribution (a private copy, so the rebuild kc.sh does for dev-file never touches the one the
  * harness runs), sets up the realm and ends with a green doctor; then `keycloak status|start|stop`
  * find, report and stop exactly that process group. State and password live in a temporary state dir.
- * It runs with the experimental feature `cimd` (MCP_KEYCLOAK_FEATURES, which init honours like `keycloak
- * start --features`), and the start command printed after `stop` brings that feature back.
+ * It starts with the experimental feature `resource-indicators` alone (MCP_KEYCLOAK_FEATURES, which init
+ * honours like `keycloak start --features`); `apply --cimd` is then refused with the command that restarts
+ * this Keycloak with `cimd` added, that command is run as printed, and the start command printed after
+ * `stop` brings both features back.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -36,14 +38,25 @@ const password = async () => (await readFile(join(stateDir, 'admin-password'), '
 /** The environment without MCP_KEYCLOAK_FEATURES: a command that asks for no features. */
 const withoutFeatures = () => Object.fromEntries(Object.entries(env).filter(([name]) => name !== 'MCP_KEYCLOAK_FEATURES'));
 
-/** What the running Keycloak says about its features: serverinfo's CIMD and RESOURCE_INDICATORS, and discovery's CIMD flag. */
-async function featuresOn(): Promise<{ cimd?: boolean; resourceIndicators?: boolean; discovery?: boolean }> {
-  const url = `http://127.0.0.1:${port}`;
-  const token = await fetch(`${url}/realms/master/protocol/openid-connect/token`, {
+/** An admin token of the running Keycloak, from the password `keycloak start` generated. */
+async function adminToken(): Promise<string> {
+  const token = await fetch(`http://127.0.0.1:${port}/realms/master/protocol/openid-connect/token`, {
     method: 'POST',
     body: new URLSearchParams({ grant_type: 'password', client_id: 'admin-cli', username: 'admin', password: await password() }),
   });
-  const { access_token: accessToken } = (await token.json()) as { access_token: string };
+  return ((await token.json()) as { access_token: string }).access_token;
+}
+
+/** The names of the client policies of init's realm. */
+async function clientPolicyNames(): Promise<string[]> {
+  const answer = await fetch(`http://127.0.0.1:${port}/admin/realms/mcp-demo/client-policies/policies`, { headers: { authorization: `Bearer ${await adminToken()}` } });
+  return (((await answer.json()) as { policies?: { name: string }[] }).policies ?? []).map((policy) => policy.name);
+}
+
+/** What the running Keycloak says about its features: serverinfo's CIMD and RESOURCE_INDICATORS, and discovery's CIMD flag. */
+async function featuresOn(): Promise<{ cimd?: boolean; resourceIndicators?: boolean; discovery?: boolean }> {
+  const url = `http://127.0.0.1:${port}`;
+  const accessToken = await adminToken();
   const info = (await (await fetch(`${url}/admin/serverinfo`, { headers: { authorization: `Bearer ${accessToken}` } })).json()) as {
     features: { name: string; enabled: boolean }[];
   };
@@ -66,7 +79,7 @@ beforeAll(async () => {
     // The distribution path even where a Docker engine answers (CI runners).
     MCP_KEYCLOAK_RUNTIME: 'distribution',
     // init has no --features flag: it starts Keycloak with the variable's features, as `keycloak start` does.
-    MCP_KEYCLOAK_FEATURES: 'cimd',
+    MCP_KEYCLOAK_FEATURES: 'resource-indicators',
   };
   if (process.env.JAVA_HOME) env.JAVA_HOME = process.env.JAVA_HOME;
 }, 120_000);
@@ -91,7 +104,7 @@ it('init --yes with nothing answering starts Keycloak, sets up the realm and end
   process.stdout.write(`[keycloak-local] init --yes from nothing (fresh distribution copy, includes Keycloak's build): ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   expect(result.code, result.stderr + result.stdout.slice(-2000)).toBe(0);
   expect(result.stdout).toContain(`Starting a local Keycloak on port ${port}`);
-  expect(result.stdout + result.stderr).toMatch(/starting Keycloak \S+ from \S+ with --features=cimd \(the first start builds it/);
+  expect(result.stdout + result.stderr).toMatch(/starting Keycloak \S+ from \S+ with --features=resource-indicators \(the first start builds it/);
   // Green: no failure (a healthy default setup has no warning either since Inspector 2.x is probed as it registers).
   expect(result.stdout).toMatch(/All checks passed|No failures/);
   expect(result.stdout).toContain(`Done in`);
@@ -106,7 +119,7 @@ it('init --yes with nothing answering starts Keycloak, sets up the realm and end
 });
 
 it('runs with the feature it was asked for, and only that one (serverinfo, discovery)', async () => {
-  expect(await featuresOn()).toEqual({ cimd: true, resourceIndicators: false, discovery: true });
+  expect(await featuresOn()).toEqual({ cimd: false, resourceIndicators: true, discovery: undefined });
 });
 
 it('lets the maintenance commands in that folder use its password without anyone copying it', async () => {
@@ -119,14 +132,14 @@ it('lets the maintenance commands in that folder use its password without anyone
 it('reports it running (without the password in --json), and a second start finds it', async () => {
   const status = await cli(['--json', 'keycloak', 'status']);
   expect(status.code).toBe(0);
-  expect(JSON.parse(status.stdout)).toMatchObject({ status: 'running', url: `http://127.0.0.1:${port}`, runtime: 'distribution', features: ['cimd'] });
+  expect(JSON.parse(status.stdout)).toMatchObject({ status: 'running', url: `http://127.0.0.1:${port}`, runtime: 'distribution', features: ['resource-indicators'] });
   expect(status.stdout).not.toContain(await password());
   const text = await cli(['keycloak', 'status']);
-  expect(text.stdout.split('\n')[1]).toBe('  features:       cimd');
+  expect(text.stdout.split('\n')[1]).toBe('  features:       resource-indicators');
   const again = await cli(['keycloak', 'start', '--port', String(port)]);
   expect(again.code).toBe(0);
   expect(again.stdout).toContain('already runs');
-  expect(again.stdout).toContain('  features:       cimd');
+  expect(again.stdout).toContain('  features:       resource-indicators');
   expect(again.stdout).not.toContain(await password());
   // Without features asked for (no flag, no variable), start has no opinion about them.
   expect((await cli(['keycloak', 'start', '--port', String(port)], { env: withoutFeatures() })).code).toBe(0);
@@ -138,11 +151,38 @@ it('refuses to start it with other features while it runs, and names the command
   // One line; the program spelled as elsewhere (node <bin> here, mcp-keycloak after a developer's npm link).
   expect(result.stderr).toMatch(
     new RegExp(
-      `^error: The local Keycloak at http://127\\.0\\.0\\.1:${port} runs with features cimd, not cimd, resource-indicators: ` +
+      `^error: The local Keycloak at http://127\\.0\\.0\\.1:${port} runs with features resource-indicators, not cimd, resource-indicators: ` +
         `restart it with them: (node \\S+|mcp-keycloak) keycloak stop && \\1 keycloak start --port ${port} --runtime distribution --features cimd,resource-indicators\n$`,
     ),
   );
-  expect(await featuresOn()).toMatchObject({ cimd: true, resourceIndicators: false }); // untouched
+  expect(await featuresOn()).toMatchObject({ cimd: false, resourceIndicators: true }); // untouched
+});
+
+it('apply --cimd on it is refused with the command that restarts it with cimd added; run as printed, that command makes apply --cimd work', { timeout: 300_000 }, async () => {
+  const refused = await cli(['apply', '--yes', '--cimd'], { cwd: project });
+  expect(refused.code).toBe(1);
+  const line = new RegExp(
+    `^error: cimd \\(--cimd\\) needs Keycloak's experimental "cimd" feature, which the Keycloak \\S+ at http://localhost:${port} runs without: ` +
+      `restart it with the feature: ((?:node \\S+|mcp-keycloak) keycloak stop && (?:node \\S+|mcp-keycloak) keycloak start --port ${port} --runtime distribution --features resource-indicators,cimd)\\. Nothing was changed\\.\n$`,
+  ).exec(refused.stderr);
+  expect(line, refused.stderr).not.toBeNull();
+  // Nothing was written: the realm has no client policy of ours.
+  expect(await clientPolicyNames()).not.toContain('mcp-keycloak-cimd');
+
+  // The printed command, as a user would paste it (with MCP_KEYCLOAK_FEATURES still set: the flag wins).
+  const started = Date.now();
+  const restarted = await new Promise<{ code: number; stderr: string }>((resolve) => {
+    execFile('sh', ['-c', line![1]!], { env, cwd: project, timeout: 290_000 }, (error, _stdout, stderr) =>
+      resolve({ code: error ? Number((error as { code?: number }).code ?? -1) : 0, stderr }),
+    );
+  });
+  process.stdout.write(`[keycloak-local] restart with cimd added: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  expect(restarted.code, restarted.stderr).toBe(0);
+  expect(await featuresOn()).toEqual({ cimd: true, resourceIndicators: true, discovery: true });
+
+  const applied = await cli(['apply', '--yes', '--cimd'], { cwd: project });
+  expect(applied.code, applied.stderr).toBe(0);
+  expect(await clientPolicyNames()).toContain('mcp-keycloak-cimd');
 });
 
 it('stops exactly the process it started; status then says stopped, where the data is and how to start it', { timeout: 60_000 }, async () => {
@@ -159,11 +199,11 @@ it('stops exactly the process it started; status then says stopped, where the da
   expect(status.code).toBe(3); // ExitCode.notRunning, as for "not started"
   expect(status.stdout).toContain(`Keycloak at http://127.0.0.1:${port}: stopped`);
   expect(status.stdout).toContain(join(stateDir, 'keycloak-data'));
-  expect(status.stdout).toMatch(new RegExp(`start it again: .*keycloak start --port ${port} --runtime distribution --features cimd$`, 'm'));
-  expect(status.stdout).toContain('  features:       cimd\n');
+  expect(status.stdout).toMatch(new RegExp(`start it again: .*keycloak start --port ${port} --runtime distribution --features resource-indicators,cimd$`, 'm'));
+  expect(status.stdout).toContain('  features:       resource-indicators, cimd\n');
   const json = await cli(['--json', 'keycloak', 'status']);
   expect(json.code).toBe(3);
-  expect(JSON.parse(json.stdout)).toMatchObject({ status: 'stopped', port, dataDir: join(stateDir, 'keycloak-data'), features: ['cimd'] });
+  expect(JSON.parse(json.stdout)).toMatchObject({ status: 'stopped', port, dataDir: join(stateDir, 'keycloak-data'), features: ['resource-indicators', 'cimd'] });
   expect(JSON.parse(json.stdout).pid).toBeUndefined();
 });
 
@@ -183,7 +223,7 @@ it('the start command status prints brings it back with its realm and features; 
   const exported = await cli(['export'], { cwd: project });
   expect(exported.code, exported.stderr).toBe(0);
   expect(JSON.parse(exported.stdout).realm).toBe('mcp-demo');
-  expect(await featuresOn()).toEqual({ cimd: true, resourceIndicators: false, discovery: true });
+  expect(await featuresOn()).toEqual({ cimd: true, resourceIndicators: true, discovery: true });
 
   const forgotten = await cli(['keycloak', 'stop', '--delete-data'], { timeout: 60_000 });
   expect(forgotten.code).toBe(0);
