@@ -11,8 +11,9 @@ import { captureRegistration } from './cleanup.js';
 import { ClientStore, E2eOAuthProvider } from './provider.js';
 import { registerWithPrmScopes, type RegistrationScope } from './registration.js';
 import { loadSdk, ResponseIssuerError, type McpSession, type SdkLine } from './sdk.js';
+import { reauthorizeAfter401 } from './reauthorize.js';
 import { runStepUp, type StepUpSummary, type StepUpTool } from './step-up.js';
-import { checkResponseIssuer, invalidTargetFix, readResponseIssuer, readTokenError, type IssVerdict } from './responses.js';
+import { checkResponseIssuer, invalidTargetFix, readResponseIssuer, readTokenError, watchAsMetadata, type IssVerdict } from './responses.js';
 import { challengedScopes, fail, pass, readAsMetadata, readAuthorizationUrl, readChallenge, readPrm, readRegistration, skip, STEP, STEP_UP_ORDER, warn } from './steps.js';
 import { Trace } from './trace.js';
 import { signIn, SignInError } from '../oauth/sign-in.js';
@@ -94,22 +95,6 @@ export function summarizeToken(accessToken: string): TokenSummary | undefined {
   }
 }
 
-/**
- * Notes whether a metadata document the SDK fetched advertises `authorization_response_iss_parameter_supported`:
- * the v1 SDK's schema for OpenID discovery (what it reads from Keycloak before 26.4) drops that field.
- */
-function recordIssAdvertised(seen: { value: boolean }, inner: typeof fetch): typeof fetch {
-  return async (input, init) => {
-    const response = await inner(input, init);
-    const url = input instanceof Request ? input.url : String(input);
-    if (response.status === 200 && /\/\.well-known\/(openid-configuration|oauth-authorization-server)/.test(url)) {
-      const body = (await response.clone().json().catch(() => undefined)) as Record<string, unknown> | undefined;
-      if (body?.authorization_response_iss_parameter_supported === true) seen.value = true;
-    }
-    return response;
-  };
-}
-
 /** The v2 SDK accepted the callback's iss; the flow's own reading of it says what it was (they apply one rule). */
 function sdkAccepted(verdict: IssVerdict): Finding {
   if (verdict.ok) return readResponseIssuer(verdict, 'sdk-v2');
@@ -133,7 +118,7 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
   const trace = new Trace();
   const issAdvertised = { value: false };
   const registrationScope: RegistrationScope = { added: [] };
-  const fetchFn = trace.wrap(captureRegistration(store, registerWithPrmScopes(store, registrationScope, recordIssAdvertised(issAdvertised, options.fetch ?? fetch))));
+  const fetchFn = trace.wrap(captureRegistration(store, registerWithPrmScopes(store, registrationScope, watchAsMetadata(issAdvertised, line === 'v1', options.fetch ?? fetch))));
   const checks: Finding[] = [];
   const report: E2eReport = { ok: false, sdk: line, serverUrl, checks, durationMs: 0, registered: false, signedIn: false, authorizationScopes: [] };
   const order = options.stepUpTool ? [...ORDER, ...STEP_UP_ORDER] : ORDER;
@@ -175,7 +160,7 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
       for (const read of [
         () => readChallenge(trace, serverUrl, 0),
         () => readPrm(trace, serverUrl, store.discovery, 0, hadDiscovery, connectError),
-        () => readAsMetadata(store.discovery, connectError),
+        () => readAsMetadata(store.discovery, connectError, { registered: hadRegistration, ...(options.clientMetadataUrl ? { metadataUrl: options.clientMetadataUrl } : {}) }),
         () => withRegistrationScope(readRegistration(trace, store.discovery, report.clientId, hadRegistration, 0, connectError, options.clientMetadataUrl), registrationScope),
         () => readAuthorizationUrl(provider.authorizationUrl, serverUrl, scopes, connectError),
       ]) {
@@ -275,10 +260,33 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
 
     report.protocolVersion = session.protocolVersion ?? 'unknown';
     checks.push(pass(STEP.connect, `${sdk.label} connected to ${session.serverName ?? 'the server'}, protocol ${report.protocolVersion}`));
+    const signInAgain = async (authorizationUrl: URL) => {
+      const result = await signIn({
+        authorizationUrl,
+        redirectUri: provider.redirectUri,
+        username: options.username,
+        password: options.password,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+      });
+      report.signedIn = true;
+      return result;
+    };
+    let tools: string[];
+    let reauthorized = '';
+    try {
+      tools = await session.listTools();
+    } catch (error) {
+      if (!session.refusedToken(error)) throw error;
+      // A 401 after the connection (the token was revoked, or the server moved to another authorization server).
+      await session.close().catch(() => undefined);
+      const again = await reauthorizeAfter401({ sdk, provider, store, serverUrl, fetchFn, signIn: signInAgain, issAdvertised: () => issAdvertised.value });
+      session = again.session;
+      reauthorized = ` (${again.note})`;
+      tools = await session.listTools();
+    }
     const connected = session;
-    const tools = await connected.listTools();
     report.tools = tools;
-    checks.push(tools.length > 0 ? pass(STEP.tools, tools.join(', ')) : warn(STEP.tools, 'the server lists no tools'));
+    checks.push(tools.length > 0 ? pass(STEP.tools, `${tools.join(', ')}${reauthorized}`) : warn(STEP.tools, `the server lists no tools${reauthorized}`));
     if (!tools.includes('add_numbers') || !tools.includes('multiply_numbers')) {
       checks.push(skip(STEP.calculator, 'the server has no calculator tools (the reference server has)'));
     } else {
@@ -313,17 +321,7 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
       tool: stepUpTool,
       username: options.username,
       issAdvertised: () => issAdvertised.value,
-      signIn: async (authorizationUrl) => {
-        const result = await signIn({
-          authorizationUrl,
-          redirectUri: provider.redirectUri,
-          username: options.username,
-          password: options.password,
-          ...(options.fetch ? { fetch: options.fetch } : {}),
-        });
-        report.signedIn = true;
-        return result;
-      },
+      signIn: signInAgain,
       checks,
     });
     session = stepUp.session;

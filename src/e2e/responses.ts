@@ -1,7 +1,8 @@
 /**
  * What Keycloak's answers to the authorization and token requests say, as findings: the callback's `iss`
  * (RFC 9207) against the discovered issuer, and the token endpoint's errors (`invalid_target` under RFC 8707
- * resource indicators explained, not mistaken for a redirect_uri or PKCE mismatch). Pure, like steps.ts.
+ * resource indicators explained, not mistaken for a redirect_uri or PKCE mismatch), and the issuer of the
+ * authorization server metadata (RFC 8414 §3.3). Pure, like steps.ts, but for watchAsMetadata's fetch wrapper.
  */
 import { command } from '../ui/invocation.js';
 import type { Finding } from '../findings.js';
@@ -97,4 +98,42 @@ export function invalidTargetFix(text: string, resource: string, issuer: string 
 /** The `e2e.token` failure for an error from `finishAuth`: `invalid_target` explained, else the spec's fix. */
 export function readTokenError(error: unknown, message: string, resource: string, issuer: string | undefined): Finding {
   return oauthErrorCode(error) === 'invalid_target' ? fail(STEP.token, message, invalidTargetFix(message, resource, issuer)) : fail(STEP.token, message);
+}
+
+/**
+ * RFC 8414 §3.3: the `issuer` in authorization server metadata must be the issuer identifier the metadata URL
+ * was built from (path-inserted `/.well-known/oauth-authorization-server/…` or `/.well-known/openid-configuration/…`,
+ * or OpenID's appended `…/.well-known/openid-configuration`), with the SDK's one tolerance of a trailing `/`.
+ * Returns why `issuer` is refused, or undefined when it matches (or `url` is no metadata URL). The v2 SDK applies
+ * this rule itself; for v1, which does not, the flow does (mix-up defence: a poisoned issuer's endpoints are never used).
+ */
+export function metadataIssuerProblem(url: string, issuer: unknown): string | undefined {
+  const parsed = new URL(url);
+  const inserted = /^\/\.well-known\/(?:oauth-authorization-server|openid-configuration)(\/.*)?$/.exec(parsed.pathname);
+  const appended = /^(.*)\/\.well-known\/openid-configuration$/.exec(parsed.pathname);
+  const path = inserted ? (inserted[1] ?? '') : appended ? appended[1]! : undefined;
+  if (path === undefined) return undefined;
+  const expected = `${parsed.origin}${path}`;
+  if (typeof issuer === 'string' && (issuer === expected || issuer === `${expected}/` || `${issuer}/` === expected)) return undefined;
+  return `the authorization server metadata at ${parsed.origin}${parsed.pathname} names the issuer ${shown(String(issuer))}, not ${expected} (RFC 8414 §3.3): its endpoints were not used`;
+}
+
+/**
+ * Watches the authorization server metadata the SDK fetches: notes whether it advertises
+ * `authorization_response_iss_parameter_supported` (the v1 SDK's schema for OpenID discovery, what it reads from
+ * Keycloak before 26.4, drops that field), and with `checkIssuer` (v1, which does not) refuses a document whose
+ * `issuer` is not the one its URL was built from, before the SDK can use its endpoints.
+ */
+export function watchAsMetadata(seen: { value: boolean }, checkIssuer: boolean, inner: typeof fetch): typeof fetch {
+  return async (input, init) => {
+    const response = await inner(input, init);
+    const url = input instanceof Request ? input.url : String(input);
+    if (response.status === 200 && /\/\.well-known\/(openid-configuration|oauth-authorization-server)/.test(url)) {
+      const body = (await response.clone().json().catch(() => undefined)) as Record<string, unknown> | undefined;
+      const problem = checkIssuer && body ? metadataIssuerProblem(url, body.issuer) : undefined;
+      if (problem) throw new Error(problem);
+      if (body?.authorization_response_iss_parameter_supported === true) seen.value = true;
+    }
+    return response;
+  };
 }

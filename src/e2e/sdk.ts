@@ -36,6 +36,12 @@ export interface McpSession {
   callToolForStepUp(name: string, args: Record<string, unknown>): Promise<StepUpAttempt>;
   /** Redeems the sign-in a call asked for, on this session's transport, so that the retried call carries the new token. */
   finishAuth(callback: URLSearchParams): Promise<void>;
+  /**
+   * Whether `error` (thrown by a request of this session) means the server answered 401 and the SDK's own
+   * handling did not get past it: a sign-in it asks for, or its "401 after (re-)authentication" (a refresh at
+   * the authorization server it knew did not help).
+   */
+  refusedToken(error: unknown): boolean;
   close(): Promise<void>;
 }
 
@@ -96,6 +102,12 @@ interface TransportAuth {
   finishAuth(callback: URLSearchParams): Promise<void>;
 }
 
+/** The SDKs' HTTP errors for a 401: v1's StreamableHTTPError (`code` 401), v2's SdkHttpError (`data.status` 401). */
+function httpStatus401(error: unknown): boolean {
+  const fields = error as { code?: unknown; data?: { status?: unknown } } | undefined;
+  return fields?.code === 401 || fields?.data?.status === 401;
+}
+
 function session(client: ClientLike, protocolVersion: string | undefined, auth: TransportAuth): McpSession {
   const callTool = async (name: string, args: Record<string, unknown>) => toResult((await client.callTool({ name, arguments: args })) as Parameters<typeof toResult>[0]);
   const out: McpSession = {
@@ -110,6 +122,7 @@ function session(client: ClientLike, protocolVersion: string | undefined, auth: 
       }
     },
     finishAuth: (callback) => auth.finishAuth(callback),
+    refusedToken: (error) => auth.isAuthorizationRequest(error) || httpStatus401(error),
     close: () => client.close(),
   };
   if (protocolVersion) out.protocolVersion = protocolVersion;

@@ -70,7 +70,7 @@ export const STEP = {
   asMetadata: {
     id: 'e2e.as-metadata',
     title: "Keycloak's authorization server metadata",
-    expected: 'RFC 8414 / OpenID metadata with a registration_endpoint and PKCE S256',
+    expected: 'RFC 8414 / OpenID metadata with PKCE S256 and a registration_endpoint (unless the client is registered already or its client_id is a metadata document URL)',
     why: 'The client reads the authorize, token and registration endpoints from it.',
     fix: 'Check that the issuer in the PRM is the realm URL (http://host/realms/<realm>) and that Keycloak is reachable from the client.',
   },
@@ -230,13 +230,18 @@ export function readPrm(trace: Trace, serverUrl: string, discovery: OAuthDiscove
 }
 
 /** The authorization server metadata the SDK found: registration endpoint and PKCE S256. */
-export function readAsMetadata(discovery: OAuthDiscoveryState | undefined, error?: string): Finding {
+export function readAsMetadata(discovery: OAuthDiscoveryState | undefined, error?: string, client: { registered?: boolean; metadataUrl?: string } = {}): Finding {
   const metadata = discovery?.authorizationServerMetadata;
   if (!metadata) return fail(STEP.asMetadata, error ?? `no metadata found for ${discovery?.authorizationServerUrl ?? 'the authorization server'}`);
-  if (!metadata.registration_endpoint) return fail(STEP.asMetadata, `issuer ${metadata.issuer} advertises no registration_endpoint`);
   const methods = metadata.code_challenge_methods_supported ?? [];
   if (!methods.includes('S256')) return fail(STEP.asMetadata, `code_challenge_methods_supported is [${methods.join(', ')}], without S256`);
-  return pass(STEP.asMetadata, `issuer ${metadata.issuer}, registration_endpoint ${metadata.registration_endpoint}`);
+  if (metadata.registration_endpoint) return pass(STEP.asMetadata, `issuer ${metadata.issuer}, registration_endpoint ${metadata.registration_endpoint}`);
+  // Only a client that must register needs the endpoint: not one registered before (pre-registration), nor one
+  // whose client_id is its metadata document URL where the AS takes those (CIMD).
+  const cimd = client.metadataUrl !== undefined && (metadata as { client_id_metadata_document_supported?: unknown }).client_id_metadata_document_supported === true;
+  if (client.registered) return pass(STEP.asMetadata, `issuer ${metadata.issuer}, no registration_endpoint (not needed: the client is already registered)`);
+  if (cimd) return pass(STEP.asMetadata, `issuer ${metadata.issuer}, no registration_endpoint (not needed: client_id is a metadata document URL)`);
+  return fail(STEP.asMetadata, `issuer ${metadata.issuer} advertises no registration_endpoint (and no client_id_metadata_document_supported with a metadata document URL), and the client is not registered`);
 }
 
 /** `e2e.register` when the client has a Client ID Metadata Document (`clientMetadataUrl`): the same id, what CIMD means. */

@@ -152,6 +152,34 @@ describe.each(SDK_LINES)('RFC 9207 with the %s SDK client', (sdk) => {
     expect(store.tokens).toBeUndefined();
     await deleteRegistration(store);
   });
+
+  it('poisoned metadata: a document whose issuer is not the one its URL names is refused before registration or sign-in', async () => {
+    const elsewhere = 'http://127.0.0.1:1/realms/elsewhere';
+    let registrations = 0;
+    let authorizations = 0;
+    // What a mix-up attacker's metadata looks like: Keycloak's real document with another issuer (RFC 8414 §3.3).
+    const poisoned: typeof fetch = async (input, init) => {
+      const request = new Request(input, init);
+      const path = new URL(request.url).pathname;
+      if (request.method === 'POST' && path.includes('/clients-registrations/')) registrations += 1;
+      if (path.endsWith('/protocol/openid-connect/auth')) authorizations += 1;
+      const response = await fetch(input, init);
+      if (response.status !== 200 || !/\/\.well-known\/(oauth-authorization-server|openid-configuration)/.test(path)) return response;
+      const body = (await response.json()) as Record<string, unknown>;
+      return new Response(JSON.stringify({ ...body, issuer: elsewhere }), { status: 200, headers: { 'content-type': 'application/json' } });
+    };
+    const store = new ClientStore();
+    const report = await runE2e({ serverUrl: server.url, username: 'alice', password, sdk, store, fetch: poisoned });
+    expect(report.ok).toBe(false);
+    const failed = report.checks.find((c) => c.status === 'fail')!;
+    // v2 refuses it in its discovery (IssuerMismatchError); for v1, which does not compare, the flow does.
+    expect(['e2e.prm', 'e2e.as-metadata']).toContain(failed.id);
+    expect(failed.actual).toContain(elsewhere);
+    if (sdk === 'v1') expect(failed.actual).toContain('(RFC 8414 §3.3): its endpoints were not used');
+    expect(registrations).toBe(0);
+    expect(authorizations).toBe(0);
+    expect(store.clientInformation).toBeUndefined();
+  });
 });
 
 describe.skipIf(!resourceIndicators)('invalid_target (Keycloak with --features=resource-indicators)', () => {

@@ -5,7 +5,8 @@
  * (test/e2e/issuer-and-target.test.ts) run the same paths against the real Keycloak.
  */
 import { describe, expect, it } from 'vitest';
-import { checkResponseIssuer, invalidTargetFix, oauthErrorCode, readResponseIssuer, readTokenError } from '../../src/e2e/responses.js';
+import { checkResponseIssuer, invalidTargetFix, metadataIssuerProblem, oauthErrorCode, readResponseIssuer, readTokenError } from '../../src/e2e/responses.js';
+import { readAsMetadata } from '../../src/e2e/steps.js';
 import { command } from '../../src/ui/invocation.js';
 
 const ISS = 'http://127.0.0.1:8080/realms/mcp-demo';
@@ -108,5 +109,61 @@ describe('invalid_target explained', () => {
     expect(target.fix).toMatch(/^Keycloak runs with resource indicators \(RFC 8707\) and no client of realm mcp-demo has resource_url = /);
     const grant = readTokenError({ code: 'invalid_grant' }, 'Code not valid', MCP, ISS);
     expect(grant.fix).toMatch(/^Read the error: invalid_grant usually means a redirect_uri or PKCE mismatch; invalid_target/);
+  });
+});
+
+describe('readAsMetadata: a registration endpoint only for a client that must register', () => {
+  const metadata = (extra: Record<string, unknown> = {}) =>
+    ({
+      authorizationServerUrl: ISS,
+      authorizationServerMetadata: { issuer: ISS, authorization_endpoint: `${ISS}/auth`, token_endpoint: `${ISS}/token`, response_types_supported: ['code'], code_challenge_methods_supported: ['S256'], ...extra },
+    }) as unknown as Parameters<typeof readAsMetadata>[0];
+
+  it('passes with a registration endpoint', () => {
+    expect(readAsMetadata(metadata({ registration_endpoint: `${ISS}/reg` })).status).toBe('pass');
+  });
+
+  it('fails without one for a client that would have to register', () => {
+    const finding = readAsMetadata(metadata());
+    expect(finding.status).toBe('fail');
+    expect(finding.actual).toContain('advertises no registration_endpoint');
+    // A metadata document URL does not help where the AS does not take them.
+    expect(readAsMetadata(metadata(), undefined, { metadataUrl: 'https://client.example/meta.json' }).status).toBe('fail');
+  });
+
+  it('passes without one for a pre-registered client, and for a CIMD client where the AS advertises CIMD', () => {
+    expect(readAsMetadata(metadata(), undefined, { registered: true })).toMatchObject({ status: 'pass', actual: expect.stringContaining('already registered') });
+    const cimd = readAsMetadata(metadata({ client_id_metadata_document_supported: true }), undefined, { metadataUrl: 'https://client.example/meta.json' });
+    expect(cimd).toMatchObject({ status: 'pass', actual: expect.stringContaining('metadata document URL') });
+  });
+
+  it('fails without PKCE S256 whatever the client', () => {
+    expect(readAsMetadata(metadata({ code_challenge_methods_supported: ['plain'] }), undefined, { registered: true }).status).toBe('fail');
+  });
+});
+
+describe('metadataIssuerProblem (RFC 8414 §3.3, what the flow checks for the v1 SDK)', () => {
+  it.each([
+    // metadata URL, issuer it may name
+    ['http://127.0.0.1:8080/.well-known/oauth-authorization-server/realms/mcp-demo', ISS],
+    ['http://127.0.0.1:8080/.well-known/openid-configuration/realms/mcp-demo', ISS],
+    ['http://127.0.0.1:8080/realms/mcp-demo/.well-known/openid-configuration', ISS],
+    ['http://127.0.0.1:3000/.well-known/oauth-authorization-server', 'http://127.0.0.1:3000'],
+    ['http://127.0.0.1:3000/.well-known/oauth-authorization-server', 'http://127.0.0.1:3000/'],
+  ])('accepts %s naming %s', (url, issuer) => {
+    expect(metadataIssuerProblem(url, issuer)).toBeUndefined();
+  });
+
+  it('refuses another issuer, a missing one and a near miss, naming both', () => {
+    const url = 'http://127.0.0.1:8080/.well-known/oauth-authorization-server/realms/mcp-demo';
+    expect(metadataIssuerProblem(url, 'http://evil.example/realms/mcp-demo')).toBe(
+      `the authorization server metadata at ${url} names the issuer "http://evil.example/realms/mcp-demo", not ${ISS} (RFC 8414 §3.3): its endpoints were not used`,
+    );
+    expect(metadataIssuerProblem(url, undefined)).toContain('names the issuer "undefined"');
+    expect(metadataIssuerProblem(`${ISS}/.well-known/openid-configuration`, 'http://127.0.0.1:8080/realms/mcp-demo2')).toBeDefined();
+  });
+
+  it('has no opinion on URLs that are not metadata URLs', () => {
+    expect(metadataIssuerProblem('http://127.0.0.1:8000/.well-known/oauth-protected-resource/mcp', 'x')).toBeUndefined();
   });
 });
