@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs the MCP conformance suite (@modelcontextprotocol/conformance) where it applies to this project:
-#   1. its server scenarios against the reference server (`serve --auth off`: the suite's client sends no
-#      token, so auth is off for this run only; the auth layer is what test/e2e covers). Needs Keycloak
-#      (KEYCLOAK_URL, KEYCLOAK_ADMIN_PASSWORD); skipped without it;
+#   1. with Keycloak (KEYCLOAK_URL, KEYCLOAK_ADMIN_PASSWORD; skipped without it), on a realm `apply` sets up:
+#      its authorization server scenarios against that realm (scripts/conformance-as.mjs: the headless user
+#      plays the browser; once with a client registered as MCP clients do, once without refresh_token), and
+#      its server scenarios against the reference server (`serve --auth off`: the suite's client sends no
+#      token, so auth is off for this run only; the auth layer is what test/e2e covers);
 #   2. its client `auth` suite, then the 2026-07-28 client auth scenarios (SCENARIOS, one `--scenario` each,
 #      `--spec-version 2026-07-28`), with the e2e flow (src/e2e, both SDK lines) as the client under test,
 #      against the suite's own scenario servers and mock authorization servers (no Keycloak needed).
@@ -47,7 +49,21 @@ echo "conformance $("${conformance[@]}" --version) on node $("$node22" --version
 if [ -n "${KEYCLOAK_URL:-}" ] && [ -n "${KEYCLOAK_ADMIN_PASSWORD:-}" ]; then
   port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
   resource="http://127.0.0.1:$port/mcp"
-  node "$root/bin/mcp-keycloak.js" apply --yes --realm "$realm" --resource "$resource" >/dev/null
+  user_password=$(node -e 'console.log(require("crypto").randomBytes(18).toString("base64url"))')
+  MCP_KEYCLOAK_TEST_USER_PASSWORD=$user_password node "$root/bin/mcp-keycloak.js" apply --yes --realm "$realm" --resource "$resource" --test-user alice >/dev/null
+
+  issuer="${KEYCLOAK_URL%/}/realms/$realm"
+  echo "== authorization server scenarios against $issuer (Keycloak; the headless user plays the browser)"
+  for grants in "authorization_code refresh_token" "authorization_code"; do
+    log="$out/authorization-${grants// /+}.log"
+    echo "-- a client registered with grant_types \"$grants\""
+    MCP_CONFORMANCE_USER=alice MCP_CONFORMANCE_PASSWORD=$user_password MCP_CONFORMANCE_GRANT_TYPES=$grants \
+      node "$root/scripts/conformance-as.mjs" "$issuer" "$resource" "$out/authorization-${grants// /+}" "${conformance[@]}" >"$log" 2>&1 || true
+    grep -E '^(✓|✗)|^Total' "$log" || tail -5 "$log"
+    for dir in "$out/authorization-${grants// /+}"/*; do
+      node -e 'for (const c of JSON.parse(require("fs").readFileSync(process.argv[1] + "/checks.json", "utf8"))) if (c.status !== "SUCCESS") console.log(`   ${c.id}: ${c.status} ${c.errorMessage ?? ""}`)' "$dir" 2>/dev/null || true
+    done
+  done
 
   node "$root/bin/mcp-keycloak.js" serve --realm "$realm" --resource "$resource" --auth off >"$out/serve.log" 2>&1 &
   server=$!

@@ -218,13 +218,12 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
           checks.push(readResponseIssuer({ ok: false, problem: error.received === undefined ? 'missing' : 'mismatch', expected: error.expected, ...(error.received === undefined ? {} : { received: error.received }) }, 'sdk-v2', report.clientId));
           return done();
         }
-        if (sdk.checksResponseIssuer) {
-          // The SDK compares iss before it calls the token endpoint: a token request means its check passed.
-          const tokenEndpoint = metadata?.token_endpoint;
-          const reachedToken = tokenEndpoint !== undefined && trace.find((e) => e.method === 'POST' && e.url === tokenEndpoint, beforeToken).length > 0;
-          checks.push(reachedToken ? sdkAccepted(verdict) : skip(STEP.iss, 'not checked: finishAuth failed before the SDK compared iss (see the next step)'));
-        }
-        checks.push(readTokenError(error, message(error), serverUrl, issuer()));
+        const tokenEndpoint = metadata?.token_endpoint;
+        const tokenAnswer = tokenEndpoint === undefined ? undefined : trace.find((e) => e.method === 'POST' && e.url === tokenEndpoint, beforeToken).at(-1);
+        // The SDK compares iss before it calls the token endpoint: a token request means its check passed.
+        if (sdk.checksResponseIssuer) checks.push(tokenAnswer ? sdkAccepted(verdict) : skip(STEP.iss, 'not checked: finishAuth failed before the SDK compared iss (see the next step)'));
+        const grantTypes = (store.clientInformation as { grant_types?: string[] } | undefined)?.grant_types ?? (options.clientMetadataUrl ? undefined : provider.clientMetadata.grant_types);
+        checks.push(readTokenError(error, message(error), serverUrl, issuer(), { ...(tokenAnswer?.status ? { status: tokenAnswer.status } : {}), ...(grantTypes ? { grantTypes } : {}) }));
         return done();
       }
       if (sdk.checksResponseIssuer) checks.push(sdkAccepted(verdict));

@@ -4,3 +4,4 @@ export { runE2e, summarizeToken, type E2eOptions, type E2eReport } from './flow.
 export { ClientStore, REDIRECT_URI, vscodeClientMetadata } from './provider.js';
 export { SDK_LINES } from './sdk.js';
 export { MAX_REAUTHORIZATIONS, type StepUpSummary, type StepUpTool } from './step-up.js';
+export { signIn } from '../oauth/sign-in.js';

@@ -95,9 +95,33 @@ export function invalidTargetFix(text: string, resource: string, issuer: string 
   return `Keycloak runs with resource indicators (RFC 8707) and no client of ${where} has resource_url = ${resource}: run \`${command('apply')}\` (it creates the resource client).`;
 }
 
-/** The `e2e.token` failure for an error from `finishAuth`: `invalid_target` explained, else the spec's fix. */
-export function readTokenError(error: unknown, message: string, resource: string, issuer: string | undefined): Finding {
-  return oauthErrorCode(error) === 'invalid_target' ? fail(STEP.token, message, invalidTargetFix(message, resource, issuer)) : fail(STEP.token, message);
+/** What the flow knows about the failed token request beyond the error: Keycloak's HTTP status, the client's grant types. */
+export interface TokenRequestFacts {
+  status?: number;
+  /** The `grant_types` the client registered (or its metadata document lists); undefined when unknown. */
+  grantTypes?: readonly string[];
+}
+
+/**
+ * The fix for HTTP 500 from Keycloak's token endpoint to a request with `resource`. Keycloak 26.6 and 26.7
+ * (seen on 26.7.3) started with resource indicators throw a NullPointerException in
+ * ResourceIndicatorsPostProcessor when the token they are about to issue comes without a refresh token
+ * (keycloak#50251: a client registered without the `refresh_token` grant gets "Use refresh tokens" off) or
+ * without any audience (keycloak#49077, fixed in 26.8.0). Its answer only says "consult the server log".
+ */
+export function tokenServerErrorFix(facts: TokenRequestFacts, resource: string): string {
+  const keycloak = 'Keycloak 26.6/26.7 with resource indicators answers 500 (a NullPointerException in ResourceIndicatorsPostProcessor) to a token request with `resource`';
+  if (facts.grantTypes && !facts.grantTypes.includes('refresh_token')) {
+    return `${keycloak} when the token comes without a refresh token (keycloak#50251): this client registered grant_types ${JSON.stringify(facts.grantTypes)}, without refresh_token, so Keycloak turned off its refresh tokens. Register with "refresh_token" among grant_types (as VS Code and the MCP SDKs do), or turn on "Use refresh tokens" for the client (Clients → the client → Advanced → OpenID Connect Compatibility Modes).`;
+  }
+  return `${keycloak} when the token comes without a refresh token (keycloak#50251: the client's "Use refresh tokens" is off) or without an audience (keycloak#49077, fixed in 26.8.0: the client lacks the scope whose Audience mapper adds ${resource}; run \`${command('doctor')}\` for the realm). Keycloak's log names which.`;
+}
+
+/** The `e2e.token` failure for an error from `finishAuth`: `invalid_target` and Keycloak's 500 explained, else the spec's fix. */
+export function readTokenError(error: unknown, message: string, resource: string, issuer: string | undefined, facts: TokenRequestFacts = {}): Finding {
+  if (oauthErrorCode(error) === 'invalid_target') return fail(STEP.token, message, invalidTargetFix(message, resource, issuer));
+  if (facts.status === 500) return fail(STEP.token, `Keycloak answered HTTP 500 to the token request: ${message}`, tokenServerErrorFix(facts, resource));
+  return fail(STEP.token, message);
 }
 
 /**

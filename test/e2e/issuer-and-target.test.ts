@@ -17,7 +17,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/findings.js';
-import { ClientStore, deleteRegistration, REDIRECT_URI, runE2e, SDK_LINES, type E2eReport } from '../../src/e2e/index.js';
+import { ClientStore, deleteRegistration, REDIRECT_URI, runE2e, SDK_LINES, vscodeClientMetadata, type E2eReport } from '../../src/e2e/index.js';
+import { olderThan } from '../../src/keycloak/versions.js';
 import type { RunningServer } from '../../src/server/index.js';
 import { command } from '../../src/ui/invocation.js';
 import { adminClient, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
@@ -221,5 +222,35 @@ describe.skipIf(!resourceIndicators)('invalid_target (Keycloak with --features=r
     const restored = await runE2e({ serverUrl: server.url, username: 'alice', password, sdk, store });
     await deleteRegistration(store);
     expect(problems(restored)).toEqual([]);
+  });
+
+  it.each(SDK_LINES)('%s: a client without refresh tokens meets Keycloak\u2019s 500 (keycloak#50251), explained; "Use refresh tokens" on makes the same client work', async (sdk) => {
+    const version = (await (await adminClient()).serverInfo.find()).systemInfo?.version ?? '';
+    const store = new ClientStore();
+    // A client that registers without the refresh_token grant: Keycloak sets "Use refresh tokens" off for it.
+    const clientMetadata = { ...vscodeClientMetadata(), grant_types: ['authorization_code'] };
+    try {
+      const report = await runE2e({ serverUrl: server.url, username: 'alice', password, sdk, store, clientMetadata });
+      const token = step(report, 'e2e.token');
+      // Seen on 26.7.3; a Keycloak with the fix (upstream's main has the null check) issues the token.
+      if (!olderThan(version, '26.8.0')) {
+        expect(problems(report)).toEqual([]);
+        return;
+      }
+      expect(token).toMatchObject({ status: 'fail', actual: 'Keycloak answered HTTP 500 to the token request: For more on this error consult the server log.' });
+      expect(token.fix).toContain('(keycloak#50251): this client registered grant_types ["authorization_code"], without refresh_token');
+      expect(token.fix).toContain('turn on "Use refresh tokens" for the client');
+
+      // The fix the finding names, through the admin API: the same registration then gets its token.
+      const admin = await adminClient();
+      const [client] = await admin.clients.find({ realm, clientId: store.clientInformation!.client_id });
+      expect(client!.attributes!['use.refresh.tokens']).toBe('false');
+      await admin.clients.update({ realm, id: client!.id! }, { ...client, attributes: { ...client!.attributes, 'use.refresh.tokens': 'true' } });
+      store.forgetTokens();
+      const fixed = await runE2e({ serverUrl: server.url, username: 'alice', password, sdk, store, clientMetadata });
+      expect(problems(fixed)).toEqual([]);
+    } finally {
+      await deleteRegistration(store);
+    }
   });
 });

@@ -167,3 +167,23 @@ describe('metadataIssuerProblem (RFC 8414 §3.3, what the flow checks for the v1
     expect(metadataIssuerProblem('http://127.0.0.1:8000/.well-known/oauth-protected-resource/mcp', 'x')).toBeUndefined();
   });
 });
+
+describe('HTTP 500 from the token endpoint explained (resource indicators, keycloak#50251 / #49077)', () => {
+  it('names the missing refresh_token grant when the client registered without it', () => {
+    const finding = readTokenError(new Error('For more on this error consult the server log.'), 'For more on this error consult the server log.', MCP, ISS, { status: 500, grantTypes: ['authorization_code'] });
+    expect(finding.actual).toBe('Keycloak answered HTTP 500 to the token request: For more on this error consult the server log.');
+    expect(finding.fix).toContain('keycloak#50251): this client registered grant_types ["authorization_code"], without refresh_token');
+  });
+
+  it('names both causes when the grant types are unknown or include refresh_token', () => {
+    for (const facts of [{ status: 500 }, { status: 500, grantTypes: ['authorization_code', 'refresh_token'] }]) {
+      const fix = readTokenError(new Error('x'), 'x', MCP, ISS, facts).fix!;
+      expect(fix).toContain('keycloak#50251');
+      expect(fix).toContain(`keycloak#49077, fixed in 26.8.0: the client lacks the scope whose Audience mapper adds ${MCP}`);
+    }
+  });
+
+  it('leaves other statuses to the generic fix', () => {
+    expect(readTokenError(new Error('invalid_grant'), 'invalid_grant', MCP, ISS, { status: 400 }).fix).toBe(readTokenError(new Error('invalid_grant'), 'invalid_grant', MCP, ISS).fix);
+  });
+});
