@@ -30,10 +30,13 @@ export function planDestroy(config: Config, live: LiveRealm, wholeRealm: boolean
   const removals: Removal[] = [];
   const user = live.testUser?.user;
   if (config.testUser && user?.id) removals.push({ action: 'delete', kind: 'test-user', name: user.username!, id: user.id, detail: 'the test user' });
-  const ours = desiredRealm(config).scopes.map((scope) => scope.name);
-  for (const name of ours) {
+  const scopes = desiredRealm(config).scopes;
+  const ours = scopes.map((scope) => scope.name);
+  for (const { name, optional } of scopes) {
     const scope = live.scopes.get(name);
-    if (scope) removals.push({ action: 'delete', kind: 'client-scope', name, id: scope.id, detail: 'with its audience mapper and its place among the default scopes' });
+    // A step-up scope sits among the optional scopes, the resource's own among the defaults.
+    const place = optional ? 'its place among the optional scopes (a step-up scope)' : 'its place among the default scopes';
+    if (scope) removals.push({ action: 'delete', kind: 'client-scope', name, id: scope.id, detail: `with its audience mapper and ${place}` });
   }
   for (const [url, client] of live.resourceClients) {
     if (!client.id) continue;

@@ -85,6 +85,10 @@ it('a client that registered with mcp:run alone cannot step up: Keycloak answers
 });
 
 it('destroy removes the step-up scope too', async () => {
+  const planned = await runCli(['destroy', '--dry-run', '--config', configFile], { env });
+  expect(planned.code, planned.stderr).toBe(0);
+  expect(planned.stdout).toContain('- delete client-scope mcp:admin: with its audience mapper and its place among the optional scopes (a step-up scope)');
+  expect(planned.stdout).toContain('- delete client-scope mcp:run: with its audience mapper and its place among the default scopes');
   const result = await runCli(['destroy', '--yes', '--config', configFile], { env });
   expect(result.code, result.stderr).toBe(0);
   expect((await (await adminClient()).clientScopes.find({ realm })).map((s) => s.name)).not.toContain('mcp:admin');
