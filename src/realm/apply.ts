@@ -144,7 +144,9 @@ export function describeChange(change: Change): string {
     case 'default-scope':
       return `adding client scope "${change.scope}" to the realm's default client scopes`;
     case 'optional-scope':
-      return `adding client scope "${change.scope}" to the realm's optional client scopes`;
+      return change.action === 'update'
+        ? `moving client scope "${change.scope}" from the realm's default to its optional client scopes`
+        : `adding client scope "${change.scope}" to the realm's optional client scopes`;
     case 'resource-client':
       return change.action === 'create' ? `creating resource client "${change.name}"` : `setting resource_url on client "${change.name}"`;
     case 'registration-policy':

@@ -43,7 +43,8 @@ export type AudienceMapperChange = ChangeBase & { kind: 'audience-mapper'; scope
 export type DefaultScopeChange = ChangeBase & { kind: 'default-scope'; action: 'create'; scope: string };
 
 /** A step-up `scope` among the realm's default optional client scopes (out of the defaults, when it was there). */
-export type OptionalScopeChange = ChangeBase & { kind: 'optional-scope'; action: 'create'; scope: string };
+/** `update`: the scope is among the realm's defaults and moves to the optional ones. */
+export type OptionalScopeChange = ChangeBase & { kind: 'optional-scope'; action: 'create' | 'update'; scope: string };
 
 /**
  * An anonymous client-registration policy of a provider apply manages. `id` is absent only in the plan

@@ -62,8 +62,12 @@ function planScope(desired: DesiredScope, live: LiveRealm): Change[] {
   if (desired.optional) {
     // A step-up scope among the defaults would be granted up front, which is what step-up avoids.
     if (!live.optionalScopes.has(desired.name) || live.defaultScopes.has(desired.name)) {
-      const from = live.defaultScopes.has(desired.name) ? 'realm default client scopes' : null;
-      changes.push({ action: 'create', kind: 'optional-scope', name: desired.name, scope: desired.name, fields: [{ field: 'realm optional client scopes', from, to: desired.name }] });
+      const moving = live.defaultScopes.has(desired.name);
+      const fields = [
+        ...(moving ? [{ field: 'realm default client scopes', from: desired.name, to: '(removed: a step-up scope is granted only to a client that asks for it)' }] : []),
+        { field: 'realm optional client scopes', from: null, to: desired.name },
+      ];
+      changes.push({ action: moving ? 'update' : 'create', kind: 'optional-scope', name: desired.name, scope: desired.name, fields });
     }
   } else if (!live.defaultScopes.has(desired.name)) {
     changes.push({

@@ -70,6 +70,25 @@ it('a second apply writes nothing (one read more: the optional scopes)', async (
   expect(report.requests).toMatchObject({ reads: 7, writes: 0 });
 });
 
+it('a step-up scope someone put among the default scopes is shown as moved back to the optional ones, and apply moves it', async () => {
+  const admin = await adminClient();
+  const scope = (await admin.clientScopes.find({ realm })).find((s) => s.name === 'mcp:admin')!;
+  await admin.clientScopes.delDefaultOptionalClientScope({ realm, id: scope.id! } as never);
+  await admin.clientScopes.addDefaultClientScope({ realm, id: scope.id! } as never);
+  const planned = await runCli(['plan', '--config', configFile], { env });
+  expect(planned.stdout).toContain(
+    '  ~ update optional-scope mcp:admin\n      realm default client scopes: mcp:admin → (removed: a step-up scope is granted only to a client that asks for it)\n      realm optional client scopes: → mcp:admin\n',
+  );
+  const applied = await runCli(['apply', '--yes', '--config', configFile], { env });
+  expect(applied.code, applied.stderr).toBe(0);
+  expect(applied.stdout).toContain('✔ updated optional-scope mcp:admin');
+  const defaults = (await admin.clientScopes.listDefaultClientScopes({ realm } as never)).map((s) => s.name);
+  const optional = (await admin.clientScopes.listDefaultOptionalClientScopes({ realm } as never)).map((s) => s.name);
+  expect(defaults).not.toContain('mcp:admin');
+  expect(optional).toContain('mcp:admin');
+  expect(JSON.parse((await runCli(['--json', 'plan', '--config', configFile], { env })).stdout).changes).toEqual([]);
+});
+
 it('a client that registered with both scopes gets mcp:admin only when it asks for it, with aud = the MCP URL', async () => {
   const first = await tokenScopes('mcp:run mcp:admin', 'mcp:run');
   expect(first.scope).toContain('mcp:run');

@@ -181,7 +181,16 @@ describe('step-up scopes (toolScopes): optional client scopes with the same audi
     live.optionalScopes.add('mcp:admin');
     live.anonymousPolicies[0]!.config!['allowed-client-scopes'] = ['mcp:run', 'mcp:admin'];
     expect(changesOf(live, stepUp)).toEqual([
-      { action: 'create', kind: 'optional-scope', name: 'mcp:admin', scope: 'mcp:admin', fields: [{ field: 'realm optional client scopes', from: 'realm default client scopes', to: 'mcp:admin' }] },
+      {
+        action: 'update',
+        kind: 'optional-scope',
+        name: 'mcp:admin',
+        scope: 'mcp:admin',
+        fields: [
+          { field: 'realm default client scopes', from: 'mcp:admin', to: '(removed: a step-up scope is granted only to a client that asks for it)' },
+          { field: 'realm optional client scopes', from: null, to: 'mcp:admin' },
+        ],
+      },
     ]);
     live.defaultScopes.delete('mcp:admin');
     expect(changesOf(live, stepUp)).toEqual([]);
