@@ -81,3 +81,32 @@ export type Change =
   | RegistrationPolicyChange
   | TestUserChange;
 export type ChangeKind = Change['kind'];
+
+/** The words for a change in error messages: "creating client scope "mcp:run"". */
+export function describeChange(change: Change): string {
+  const verb = { create: 'creating', update: 'updating', delete: 'deleting' }[change.action];
+  switch (change.kind) {
+    case 'realm':
+      return change.action === 'create' ? `creating realm "${change.name}"` : `enabling realm "${change.name}"`;
+    case 'client-scope':
+      return `${verb} client scope "${change.name}"`;
+    case 'audience-mapper':
+      return `${verb} audience mapper "${change.name}"`;
+    case 'default-scope':
+      return `adding client scope "${change.scope}" to the realm's default client scopes`;
+    case 'optional-scope':
+      return change.action === 'update'
+        ? `moving client scope "${change.scope}" from the realm's default to its optional client scopes`
+        : `adding client scope "${change.scope}" to the realm's optional client scopes`;
+    case 'resource-client':
+      return change.action === 'create' ? `creating resource client "${change.name}"` : `setting resource_url on client "${change.name}"`;
+    case 'registration-policy':
+      return `${verb} registration policy "${change.name}"`;
+    case 'client-profile':
+      return `${verb} client profile "${change.name}"`;
+    case 'client-policy':
+      return `${verb} client policy "${change.name}"`;
+    case 'test-user':
+      return `${verb} test user "${change.name}"`;
+  }
+}

@@ -1,7 +1,7 @@
 /** planRealm is a pure function of desired and live state: fixtures in, a plan out. One case per branch. */
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
-import { describeChange } from '../../src/realm/apply.js';
+import { describeChange } from '../../src/realm/change.js';
 import { audienceMapperDrift, isGoodAudienceMapper } from '../../src/realm/audience.js';
 import { desiredRealm } from '../../src/realm/desired.js';
 import type { LiveRealm, LiveScope } from '../../src/realm/live.js';
