@@ -17,7 +17,7 @@ import {
   type DesiredScope,
 } from './desired.js';
 import type { LiveRealm, LiveScope } from './live.js';
-import { planCimd } from './cimd.js';
+import { planCimd } from './cimd-plan.js';
 import { planPolicies } from './policies.js';
 
 // The Change types live in change.ts; these are the ones the plan's readers (ui, doctor, commands) use.
