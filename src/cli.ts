@@ -23,6 +23,9 @@ interface OptionGroups {
   testUser?: string;
 }
 
+/** One text for plan, apply and serve: the flag means the same config value (resources[].toolScopes) in all three. */
+const TOOL_SCOPE = 'step-up: a scope a tool needs beside --scope, repeatable, e.g. divide_numbers=mcp:admin (config resources[].toolScopes)';
+
 const CREATE_TEST_USER = 'create a test user; password from env MCP_KEYCLOAK_TEST_USER_PASSWORD (env MCP_KEYCLOAK_TEST_USER)';
 
 /** Options shared by every command that reads the configuration; each command shows only the ones it uses. */
@@ -87,12 +90,14 @@ export function buildProgram(run: (handler: () => Promise<Handler>, flags: Recor
 
   withConfigOptions(program.command('plan'))
     .description('show what apply would change in the realm; change nothing')
+    .option('--tool-scope <tool=scope>', TOOL_SCOPE, collect)
     .option('--detailed-exitcode', 'exit 0 with no changes, 2 with changes pending, 1 on error')
     .addHelpText('after', '\nExample:\n  KEYCLOAK_ADMIN_PASSWORD=… mcp-keycloak plan --realm mcp-demo --resource http://localhost:8000/mcp')
     .action((flags) => run(() => import('./commands/plan.js').then((m) => m.plan), flags));
 
   withConfigOptions(program.command('apply'))
     .description('create or repair the realm, scope, audience mapper, default scopes and registration policies')
+    .option('--tool-scope <tool=scope>', TOOL_SCOPE, collect)
     .option('-y, --yes', 'do not ask for confirmation on a terminal')
     .addHelpText('after', '\nExample:\n  KEYCLOAK_ADMIN_PASSWORD=… mcp-keycloak apply --yes --test-user alice')
     .action((flags) => run(() => import('./commands/apply.js').then((m) => m.apply), flags));
@@ -117,7 +122,7 @@ export function buildProgram(run: (handler: () => Promise<Handler>, flags: Recor
     .description('run the reference MCP server: validates Keycloak tokens for the resource, serves calculator tools')
     .option('--host <host>', 'interface to listen on (env MCP_KEYCLOAK_HOST; default 127.0.0.1)')
     .option('--port <port>', 'port to listen on (env MCP_KEYCLOAK_PORT; default: the --resource URL port)')
-    .option('--tool-scope <tool=scope>', 'step-up: a scope a tool needs beside --scope, repeatable, e.g. divide_numbers=mcp:admin (config resources[].toolScopes)', collect)
+    .option('--tool-scope <tool=scope>', TOOL_SCOPE, collect)
     .addOption(
       new Option('--auth <mode>', 'jwt: validate locally (default); introspection: ask Keycloak (env MCP_KEYCLOAK_INTROSPECTION_CLIENT_ID/_SECRET); off: loopback only')
         .choices(['jwt', 'introspection', 'off'])

@@ -3,16 +3,14 @@ import { portOf } from '../addresses.js';
 import type { ConfigFlags } from '../config/load.js';
 import { loadConfig } from '../config/load.js';
 import { parseDecimal, printable } from '../config/rules.js';
-import { scopeName } from '../config/schema.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { AUTH_MODES, startReferenceServer, type AuthMode, type ReferenceServerOptions } from '../server/index.js';
 import { DEFAULT_INTROSPECTION_CACHE_MS } from '../server/introspect.js';
+import { commandLine } from '../ui/invocation.js';
 import type { Ui } from '../ui/output.js';
 
 export interface ServeFlags extends ConfigFlags {
   auth?: string;
-  /** `--tool-scope <tool>=<scope>`, repeatable: step-up scopes on top of the config's `toolScopes`. */
-  toolScope?: string[];
 }
 
 /** Credentials of the confidential client that may call Keycloak's introspection endpoint. */
@@ -24,28 +22,24 @@ const INTROSPECTION_ENV = {
 } as const;
 
 /**
- * The config's `toolScopes` with the `--tool-scope tool=scope` flags applied: a tool named by a flag
- * gets exactly the flags' scopes for it (repeat the flag for several); other tools keep the file's.
- * Tool names are checked by the server (`checkConsistency`), which knows its tools.
+ * The `apply` that creates what serve finds missing in the realm (the realm, a scope, a step-up scope),
+ * aimed at what this run read: the config file, and the flags that override it, `--tool-scope` included
+ * (apply reads the environment, and ./.env, as serve does, so variables need no repeating).
  */
-export function mergeToolScopes(fromConfig: Record<string, string[]> | undefined, flags: string[] = []): Record<string, string[]> {
-  const merged: Record<string, string[]> = { ...fromConfig };
-  const fromFlags = new Map<string, string[]>();
-  for (const flag of flags) {
-    const match = /^([^=]+)=(.*)$/.exec(flag);
-    if (!match) throw new UsageError(`--tool-scope must be TOOL=SCOPE, e.g. divide_numbers=mcp:admin (got "${printable(flag, 60)}").`);
-    const [, tool, scope] = match as unknown as [string, string, string];
-    const parsed = scopeName.safeParse(scope);
-    if (!parsed.success) throw new UsageError(`--tool-scope ${printable(tool, 60)}=…: the scope ${parsed.error.issues[0]!.message}.`);
-    fromFlags.set(tool, [...(fromFlags.get(tool) ?? []), scope]);
-  }
-  for (const [tool, scopes] of fromFlags) merged[tool] = [...new Set(scopes)];
-  return merged;
+export function applyFixCommand(flags: ServeFlags, file: string | undefined): string {
+  const args = ['apply'];
+  if (file) args.push('--config', file);
+  if (flags.keycloakUrl !== undefined) args.push('--keycloak-url', flags.keycloakUrl);
+  if (flags.realm !== undefined) args.push('--realm', flags.realm);
+  if (flags.resource !== undefined) args.push('--resource', flags.resource);
+  for (const scope of flags.scope ?? []) args.push('--scope', scope);
+  for (const toolScope of flags.toolScope ?? []) args.push('--tool-scope', toolScope);
+  return commandLine(args);
 }
 
 /** Turns flags/env/file into server options; exported so tests can check the derivation without a socket. */
 async function serveOptions(flags: ServeFlags, env: Record<string, string | undefined> = process.env): Promise<ReferenceServerOptions> {
-  const { config } = await loadConfig(flags, env);
+  const { config, file } = await loadConfig(flags, env);
   if (config.resources.length > 1) {
     throw new UsageError(
       `The config lists ${config.resources.length} resources; serve runs one MCP server: pick it with --resource URL --scope SCOPE.`,
@@ -59,10 +53,12 @@ async function serveOptions(flags: ServeFlags, env: Record<string, string | unde
     realm: config.realm,
     resource: resource.url,
     scopes: resource.scopes,
-    toolScopes: mergeToolScopes(resource.toolScopes, flags.toolScope),
+    // --tool-scope is merged into the config by loadConfig, as for plan and apply.
+    toolScopes: resource.toolScopes ?? {},
     host: config.server.host,
     port: config.server.port ?? portOf(resource.url),
     auth,
+    applyCommand: applyFixCommand(flags, file),
   };
   if (auth === 'introspection') {
     // Keycloak ≥ 26.6.2 only introspects for clients in the token's `aud` (CVE-2026-37979), and `aud`

@@ -8,8 +8,8 @@ import { resolve } from 'node:path';
 import type { ZodError } from 'zod';
 import { UsageError } from '../errors.js';
 import { command } from '../ui/invocation.js';
-import { parseDecimal, printable } from './rules.js';
-import { configSchema, DEFAULTS, type Config, type DcrMode } from './schema.js';
+import { parseBoolean, parseDecimal, printable } from './rules.js';
+import { configSchema, DEFAULTS, scopeName, type Config, type DcrMode } from './schema.js';
 
 export const DEFAULT_CONFIG_FILE = 'mcp-keycloak.json';
 /** A config file is a few hundred bytes; a megabyte is a wrong path (a log, a database), not a config. */
@@ -31,6 +31,8 @@ export interface ConfigFlags {
   testUser?: string;
   host?: string;
   port?: string | number;
+  /** `--tool-scope <tool>=<scope>`, repeatable (plan, apply, serve): step-up scopes of the first resource. */
+  toolScope?: string[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -60,13 +62,23 @@ export interface LoadedConfig {
   file?: string;
 }
 
-/** Loads, merges and validates. Every problem is a UsageError that names the field. */
+/**
+ * A value a flag or env variable put into the merged config: its path there and the flag or variable,
+ * so that an error about it names where it came from instead of blaming the config file.
+ */
+export interface Origin {
+  path: readonly (string | number)[];
+  source: string;
+}
+
+/** Loads, merges and validates. Every problem is a UsageError that names the field and where its value came from. */
 export async function loadConfig(flags: ConfigFlags, env: Env = process.env, cwd = process.cwd()): Promise<LoadedConfig> {
   const file = pickConfigFile(flags, env, cwd);
   const fromFile = file ? await readConfigFile(file) : {};
-  const raw = mergeSources(fromFile, env, flags);
+  const origins: Origin[] = [];
+  const raw = mergeSources(fromFile, env, flags, origins);
   const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) throw new UsageError(describeZodError(parsed.error, file));
+  if (!parsed.success) throw new UsageError(describeZodError(parsed.error, file, { origins, fromFile }));
   const config = parsed.data;
   config.keycloakUrl = config.keycloakUrl.replace(/\/+$/, '');
   return file ? { config, file } : { config };
@@ -114,23 +126,49 @@ function list(value: string | undefined): string[] | undefined {
   return value.split(/[,\s]+/).filter(Boolean);
 }
 
-/** Overlays env then flags on the file's object. Exported for unit tests. */
-export function mergeSources(fromFile: Record<string, unknown>, env: Env, flags: ConfigFlags): Record<string, unknown> {
-  const raw: Record<string, any> = structuredClone(fromFile);
-  const pick = <T>(flag: T | undefined, envValue: T | undefined): T | undefined => flag ?? envValue;
+/**
+ * `--tool-scope tool=scope` flags by tool, in the order given: a tool named several times needs all
+ * its scopes. Only the syntax and the scope token are checked here; the schema checks the rest.
+ */
+function toolScopeFlags(flags: readonly string[]): Map<string, string[]> {
+  const byTool = new Map<string, string[]>();
+  for (const flag of flags) {
+    const match = /^([^=]+)=(.*)$/.exec(flag);
+    if (!match) throw new UsageError(`--tool-scope must be TOOL=SCOPE, e.g. divide_numbers=mcp:admin (got "${printable(flag, 60)}").`);
+    const [, tool, scope] = match as unknown as [string, string, string];
+    const parsed = scopeName.safeParse(scope);
+    if (!parsed.success) throw new UsageError(`--tool-scope ${printable(tool, 60)}=…: the scope ${parsed.error.issues[0]!.message}.`);
+    const scopes = byTool.get(tool) ?? [];
+    if (!scopes.includes(scope)) scopes.push(scope);
+    byTool.set(tool, scopes);
+  }
+  return byTool;
+}
 
-  const keycloakUrl = pick(flags.keycloakUrl, env[ENV.keycloakUrl]);
+/**
+ * Overlays env then flags on the file's object. Exported for unit tests. Each value a flag or env
+ * variable sets is recorded in `origins`, for error messages.
+ */
+export function mergeSources(fromFile: Record<string, unknown>, env: Env, flags: ConfigFlags, origins: Origin[] = []): Record<string, unknown> {
+  const raw: Record<string, any> = structuredClone(fromFile);
+  /** The flag's value, else the env variable's; records which of them set `path`. */
+  const pick = <T>(path: Origin['path'], flag: T | undefined, flagName: string, envValue: T | undefined, envName: string): T | undefined => {
+    const source = flag !== undefined ? flagName : envValue !== undefined ? envName : undefined;
+    if (source !== undefined) origins.push({ path, source });
+    return flag ?? envValue;
+  };
+  const many = (values: string[] | undefined) => (values?.length ? values : undefined);
+
+  const keycloakUrl = pick(['keycloakUrl'], flags.keycloakUrl, '--keycloak-url', env[ENV.keycloakUrl], ENV.keycloakUrl);
   if (keycloakUrl !== undefined) raw.keycloakUrl = keycloakUrl;
-  const realm = pick(flags.realm, env[ENV.realm]);
+  const realm = pick(['realm'], flags.realm, '--realm', env[ENV.realm], ENV.realm);
   if (realm !== undefined) raw.realm = realm;
 
   // --resource / --scope describe the common single-server case and replace the file's list.
-  const resource = pick(flags.resource, env[ENV.resource]);
-  const scopes = pick(flags.scope?.length ? flags.scope : undefined, list(env[ENV.scope]));
+  const resource = pick(['resources', 0, 'url'], flags.resource, '--resource', env[ENV.resource], ENV.resource);
+  const scopes = pick(['resources', 0, 'scopes'], many(flags.scope), '--scope', list(env[ENV.scope]), ENV.scope);
   if (resource !== undefined || scopes !== undefined) {
-    const first = Array.isArray(raw.resources) ? raw.resources[0] : undefined;
-    const base = first && typeof first === 'object' ? first : {};
-    const next: Record<string, unknown> = { ...base };
+    const next = overlay(Array.isArray(raw.resources) ? raw.resources[0] : undefined);
     // `--scope` alone keeps the file's URL, else the default one, as every other flag does.
     if (next.url === undefined) next.url = DEFAULTS.resource;
     if (resource !== undefined) next.url = resource;
@@ -138,9 +176,29 @@ export function mergeSources(fromFile: Record<string, unknown>, env: Env, flags:
     raw.resources = [next];
   }
 
-  const dcrMode = pick(flags.dcr, env[ENV.dcr]) as DcrMode | undefined;
-  const trustedHosts = pick(flags.trustedHost?.length ? flags.trustedHost : undefined, list(env[ENV.trustedHosts]));
-  const webOrigins = pick(flags.webOrigin?.length ? flags.webOrigin : undefined, list(env[ENV.webOrigins]));
+  // --tool-scope: a tool named by a flag gets exactly the flags' scopes for it (repeat the flag for
+  // several), other tools keep the file's. plan and apply read it as serve does, so that the scope a
+  // quick `serve --tool-scope` needs is created by the same flags. Tool names are checked by serve.
+  if (flags.toolScope?.length) {
+    const byTool = toolScopeFlags(flags.toolScope);
+    if (Array.isArray(raw.resources) && raw.resources.length > 1) {
+      throw new UsageError(
+        `--tool-scope names the tools of one MCP server, and the config lists ${raw.resources.length}: set toolScopes on that resource in the config file, or pick it with --resource URL --scope SCOPE.`,
+      );
+    }
+    const next = overlay(Array.isArray(raw.resources) ? raw.resources[0] : undefined);
+    if (next.url === undefined) next.url = DEFAULTS.resource;
+    // A file's toolScopes that is no object is left for the schema to refuse, naming the file.
+    if (next.toolScopes === undefined || isObject(next.toolScopes)) {
+      next.toolScopes = { ...(next.toolScopes as object | undefined), ...Object.fromEntries(byTool) };
+      for (const tool of byTool.keys()) origins.push({ path: ['resources', 0, 'toolScopes', tool], source: '--tool-scope' });
+    }
+    raw.resources = [next];
+  }
+
+  const dcrMode = pick(['dcr', 'mode'], flags.dcr, '--dcr', env[ENV.dcr], ENV.dcr) as DcrMode | undefined;
+  const trustedHosts = pick(['dcr', 'trustedHosts'], many(flags.trustedHost), '--trusted-host', list(env[ENV.trustedHosts]), ENV.trustedHosts);
+  const webOrigins = pick(['dcr', 'webOrigins'], many(flags.webOrigin), '--web-origin', list(env[ENV.webOrigins]), ENV.webOrigins);
   if (dcrMode !== undefined || trustedHosts !== undefined || webOrigins !== undefined) {
     raw.dcr = overlay(raw.dcr);
     if (dcrMode !== undefined) raw.dcr.mode = dcrMode;
@@ -150,13 +208,14 @@ export function mergeSources(fromFile: Record<string, unknown>, env: Env, flags:
 
   // --cimd (or MCP_KEYCLOAK_CIMD=true) turns CIMD on; --cimd-domain and --cimd-allow-http imply it.
   const cimdEnv = env[ENV.cimd];
-  if (cimdEnv !== undefined && cimdEnv !== '' && !['true', 'false', '1', '0'].includes(cimdEnv)) {
-    throw new UsageError(`${ENV.cimd}=${printable(cimdEnv, 20)}: must be true or false.`);
+  const cimdFromEnv = cimdEnv === undefined || cimdEnv === '' ? undefined : parseBoolean(cimdEnv);
+  if (cimdEnv && cimdFromEnv === undefined) {
+    throw new UsageError(`${ENV.cimd}=${printable(cimdEnv, 20)}: must be true or false (1/0, yes/no and on/off are read the same way).`);
   }
-  const cimdDomains = pick(flags.cimdDomain?.length ? flags.cimdDomain : undefined, list(env[ENV.cimdDomains]));
+  const cimdDomains = pick(['cimd', 'domains'], many(flags.cimdDomain), '--cimd-domain', list(env[ENV.cimdDomains]), ENV.cimdDomains);
   // A CIMD flag on the command line wins over MCP_KEYCLOAK_CIMD=false in the environment, as flags do.
   const impliedByFlags = Boolean(flags.cimdDomain?.length || flags.cimdAllowHttp) || undefined;
-  const cimdOn = flags.cimd ?? impliedByFlags ?? (cimdEnv ? cimdEnv === 'true' || cimdEnv === '1' : undefined);
+  const cimdOn = flags.cimd ?? impliedByFlags ?? cimdFromEnv;
   if (cimdOn !== undefined || cimdDomains !== undefined || flags.cimdAllowHttp) {
     raw.cimd = overlay(raw.cimd);
     raw.cimd.enabled = cimdOn ?? true;
@@ -164,18 +223,24 @@ export function mergeSources(fromFile: Record<string, unknown>, env: Env, flags:
     if (flags.cimdAllowHttp) raw.cimd.allowHttp = true;
   }
 
-  const testUser = pick(flags.testUser, env[ENV.testUser]);
+  const testUser = pick(['testUser'], flags.testUser, '--test-user', env[ENV.testUser], ENV.testUser);
   if (testUser !== undefined) raw.testUser = { username: testUser };
 
   const adminUsername = env[ENV.adminUsername];
   const adminClientId = env[ENV.adminClientId];
   if (adminUsername !== undefined || adminClientId !== undefined) {
     raw.admin = overlay(raw.admin);
-    if (adminUsername) raw.admin.username = adminUsername;
-    if (adminClientId) raw.admin.clientId = adminClientId;
+    if (adminUsername) {
+      raw.admin.username = adminUsername;
+      origins.push({ path: ['admin', 'username'], source: ENV.adminUsername });
+    }
+    if (adminClientId) {
+      raw.admin.clientId = adminClientId;
+      origins.push({ path: ['admin', 'clientId'], source: ENV.adminClientId });
+    }
   }
 
-  const host = pick(flags.host, env[ENV.host]);
+  const host = pick(['server', 'host'], flags.host, '--host', env[ENV.host], ENV.host);
   const envPort = env[ENV.port] === '' ? undefined : env[ENV.port];
   const port = flags.port !== undefined ? portOf(String(flags.port), '--port') : envPort !== undefined ? portOf(envPort, ENV.port) : undefined;
   if (host !== undefined || port !== undefined) {
@@ -190,8 +255,12 @@ export function mergeSources(fromFile: Record<string, unknown>, env: Env, flags:
  * The file's section to overlay flags on. A section that is not an object (`"dcr": "x"`) is replaced
  * rather than spread: spreading a string would turn it into fields "0", "1", … and a baffling error.
  */
-function overlay(section: unknown): Record<string, unknown> {
-  return section !== null && typeof section === 'object' && !Array.isArray(section) ? { ...(section as Record<string, unknown>) } : {};
+function overlay(section: unknown): Record<string, any> {
+  return isObject(section) ? { ...section } : {};
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** A port from a flag or env: decimal digits only (`1e3` or `0x50` are typos, not ports). */
@@ -204,20 +273,56 @@ function portOf(value: string, source: string): number {
 /** How many problems one error line lists; a file with a thousand unknown keys still gets one readable line. */
 const MAX_ISSUES = 5;
 
-/** "mcp-keycloak.json: resources[0].url: must be an absolute http:// or https:// URL …" */
-export function describeZodError(error: ZodError, file?: string): string {
-  const issues = error.issues.slice(0, MAX_ISSUES).map((issue) => {
-    const path = issue.path.reduce<string>(
-      (acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${printable(String(part), 40)}` : printable(String(part), 40)),
-      '',
-    );
+/** `resources[0].toolScopes.divide_numbers[0]`; a key that would be ambiguous there is quoted: `toolScopes[""]`. */
+function pathText(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, part) => {
+    if (typeof part === 'number') return `${acc}[${part}]`;
+    const key = printable(String(part), 40);
+    if (key === '' || /[.[\]"\s]/.test(key)) return `${acc}[${JSON.stringify(key)}]`;
+    return acc ? `${acc}.${key}` : key;
+  }, '');
+}
+
+function startsWith(path: readonly PropertyKey[], prefix: readonly PropertyKey[]): boolean {
+  return prefix.length <= path.length && prefix.every((part, i) => part === path[i]);
+}
+
+function inObject(value: unknown, path: readonly PropertyKey[]): boolean {
+  let here = value;
+  for (const part of path) {
+    if (here === null || typeof here !== 'object' || !Object.hasOwn(here, part)) return false;
+    here = (here as Record<PropertyKey, unknown>)[part];
+  }
+  return true;
+}
+
+/**
+ * Where the value at `path` came from: the flag or env variable that set it, else the file when the
+ * file has it, else "Invalid configuration" (a default, or two settings that contradict each other).
+ */
+function sourceOf(path: readonly PropertyKey[], file: string | undefined, sources: { origins: readonly Origin[]; fromFile: unknown } | undefined): string {
+  if (!sources) return file ?? 'Invalid configuration';
+  const origin = sources.origins.filter((o) => startsWith(path, o.path)).sort((a, b) => b.path.length - a.path.length)[0];
+  if (origin) return origin.source;
+  return file && inObject(sources.fromFile, path) ? file : 'Invalid configuration';
+}
+
+/**
+ * "mcp-keycloak.json: resources[0].url: must be an absolute http:// or https:// URL …", or
+ * "--cimd-domain: cimd.domains[0]: …" when a flag or env variable set the value (`sources`); problems
+ * from several places are grouped by place, in the order met.
+ */
+export function describeZodError(error: ZodError, file?: string, sources?: { origins: readonly Origin[]; fromFile: unknown }): string {
+  const groups = new Map<string, string[]>();
+  for (const issue of error.issues.slice(0, MAX_ISSUES)) {
     const message =
       issue.code === 'unrecognized_keys'
         ? `unknown field(s) ${issue.keys.slice(0, MAX_ISSUES).map((k) => `"${printable(k, 40)}"`).join(', ')}${issue.keys.length > MAX_ISSUES ? ', …' : ''}`
-        : printable(issue.message, 300);
-    return `${path || '(root)'}: ${message}`;
-  });
+        : // A record key's own words ("must be a tool name, not empty"), not zod's "Invalid key in record".
+          printable(issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message, 300);
+    const source = sourceOf(issue.path, file, sources);
+    groups.set(source, [...(groups.get(source) ?? []), `${pathText(issue.path) || '(root)'}: ${message}`]);
+  }
   const more = error.issues.length > MAX_ISSUES ? `; and ${error.issues.length - MAX_ISSUES} more problem(s)` : '';
-  const where = file ? `${file}: ` : 'Invalid configuration: ';
-  return `${where}${issues.join('; ')}${more}`;
+  return `${[...groups].map(([source, problems]) => `${source}: ${problems.join('; ')}`).join('; ')}${more}`;
 }

@@ -112,11 +112,27 @@ export function trustedHostProblem(value: string): string | undefined {
  * `*.example.com` (the domain and its subdomains, Keycloak's only wildcard form). No port, no scheme.
  */
 export function cimdDomainProblem(value: string): string | undefined {
-  const host = value.startsWith('*.') ? value.slice(2) : value;
+  const wildcard = value.startsWith('*.');
+  const host = wildcard ? value.slice(2) : value;
   if (host.includes('*')) return 'must be a hostname, an IP address or *.domain (Keycloak matches the domain and its subdomains), no other wildcard';
   if (host.includes(':') && isIP(host) === 0) return 'must be a host without a scheme or port (Keycloak compares hosts only)';
   const problem = trustedHostProblem(host);
-  return problem?.replace('hostname or IP address', 'hostname, IP address or *.domain');
+  if (problem) return problem.replace('hostname or IP address', 'hostname, IP address or *.domain');
+  if (wildcard && isIP(host) !== 0) return 'must put *. before a domain name, not an IP address';
+  // `*.com` would let anyone who registers a .com domain host a client_id document the realm accepts.
+  if (wildcard && !host.includes('.')) return `must name at least two labels after "*." (e.g. *.example.com): ${value} would permit every host under a top-level domain`;
+  return undefined;
+}
+
+/**
+ * A boolean env variable (MCP_KEYCLOAK_CIMD): true/false, 1/0, yes/no or on/off, in any case; an empty
+ * value counts as unset and is handled by the caller. Anything else is `undefined`, for a usage error.
+ */
+export function parseBoolean(value: string): boolean | undefined {
+  const word = value.toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(word)) return true;
+  if (['false', '0', 'no', 'off'].includes(word)) return false;
+  return undefined;
 }
 
 /**

@@ -59,7 +59,11 @@ const resourceSchema = z
       .default([DEFAULTS.scope])
       .describe('Scopes that grant access to this server. Each gets an Audience mapper for the URL.'),
     toolScopes: z
-      .record(z.string().min(1).max(128), z.array(scopeName))
+      .record(
+        z.string().min(1, { message: 'must be a tool name, not empty' }).max(128, { message: 'must be a tool name of at most 128 characters' }),
+        // An empty list would be an entry that asks for nothing: most likely a scope left out by mistake.
+        z.array(scopeName).min(1, { message: 'must name at least one scope (a tool that needs no extra scope needs no entry)' }),
+      )
       .optional()
       .describe(
         'Step-up authorization (default none): tool name → scopes that tool needs beside `scopes`, e.g. {"divide_numbers": ["mcp:admin"]}. A tools/call without them gets 403 insufficient_scope naming them. `serve` checks the tool names.',
@@ -102,7 +106,9 @@ const cimdSchema = z
       .default([...CIMD_CLIENT_KEYS])
       .describe('The known clients whose document domains are permitted: vscode, claude-code, claude-ai, inspector (default: all).'),
     domains: z
-      .array(ruled(cimdDomainProblem, { maxLength: MAX_HOST_LENGTH, pattern: '^(\\*\\.)?[A-Za-z0-9.:-]+$' }))
+      // Lower case, as hosts are case-insensitive but Keycloak compares them as strings: CLIENTS.example.com
+      // and clients.example.com are one domain, and a second apply with the other spelling changes nothing.
+      .array(ruled(cimdDomainProblem, { maxLength: MAX_HOST_LENGTH, pattern: '^(\\*\\.)?[A-Za-z0-9.:-]+$' }).toLowerCase())
       .default([])
       .describe('Further permitted domains: hosts of client_id URLs you trust (e.g. where your own client hosts its document); *.example.com for subdomains.'),
     allowHttp: z
@@ -127,6 +133,10 @@ export const configSchema = z
     dcr: dcrSchema.default({ mode: 'anonymous', trustedHosts: [] }),
     keycloakFeatures: z
       .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,79}(?::v[0-9]{1,3})?$/, { message: 'must be a Keycloak feature name (letters, digits, - and _, optionally :v1)' }))
+      // As for --features: ["none", "cimd"] is either no features or cimd, a guess either way.
+      .refine((names) => names.length < 2 || !names.some((name) => name.toLowerCase() === 'none'), {
+        message: 'none means no features and stands alone: give [] for none, or the features without it',
+      })
       .optional()
       .describe(
         'Features the local dev Keycloak is started with (`keycloak start` and `init` when they start one; --features and MCP_KEYCLOAK_FEATURES win), e.g. ["cimd", "resource-indicators"]. Your own Keycloak: start it with --features yourself.',
@@ -184,7 +194,14 @@ export const configSchema = z
       for (const [tool, scopes] of Object.entries(resource.toolScopes ?? {})) {
         scopes.forEach((scope, j) => {
           const first = owner.get(scope);
-          if (first !== undefined && first !== resource.url) {
+          if (resource.scopes.includes(scope)) {
+            // The resource's scopes are default client scopes, in every token: the "step-up" would never step up.
+            ctx.addIssue({
+              code: 'custom',
+              path: ['resources', i, 'toolScopes', tool, j],
+              message: `${scope} is the resource's own scope, which every token has; a tool scope names an extra scope`,
+            });
+          } else if (first !== undefined && first !== resource.url) {
             ctx.addIssue({
               code: 'custom',
               path: ['resources', i, 'toolScopes', tool, j],
@@ -194,6 +211,13 @@ export const configSchema = z
         });
       }
     });
+    if (config.cimd?.enabled && config.cimd.clients.length === 0 && config.cimd.domains.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cimd'],
+        message: `clients is empty and domains names none, so the CIMD policy would permit no client_id at all: name clients (${CIMD_CLIENT_KEYS.join(', ')}), add domains, or set "enabled": false`,
+      });
+    }
     // Settings the chosen mode would silently ignore are refused: a user who lists trusted hosts or
     // web origins expects registration to be restricted, and ignoring them leaves it wider open.
     if (config.dcr.mode !== 'trusted-hosts' && config.dcr.trustedHosts.length > 0) {

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { configSchema, type DcrMode } from '../config/schema.js';
-import { describeZodError } from '../config/load.js';
+import { describeZodError, type Origin } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { lineDiff } from './diff.js';
 import { fill, fillJson, loadTemplate, mergeEnv, parseEnv } from './render.js';
@@ -26,6 +26,8 @@ export interface InitAnswers {
   /** The `cimd` section (from --cimd, --cimd-domain, --cimd-allow-http, env or the file); undefined: not set up. */
   cimd?: Record<string, unknown>;
   testUser?: { username: string; password: string; generated: boolean };
+  /** Which flag or env variable set which config value, so that a refusal names it rather than the config file. */
+  origins?: readonly Origin[];
 }
 
 export type FileStatus = 'create' | 'update' | 'unchanged';
@@ -117,7 +119,7 @@ async function configFile(path: string, answers: InitAnswers, force: boolean): P
   if (answers.cimd) merged.cimd = answers.cimd;
   for (const [key, value] of Object.entries(existing)) if (!(key in merged) && key !== 'testUser') merged[key] = value;
   const parsed = configSchema.safeParse(merged);
-  if (!parsed.success) throw new UsageError(describeZodError(parsed.error, name));
+  if (!parsed.success) throw new UsageError(describeZodError(parsed.error, name, { origins: answers.origins ?? [], fromFile: existing }));
   return stringify(merged);
 }
 

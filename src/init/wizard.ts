@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ZodType } from 'zod';
-import { ENV, mergeSources, type ConfigFlags } from '../config/load.js';
+import { ENV, mergeSources, type ConfigFlags, type Origin } from '../config/load.js';
 import { DEFAULTS, dcrModes, realmName, scopeName, type DcrMode } from '../config/schema.js';
 import { SECRET_ENV } from '../config/secrets.js';
 import { UsageError } from '../errors.js';
@@ -111,7 +111,8 @@ export async function askAdmin(
 /** The remaining answers (realm, resource, scopes, test user…) from flags, env, an existing config file and prompts. */
 export async function askRest(context: WizardContext, p: Prompter, keycloakUrl: string, adminUsername: string): Promise<InitAnswers> {
   const { flags, env, fromFile } = context;
-  const raw = mergeSources(fromFile, env, { ...flags, testUser: undefined } as ConfigFlags) as Record<string, any>;
+  const origins: Origin[] = [];
+  const raw = mergeSources(fromFile, env, { ...flags, testUser: undefined } as ConfigFlags, origins) as Record<string, any>;
   const firstResource = Array.isArray(raw.resources) ? raw.resources[0] : undefined;
 
   const realm = await p.text('Realm', raw.realm, DEFAULTS.realm, fromZod(realmName));
@@ -133,7 +134,7 @@ export async function askRest(context: WizardContext, p: Prompter, keycloakUrl: 
     trustedHosts = hosts.split(/[\s,]+/).filter(Boolean);
   }
 
-  const answers: InitAnswers = { keycloakUrl, realm, resource, scopes, dcr, trustedHosts, adminUsername };
+  const answers: InitAnswers = { keycloakUrl, realm, resource, scopes, dcr, trustedHosts, adminUsername, origins };
   // --web-origin / MCP_KEYCLOAK_WEB_ORIGINS / the file: not asked (a browser origin that may register is opt-in).
   const webOrigins = Array.isArray(raw.dcr?.webOrigins) ? (raw.dcr.webOrigins as string[]) : undefined;
   if (webOrigins) {

@@ -18,7 +18,7 @@ export const MCP_FEATURES = ['cimd', 'resource-indicators'] as const;
 
 /**
  * `value` as a feature list: comma-separated names (spaces around them allowed), duplicates dropped,
- * order kept; `none` is the empty list. Anything else is a one-line usage error naming `source` (the
+ * order kept; `none` (alone) is the empty list. Anything else is a one-line usage error naming `source` (the
  * flag or variable the value came from): the list ends up in kc.sh's argv.
  */
 export function parseFeatures(value: string, source: string): string[] {
@@ -31,6 +31,10 @@ export function parseFeatures(value: string, source: string): string[] {
     throw new UsageError(
       `${source} ${JSON.stringify(printable(value, 80))}: ${what} is not a Keycloak feature name; give comma-separated names of letters, digits, - and _ (optionally :v1), e.g. ${MCP_FEATURES.join(',')}, or none.`,
     );
+  }
+  // `none,cimd` is either "no features" or "cimd": which one was meant is a guess, and kc.sh has no feature called none.
+  if (names.some((name) => name.toLowerCase() === 'none')) {
+    throw new UsageError(`${source} ${JSON.stringify(printable(value, 80))}: none means no features and stands alone; give none, or the features without it.`);
   }
   return [...new Set(names)];
 }

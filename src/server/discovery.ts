@@ -17,8 +17,19 @@ export interface RealmEndpoints {
   introspectionEndpoint?: string;
 }
 
-/** Reads the realm's issuer and endpoints from Keycloak; throws one worded error when the realm cannot serve `scopes` or a tool's step-up scopes. */
-export async function discoverRealm(keycloakUrl: string, realm: string, scopes: string[], toolScopes: ToolScopes = {}): Promise<RealmEndpoints> {
+/**
+ * Reads the realm's issuer and endpoints from Keycloak; throws one worded error when the realm cannot serve `scopes`
+ * or a tool's step-up scopes. `applyCommand` is the fix those errors print: the apply that creates what is missing.
+ */
+export async function discoverRealm(
+  keycloakUrl: string,
+  realm: string,
+  scopes: string[],
+  toolScopes: ToolScopes = {},
+  applyCommand?: string,
+): Promise<RealmEndpoints> {
+  // Without the caller's own command (the programmatic API), the bare one and what it must be given.
+  const apply = applyCommand ? `\`${applyCommand}\`` : `\`${command('apply')}\` with the same realm, resource and scopes`;
   const url = realmUrls(keycloakUrl, realm).discovery;
   let response: Response;
   try {
@@ -31,7 +42,7 @@ export async function discoverRealm(keycloakUrl: string, realm: string, scopes: 
     );
   }
   if (response.status === 404) {
-    throw new UsageError(`Realm "${realm}" does not exist at ${keycloakUrl}: create it with \`${command('apply')}\`, or check --realm.`);
+    throw new UsageError(`Realm "${realm}" does not exist at ${keycloakUrl}: create it with ${apply}, or check --realm.`);
   }
   const text = await response.text().catch(() => '');
   const doc = parseObject(text);
@@ -48,7 +59,7 @@ export async function discoverRealm(keycloakUrl: string, realm: string, scopes: 
   const missing = supported ? scopes.filter((scope) => !supported.includes(scope)) : [];
   if (missing.length > 0) {
     throw new UsageError(
-      `Realm "${realm}" has no client scope ${missing.map((s) => `"${s}"`).join(', ')}: tokens could never carry it. Run \`${command('apply')}\` with the same --realm/--resource/--scope.`,
+      `Realm "${realm}" has no client scope ${missing.map((s) => `"${s}"`).join(', ')}: tokens could never carry it. Run ${apply}.`,
     );
   }
   const missingStepUp = supported ? stepUpScopes(toolScopes).filter((scope) => !supported.includes(scope)) : [];
@@ -56,7 +67,7 @@ export async function discoverRealm(keycloakUrl: string, realm: string, scopes: 
     const scope = missingStepUp[0]!;
     const tools = Object.keys(toolScopes).filter((tool) => toolScopes[tool]!.includes(scope));
     throw new UsageError(
-      `Realm "${realm}" has no client scope "${scope}", which toolScopes requires for ${tools.join(', ')}: tokens could never carry it. Run \`${command('apply')}\` with the same config (it creates it as an optional client scope with the Audience mapper), or drop it from toolScopes.`,
+      `Realm "${realm}" has no client scope "${scope}", which toolScopes requires for ${tools.join(', ')}: tokens could never carry it. Run ${apply} (it creates it as an optional client scope with the Audience mapper), or drop it from toolScopes / --tool-scope.`,
     );
   }
   const endpoints: RealmEndpoints = { issuer: doc.issuer, jwksUri: doc.jwks_uri };

@@ -43,6 +43,8 @@ export interface ReferenceServerOptions {
   log?: (line: string) => void;
   /** Structured form of the same entries (e.g. for `--json`). */
   onRequest?: (entry: RequestLog) => void;
+  /** The command that creates what the realm lacks, for start-up errors (default: a bare `apply`; `serve` passes its own target). */
+  applyCommand?: string;
 }
 
 export interface RunningServer {
@@ -103,7 +105,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
     throw new UsageError(`Refusing to serve without authentication on ${options.host}: --auth off is for loopback benchmarks only.`);
   }
   const toolScopes = options.toolScopes ?? {};
-  const realm = await discoverRealm(options.keycloakUrl, options.realm, options.scopes, toolScopes);
+  const realm = await discoverRealm(options.keycloakUrl, options.realm, options.scopes, toolScopes, options.applyCommand);
   const expected = { issuer: realm.issuer, audience: options.resource, scopes: options.scopes };
   let verifier: TokenVerifier | undefined;
   if (auth === 'introspection') {

@@ -38,7 +38,7 @@ function real(path: string): string | undefined {
 }
 
 /** The shell-safe spelling of one word. */
-function shellWord(value: string): string {
+export function shellWord(value: string): string {
   return /^[\w@%+=:,./~-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
@@ -93,4 +93,9 @@ let cached: string | undefined;
 export function command(args: string): string {
   cached ??= invocation({ env: process.env, ownBin: OWN_BIN, cwd: process.cwd(), ...(process.argv[1] ? { argv1: process.argv[1] } : {}) });
   return args ? `${cached} ${args}` : cached;
+}
+
+/** `command()` for separate arguments, each spelled shell-safe: `commandLine(['apply', '--config', 'my file.json'])`. */
+export function commandLine(args: readonly string[]): string {
+  return command(args.map(shellWord).join(' '));
 }

@@ -130,6 +130,15 @@ describe('init with the environment instead of flags', () => {
     expect(await (await adminClient()).realms.findOne({ realm })).toBeFalsy();
   });
 
+  it('blames a bad --cimd-domain on the flag, not on the config file it would have written, and writes nothing', async () => {
+    const { realm, dir, resource, env } = await setup('badcimd');
+    const result = await runCli(['init', '--no-doctor', '--realm', realm, '--resource', resource, '--cimd-domain', 'https://x.example'], { cwd: dir, env });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('error: --cimd-domain: cimd.domains[0]: must be a host without a scheme or port (Keycloak compares hosts only)\n');
+    expect((await readdir(dir)).filter((name) => name !== '.state')).toEqual([]);
+    expect(await (await adminClient()).realms.findOne({ realm })).toBeFalsy();
+  });
+
   it('names the admin of --admin-user when Keycloak refuses it, and writes nothing', async () => {
     const { realm, dir, resource, env } = await setup('adminuser');
     const result = await runCli(['init', '--no-doctor', '--realm', realm, '--resource', resource, '--admin-user', 'nobody-here'], { cwd: dir, env });

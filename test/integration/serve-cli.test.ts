@@ -77,7 +77,7 @@ describe('serve fails fast with one line', () => {
   it('when the realm does not exist', async () => {
     const result = await runCli(['serve', '--realm', `${realm}-missing`, '--resource', resource], { admin: false });
     expect(result.code).toBe(2);
-    expectOneLine(result.stderr, /Realm "serve-cli-\w+-missing" does not exist .*create it with `(npx |node \S+\/)?mcp-keycloak(\.js)? apply`/);
+    expectOneLine(result.stderr, /Realm "serve-cli-\w+-missing" does not exist .*create it with `(npx |node \S+\/)?mcp-keycloak(\.js)? apply --realm serve-cli-\w+-missing --resource http:\/\/\S+\/mcp`/);
   });
 
   it('when the realm lacks the scope', async () => {

@@ -39,7 +39,7 @@ describe('URLs (defects 4 and 5)', () => {
   it('refuses a query string or a fragment in the Keycloak base URL', async () => {
     // Its own reason: the resource URL's ("MCP clients drop it") says nothing about a Keycloak URL.
     expect(await refusal({ keycloakUrl: 'http://localhost:8080/?x=1' })).toMatch(
-      /^Invalid configuration: keycloakUrl: must not have a query string \(\?…\): it is the base that paths such as \/realms\/… and \/admin\/… are added to, e\.g\. http:\/\/127\.0\.0\.1:8080/,
+      /^--keycloak-url: keycloakUrl: must not have a query string \(\?…\): it is the base that paths such as \/realms\/… and \/admin\/… are added to, e\.g\. http:\/\/127\.0\.0\.1:8080/,
     );
     expect(await refusal({ keycloakUrl: 'http://localhost:8080/?x=1' })).not.toMatch(/MCP clients/);
     expect(await refusal({ keycloakUrl: 'http://localhost:8080/?' })).toMatch(/keycloakUrl: must not have a query string/);

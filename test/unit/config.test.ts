@@ -83,9 +83,16 @@ describe('the CIMD flags and variables', () => {
     expect((await loadConfig({}, {}, cwd)).config.cimd).toBeUndefined();
   });
 
+  it('reads MCP_KEYCLOAK_CIMD by one rule: true/false, 1/0, yes/no, on/off in any case (review C: =1 was taken, =yes refused)', async () => {
+    const cwd = await dir();
+    for (const on of ['true', '1', 'yes', 'on', 'TRUE', 'Yes']) expect((await loadConfig({}, { MCP_KEYCLOAK_CIMD: on }, cwd)).config.cimd?.enabled, on).toBe(true);
+    for (const off of ['false', '0', 'no', 'off', 'False', 'NO']) expect((await loadConfig({}, { MCP_KEYCLOAK_CIMD: off }, cwd)).config.cimd?.enabled, off).toBe(false);
+    expect((await loadConfig({}, { MCP_KEYCLOAK_CIMD: '' }, cwd)).config.cimd).toBeUndefined();
+  });
+
   it('refuses a MCP_KEYCLOAK_CIMD that is not a boolean, and a domain with a port, in one line each', async () => {
     const cwd = await dir();
-    await expect(loadConfig({}, { MCP_KEYCLOAK_CIMD: 'yes' }, cwd)).rejects.toThrow(/^MCP_KEYCLOAK_CIMD=yes: must be true or false\.$/);
+    await expect(loadConfig({}, { MCP_KEYCLOAK_CIMD: 'maybe' }, cwd)).rejects.toThrow(/^MCP_KEYCLOAK_CIMD=maybe: must be true or false \(1\/0, yes\/no and on\/off are read the same way\)\.$/);
     await expect(loadConfig({ cimdDomain: ['example.com:443'] }, {}, cwd)).rejects.toThrow(/cimd\.domains.*without a scheme or port/);
   });
 });

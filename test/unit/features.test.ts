@@ -36,6 +36,14 @@ describe('parseFeatures', () => {
     expect(parseFeatures(' NONE ', 'KEYCLOAK_FEATURES')).toEqual([]);
   });
 
+  it('refuses none among other features: no features, or these? (review C)', () => {
+    for (const value of ['none,cimd', 'cimd,None', 'none,none']) {
+      expect(() => parseFeatures(value, '--features'), value).toThrow(
+        new UsageError(`--features ${JSON.stringify(value)}: none means no features and stands alone; give none, or the features without it.`),
+      );
+    }
+  });
+
   it.each([
     ['', 'an empty name'],
     ['cimd,', 'an empty name'],

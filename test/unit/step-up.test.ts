@@ -1,6 +1,6 @@
 /** Step-up authorization without a network: which calls need more scopes, the 403 challenge, the metadata, the settings. */
 import { describe, expect, it } from 'vitest';
-import { mergeToolScopes } from '../../src/commands/serve.js';
+import { mergeSources } from '../../src/config/load.js';
 import { checkConsistency } from '../../src/server/index.js';
 import { bearerChallenge, protectedResourceMetadata } from '../../src/server/metadata.js';
 import { calledTools, describeStepUp, stepUpFor, stepUpScopes } from '../../src/server/step-up.js';
@@ -85,14 +85,15 @@ describe('metadata and settings', () => {
   });
 
   it('merges --tool-scope flags over the config: a flagged tool gets exactly the flags\' scopes', () => {
-    expect(mergeToolScopes(undefined)).toEqual({});
-    expect(mergeToolScopes({ divide_numbers: ['mcp:admin'], add_numbers: ['x'] }, ['divide_numbers=mcp:root', 'divide_numbers=mcp:ops', 'multiply_numbers=m', 'divide_numbers=mcp:ops'])).toEqual({
+    const merged = (fromFile: Record<string, unknown>, toolScope: string[]) => (mergeSources(fromFile, {}, { toolScope }).resources as { toolScopes: unknown }[])[0]!.toolScopes;
+    const file = { resources: [{ url: RESOURCE, toolScopes: { divide_numbers: ['mcp:admin'], add_numbers: ['x'] } }] };
+    expect(merged(file, ['divide_numbers=mcp:root', 'divide_numbers=mcp:ops', 'multiply_numbers=m', 'divide_numbers=mcp:ops'])).toEqual({
       divide_numbers: ['mcp:root', 'mcp:ops'],
       add_numbers: ['x'],
       multiply_numbers: ['m'],
     });
-    expect(mergeToolScopes({}, ['a=b=c'])).toEqual({ a: ['b=c'] });
-    for (const flag of ['divide_numbers', '=mcp:admin', 'divide_numbers=']) expect(() => mergeToolScopes({}, [flag])).toThrow(/--tool-scope must be TOOL=SCOPE|the scope must be/);
-    expect(() => mergeToolScopes({}, ['divide_numbers=a b'])).toThrow('--tool-scope divide_numbers=…: the scope must be a non-empty OAuth scope token: no spaces, quotes or backslashes.');
+    expect(merged({}, ['a=b=c'])).toEqual({ a: ['b=c'] });
+    for (const flag of ['divide_numbers', '=mcp:admin', 'divide_numbers=']) expect(() => merged({}, [flag])).toThrow(/--tool-scope must be TOOL=SCOPE|the scope must be/);
+    expect(() => merged({}, ['divide_numbers=a b'])).toThrow('--tool-scope divide_numbers=…: the scope must be a non-empty OAuth scope token: no spaces, quotes or backslashes.');
   });
 });
