@@ -174,6 +174,7 @@ export function buildProgram(run: (handler: () => Promise<Handler>, flags: Recor
 
   withConfigOptions(program.command('destroy'), { target: true, registration: 'undo', testUser: 'also delete this test user (env MCP_KEYCLOAK_TEST_USER)' })
     .description('remove what apply created for this configuration (scopes, mappers, test user, policy changes), or the whole realm')
+    .option('--tool-scope <tool=scope>', `${TOOL_SCOPE}: the step-up scopes an apply --tool-scope created`, collect)
     .option('-y, --yes', 'do not ask (required without a terminal)')
     .option('--dry-run', 'show what would be removed; change nothing')
     .option('--whole-realm', 'delete the entire realm instead (asks you to type its name)')

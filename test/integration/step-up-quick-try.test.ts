@@ -82,3 +82,13 @@ it('serve --tool-scope prints an apply that really creates the scope, after whic
     await exited;
   }
 });
+
+it('destroy --tool-scope with the same values removes the scope apply --tool-scope made; a plain destroy leaves it', async () => {
+  const plain = await runCli(['--json', 'destroy', '--dry-run', '--config', 'mcp-keycloak.json.orig'], { cwd: dir });
+  expect(plain.code, plain.stderr).toBe(0);
+  expect((JSON.parse(plain.stdout) as { removals: { name: string }[] }).removals.map((r) => r.name)).not.toContain('mcp:admin');
+  const removed = await runCli(['destroy', '--yes', '--config', 'mcp-keycloak.json.orig', '--tool-scope', TOOL_SCOPE], { cwd: dir });
+  expect(removed.code, removed.stderr).toBe(0);
+  expect(removed.stdout).toContain('- delete client-scope mcp:admin: with its audience mapper and its place among the optional scopes (a step-up scope)');
+  expect((await (await adminClient()).clientScopes.find({ realm })).map((s) => s.name)).not.toContain('mcp:admin');
+});
