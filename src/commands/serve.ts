@@ -1,7 +1,6 @@
 /** `mcp-keycloak serve`: run the reference MCP server for the configured realm until SIGINT/SIGTERM. */
 import { portOf } from '../addresses.js';
-import type { ConfigFlags } from '../config/load.js';
-import { loadConfig } from '../config/load.js';
+import { applyOverrideArgs, loadConfig, type ConfigFlags } from '../config/load.js';
 import { parseDecimal, printable } from '../config/rules.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { AUTH_MODES, startReferenceServer, type AuthMode, type ReferenceServerOptions } from '../server/index.js';
@@ -27,14 +26,7 @@ const INTROSPECTION_ENV = {
  * (apply reads the environment, and ./.env, as serve does, so variables need no repeating).
  */
 export function applyFixCommand(flags: ServeFlags, file: string | undefined): string {
-  const args = ['apply'];
-  if (file) args.push('--config', file);
-  if (flags.keycloakUrl !== undefined) args.push('--keycloak-url', flags.keycloakUrl);
-  if (flags.realm !== undefined) args.push('--realm', flags.realm);
-  if (flags.resource !== undefined) args.push('--resource', flags.resource);
-  for (const scope of flags.scope ?? []) args.push('--scope', scope);
-  for (const toolScope of flags.toolScope ?? []) args.push('--tool-scope', toolScope);
-  return commandLine(args);
+  return commandLine(['apply', ...(file ? ['--config', file] : []), ...applyOverrideArgs(flags)]);
 }
 
 /** Turns flags/env/file into server options; exported so tests can check the derivation without a socket. */

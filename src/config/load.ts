@@ -37,6 +37,31 @@ export interface ConfigFlags {
 
 type Env = Record<string, string | undefined>;
 
+/**
+ * The command-line flags among `flags` that change what `apply` provisions, spelled as typed (one
+ * argument each), for an apply the user pastes next (after doctor or serve): with the same config file
+ * and these flags it reads the same config. Environment variables are not repeated: they are still set
+ * where the command is pasted. `--test-user` is left out: it makes apply demand the user's password,
+ * so only the fixes about the test user add it.
+ */
+export function applyOverrideArgs(flags: ConfigFlags): string[] {
+  const args: string[] = [];
+  const one = (flag: string, value: string | undefined) => value !== undefined && args.push(flag, value);
+  const many = (flag: string, values: string[] | undefined) => values?.forEach((value) => args.push(flag, value));
+  one('--keycloak-url', flags.keycloakUrl);
+  one('--realm', flags.realm);
+  one('--resource', flags.resource);
+  many('--scope', flags.scope);
+  many('--tool-scope', flags.toolScope);
+  one('--dcr', flags.dcr);
+  many('--trusted-host', flags.trustedHost);
+  many('--web-origin', flags.webOrigin);
+  if (flags.cimd) args.push('--cimd');
+  many('--cimd-domain', flags.cimdDomain);
+  if (flags.cimdAllowHttp) args.push('--cimd-allow-http');
+  return args;
+}
+
 /** Env variables that mirror flags. Documented in the README's "Environment" table. */
 export const ENV = {
   keycloakUrl: 'KEYCLOAK_URL',
@@ -202,6 +227,9 @@ export function mergeSources(fromFile: Record<string, unknown>, env: Env, flags:
   if (dcrMode !== undefined || trustedHosts !== undefined || webOrigins !== undefined) {
     raw.dcr = overlay(raw.dcr);
     if (dcrMode !== undefined) raw.dcr.mode = dcrMode;
+    // The file's hosts belong to the file's mode: `--dcr anonymous` over a trusted-hosts file drops them
+    // rather than being refused for them (doctor's fix for a Trusted Hosts rejection is exactly that).
+    if (dcrMode !== undefined && dcrMode !== 'trusted-hosts' && trustedHosts === undefined) delete raw.dcr.trustedHosts;
     if (trustedHosts !== undefined) raw.dcr.trustedHosts = trustedHosts;
     if (webOrigins !== undefined) raw.dcr.webOrigins = webOrigins;
   }

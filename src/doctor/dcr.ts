@@ -3,6 +3,7 @@
  * follows every probe: the client deletes itself with its registration access token (RFC 7592), so
  * doctor leaves nothing behind. The registration access token and any client secret stay in memory.
  */
+import type ClientRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientRepresentation.js';
 import type { AdminSession } from '../keycloak/session.js';
 import { request, type HttpRequest } from './http.js';
 
@@ -74,21 +75,26 @@ export const EXCLUDE_ISS_ATTRIBUTE = 'exclude.issuer.from.auth.response';
 const CLIENT_PAGE = 200;
 const CLIENT_READ_LIMIT = 5000;
 
-/**
- * The realm's clients whose authorization responses carry no `iss` (the attribute above is "true"), read
- * page by page through the admin API (full representations, so the attributes come along).
- * `complete` is false when the realm has more clients than were read.
- */
-export async function clientsWithoutIss(admin: AdminSession, realm: string): Promise<{ clientIds: string[]; read: number; complete: boolean }> {
-  const clientIds: string[] = [];
-  let read = 0;
+/** The realm's clients as the admin API lists them (full representations); `complete` is false when there were more than were read. */
+export interface RealmClients {
+  clients: ClientRepresentation[];
+  complete: boolean;
+}
+
+/** Reads the realm's clients page by page, once per doctor run (the realm audit counts them, registration.iss reads their attributes). */
+export async function readRealmClients(admin: AdminSession, realm: string): Promise<RealmClients> {
+  const clients: ClientRepresentation[] = [];
   for (let first = 0; first < CLIENT_READ_LIMIT; first += CLIENT_PAGE) {
     const page = await admin.client.clients.find({ realm, first, max: CLIENT_PAGE });
-    read += page.length;
-    for (const client of page) {
-      if (String(client.attributes?.[EXCLUDE_ISS_ATTRIBUTE]).toLowerCase() === 'true') clientIds.push(client.clientId ?? client.id ?? '(no clientId)');
-    }
-    if (page.length < CLIENT_PAGE) return { clientIds, read, complete: true };
+    clients.push(...page);
+    if (page.length < CLIENT_PAGE) return { clients, complete: true };
   }
-  return { clientIds, read, complete: false };
+  return { clients, complete: false };
+}
+
+/** The clientIds of the clients whose authorization responses carry no `iss` (the attribute above is "true"). */
+export function clientsWithoutIss(realmClients: RealmClients): string[] {
+  return realmClients.clients
+    .filter((client) => String(client.attributes?.[EXCLUDE_ISS_ATTRIBUTE]).toLowerCase() === 'true')
+    .map((client) => client.clientId ?? client.id ?? '(no clientId)');
 }

@@ -1,25 +1,30 @@
 /**
  * The `mcp-keycloak` commands doctor suggests, spelled with the user's own target so they can be
- * pasted as they are. Values that came from a config file are reached through `--config`.
+ * pasted as they are. With a config file: `--config FILE` and the flags this run gave on top of it;
+ * without one: the values that differ from the defaults.
  */
 import { DEFAULTS, type Config } from '../config/schema.js';
 import { command } from '../ui/invocation.js';
 import type { DoctorInput } from './types.js';
 
+type Target = Pick<DoctorInput, 'config' | 'configFile' | 'resource' | 'overrides'>;
+
 function quoteArg(value: string): string {
   return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Flags that point a command at the same Keycloak, realm and MCP server doctor examined. */
-function targetFlags(input: Pick<DoctorInput, 'config' | 'configFile' | 'resource'>): string[] {
+/** Flags that point a command at the same Keycloak, realm, MCP server and registration setup doctor examined. */
+function targetFlags(input: Target): string[] {
   const { config, configFile, resource } = input;
-  if (configFile) return ['--config', quoteArg(configFile)];
+  // The pasted command reads the file again; what the command line changed on top of it must come along
+  // (environment variables are still set where it is pasted).
+  if (configFile) return ['--config', configFile, ...(input.overrides ?? [])].map(quoteArg);
   const flags: string[] = [];
   if (config.keycloakUrl !== DEFAULTS.keycloakUrl) flags.push('--keycloak-url', quoteArg(config.keycloakUrl));
   if (config.realm !== DEFAULTS.realm) flags.push('--realm', quoteArg(config.realm));
   if (resource.url !== DEFAULTS.resource) flags.push('--resource', quoteArg(resource.url));
   if (resource.scopes.length !== 1 || resource.scopes[0] !== DEFAULTS.scope) for (const scope of resource.scopes) flags.push('--scope', quoteArg(scope));
-  return flags;
+  return [...flags, ...dcrFlags(config)];
 }
 
 function dcrFlags(config: Config): string[] {
@@ -35,13 +40,22 @@ function dcrFlags(config: Config): string[] {
   return flags;
 }
 
-/** `mcp-keycloak apply …` for this target, with extra flags (e.g. `--web-origin X`) appended. */
-export function applyCommand(input: Pick<DoctorInput, 'config' | 'configFile' | 'resource'>, extra: string[] = []): string {
-  const base = input.configFile ? [] : dcrFlags(input.config);
-  return [command('apply'), ...targetFlags(input), ...base, ...extra].join(' ');
+/**
+ * `mcp-keycloak apply …` for this target, with extra flags (e.g. `--web-origin X`) appended. An extra
+ * `--dcr MODE` replaces the run's mode and its trusted hosts (a fix that changes the mode).
+ */
+export function applyCommand(input: Target, extra: string[] = []): string {
+  let target = targetFlags(input);
+  if (extra.includes('--dcr')) target = withoutFlags(target, ['--dcr', '--trusted-host']);
+  return [command('apply'), ...target, ...extra].join(' ');
 }
 
 /** `mcp-keycloak doctor --fix …` for this target. */
-export function doctorFixCommand(input: Pick<DoctorInput, 'config' | 'configFile' | 'resource'>): string {
+export function doctorFixCommand(input: Target): string {
   return [command('doctor --fix'), ...targetFlags(input)].join(' ');
+}
+
+/** `args` without the named flags and their values (each of these flags takes one value). */
+function withoutFlags(args: string[], names: string[]): string[] {
+  return args.filter((arg, i) => !names.includes(arg) && !names.includes(args[i - 1] ?? ''));
 }

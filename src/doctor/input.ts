@@ -3,7 +3,7 @@
  * (stdin or env, never argv), the secrets, an admin session when credentials work, and the realm's issuer
  * as Keycloak announces it. Nothing here fails for a missing optional input: those checks are skipped.
  */
-import { loadConfig, type ConfigFlags } from '../config/load.js';
+import { applyOverrideArgs, loadConfig, type ConfigFlags } from '../config/load.js';
 import { envOrLocalSecrets } from '../config/resolve-secrets.js';
 import type { Config } from '../config/schema.js';
 import { SECRET_ENV, type Secrets } from '../config/secrets.js';
@@ -89,7 +89,10 @@ export async function doctorInput(flags: DoctorInputFlags, ui: Ui): Promise<Doct
   const input: DoctorInput = { config, resource, secrets, expectedIssuer: probe.issuer, ...admin };
   if (probe.problem) input.keycloakProblem = probe.problem;
   if (probe.problemKind) input.keycloakProblemKind = probe.problemKind;
-  if (file) input.configFile = file;
+  if (file) {
+    input.configFile = file;
+    input.overrides = applyOverrideArgs(flags);
+  }
   if (token) input.token = token;
   return input;
 }

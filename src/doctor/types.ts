@@ -6,6 +6,7 @@ import type { Config, ResourceConfig } from '../config/schema.js';
 import type { Secrets } from '../config/secrets.js';
 import type { Finding } from '../findings.js';
 import type { AdminSession } from '../keycloak/session.js';
+import type { RealmClients } from './dcr.js';
 import type { HttpRequest } from './http.js';
 
 /** Where the token to analyse came from. The value itself is never reported. */
@@ -16,6 +17,8 @@ export interface DoctorInput {
   config: Config;
   /** The config file that was read, to suggest `--config FILE` in fixes. */
   configFile?: string;
+  /** The flags this run gave on top of the config file, as typed (`applyOverrideArgs`), repeated in fixes. */
+  overrides?: string[];
   /** The MCP server under examination (the first configured resource, or --resource). */
   resource: ResourceConfig;
   secrets: Secrets;
@@ -47,6 +50,8 @@ export interface DoctorState {
   tokenMissing?: string;
   /** What GET /admin/serverinfo said (admin credentials only): the version and the enabled features in kc.sh spelling. */
   server?: { version: string; features: string[] };
+  /** The realm's clients, read once by the realm audit (Max Clients) for registration.iss too. */
+  realmClients?: RealmClients;
   /** Decoded token, for the JSON document (never the signature). */
   decodedToken?: { header: Record<string, unknown>; claims: Record<string, unknown> };
 }

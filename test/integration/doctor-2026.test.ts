@@ -115,6 +115,33 @@ describe(`doctor on Keycloak ${version} (features: ${[cimdOn && 'cimd', resource
     expect(fixed.checks.filter((f) => f.status === 'fail')).toEqual([]);
   });
 
+  it.runIf(cimdOn)('a permitted domain dropped from the CIMD policy: realm.cimd names the domain Keycloak now refuses, --fix restores it', async () => {
+    const admin = await adminClient();
+    const { policies = [] } = await admin.clientPolicies.listPolicies({ realm, includeGlobalPolicies: false });
+    const key = 'client-id-uri-allow-permitted-domains';
+    const narrowed = policies.map((p) =>
+      p.name !== 'mcp-keycloak-cimd'
+        ? p
+        : { ...p, conditions: p.conditions!.map((c) => ({ ...c, configuration: { ...c.configuration, [key]: ((c.configuration as Record<string, string[]>)[key] ?? []).filter((d) => d !== 'vscode.dev') } })) },
+    );
+    await admin.clientPolicies.updatePolicy({ realm, policies: narrowed });
+    const broken = await doctor();
+    const finding = find(broken.checks, 'realm.cimd')!;
+    expect(finding).toMatchObject({ status: 'fail', fixable: true, actual: `client-policy mcp-keycloak-cimd: client-id-uri.${key} differ` });
+    expect(finding.why).toBe(`client-id-uri.${key}: Keycloak refuses client_id URLs on vscode.dev (400 at the authorization request).`);
+    const fixed = await doctor(['--fix', '--yes']);
+    expect(fixed.checks.filter((f) => f.status === 'fail')).toEqual([]);
+  });
+
+  it('without admin credentials the realm checks are skipped under the same ids, CIMD and the test user included', async () => {
+    const withAdmin = (await doctor()).checks.filter((f) => f.id.startsWith('realm.'));
+    const result = await runCli(['--json', 'doctor', ...target, '--test-user', 'alice'], { env, admin: false });
+    const without = (JSON.parse(result.stdout) as { checks: Finding[] }).checks.filter((f) => f.id.startsWith('realm.'));
+    expect(without.map((f) => f.id)).toEqual(withAdmin.map((f) => f.id));
+    expect(without.map((f) => f.id)).toEqual(expect.arrayContaining(['realm.resource_client', 'realm.test_user', ...(cimdOn ? ['realm.cimd'] : [])]));
+    expect(new Set(without.map((f) => f.status))).toEqual(new Set(['skip']));
+  });
+
   it.runIf(cimdOn)('without --cimd-allow-http the probe explains why it cannot run', async () => {
     const { checks } = await doctor([], ['--realm', realm, '--resource', resource, '--cimd', '--cimd-domain', '127.0.0.1']);
     expect(find(checks, 'cimd.probe')).toMatchObject({ status: 'skip', fix: expect.stringMatching(/--cimd-allow-http --cimd-domain 127\.0\.0\.1/) });

@@ -43,6 +43,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await deleteRealm(realm);
   await deleteRealm(decoy);
+  await deleteRealm(`${realm}-flag`);
 });
 
 it('plan --tool-scope shows the step-up scope apply would make', async () => {
@@ -91,4 +92,17 @@ it('destroy --tool-scope with the same values removes the scope apply --tool-sco
   expect(removed.code, removed.stderr).toBe(0);
   expect(removed.stdout).toContain('- delete client-scope mcp:admin: with its audience mapper and its place among the optional scopes (a step-up scope)');
   expect((await (await adminClient()).clientScopes.find({ realm })).map((s) => s.name)).not.toContain('mcp:admin');
+});
+
+it('doctor on a config file plus --realm: the fix it prints keeps the flag, and pasted as printed sets up that realm', async () => {
+  const other = `${realm}-flag`;
+  const result = await runCli(['--json', 'doctor', '--config', 'mcp-keycloak.json.orig', '--realm', other], { cwd: dir });
+  expect(result.code).toBe(1);
+  const checks = (JSON.parse(result.stdout) as { checks: { id: string; status: string; fix?: string }[] }).checks;
+  const fix = checks.find((f) => f.id === 'realm.exists');
+  expect(fix).toMatchObject({ status: 'fail', fix: expect.stringMatching(new RegExp(` apply --config \\S*mcp-keycloak\\.json\\.orig --realm ${other}$`)) });
+  const fixed = await shell(fix!.fix!);
+  expect(fixed.code, fixed.stderr).toBe(0);
+  expect(await (await adminClient()).realms.findOne({ realm: other })).toBeTruthy();
+  expect(await (await adminClient()).realms.findOne({ realm: decoy })).toBeFalsy();
 });

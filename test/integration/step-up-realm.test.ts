@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { discoverAuthorizationServerMetadata, registerClient, type AuthorizationServerMetadata, type OAuthClientInformationFull } from '@modelcontextprotocol/client';
 import { decodeJwt } from 'jose';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { REDIRECT_URI, vscodeClientMetadata } from '../../src/e2e/index.js';
 import { freePort } from '../../src/local/process.js';
 import { adminClient, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
@@ -101,6 +101,40 @@ it('a client that registered with both scopes gets mcp:admin only when it asks f
 it('a client that registered with mcp:run alone cannot step up: Keycloak answers invalid_scope (why the PRM lists mcp:admin)', async () => {
   // A scope in the registration becomes the client's only optional scopes; asking for another one is refused.
   await expect(tokenScopes('mcp:run', 'mcp:run mcp:admin')).rejects.toThrow(/error=invalid_scope \(Invalid scopes: mcp:run mcp:admin\)/);
+});
+
+it('doctor keeps the base scope\'s bare check ids and gives the step-up scope its own, with or without admin credentials', async () => {
+  const realmChecks = async (admin: boolean) => {
+    const result = await runCli(['--json', 'doctor', '--config', configFile], { env, admin });
+    expect(result.stderr).toBe('');
+    const { checks } = JSON.parse(result.stdout) as { checks: Array<{ id: string; status: string; why?: string }> };
+    return checks.filter((f) => f.id.startsWith('realm.'));
+  };
+  const audited = await realmChecks(true);
+  // On a Keycloak with the cimd feature, realm.cimd warns that this realm (no --cimd) refuses clients that prefer CIMD.
+  const cimdOn = inject('keycloakFeatures').includes('cimd');
+  expect(audited.filter((f) => f.status !== 'pass').map((f) => `${f.status} ${f.id}`)).toEqual(cimdOn ? ['warn realm.cimd'] : []);
+  expect(audited.map((f) => f.id)).toEqual([
+    'realm.exists',
+    'realm.scope.exists',
+    'realm.scope.include_in_token_scope',
+    'realm.audience',
+    'realm.default_scope',
+    'realm.scope.exists:mcp:admin',
+    'realm.scope.include_in_token_scope:mcp:admin',
+    'realm.audience:mcp:admin',
+    'realm.optional_scope:mcp:admin',
+    'realm.allowed_client_scopes',
+    'realm.trusted_hosts',
+    'realm.web_origins',
+    'realm.max_clients',
+    'realm.resource_client',
+    ...(cimdOn ? ['realm.cimd'] : []),
+    'realm.test_user',
+  ]);
+  const skipped = await realmChecks(false);
+  expect(skipped.map((f) => f.id)).toEqual(audited.map((f) => f.id));
+  expect(skipped.filter((f) => f.status !== 'skip')).toEqual([]);
 });
 
 it('destroy removes the step-up scope too', async () => {

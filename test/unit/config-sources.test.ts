@@ -76,6 +76,14 @@ describe('--tool-scope for plan and apply (review A)', () => {
     expect(await refusal({ toolScope: ['divide_numbers=mcp:admin'] }, {}, dir)).toMatch(/^--tool-scope names the tools of one MCP server, and the config lists 2: /);
   });
 
+  it('--dcr anonymous over a trusted-hosts file drops the file\'s hosts (doctor\'s fix for a Trusted Hosts rejection)', async () => {
+    const dir = await folder({ realm: 'from-file', dcr: { mode: 'trusted-hosts', trustedHosts: ['10.0.0.1'] } });
+    const { config } = await loadConfig({ dcr: 'anonymous' }, {}, dir);
+    expect(config.dcr).toMatchObject({ mode: 'anonymous', trustedHosts: [] });
+    // Hosts given beside it are still refused: the user asked for both.
+    expect(await refusal({ dcr: 'anonymous', trustedHost: ['h'] }, {}, dir)).toMatch(/trusted hosts only apply with dcr mode "trusted-hosts"/);
+  });
+
   it('serve\'s fix for a missing scope is the apply with its own --config, target flags and --tool-scope values', () => {
     const fix = applyFixCommand({ realm: 'hx-demo', scope: ['mcp:run'], toolScope: ['divide_numbers=mcp:admin', 'divide_numbers=mcp:ops'] }, '/tmp/my dir/mcp-keycloak.json.orig');
     expect(fix).toMatch(/ apply --config '\/tmp\/my dir\/mcp-keycloak\.json\.orig' --realm hx-demo --scope mcp:run --tool-scope divide_numbers=mcp:admin --tool-scope divide_numbers=mcp:ops$/);

@@ -291,22 +291,29 @@ describe('registration.iss: clients whose authorization responses carry no iss',
   it('passes when no client has exclude.issuer.from.auth.response on, reading every page', async () => {
     const clients = Array.from({ length: 450 }, (_, i) => ({ clientId: `c${i}`, attributes: i === 7 ? { 'exclude.issuer.from.auth.response': 'false' } : {} }));
     const { admin, pages } = adminWith(clients);
-    const finding = await issFinding(input(admin), { authorization_response_iss_parameter_supported: true });
+    const finding = await issFinding(input(admin), {}, { authorization_response_iss_parameter_supported: true });
     expect(finding).toMatchObject({ id: 'registration.iss', status: 'pass', actual: 'no client has exclude.issuer.from.auth.response on, 450 clients read' });
     expect(pages).toEqual([{ first: 0, max: 200 }, { first: 200, max: 200 }, { first: 400, max: 200 }]);
   });
 
   it('warns naming the clients, and why RFC 9207 clients fail when Keycloak advertises iss', async () => {
     const { admin } = adminWith([{ clientId: 'account' }, { clientId: 'legacy-app', attributes: { 'exclude.issuer.from.auth.response': 'true' } }]);
-    const finding = await issFinding(input(admin), { authorization_response_iss_parameter_supported: true });
+    const finding = await issFinding(input(admin), {}, { authorization_response_iss_parameter_supported: true });
     expect(finding).toMatchObject({ status: 'warn', actual: '1 client(s) with exclude.issuer.from.auth.response = true: "legacy-app"' });
     expect(finding.why).toMatch(/the MCP SDK v2\) refuse the response as a possible mix-up attack/);
     expect(finding.fix).toMatch(/Exclude Issuer From Authentication Response/);
   });
 
+  it('reuses the clients the realm audit read (one listing per doctor run)', async () => {
+    const { admin, pages } = adminWith([{ clientId: 'account' }]);
+    const state = { realmClients: { clients: [{ clientId: 'legacy-app', attributes: { 'exclude.issuer.from.auth.response': 'true' } }], complete: true } };
+    expect(await issFinding(input(admin), state, undefined)).toMatchObject({ status: 'warn', actual: '1 client(s) with exclude.issuer.from.auth.response = true: "legacy-app"' });
+    expect(pages).toEqual([]);
+  });
+
   it('is skipped without admin credentials, and when the clients cannot be read', async () => {
-    expect((await issFinding(input(), undefined)).status).toBe('skip');
+    expect((await issFinding(input(), {}, undefined)).status).toBe('skip');
     const broken = { client: { clients: { find: async () => { throw new Error('HTTP 403'); } } } } as unknown as AdminSession;
-    expect(await issFinding(input(broken), undefined)).toMatchObject({ status: 'skip', why: "the realm's clients could not be read: HTTP 403" });
+    expect(await issFinding(input(broken), {}, undefined)).toMatchObject({ status: 'skip', why: "the realm's clients could not be read: HTTP 403" });
   });
 });

@@ -4,7 +4,7 @@ import { asMetadataCandidates } from '../../src/doctor/checks/as-metadata.js';
 import { prmCandidates } from '../../src/doctor/checks/prm.js';
 import { audienceFinding } from '../../src/doctor/checks/realm.js';
 import { PROBE_CLIENTS } from '../../src/doctor/clients.js';
-import { applyCommand } from '../../src/doctor/fixes.js';
+import { applyCommand, doctorFixCommand } from '../../src/doctor/fixes.js';
 import { buildReport, renderReport } from '../../src/doctor/report.js';
 import { runChecks } from '../../src/doctor/runner.js';
 import type { Check, DoctorInput } from '../../src/doctor/types.js';
@@ -202,6 +202,20 @@ describe('runner and report', () => {
     expect(applyCommand(input)).toBe(`${command('apply')} --realm r1`);
     expect(applyCommand({ ...input, configFile: '/tmp/my config.json' }, ['--web-origin', 'http://localhost:6274'])).toBe(
       `${command('apply')} --config '/tmp/my config.json' --web-origin http://localhost:6274`,
+    );
+  });
+
+  it('with a config file, repeats the flags given on top of it; without one, the registration setup too', () => {
+    const onFile = { ...input, configFile: '/tmp/c.json', overrides: ['--realm', 'other realm', '--cimd'] };
+    expect(applyCommand(onFile)).toBe(`${command('apply')} --config /tmp/c.json --realm 'other realm' --cimd`);
+    expect(doctorFixCommand(onFile)).toBe(`${command('doctor --fix')} --config /tmp/c.json --realm 'other realm' --cimd`);
+    const trusted = configSchema.parse({ realm: 'r1', dcr: { mode: 'trusted-hosts', trustedHosts: ['10.0.0.1'] } });
+    const hosts = { ...input, config: trusted };
+    expect(doctorFixCommand(hosts)).toBe(`${command('doctor --fix')} --realm r1 --dcr trusted-hosts --trusted-host 10.0.0.1`);
+    // A fix that changes the mode drops the old mode's hosts, which apply would refuse beside --dcr anonymous.
+    expect(applyCommand(hosts, ['--dcr', 'anonymous'])).toBe(`${command('apply')} --realm r1 --dcr anonymous`);
+    expect(applyCommand({ ...hosts, configFile: '/tmp/c.json', overrides: ['--dcr', 'trusted-hosts', '--trusted-host', 'h'] }, ['--dcr', 'anonymous'])).toBe(
+      `${command('apply')} --config /tmp/c.json --dcr anonymous`,
     );
   });
 });

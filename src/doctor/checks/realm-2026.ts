@@ -4,16 +4,22 @@
  * findings do, so doctor fails exactly what `doctor --fix` (= apply) changes.
  */
 import { fail, pass, warn, type Finding } from '../../findings.js';
-import { CIMD_CONDITION } from '../../realm/cimd.js';
+import { CIMD_CONDITION, CIMD_NAMES } from '../../realm/cimd.js';
+import type { ClientPolicyChange } from '../../realm/change.js';
 import type { LiveRealm } from '../../realm/live.js';
 import type { Change } from '../../realm/plan.js';
 import type { DoctorInput } from '../types.js';
+
+/** The id of the resource-client finding of the config's `index`th server: the first keeps the bare id, the others are numbered from 2. */
+export function resourceClientId(index: number): string {
+  return index === 0 ? 'realm.resource_client' : `realm.resource_client:${index + 1}`;
+}
 
 /** One finding per MCP server: its resource client (clientId = resource_url = the URL). */
 export function resourceClientFindings(input: DoctorInput, changes: Change[], features: string[] | undefined): Finding[] {
   const on = features?.includes('resource-indicators');
   return input.config.resources.map((resource, i) => {
-    const id = input.config.resources.length > 1 ? `realm.resource_client:${i + 1}` : 'realm.resource_client';
+    const id = resourceClientId(i);
     const title = `A client stands for ${resource.url} as an RFC 8707 resource`;
     const change = changes.find((c) => c.kind === 'resource-client' && c.name === resource.url);
     if (!change) return pass(id, title, { actual: `client "${resource.url}" with resource_url = ${resource.url}${features ? ` (resource indicators ${on ? 'on' : 'off'})` : ''}` });
@@ -29,7 +35,7 @@ export function resourceClientFindings(input: DoctorInput, changes: Change[], fe
 /** The CIMD profiles and policies apply --cimd makes: present, with the permitted domains. */
 export function cimdFinding(changes: Change[], domains: string[], features: string[] | undefined): Finding {
   const title = 'Client ID Metadata Documents are set up (CIMD profile and policies)';
-  const pending = changes.filter((c) => c.kind === 'client-profile' || c.kind === 'client-policy');
+  const pending = changes.filter((c): c is ClientPolicyChange => c.kind === 'client-profile' || c.kind === 'client-policy');
   const offNote = features && !features.includes('cimd') ? ' Keycloak runs without --features=cimd, so no client can use them yet (as.cimd).' : '';
   if (pending.length === 0) return pass('realm.cimd', title, { actual: `client_id domains [${domains.join(', ')}], PKCE policy present.${offNote}` });
   const actual = pending.map((c) => (c.action === 'create' ? `${c.kind} ${c.name} missing` : `${c.kind} ${c.name}: ${c.fields.map((f) => f.field).join(', ')} differ`)).join('; ');
@@ -37,12 +43,43 @@ export function cimdFinding(changes: Change[], domains: string[], features: stri
     ...fail('realm.cimd', title, {
       expected: `the mcp-keycloak-cimd profile and policy (client_id domains [${domains.join(', ')}]) and the mcp-keycloak-pkce pair`,
       actual,
-      why: 'Without the policy Keycloak answers 400 to an authorization request whose client_id is a document URL, and never fetches the document; without the PKCE policy CIMD clients get codes without PKCE (keycloak#52795).' + offNote,
+      why: cimdConsequences(pending).join(' ') + offNote,
     }),
     // apply --cimd refuses on a Keycloak without the feature: then --fix cannot repair it.
     fixable: !(features && !features.includes('cimd')),
   };
 }
+
+/** What each pending CIMD change means for clients: a missing object, other domains, other settings. */
+function cimdConsequences(pending: ClientPolicyChange[]): string[] {
+  const sentences: string[] = [];
+  const pkce = pending.filter((c) => c.name === CIMD_NAMES.pkceProfile || c.name === CIMD_NAMES.pkcePolicy);
+  const cimd = pending.filter((c) => !pkce.includes(c));
+  if (cimd.some((c) => c.action === 'create')) {
+    sentences.push('Without the CIMD profile and policy Keycloak answers 400 to an authorization request whose client_id is a document URL, and never fetches the document.');
+  } else if (cimd.length) {
+    const fields = cimd.flatMap((c) => c.fields);
+    const domains = fields.filter((f) => f.field.endsWith('permitted-domains'));
+    const others = fields.filter((f) => !domains.includes(f));
+    for (const field of domains) {
+      const [from, to] = [asList(field.from), asList(field.to)];
+      const missing = to.filter((d) => !from.includes(d));
+      const extra = from.filter((d) => !to.includes(d));
+      // The condition admits client_id URLs; the executor, the hosts a document may name (its own URL, redirect URIs).
+      const what = field.field.startsWith(CIMD_CONDITION) ? 'client_id URLs' : 'metadata documents naming hosts';
+      const parts = [
+        missing.length ? `refuses ${what} on ${missing.join(', ')} (400 at the authorization request)` : '',
+        extra.length ? `admits ${what} on ${extra.join(', ')}, which the config does not permit` : '',
+      ].filter(Boolean);
+      sentences.push(`${field.field}: Keycloak ${parts.join(' and ')}.`);
+    }
+    if (others.length) sentences.push(`Keycloak applies other CIMD settings than the config's (${others.map((f) => f.field).join(', ')}), e.g. http client_id URLs accepted or refused against cimd.allowHttp.`);
+  }
+  if (pkce.length) sentences.push(`${pkce.some((c) => c.action === 'create') ? 'Without' : 'With a changed'} PKCE profile or policy, CIMD clients get codes without PKCE (keycloak#52795).`);
+  return sentences;
+}
+
+const asList = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : value === null || value === undefined || value === '' ? [] : [String(value)]);
 
 /**
  * Keycloak started with --features=cimd advertises `client_id_metadata_document_supported` in every

@@ -11,31 +11,56 @@ import { readLiveRealm, type LiveRealm } from '../../realm/live.js';
 import { configValues, planRealm, type Change } from '../../realm/plan.js';
 import { INSPECTOR_0X_ORIGIN } from '../clients.js';
 import { applyCommand } from '../fixes.js';
+import { SECRET_ENV } from '../../config/secrets.js';
 import { fail, pass, skip, warn, type Finding } from '../../findings.js';
 import { explainUrlDifference } from '../url-diff.js';
-import type { Check, DoctorInput } from '../types.js';
-import { cimdAdvertisedFinding, cimdFinding, resourceClientFindings } from './realm-2026.js';
+import type { Check, DoctorInput, DoctorState } from '../types.js';
+import { readRealmClients } from '../dcr.js';
+import { cimdAdvertisedFinding, cimdFinding, resourceClientFindings, resourceClientId } from './realm-2026.js';
 
 const TITLE = 'Realm audit (admin API)';
-const REALM_CHECK_IDS = [
-  'realm.exists',
-  'realm.scope.exists',
-  'realm.scope.include_in_token_scope',
-  'realm.audience',
-  'realm.default_scope',
-  'realm.allowed_client_scopes',
-  'realm.trusted_hosts',
-  'realm.web_origins',
-  'realm.max_clients',
-  'realm.resource_client',
-] as const;
+
+/**
+ * The ids of one scope's findings. The first server's first scope (the one most setups have alone) keeps
+ * the bare, documented ids; every other scope's ids end in `:<scope>`, so that adding a server or a
+ * step-up scope never renames a check. A step-up scope is checked as optional (`realm.optional_scope`).
+ */
+function scopeCheckIds(scope: Pick<DesiredScope, 'name' | 'optional'>, primary: string) {
+  const suffix = scope.name === primary ? '' : `:${scope.name}`;
+  return {
+    exists: `realm.scope.exists${suffix}`,
+    include: `realm.scope.include_in_token_scope${suffix}`,
+    audience: `realm.audience${suffix}`,
+    placement: `${scope.optional ? 'realm.optional_scope' : 'realm.default_scope'}${suffix}`,
+  };
+}
+
+/** Every id the realm audit reports for this configuration, in order: what is skipped without admin credentials. */
+function realmCheckIds(input: DoctorInput, state: DoctorState): string[] {
+  const { config } = input;
+  const primary = input.resource.scopes[0]!;
+  const scopeIds = desiredRealm(config).scopes.flatMap((scope) => Object.values(scopeCheckIds(scope, primary)));
+  const resourceIds = config.resources.map((_, i) => resourceClientId(i));
+  return [
+    'realm.exists',
+    ...scopeIds,
+    'realm.allowed_client_scopes',
+    'realm.trusted_hosts',
+    'realm.web_origins',
+    'realm.max_clients',
+    ...resourceIds,
+    // realm.cimd also speaks of a realm without cimd in the config when Keycloak advertises CIMD (the metadata tells without admin credentials).
+    ...(config.cimd?.enabled || state.asMetadata?.document.client_id_metadata_document_supported === true ? ['realm.cimd'] : []),
+    ...(config.testUser ? ['realm.test_user'] : []),
+  ];
+}
 
 export const realmCheck: Check = {
   id: 'realm',
   title: 'Auditing the realm through the admin API',
   async run(input, state) {
     if (!input.admin) {
-      return REALM_CHECK_IDS.map((id) =>
+      return realmCheckIds(input, state).map((id) =>
         skip(
           id,
           TITLE,
@@ -66,10 +91,12 @@ export const realmCheck: Check = {
       ];
     }
     const findings: Finding[] = [pass('realm.exists', `Realm ${realm} exists and is enabled`, { actual: live.id! })];
-    const several = desired.scopes.length > 1;
-    for (const scope of desired.scopes) findings.push(...scopeFindings(scope, live, plan.changes, several).map((f) => (f.status === 'fail' || f.fixable ? fixed(f) : f)));
+    const primary = input.resource.scopes[0]!;
+    for (const scope of desired.scopes) {
+      findings.push(...scopeFindings(scope, scopeCheckIds(scope, primary), live, plan.changes).map((f) => (f.status === 'fail' || f.fixable ? fixed(f) : f)));
+    }
     findings.push(...policyFindings(input, live, plan.changes).map((f) => (f.fixable ? { ...f, fix } : f)));
-    findings.push(await maxClientsFinding(input, live));
+    findings.push(await maxClientsFinding(input, state, live));
     findings.push(...resourceClientFindings(input, plan.changes, state.server?.features).map((f) => (f.status === 'pass' ? f : fixed(f))));
     if (desired.cimd) {
       const cimd = cimdFinding(plan.changes, desired.cimd.clientIdDomains, state.server?.features);
@@ -82,13 +109,16 @@ export const realmCheck: Check = {
       const name = input.config.testUser.username;
       findings.push(
         user
-          ? fixed(
-              fail('realm.test_user', `Test user ${name} can sign in`, {
+          ? {
+              ...fail('realm.test_user', `Test user ${name} can sign in`, {
                 expected: 'an enabled user with a working password and a complete profile',
                 actual: user.action === 'create' ? 'no such user' : user.fields.map((f) => f.field).join(', ') + ' need changes',
                 why: 'Keycloak refuses logins with "Account is not fully set up" or a wrong password.',
               }),
-            )
+              // apply touches the test user only when told its name (a --test-user given to doctor is not in the config file).
+              fix: `${applyCommand(input, ['--test-user', name])} (password from ${SECRET_ENV.testUserPassword})`,
+              fixable: true,
+            }
           : pass('realm.test_user', `Test user ${name} can sign in`),
       );
     }
@@ -96,41 +126,40 @@ export const realmCheck: Check = {
   },
 };
 
-function scopeFindings(scope: DesiredScope, live: LiveRealm, changes: Change[], several: boolean): Finding[] {
-  const id = (base: string) => (several ? `${base}:${scope.name}` : base);
+function scopeFindings(scope: DesiredScope, ids: ReturnType<typeof scopeCheckIds>, live: LiveRealm, changes: Change[]): Finding[] {
   const liveScope = live.scopes.get(scope.name);
   const defaults = scope.optional
-    ? stepUpPlacement(id('realm.default_scope'), scope, live)
+    ? stepUpPlacement(ids.placement, scope, live)
     : !live.defaultScopes.has(scope.name)
-    ? fail(id('realm.default_scope'), `${scope.name} is a realm default scope`, {
+    ? fail(ids.placement, `${scope.name} is a realm default scope`, {
         expected: 'among the realm default client scopes',
         actual: 'not a default scope',
         why: 'Clients that register without a scope (Claude Code, Cursor) only get default scopes, so their tokens miss the audience.',
       })
-    : pass(id('realm.default_scope'), `${scope.name} is a realm default scope`);
+    : pass(ids.placement, `${scope.name} is a realm default scope`);
   if (!liveScope) {
     return [
-      fail(id('realm.scope.exists'), `Client scope ${scope.name} exists`, {
+      fail(ids.exists, `Client scope ${scope.name} exists`, {
         expected: `client scope "${scope.name}" (openid-connect)`,
         actual: 'missing',
         why: 'Keycloak answers invalid_scope to clients that ask for it, and nothing adds the audience.',
       }),
-      fail(id('realm.audience'), `Audience mapper on ${scope.name} puts ${scope.audience} into aud`, { expected: scope.audience, actual: 'no scope, so no mapper', why: 'Tokens will not name the MCP server as audience.' }),
+      fail(ids.audience, `Audience mapper on ${scope.name} puts ${scope.audience} into aud`, { expected: scope.audience, actual: 'no scope, so no mapper', why: 'Tokens will not name the MCP server as audience.' }),
       defaults,
     ];
   }
-  const findings: Finding[] = [pass(id('realm.scope.exists'), `Client scope ${scope.name} exists`, { actual: liveScope.id })];
+  const findings: Finding[] = [pass(ids.exists, `Client scope ${scope.name} exists`, { actual: liveScope.id })];
   const include = liveScope.attributes?.['include.in.token.scope'];
   findings.push(
     include === 'true'
-      ? pass(id('realm.scope.include_in_token_scope'), `${scope.name}: include in token scope is on`)
-      : fail(id('realm.scope.include_in_token_scope'), `${scope.name}: include in token scope is on`, {
+      ? pass(ids.include, `${scope.name}: include in token scope is on`)
+      : fail(ids.include, `${scope.name}: include in token scope is on`, {
           expected: 'include.in.token.scope = true',
           actual: `include.in.token.scope = ${include ?? '(unset)'}`,
           why: `Tokens then carry an empty or partial scope claim without ${scope.name}, and the server answers 403 insufficient_scope.`,
         }),
   );
-  findings.push(audienceFinding(id('realm.audience'), scope, liveScope.mappers, changes));
+  findings.push(audienceFinding(ids.audience, scope, liveScope.mappers, changes));
   findings.push(defaults);
   return findings;
 }
@@ -274,15 +303,15 @@ function policyFindings(input: DoctorInput, live: LiveRealm, changes: Change[]):
   return findings;
 }
 
-async function maxClientsFinding(input: DoctorInput, live: LiveRealm): Promise<Finding> {
+async function maxClientsFinding(input: DoctorInput, state: DoctorState, live: LiveRealm): Promise<Finding> {
   const title = 'Room below the Max Clients limit';
   const policy = live.anonymousPolicies.find((p) => p.providerId === 'max-clients');
   if (!policy) return pass('realm.max_clients', title, { actual: 'no Max Clients Limit policy' });
   const limit = Number(configValues(policy, 'max-clients')[0] ?? '200');
-  // An explicit page size: counting up to limit + 1 is all the verdict needs, whatever the server's default page.
-  const clients = await keycloakCall(() => input.admin!.client.clients.find({ realm: input.config.realm, first: 0, max: limit + 1 }), undefined, 'Listing clients');
-  const count = clients.length;
-  const actual = `${count} of ${limit} clients`;
+  // Read once, page by page: registration.iss reads the same list for its attributes.
+  state.realmClients ??= await keycloakCall(() => readRealmClients(input.admin!, input.config.realm), undefined, 'Listing clients');
+  const count = state.realmClients.clients.length;
+  const actual = `${state.realmClients.complete ? '' : 'at least '}${count} of ${limit} clients`;
   const why = 'Every dynamic registration (each VS Code install, each retry) adds a client; at the limit Keycloak rejects them with "Policy \'Max Clients Limit\' rejected request".';
   const fix = 'Delete stale dynamically registered clients (Clients list in the admin console) or raise the limit in Client registration → Max Clients Limit.';
   if (count >= limit) return fail('realm.max_clients', title, { expected: `fewer than ${limit} clients`, actual, why, fix });

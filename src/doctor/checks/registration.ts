@@ -10,10 +10,10 @@
  */
 import { asStrings, asString } from '../http.js';
 import { INSPECTOR_0X_ORIGIN, PROBE_CLIENTS, type ProbeClient, type ProbeContext } from '../clients.js';
-import { clientsWithoutIss, deleteClient, EXCLUDE_ISS_ATTRIBUTE, registerClient, type RegistrationOutcome } from '../dcr.js';
+import { clientsWithoutIss, deleteClient, EXCLUDE_ISS_ATTRIBUTE, readRealmClients, registerClient, type RealmClients, type RegistrationOutcome } from '../dcr.js';
 import { applyCommand } from '../fixes.js';
 import { fail, pass, skip, warn, type Finding } from '../../findings.js';
-import type { Check, DoctorInput } from '../types.js';
+import type { Check, DoctorInput, DoctorState } from '../types.js';
 
 export const registrationCheck: Check = {
   id: 'registration',
@@ -23,7 +23,7 @@ export const registrationCheck: Check = {
     if (!endpoint) {
       return [
         ...PROBE_CLIENTS.map((c) => skip(`registration.${c.id}`, `${c.name} can register`, 'no registration_endpoint in the authorization server metadata')),
-        await issFinding(input, state.asMetadata?.document),
+        await issFinding(input, state, state.asMetadata?.document),
       ];
     }
     const scopes = state.challenge?.scope?.split(' ').filter(Boolean) ?? asStrings(state.prm?.document.scopes_supported) ?? input.resource.scopes;
@@ -39,7 +39,7 @@ export const registrationCheck: Check = {
       if (client.sentFrom === 'browser' && !webOrigin) findings.push(browserClientNotExpected(input, client));
       else findings.push(await probe(input, endpoint, client, ctx));
     }
-    findings.push(await issFinding(input, state.asMetadata?.document));
+    findings.push(await issFinding(input, state, state.asMetadata?.document));
     return findings;
   },
 };
@@ -52,16 +52,17 @@ const ISS_TITLE = 'Authorization responses of the realm\u2019s clients carry iss
  * follows RFC 9207 (the MCP SDK v2) then refuses the response as a possible mix-up. Needs the realm's
  * clients, so admin credentials; a warning, since doctor cannot tell whether MCP clients use those clients.
  */
-export async function issFinding(input: DoctorInput, metadata: Record<string, unknown> | undefined): Promise<Finding> {
+export async function issFinding(input: DoctorInput, state: DoctorState, metadata: Record<string, unknown> | undefined): Promise<Finding> {
   if (!input.admin) {
     return skip('registration.iss', ISS_TITLE, input.adminMissing ?? 'no admin credentials', 'Set KEYCLOAK_ADMIN_PASSWORD (or KEYCLOAK_ADMIN_CLIENT_ID/SECRET) to read the realm\u2019s clients.');
   }
-  let found: Awaited<ReturnType<typeof clientsWithoutIss>>;
+  let all: RealmClients;
   try {
-    found = await clientsWithoutIss(input.admin, input.config.realm);
+    all = state.realmClients ?? (state.realmClients = await readRealmClients(input.admin, input.config.realm));
   } catch (error) {
     return skip('registration.iss', ISS_TITLE, `the realm's clients could not be read: ${error instanceof Error ? error.message : String(error)}`);
   }
+  const found = { clientIds: clientsWithoutIss(all), read: all.clients.length, complete: all.complete };
   const partly = found.complete ? '' : ` (the first ${found.read} clients read)`;
   if (found.clientIds.length === 0) return pass('registration.iss', ISS_TITLE, { actual: `no client has ${EXCLUDE_ISS_ATTRIBUTE} on, ${found.read} clients read${partly}` });
   const advertised = metadata?.authorization_response_iss_parameter_supported === true;
