@@ -1,7 +1,7 @@
 /** `mcp-keycloak plan`: show what apply would change, change nothing. */
 import type { ConfigFlags } from '../config/load.js';
 import { ExitCode } from '../errors.js';
-import { refuseWhatTheVersionCannotHold } from '../keycloak/server-version.js';
+import { refuseWhatTheVersionCannotHold } from '../realm/server-version.js';
 import { computePlan } from '../realm/apply.js';
 import type { Ui } from '../ui/output.js';
 import { renderPlan } from '../ui/plan-view.js';

@@ -7,7 +7,7 @@
 import type { OAuthDiscoveryState } from '@modelcontextprotocol/client';
 import type { Finding, Status } from '../findings.js';
 import type { Trace, TraceEntry } from './trace.js';
-import { bearerChallenge } from '../doctor/www-authenticate.js';
+import { bearerChallenge } from '../oauth/www-authenticate.js';
 import { command } from '../ui/invocation.js';
 
 /** One step of the chain: what the finding for it says whatever happened. */

@@ -5,7 +5,7 @@
 import type { Config } from '../config/schema.js';
 import type { Secrets } from '../config/secrets.js';
 import { CliError, ExitCode } from '../errors.js';
-import { refuseWhatTheVersionCannotHold } from '../keycloak/server-version.js';
+import { refuseWhatTheVersionCannotHold } from './server-version.js';
 import type { AdminSession } from '../keycloak/session.js';
 import type { Ui } from '../ui/output.js';
 import { renderPlan } from '../ui/plan-view.js';

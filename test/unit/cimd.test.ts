@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CIMD_CLIENT_KEYS, configSchema } from '../../src/config/schema.js';
-import { cimdRefusal } from '../../src/keycloak/server-features.js';
+import { cimdRefusal } from '../../src/realm/server-features.js';
 import { planCimd } from '../../src/realm/cimd-plan.js';
 import { cimdObjects, desiredCimd, KNOWN_CIMD_CLIENTS } from '../../src/realm/cimd.js';
 

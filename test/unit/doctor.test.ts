@@ -9,7 +9,7 @@ import { buildReport, renderReport } from '../../src/doctor/report.js';
 import { runChecks } from '../../src/doctor/runner.js';
 import type { Check, DoctorInput } from '../../src/doctor/types.js';
 import { explainUrlDifference } from '../../src/doctor/url-diff.js';
-import { bearerChallenge, parseWwwAuthenticate } from '../../src/doctor/www-authenticate.js';
+import { bearerChallenge, parseWwwAuthenticate } from '../../src/oauth/www-authenticate.js';
 import { configSchema } from '../../src/config/schema.js';
 import type { Change } from '../../src/realm/change.js';
 import { compareClaims } from '../../src/doctor/token/claims.js';

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { explainUrlDifference, realmOf } from '../../src/doctor/url-diff.js';
-import { bearerChallenge as parseBearer, parseWwwAuthenticate } from '../../src/doctor/www-authenticate.js';
+import { bearerChallenge as parseBearer, parseWwwAuthenticate } from '../../src/oauth/www-authenticate.js';
 import { bearerChallenge as writeBearer } from '../../src/server/metadata.js';
 import { decodeToken } from '../../src/doctor/token/decode.js';
 

@@ -4,7 +4,7 @@
  * version, the setting and the fix.
  */
 import { describe, expect, it } from 'vitest';
-import { versionRefusal, versionSensitive } from '../../src/keycloak/server-version.js';
+import { versionRefusal, versionSensitive } from '../../src/realm/server-version.js';
 import { compareVersions, differencesFor, olderThan, VERSION_DIFFERENCES, versionParts } from '../../src/keycloak/versions.js';
 import type { DesiredRealm } from '../../src/realm/desired.js';
 

@@ -7,7 +7,7 @@ import { fail, pass, warn, type Finding } from '../../findings.js';
 import { command } from '../../ui/invocation.js';
 import { request } from '../http.js';
 import type { Check } from '../types.js';
-import { bearerChallenge } from '../www-authenticate.js';
+import { bearerChallenge } from '../../oauth/www-authenticate.js';
 
 /** What a 2025-era client sends first: an `initialize` POST, so GET-only or SSE-only quirks do not hide the answer. */
 const INITIALIZE = {

@@ -7,7 +7,7 @@
  */
 import type { Config } from '../../config/schema.js';
 import { keycloakCall } from '../../keycloak/errors.js';
-import { serverFeatures } from '../../keycloak/server-features.js';
+import { serverFeatures } from '../../realm/server-features.js';
 import { MCP_FEATURES } from '../../local/features.js';
 import { differencesFor, type VersionSetup } from '../../keycloak/versions.js';
 import { desiredCimd } from '../../realm/cimd.js';

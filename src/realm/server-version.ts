@@ -5,11 +5,11 @@
  * setting the version cannot hold is refused in one sentence naming the version and the fix.
  */
 import { CliError, ExitCode } from '../errors.js';
-import type { DesiredRealm } from '../realm/desired.js';
+import type { DesiredRealm } from './desired.js';
 import type { ServerInfoRepresentation } from '@keycloak/keycloak-admin-client/lib/defs/serverInfoRepesentation.js';
 import { cimdRefusal, refuseCimd } from './server-features.js';
-import type { AdminSession } from './session.js';
-import { olderThan, versionDifference, versionParts } from './versions.js';
+import type { AdminSession } from '../keycloak/session.js';
+import { olderThan, versionDifference, versionParts } from '../keycloak/versions.js';
 
 /** Version differences that make apply refuse a desired setting (rather than write what Keycloak rejects). */
 const REFUSALS: ReadonlyArray<{ id: string; wanted: (desired: DesiredRealm) => boolean; setting: string }> = [

@@ -7,7 +7,7 @@
 import type { ServerInfoRepresentation } from '@keycloak/keycloak-admin-client/lib/defs/serverInfoRepesentation.js';
 import { CliError, ExitCode } from '../errors.js';
 import { enabledFeatures } from '../local/features.js';
-import { CIMD_EXECUTOR, REQUIRED_PROPERTIES } from '../realm/cimd.js';
+import { CIMD_EXECUTOR, REQUIRED_PROPERTIES } from './cimd.js';
 
 const EXECUTORS = 'org.keycloak.services.clientpolicy.executor.ClientPolicyExecutorProvider';
 const CONDITIONS = 'org.keycloak.services.clientpolicy.condition.ClientPolicyConditionProvider';
