@@ -36,7 +36,13 @@ export async function doctor(flags: DoctorFlags, ui: Ui, checks: Check[] = defau
   if (flags.fix) {
     if (!input.admin) throw new UsageError(`--fix repairs the realm through the admin API: ${input.adminMissing}.`);
     if (fixable) {
-      const context = { config: input.config, secrets: input.secrets, session: input.admin, desired: desiredRealm(input.config, input.secrets.testUserPassword) };
+      const desired = desiredRealm(input.config, input.secrets.testUserPassword);
+      // apply --cimd is refused on a Keycloak without the feature; --fix repairs the rest (realm.cimd keeps its restart fix).
+      if (desired.cimd && state.server && !state.server.features.includes('cimd')) {
+        delete desired.cimd;
+        if (!ui.json) ui.info(ui.color.dim('--fix: CIMD left out (Keycloak runs without --features=cimd; see realm.cimd).'));
+      }
+      const context = { config: input.config, secrets: input.secrets, session: input.admin, desired };
       const result = await converge(context, ui, { yes: flags.yes ?? false });
       fix = { applied: result.applied, before: summarize(findings) };
       ({ findings, state } = await runChecks(input, checks, ui));

@@ -174,6 +174,7 @@ export async function init(flags: InitFlags, ui: Ui): Promise<number> {
     doctorCommand: `${command(`doctor${configFlag}`)}        ${
       local.passwordFile || local.adminPassword ? "(it finds the local Keycloak's admin password by itself)" : '(with KEYCLOAK_ADMIN_PASSWORD set, it also checks the realm)'
     }`,
+    signInLine: signInLine(config, issuer),
     userLine: answers.testUser ? `\n     Sign in as "${answers.testUser.username}" (password: ${'MCP_KEYCLOAK_TEST_USER_PASSWORD'} in .env).` : '',
   });
   const ok = !verification || verification.ok;
@@ -221,4 +222,12 @@ async function connectWithRetry(
       secrets.adminPassword = await askHidden(`Password of Keycloak admin "${admin.username}"`);
     }
   }
+}
+
+/** How a client of this setup makes itself known to Keycloak: CIMD (its document URL as client_id), registration (DCR), or both. */
+function signInLine(config: Config, issuer: string): string {
+  const opens = `opens ${issuer} in a browser to sign in.`;
+  if (!config.cimd?.enabled) return `The client registers itself with Keycloak and ${opens}`;
+  if (config.dcr.mode === 'off') return `The client sends the URL of its client metadata document as client_id (CIMD) and ${opens}`;
+  return `VS Code and Claude Code send the URL of their client metadata document as client_id (CIMD), others register themselves;\n     each ${opens}`;
 }

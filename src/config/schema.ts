@@ -97,6 +97,8 @@ const dcrSchema = z
 /** The clients whose CIMD client_id and document hosts apply knows (their domains: src/realm/cimd.ts). */
 export const CIMD_CLIENT_KEYS = ['vscode', 'claude-code', 'claude-ai', 'inspector'] as const;
 export type CimdClientKey = (typeof CIMD_CLIENT_KEYS)[number];
+/** Known clients with no client_id domain of their own: Inspector sends the URL of a document you host (add its host to domains). */
+export const CIMD_CLIENTS_WITHOUT_CLIENT_ID_DOMAIN: readonly CimdClientKey[] = ['inspector'];
 
 const cimdSchema = z
   .object({
@@ -211,11 +213,15 @@ export const configSchema = z
         });
       }
     });
-    if (config.cimd?.enabled && config.cimd.clients.length === 0 && config.cimd.domains.length === 0) {
+    const withDomains = config.cimd?.clients.filter((c) => !CIMD_CLIENTS_WITHOUT_CLIENT_ID_DOMAIN.includes(c)) ?? [];
+    if (config.cimd?.enabled && withDomains.length === 0 && config.cimd.domains.length === 0) {
       ctx.addIssue({
         code: 'custom',
         path: ['cimd'],
-        message: `clients is empty and domains names none, so the CIMD policy would permit no client_id at all: name clients (${CIMD_CLIENT_KEYS.join(', ')}), add domains, or set "enabled": false`,
+        message:
+          config.cimd.clients.length === 0
+            ? `clients is empty and domains names none, so the CIMD policy would permit no client_id at all: name clients (${CIMD_CLIENT_KEYS.join(', ')}), add domains, or set "enabled": false`
+            : `clients names only ${config.cimd.clients.join(', ')}, which has no client_id domain of its own (Inspector sends the URL of a document you host), and domains names none, so the CIMD policy would permit no client_id at all: add the host of that document to domains (--cimd-domain), or name other clients`,
       });
     }
     // Settings the chosen mode would silently ignore are refused: a user who lists trusted hosts or

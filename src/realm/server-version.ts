@@ -51,7 +51,7 @@ export async function refuseWhatTheVersionCannotHold(session: AdminSession, desi
 }
 
 /** The command that restarts the Keycloak `keycloak start` runs at `url` with `features` added; undefined for any other Keycloak. */
-async function localRestartCommand(url: string, features: string[]): Promise<string | undefined> {
+export async function localRestartCommand(url: string, features: string[]): Promise<string | undefined> {
   const { localStatus } = await import('../local/local-keycloak.js');
   const { portOf, isLoopbackUrl } = await import('../addresses.js');
   if (!isLoopbackUrl(url)) return undefined;

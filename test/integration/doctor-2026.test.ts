@@ -133,6 +133,26 @@ describe(`doctor on Keycloak ${version} (features: ${[cimdOn && 'cimd', resource
     expect(fixed.checks.filter((f) => f.status === 'fail')).toEqual([]);
   });
 
+  it.runIf(!cimdOn)('--cimd on a Keycloak without the feature: realm.cimd names the restart (not --fix-able), --fix repairs the rest and leaves CIMD out', async () => {
+    const admin = await adminClient();
+    const [scope] = (await admin.clientScopes.find({ realm })).filter((s) => s.name === 'mcp:run');
+    await admin.clientScopes.delDefaultClientScope({ realm, id: scope!.id! });
+    const cimd = ['--cimd', '--cimd-allow-http', '--cimd-domain', '127.0.0.1'];
+    const broken = await doctor(cimd);
+    expect(broken.code).toBe(1);
+    expect(find(broken.checks, 'realm.cimd')).toMatchObject({
+      status: 'fail',
+      fixable: false,
+      fix: expect.stringMatching(/^Start Keycloak with --features=cimd \(kc\.sh start --features=cimd, or KC_FEATURES=cimd; 26\.6 or later\); then .* apply .*--cimd/),
+    });
+    expect(find(broken.checks, 'realm.default_scope')).toMatchObject({ status: 'fail', fixable: true });
+    const fixed = await doctor([...cimd, '--fix', '--yes']);
+    expect(fixed.code).toBe(1); // CIMD is still not set up, and cannot be here
+    expect(find(fixed.checks, 'realm.default_scope')?.status).toBe('pass');
+    expect(find(fixed.checks, 'realm.cimd')?.status).toBe('fail');
+    expect(await admin.clientPolicies.listPolicies({ realm, includeGlobalPolicies: false })).not.toMatchObject({ policies: expect.arrayContaining([expect.objectContaining({ name: 'mcp-keycloak-cimd' })]) });
+  });
+
   it('without admin credentials the realm checks are skipped under the same ids, CIMD and the test user included', async () => {
     const withAdmin = (await doctor()).checks.filter((f) => f.id.startsWith('realm.'));
     const result = await runCli(['--json', 'doctor', ...target, '--test-user', 'alice'], { env, admin: false });

@@ -157,10 +157,24 @@ describe('the advice init prints', () => {
     const line = /^\s+MCP Inspector:\s+(.+)$/m.exec(result.stdout)?.[1];
     expect(line).toBe(`npx @modelcontextprotocol/inspector@2 --transport http --server-url ${resource}   (Node ≥ 22.19)`);
     expect(result.stdout.slice(result.stdout.indexOf('Next steps'))).not.toContain('--web-origin');
+    // How clients make themselves known: on a Keycloak with the cimd feature init set CIMD up beside registration.
+    expect(result.stdout).toContain(
+      cimdOn
+        ? 'VS Code and Claude Code send the URL of their client metadata document as client_id (CIMD), others register themselves;\n     each opens '
+        : 'The client registers itself with Keycloak and opens ',
+    );
     // Doctor (run by init) probed Inspector 2.x as it registers, and warned about nothing.
     expect(result.stdout).toMatch(/✔ MCP Inspector can register/);
     // Warnings, if any, are only Keycloak version differences that can stop clients (none from 26.4.0 on).
     expect(result.stdout.split('\n').filter((l) => /^\s*⚠/.test(l) && !/⚠ Keycloak \S+ lacks a fix from/.test(l))).toEqual([]);
+  });
+
+  it('with CIMD kept off, the next steps say the client registers itself', async () => {
+    const { realm, dir, resource, env } = await setup('signin');
+    const result = await runCli(['init', '--no-doctor', '--no-test-user', '--realm', realm, '--resource', resource], { cwd: dir, env: { ...env, MCP_KEYCLOAK_CIMD: 'false' } });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/\n {5}The client registers itself with Keycloak and opens http:\S+\/realms\/\S+ in a browser to sign in\.\n/);
+    expect(result.stdout).not.toContain('CIMD');
   });
 
   it('$schema resolves, next to the config file, to a copy of the shipped schema', async () => {

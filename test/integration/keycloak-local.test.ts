@@ -14,6 +14,7 @@ import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Finding } from '../../src/findings.js';
 import { ensureDistribution } from '../../src/local/distribution.js';
 import { freePort, run } from '../../src/local/process.js';
 import { CLI } from '../support/keycloak.js';
@@ -168,6 +169,11 @@ it('apply --cimd on it is refused with the command that restarts it with cimd ad
   expect(line, refused.stderr).not.toBeNull();
   // Nothing was written: the realm has no client policy of ours.
   expect(await clientPolicyNames()).not.toContain('mcp-keycloak-cimd');
+  // doctor --cimd says the same: realm.cimd is not --fix-able here (apply --cimd would be refused); its fix starts with that restart.
+  const doctor = await cli(['--json', 'doctor', '--cimd'], { cwd: project });
+  const cimd = (JSON.parse(doctor.stdout) as { checks: Finding[] }).checks.find((f) => f.id === 'realm.cimd');
+  expect(cimd).toMatchObject({ status: 'fail', fixable: false, fix: expect.stringMatching(/ apply .*--cimd/) });
+  expect(cimd?.fix?.startsWith(`Restart Keycloak with the feature: ${line![1]}; then `), cimd?.fix).toBe(true);
 
   // The printed command, as a user would paste it (with MCP_KEYCLOAK_FEATURES still set: the flag wins).
   const started = Date.now();

@@ -10,9 +10,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applyFixCommand } from '../../src/commands/serve.js';
 import { loadConfig, type ConfigFlags } from '../../src/config/load.js';
+import { CIMD_CLIENTS_WITHOUT_CLIENT_ID_DOMAIN } from '../../src/config/schema.js';
 import { cimdDomainProblem } from '../../src/config/rules.js';
 import { UsageError } from '../../src/errors.js';
 import { desiredRealm } from '../../src/realm/desired.js';
+import { KNOWN_CIMD_CLIENTS } from '../../src/realm/cimd.js';
 
 const FILE = 'mcp-keycloak.json';
 
@@ -130,6 +132,15 @@ describe('questionable input is refused in one line (review C)', () => {
     expect(message).toMatch(/: cimd: clients is empty and domains names none, so the CIMD policy would permit no client_id at all: /);
     expect((await loadConfig({}, {}, await folder({ cimd: { clients: [], domains: ['clients.example.com'] } }))).config.cimd?.domains).toEqual(['clients.example.com']);
     expect((await loadConfig({}, {}, await folder({ cimd: { clients: [], enabled: false } }))).config.cimd?.enabled).toBe(false);
+  });
+
+  it('a CIMD section with Inspector alone and no domains: Inspector brings no client_id domain, so that too permits nothing', async () => {
+    const message = await refusal({}, {}, await folder({ cimd: { clients: ['inspector'] } }));
+    expect(message).toMatch(/: cimd: clients names only inspector, which has no client_id domain of its own .* add the host of that document to domains \(--cimd-domain\)/);
+    const withHost = await loadConfig({}, {}, await folder({ cimd: { clients: ['inspector'], domains: ['docs.example.com'] } }));
+    expect(withHost.config.cimd?.domains).toEqual(['docs.example.com']);
+    // The schema's list of such clients is the known-clients table's (src/realm/cimd.ts).
+    expect(KNOWN_CIMD_CLIENTS.filter((c) => c.clientIdDomains.length === 0).map((c) => c.key)).toEqual([...CIMD_CLIENTS_WITHOUT_CLIENT_ID_DOMAIN]);
   });
 
   it('keycloakFeatures with none among other features', async () => {

@@ -45,6 +45,17 @@ describe('versionFindings', () => {
     expect(summary('26.8.0')).toEqual(['pass keycloak.version']);
     expect(summary('26.7.3', off)).toEqual(['pass keycloak.version']);
   });
+
+  it("claude.ai's CIMD document before 26.8.0: a warning where Keycloak runs with cimd (or the features are unknown), none where it runs without", () => {
+    const cimd = configSchema.parse({ ...base, cimd: { enabled: true } });
+    const id = 'keycloak.version.cimd-jwt-bearer-public-client';
+    const ids = (features?: string[]) => versionFindings('26.7.3', cimd, features).map((f) => f.id);
+    expect(ids(['cimd', 'resource-indicators'])).toContain(id);
+    expect(ids(undefined)).toContain(id);
+    // realm.cimd already says CIMD cannot run there; a warning about one client's document would be noise.
+    expect(ids(['resource-indicators'])).not.toContain(id);
+    expect(versionFindings('26.8.0', cimd, ['cimd']).map((f) => f.id)).not.toContain(id);
+  });
 });
 
 describe('versionCheck', () => {

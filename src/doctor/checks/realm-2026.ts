@@ -8,6 +8,7 @@ import { CIMD_CONDITION, CIMD_NAMES } from '../../realm/cimd.js';
 import type { ClientPolicyChange } from '../../realm/change.js';
 import type { LiveRealm } from '../../realm/live.js';
 import type { Change } from '../../realm/plan.js';
+import { localRestartCommand } from '../../realm/server-version.js';
 import type { DoctorInput } from '../types.js';
 
 /** The id of the resource-client finding of the config's `index`th server: the first keeps the bare id, the others are numbered from 2. */
@@ -48,6 +49,16 @@ export function cimdFinding(changes: Change[], domains: string[], features: stri
     // apply --cimd refuses on a Keycloak without the feature: then --fix cannot repair it.
     fixable: !(features && !features.includes('cimd')),
   };
+}
+
+/**
+ * The fix of realm.cimd on a Keycloak without the cimd feature: the restart comes first (apply --cimd is
+ * refused until then). The exact restart command when `keycloak start` runs this Keycloak.
+ */
+export async function cimdFeatureFix(keycloakUrl: string, apply: string): Promise<string> {
+  const restart = await localRestartCommand(keycloakUrl, ['cimd']);
+  const how = restart ? `Restart Keycloak with the feature: ${restart}` : 'Start Keycloak with --features=cimd (kc.sh start --features=cimd, or KC_FEATURES=cimd; 26.6 or later)';
+  return `${how}; then ${apply}`;
 }
 
 /** What each pending CIMD change means for clients: a missing object, other domains, other settings. */

@@ -13,7 +13,7 @@ import { SECRET_ENV } from '../../config/secrets.js';
 import { fail, pass, skip, warn, type Finding } from '../../findings.js';
 import { explainUrlDifference } from '../url-diff.js';
 import type { Check, DoctorInput, DoctorState } from '../types.js';
-import { cimdAdvertisedFinding, cimdFinding, resourceClientFindings, resourceClientId } from './realm-2026.js';
+import { cimdAdvertisedFinding, cimdFeatureFix, cimdFinding, resourceClientFindings, resourceClientId } from './realm-2026.js';
 import { maxClientsFinding, policyFindings } from './realm-registration.js';
 
 const TITLE = 'Realm audit (admin API)';
@@ -98,7 +98,8 @@ export const realmCheck: Check = {
     findings.push(...resourceClientFindings(input, plan.changes, state.server?.features).map((f) => (f.status === 'pass' ? f : fixed(f))));
     if (desired.cimd) {
       const cimd = cimdFinding(plan.changes, desired.cimd.clientIdDomains, state.server?.features);
-      findings.push(cimd.status === 'pass' ? cimd : fixed(cimd));
+      // Without the feature apply --cimd is refused, so the fix starts with the restart (not --fix-able).
+      findings.push(cimd.status === 'pass' ? cimd : cimd.fixable === false ? { ...cimd, fix: await cimdFeatureFix(input.admin.baseUrl, fix) } : fixed(cimd));
     } else if (state.server?.features.includes('cimd')) {
       findings.push(cimdAdvertisedFinding(live, applyCommand(input, ['--cimd'])));
     }

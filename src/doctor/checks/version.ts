@@ -16,9 +16,13 @@ import type { Check } from '../types.js';
 
 const TITLE = 'Keycloak version';
 
-/** What about this configuration decides which version differences bite it. */
-function versionSetup(config: Config): VersionSetup {
-  return { dcrMode: config.dcr.mode, webOrigins: (config.dcr.webOrigins?.length ?? 0) > 0, claudeCimd: Boolean(desiredCimd(config.cimd)?.clientIdDomains.includes('claude.ai')) };
+/**
+ * What about this configuration decides which version differences bite it. claude.ai's CIMD document
+ * matters only where CIMD can run: not on a Keycloak known to run without the cimd feature (realm.cimd says that).
+ */
+function versionSetup(config: Config, features?: string[]): VersionSetup {
+  const claudeCimd = Boolean(desiredCimd(config.cimd)?.clientIdDomains.includes('claude.ai')) && (!features || features.includes('cimd'));
+  return { dcrMode: config.dcr.mode, webOrigins: (config.dcr.webOrigins?.length ?? 0) > 0, claudeCimd };
 }
 
 /**
@@ -26,7 +30,7 @@ function versionSetup(config: Config): VersionSetup {
  * that stop no client), then one warning per difference that can make a client of this setup fail.
  */
 export function versionFindings(version: string, config: Config, features?: string[]): Finding[] {
-  const all = differencesFor(version, versionSetup(config));
+  const all = differencesFor(version, versionSetup(config, features));
   const differences = all.filter((row) => row.stopsClients);
   const harmless = all.filter((row) => !row.stopsClients);
   let actual = `Keycloak ${version}`;
