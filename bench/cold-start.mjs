@@ -24,7 +24,10 @@ for (let i = 0; i < runs + 2; i++) {
   let baselineMs;
   for (const [name, args] of Object.entries(cases)) {
     const started = process.hrtime.bigint();
-    const result = spawnSync(process.execPath, args, { stdio: 'ignore', env: { PATH: process.env.PATH, HOME: process.env.HOME } });
+    const result = spawnSync(process.execPath, args, {
+      stdio: 'ignore',
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    });
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     if (result.status !== 0) throw new Error(`${name} exited with ${result.status}`);
     baselineMs ??= ms; // the first case is the baseline
@@ -36,7 +39,8 @@ for (let i = 0; i < runs + 2; i++) {
   }
 }
 
-const pct = (values, p) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))];
+const pct = (values, p) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))];
 const baseline = pct(samples['node -e 0 (baseline)'], 50);
 console.log(`Cold start, ${runs} runs each, Node ${process.version}, ${process.platform}/${process.arch}`);
 console.log('case                          median     p90      min   over baseline   × baseline (median of pairs)');
@@ -45,6 +49,10 @@ for (const [name, values] of Object.entries(samples)) {
   const over = name.includes('baseline') ? '' : `+${(median - baseline).toFixed(0)} ms`;
   const times = name.includes('baseline') ? '' : `${pct(ratios[name], 50).toFixed(2)}×`;
   console.log(
-    `${name.padEnd(28)} ${median.toFixed(0).padStart(6)} ms ${pct(values, 90).toFixed(0).padStart(5)} ms ${Math.min(...values).toFixed(0).padStart(5)} ms   ${over.padEnd(13)}   ${times}`,
+    `${name.padEnd(28)} ${median.toFixed(0).padStart(6)} ms ${pct(values, 90).toFixed(0).padStart(5)} ms ${Math.min(
+      ...values,
+    )
+      .toFixed(0)
+      .padStart(5)} ms   ${over.padEnd(13)}   ${times}`,
   );
 }

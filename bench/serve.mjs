@@ -31,7 +31,8 @@ const WARMUP = Math.min(200, REQUESTS);
 
 function positive(name, fallback) {
   const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value < 1 || value > 100_000) throw new Error(`${name} must be an integer from 1 to 100000`);
+  if (!Number.isInteger(value) || value < 1 || value > 100_000)
+    throw new Error(`${name} must be an integer from 1 to 100000`);
   return value;
 }
 
@@ -52,18 +53,25 @@ function cpuSeconds(pid) {
 function keycloakPid() {
   try {
     const port = new URL(keycloakUrl).port || '80';
-    return Number(/pid=(\d+)/.exec(execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' }))?.[1]) || undefined;
+    return (
+      Number(/pid=(\d+)/.exec(execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' }))?.[1]) ||
+      undefined
+    );
   } catch {
     return undefined;
   }
 }
 
 if (!keycloakUrl || !adminPassword) {
-  process.stderr.write('error: set KEYCLOAK_URL and KEYCLOAK_ADMIN_PASSWORD (a Keycloak on loopback to benchmark against).\n');
+  process.stderr.write(
+    'error: set KEYCLOAK_URL and KEYCLOAK_ADMIN_PASSWORD (a Keycloak on loopback to benchmark against).\n',
+  );
   process.exit(2);
 }
 if (!/^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/.test(keycloakUrl)) {
-  process.stderr.write('error: the benchmark only talks to a Keycloak on loopback (KEYCLOAK_URL=http://127.0.0.1:PORT).\n');
+  process.stderr.write(
+    'error: the benchmark only talks to a Keycloak on loopback (KEYCLOAK_URL=http://127.0.0.1:PORT).\n',
+  );
   process.exit(2);
 }
 
@@ -76,17 +84,27 @@ const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', KE
 /** Runs the CLI to completion (apply). */
 function cli(args, env) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...baseEnv, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...baseEnv, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`mcp-keycloak ${args[0]} failed: ${stderr.trim()}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`mcp-keycloak ${args[0]} failed: ${stderr.trim()}`)),
+    );
   });
 }
 
 async function adminToken() {
   const response = await fetch(`${keycloakUrl}/realms/master/protocol/openid-connect/token`, {
     method: 'POST',
-    body: new URLSearchParams({ grant_type: 'password', client_id: 'admin-cli', username: adminUser, password: adminPassword }),
+    body: new URLSearchParams({
+      grant_type: 'password',
+      client_id: 'admin-cli',
+      username: adminUser,
+      password: adminPassword,
+    }),
   });
   if (!response.ok) throw new Error(`admin login failed: ${response.status}`);
   return (await response.json()).access_token;
@@ -104,7 +122,13 @@ async function admin(method, path, body) {
 async function userToken(clientId, secret) {
   const response = await fetch(`${keycloakUrl}/realms/${realm}/protocol/openid-connect/token`, {
     method: 'POST',
-    body: new URLSearchParams({ grant_type: 'password', client_id: clientId, client_secret: secret, username: 'alice', password: userPassword }),
+    body: new URLSearchParams({
+      grant_type: 'password',
+      client_id: clientId,
+      client_secret: secret,
+      username: 'alice',
+      password: userPassword,
+    }),
   });
   const body = await response.json();
   if (!body.access_token) throw new Error(`token request failed: ${body.error}`);
@@ -113,10 +137,14 @@ async function userToken(clientId, secret) {
 
 /** Starts `serve` in its own process (as users run it) and resolves when it is listening. */
 function startServe(auth, extraEnv = {}) {
-  const child = spawn(process.execPath, [CLI, 'serve', '--json', '--realm', realm, '--resource', resource, '--auth', auth], {
-    env: { ...baseEnv, ...extraEnv },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [CLI, 'serve', '--json', '--realm', realm, '--resource', resource, '--auth', auth],
+    {
+      env: { ...baseEnv, ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
   return new Promise((resolve, reject) => {
@@ -141,7 +169,12 @@ function startServe(auth, extraEnv = {}) {
   });
 }
 
-const BODY = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'add_numbers', arguments: { a: 2, b: 3 } } });
+const BODY = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'tools/call',
+  params: { name: 'add_numbers', arguments: { a: 2, b: 3 } },
+});
 
 /** `total` tools/call requests from `CONCURRENCY` workers; every response must be a 200 with the sum. */
 async function load(token, total) {
@@ -157,7 +190,8 @@ async function load(token, total) {
       const response = await fetch(resource, { method: 'POST', headers, body: BODY });
       const text = await response.text();
       latencies[i] = performance.now() - t0;
-      if (response.status !== 200 || !text.includes('"result":5')) throw new Error(`request ${i}: ${response.status} ${text.slice(0, 200)}`);
+      if (response.status !== 200 || !text.includes('"result":5'))
+        throw new Error(`request ${i}: ${response.status} ${text.slice(0, 200)}`);
     }
   }
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
@@ -185,16 +219,33 @@ async function main() {
   });
   const userSecret = randomBytes(12).toString('base64url');
   const resourceSecret = randomBytes(12).toString('base64url');
-  await admin('POST', `/${realm}/clients`, { clientId: 'bench-user', publicClient: false, secret: userSecret, directAccessGrantsEnabled: true, standardFlowEnabled: false });
+  await admin('POST', `/${realm}/clients`, {
+    clientId: 'bench-user',
+    publicClient: false,
+    secret: userSecret,
+    directAccessGrantsEnabled: true,
+    standardFlowEnabled: false,
+  });
   // Introspecting client named like the resource: Keycloak ≥ 26.6.2 requires it to be in `aud`.
-  await admin('POST', `/${realm}/clients`, { clientId: resource, publicClient: false, secret: resourceSecret, standardFlowEnabled: false });
+  await admin('POST', `/${realm}/clients`, {
+    clientId: resource,
+    publicClient: false,
+    secret: resourceSecret,
+    standardFlowEnabled: false,
+  });
 
   const results = Object.fromEntries(MODES.map((mode) => [mode.name, []]));
   const kcPid = keycloakPid();
   for (let round = 1; round <= ROUNDS; round++) {
     const token = await userToken('bench-user', userSecret); // fresh each round: tokens live 5 minutes
     for (const mode of MODES) {
-      const env = mode.auth === 'introspection' ? { MCP_KEYCLOAK_INTROSPECTION_CLIENT_SECRET: resourceSecret, MCP_KEYCLOAK_INTROSPECTION_CACHE_SECONDS: mode.cache } : {};
+      const env =
+        mode.auth === 'introspection'
+          ? {
+              MCP_KEYCLOAK_INTROSPECTION_CLIENT_SECRET: resourceSecret,
+              MCP_KEYCLOAK_INTROSPECTION_CACHE_SECONDS: mode.cache,
+            }
+          : {};
       const server = await startServe(mode.auth, env);
       try {
         await load(mode.auth === 'off' ? undefined : token, WARMUP);
@@ -203,8 +254,10 @@ async function main() {
         const result = await load(mode.auth === 'off' ? undefined : token, REQUESTS);
         const serverAfter = cpuSeconds(server.pid);
         const keycloakAfter = kcPid && cpuSeconds(kcPid);
-        if (serverBefore !== undefined && serverAfter !== undefined) result.serverCpuUs = ((serverAfter - serverBefore) * 1e6) / REQUESTS;
-        if (keycloakBefore !== undefined && keycloakAfter !== undefined) result.keycloakCpuUs = ((keycloakAfter - keycloakBefore) * 1e6) / REQUESTS;
+        if (serverBefore !== undefined && serverAfter !== undefined)
+          result.serverCpuUs = ((serverAfter - serverBefore) * 1e6) / REQUESTS;
+        if (keycloakBefore !== undefined && keycloakAfter !== undefined)
+          result.keycloakCpuUs = ((keycloakAfter - keycloakBefore) * 1e6) / REQUESTS;
         results[mode.name].push(result);
       } finally {
         await server.stop();
@@ -231,14 +284,24 @@ async function main() {
   const summary = MODES.map((mode) => {
     const runs = results[mode.name];
     const pick = (key) => (runs.every((r) => r[key] !== undefined) ? median(runs.map((r) => r[key])) : undefined);
-    return { mode: mode.name, rps: pick('rps'), p50: pick('p50'), p95: pick('p95'), p99: pick('p99'), serverCpuUs: pick('serverCpuUs'), keycloakCpuUs: pick('keycloakCpuUs') };
+    return {
+      mode: mode.name,
+      rps: pick('rps'),
+      p50: pick('p50'),
+      p95: pick('p95'),
+      p99: pick('p99'),
+      serverCpuUs: pick('serverCpuUs'),
+      keycloakCpuUs: pick('keycloakCpuUs'),
+    };
   });
   const [off, jwt, everyRequest, cached] = summary;
   process.stdout.write(
     `\nnode ${process.version}, ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}; ${REQUESTS} tools/call × ${ROUNDS} rounds per mode, concurrency ${CONCURRENCY}, medians\n\n`,
   );
   const us = (value) => (value === undefined ? 'n/a' : value.toFixed(0));
-  process.stdout.write(`| mode | req/s | p50 ms | p95 ms | p99 ms | server CPU µs/req | Keycloak CPU µs/req |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n`);
+  process.stdout.write(
+    `| mode | req/s | p50 ms | p95 ms | p99 ms | server CPU µs/req | Keycloak CPU µs/req |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n`,
+  );
   for (const row of summary) {
     process.stdout.write(
       `| ${row.mode} | ${row.rps.toFixed(0)} | ${row.p50.toFixed(2)} | ${row.p95.toFixed(2)} | ${row.p99.toFixed(2)} | ${us(row.serverCpuUs)} | ${us(row.keycloakCpuUs)} |\n`,
@@ -248,29 +311,49 @@ async function main() {
     `\nverify() alone, in process: ${verifyMicros.toFixed(0)} µs CPU for a new token (signature + claims, JWKS cached), ${verifyCachedMicros.toFixed(1)} µs for a token seen before.\n`,
   );
   if (off.serverCpuUs !== undefined) {
-    process.stdout.write(`A new token's verification is ${((verifyMicros / off.serverCpuUs) * 100).toFixed(1)} % of the server CPU a no-auth tools/call takes.\n`);
+    process.stdout.write(
+      `A new token's verification is ${((verifyMicros / off.serverCpuUs) * 100).toFixed(1)} % of the server CPU a no-auth tools/call takes.\n`,
+    );
   }
-  process.stdout.write(`JWT validation costs ${((1 - jwt.rps / off.rps) * 100).toFixed(1)} % of the no-auth throughput (aim < 10 %)`);
+  process.stdout.write(
+    `JWT validation costs ${((1 - jwt.rps / off.rps) * 100).toFixed(1)} % of the no-auth throughput (aim < 10 %)`,
+  );
   if (jwt.serverCpuUs !== undefined && off.serverCpuUs !== undefined) {
-    process.stdout.write(`; by server CPU per request: ${((jwt.serverCpuUs / off.serverCpuUs - 1) * 100).toFixed(1)} %`);
+    process.stdout.write(
+      `; by server CPU per request: ${((jwt.serverCpuUs / off.serverCpuUs - 1) * 100).toFixed(1)} %`,
+    );
   }
   process.stdout.write('.\n');
-  process.stdout.write(`JWT validation gives ${(jwt.rps / everyRequest.rps).toFixed(1)}× the throughput of per-request introspection (aim ≥ 10×)`);
+  process.stdout.write(
+    `JWT validation gives ${(jwt.rps / everyRequest.rps).toFixed(1)}× the throughput of per-request introspection (aim ≥ 10×)`,
+  );
   const total = (row) => (row.serverCpuUs ?? 0) + (row.keycloakCpuUs ?? 0);
   if (jwt.keycloakCpuUs !== undefined && everyRequest.keycloakCpuUs !== undefined) {
-    process.stdout.write(`; introspection costs ${(total(everyRequest) / total(jwt)).toFixed(1)}× the CPU per request, server and Keycloak together`);
+    process.stdout.write(
+      `; introspection costs ${(total(everyRequest) / total(jwt)).toFixed(1)}× the CPU per request, server and Keycloak together`,
+    );
   }
   process.stdout.write('.\n');
-  if (everyRequest.serverCpuUs !== undefined && off.serverCpuUs !== undefined && everyRequest.keycloakCpuUs !== undefined) {
+  if (
+    everyRequest.serverCpuUs !== undefined &&
+    off.serverCpuUs !== undefined &&
+    everyRequest.keycloakCpuUs !== undefined
+  ) {
     // The cost of the check itself: what introspection adds over no auth, against verify() alone.
     // Keycloak's background CPU (other clients, housekeeping) is the lowest of the modes that never call it.
-    const background = Math.min(off.keycloakCpuUs ?? 0, jwt.keycloakCpuUs ?? Infinity, cached.keycloakCpuUs ?? Infinity);
+    const background = Math.min(
+      off.keycloakCpuUs ?? 0,
+      jwt.keycloakCpuUs ?? Infinity,
+      cached.keycloakCpuUs ?? Infinity,
+    );
     const introspectionCost = everyRequest.serverCpuUs - off.serverCpuUs + (everyRequest.keycloakCpuUs - background);
     process.stdout.write(
       `Auth cost per request: per-request introspection ${introspectionCost.toFixed(0)} µs CPU (server + Keycloak) vs JWT ${verifyMicros.toFixed(0)} µs for a new token (${(introspectionCost / verifyMicros).toFixed(1)}×) and ${verifyCachedMicros.toFixed(1)} µs for a seen one (${(introspectionCost / verifyCachedMicros).toFixed(0)}×).\n`,
     );
   }
-  process.stdout.write(`Cached introspection (one hot token) runs at ${((cached.rps / jwt.rps) * 100).toFixed(0)} % of JWT throughput.\n`);
+  process.stdout.write(
+    `Cached introspection (one hot token) runs at ${((cached.rps / jwt.rps) * 100).toFixed(0)} % of JWT throughput.\n`,
+  );
 }
 
 try {

@@ -28,7 +28,9 @@ const INLINED = ['commander'];
 const lazyBuiltins = {
   name: 'lazy-builtins',
   setup(build) {
-    build.onResolve({ filter: /^node:/ }, (args) => (args.kind === 'require-call' ? { path: args.path, namespace: 'lazy-builtin' } : undefined));
+    build.onResolve({ filter: /^node:/ }, (args) =>
+      args.kind === 'require-call' ? { path: args.path, namespace: 'lazy-builtin' } : undefined,
+    );
     build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
       contents: `module.exports = new Proxy({}, { get: (_, key) => process.getBuiltinModule(${JSON.stringify(args.path)})[key] });`,
       loader: 'js',
@@ -77,13 +79,20 @@ for (const [output, { inputs }] of Object.entries(result.metafile.outputs)) {
   for (const input of Object.keys(inputs)) {
     const inlined = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input)?.[1];
     if (inlined) inlinedPackages.add(inlined);
-    if (input.startsWith('src/') && input.split('/').length - 1 !== outputDepth && readFileSync(`${root}${input}`, 'utf8').includes('import.meta.url')) {
-      problems.push(`${input} uses import.meta.url but ended up in ${output}, at another depth: its relative URLs would miss`);
+    if (
+      input.startsWith('src/') &&
+      input.split('/').length - 1 !== outputDepth &&
+      readFileSync(`${root}${input}`, 'utf8').includes('import.meta.url')
+    ) {
+      problems.push(
+        `${input} uses import.meta.url but ended up in ${output}, at another depth: its relative URLs would miss`,
+      );
     }
   }
 }
 for (const name of inlinedPackages) {
-  if (!INLINED.includes(name)) problems.push(`${name} was inlined: declare it in package.json (it stays in node_modules) or add it to INLINED`);
+  if (!INLINED.includes(name))
+    problems.push(`${name} was inlined: declare it in package.json (it stays in node_modules) or add it to INLINED`);
 }
 if (problems.length > 0) {
   for (const problem of problems) console.error(`build: ${problem}`);
@@ -93,8 +102,12 @@ if (problems.length > 0) {
 // MIT asks for the copyright and permission notice in every copy: dist/cli.js holds one of commander.
 writeFileSync(
   `${root}dist/THIRD-PARTY-LICENSES.txt`,
-  INLINED.map((name) => `${name} (inlined into dist/cli.js)\n\n${readFileSync(`${root}node_modules/${name}/LICENSE`, 'utf8')}`).join('\n'),
+  INLINED.map(
+    (name) => `${name} (inlined into dist/cli.js)\n\n${readFileSync(`${root}node_modules/${name}/LICENSE`, 'utf8')}`,
+  ).join('\n'),
 );
 
 const files = Object.keys(result.metafile.outputs);
-console.error(`dist/: ${files.length} modules, ${files.filter((file) => file.startsWith('dist/chunks/')).length} of them shared chunks`);
+console.error(
+  `dist/: ${files.length} modules, ${files.filter((file) => file.startsWith('dist/chunks/')).length} of them shared chunks`,
+);

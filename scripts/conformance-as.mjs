@@ -21,7 +21,9 @@ import { signIn } from '../dist/e2e/index.js';
 const [issuer, resource, out, ...conformance] = process.argv.slice(2);
 const username = process.env.MCP_CONFORMANCE_USER ?? 'alice';
 const password = process.env.MCP_CONFORMANCE_PASSWORD ?? '';
-const grantTypes = (process.env.MCP_CONFORMANCE_GRANT_TYPES ?? 'authorization_code refresh_token').split(' ').filter(Boolean);
+const grantTypes = (process.env.MCP_CONFORMANCE_GRANT_TYPES ?? 'authorization_code refresh_token')
+  .split(' ')
+  .filter(Boolean);
 
 const freePort = () =>
   new Promise((resolve) => {
@@ -37,7 +39,13 @@ const metadata = await (await fetch(`${issuer}/.well-known/openid-configuration`
 const registered = await fetch(metadata.registration_endpoint, {
   method: 'POST',
   headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ client_name: 'mcp-keycloak conformance', redirect_uris: [redirectUri], token_endpoint_auth_method: 'none', grant_types: grantTypes, response_types: ['code'] }),
+  body: JSON.stringify({
+    client_name: 'mcp-keycloak conformance',
+    redirect_uris: [redirectUri],
+    token_endpoint_auth_method: 'none',
+    grant_types: grantTypes,
+    response_types: ['code'],
+  }),
 });
 if (registered.status !== 201) {
   console.error(`registration refused: HTTP ${registered.status} ${await registered.text()}`);
@@ -46,9 +54,28 @@ if (registered.status !== 201) {
 const client = await registered.json();
 
 try {
-  const suite = spawn(conformance[0], [...conformance.slice(1), 'authorization', '--url', issuer, '--client-id', client.client_id, '--resource', resource, '--port', String(port), '--spec-version', '2026-07-28', '-o', out], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const suite = spawn(
+    conformance[0],
+    [
+      ...conformance.slice(1),
+      'authorization',
+      '--url',
+      issuer,
+      '--client-id',
+      client.client_id,
+      '--resource',
+      resource,
+      '--port',
+      String(port),
+      '--spec-version',
+      '2026-07-28',
+      '-o',
+      out,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let printed = '';
   let driven = false;
   suite.stdout.on('data', async (chunk) => {
@@ -62,12 +89,17 @@ try {
       const { callback } = await signIn({ authorizationUrl: url, redirectUri, username, password });
       await fetch(`${redirectUri}?${callback}`);
     } catch (error) {
-      console.error(`the headless user could not complete the sign-in: ${error instanceof Error ? error.message : error}`);
+      console.error(
+        `the headless user could not complete the sign-in: ${error instanceof Error ? error.message : error}`,
+      );
       suite.kill();
     }
   });
   await new Promise((resolve) => suite.on('exit', resolve));
 } finally {
   // RFC 7592: the client deletes itself with its registration access token.
-  await fetch(client.registration_client_uri, { method: 'DELETE', headers: { authorization: `Bearer ${client.registration_access_token}` } }).catch(() => undefined);
+  await fetch(client.registration_client_uri, {
+    method: 'DELETE',
+    headers: { authorization: `Bearer ${client.registration_access_token}` },
+  }).catch(() => undefined);
 }

@@ -34,12 +34,21 @@ globalThis.fetch = (input, init) => {
   return nativeFetch(input, init);
 };
 
-const options = { serverUrl: process.argv.at(-1), username: 'conformance', password: 'conformance', sdk: process.env.MCP_E2E_SDK ?? 'v2', fetch: globalThis.fetch };
+const options = {
+  serverUrl: process.argv.at(-1),
+  username: 'conformance',
+  password: 'conformance',
+  sdk: process.env.MCP_E2E_SDK ?? 'v2',
+  fetch: globalThis.fetch,
+};
 if (scenario === 'auth/basic-cimd') options.clientMetadataUrl = CIMD_URL;
 if (STEP_UP.has(scenario)) options.stepUpTool = { name: 'test-tool', arguments: {} };
 if (context.client_id) {
   const store = new ClientStore();
-  store.clientInformation = { client_id: context.client_id, ...(context.client_secret ? { client_secret: context.client_secret } : {}) };
+  store.clientInformation = {
+    client_id: context.client_id,
+    ...(context.client_secret ? { client_secret: context.client_secret } : {}),
+  };
   options.store = store;
 }
 

@@ -20,7 +20,9 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'mcp-keycloak.js');
-const { values } = parseArgs({ options: { first: { type: 'string', default: '3' }, reruns: { type: 'string', default: '9' } } });
+const { values } = parseArgs({
+  options: { first: { type: 'string', default: '3' }, reruns: { type: 'string', default: '9' } },
+});
 const firstRuns = Number(values.first);
 const reruns = Number(values.reruns);
 if (!process.env.KEYCLOAK_URL || !process.env.KEYCLOAK_ADMIN_PASSWORD) {
@@ -47,15 +49,23 @@ function timed(args, cwd) {
 /** min / median / max of a list of seconds, as printed in the docs. */
 function summary(list) {
   const sorted = [...list].sort((a, b) => a - b);
-  const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+  const median =
+    sorted.length % 2
+      ? sorted[(sorted.length - 1) / 2]
+      : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
   const f = (s) => s.toFixed(2);
   return `median ${f(median)} s (min ${f(sorted[0])}, max ${f(sorted.at(-1))}; ${sorted.length} runs)`;
 }
 
 const realms = [];
 const dirs = [];
-const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
-console.log(`Node ${process.version}, ${cpus().length} cores, Keycloak ${process.env.KEYCLOAK_URL}, load average ${load()}`);
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+console.log(
+  `Node ${process.version}, ${cpus().length} cores, Keycloak ${process.env.KEYCLOAK_URL}, load average ${load()}`,
+);
 try {
   const first = [];
   for (let i = 0; i < firstRuns; i++) {
@@ -78,6 +88,9 @@ try {
   console.log(`re-run init --yes --no-doctor:                 ${summary(withoutDoctor)}`);
   console.log(`load average afterwards ${load()}`);
 } finally {
-  for (const realm of realms) await timed(['destroy', '--whole-realm', '--yes', '--realm', realm], tmpdir()).catch((e) => console.error(`cleanup: ${e.message}`));
+  for (const realm of realms)
+    await timed(['destroy', '--whole-realm', '--yes', '--realm', realm], tmpdir()).catch((e) =>
+      console.error(`cleanup: ${e.message}`),
+    );
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 }

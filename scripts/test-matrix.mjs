@@ -66,7 +66,11 @@ const named = args.filter((a) => a !== '--chain');
 const listed = named.length ? named : process.env.KEYCLOAK_VERSIONS?.split(/[\s,]+/).filter(Boolean);
 /** One Keycloak each: its version, its features (undefined: KEYCLOAK_FEATURES or the harness's default), the files. */
 const legs = listed
-  ? listed.map((version) => ({ version, suites: chainOnly ? CHAIN_SUITES : SUITES, what: chainOnly ? 'the e2e chain' : undefined }))
+  ? listed.map((version) => ({
+      version,
+      suites: chainOnly ? CHAIN_SUITES : SUITES,
+      what: chainOnly ? 'the e2e chain' : undefined,
+    }))
   : chainOnly
     ? [
         { version: OLDEST_SUPPORTED, suites: CHAIN_SUITES, what: 'the e2e chain' },
@@ -78,7 +82,8 @@ const legs = listed
 function featuresOf(leg) {
   const [major = 0, minor = 0, patch = 0] = leg.version.split(/[.-]/).map(Number);
   const [sinceMajor, sinceMinor, sincePatch] = FEATURES_SINCE;
-  const older = major !== sinceMajor ? major < sinceMajor : minor !== sinceMinor ? minor < sinceMinor : patch < sincePatch;
+  const older =
+    major !== sinceMajor ? major < sinceMajor : minor !== sinceMinor ? minor < sinceMinor : patch < sincePatch;
   if (older) return 'none';
   const value = leg.features ?? process.env.KEYCLOAK_FEATURES ?? DEFAULT_FEATURES;
   return value.trim() === '' ? 'none' : value.trim();
@@ -99,13 +104,20 @@ function runSuites(leg) {
 const results = [];
 for (const leg of legs) {
   const features = featuresOf(leg);
-  process.stdout.write(`\n=== Keycloak ${leg.version}, features ${features}${leg.what ? `: ${leg.what}` : ''} (${leg.suites.length} files) ===\n`);
+  process.stdout.write(
+    `\n=== Keycloak ${leg.version}, features ${features}${leg.what ? `: ${leg.what}` : ''} (${leg.suites.length} files) ===\n`,
+  );
   const started = Date.now();
   const code = await runSuites(leg);
   const seconds = Math.round((Date.now() - started) / 1000);
   results.push({ version: leg.version, features, ok: code === 0, seconds });
-  process.stdout.write(`=== Keycloak ${leg.version}, features ${features}: ${code === 0 ? 'passed' : 'FAILED'} in ${seconds} s ===\n`);
+  process.stdout.write(
+    `=== Keycloak ${leg.version}, features ${features}: ${code === 0 ? 'passed' : 'FAILED'} in ${seconds} s ===\n`,
+  );
 }
 process.stdout.write('\nmatrix:\n');
-for (const r of results) process.stdout.write(`  Keycloak ${r.version}, features ${r.features}: ${r.ok ? 'passed' : 'FAILED'} in ${r.seconds} s\n`);
+for (const r of results)
+  process.stdout.write(
+    `  Keycloak ${r.version}, features ${r.features}: ${r.ok ? 'passed' : 'FAILED'} in ${r.seconds} s\n`,
+  );
 process.exit(results.every((r) => r.ok) ? 0 : 1);

@@ -29,4 +29,3 @@ export function portOf(url: string | URL): number {
   const parsed = new URL(url);
   return parsed.port ? Number(parsed.port) : parsed.protocol === 'https:' ? 443 : 80;
 }
-

@@ -24,33 +24,63 @@ interface OptionGroups {
 }
 
 /** One text for plan, apply and serve: the flag means the same config value (resources[].toolScopes) in all three. */
-const TOOL_SCOPE = 'step-up: a scope a tool needs beside --scope, repeatable, e.g. divide_numbers=mcp:admin (config resources[].toolScopes)';
+const TOOL_SCOPE =
+  'step-up: a scope a tool needs beside --scope, repeatable, e.g. divide_numbers=mcp:admin (config resources[].toolScopes)';
 
-const CREATE_TEST_USER = 'create a test user; password from env MCP_KEYCLOAK_TEST_USER_PASSWORD (env MCP_KEYCLOAK_TEST_USER)';
+const CREATE_TEST_USER =
+  'create a test user; password from env MCP_KEYCLOAK_TEST_USER_PASSWORD (env MCP_KEYCLOAK_TEST_USER)';
 
 /** Options shared by every command that reads the configuration; each command shows only the ones it uses. */
-function withConfigOptions(command: Command, groups: OptionGroups = { target: true, registration: 'full', testUser: CREATE_TEST_USER }): Command {
+function withConfigOptions(
+  command: Command,
+  groups: OptionGroups = { target: true, registration: 'full', testUser: CREATE_TEST_USER },
+): Command {
   command
     .option('-c, --config <file>', 'config file (default: ./mcp-keycloak.json when present; env MCP_KEYCLOAK_CONFIG)')
     .option('--keycloak-url <url>', 'Keycloak base URL (env KEYCLOAK_URL; default http://localhost:8080)')
     .option('--realm <name>', 'realm to configure (env MCP_KEYCLOAK_REALM; default mcp-demo)');
   if (groups.target) {
     command
-      .option('--resource <url>', 'MCP server URL, the token audience (env MCP_KEYCLOAK_RESOURCE; default http://localhost:8000/mcp)')
-      .option('--scope <name>', 'scope required by the MCP server, repeatable (env MCP_KEYCLOAK_SCOPE; default mcp:run)', collect);
+      .option(
+        '--resource <url>',
+        'MCP server URL, the token audience (env MCP_KEYCLOAK_RESOURCE; default http://localhost:8000/mcp)',
+      )
+      .option(
+        '--scope <name>',
+        'scope required by the MCP server, repeatable (env MCP_KEYCLOAK_SCOPE; default mcp:run)',
+        collect,
+      );
   }
   if (groups.registration) {
     command.addOption(
-      new Option('--dcr <mode>', 'anonymous registration: anonymous | trusted-hosts | off (env MCP_KEYCLOAK_DCR)').choices(['anonymous', 'trusted-hosts', 'off']),
+      new Option(
+        '--dcr <mode>',
+        'anonymous registration: anonymous | trusted-hosts | off (env MCP_KEYCLOAK_DCR)',
+      ).choices(['anonymous', 'trusted-hosts', 'off']),
     );
     if (groups.registration === 'full') {
-      command.option('--trusted-host <host>', 'with --dcr trusted-hosts: a trusted host, repeatable (env MCP_KEYCLOAK_TRUSTED_HOSTS)', collect);
+      command.option(
+        '--trusted-host <host>',
+        'with --dcr trusted-hosts: a trusted host, repeatable (env MCP_KEYCLOAK_TRUSTED_HOSTS)',
+        collect,
+      );
     }
-    command.option('--web-origin <origin>', 'allowed registration web origin, repeatable (env MCP_KEYCLOAK_WEB_ORIGINS)', collect);
+    command.option(
+      '--web-origin <origin>',
+      'allowed registration web origin, repeatable (env MCP_KEYCLOAK_WEB_ORIGINS)',
+      collect,
+    );
     if (groups.registration === 'full') {
       command
-        .option('--cimd', 'set up Client ID Metadata Documents for the known clients (Keycloak 26.6+ with --features=cimd; env MCP_KEYCLOAK_CIMD)')
-        .option('--cimd-domain <host>', 'a further permitted client_id domain, repeatable; implies --cimd (env MCP_KEYCLOAK_CIMD_DOMAINS)', collect)
+        .option(
+          '--cimd',
+          'set up Client ID Metadata Documents for the known clients (Keycloak 26.6+ with --features=cimd; env MCP_KEYCLOAK_CIMD)',
+        )
+        .option(
+          '--cimd-domain <host>',
+          'a further permitted client_id domain, repeatable; implies --cimd (env MCP_KEYCLOAK_CIMD_DOMAINS)',
+          collect,
+        )
         .option('--cimd-allow-http', 'accept http:// client_id URLs (local test realms only); implies --cimd');
     }
   }
@@ -74,13 +104,18 @@ function refuseTogether(command: Command, first: string, second: string, message
 type Handler = (flags: any, ui: Ui) => Promise<number>;
 
 /** The whole command tree; `run` loads a command's handler lazily and runs it with the parsed flags. */
-export function buildProgram(run: (handler: () => Promise<Handler>, flags: Record<string, unknown>) => Promise<void>): Command {
+export function buildProgram(
+  run: (handler: () => Promise<Handler>, flags: Record<string, unknown>) => Promise<void>,
+): Command {
   const program = new Command('mcp-keycloak')
     .description('Turn a Keycloak realm into a working OAuth authorization server for MCP servers, and prove it.')
     .version(pkg.version, '-v, --version')
     .option('--json', 'machine-readable output on stdout')
     .option('--debug', 'print stack traces on errors')
-    .option('--timeout <seconds>', 'seconds Keycloak gets to answer each request (env MCP_KEYCLOAK_TIMEOUT; default 10)')
+    .option(
+      '--timeout <seconds>',
+      'seconds Keycloak gets to answer each request (env MCP_KEYCLOAK_TIMEOUT; default 10)',
+    )
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
@@ -92,7 +127,10 @@ export function buildProgram(run: (handler: () => Promise<Handler>, flags: Recor
     .description('show what apply would change in the realm; change nothing')
     .option('--tool-scope <tool=scope>', TOOL_SCOPE, collect)
     .option('--detailed-exitcode', 'exit 0 with no changes, 2 with changes pending, 1 on error')
-    .addHelpText('after', '\nExample:\n  KEYCLOAK_ADMIN_PASSWORD=… mcp-keycloak plan --realm mcp-demo --resource http://localhost:8000/mcp')
+    .addHelpText(
+      'after',
+      '\nExample:\n  KEYCLOAK_ADMIN_PASSWORD=… mcp-keycloak plan --realm mcp-demo --resource http://localhost:8000/mcp',
+    )
     .action((flags) => run(() => import('./commands/plan.js').then((m) => m.plan), flags));
 
   withConfigOptions(program.command('apply'))
@@ -105,13 +143,20 @@ export function buildProgram(run: (handler: () => Promise<Handler>, flags: Recor
   withConfigOptions(program.command('doctor'), {
     target: true,
     registration: 'full',
-    testUser: 'sign in as this user to obtain a real token; password from env MCP_KEYCLOAK_TEST_USER_PASSWORD (env MCP_KEYCLOAK_TEST_USER)',
+    testUser:
+      'sign in as this user to obtain a real token; password from env MCP_KEYCLOAK_TEST_USER_PASSWORD (env MCP_KEYCLOAK_TEST_USER)',
   })
     .description('check every iss/aud/scope/registration link a client depends on, and say how to fix each failure')
-    .option('--token <->', 'analyse a token read from stdin ("-" only; or env MCP_KEYCLOAK_TOKEN); never pass it in argv')
+    .option(
+      '--token <->',
+      'analyse a token read from stdin ("-" only; or env MCP_KEYCLOAK_TOKEN); never pass it in argv',
+    )
     .option('--fix', 'repair the realm-side failures with the apply engine, then check again (needs admin credentials)')
     .option('-y, --yes', 'with --fix: do not ask for confirmation on a terminal')
-    .option('--e2e', 'also sign the test user in with a real MCP client and call a tool, step by step (needs --test-user and MCP_KEYCLOAK_TEST_USER_PASSWORD)')
+    .option(
+      '--e2e',
+      'also sign the test user in with a real MCP client and call a tool, step by step (needs --test-user and MCP_KEYCLOAK_TEST_USER_PASSWORD)',
+    )
     .addHelpText(
       'after',
       '\nExit codes: 0 no failures (warnings allowed), 1 a check failed, 2 usage error.\nExamples:\n  mcp-keycloak doctor --resource http://localhost:8000/mcp\n  pbpaste | mcp-keycloak doctor --token -\n  KEYCLOAK_ADMIN_PASSWORD=… MCP_KEYCLOAK_TEST_USER_PASSWORD=… mcp-keycloak doctor --test-user alice --fix',
@@ -124,19 +169,33 @@ export function buildProgram(run: (handler: () => Promise<Handler>, flags: Recor
     .option('--port <port>', 'port to listen on (env MCP_KEYCLOAK_PORT; default: the --resource URL port)')
     .option('--tool-scope <tool=scope>', TOOL_SCOPE, collect)
     .addOption(
-      new Option('--auth <mode>', 'jwt: validate locally (default); introspection: ask Keycloak (env MCP_KEYCLOAK_INTROSPECTION_CLIENT_ID/_SECRET); off: loopback only')
+      new Option(
+        '--auth <mode>',
+        'jwt: validate locally (default); introspection: ask Keycloak (env MCP_KEYCLOAK_INTROSPECTION_CLIENT_ID/_SECRET); off: loopback only',
+      )
         .choices(['jwt', 'introspection', 'off'])
         .default('jwt'),
     )
-    .addHelpText('after', '\nExample:\n  mcp-keycloak serve --realm mcp-demo --resource http://localhost:8000/mcp --scope mcp:run')
+    .addHelpText(
+      'after',
+      '\nExample:\n  mcp-keycloak serve --realm mcp-demo --resource http://localhost:8000/mcp --scope mcp:run',
+    )
     .action((flags) => run(() => import('./commands/serve.js').then((m) => m.serve), flags));
 
-  refuseTogether(withConfigOptions(program.command('init')), 'test-user', 'no-test-user', '--test-user and --no-test-user contradict each other: keep one.')
+  refuseTogether(
+    withConfigOptions(program.command('init')),
+    'test-user',
+    'no-test-user',
+    '--test-user and --no-test-user contradict each other: keep one.',
+  )
     .description('set up a realm, write mcp-keycloak.json, .vscode/mcp.json and .env, then prove it with doctor')
     .option('-y, --yes', 'take the defaults for everything not given; start a local Keycloak if none answers')
     .option('-f, --force', 'overwrite existing files that differ, without asking')
     .option('--dir <path>', 'folder to set up (default: the current one)')
-    .option('--admin-user <name>', 'Keycloak admin user (env KEYCLOAK_ADMIN_USERNAME; password: env KEYCLOAK_ADMIN_PASSWORD or a hidden prompt)')
+    .option(
+      '--admin-user <name>',
+      'Keycloak admin user (env KEYCLOAK_ADMIN_USERNAME; password: env KEYCLOAK_ADMIN_PASSWORD or a hidden prompt)',
+    )
     .option('--no-test-user', 'do not create a test user')
     .option('--start-keycloak', 'start a local Keycloak when nothing answers at the URL (see `keycloak start`)')
     .option('--no-start-keycloak', 'never start a local Keycloak')
@@ -150,15 +209,31 @@ export function buildProgram(run: (handler: () => Promise<Handler>, flags: Recor
   const local = program
     .command('keycloak')
     .description('a local dev Keycloak (Docker if an engine answers, else the server distribution)')
-    .addHelpText('after', '\nExample:\n  mcp-keycloak keycloak start && mcp-keycloak keycloak status && mcp-keycloak keycloak stop');
+    .addHelpText(
+      'after',
+      '\nExample:\n  mcp-keycloak keycloak start && mcp-keycloak keycloak status && mcp-keycloak keycloak stop',
+    );
   local
     .command('start')
-    .description('start it (or report the one already running); the admin password goes to a 0600 file, never to the terminal')
+    .description(
+      'start it (or report the one already running); the admin password goes to a 0600 file, never to the terminal',
+    )
     .option('--port <port>', 'HTTP port on 127.0.0.1', '8080')
-    .addOption(new Option('--runtime <runtime>', 'where to run it').choices(['auto', 'docker', 'distribution']).default('auto'))
-    .option('--keycloak-version <version>', 'Keycloak version to run, e.g. 26.0.8 (default: the newest this release is tested with)')
-    .option('--features <list>', 'Keycloak features to enable, comma-separated, e.g. cimd,resource-indicators, or none (env MCP_KEYCLOAK_FEATURES)')
-    .addHelpText('after', '\nExample:\n  mcp-keycloak keycloak start --port 8080 && mcp-keycloak init --yes\n  mcp-keycloak keycloak start --port 8081 --keycloak-version 26.0.8\n  mcp-keycloak keycloak start --features cimd,resource-indicators\nKEYCLOAK_HOME: use an unpacked distribution instead of downloading one (cache: MCP_KEYCLOAK_CACHE).')
+    .addOption(
+      new Option('--runtime <runtime>', 'where to run it').choices(['auto', 'docker', 'distribution']).default('auto'),
+    )
+    .option(
+      '--keycloak-version <version>',
+      'Keycloak version to run, e.g. 26.0.8 (default: the newest this release is tested with)',
+    )
+    .option(
+      '--features <list>',
+      'Keycloak features to enable, comma-separated, e.g. cimd,resource-indicators, or none (env MCP_KEYCLOAK_FEATURES)',
+    )
+    .addHelpText(
+      'after',
+      '\nExample:\n  mcp-keycloak keycloak start --port 8080 && mcp-keycloak init --yes\n  mcp-keycloak keycloak start --port 8081 --keycloak-version 26.0.8\n  mcp-keycloak keycloak start --features cimd,resource-indicators\nKEYCLOAK_HOME: use an unpacked distribution instead of downloading one (cache: MCP_KEYCLOAK_CACHE).',
+    )
     .action((flags) => run(() => import('./commands/keycloak.js').then((m) => m.keycloakStart), flags));
   local
     .command('status')
@@ -172,13 +247,22 @@ export function buildProgram(run: (handler: () => Promise<Handler>, flags: Recor
     .addHelpText('after', '\nExample:\n  mcp-keycloak keycloak stop --delete-data')
     .action((flags) => run(() => import('./commands/keycloak.js').then((m) => m.keycloakStop), flags));
 
-  withConfigOptions(program.command('destroy'), { target: true, registration: 'undo', testUser: 'also delete this test user (env MCP_KEYCLOAK_TEST_USER)' })
-    .description('remove what apply created for this configuration (scopes, mappers, test user, policy changes), or the whole realm')
+  withConfigOptions(program.command('destroy'), {
+    target: true,
+    registration: 'undo',
+    testUser: 'also delete this test user (env MCP_KEYCLOAK_TEST_USER)',
+  })
+    .description(
+      'remove what apply created for this configuration (scopes, mappers, test user, policy changes), or the whole realm',
+    )
     .option('--tool-scope <tool=scope>', `${TOOL_SCOPE}: the step-up scopes an apply --tool-scope created`, collect)
     .option('-y, --yes', 'do not ask (required without a terminal)')
     .option('--dry-run', 'show what would be removed; change nothing')
     .option('--whole-realm', 'delete the entire realm instead (asks you to type its name)')
-    .addHelpText('after', '\nExamples:\n  mcp-keycloak destroy --dry-run\n  mcp-keycloak destroy --whole-realm --realm mcp-demo --yes')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  mcp-keycloak destroy --dry-run\n  mcp-keycloak destroy --whole-realm --realm mcp-demo --yes',
+    )
     .action((flags) => run(() => import('./commands/destroy.js').then((m) => m.destroy), flags));
 
   const clients = program
@@ -217,7 +301,10 @@ export async function main(argv: string[]): Promise<number> {
     // ./.env (written by init) fills in what the environment leaves unset. Read here, before the command
     // loads, not on every start: nothing up to the action reads the environment (an option default taken
     // from env would not see .env), and --help / --version stay free of it.
-    const [{ loadDotenv }, { setRequestTimeout }] = await Promise.all([import('./init/dotenv.js'), import('./keycloak/http.js')]);
+    const [{ loadDotenv }, { setRequestTimeout }] = await Promise.all([
+      import('./init/dotenv.js'),
+      import('./keycloak/http.js'),
+    ]);
     loadDotenv();
     setRequestTimeout(globals.timeout); // after .env, which may set MCP_KEYCLOAK_TIMEOUT
     // Colour (chalk) comes with the command, never for --help or --version.
@@ -242,11 +329,14 @@ async function reportError(error: unknown, debug: boolean): Promise<number> {
   const secrets = secretsFromEnv();
   if (error instanceof CliError) {
     process.stderr.write(`error: ${redact(error.message, secrets)}\n`);
-    if (debug && error.cause) process.stderr.write(`${redact(String((error.cause as Error).stack ?? error.cause), secrets)}\n`);
+    if (debug && error.cause)
+      process.stderr.write(`${redact(String((error.cause as Error).stack ?? error.cause), secrets)}\n`);
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`error: unexpected failure: ${redact(message, secrets)}${debug ? '' : ' (run with --debug for the stack trace)'}\n`);
+  process.stderr.write(
+    `error: unexpected failure: ${redact(message, secrets)}${debug ? '' : ' (run with --debug for the stack trace)'}\n`,
+  );
   if (debug && error instanceof Error && error.stack) process.stderr.write(`${redact(error.stack, secrets)}\n`);
   return ExitCode.failure;
 }

@@ -43,19 +43,31 @@ export async function openRealmContext(flags: ConfigFlags, ui: Ui): Promise<Real
   const { config, secrets } = await configAndSecrets(flags, ui);
   if (config.testUser && !secrets.testUserPassword) {
     // Without it we could create the user but not let anyone log in as them.
-    throw new UsageError(`--test-user ${config.testUser.username} needs its password in ${SECRET_ENV.testUserPassword}.`);
+    throw new UsageError(
+      `--test-user ${config.testUser.username} needs its password in ${SECRET_ENV.testUserPassword}.`,
+    );
   }
   const desired = desiredRealm(config, secrets.testUserPassword);
   // The realm read that follows checks the test user's password: that needs no admin token, so it
   // goes out with the login instead of after it.
-  const session = await connect(config, secrets, ui, { alongsideLogin: (baseUrl) => checkPasswordEarly(baseUrl, desired) });
+  const session = await connect(config, secrets, ui, {
+    alongsideLogin: (baseUrl) => checkPasswordEarly(baseUrl, desired),
+  });
   return { config, secrets, session, desired };
 }
 
 /** Config, admin session and the id of a realm that must exist (404 with a readable line when it does not). */
 export async function openMaintenance(flags: ConfigFlags, ui: Ui): Promise<MaintenanceContext> {
   const { config, session } = await openAdmin(flags, ui);
-  const realm = await keycloakCall(() => session.client.realms.findOne({ realm: config.realm }), undefined, `Reading realm "${config.realm}"`);
-  if (!realm?.id) throw new KeycloakError(`Realm "${config.realm}" does not exist at ${config.keycloakUrl}: check --realm / the config file.`, 404);
+  const realm = await keycloakCall(
+    () => session.client.realms.findOne({ realm: config.realm }),
+    undefined,
+    `Reading realm "${config.realm}"`,
+  );
+  if (!realm?.id)
+    throw new KeycloakError(
+      `Realm "${config.realm}" does not exist at ${config.keycloakUrl}: check --realm / the config file.`,
+      404,
+    );
   return { config, session, realmId: realm.id };
 }

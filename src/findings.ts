@@ -26,11 +26,26 @@ export interface Finding {
 type Details = Omit<Finding, 'id' | 'title' | 'status'>;
 
 /** A passed finding. */
-export const pass = (id: string, title: string, details: Details = {}): Finding => ({ id, title, status: 'pass', ...details });
+export const pass = (id: string, title: string, details: Details = {}): Finding => ({
+  id,
+  title,
+  status: 'pass',
+  ...details,
+});
 /** A warning: works, but not everywhere or not as the spec says. */
-export const warn = (id: string, title: string, details: Details = {}): Finding => ({ id, title, status: 'warn', ...details });
+export const warn = (id: string, title: string, details: Details = {}): Finding => ({
+  id,
+  title,
+  status: 'warn',
+  ...details,
+});
 /** A failure: this link of the chain is broken. */
-export const fail = (id: string, title: string, details: Details = {}): Finding => ({ id, title, status: 'fail', ...details });
+export const fail = (id: string, title: string, details: Details = {}): Finding => ({
+  id,
+  title,
+  status: 'fail',
+  ...details,
+});
 /** Not run, and why (with the way to provide what was missing, if any). */
 export const skip = (id: string, title: string, why: string, fix?: string): Finding =>
   fix ? { id, title, status: 'skip', why, fix } : { id, title, status: 'skip', why };

@@ -14,11 +14,16 @@ export async function apply(flags: ApplyFlags, ui: Ui): Promise<number> {
   const context = await openRealmContext(flags, ui);
   const result = await converge(context, ui, { yes: flags.yes ?? false });
   if (ui.json) ui.data(result);
-  else if (result.applied.length === 0) ui.info(ui.color.green(`No changes: realm ${result.realm} already matches the configuration.`));
+  else if (result.applied.length === 0)
+    ui.info(ui.color.green(`No changes: realm ${result.realm} already matches the configuration.`));
   else {
     const { reads, writes, other } = result.requests;
     const seconds = (result.durationMs / 1000).toFixed(1);
-    ui.info(ui.color.green(`Applied ${result.applied.length} change(s) to realm ${result.realm} in ${seconds} s (${reads + writes + other} requests, ${writes} writes).`));
+    ui.info(
+      ui.color.green(
+        `Applied ${result.applied.length} change(s) to realm ${result.realm} in ${seconds} s (${reads + writes + other} requests, ${writes} writes).`,
+      ),
+    );
   }
   return ExitCode.ok;
 }

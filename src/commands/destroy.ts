@@ -18,10 +18,22 @@ export async function destroy(flags: DestroyFlags, ui: Ui): Promise<number> {
   const { config, session } = await openAdmin(flags, ui);
   const live = await ui.step(`Reading realm ${config.realm}`, () => readForDestroy(session, config));
   const removals = planDestroy(config, live, Boolean(flags.wholeRealm));
-  const report = (done: Removal[]) => ({ formatVersion: 1, realm: config.realm, keycloakUrl: config.keycloakUrl, dryRun: Boolean(flags.dryRun), removals, done: done.length });
+  const report = (done: Removal[]) => ({
+    formatVersion: 1,
+    realm: config.realm,
+    keycloakUrl: config.keycloakUrl,
+    dryRun: Boolean(flags.dryRun),
+    removals,
+    done: done.length,
+  });
   if (removals.length === 0) {
     if (ui.json) ui.data(report([]));
-    else ui.info(live.exists ? `Nothing to remove: realm ${config.realm} holds nothing this configuration created.` : `Realm ${config.realm} does not exist: nothing to remove.`);
+    else
+      ui.info(
+        live.exists
+          ? `Nothing to remove: realm ${config.realm} holds nothing this configuration created.`
+          : `Realm ${config.realm} does not exist: nothing to remove.`,
+      );
     return ExitCode.ok;
   }
   if (!ui.json) for (const line of renderRemovals(config.realm, config.keycloakUrl, removals, ui.color)) ui.info(line);
@@ -30,7 +42,10 @@ export async function destroy(flags: DestroyFlags, ui: Ui): Promise<number> {
     return ExitCode.ok;
   }
   if (!flags.yes) {
-    if (!ui.interactive) throw new UsageError(`destroy changes realm ${config.realm}: rerun with --yes (or --dry-run to only show the plan). Nothing was changed.`);
+    if (!ui.interactive)
+      throw new UsageError(
+        `destroy changes realm ${config.realm}: rerun with --yes (or --dry-run to only show the plan). Nothing was changed.`,
+      );
     const agreed = flags.wholeRealm
       ? (await ask(`Type the realm name (${config.realm}) to delete it`)) === config.realm
       : await confirm('Remove these?', false);
@@ -42,6 +57,13 @@ export async function destroy(flags: DestroyFlags, ui: Ui): Promise<number> {
     done.push(removal);
   }
   if (ui.json) ui.data(report(done));
-  else ui.info(ui.color.green(flags.wholeRealm ? `Deleted realm ${config.realm}.` : `Removed ${done.length} item(s) from realm ${config.realm}.`));
+  else
+    ui.info(
+      ui.color.green(
+        flags.wholeRealm
+          ? `Deleted realm ${config.realm}.`
+          : `Removed ${done.length} item(s) from realm ${config.realm}.`,
+      ),
+    );
   return ExitCode.ok;
 }

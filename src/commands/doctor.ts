@@ -40,7 +40,8 @@ export async function doctor(flags: DoctorFlags, ui: Ui, checks: Check[] = defau
       // apply --cimd is refused on a Keycloak without the feature; --fix repairs the rest (realm.cimd keeps its restart fix).
       if (desired.cimd && state.server && !state.server.features.includes('cimd')) {
         delete desired.cimd;
-        if (!ui.json) ui.info(ui.color.dim('--fix: CIMD left out (Keycloak runs without --features=cimd; see realm.cimd).'));
+        if (!ui.json)
+          ui.info(ui.color.dim('--fix: CIMD left out (Keycloak runs without --features=cimd; see realm.cimd).'));
       }
       const context = { config: input.config, secrets: input.secrets, session: input.admin, desired };
       const result = await converge(context, ui, { yes: flags.yes ?? false });

@@ -44,11 +44,17 @@ function pathProblem(code: string | undefined, folder: string): string | undefin
 async function checkOutput(output: string): Promise<string> {
   const path = resolve(output);
   const info = await stat(path).catch(() => undefined);
-  if (info?.isDirectory()) throw new UsageError(`-o ${output} is a directory: name the file to write, e.g. -o ${resolve(path, 'realm.json')}.`);
+  if (info?.isDirectory())
+    throw new UsageError(
+      `-o ${output} is a directory: name the file to write, e.g. -o ${resolve(path, 'realm.json')}.`,
+    );
   const folder = dirname(path);
   const parent = await stat(folder).catch((error: NodeJS.ErrnoException) => error);
   if (parent instanceof Error) {
-    if (parent.code === 'ENOENT') throw new UsageError(`Cannot write -o ${output}: the folder ${folder} does not exist: create it first, or choose another file.`);
+    if (parent.code === 'ENOENT')
+      throw new UsageError(
+        `Cannot write -o ${output}: the folder ${folder} does not exist: create it first, or choose another file.`,
+      );
     const problem = pathProblem(parent.code, folder);
     if (problem) throw new UsageError(`Cannot write -o ${output}: ${problem}. Choose another file.`, { cause: parent });
   } else if (!parent.isDirectory()) {
@@ -61,15 +67,29 @@ async function checkOutput(output: string): Promise<string> {
 export async function exportCommand(flags: ExportFlags, ui: Ui): Promise<number> {
   const path = flags.output !== undefined ? await checkOutput(flags.output) : undefined;
   const { config, session } = await openMaintenance(flags, ui);
-  const document = await ui.step(`Reading realm ${config.realm}`, () => exportRealm(session, config.realm, config.resources.map((r) => r.url)));
+  const document = await ui.step(`Reading realm ${config.realm}`, () =>
+    exportRealm(
+      session,
+      config.realm,
+      config.resources.map((r) => r.url),
+    ),
+  );
   const text = `${JSON.stringify(document, null, 2)}\n`;
   if (path) {
     // Written whole or not at all (temporary file + rename); nothing in it is secret, but 0600 costs nothing.
     await writePrivateFile(path, text, { createFolder: false }).catch((error: NodeJS.ErrnoException) => {
       const problem = pathProblem(error.code, dirname(path));
-      if (problem) throw new UsageError(`Cannot write -o ${flags.output}: ${problem}. Choose another file.`, { cause: error });
-      const reason = error.code === 'ENOSPC' ? 'no space left on the device' : error.code === 'EDQUOT' ? 'over the disk quota' : (error.code ?? error.message);
-      throw new CliError(`Cannot write -o ${flags.output} (${reason}); nothing was written.`, undefined, { cause: error });
+      if (problem)
+        throw new UsageError(`Cannot write -o ${flags.output}: ${problem}. Choose another file.`, { cause: error });
+      const reason =
+        error.code === 'ENOSPC'
+          ? 'no space left on the device'
+          : error.code === 'EDQUOT'
+            ? 'over the disk quota'
+            : (error.code ?? error.message);
+      throw new CliError(`Cannot write -o ${flags.output} (${reason}); nothing was written.`, undefined, {
+        cause: error,
+      });
     });
     if (ui.json) ui.data({ formatVersion: 1, realm: config.realm, output: path });
     else ui.warn(`Wrote realm ${config.realm} to ${path} (import: kc.sh import --file ${flags.output}).`);

@@ -13,7 +13,15 @@ import { requestKeycloak } from '../keycloak/answer.js';
 import { parseFeatures } from '../local/features.js';
 import { realmIssuer } from '../keycloak/urls.js';
 import { desiredRealm } from '../realm/desired.js';
-import { ENV_FILE, existingTestUserPassword, planFiles, serverName, writeFiles, type InitAnswers, type PlannedFile } from '../init/files.js';
+import {
+  ENV_FILE,
+  existingTestUserPassword,
+  planFiles,
+  serverName,
+  writeFiles,
+  type InitAnswers,
+  type PlannedFile,
+} from '../init/files.js';
 import { ensureKeycloak } from '../init/keycloak-offer.js';
 import { fill, loadTemplate } from '../init/render.js';
 import { checkResourceFree } from '../init/resource-check.js';
@@ -41,7 +49,9 @@ function readExistingConfig(path: string, force: boolean): Record<string, unknow
     // reported below
   }
   if (force) return {};
-  throw new UsageError(`${path} exists but is not valid JSON: fix it, or rerun with --force to replace it. Nothing was written.`);
+  throw new UsageError(
+    `${path} exists but is not valid JSON: fix it, or rerun with --force to replace it. Nothing was written.`,
+  );
 }
 
 /** True in a Git working tree whose .gitignore has no line covering .env (a cheap check, not git's full rules). */
@@ -65,7 +75,9 @@ async function resolveConflicts(files: PlannedFile[], ui: Ui, asking: boolean, f
   for (const file of conflicts) {
     ui.info(`${file.name} exists and would change:`);
     for (const line of file.diff) {
-      ui.info(line.startsWith('+') ? ui.color.green(line) : line.startsWith('-') ? ui.color.red(line) : ui.color.dim(line));
+      ui.info(
+        line.startsWith('+') ? ui.color.green(line) : line.startsWith('-') ? ui.color.red(line) : ui.color.dim(line),
+      );
     }
     if (await confirm(`Overwrite ${file.name}?`, false)) accepted.push(file);
     else ui.info(`  keeping your ${file.name}`);
@@ -77,7 +89,10 @@ async function resolveConflicts(files: PlannedFile[], ui: Ui, asking: boolean, f
 function fileFeatures(fromFile: Record<string, unknown>): string[] | undefined {
   const value = fromFile.keycloakFeatures;
   if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.some((name) => typeof name !== 'string')) throw new UsageError('keycloakFeatures in the config file: must be a list of Keycloak feature names, e.g. ["cimd", "resource-indicators"]. Nothing was written.');
+  if (!Array.isArray(value) || value.some((name) => typeof name !== 'string'))
+    throw new UsageError(
+      'keycloakFeatures in the config file: must be a list of Keycloak feature names, e.g. ["cimd", "resource-indicators"]. Nothing was written.',
+    );
   return value.length ? parseFeatures((value as string[]).join(','), 'keycloakFeatures') : [];
 }
 
@@ -91,14 +106,21 @@ async function offerCimd(answers: InitAnswers, keycloakUrl: string, ui: Ui): Pro
   if (answers.cimd) return;
   let advertised = false;
   try {
-    const answer = await requestKeycloak(`${keycloakUrl.replace(/\/+$/, '')}/realms/master/.well-known/openid-configuration`);
-    advertised = answer.ok && (JSON.parse(answer.text()) as Record<string, unknown>).client_id_metadata_document_supported === true;
+    const answer = await requestKeycloak(
+      `${keycloakUrl.replace(/\/+$/, '')}/realms/master/.well-known/openid-configuration`,
+    );
+    advertised =
+      answer.ok &&
+      (JSON.parse(answer.text()) as Record<string, unknown>).client_id_metadata_document_supported === true;
   } catch {
     return; // the admin login that follows names what is wrong with this Keycloak
   }
   if (!advertised) return;
   answers.cimd = {};
-  if (!ui.json) ui.info('Keycloak offers Client ID Metadata Documents (--features=cimd): setting them up too (cimd in the config; MCP_KEYCLOAK_CIMD=false to leave them off).');
+  if (!ui.json)
+    ui.info(
+      'Keycloak offers Client ID Metadata Documents (--features=cimd): setting them up too (cimd in the config; MCP_KEYCLOAK_CIMD=false to leave them off).',
+    );
 }
 
 /** Runs init: questions, admin login, realm converge, files, first doctor run, next steps; returns the exit code. */
@@ -118,7 +140,12 @@ export async function init(flags: InitFlags, ui: Ui): Promise<number> {
     storedTestUserPassword: await existingTestUserPassword(dir),
   };
   const p = prompter(ui, Boolean(flags.yes));
-  if (p.asking) ui.info(ui.color.bold('Set up Keycloak for an MCP server. Enter keeps the default in (brackets); Ctrl-C stops without writing anything.'));
+  if (p.asking)
+    ui.info(
+      ui.color.bold(
+        'Set up Keycloak for an MCP server. Enter keeps the default in (brackets); Ctrl-C stops without writing anything.',
+      ),
+    );
 
   const keycloakUrl = await askKeycloakUrl(context, p);
   const local = await ensureKeycloak(keycloakUrl, {
@@ -136,34 +163,62 @@ export async function init(flags: InitFlags, ui: Ui): Promise<number> {
   const files = await planFiles({ dir, configPath }, answers, force);
   const config = configSchema.parse(JSON.parse(files[0]!.content));
   config.keycloakUrl = config.keycloakUrl.replace(/\/+$/, '');
-  const secrets = { adminPassword: admin.password, ...(answers.testUser ? { testUserPassword: answers.testUser.password } : {}) };
-  const session = await connectWithRetry(config, secrets, ui, { ...admin, ...(flags.adminUser !== undefined ? { from: '--admin-user' } : {}) });
+  const secrets = {
+    adminPassword: admin.password,
+    ...(answers.testUser ? { testUserPassword: answers.testUser.password } : {}),
+  };
+  const session = await connectWithRetry(config, secrets, ui, {
+    ...admin,
+    ...(flags.adminUser !== undefined ? { from: '--admin-user' } : {}),
+  });
   const toWrite = await resolveConflicts(files, ui, p.asking, force);
 
-  const applied = await converge({ config, secrets, session, desired: desiredRealm(config, answers.testUser?.password) }, ui, {
-    yes: Boolean(flags.yes) || !p.asking,
-  });
+  const applied = await converge(
+    { config, secrets, session, desired: desiredRealm(config, answers.testUser?.password) },
+    ui,
+    {
+      yes: Boolean(flags.yes) || !p.asking,
+    },
+  );
   if (!ui.json) {
-    ui.info(applied.applied.length ? `Realm ${config.realm}: ${applied.applied.length} change(s) applied.` : `Realm ${config.realm}: already up to date.`);
+    ui.info(
+      applied.applied.length
+        ? `Realm ${config.realm}: ${applied.applied.length} change(s) applied.`
+        : `Realm ${config.realm}: already up to date.`,
+    );
   }
 
   await writeFiles(toWrite);
   const written = new Set(toWrite.map((file) => file.name));
   if (!ui.json) {
     for (const file of files) {
-      const verdict = written.has(file.name) ? (file.status === 'create' ? 'created' : 'updated') : file.status === 'unchanged' ? 'unchanged' : 'kept yours';
+      const verdict = written.has(file.name)
+        ? file.status === 'create'
+          ? 'created'
+          : 'updated'
+        : file.status === 'unchanged'
+          ? 'unchanged'
+          : 'kept yours';
       ui.info(`  ${file.name}: ${verdict}${file.name === ENV_FILE && written.has(file.name) ? ' (mode 0600)' : ''}`);
     }
-    if (answers.testUser?.generated && written.has('.env')) ui.info(`  Test user "${answers.testUser.username}": password generated, stored in .env (not printed).`);
-    if (answers.testUser && envNotIgnored(dir)) ui.warn(ui.color.yellow('  note: .env holds a password and this Git folder does not ignore it: add ".env" to .gitignore.'));
+    if (answers.testUser?.generated && written.has('.env'))
+      ui.info(`  Test user "${answers.testUser.username}": password generated, stored in .env (not printed).`);
+    if (answers.testUser && envNotIgnored(dir))
+      ui.warn(
+        ui.color.yellow(
+          '  note: .env holds a password and this Git folder does not ignore it: add ".env" to .gitignore.',
+        ),
+      );
   }
 
   let verification: FirstDoctorRun | undefined;
-  if (flags.doctor !== false) verification = await runFirstDoctor({ config, secrets, session, configFile: configPath, ui });
+  if (flags.doctor !== false)
+    verification = await runFirstDoctor({ config, secrets, session, configFile: configPath, ui });
 
   const issuer = realmIssuer(config.keycloakUrl, config.realm);
   // The commands are meant to be run in the project folder, where .env and (by default) the config file are.
-  const configFlag = configPath === join(dir, DEFAULT_CONFIG_FILE) ? '' : ` --config ${shellWord(relative(dir, configPath))}`;
+  const configFlag =
+    configPath === join(dir, DEFAULT_CONFIG_FILE) ? '' : ` --config ${shellWord(relative(dir, configPath))}`;
   const nextSteps = fill(await loadTemplate('next-steps.txt'), {
     where: dir === process.cwd() ? '' : ` (in ${dir})`,
     resource: answers.resource,
@@ -172,10 +227,14 @@ export async function init(flags: InitFlags, ui: Ui): Promise<number> {
     serveCommand: command(`serve${configFlag}`),
     // Doctor's realm checks need the admin password; for a Keycloak we started, doctor reads it from its file.
     doctorCommand: `${command(`doctor${configFlag}`)}        ${
-      local.passwordFile || local.adminPassword ? "(it finds the local Keycloak's admin password by itself)" : '(with KEYCLOAK_ADMIN_PASSWORD set, it also checks the realm)'
+      local.passwordFile || local.adminPassword
+        ? "(it finds the local Keycloak's admin password by itself)"
+        : '(with KEYCLOAK_ADMIN_PASSWORD set, it also checks the realm)'
     }`,
     signInLine: signInLine(config, issuer),
-    userLine: answers.testUser ? `\n     Sign in as "${answers.testUser.username}" (password: ${'MCP_KEYCLOAK_TEST_USER_PASSWORD'} in .env).` : '',
+    userLine: answers.testUser
+      ? `\n     Sign in as "${answers.testUser.username}" (password: ${'MCP_KEYCLOAK_TEST_USER_PASSWORD'} in .env).`
+      : '',
   });
   const ok = !verification || verification.ok;
   if (ui.json) {
@@ -186,7 +245,9 @@ export async function init(flags: InitFlags, ui: Ui): Promise<number> {
       realm: config.realm,
       resource: answers.resource,
       issuer,
-      localKeycloak: local.started ? { started: true, startupMs: local.startupMs, adminPasswordFile: local.passwordFile } : { started: false },
+      localKeycloak: local.started
+        ? { started: true, startupMs: local.startupMs, adminPasswordFile: local.passwordFile }
+        : { started: false },
       files: files.map((file) => ({ path: file.name, status: file.status, written: written.has(file.name) })),
       applied: applied.applied,
       doctor: verification ? verification.report : null,
@@ -194,11 +255,20 @@ export async function init(flags: InitFlags, ui: Ui): Promise<number> {
     });
   } else {
     ui.info('');
-    if (ok) ui.info(ui.color.green(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s: realm ${config.realm} at ${config.keycloakUrl} is ready for ${answers.resource}.`));
+    if (ok)
+      ui.info(
+        ui.color.green(
+          `Done in ${((Date.now() - started) / 1000).toFixed(1)} s: realm ${config.realm} at ${config.keycloakUrl} is ready for ${answers.resource}.`,
+        ),
+      );
     ui.info('');
     for (const line of nextSteps.trimEnd().split('\n')) ui.info(line);
   }
-  if (!ok) throw new CliError(`The setup was written, but doctor found problems (see above); fix them and run \`${command(`doctor${configFlag}`)}\` again.`, ExitCode.failure);
+  if (!ok)
+    throw new CliError(
+      `The setup was written, but doctor found problems (see above); fix them and run \`${command(`doctor${configFlag}`)}\` again.`,
+      ExitCode.failure,
+    );
   return ExitCode.ok;
 }
 
@@ -215,10 +285,14 @@ async function connectWithRetry(
 ): Promise<AdminSession> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await ui.step(`Connecting to ${config.keycloakUrl}`, () => connectAdmin(config, secrets, admin.from ? { adminUserFrom: admin.from } : {}));
+      return await ui.step(`Connecting to ${config.keycloakUrl}`, () =>
+        connectAdmin(config, secrets, admin.from ? { adminUserFrom: admin.from } : {}),
+      );
     } catch (error) {
       if (!(error instanceof CredentialsRejectedError) || !admin.typed || attempt >= 3) throw error;
-      ui.warn(`Keycloak rejected that password for admin "${admin.username}"; try again (Ctrl-C stops, nothing was written).`);
+      ui.warn(
+        `Keycloak rejected that password for admin "${admin.username}"; try again (Ctrl-C stops, nothing was written).`,
+      );
       secrets.adminPassword = await askHidden(`Password of Keycloak admin "${admin.username}"`);
     }
   }
@@ -228,6 +302,7 @@ async function connectWithRetry(
 function signInLine(config: Config, issuer: string): string {
   const opens = `opens ${issuer} in a browser to sign in.`;
   if (!config.cimd?.enabled) return `The client registers itself with Keycloak and ${opens}`;
-  if (config.dcr.mode === 'off') return `The client sends the URL of its client metadata document as client_id (CIMD) and ${opens}`;
+  if (config.dcr.mode === 'off')
+    return `The client sends the URL of its client metadata document as client_id (CIMD) and ${opens}`;
   return `VS Code and Claude Code send the URL of their client metadata document as client_id (CIMD), others register themselves;\n     each ${opens}`;
 }

@@ -20,7 +20,8 @@ export interface StartFlags {
 function parsePort(value: string | undefined): number {
   // Decimal digits only: Number() would read `1e3` as port 1000.
   const port = parseDecimal(value ?? '8080', 1, 65535);
-  if (port === undefined) throw new UsageError(`--port ${printable(value ?? '', 20)}: must be a TCP port (1-65535) in decimal digits.`);
+  if (port === undefined)
+    throw new UsageError(`--port ${printable(value ?? '', 20)}: must be a TCP port (1-65535) in decimal digits.`);
   return port;
 }
 
@@ -44,7 +45,8 @@ async function featuresFromConfigFile(): Promise<string[] | undefined> {
 /** `keycloak start`: starts (or finds running) the local dev Keycloak and says where it is; returns the exit code. */
 export async function keycloakStart(flags: StartFlags, ui: Ui): Promise<number> {
   const port = parsePort(flags.port);
-  const features = flags.features !== undefined ? parseFeatures(flags.features, '--features') : await featuresFromConfigFile();
+  const features =
+    flags.features !== undefined ? parseFeatures(flags.features, '--features') : await featuresFromConfigFile();
   // Progress lines rather than a spinner: download percentages and the build notice must stay readable.
   const result = await interruptible((signal) =>
     startLocalKeycloak({
@@ -53,18 +55,27 @@ export async function keycloakStart(flags: StartFlags, ui: Ui): Promise<number> 
       ...(flags.keycloakVersion !== undefined ? { version: flags.keycloakVersion } : {}),
       ...(features !== undefined ? { features } : {}),
       signal,
-      onProgress: (message) => ui.warn(message) }),
+      onProgress: (message) => ui.warn(message),
+    }),
   );
   const { state } = result;
   if (ui.json) {
-    ui.data({ ...state, features: state.features ?? [], alreadyRunning: result.alreadyRunning, startupMs: result.startupMs, adminPasswordFile: result.passwordFile });
+    ui.data({
+      ...state,
+      features: state.features ?? [],
+      alreadyRunning: result.alreadyRunning,
+      startupMs: result.startupMs,
+      adminPasswordFile: result.passwordFile,
+    });
     return ExitCode.ok;
   }
   const how = state.runtime === 'docker' ? `Docker container ${state.container}` : `pid ${state.pid}`;
   ui.info(
     result.alreadyRunning
       ? ui.color.green(`Keycloak already runs at ${state.url} (${how}).`)
-      : ui.color.green(`Keycloak ${state.version} runs at ${state.url} (${how}), ready in ${(result.startupMs / 1000).toFixed(1)} s.`),
+      : ui.color.green(
+          `Keycloak ${state.version} runs at ${state.url} (${how}), ready in ${(result.startupMs / 1000).toFixed(1)} s.`,
+        ),
   );
   ui.info(`  features:       ${describeFeatures(state.features)}`);
   ui.info(`  admin user:     ${state.adminUsername}`);
@@ -83,10 +94,20 @@ type Verdict = 'not started' | 'stopped' | 'starting' | 'running';
 export async function keycloakStatus(_flags: Record<string, never>, ui: Ui): Promise<number> {
   const status = await localStatus();
   const { state } = status;
-  const verdict: Verdict = !state ? 'not started' : !status.running ? 'stopped' : status.answering ? 'running' : 'starting';
+  const verdict: Verdict = !state
+    ? 'not started'
+    : !status.running
+      ? 'stopped'
+      : status.answering
+        ? 'running'
+        : 'starting';
   const passwordFile = statePaths().password;
   if (ui.json) {
-    ui.data({ status: verdict, ...(state ? { ...state, features: state.features ?? [] } : {}), adminPasswordFile: state ? passwordFile : undefined });
+    ui.data({
+      status: verdict,
+      ...(state ? { ...state, features: state.features ?? [] } : {}),
+      adminPasswordFile: state ? passwordFile : undefined,
+    });
   } else if (!state) {
     ui.info(`No local Keycloak was started by mcp-keycloak. Start one with: ${command('keycloak start')}`);
   } else if (verdict === 'stopped') {
@@ -115,13 +136,21 @@ export interface StopFlags {
 export async function keycloakStop(flags: StopFlags, ui: Ui): Promise<number> {
   const result = await ui.step('Stopping Keycloak', () => stopLocalKeycloak({ deleteData: Boolean(flags.deleteData) }));
   if (ui.json) {
-    ui.data({ stopped: result.stopped, url: result.state?.url, deletedData: result.deletedData, ...(result.state && !flags.deleteData ? { dataDir: result.state.dataDir } : {}) });
+    ui.data({
+      stopped: result.stopped,
+      url: result.state?.url,
+      deletedData: result.deletedData,
+      ...(result.state && !flags.deleteData ? { dataDir: result.state.dataDir } : {}),
+    });
     return ExitCode.ok;
   }
   if (result.stopped) ui.info(ui.color.green(`Stopped the Keycloak at ${result.state!.url}.`));
   else if (result.state) ui.info(`The Keycloak at ${result.state.url} was not running.`);
   else ui.info('No local Keycloak started by mcp-keycloak was running.');
   if (result.deletedData) ui.info('Deleted its data and admin password.');
-  else if (result.state) ui.info(`Its data is kept in ${result.state.dataDir}: ${startCommand(result.state)} brings it back; add --delete-data to forget it.`);
+  else if (result.state)
+    ui.info(
+      `Its data is kept in ${result.state.dataDir}: ${startCommand(result.state)} brings it back; add --delete-data to forget it.`,
+    );
   return ExitCode.ok;
 }

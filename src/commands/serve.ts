@@ -30,7 +30,10 @@ export function applyFixCommand(flags: ServeFlags, file: string | undefined): st
 }
 
 /** Turns flags/env/file into server options; exported so tests can check the derivation without a socket. */
-async function serveOptions(flags: ServeFlags, env: Record<string, string | undefined> = process.env): Promise<ReferenceServerOptions> {
+async function serveOptions(
+  flags: ServeFlags,
+  env: Record<string, string | undefined> = process.env,
+): Promise<ReferenceServerOptions> {
   const { config, file } = await loadConfig(flags, env);
   if (config.resources.length > 1) {
     throw new UsageError(
@@ -67,7 +70,9 @@ async function serveOptions(flags: ServeFlags, env: Record<string, string | unde
     if (cache !== undefined && cache !== '') {
       const seconds = parseDecimal(cache, 0, 300);
       if (seconds === undefined) {
-        throw new UsageError(`${INTROSPECTION_ENV.cacheSeconds} must be a whole number of seconds from 0 to 300 in decimal digits (got "${printable(cache, 20)}").`);
+        throw new UsageError(
+          `${INTROSPECTION_ENV.cacheSeconds} must be a whole number of seconds from 0 to 300 in decimal digits (got "${printable(cache, 20)}").`,
+        );
       }
       options.introspection.cacheTtlMs = seconds * 1000;
     }
@@ -78,9 +83,12 @@ async function serveOptions(flags: ServeFlags, env: Record<string, string | unde
 /** Runs the reference MCP server until SIGINT/SIGTERM; returns the exit code. */
 export async function serve(flags: ServeFlags, ui: Ui): Promise<number> {
   const options = await serveOptions(flags);
-  if (ui.json) options.onRequest = (entry) => process.stdout.write(`${JSON.stringify({ event: 'request', ...entry })}\n`);
+  if (ui.json)
+    options.onRequest = (entry) => process.stdout.write(`${JSON.stringify({ event: 'request', ...entry })}\n`);
   else options.log = (line) => ui.info(line);
-  const server = await ui.step(`Starting the MCP server for realm ${options.realm}`, () => startReferenceServer(options));
+  const server = await ui.step(`Starting the MCP server for realm ${options.realm}`, () =>
+    startReferenceServer(options),
+  );
   const listening = `${options.host}:${options.port}`;
   if (ui.json) {
     process.stdout.write(
@@ -91,14 +99,16 @@ export async function serve(flags: ServeFlags, ui: Ui): Promise<number> {
     ui.info(`Metadata      ${server.metadataUrl}`);
     ui.info(`Issuer        ${server.issuer}`);
     const cache = options.introspection?.cacheTtlMs ?? DEFAULT_INTROSPECTION_CACHE_MS;
-    const cacheNote = server.auth === 'introspection' ? ` (${cache > 0 ? `answers cached ${cache / 1000} s` : 'every request'})` : '';
+    const cacheNote =
+      server.auth === 'introspection' ? ` (${cache > 0 ? `answers cached ${cache / 1000} s` : 'every request'})` : '';
     ui.info(`Auth          ${describeAuth(server.auth)}${cacheNote}; scope ${options.scopes.join(' or ')}`);
     const stepUp = Object.entries(options.toolScopes ?? {}).filter(([, scopes]) => scopes.length > 0);
     if (stepUp.length > 0) {
       const rules = stepUp.map(([tool, scopes]) => `${tool} also needs ${scopes.join(' ')}`).join('; ');
       ui.info(`Step-up       ${rules}${server.auth === 'off' ? ' (not checked: authentication is off)' : ''}`);
     }
-    if (server.auth === 'off') ui.warn(ui.color.yellow('warning: authentication is OFF: anyone on this machine can call the tools.'));
+    if (server.auth === 'off')
+      ui.warn(ui.color.yellow('warning: authentication is OFF: anyone on this machine can call the tools.'));
     ui.info('Press Ctrl-C to stop.');
   }
   const signal = await new Promise<NodeJS.Signals>((resolve) => {

@@ -97,7 +97,11 @@ export interface Origin {
 }
 
 /** Loads, merges and validates. Every problem is a UsageError that names the field and where its value came from. */
-export async function loadConfig(flags: ConfigFlags, env: Env = process.env, cwd = process.cwd()): Promise<LoadedConfig> {
+export async function loadConfig(
+  flags: ConfigFlags,
+  env: Env = process.env,
+  cwd = process.cwd(),
+): Promise<LoadedConfig> {
   const file = pickConfigFile(flags, env, cwd);
   const fromFile = file ? await readConfigFile(file) : {};
   const origins: Origin[] = [];
@@ -113,7 +117,10 @@ function pickConfigFile(flags: ConfigFlags, env: Env, cwd: string): string | und
   const explicit = flags.config ?? env[ENV.config];
   if (explicit) {
     const path = resolve(cwd, explicit);
-    if (!existsSync(path)) throw new UsageError(`Config file ${explicit} does not exist. Create it with \`${command('init')}\` or drop --config.`);
+    if (!existsSync(path))
+      throw new UsageError(
+        `Config file ${explicit} does not exist. Create it with \`${command('init')}\` or drop --config.`,
+      );
     return path;
   }
   const implicit = resolve(cwd, DEFAULT_CONFIG_FILE);
@@ -124,13 +131,21 @@ async function readConfigFile(path: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
     const info = await stat(path);
-    if (info.isDirectory()) throw new UsageError(`Config file ${path} is a directory: pass the JSON file itself, e.g. --config ${resolve(path, DEFAULT_CONFIG_FILE)}.`);
-    if (info.size > MAX_CONFIG_FILE_BYTES) throw new UsageError(`Config file ${path} is ${info.size} bytes, more than a config file can be (limit 1 MB): check --config.`);
+    if (info.isDirectory())
+      throw new UsageError(
+        `Config file ${path} is a directory: pass the JSON file itself, e.g. --config ${resolve(path, DEFAULT_CONFIG_FILE)}.`,
+      );
+    if (info.size > MAX_CONFIG_FILE_BYTES)
+      throw new UsageError(
+        `Config file ${path} is ${info.size} bytes, more than a config file can be (limit 1 MB): check --config.`,
+      );
     text = await readFile(path, 'utf8');
   } catch (error) {
     if (error instanceof UsageError) throw error;
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new UsageError(`Cannot read config file ${path} (${code}): check the path and its permissions.`, { cause: error });
+    throw new UsageError(`Cannot read config file ${path} (${code}): check the path and its permissions.`, {
+      cause: error,
+    });
   }
   // Editors on Windows save UTF-8 with a byte order mark; JSON.parse refuses it, people should not have to care.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
@@ -138,7 +153,9 @@ async function readConfigFile(path: string): Promise<Record<string, unknown>> {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`${path}: not valid JSON (${printable((error as Error).message, 200)}). Fix the syntax or regenerate it with \`${command('init --force')}\`.`);
+    throw new UsageError(
+      `${path}: not valid JSON (${printable((error as Error).message, 200)}). Fix the syntax or regenerate it with \`${command('init --force')}\`.`,
+    );
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new UsageError(`${path}: must contain a JSON object, e.g. {"realm": "mcp-demo"}.`);
@@ -159,10 +176,14 @@ function toolScopeFlags(flags: readonly string[]): Map<string, string[]> {
   const byTool = new Map<string, string[]>();
   for (const flag of flags) {
     const match = /^([^=]+)=(.*)$/.exec(flag);
-    if (!match) throw new UsageError(`--tool-scope must be TOOL=SCOPE, e.g. divide_numbers=mcp:admin (got "${printable(flag, 60)}").`);
+    if (!match)
+      throw new UsageError(
+        `--tool-scope must be TOOL=SCOPE, e.g. divide_numbers=mcp:admin (got "${printable(flag, 60)}").`,
+      );
     const [, tool, scope] = match as unknown as [string, string, string];
     const parsed = scopeName.safeParse(scope);
-    if (!parsed.success) throw new UsageError(`--tool-scope ${printable(tool, 60)}=…: the scope ${parsed.error.issues[0]!.message}.`);
+    if (!parsed.success)
+      throw new UsageError(`--tool-scope ${printable(tool, 60)}=…: the scope ${parsed.error.issues[0]!.message}.`);
     const scopes = byTool.get(tool) ?? [];
     if (!scopes.includes(scope)) scopes.push(scope);
     byTool.set(tool, scopes);
@@ -174,10 +195,21 @@ function toolScopeFlags(flags: readonly string[]): Map<string, string[]> {
  * Overlays env then flags on the file's object. Exported for unit tests. Each value a flag or env
  * variable sets is recorded in `origins`, for error messages.
  */
-export function mergeSources(fromFile: Record<string, unknown>, env: Env, flags: ConfigFlags, origins: Origin[] = []): Record<string, unknown> {
+export function mergeSources(
+  fromFile: Record<string, unknown>,
+  env: Env,
+  flags: ConfigFlags,
+  origins: Origin[] = [],
+): Record<string, unknown> {
   const raw: Record<string, any> = structuredClone(fromFile);
   /** The flag's value, else the env variable's; records which of them set `path`. */
-  const pick = <T>(path: Origin['path'], flag: T | undefined, flagName: string, envValue: T | undefined, envName: string): T | undefined => {
+  const pick = <T>(
+    path: Origin['path'],
+    flag: T | undefined,
+    flagName: string,
+    envValue: T | undefined,
+    envName: string,
+  ): T | undefined => {
     const source = flag !== undefined ? flagName : envValue !== undefined ? envName : undefined;
     if (source !== undefined) origins.push({ path, source });
     return flag ?? envValue;
@@ -216,14 +248,27 @@ export function mergeSources(fromFile: Record<string, unknown>, env: Env, flags:
     // A file's toolScopes that is no object is left for the schema to refuse, naming the file.
     if (next.toolScopes === undefined || isObject(next.toolScopes)) {
       next.toolScopes = { ...(next.toolScopes as object | undefined), ...Object.fromEntries(byTool) };
-      for (const tool of byTool.keys()) origins.push({ path: ['resources', 0, 'toolScopes', tool], source: '--tool-scope' });
+      for (const tool of byTool.keys())
+        origins.push({ path: ['resources', 0, 'toolScopes', tool], source: '--tool-scope' });
     }
     raw.resources = [next];
   }
 
   const dcrMode = pick(['dcr', 'mode'], flags.dcr, '--dcr', env[ENV.dcr], ENV.dcr) as DcrMode | undefined;
-  const trustedHosts = pick(['dcr', 'trustedHosts'], many(flags.trustedHost), '--trusted-host', list(env[ENV.trustedHosts]), ENV.trustedHosts);
-  const webOrigins = pick(['dcr', 'webOrigins'], many(flags.webOrigin), '--web-origin', list(env[ENV.webOrigins]), ENV.webOrigins);
+  const trustedHosts = pick(
+    ['dcr', 'trustedHosts'],
+    many(flags.trustedHost),
+    '--trusted-host',
+    list(env[ENV.trustedHosts]),
+    ENV.trustedHosts,
+  );
+  const webOrigins = pick(
+    ['dcr', 'webOrigins'],
+    many(flags.webOrigin),
+    '--web-origin',
+    list(env[ENV.webOrigins]),
+    ENV.webOrigins,
+  );
   if (dcrMode !== undefined || trustedHosts !== undefined || webOrigins !== undefined) {
     raw.dcr = overlay(raw.dcr);
     if (dcrMode !== undefined) raw.dcr.mode = dcrMode;
@@ -238,9 +283,17 @@ export function mergeSources(fromFile: Record<string, unknown>, env: Env, flags:
   const cimdEnv = env[ENV.cimd];
   const cimdFromEnv = cimdEnv === undefined || cimdEnv === '' ? undefined : parseBoolean(cimdEnv);
   if (cimdEnv && cimdFromEnv === undefined) {
-    throw new UsageError(`${ENV.cimd}=${printable(cimdEnv, 20)}: must be true or false (1/0, yes/no and on/off are read the same way).`);
+    throw new UsageError(
+      `${ENV.cimd}=${printable(cimdEnv, 20)}: must be true or false (1/0, yes/no and on/off are read the same way).`,
+    );
   }
-  const cimdDomains = pick(['cimd', 'domains'], many(flags.cimdDomain), '--cimd-domain', list(env[ENV.cimdDomains]), ENV.cimdDomains);
+  const cimdDomains = pick(
+    ['cimd', 'domains'],
+    many(flags.cimdDomain),
+    '--cimd-domain',
+    list(env[ENV.cimdDomains]),
+    ENV.cimdDomains,
+  );
   // A CIMD flag on the command line wins over MCP_KEYCLOAK_CIMD=false in the environment, as flags do.
   const impliedByFlags = Boolean(flags.cimdDomain?.length || flags.cimdAllowHttp) || undefined;
   const cimdOn = flags.cimd ?? impliedByFlags ?? cimdFromEnv;
@@ -270,7 +323,12 @@ export function mergeSources(fromFile: Record<string, unknown>, env: Env, flags:
 
   const host = pick(['server', 'host'], flags.host, '--host', env[ENV.host], ENV.host);
   const envPort = env[ENV.port] === '' ? undefined : env[ENV.port];
-  const port = flags.port !== undefined ? portOf(String(flags.port), '--port') : envPort !== undefined ? portOf(envPort, ENV.port) : undefined;
+  const port =
+    flags.port !== undefined
+      ? portOf(String(flags.port), '--port')
+      : envPort !== undefined
+        ? portOf(envPort, ENV.port)
+        : undefined;
   if (host !== undefined || port !== undefined) {
     raw.server = overlay(raw.server);
     if (host !== undefined) raw.server.host = host;
@@ -294,7 +352,10 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /** A port from a flag or env: decimal digits only (`1e3` or `0x50` are typos, not ports). */
 function portOf(value: string, source: string): number {
   const port = parseDecimal(value, 1, 65535);
-  if (port === undefined) throw new UsageError(`${source} must be a port number from 1 to 65535 in decimal digits (got "${printable(value, 20)}").`);
+  if (port === undefined)
+    throw new UsageError(
+      `${source} must be a port number from 1 to 65535 in decimal digits (got "${printable(value, 20)}").`,
+    );
   return port;
 }
 
@@ -328,9 +389,15 @@ function inObject(value: unknown, path: readonly PropertyKey[]): boolean {
  * Where the value at `path` came from: the flag or env variable that set it, else the file when the
  * file has it, else "Invalid configuration" (a default, or two settings that contradict each other).
  */
-function sourceOf(path: readonly PropertyKey[], file: string | undefined, sources: { origins: readonly Origin[]; fromFile: unknown } | undefined): string {
+function sourceOf(
+  path: readonly PropertyKey[],
+  file: string | undefined,
+  sources: { origins: readonly Origin[]; fromFile: unknown } | undefined,
+): string {
   if (!sources) return file ?? 'Invalid configuration';
-  const origin = sources.origins.filter((o) => startsWith(path, o.path)).sort((a, b) => b.path.length - a.path.length)[0];
+  const origin = sources.origins
+    .filter((o) => startsWith(path, o.path))
+    .sort((a, b) => b.path.length - a.path.length)[0];
   if (origin) return origin.source;
   return file && inObject(sources.fromFile, path) ? file : 'Invalid configuration';
 }
@@ -340,12 +407,19 @@ function sourceOf(path: readonly PropertyKey[], file: string | undefined, source
  * "--cimd-domain: cimd.domains[0]: …" when a flag or env variable set the value (`sources`); problems
  * from several places are grouped by place, in the order met.
  */
-export function describeZodError(error: ZodError, file?: string, sources?: { origins: readonly Origin[]; fromFile: unknown }): string {
+export function describeZodError(
+  error: ZodError,
+  file?: string,
+  sources?: { origins: readonly Origin[]; fromFile: unknown },
+): string {
   const groups = new Map<string, string[]>();
   for (const issue of error.issues.slice(0, MAX_ISSUES)) {
     const message =
       issue.code === 'unrecognized_keys'
-        ? `unknown field(s) ${issue.keys.slice(0, MAX_ISSUES).map((k) => `"${printable(k, 40)}"`).join(', ')}${issue.keys.length > MAX_ISSUES ? ', …' : ''}`
+        ? `unknown field(s) ${issue.keys
+            .slice(0, MAX_ISSUES)
+            .map((k) => `"${printable(k, 40)}"`)
+            .join(', ')}${issue.keys.length > MAX_ISSUES ? ', …' : ''}`
         : // A record key's own words ("must be a tool name, not empty"), not zod's "Invalid key in record".
           printable(issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message, 300);
     const source = sourceOf(issue.path, file, sources);

@@ -19,7 +19,10 @@ export async function envOrLocalSecrets(config: Config): Promise<Secrets> {
 }
 
 /** `envOrLocalSecrets`, then `askHidden` (a terminal's hidden prompt, when there is one) for an admin password still missing. */
-export async function resolveSecrets(config: Config, askHidden?: (question: string) => Promise<string>): Promise<Secrets> {
+export async function resolveSecrets(
+  config: Config,
+  askHidden?: (question: string) => Promise<string>,
+): Promise<Secrets> {
   const secrets = await envOrLocalSecrets(config);
   if (!config.admin.clientId && !secrets.adminPassword && askHidden) {
     secrets.adminPassword = await askHidden(`Password of Keycloak admin "${config.admin.username}"`);

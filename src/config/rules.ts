@@ -58,7 +58,8 @@ export function httpUrlProblem(value: string, queryWhy?: string): string | undef
   if (ascii) return ascii;
   // The WHATWG parser also accepts `http:host`, `http:/host` and backslashes, each a different string
   // from what clients would send; only the plain form is accepted.
-  if (!/^https?:\/\/[^/\\]/.test(value) || value.includes('\\')) return 'must be an absolute http:// or https:// URL, e.g. http://localhost:8000/mcp';
+  if (!/^https?:\/\/[^/\\]/.test(value) || value.includes('\\'))
+    return 'must be an absolute http:// or https:// URL, e.g. http://localhost:8000/mcp';
   let url: URL;
   try {
     url = new URL(value);
@@ -78,7 +79,10 @@ export function resourceUrlProblem(value: string): string | undefined {
 
 /** The Keycloak base URL: same rule (a path such as the legacy `/auth` is fine). */
 export function keycloakUrlProblem(value: string): string | undefined {
-  return httpUrlProblem(value, 'it is the base that paths such as /realms/… and /admin/… are added to, e.g. http://127.0.0.1:8080');
+  return httpUrlProblem(
+    value,
+    'it is the base that paths such as /realms/… and /admin/… are added to, e.g. http://127.0.0.1:8080',
+  );
 }
 
 /**
@@ -89,7 +93,9 @@ export function webOriginProblem(value: string): string | undefined {
   const problem = httpUrlProblem(value, 'browsers send an origin without one');
   if (problem) return problem;
   const origin = new URL(value).origin;
-  return value === origin ? undefined : `must be an origin, scheme://host[:port] with no path or trailing slash, exactly as browsers send it: ${origin}`;
+  return value === origin
+    ? undefined
+    : `must be an origin, scheme://host[:port] with no path or trailing slash, exactly as browsers send it: ${origin}`;
 }
 
 /** A Trusted Hosts entry: one hostname or IP address; Keycloak has no wildcards or ranges here. */
@@ -114,13 +120,16 @@ export function trustedHostProblem(value: string): string | undefined {
 export function cimdDomainProblem(value: string): string | undefined {
   const wildcard = value.startsWith('*.');
   const host = wildcard ? value.slice(2) : value;
-  if (host.includes('*')) return 'must be a hostname, an IP address or *.domain (Keycloak matches the domain and its subdomains), no other wildcard';
-  if (host.includes(':') && isIP(host) === 0) return 'must be a host without a scheme or port (Keycloak compares hosts only)';
+  if (host.includes('*'))
+    return 'must be a hostname, an IP address or *.domain (Keycloak matches the domain and its subdomains), no other wildcard';
+  if (host.includes(':') && isIP(host) === 0)
+    return 'must be a host without a scheme or port (Keycloak compares hosts only)';
   const problem = trustedHostProblem(host);
   if (problem) return problem.replace('hostname or IP address', 'hostname, IP address or *.domain');
   if (wildcard && isIP(host) !== 0) return 'must put *. before a domain name, not an IP address';
   // `*.com` would let anyone who registers a .com domain host a client_id document the realm accepts.
-  if (wildcard && !host.includes('.')) return `must name at least two labels after "*." (e.g. *.example.com): ${value} would permit every host under a top-level domain`;
+  if (wildcard && !host.includes('.'))
+    return `must name at least two labels after "*." (e.g. *.example.com): ${value} would permit every host under a top-level domain`;
   return undefined;
 }
 

@@ -5,7 +5,17 @@
  * from this file (`npm run schema`) and a unit test keeps the two equal.
  */
 import { z } from 'zod';
-import { cimdDomainProblem, keycloakUrlProblem, MAX_HOST_LENGTH, MAX_SCOPE_LENGTH, MAX_URL_LENGTH, resourceUrlProblem, SCOPE_TOKEN, trustedHostProblem, webOriginProblem } from './rules.js';
+import {
+  cimdDomainProblem,
+  keycloakUrlProblem,
+  MAX_HOST_LENGTH,
+  MAX_SCOPE_LENGTH,
+  MAX_URL_LENGTH,
+  resourceUrlProblem,
+  SCOPE_TOKEN,
+  trustedHostProblem,
+  webOriginProblem,
+} from './rules.js';
 
 export const DEFAULTS = {
   keycloakUrl: 'http://localhost:8080',
@@ -36,7 +46,9 @@ const URL_HINTS = { maxLength: MAX_URL_LENGTH, pattern: '^https?://[^/?#\\\\\\s]
 
 export const scopeName = z
   .string()
-  .max(MAX_SCOPE_LENGTH, { message: `must be at most ${MAX_SCOPE_LENGTH} characters (Keycloak's limit for a client scope name)` })
+  .max(MAX_SCOPE_LENGTH, {
+    message: `must be at most ${MAX_SCOPE_LENGTH} characters (Keycloak's limit for a client scope name)`,
+  })
   .regex(SCOPE_TOKEN, { message: 'must be a non-empty OAuth scope token: no spaces, quotes or backslashes' })
   .describe('An OAuth scope, created in Keycloak as a client scope of the same name.');
 
@@ -44,7 +56,8 @@ export const realmName = z
   .string()
   .regex(REALM_NAME, { message: 'must start with a letter or digit and use only letters, digits, ".", "_" and "-"' })
   .refine((name) => name !== 'master', {
-    message: 'must not be "master": opening anonymous client registration on the admin realm is unsafe; use a realm of its own',
+    message:
+      'must not be "master": opening anonymous client registration on the admin realm is unsafe; use a realm of its own',
   })
   .describe('The realm that protects the MCP server(s); created if missing.');
 
@@ -60,9 +73,14 @@ const resourceSchema = z
       .describe('Scopes that grant access to this server. Each gets an Audience mapper for the URL.'),
     toolScopes: z
       .record(
-        z.string().min(1, { message: 'must be a tool name, not empty' }).max(128, { message: 'must be a tool name of at most 128 characters' }),
+        z
+          .string()
+          .min(1, { message: 'must be a tool name, not empty' })
+          .max(128, { message: 'must be a tool name of at most 128 characters' }),
         // An empty list would be an entry that asks for nothing: most likely a scope left out by mistake.
-        z.array(scopeName).min(1, { message: 'must name at least one scope (a tool that needs no extra scope needs no entry)' }),
+        z
+          .array(scopeName)
+          .min(1, { message: 'must name at least one scope (a tool that needs no extra scope needs no entry)' }),
       )
       .optional()
       .describe(
@@ -102,21 +120,32 @@ export const CIMD_CLIENTS_WITHOUT_CLIENT_ID_DOMAIN: readonly CimdClientKey[] = [
 
 const cimdSchema = z
   .object({
-    enabled: z.boolean().default(true).describe('Set up Client ID Metadata Documents (needs Keycloak 26.6+ started with --features=cimd).'),
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe('Set up Client ID Metadata Documents (needs Keycloak 26.6+ started with --features=cimd).'),
     clients: z
       .array(z.enum(CIMD_CLIENT_KEYS))
       .default([...CIMD_CLIENT_KEYS])
-      .describe('The known clients whose document domains are permitted: vscode, claude-code, claude-ai, inspector (default: all).'),
+      .describe(
+        'The known clients whose document domains are permitted: vscode, claude-code, claude-ai, inspector (default: all).',
+      ),
     domains: z
       // Lower case, as hosts are case-insensitive but Keycloak compares them as strings: CLIENTS.example.com
       // and clients.example.com are one domain, and a second apply with the other spelling changes nothing.
-      .array(ruled(cimdDomainProblem, { maxLength: MAX_HOST_LENGTH, pattern: '^(\\*\\.)?[A-Za-z0-9.:-]+$' }).toLowerCase())
+      .array(
+        ruled(cimdDomainProblem, { maxLength: MAX_HOST_LENGTH, pattern: '^(\\*\\.)?[A-Za-z0-9.:-]+$' }).toLowerCase(),
+      )
       .default([])
-      .describe('Further permitted domains: hosts of client_id URLs you trust (e.g. where your own client hosts its document); *.example.com for subdomains.'),
+      .describe(
+        'Further permitted domains: hosts of client_id URLs you trust (e.g. where your own client hosts its document); *.example.com for subdomains.',
+      ),
     allowHttp: z
       .boolean()
       .default(false)
-      .describe('Also accept http:// client_id URLs and documents: only for local test realms (loopback documents), never in production.'),
+      .describe(
+        'Also accept http:// client_id URLs and documents: only for local test realms (loopback documents), never in production.',
+      ),
   })
   .strict();
 
@@ -134,7 +163,13 @@ export const configSchema = z
       .describe('The MCP servers this realm protects, each with its own scope(s) and audience.'),
     dcr: dcrSchema.default({ mode: 'anonymous', trustedHosts: [] }),
     keycloakFeatures: z
-      .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,79}(?::v[0-9]{1,3})?$/, { message: 'must be a Keycloak feature name (letters, digits, - and _, optionally :v1)' }))
+      .array(
+        z
+          .string()
+          .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,79}(?::v[0-9]{1,3})?$/, {
+            message: 'must be a Keycloak feature name (letters, digits, - and _, optionally :v1)',
+          }),
+      )
       // As for --features: ["none", "cimd"] is either no features or cimd, a guess either way.
       .refine((names) => names.length < 2 || !names.some((name) => name.toLowerCase() === 'none'), {
         message: 'none means no features and stands alone: give [] for none, or the features without it',
@@ -143,10 +178,19 @@ export const configSchema = z
       .describe(
         'Features the local dev Keycloak is started with (`keycloak start` and `init` when they start one; --features and MCP_KEYCLOAK_FEATURES win), e.g. ["cimd", "resource-indicators"]. Your own Keycloak: start it with --features yourself.',
       ),
-    cimd: cimdSchema.optional().describe('Client ID Metadata Documents (CIMD), the MCP 2026-07-28 alternative to Dynamic Client Registration. Absent: not set up.'),
+    cimd: cimdSchema
+      .optional()
+      .describe(
+        'Client ID Metadata Documents (CIMD), the MCP 2026-07-28 alternative to Dynamic Client Registration. Absent: not set up.',
+      ),
     admin: z
       .object({
-        username: z.string().min(1).max(255).default(DEFAULTS.adminUsername).describe('Admin user (password: env KEYCLOAK_ADMIN_PASSWORD).'),
+        username: z
+          .string()
+          .min(1)
+          .max(255)
+          .default(DEFAULTS.adminUsername)
+          .describe('Admin user (password: env KEYCLOAK_ADMIN_PASSWORD).'),
         clientId: z
           .string()
           .min(1)
@@ -171,7 +215,13 @@ export const configSchema = z
     server: z
       .object({
         host: z.string().min(1).max(253).default('127.0.0.1').describe('Interface `serve` listens on.'),
-        port: z.number().int().min(1).max(65535).optional().describe('Port `serve` listens on (default: the resource URL port).'),
+        port: z
+          .number()
+          .int()
+          .min(1)
+          .max(65535)
+          .optional()
+          .describe('Port `serve` listens on (default: the resource URL port).'),
       })
       .strict()
       .default({ host: '127.0.0.1' }),
@@ -237,7 +287,8 @@ export const configSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['dcr', 'webOrigins'],
-        message: 'dcr mode "off" leaves registration policies alone, so web origins would be ignored: drop --web-origin, or pass --dcr anonymous or trusted-hosts',
+        message:
+          'dcr mode "off" leaves registration policies alone, so web origins would be ignored: drop --web-origin, or pass --dcr anonymous or trusted-hosts',
       });
     }
     if (config.dcr.mode === 'trusted-hosts' && config.dcr.trustedHosts.length === 0) {

@@ -57,7 +57,12 @@ export const PROBE_CLIENTS: ProbeClient[] = [
         client_uri: 'https://code.visualstudio.com',
         grant_types: grants,
         response_types: ['code'],
-        redirect_uris: ['https://insiders.vscode.dev/redirect', 'https://vscode.dev/redirect', 'http://127.0.0.1/', 'http://127.0.0.1:33418/'],
+        redirect_uris: [
+          'https://insiders.vscode.dev/redirect',
+          'https://vscode.dev/redirect',
+          'http://127.0.0.1/',
+          'http://127.0.0.1:33418/',
+        ],
         ...(scopes.length ? { scope: scopes.join(' ') } : {}),
         token_endpoint_auth_method: 'none',
         application_type: 'native',
@@ -99,7 +104,11 @@ export const PROBE_CLIENTS: ProbeClient[] = [
     sentFrom: 'user-machine',
     body: () => ({
       client_name: 'Cursor',
-      redirect_uris: ['cursor://anysphere.cursor-mcp/oauth/callback', 'https://www.cursor.com/agents/mcp/oauth/callback', 'http://localhost:8787/callback'],
+      redirect_uris: [
+        'cursor://anysphere.cursor-mcp/oauth/callback',
+        'https://www.cursor.com/agents/mcp/oauth/callback',
+        'http://localhost:8787/callback',
+      ],
       grant_types: CODE_AND_REFRESH,
       response_types: ['code'],
       token_endpoint_auth_method: 'none',
@@ -122,6 +131,7 @@ export const PROBE_CLIENTS: ProbeClient[] = [
     name: 'MCP Inspector 0.x (browser)',
     sentFrom: 'browser',
     origin: ({ webOrigin }) => webOrigin,
-    body: ({ scopes, webOrigin }) => inspectorBody([`${webOrigin}/oauth/callback`, `${webOrigin}/oauth/callback/debug`], scopes),
+    body: ({ scopes, webOrigin }) =>
+      inspectorBody([`${webOrigin}/oauth/callback`, `${webOrigin}/oauth/callback/debug`], scopes),
   },
 ];

@@ -17,24 +17,35 @@ export interface Registered {
 }
 
 export type RegistrationOutcome =
-  | { ok: true; client: Registered }
-  | { ok: false; status?: number; policy?: string; reason: string };
+  { ok: true; client: Registered } | { ok: false; status?: number; policy?: string; reason: string };
 
 /** Keycloak's 403: `Policy 'Trusted Hosts' rejected request to client-registration service. Details: Host not trusted.` */
 const POLICY = /Policy '([^']+)' rejected request to client-registration service\.?\s*(?:Details:\s*(.*))?/;
 
 /** Sends one RFC 7591 registration (with `origin` as a browser would) and says who was accepted, or which policy refused and why. */
-export async function registerClient(endpoint: string, body: Record<string, unknown>, origin?: string, send: HttpRequest = request): Promise<RegistrationOutcome> {
+export async function registerClient(
+  endpoint: string,
+  body: Record<string, unknown>,
+  origin?: string,
+  send: HttpRequest = request,
+): Promise<RegistrationOutcome> {
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
   if (origin) headers.origin = origin;
   const result = await send(endpoint, { method: 'POST', headers, body: JSON.stringify(body) });
   if (result.status === undefined) return { ok: false, reason: result.error ?? 'no answer' };
   const json = result.json ?? {};
-  if (result.status === 201 && typeof json.client_id === 'string' && typeof json.registration_access_token === 'string') {
+  if (
+    result.status === 201 &&
+    typeof json.client_id === 'string' &&
+    typeof json.registration_access_token === 'string'
+  ) {
     const client: Registered = {
       clientId: json.client_id,
       registrationAccessToken: json.registration_access_token,
-      registrationClientUri: typeof json.registration_client_uri === 'string' ? json.registration_client_uri : `${endpoint}/${json.client_id}`,
+      registrationClientUri:
+        typeof json.registration_client_uri === 'string'
+          ? json.registration_client_uri
+          : `${endpoint}/${json.client_id}`,
     };
     if (typeof json.scope === 'string') client.scope = json.scope;
     return { ok: true, client };
@@ -42,19 +53,42 @@ export async function registerClient(endpoint: string, body: Record<string, unkn
   const description = typeof json.error_description === 'string' ? json.error_description : undefined;
   const error = typeof json.error === 'string' ? json.error : undefined;
   const policy = description ? POLICY.exec(description) : null;
-  if (policy) return { ok: false, status: result.status, policy: policy[1]!, reason: (policy[2] ?? '').trim().replace(/\.$/, '') || description! };
+  if (policy)
+    return {
+      ok: false,
+      status: result.status,
+      policy: policy[1]!,
+      reason: (policy[2] ?? '').trim().replace(/\.$/, '') || description!,
+    };
   if (error === 'Invalid origin') {
-    return { ok: false, status: result.status, policy: 'Allowed Registration Web Origins', reason: `origin ${origin ?? '(none)'} is not allowed ("Invalid origin")` };
+    return {
+      ok: false,
+      status: result.status,
+      policy: 'Allowed Registration Web Origins',
+      reason: `origin ${origin ?? '(none)'} is not allowed ("Invalid origin")`,
+    };
   }
-  return { ok: false, status: result.status, reason: [error, description].filter(Boolean).join(': ') || `HTTP ${result.status}` };
+  return {
+    ok: false,
+    status: result.status,
+    reason: [error, description].filter(Boolean).join(': ') || `HTTP ${result.status}`,
+  };
 }
 
 /**
  * Deletes a registered client with its own registration access token; falls back to the admin API.
  * Returns undefined on success, else a sentence naming the client left behind.
  */
-export async function deleteClient(client: Registered, realm: string, admin?: AdminSession, send: HttpRequest = request): Promise<string | undefined> {
-  const result = await send(client.registrationClientUri, { method: 'DELETE', headers: { authorization: `Bearer ${client.registrationAccessToken}` } });
+export async function deleteClient(
+  client: Registered,
+  realm: string,
+  admin?: AdminSession,
+  send: HttpRequest = request,
+): Promise<string | undefined> {
+  const result = await send(client.registrationClientUri, {
+    method: 'DELETE',
+    headers: { authorization: `Bearer ${client.registrationAccessToken}` },
+  });
   if (result.status === 204 || result.status === 200) return undefined;
   if (admin) {
     try {

@@ -23,7 +23,8 @@ function targetFlags(input: Target): string[] {
   if (config.keycloakUrl !== DEFAULTS.keycloakUrl) flags.push('--keycloak-url', quoteArg(config.keycloakUrl));
   if (config.realm !== DEFAULTS.realm) flags.push('--realm', quoteArg(config.realm));
   if (resource.url !== DEFAULTS.resource) flags.push('--resource', quoteArg(resource.url));
-  if (resource.scopes.length !== 1 || resource.scopes[0] !== DEFAULTS.scope) for (const scope of resource.scopes) flags.push('--scope', quoteArg(scope));
+  if (resource.scopes.length !== 1 || resource.scopes[0] !== DEFAULTS.scope)
+    for (const scope of resource.scopes) flags.push('--scope', quoteArg(scope));
   return [...flags, ...dcrFlags(config)];
 }
 

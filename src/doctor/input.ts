@@ -8,7 +8,13 @@ import { envOrLocalSecrets } from '../config/resolve-secrets.js';
 import type { Config } from '../config/schema.js';
 import { SECRET_ENV, type Secrets } from '../config/secrets.js';
 import { UsageError } from '../errors.js';
-import { connectAdmin, NotKeycloakError, probeKeycloak, RealmMissingError, type AdminSession } from '../keycloak/session.js';
+import {
+  connectAdmin,
+  NotKeycloakError,
+  probeKeycloak,
+  RealmMissingError,
+  type AdminSession,
+} from '../keycloak/session.js';
 import { realmIssuer } from '../keycloak/urls.js';
 import { command } from '../ui/invocation.js';
 import type { Ui } from '../ui/output.js';
@@ -24,7 +30,10 @@ export interface DoctorInputFlags extends ConfigFlags {
 }
 
 async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) throw new UsageError(`--token - reads the token from stdin, but stdin is a terminal: pipe it in, e.g. \`pbpaste | ${command('doctor --token -')}\`.`);
+  if (process.stdin.isTTY)
+    throw new UsageError(
+      `--token - reads the token from stdin, but stdin is a terminal: pipe it in, e.g. \`pbpaste | ${command('doctor --token -')}\`.`,
+    );
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
@@ -36,7 +45,9 @@ async function resolveToken(flags: DoctorInputFlags, env = process.env): Promise
   let source: 'stdin' | 'env';
   if (flags.token !== undefined) {
     if (flags.token !== '-') {
-      throw new UsageError(`--token takes "-" (read the token from stdin); a token in argv ends up in shell history and process lists. Use \`--token -\` or ${TOKEN_ENV}.`);
+      throw new UsageError(
+        `--token takes "-" (read the token from stdin); a token in argv ends up in shell history and process lists. Use \`--token -\` or ${TOKEN_ENV}.`,
+      );
     }
     value = await readStdin();
     source = 'stdin';
@@ -46,13 +57,16 @@ async function resolveToken(flags: DoctorInputFlags, env = process.env): Promise
   }
   if (value === undefined) return undefined;
   const token = value.trim().replace(/^Bearer\s+/i, '');
-  if (!token) throw new UsageError(source === 'stdin' ? '--token -: stdin was empty.' : `${TOKEN_ENV} is set but empty.`);
+  if (!token)
+    throw new UsageError(source === 'stdin' ? '--token -: stdin was empty.' : `${TOKEN_ENV} is set but empty.`);
   return { value: token, source };
 }
 
 async function adminFor(config: Config, secrets: Secrets): Promise<{ admin?: AdminSession; adminMissing?: string }> {
   if (!secrets.adminPassword && !secrets.adminClientSecret) {
-    return { adminMissing: `no admin credentials (${SECRET_ENV.adminPassword} or KEYCLOAK_ADMIN_CLIENT_ID/${SECRET_ENV.adminClientSecret})` };
+    return {
+      adminMissing: `no admin credentials (${SECRET_ENV.adminPassword} or KEYCLOAK_ADMIN_CLIENT_ID/${SECRET_ENV.adminClientSecret})`,
+    };
   }
   try {
     return { admin: await connectAdmin(config, secrets) };
@@ -85,7 +99,9 @@ export async function doctorInput(flags: DoctorInputFlags, ui: Ui): Promise<Doct
   const token = await resolveToken(flags);
   const secrets = await envOrLocalSecrets(config);
   const resource = config.resources[0]!;
-  const [probe, admin] = await ui.step(`Connecting to ${config.keycloakUrl}`, () => Promise.all([announcedIssuer(config), adminFor(config, secrets)]));
+  const [probe, admin] = await ui.step(`Connecting to ${config.keycloakUrl}`, () =>
+    Promise.all([announcedIssuer(config), adminFor(config, secrets)]),
+  );
   const input: DoctorInput = { config, resource, secrets, expectedIssuer: probe.issuer, ...admin };
   if (probe.problem) input.keycloakProblem = probe.problem;
   if (probe.problemKind) input.keycloakProblemKind = probe.problemKind;

@@ -26,12 +26,23 @@ export interface DoctorReport {
 }
 
 /** The `--json` document of a run: target, summary, every finding, the decoded token (never the token itself). */
-export function buildReport(input: DoctorInput, findings: Finding[], state: DoctorState, durationMs: number): DoctorReport {
+export function buildReport(
+  input: DoctorInput,
+  findings: Finding[],
+  state: DoctorState,
+  durationMs: number,
+): DoctorReport {
   const summary = summarize(findings);
   const report: DoctorReport = {
     formatVersion: DOCTOR_FORMAT_VERSION,
     ok: summary.fail === 0,
-    target: { resource: input.resource.url, scopes: input.resource.scopes, keycloakUrl: input.config.keycloakUrl, realm: input.config.realm, issuer: input.expectedIssuer },
+    target: {
+      resource: input.resource.url,
+      scopes: input.resource.scopes,
+      keycloakUrl: input.config.keycloakUrl,
+      realm: input.config.realm,
+      issuer: input.expectedIssuer,
+    },
     summary,
     checks: findings,
     durationMs,
@@ -54,7 +65,12 @@ const GROUPS: [prefix: string, heading: string][] = [
 
 /** The checklist for people, grouped by link of the chain, then the fix for each failure and the verdict. */
 export function renderReport(report: DoctorReport, color: ChalkInstance): string[] {
-  const icon: Record<Status, string> = { pass: color.green('✔'), warn: color.yellow('⚠'), fail: color.red('✖'), skip: color.dim('-') };
+  const icon: Record<Status, string> = {
+    pass: color.green('✔'),
+    warn: color.yellow('⚠'),
+    fail: color.red('✖'),
+    skip: color.dim('-'),
+  };
   const lines = [`${color.bold('mcp-keycloak doctor')} ${report.target.resource} → ${report.target.issuer}`];
   let group: string | undefined;
   const checks = report.checks;
@@ -69,9 +85,23 @@ export function renderReport(report: DoctorReport, color: ChalkInstance): string
     if (f.status === 'skip') {
       // Consecutive skips for the same reason (all token checks without a token) print as one line.
       let j = i;
-      while (j + 1 < checks.length && checks[j + 1]!.status === 'skip' && checks[j + 1]!.why === f.why && checks[j + 1]!.id.split('.')[0] === prefix) j++;
-      const what = j > i ? `${j - i + 1} checks (${checks.slice(i, j + 1).map((c) => c.id).join(', ')})` : f.title;
-      lines.push(`  ${icon.skip} ${color.dim(`${what} skipped: ${(f.why ?? '').replace(/\.$/, '')}${f.fix ? `. ${f.fix}` : ''}`)}`);
+      while (
+        j + 1 < checks.length &&
+        checks[j + 1]!.status === 'skip' &&
+        checks[j + 1]!.why === f.why &&
+        checks[j + 1]!.id.split('.')[0] === prefix
+      )
+        j++;
+      const what =
+        j > i
+          ? `${j - i + 1} checks (${checks
+              .slice(i, j + 1)
+              .map((c) => c.id)
+              .join(', ')})`
+          : f.title;
+      lines.push(
+        `  ${icon.skip} ${color.dim(`${what} skipped: ${(f.why ?? '').replace(/\.$/, '')}${f.fix ? `. ${f.fix}` : ''}`)}`,
+      );
       i = j;
       continue;
     }
@@ -88,7 +118,8 @@ export function renderReport(report: DoctorReport, color: ChalkInstance): string
     const c = report.token.claims;
     lines.push('', color.bold('Decoded token') + color.dim(` (from ${report.token.source}; signature not shown)`));
     for (const key of ['iss', 'aud', 'azp', 'scope', 'sub', 'preferred_username', 'exp', 'iat', 'typ']) {
-      if (c[key] !== undefined) lines.push(`  ${key}: ${Array.isArray(c[key]) ? (c[key] as unknown[]).join(', ') : String(c[key])}`);
+      if (c[key] !== undefined)
+        lines.push(`  ${key}: ${Array.isArray(c[key]) ? (c[key] as unknown[]).join(', ') : String(c[key])}`);
     }
   }
   const failures = report.checks.filter((f) => f.status === 'fail' && f.fix);
@@ -103,9 +134,22 @@ export function renderReport(report: DoctorReport, color: ChalkInstance): string
     }
   }
   const s = report.summary;
-  if (report.repair) lines.push('', `  Or let doctor repair the realm-side failures and check again: ${color.cyan(report.repair)}`);
-  const verdict = !report.ok ? color.red(`${s.fail} check(s) failed`) : s.warn ? color.yellow('No failures') : color.green('All checks passed');
-  lines.push('', `${verdict}: ${s.pass} passed, ${s.warn} warning(s), ${s.fail} failed, ${s.skip} skipped in ${(report.durationMs / 1000).toFixed(1)} s.`);
-  if (report.fix) lines.push(color.dim(`--fix applied ${report.fix.applied.length} change(s); before the repair: ${report.fix.before.fail} failed.`));
+  if (report.repair)
+    lines.push('', `  Or let doctor repair the realm-side failures and check again: ${color.cyan(report.repair)}`);
+  const verdict = !report.ok
+    ? color.red(`${s.fail} check(s) failed`)
+    : s.warn
+      ? color.yellow('No failures')
+      : color.green('All checks passed');
+  lines.push(
+    '',
+    `${verdict}: ${s.pass} passed, ${s.warn} warning(s), ${s.fail} failed, ${s.skip} skipped in ${(report.durationMs / 1000).toFixed(1)} s.`,
+  );
+  if (report.fix)
+    lines.push(
+      color.dim(
+        `--fix applied ${report.fix.applied.length} change(s); before the repair: ${report.fix.before.fail} failed.`,
+      ),
+    );
   return lines;
 }

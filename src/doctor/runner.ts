@@ -20,7 +20,18 @@ import type { Check, DoctorInput, DoctorState } from './types.js';
 
 /** The outside-in checks in the order they build on one another. */
 export function defaultChecks(): Check[] {
-  return [challengeCheck, prmCheck, keycloakCheck, versionCheck, asMetadataCheck, realmCheck, registrationCheck, cimdProbeCheck, tokenCheck, mcpCallCheck];
+  return [
+    challengeCheck,
+    prmCheck,
+    keycloakCheck,
+    versionCheck,
+    asMetadataCheck,
+    realmCheck,
+    registrationCheck,
+    cimdProbeCheck,
+    tokenCheck,
+    mcpCallCheck,
+  ];
 }
 
 export interface RunResult {

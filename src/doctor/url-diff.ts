@@ -25,12 +25,14 @@ export function explainUrlDifference(actual: string, expected: string): string |
     const realmA = /\/realms\/([^/]+)/.exec(a.pathname)?.[1];
     const realmE = /\/realms\/([^/]+)/.exec(e.pathname)?.[1];
     if (realmA && realmE && realmA !== realmE) parts.push(`the realm (${realmA} vs ${realmE})`);
-    else if (a.pathname.replace(/\/+$/, '') === e.pathname.replace(/\/+$/, '')) parts.push('a trailing slash in the path');
+    else if (a.pathname.replace(/\/+$/, '') === e.pathname.replace(/\/+$/, ''))
+      parts.push('a trailing slash in the path');
     else parts.push(`the path (${a.pathname} vs ${e.pathname})`);
   }
   if (a.search !== e.search) parts.push('the query string');
   // new URL() normalises case and default ports, so spelling can differ while every part matches.
-  if (parts.length === 0) parts.push('the spelling (case, default port or encoding), which byte-for-byte comparison does not forgive');
+  if (parts.length === 0)
+    parts.push('the spelling (case, default port or encoding), which byte-for-byte comparison does not forgive');
   return parts.join(' and ');
 }
 

@@ -11,7 +11,10 @@ export function captureRegistration(store: ClientStore, inner: typeof fetch): ty
     const response = await inner(input, init);
     const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
     if (method === 'POST' && response.status === 201) {
-      const body = (await response.clone().json().catch(() => undefined)) as Record<string, unknown> | undefined;
+      const body = (await response
+        .clone()
+        .json()
+        .catch(() => undefined)) as Record<string, unknown> | undefined;
       const uri = body?.registration_client_uri;
       const token = body?.registration_access_token;
       if (typeof uri === 'string' && typeof token === 'string' && typeof body?.client_id === 'string') {
@@ -26,15 +29,29 @@ export function captureRegistration(store: ClientStore, inner: typeof fetch): ty
  * Deletes the client this store registered (RFC 7592 §2.3) and forgets it. Returns what happened in
  * words for a report; never throws.
  */
-export async function deleteRegistration(store: ClientStore, fetchFn: typeof fetch = fetch): Promise<{ deleted: boolean; detail: string }> {
+export async function deleteRegistration(
+  store: ClientStore,
+  fetchFn: typeof fetch = fetch,
+): Promise<{ deleted: boolean; detail: string }> {
   const management = store.management;
-  if (!management) return { deleted: false, detail: 'no registration management credentials were returned, so the client stays registered' };
+  if (!management)
+    return {
+      deleted: false,
+      detail: 'no registration management credentials were returned, so the client stays registered',
+    };
   try {
-    const response = await fetchFn(management.uri, { method: 'DELETE', headers: { authorization: `Bearer ${management.token}` } });
+    const response = await fetchFn(management.uri, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${management.token}` },
+    });
     await response.body?.cancel();
-    if (response.status !== 204 && response.status !== 200) return { deleted: false, detail: `DELETE ${management.uri} answered HTTP ${response.status}` };
+    if (response.status !== 204 && response.status !== 200)
+      return { deleted: false, detail: `DELETE ${management.uri} answered HTTP ${response.status}` };
   } catch (error) {
-    return { deleted: false, detail: `DELETE ${management.uri} failed: ${error instanceof Error ? error.message : String(error)}` };
+    return {
+      deleted: false,
+      detail: `DELETE ${management.uri} failed: ${error instanceof Error ? error.message : String(error)}`,
+    };
   }
   delete store.management;
   if (store.clientInformation?.client_id === management.clientId) {

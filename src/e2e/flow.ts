@@ -13,8 +13,28 @@ import { registerWithPrmScopes, type RegistrationScope } from './registration.js
 import { loadSdk, ResponseIssuerError, type McpSession, type SdkLine } from './sdk.js';
 import { reauthorizeAfter401 } from './reauthorize.js';
 import { runStepUp, type StepUpSummary, type StepUpTool } from './step-up.js';
-import { checkResponseIssuer, invalidTargetFix, readResponseIssuer, readTokenError, watchAsMetadata, type IssVerdict } from './responses.js';
-import { challengedScopes, fail, pass, readAsMetadata, readAuthorizationUrl, readChallenge, readPrm, readRegistration, skip, STEP, STEP_UP_ORDER, warn } from './steps.js';
+import {
+  checkResponseIssuer,
+  invalidTargetFix,
+  readResponseIssuer,
+  readTokenError,
+  watchAsMetadata,
+  type IssVerdict,
+} from './responses.js';
+import {
+  challengedScopes,
+  fail,
+  pass,
+  readAsMetadata,
+  readAuthorizationUrl,
+  readChallenge,
+  readPrm,
+  readRegistration,
+  skip,
+  STEP,
+  STEP_UP_ORDER,
+  warn,
+} from './steps.js';
 import { Trace } from './trace.js';
 import { signIn, SignInError } from '../oauth/sign-in.js';
 
@@ -74,7 +94,21 @@ export interface E2eReport {
   stepUp?: StepUpSummary;
 }
 
-const ORDER = [STEP.challenge, STEP.prm, STEP.asMetadata, STEP.register, STEP.authorizeUrl, STEP.signIn, STEP.consent, STEP.iss, STEP.token, STEP.claims, STEP.connect, STEP.tools, STEP.calculator];
+const ORDER = [
+  STEP.challenge,
+  STEP.prm,
+  STEP.asMetadata,
+  STEP.register,
+  STEP.authorizeUrl,
+  STEP.signIn,
+  STEP.consent,
+  STEP.iss,
+  STEP.token,
+  STEP.claims,
+  STEP.connect,
+  STEP.tools,
+  STEP.calculator,
+];
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -98,14 +132,20 @@ export function summarizeToken(accessToken: string): TokenSummary | undefined {
 /** The v2 SDK accepted the callback's iss; the flow's own reading of it says what it was (they apply one rule). */
 function sdkAccepted(verdict: IssVerdict): Finding {
   if (verdict.ok) return readResponseIssuer(verdict, 'sdk-v2');
-  return warn(STEP.iss, `@modelcontextprotocol/client (v2) accepted the redirect in finishAuth, but by RFC 9207 §2.4 its iss is ${verdict.problem === 'missing' ? 'missing' : 'not the issuer'} (expected ${verdict.expected})`);
+  return warn(
+    STEP.iss,
+    `@modelcontextprotocol/client (v2) accepted the redirect in finishAuth, but by RFC 9207 §2.4 its iss is ${verdict.problem === 'missing' ? 'missing' : 'not the issuer'} (expected ${verdict.expected})`,
+  );
 }
 
 /** `e2e.register` names the scopes the flow added to the SDK's registration, VS Code's way (registration.ts). */
 function withRegistrationScope(finding: Finding, seen: RegistrationScope): Finding {
   if (finding.status === 'fail' || !seen.sent) return finding;
   const sdk = seen.sdk === undefined ? 'no scope' : `"${seen.sdk}"`;
-  return { ...finding, actual: `${finding.actual}; registered with scope "${seen.sent}": the SDK's ${sdk} plus the PRM's scopes_supported ${seen.added.join(' ')}, as VS Code registers` };
+  return {
+    ...finding,
+    actual: `${finding.actual}; registered with scope "${seen.sent}": the SDK's ${sdk} plus the PRM's scopes_supported ${seen.added.join(' ')}, as VS Code registers`,
+  };
 }
 
 /** Runs the chain once as the chosen SDK line; never throws: every failure is the finding of the step it broke. */
@@ -118,11 +158,30 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
   const trace = new Trace();
   const issAdvertised = { value: false };
   const registrationScope: RegistrationScope = { added: [] };
-  const fetchFn = trace.wrap(captureRegistration(store, registerWithPrmScopes(store, registrationScope, watchAsMetadata(issAdvertised, line === 'v1', options.fetch ?? fetch))));
+  const fetchFn = trace.wrap(
+    captureRegistration(
+      store,
+      registerWithPrmScopes(
+        store,
+        registrationScope,
+        watchAsMetadata(issAdvertised, line === 'v1', options.fetch ?? fetch),
+      ),
+    ),
+  );
   const checks: Finding[] = [];
-  const report: E2eReport = { ok: false, sdk: line, serverUrl, checks, durationMs: 0, registered: false, signedIn: false, authorizationScopes: [] };
+  const report: E2eReport = {
+    ok: false,
+    sdk: line,
+    serverUrl,
+    checks,
+    durationMs: 0,
+    registered: false,
+    signedIn: false,
+    authorizationScopes: [],
+  };
   const order = options.stepUpTool ? [...ORDER, ...STEP_UP_ORDER] : ORDER;
-  if (!options.stepUpTool) report.stepUp = { tool: '', skipped: 'no step-up tool configured', authorizationScopes: [], reauthorizations: 0 };
+  if (!options.stepUpTool)
+    report.stepUp = { tool: '', skipped: 'no step-up tool configured', authorizationScopes: [], reauthorizations: 0 };
   const hadRegistration = store.clientInformation !== undefined;
   const hadTokens = store.tokens !== undefined;
   const hadDiscovery = store.discovery !== undefined;
@@ -151,17 +210,35 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
 
     if (outcome?.kind === 'connected' && hadTokens) {
       // The stored token was accepted: nothing to discover, register or sign in.
-      for (const spec of ORDER.slice(0, ORDER.indexOf(STEP.connect))) checks.push(skip(spec, 'not needed: the stored access token was accepted'));
+      for (const spec of ORDER.slice(0, ORDER.indexOf(STEP.connect)))
+        checks.push(skip(spec, 'not needed: the stored access token was accepted'));
       session = outcome.session;
     } else {
       // MCP scope selection: the 401's scope, else the PRM's scopes_supported (which also lists step-up scopes).
       const scopes = challengedScopes(trace, serverUrl, 0) ?? store.discovery?.resourceMetadata?.scopes_supported ?? [];
-      if (provider.authorizationUrl) report.authorizationScopes.push(provider.authorizationUrl.searchParams.get('scope') ?? '');
+      if (provider.authorizationUrl)
+        report.authorizationScopes.push(provider.authorizationUrl.searchParams.get('scope') ?? '');
       for (const read of [
         () => readChallenge(trace, serverUrl, 0),
         () => readPrm(trace, serverUrl, store.discovery, 0, hadDiscovery, connectError),
-        () => readAsMetadata(store.discovery, connectError, { registered: hadRegistration, ...(options.clientMetadataUrl ? { metadataUrl: options.clientMetadataUrl } : {}) }),
-        () => withRegistrationScope(readRegistration(trace, store.discovery, report.clientId, hadRegistration, 0, connectError, options.clientMetadataUrl), registrationScope),
+        () =>
+          readAsMetadata(store.discovery, connectError, {
+            registered: hadRegistration,
+            ...(options.clientMetadataUrl ? { metadataUrl: options.clientMetadataUrl } : {}),
+          }),
+        () =>
+          withRegistrationScope(
+            readRegistration(
+              trace,
+              store.discovery,
+              report.clientId,
+              hadRegistration,
+              0,
+              connectError,
+              options.clientMetadataUrl,
+            ),
+            registrationScope,
+          ),
         () => readAuthorizationUrl(provider.authorizationUrl, serverUrl, scopes, connectError),
       ]) {
         checks.push(read());
@@ -169,7 +246,12 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
       }
       if (outcome?.kind !== 'authorize') {
         // Every reading passed, yet no sign-in was asked for: name the failure at the next step.
-        checks.push(fail(order[checks.length]!, connectError ?? 'the client connected without a token although the server had challenged it'));
+        checks.push(
+          fail(
+            order[checks.length]!,
+            connectError ?? 'the client connected without a token although the server had challenged it',
+          ),
+        );
         return done();
       }
 
@@ -188,16 +270,30 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
         report.signedIn = true;
         callback = result.callback;
         if (!provider.stateMatches(callback.get('state'))) {
-          checks.push(fail(STEP.signIn, 'the redirect carried a different `state` than the request: possible CSRF or a mixed-up session'));
+          checks.push(
+            fail(
+              STEP.signIn,
+              'the redirect carried a different `state` than the request: possible CSRF or a mixed-up session',
+            ),
+          );
           return done();
         }
         checks.push(pass(STEP.signIn, `signed in as ${options.username} in ${result.requests} requests`));
-        checks.push(pass(STEP.consent, result.consentShown ? 'consent page shown and accepted; code received' : 'no consent page (already granted); code received'));
+        checks.push(
+          pass(
+            STEP.consent,
+            result.consentShown
+              ? 'consent page shown and accepted; code received'
+              : 'no consent page (already granted); code received',
+          ),
+        );
       } catch (error) {
         const step = error instanceof SignInError && error.step === 'consent' ? 'consent' : 'signIn';
         if (step === 'consent') checks.push(pass(STEP.signIn, `signed in as ${options.username}`));
         // An error redirect with invalid_target: Keycloak (resource indicators) refused the `resource` of the request.
-        const fix = /error=invalid_target\b/.test(message(error)) ? invalidTargetFix(message(error), serverUrl, issuer(), 'authorize') : undefined;
+        const fix = /error=invalid_target\b/.test(message(error))
+          ? invalidTargetFix(message(error), serverUrl, issuer(), 'authorize')
+          : undefined;
         checks.push(fail(STEP[step], message(error), fix));
         return done();
       }
@@ -215,15 +311,41 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
         await outcome.finishAuth(callback);
       } catch (error) {
         if (error instanceof ResponseIssuerError) {
-          checks.push(readResponseIssuer({ ok: false, problem: error.received === undefined ? 'missing' : 'mismatch', expected: error.expected, ...(error.received === undefined ? {} : { received: error.received }) }, 'sdk-v2', report.clientId));
+          checks.push(
+            readResponseIssuer(
+              {
+                ok: false,
+                problem: error.received === undefined ? 'missing' : 'mismatch',
+                expected: error.expected,
+                ...(error.received === undefined ? {} : { received: error.received }),
+              },
+              'sdk-v2',
+              report.clientId,
+            ),
+          );
           return done();
         }
         const tokenEndpoint = metadata?.token_endpoint;
-        const tokenAnswer = tokenEndpoint === undefined ? undefined : trace.find((e) => e.method === 'POST' && e.url === tokenEndpoint, beforeToken).at(-1);
+        const tokenAnswer =
+          tokenEndpoint === undefined
+            ? undefined
+            : trace.find((e) => e.method === 'POST' && e.url === tokenEndpoint, beforeToken).at(-1);
         // The SDK compares iss before it calls the token endpoint: a token request means its check passed.
-        if (sdk.checksResponseIssuer) checks.push(tokenAnswer ? sdkAccepted(verdict) : skip(STEP.iss, 'not checked: finishAuth failed before the SDK compared iss (see the next step)'));
-        const grantTypes = (store.clientInformation as { grant_types?: string[] } | undefined)?.grant_types ?? (options.clientMetadataUrl ? undefined : provider.clientMetadata.grant_types);
-        checks.push(readTokenError(error, message(error), serverUrl, issuer(), { ...(tokenAnswer?.status ? { status: tokenAnswer.status } : {}), ...(grantTypes ? { grantTypes } : {}) }));
+        if (sdk.checksResponseIssuer)
+          checks.push(
+            tokenAnswer
+              ? sdkAccepted(verdict)
+              : skip(STEP.iss, 'not checked: finishAuth failed before the SDK compared iss (see the next step)'),
+          );
+        const grantTypes =
+          (store.clientInformation as { grant_types?: string[] } | undefined)?.grant_types ??
+          (options.clientMetadataUrl ? undefined : provider.clientMetadata.grant_types);
+        checks.push(
+          readTokenError(error, message(error), serverUrl, issuer(), {
+            ...(tokenAnswer?.status ? { status: tokenAnswer.status } : {}),
+            ...(grantTypes ? { grantTypes } : {}),
+          }),
+        );
         return done();
       }
       if (sdk.checksResponseIssuer) checks.push(sdkAccepted(verdict));
@@ -232,16 +354,27 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
         checks.push(fail(STEP.token, 'the SDK saved no access token'));
         return done();
       }
-      checks.push(pass(STEP.token, `token_type ${tokens.token_type}, expires_in ${tokens.expires_in ?? '?'} s${tokens.refresh_token ? ', with a refresh token' : ''}`));
+      checks.push(
+        pass(
+          STEP.token,
+          `token_type ${tokens.token_type}, expires_in ${tokens.expires_in ?? '?'} s${tokens.refresh_token ? ', with a refresh token' : ''}`,
+        ),
+      );
 
       const summary = summarizeToken(tokens.access_token);
       if (!summary) {
-        checks.push(warn(STEP.claims, 'the access token is not a JWT: aud and scope cannot be read here (the server must introspect it)'));
+        checks.push(
+          warn(
+            STEP.claims,
+            'the access token is not a JWT: aud and scope cannot be read here (the server must introspect it)',
+          ),
+        );
       } else {
         report.token = summary;
         const missing = scopes.filter((s) => !summary.scope.includes(s));
         const actual = `aud ${JSON.stringify(summary.aud)}, scope "${summary.scope.join(' ')}"`;
-        if (!summary.aud.includes(serverUrl)) checks.push(fail(STEP.claims, `${actual}: the MCP URL ${serverUrl} is not an audience`));
+        if (!summary.aud.includes(serverUrl))
+          checks.push(fail(STEP.claims, `${actual}: the MCP URL ${serverUrl} is not an audience`));
         else if (missing.length > 0) checks.push(fail(STEP.claims, `${actual}: missing ${missing.join(' ')}`));
         else checks.push(pass(STEP.claims, actual));
       }
@@ -251,14 +384,24 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
       const again = await sdk.connect(new URL(serverUrl), provider, fetchFn);
       if (again.kind !== 'connected') {
         const answer = trace.find((e) => e.bearer, mark)[0];
-        checks.push(fail(STEP.connect, `the server rejected the new token: HTTP ${answer?.status ?? '?'} ${answer?.challenge ?? ''}`.trim()));
+        checks.push(
+          fail(
+            STEP.connect,
+            `the server rejected the new token: HTTP ${answer?.status ?? '?'} ${answer?.challenge ?? ''}`.trim(),
+          ),
+        );
         return done();
       }
       session = again.session;
     }
 
     report.protocolVersion = session.protocolVersion ?? 'unknown';
-    checks.push(pass(STEP.connect, `${sdk.label} connected to ${session.serverName ?? 'the server'}, protocol ${report.protocolVersion}`));
+    checks.push(
+      pass(
+        STEP.connect,
+        `${sdk.label} connected to ${session.serverName ?? 'the server'}, protocol ${report.protocolVersion}`,
+      ),
+    );
     const signInAgain = async (authorizationUrl: URL) => {
       const result = await signIn({
         authorizationUrl,
@@ -278,19 +421,32 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
       if (!session.refusedToken(error)) throw error;
       // A 401 after the connection (the token was revoked, or the server moved to another authorization server).
       await session.close().catch(() => undefined);
-      const again = await reauthorizeAfter401({ sdk, provider, store, serverUrl, fetchFn, signIn: signInAgain, issAdvertised: () => issAdvertised.value });
+      const again = await reauthorizeAfter401({
+        sdk,
+        provider,
+        store,
+        serverUrl,
+        fetchFn,
+        signIn: signInAgain,
+        issAdvertised: () => issAdvertised.value,
+      });
       session = again.session;
       reauthorized = ` (${again.note})`;
       tools = await session.listTools();
     }
     const connected = session;
     report.tools = tools;
-    checks.push(tools.length > 0 ? pass(STEP.tools, `${tools.join(', ')}${reauthorized}`) : warn(STEP.tools, `the server lists no tools${reauthorized}`));
+    checks.push(
+      tools.length > 0
+        ? pass(STEP.tools, `${tools.join(', ')}${reauthorized}`)
+        : warn(STEP.tools, `the server lists no tools${reauthorized}`),
+    );
     if (!tools.includes('add_numbers') || !tools.includes('multiply_numbers')) {
       checks.push(skip(STEP.calculator, 'the server has no calculator tools (the reference server has)'));
     } else {
       const sum = await connected.callTool('add_numbers', { a: 12.5, b: 7.25 });
-      const product = sum.value === undefined ? undefined : await connected.callTool('multiply_numbers', { a: sum.value, b: 3 });
+      const product =
+        sum.value === undefined ? undefined : await connected.callTool('multiply_numbers', { a: sum.value, b: 3 });
       report.calculatorResult = product?.value;
       checks.push(
         product?.value === 59.25
@@ -302,8 +458,14 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
 
     const stepUpTool = options.stepUpTool;
     if (!tools.includes(stepUpTool.name)) {
-      report.stepUp = { tool: stepUpTool.name, skipped: `the server does not list ${stepUpTool.name}`, authorizationScopes: [], reauthorizations: 0 };
-      for (const spec of STEP_UP_ORDER) checks.push(skip(spec, `not run: the server does not list the step-up tool ${stepUpTool.name}`));
+      report.stepUp = {
+        tool: stepUpTool.name,
+        skipped: `the server does not list ${stepUpTool.name}`,
+        authorizationScopes: [],
+        reauthorizations: 0,
+      };
+      for (const spec of STEP_UP_ORDER)
+        checks.push(skip(spec, `not run: the server does not list the step-up tool ${stepUpTool.name}`));
       return done();
     }
     const stepUp = await runStepUp({

@@ -30,7 +30,12 @@ export function vscodeClientMetadata(): OAuthClientMetadata {
     client_uri: 'https://code.visualstudio.com',
     grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
     response_types: ['code'],
-    redirect_uris: ['https://insiders.vscode.dev/redirect', 'https://vscode.dev/redirect', 'http://127.0.0.1/', REDIRECT_URI],
+    redirect_uris: [
+      'https://insiders.vscode.dev/redirect',
+      'https://vscode.dev/redirect',
+      'http://127.0.0.1/',
+      REDIRECT_URI,
+    ],
     token_endpoint_auth_method: 'none',
     application_type: 'native',
   } as OAuthClientMetadata;
@@ -97,7 +102,8 @@ export class E2eOAuthProvider implements OAuthClientProvider {
   saveClientInformation(info: StoredOAuthClientInformation): void {
     this.store.saveClientInformationCalls += 1;
     // With CIMD the SDK saves the document URL as client_id: no registration took place.
-    if (info.client_id !== this.store.clientInformation?.client_id && info.client_id !== this.clientMetadataUrl) this.store.registrations += 1;
+    if (info.client_id !== this.store.clientInformation?.client_id && info.client_id !== this.clientMetadataUrl)
+      this.store.registrations += 1;
     this.store.clientInformation = info;
   }
 

@@ -34,21 +34,48 @@ export async function reauthorizeAfter401(ctx: ReauthorizeContext): Promise<{ se
   // Read through a function: TypeScript would keep the property narrowed to undefined after the delete.
   const discovered = () => store.discovery;
   const after = discovered()?.authorizationServerUrl;
-  const moved = before !== undefined && after !== undefined && before !== after ? `the authorization server moved from ${before} to ${after}` : `the same authorization server ${after ?? before ?? ''}`.trim();
-  if (outcome.kind === 'connected') return { session: outcome.session, note: `a 401 in the middle of the session: discovered again (${moved}); connected without a new sign-in` };
+  const moved =
+    before !== undefined && after !== undefined && before !== after
+      ? `the authorization server moved from ${before} to ${after}`
+      : `the same authorization server ${after ?? before ?? ''}`.trim();
+  if (outcome.kind === 'connected')
+    return {
+      session: outcome.session,
+      note: `a 401 in the middle of the session: discovered again (${moved}); connected without a new sign-in`,
+    };
 
   const url = provider.authorizationUrl;
-  if (!url) throw new Error('a 401 in the middle of the session: after discovering again the SDK asked for a sign-in but built no authorization URL');
+  if (!url)
+    throw new Error(
+      'a 401 in the middle of the session: after discovering again the SDK asked for a sign-in but built no authorization URL',
+    );
   const { callback } = await ctx.signIn(url);
-  if (!provider.stateMatches(callback.get('state'))) throw new Error('a 401 in the middle of the session: the new sign-in\u2019s redirect carried a different `state` than the request');
+  if (!provider.stateMatches(callback.get('state')))
+    throw new Error(
+      'a 401 in the middle of the session: the new sign-in\u2019s redirect carried a different `state` than the request',
+    );
   if (!sdk.checksResponseIssuer) {
     const metadata = discovered()?.authorizationServerMetadata;
-    const verdict = checkResponseIssuer(callback.get('iss') ?? undefined, metadata?.issuer, metadata?.authorization_response_iss_parameter_supported === true || ctx.issAdvertised());
-    if (!verdict.ok) throw new Error(`a 401 in the middle of the session: the new sign-in\u2019s redirect has ${verdict.problem === 'missing' ? 'no iss' : 'an iss that is not the issuer'} (expected ${verdict.expected}); the code was not redeemed`);
+    const verdict = checkResponseIssuer(
+      callback.get('iss') ?? undefined,
+      metadata?.issuer,
+      metadata?.authorization_response_iss_parameter_supported === true || ctx.issAdvertised(),
+    );
+    if (!verdict.ok)
+      throw new Error(
+        `a 401 in the middle of the session: the new sign-in\u2019s redirect has ${verdict.problem === 'missing' ? 'no iss' : 'an iss that is not the issuer'} (expected ${verdict.expected}); the code was not redeemed`,
+      );
   }
   await outcome.finishAuth(callback);
   const again = await sdk.connect(new URL(ctx.serverUrl), provider, ctx.fetchFn);
-  if (again.kind !== 'connected') throw new Error('a 401 in the middle of the session: the server refused the token of the new sign-in as well');
-  const registered = store.registrations > registrationsBefore ? `, registered a new client (${store.clientInformation?.client_id ?? '?'})` : '';
-  return { session: again.session, note: `a 401 in the middle of the session: discovered again (${moved})${registered}, signed in again` };
+  if (again.kind !== 'connected')
+    throw new Error('a 401 in the middle of the session: the server refused the token of the new sign-in as well');
+  const registered =
+    store.registrations > registrationsBefore
+      ? `, registered a new client (${store.clientInformation?.client_id ?? '?'})`
+      : '';
+  return {
+    session: again.session,
+    note: `a 401 in the middle of the session: discovered again (${moved})${registered}, signed in again`,
+  };
 }

@@ -43,7 +43,8 @@ export function registerWithPrmScopes(store: ClientStore, seen: RegistrationScop
     const url = input instanceof Request ? input.url : String(input);
     const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
     const supported = store.discovery?.resourceMetadata?.scopes_supported ?? [];
-    if (method !== 'POST' || !sameUrl(url, endpoint) || typeof init?.body !== 'string' || supported.length === 0) return inner(input, init);
+    if (method !== 'POST' || !sameUrl(url, endpoint) || typeof init?.body !== 'string' || supported.length === 0)
+      return inner(input, init);
     let body: Record<string, unknown>;
     try {
       body = JSON.parse(init.body) as Record<string, unknown>;

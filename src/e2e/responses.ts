@@ -21,9 +21,14 @@ export type IssVerdict =
  * absent, refuse if the metadata advertises `authorization_response_iss_parameter_supported`. Without an
  * issuer to compare with (no validated metadata), there is nothing to check.
  */
-export function checkResponseIssuer(iss: string | undefined, expectedIssuer: string | undefined, advertised: boolean): IssVerdict {
+export function checkResponseIssuer(
+  iss: string | undefined,
+  expectedIssuer: string | undefined,
+  advertised: boolean,
+): IssVerdict {
   if (expectedIssuer === undefined) return iss === undefined ? { ok: true, advertised } : { ok: true, iss, advertised };
-  if (iss === undefined) return advertised ? { ok: false, problem: 'missing', expected: expectedIssuer } : { ok: true, advertised };
+  if (iss === undefined)
+    return advertised ? { ok: false, problem: 'missing', expected: expectedIssuer } : { ok: true, advertised };
   if (iss !== expectedIssuer) return { ok: false, problem: 'mismatch', expected: expectedIssuer, received: iss };
   return { ok: true, iss, advertised };
 }
@@ -67,8 +72,13 @@ export function readResponseIssuer(verdict: IssVerdict, checker: IssChecker, cli
 
 /** The OAuth error code of an SDK error: v2's `code`, v1's `errorCode`, else `error=…` or a bare code in the message. */
 export function oauthErrorCode(error: unknown): string | undefined {
-  const record = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; errorCode?: unknown; message?: unknown };
-  for (const value of [record.code, record.errorCode]) if (typeof value === 'string' && /^[a-z_]+$/.test(value)) return value;
+  const record = (typeof error === 'object' && error !== null ? error : {}) as {
+    code?: unknown;
+    errorCode?: unknown;
+    message?: unknown;
+  };
+  for (const value of [record.code, record.errorCode])
+    if (typeof value === 'string' && /^[a-z_]+$/.test(value)) return value;
   const text = typeof record.message === 'string' ? record.message : typeof error === 'string' ? error : '';
   return /\b(invalid_target)\b/.exec(text)?.[1];
 }
@@ -82,7 +92,12 @@ const RESOURCE_NOT_MATCHING = /not matching the original request/i;
  * (mcp-keycloak's `apply` creates that resource client), or the token request's `resource` differs from the
  * authorization request's. `text` is the error message (Keycloak's error_description).
  */
-export function invalidTargetFix(text: string, resource: string, issuer: string | undefined, endpoint: 'authorize' | 'token' = 'token'): string {
+export function invalidTargetFix(
+  text: string,
+  resource: string,
+  issuer: string | undefined,
+  endpoint: 'authorize' | 'token' = 'token',
+): string {
   if (endpoint === 'authorize') {
     // Keycloak's authorization endpoint refuses only a `resource` it cannot parse; an unknown one fails at the token endpoint.
     return `Keycloak (resource indicators, RFC 8707) refused the authorization request's \`resource\`: it must be an absolute URI without a fragment. The MCP URL, exactly as ${resource}, is what clients should send.`;
@@ -110,7 +125,8 @@ export interface TokenRequestFacts {
  * without any audience (keycloak#49077, fixed in 26.8.0). Its answer only says "consult the server log".
  */
 export function tokenServerErrorFix(facts: TokenRequestFacts, resource: string): string {
-  const keycloak = 'Keycloak 26.6/26.7 with resource indicators answers 500 (a NullPointerException in ResourceIndicatorsPostProcessor) to a token request with `resource`';
+  const keycloak =
+    'Keycloak 26.6/26.7 with resource indicators answers 500 (a NullPointerException in ResourceIndicatorsPostProcessor) to a token request with `resource`';
   if (facts.grantTypes && !facts.grantTypes.includes('refresh_token')) {
     return `${keycloak} when the token comes without a refresh token (keycloak#50251): this client registered grant_types ${JSON.stringify(facts.grantTypes)}, without refresh_token, so Keycloak turned off its refresh tokens. Register with "refresh_token" among grant_types (as VS Code and the MCP SDKs do), or turn on "Use refresh tokens" for the client (Clients → the client → Advanced → OpenID Connect Compatibility Modes).`;
   }
@@ -118,9 +134,21 @@ export function tokenServerErrorFix(facts: TokenRequestFacts, resource: string):
 }
 
 /** The `e2e.token` failure for an error from `finishAuth`: `invalid_target` and Keycloak's 500 explained, else the spec's fix. */
-export function readTokenError(error: unknown, message: string, resource: string, issuer: string | undefined, facts: TokenRequestFacts = {}): Finding {
-  if (oauthErrorCode(error) === 'invalid_target') return fail(STEP.token, message, invalidTargetFix(message, resource, issuer));
-  if (facts.status === 500) return fail(STEP.token, `Keycloak answered HTTP 500 to the token request: ${message}`, tokenServerErrorFix(facts, resource));
+export function readTokenError(
+  error: unknown,
+  message: string,
+  resource: string,
+  issuer: string | undefined,
+  facts: TokenRequestFacts = {},
+): Finding {
+  if (oauthErrorCode(error) === 'invalid_target')
+    return fail(STEP.token, message, invalidTargetFix(message, resource, issuer));
+  if (facts.status === 500)
+    return fail(
+      STEP.token,
+      `Keycloak answered HTTP 500 to the token request: ${message}`,
+      tokenServerErrorFix(facts, resource),
+    );
   return fail(STEP.token, message);
 }
 
@@ -138,7 +166,8 @@ export function metadataIssuerProblem(url: string, issuer: unknown): string | un
   const path = inserted ? (inserted[1] ?? '') : appended ? appended[1]! : undefined;
   if (path === undefined) return undefined;
   const expected = `${parsed.origin}${path}`;
-  if (typeof issuer === 'string' && (issuer === expected || issuer === `${expected}/` || `${issuer}/` === expected)) return undefined;
+  if (typeof issuer === 'string' && (issuer === expected || issuer === `${expected}/` || `${issuer}/` === expected))
+    return undefined;
   return `the authorization server metadata at ${parsed.origin}${parsed.pathname} names the issuer ${shown(String(issuer))}, not ${expected} (RFC 8414 §3.3): its endpoints were not used`;
 }
 
@@ -153,7 +182,10 @@ export function watchAsMetadata(seen: { value: boolean }, checkIssuer: boolean, 
     const response = await inner(input, init);
     const url = input instanceof Request ? input.url : String(input);
     if (response.status === 200 && /\/\.well-known\/(openid-configuration|oauth-authorization-server)/.test(url)) {
-      const body = (await response.clone().json().catch(() => undefined)) as Record<string, unknown> | undefined;
+      const body = (await response
+        .clone()
+        .json()
+        .catch(() => undefined)) as Record<string, unknown> | undefined;
       const problem = checkIssuer && body ? metadataIssuerProblem(url, body.issuer) : undefined;
       if (problem) throw new Error(problem);
       if (body?.authorization_response_iss_parameter_supported === true) seen.value = true;

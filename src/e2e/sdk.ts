@@ -22,9 +22,7 @@ export interface ToolCallResult {
  * another failure.
  */
 export type StepUpAttempt =
-  | { kind: 'result'; result: ToolCallResult }
-  | { kind: 'authorize' }
-  | { kind: 'error'; message: string };
+  { kind: 'result'; result: ToolCallResult } | { kind: 'authorize' } | { kind: 'error'; message: string };
 
 /** A connected MCP client session. */
 export interface McpSession {
@@ -81,7 +79,12 @@ function toResult(result: { isError?: unknown; content?: unknown; structuredCont
   const content = Array.isArray(result.content) ? (result.content as Array<{ type?: string; text?: string }>) : [];
   const text = content.find((c) => c.type === 'text')?.text;
   const structured = result.structuredContent as { result?: unknown } | undefined;
-  const value = typeof structured?.result === 'number' ? structured.result : text !== undefined && text.trim() !== '' ? Number(text) : undefined;
+  const value =
+    typeof structured?.result === 'number'
+      ? structured.result
+      : text !== undefined && text.trim() !== ''
+        ? Number(text)
+        : undefined;
   const out: ToolCallResult = { isError: result.isError === true };
   if (value !== undefined && !Number.isNaN(value)) out.value = value;
   if (text !== undefined) out.text = text;
@@ -109,7 +112,8 @@ function httpStatus401(error: unknown): boolean {
 }
 
 function session(client: ClientLike, protocolVersion: string | undefined, auth: TransportAuth): McpSession {
-  const callTool = async (name: string, args: Record<string, unknown>) => toResult((await client.callTool({ name, arguments: args })) as Parameters<typeof toResult>[0]);
+  const callTool = async (name: string, args: Record<string, unknown>) =>
+    toResult((await client.callTool({ name, arguments: args })) as Parameters<typeof toResult>[0]);
   const out: McpSession = {
     listTools: async () => (await client.listTools()).tools.map((t) => t.name),
     callTool,
@@ -133,14 +137,20 @@ function session(client: ClientLike, protocolVersion: string | undefined, auth: 
 
 /** v2: `versionNegotiation: auto` so it speaks 2026-07-28 to a server that offers it, 2025 otherwise. */
 async function v2(): Promise<SdkClient> {
-  const { Client, IssuerMismatchError, StreamableHTTPClientTransport, UnauthorizedError } = await import('@modelcontextprotocol/client');
+  const { Client, IssuerMismatchError, StreamableHTTPClientTransport, UnauthorizedError } =
+    await import('@modelcontextprotocol/client');
   return {
     line: 'v2',
     label: '@modelcontextprotocol/client (v2)',
     checksResponseIssuer: true,
     async connect(serverUrl, provider, fetchFn) {
       // Step-up (403 insufficient_scope) as the SDK does it by default: re-authorize with the union of scopes, once per call.
-      const transport = new StreamableHTTPClientTransport(serverUrl, { authProvider: provider, fetch: fetchFn, onInsufficientScope: 'reauthorize', maxStepUpRetries: 1 });
+      const transport = new StreamableHTTPClientTransport(serverUrl, {
+        authProvider: provider,
+        fetch: fetchFn,
+        onInsufficientScope: 'reauthorize',
+        maxStepUpRetries: 1,
+      });
       const client = new Client(CLIENT_INFO, { versionNegotiation: { mode: 'auto' } });
       // RFC 9207: v2 checks the callback's `iss` against the issuer it discovered before redeeming the code.
       const finishAuth = async (callback: URLSearchParams) => {
@@ -160,7 +170,10 @@ async function v2(): Promise<SdkClient> {
         return { kind: 'authorize', finishAuth };
       }
       const auth: TransportAuth = { isAuthorizationRequest: (error) => error instanceof UnauthorizedError, finishAuth };
-      return { kind: 'connected', session: session(client as unknown as ClientLike, client.getNegotiatedProtocolVersion(), auth) };
+      return {
+        kind: 'connected',
+        session: session(client as unknown as ClientLike, client.getNegotiatedProtocolVersion(), auth),
+      };
     },
   };
 }
@@ -178,7 +191,8 @@ async function v1(): Promise<SdkClient> {
     checksResponseIssuer: false,
     async connect(serverUrl, provider, fetchFn) {
       // The v1 and v2 provider interfaces differ only in optional members; ours implements both.
-      const authProvider = provider as unknown as import('@modelcontextprotocol/sdk/client/auth.js').OAuthClientProvider;
+      const authProvider =
+        provider as unknown as import('@modelcontextprotocol/sdk/client/auth.js').OAuthClientProvider;
       const transport = new StreamableHTTPClientTransport(serverUrl, { authProvider, fetch: fetchFn });
       const client = new Client(CLIENT_INFO);
       const finishAuth = async (callback: URLSearchParams) => {
@@ -206,7 +220,9 @@ export async function loadSdk(line: SdkLine): Promise<SdkClient> {
     return await v1();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
-      throw new Error('The v1 MCP SDK (@modelcontextprotocol/sdk) is not installed: `npm install @modelcontextprotocol/sdk@1`, or use the v2 client.');
+      throw new Error(
+        'The v1 MCP SDK (@modelcontextprotocol/sdk) is not installed: `npm install @modelcontextprotocol/sdk@1`, or use the v2 client.',
+      );
     }
     throw error;
   }

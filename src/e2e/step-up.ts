@@ -9,7 +9,13 @@ import { decodeJwt } from 'jose';
 import type { Finding } from '../findings.js';
 import { SignInError, type SignInResult } from '../oauth/sign-in.js';
 import type { ClientStore, E2eOAuthProvider } from './provider.js';
-import { ResponseIssuerError, type McpSession, type SdkClient, type StepUpAttempt, type ToolCallResult } from './sdk.js';
+import {
+  ResponseIssuerError,
+  type McpSession,
+  type SdkClient,
+  type StepUpAttempt,
+  type ToolCallResult,
+} from './sdk.js';
 import { checkResponseIssuer } from './responses.js';
 import { challengeParams, fail, pass, scopesOf, skip, STEP, warn } from './steps.js';
 import type { Trace, TraceEntry } from './trace.js';
@@ -88,13 +94,18 @@ function union(...lists: string[][]): string[] {
 
 function describeCall(tool: StepUpTool): string {
   const args = tool.arguments ?? {};
-  return `${tool.name}(${Object.values(args).map((v) => JSON.stringify(v)).join(', ')})`;
+  return `${tool.name}(${Object.values(args)
+    .map((v) => JSON.stringify(v))
+    .join(', ')})`;
 }
 
 /** The 403 insufficient_scope answers to the MCP endpoint after `from`. */
 function refusals(trace: Trace, serverUrl: string, from: number): TraceEntry[] {
   const path = `${new URL(serverUrl).origin}${new URL(serverUrl).pathname}`;
-  return trace.find((e) => e.url === path && e.status === 403 && challengeParams(e.challenge)?.error === 'insufficient_scope', from);
+  return trace.find(
+    (e) => e.url === path && e.status === 403 && challengeParams(e.challenge)?.error === 'insufficient_scope',
+    from,
+  );
 }
 
 /** Which SDK line computed the requested scope, and how (the two lines differ). */
@@ -121,8 +132,15 @@ export async function runStepUp(ctx: StepUpContext): Promise<{ session: McpSessi
       const lacking = (tool.scopes ?? []).filter((s) => !before.includes(s));
       checks.push(
         lacking.length > 0
-          ? warn(STEP.stepUpChallenge, `${call} succeeded with a token without ${lacking.join(' ')} (scope ${quoted(before)}): the server does not enforce the tool's scopes`, 'Start the server with the config\u2019s toolScopes (`serve` reads them), or enforce the scope in your server.')
-          : skip(STEP.stepUpChallenge, `not needed: the server accepted the call with the current token (scope ${quoted(before)})`),
+          ? warn(
+              STEP.stepUpChallenge,
+              `${call} succeeded with a token without ${lacking.join(' ')} (scope ${quoted(before)}): the server does not enforce the tool's scopes`,
+              'Start the server with the config\u2019s toolScopes (`serve` reads them), or enforce the scope in your server.',
+            )
+          : skip(
+              STEP.stepUpChallenge,
+              `not needed: the server accepted the call with the current token (scope ${quoted(before)})`,
+            ),
       );
       checks.push(skip(STEP.stepUpReauthorize, 'not needed: no 403 insufficient_scope'));
       summary.result = attempt.result;
@@ -130,9 +148,18 @@ export async function runStepUp(ctx: StepUpContext): Promise<{ session: McpSessi
       checks.push(resultFinding(call, attempt.result));
       return { session, summary };
     }
-    const answer = trace.find((e) => e.url === `${new URL(serverUrl).origin}${new URL(serverUrl).pathname}` && e.bearer, mark).at(-1);
-    const seen = answer ? `HTTP ${answer.status ?? '?'}${answer.challenge ? ` with WWW-Authenticate: ${answer.challenge}` : ''}` : 'no answer';
-    checks.push(fail(STEP.stepUpChallenge, `${call}: ${attempt.kind === 'error' ? attempt.message : 'the SDK asked for a sign-in'} (${seen}), not a 403 insufficient_scope`));
+    const answer = trace
+      .find((e) => e.url === `${new URL(serverUrl).origin}${new URL(serverUrl).pathname}` && e.bearer, mark)
+      .at(-1);
+    const seen = answer
+      ? `HTTP ${answer.status ?? '?'}${answer.challenge ? ` with WWW-Authenticate: ${answer.challenge}` : ''}`
+      : 'no answer';
+    checks.push(
+      fail(
+        STEP.stepUpChallenge,
+        `${call}: ${attempt.kind === 'error' ? attempt.message : 'the SDK asked for a sign-in'} (${seen}), not a 403 insufficient_scope`,
+      ),
+    );
     checks.push(skip(STEP.stepUpReauthorize), skip(STEP.stepUpCall));
     return { session, summary };
   }
@@ -147,7 +174,11 @@ export async function runStepUp(ctx: StepUpContext): Promise<{ session: McpSessi
   const challengeText = `HTTP 403 to ${call}: scope "${params.scope ?? ''}", resource_metadata ${params.resource_metadata ?? '(none)'}${params.error_description ? `, error_description "${params.error_description}"` : ''}`;
   checks.push(
     challengeScopes.length === 0
-      ? warn(STEP.stepUpChallenge, `${challengeText}: no scope named, so clients cannot know what to ask for`, STEP.stepUpChallenge.fix)
+      ? warn(
+          STEP.stepUpChallenge,
+          `${challengeText}: no scope named, so clients cannot know what to ask for`,
+          STEP.stepUpChallenge.fix,
+        )
       : pass(STEP.stepUpChallenge, challengeText),
   );
 
@@ -161,23 +192,34 @@ export async function runStepUp(ctx: StepUpContext): Promise<{ session: McpSessi
     const granted = tokenScope(store);
     const lacking = challengeScopes.filter((s) => !granted.includes(s));
     const requests = summary.authorizationScopes.map((s) => `"${s}"`).join(', ');
-    const why = lacking.length > 0
-      ? `Keycloak issued ${n === 1 ? 'a token' : 'tokens'} without ${lacking.join(' ')} (token scope ${quoted(granted)}) although the request${n === 1 ? '' : 's'} (scope ${requests}) asked for it: the client scope must have "Include in token scope" on`
-      : `the token carried ${quoted(granted)} (requested scope ${requests}), yet the server still refused`;
+    const why =
+      lacking.length > 0
+        ? `Keycloak issued ${n === 1 ? 'a token' : 'tokens'} without ${lacking.join(' ')} (token scope ${quoted(granted)}) although the request${n === 1 ? '' : 's'} (scope ${requests}) asked for it: the client scope must have "Include in token scope" on`
+        : `the token carried ${quoted(granted)} (requested scope ${requests}), yet the server still refused`;
     return `${why}; the server answered 403 insufficient_scope to the retried call${n === 1 ? '' : ' each time'}`;
   };
   while (attempt.kind !== 'result') {
     if (attempt.kind === 'error') {
       // v1 tries its refresh token first (it never forces a new authorization); a refresh cannot add a scope, so
       // the retry meets the same challenge and v1 gives up. A host must drop the refresh token and call again.
-      if (sdk.line === 'v1' && v1Refresh === undefined && /after trying upscoping/i.test(attempt.message) && store.tokens?.refresh_token) {
+      if (
+        sdk.line === 'v1' &&
+        v1Refresh === undefined &&
+        /after trying upscoping/i.test(attempt.message) &&
+        store.tokens?.refresh_token
+      ) {
         v1Refresh = attempt.message;
         const { refresh_token: _dropped, ...rest } = store.tokens;
         store.tokens = rest;
         await session.close().catch(() => undefined);
         const again = await ctx.reconnect().catch(() => undefined);
         if (!again) {
-          checks.push(fail(STEP.stepUpReauthorize, `${sdk.label} refreshed instead of re-authorizing and gave up ("${v1Refresh}"); connecting again without the refresh token failed`));
+          checks.push(
+            fail(
+              STEP.stepUpReauthorize,
+              `${sdk.label} refreshed instead of re-authorizing and gave up ("${v1Refresh}"); connecting again without the refresh token failed`,
+            ),
+          );
           checks.push(skip(STEP.stepUpCall));
           return { session, summary };
         }
@@ -187,18 +229,30 @@ export async function runStepUp(ctx: StepUpContext): Promise<{ session: McpSessi
       }
       if (summary.reauthorizations > 0 && refusals(trace, serverUrl, lastRetry).length > 0) {
         // Refused again with the new token, and the SDK stopped (v1 does not re-authorize twice for one challenge).
-        checks.push(fail(STEP.stepUpReauthorize, `${stillRefused(summary.reauthorizations)}; then ${sdk.label} gave up: ${attempt.message}`));
+        checks.push(
+          fail(
+            STEP.stepUpReauthorize,
+            `${stillRefused(summary.reauthorizations)}; then ${sdk.label} gave up: ${attempt.message}`,
+          ),
+        );
         checks.push(skip(STEP.stepUpCall, `not run: the server still refuses ${call}`));
         summary.tokenScope = tokenScope(store);
         return { session, summary };
       }
-      checks.push(fail(summary.reauthorizations === 0 ? STEP.stepUpReauthorize : STEP.stepUpCall, `${call}: ${attempt.message}`));
+      checks.push(
+        fail(summary.reauthorizations === 0 ? STEP.stepUpReauthorize : STEP.stepUpCall, `${call}: ${attempt.message}`),
+      );
       if (summary.reauthorizations === 0) checks.push(skip(STEP.stepUpCall));
       return { session, summary };
     }
 
     if (summary.reauthorizations >= MAX_REAUTHORIZATIONS) {
-      checks.push(fail(STEP.stepUpReauthorize, `stopped after ${MAX_REAUTHORIZATIONS} re-authorizations, the most the flow allows: ${stillRefused(summary.reauthorizations)}`));
+      checks.push(
+        fail(
+          STEP.stepUpReauthorize,
+          `stopped after ${MAX_REAUTHORIZATIONS} re-authorizations, the most the flow allows: ${stillRefused(summary.reauthorizations)}`,
+        ),
+      );
       checks.push(skip(STEP.stepUpCall, `not run: the server still refuses ${call}`));
       summary.tokenScope = tokenScope(store);
       return { session, summary };
@@ -229,16 +283,30 @@ export async function runStepUp(ctx: StepUpContext): Promise<{ session: McpSessi
       return { session, summary };
     }
     if (!ctx.provider.stateMatches(callback.get('state'))) {
-      checks.push(fail(STEP.stepUpReauthorize, 'the redirect carried a different `state` than the request: possible CSRF or a mixed-up session'));
+      checks.push(
+        fail(
+          STEP.stepUpReauthorize,
+          'the redirect carried a different `state` than the request: possible CSRF or a mixed-up session',
+        ),
+      );
       checks.push(skip(STEP.stepUpCall));
       return { session, summary };
     }
     if (!sdk.checksResponseIssuer) {
       // v1 does not compare iss; as for the first sign-in, the flow does before the code is redeemed.
       const metadata = store.discovery?.authorizationServerMetadata;
-      const verdict = checkResponseIssuer(callback.get('iss') ?? undefined, metadata?.issuer, metadata?.authorization_response_iss_parameter_supported === true || ctx.issAdvertised());
+      const verdict = checkResponseIssuer(
+        callback.get('iss') ?? undefined,
+        metadata?.issuer,
+        metadata?.authorization_response_iss_parameter_supported === true || ctx.issAdvertised(),
+      );
       if (!verdict.ok) {
-        checks.push(fail(STEP.stepUpReauthorize, `the redirect's iss is ${verdict.problem === 'missing' ? 'missing' : 'not the issuer'} (expected ${verdict.expected}); the code was not redeemed`));
+        checks.push(
+          fail(
+            STEP.stepUpReauthorize,
+            `the redirect's iss is ${verdict.problem === 'missing' ? 'missing' : 'not the issuer'} (expected ${verdict.expected}); the code was not redeemed`,
+          ),
+        );
         checks.push(skip(STEP.stepUpCall));
         return { session, summary };
       }
@@ -246,7 +314,10 @@ export async function runStepUp(ctx: StepUpContext): Promise<{ session: McpSessi
     try {
       await session.finishAuth(callback);
     } catch (error) {
-      const text = error instanceof ResponseIssuerError ? `${sdk.label} refused the redirect's iss in finishAuth: ${error.message}` : `finishAuth failed: ${message(error)}`;
+      const text =
+        error instanceof ResponseIssuerError
+          ? `${sdk.label} refused the redirect's iss in finishAuth: ${error.message}`
+          : `finishAuth failed: ${message(error)}`;
       checks.push(fail(STEP.stepUpReauthorize, text));
       checks.push(skip(STEP.stepUpCall));
       return { session, summary };
@@ -264,9 +335,19 @@ export async function runStepUp(ctx: StepUpContext): Promise<{ session: McpSessi
   const requestedText = `requested scope "${summary.authorizationScopes[0] ?? ''}"`;
   const text = `${requestedText}, ${computedBy(sdk)}; ${signIns}; new token scope ${quoted(granted)}`;
   if (summary.reauthorizations === 0) {
-    checks.push(pass(STEP.stepUpReauthorize, `${sdk.label} got a token that covers the challenge without a new sign-in; token scope ${quoted(granted)}`));
+    checks.push(
+      pass(
+        STEP.stepUpReauthorize,
+        `${sdk.label} got a token that covers the challenge without a new sign-in; token scope ${quoted(granted)}`,
+      ),
+    );
   } else if (missing.length > 0) {
-    checks.push(fail(STEP.stepUpReauthorize, `${text}: the request lacks ${missing.join(' ')}, so it is not the union of the old scope ${quoted(before)} and the challenge's "${params.scope ?? ''}"`));
+    checks.push(
+      fail(
+        STEP.stepUpReauthorize,
+        `${text}: the request lacks ${missing.join(' ')}, so it is not the union of the old scope ${quoted(before)} and the challenge's "${params.scope ?? ''}"`,
+      ),
+    );
   } else if (v1Refresh !== undefined) {
     checks.push(
       warn(
@@ -284,5 +365,7 @@ export async function runStepUp(ctx: StepUpContext): Promise<{ session: McpSessi
 
 function resultFinding(call: string, result: ToolCallResult): Finding {
   const shown = result.value !== undefined ? String(result.value) : JSON.stringify(result.text ?? '');
-  return result.isError ? fail(STEP.stepUpCall, `${call} answered with an error: ${result.text ?? '(no text)'}`) : pass(STEP.stepUpCall, `${call} = ${shown}`);
+  return result.isError
+    ? fail(STEP.stepUpCall, `${call} answered with an error: ${result.text ?? '(no text)'}`)
+    : pass(STEP.stepUpCall, `${call} = ${shown}`);
 }

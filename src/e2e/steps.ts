@@ -70,7 +70,8 @@ export const STEP = {
   asMetadata: {
     id: 'e2e.as-metadata',
     title: "Keycloak's authorization server metadata",
-    expected: 'RFC 8414 / OpenID metadata with PKCE S256 and a registration_endpoint (unless the client is registered already or its client_id is a metadata document URL)',
+    expected:
+      'RFC 8414 / OpenID metadata with PKCE S256 and a registration_endpoint (unless the client is registered already or its client_id is a metadata document URL)',
     why: 'The client reads the authorize, token and registration endpoints from it.',
     fix: 'Check that the issuer in the PRM is the realm URL (http://host/realms/<realm>) and that Keycloak is reachable from the client.',
   },
@@ -103,7 +104,8 @@ export const STEP = {
   iss: {
     id: 'e2e.iss',
     title: 'Authorization response names the issuer (RFC 9207)',
-    expected: '`iss` in the redirect equals the issuer of the metadata (required when it advertises authorization_response_iss_parameter_supported)',
+    expected:
+      '`iss` in the redirect equals the issuer of the metadata (required when it advertises authorization_response_iss_parameter_supported)',
     why: 'A client that follows RFC 9207 (the MCP SDK v2) refuses a response whose iss is missing or differs: it may come from another server (a mix-up attack). The code is not redeemed then.',
   },
   token: {
@@ -111,7 +113,7 @@ export const STEP = {
     title: 'Authorization code exchanged for tokens',
     expected: 'token endpoint answers 200 with an access token',
     why: 'The SDK redeems the code with the PKCE verifier and the same `resource`.',
-    fix: 'Read the error: invalid_grant usually means a redirect_uri or PKCE mismatch; invalid_target a `resource` Keycloak does not know (resource indicators); an issuer mismatch means the PRM names a different URL than Keycloak\'s issuer.',
+    fix: "Read the error: invalid_grant usually means a redirect_uri or PKCE mismatch; invalid_target a `resource` Keycloak does not know (resource indicators); an issuer mismatch means the PRM names a different URL than Keycloak's issuer.",
   },
   claims: {
     id: 'e2e.claims',
@@ -142,14 +144,16 @@ export const STEP = {
   stepUpChallenge: {
     id: 'e2e.step-up.challenge',
     title: "Step-up: a tool beyond the token's scope is refused with 403 insufficient_scope",
-    expected: 'HTTP 403 with WWW-Authenticate: Bearer error="insufficient_scope", scope="<every scope the call needs>", resource_metadata="…"',
+    expected:
+      'HTTP 403 with WWW-Authenticate: Bearer error="insufficient_scope", scope="<every scope the call needs>", resource_metadata="…"',
     why: 'MCP 2025-11-25 scope challenge handling (RFC 6750 §3.1): the challenge is how the client learns which scopes to re-authorize for.',
     fix: 'Answer a tools/call that needs more scope with 403 and an insufficient_scope challenge naming the scopes (`toolScopes` in the config; `serve --tool-scope TOOL=SCOPE`).',
   },
   stepUpReauthorize: {
     id: 'e2e.step-up.reauthorize',
     title: "Step-up: the client re-authorizes with the union of its scopes and the challenge's",
-    expected: "a new authorization request whose scope holds the old scopes and the challenge's; the user signs in (and consents to the new scope); the new token carries them",
+    expected:
+      "a new authorization request whose scope holds the old scopes and the challenge's; the user signs in (and consents to the new scope); the new token carries them",
     why: "A client that asks for the new scope only loses the old one, and with it the resource's audience. Keycloak must let the registered client request the step-up scope and put it in the token.",
     fix: `Run \`${command('apply')}\` with the config that names \`toolScopes\`: it makes each step-up scope an optional client scope with the Audience mapper, in the token's scope, and allowed for anonymous registration. Clients must register with the PRM's scopes_supported (VS Code does), or Keycloak refuses the step-up scope with invalid_scope.`,
   },
@@ -195,9 +199,11 @@ function describeEntry(entry: TraceEntry | undefined): string {
 /** The first MCP request's answer. */
 export function readChallenge(trace: Trace, serverUrl: string, from: number): Finding {
   const first = trace.find((e) => e.url === pathOf(serverUrl), from)[0];
-  if (!first || first.status === undefined) return fail(STEP.challenge, describeEntry(first), 'Start the MCP server and check the URL.');
+  if (!first || first.status === undefined)
+    return fail(STEP.challenge, describeEntry(first), 'Start the MCP server and check the URL.');
   if (first.status !== 401) {
-    const actual = first.status < 300 ? `HTTP ${first.status} without a token: the endpoint is not protected` : describeEntry(first);
+    const actual =
+      first.status < 300 ? `HTTP ${first.status} without a token: the endpoint is not protected` : describeEntry(first);
     return fail(STEP.challenge, actual);
   }
   if (!first.challenge || !/resource_metadata=/i.test(first.challenge)) {
@@ -212,43 +218,80 @@ export function readChallenge(trace: Trace, serverUrl: string, from: number): Fi
 }
 
 /** `cached`: the client held discovery state from an earlier run, so the SDK may not fetch the PRM again. */
-export function readPrm(trace: Trace, serverUrl: string, discovery: OAuthDiscoveryState | undefined, from: number, cached: boolean, error?: string): Finding {
+export function readPrm(
+  trace: Trace,
+  serverUrl: string,
+  discovery: OAuthDiscoveryState | undefined,
+  from: number,
+  cached: boolean,
+  error?: string,
+): Finding {
   // The PRM is where the challenge's resource_metadata points (any path), else at the well-known URLs.
-  const pointed = trace.find((e) => e.status === 401 && e.challenge !== undefined, from)[0]?.challenge?.match(/resource_metadata="([^"]+)"/i)?.[1];
+  const pointed = trace
+    .find((e) => e.status === 401 && e.challenge !== undefined, from)[0]
+    ?.challenge?.match(/resource_metadata="([^"]+)"/i)?.[1];
   const target = pointed ? pathOf(pointed) : undefined;
   const fetched = trace.find((e) => e.url === target || e.url.includes('/.well-known/oauth-protected-resource'), from);
   const served = fetched.find((e) => e.status === 200);
   const prm = discovery?.resourceMetadata;
-  if ((!served && !cached) || !prm) return fail(STEP.prm, error ?? (fetched.map(describeEntry).join('; ') || 'not fetched'));
+  if ((!served && !cached) || !prm)
+    return fail(STEP.prm, error ?? (fetched.map(describeEntry).join('; ') || 'not fetched'));
   const where = served ? served.url : 'stored discovery state (not fetched again)';
   const servers = prm.authorization_servers ?? [];
   if (prm.resource !== serverUrl) {
     return fail(STEP.prm, `resource is ${JSON.stringify(prm.resource)}, but the client connects to ${serverUrl}`);
   }
   if (servers.length === 0) return fail(STEP.prm, 'authorization_servers is empty');
-  return pass(STEP.prm, `${where}: resource ${prm.resource}, authorization_servers ${servers.join(', ')}, scopes_supported ${(prm.scopes_supported ?? []).join(' ') || '(none)'}`);
+  return pass(
+    STEP.prm,
+    `${where}: resource ${prm.resource}, authorization_servers ${servers.join(', ')}, scopes_supported ${(prm.scopes_supported ?? []).join(' ') || '(none)'}`,
+  );
 }
 
 /** The authorization server metadata the SDK found: registration endpoint and PKCE S256. */
-export function readAsMetadata(discovery: OAuthDiscoveryState | undefined, error?: string, client: { registered?: boolean; metadataUrl?: string } = {}): Finding {
+export function readAsMetadata(
+  discovery: OAuthDiscoveryState | undefined,
+  error?: string,
+  client: { registered?: boolean; metadataUrl?: string } = {},
+): Finding {
   const metadata = discovery?.authorizationServerMetadata;
-  if (!metadata) return fail(STEP.asMetadata, error ?? `no metadata found for ${discovery?.authorizationServerUrl ?? 'the authorization server'}`);
+  if (!metadata)
+    return fail(
+      STEP.asMetadata,
+      error ?? `no metadata found for ${discovery?.authorizationServerUrl ?? 'the authorization server'}`,
+    );
   const methods = metadata.code_challenge_methods_supported ?? [];
-  if (!methods.includes('S256')) return fail(STEP.asMetadata, `code_challenge_methods_supported is [${methods.join(', ')}], without S256`);
-  if (metadata.registration_endpoint) return pass(STEP.asMetadata, `issuer ${metadata.issuer}, registration_endpoint ${metadata.registration_endpoint}`);
+  if (!methods.includes('S256'))
+    return fail(STEP.asMetadata, `code_challenge_methods_supported is [${methods.join(', ')}], without S256`);
+  if (metadata.registration_endpoint)
+    return pass(STEP.asMetadata, `issuer ${metadata.issuer}, registration_endpoint ${metadata.registration_endpoint}`);
   // Only a client that must register needs the endpoint: not one registered before (pre-registration), nor one
   // whose client_id is its metadata document URL where the AS takes those (CIMD).
-  const cimd = client.metadataUrl !== undefined && (metadata as { client_id_metadata_document_supported?: unknown }).client_id_metadata_document_supported === true;
-  if (client.registered) return pass(STEP.asMetadata, `issuer ${metadata.issuer}, no registration_endpoint (not needed: the client is already registered)`);
-  if (cimd) return pass(STEP.asMetadata, `issuer ${metadata.issuer}, no registration_endpoint (not needed: client_id is a metadata document URL)`);
-  return fail(STEP.asMetadata, `issuer ${metadata.issuer} advertises no registration_endpoint (and no client_id_metadata_document_supported with a metadata document URL), and the client is not registered`);
+  const cimd =
+    client.metadataUrl !== undefined &&
+    (metadata as { client_id_metadata_document_supported?: unknown }).client_id_metadata_document_supported === true;
+  if (client.registered)
+    return pass(
+      STEP.asMetadata,
+      `issuer ${metadata.issuer}, no registration_endpoint (not needed: the client is already registered)`,
+    );
+  if (cimd)
+    return pass(
+      STEP.asMetadata,
+      `issuer ${metadata.issuer}, no registration_endpoint (not needed: client_id is a metadata document URL)`,
+    );
+  return fail(
+    STEP.asMetadata,
+    `issuer ${metadata.issuer} advertises no registration_endpoint (and no client_id_metadata_document_supported with a metadata document URL), and the client is not registered`,
+  );
 }
 
 /** `e2e.register` when the client has a Client ID Metadata Document (`clientMetadataUrl`): the same id, what CIMD means. */
 const CIMD_REGISTER: StepSpec = {
   ...STEP.register,
   title: 'Client ID Metadata Document as client_id (CIMD, no registration)',
-  expected: 'client_id = the metadata document URL and no registration request (the metadata advertises client_id_metadata_document_supported)',
+  expected:
+    'client_id = the metadata document URL and no registration request (the metadata advertises client_id_metadata_document_supported)',
   why: 'A client with a metadata document needs no registration: Keycloak fetches the document on the authorization request (MCP 2026-07-28 prefers this).',
 };
 
@@ -271,7 +314,10 @@ export function readRegistration(
   if (clientMetadataUrl) {
     const advertised = discovery?.authorizationServerMetadata?.client_id_metadata_document_supported === true;
     if (clientId === clientMetadataUrl && posts.length === 0) {
-      return pass(CIMD_REGISTER, `client_id is the metadata document URL ${clientId}; no registration POST${advertised ? ' (client_id_metadata_document_supported: true)' : ''}`);
+      return pass(
+        CIMD_REGISTER,
+        `client_id is the metadata document URL ${clientId}; no registration POST${advertised ? ' (client_id_metadata_document_supported: true)' : ''}`,
+      );
     }
     const last = posts.at(-1);
     if (last?.status === 201 && clientId) {
@@ -283,22 +329,32 @@ export function readRegistration(
     }
     return fail(CIMD_REGISTER, error ?? describeEntry(last));
   }
-  if (reused && posts.length === 0 && clientId) return pass(STEP.register, `reused the stored registration (client_id ${clientId}); no registration request`);
+  if (reused && posts.length === 0 && clientId)
+    return pass(STEP.register, `reused the stored registration (client_id ${clientId}); no registration request`);
   const last = posts.at(-1);
   if (last?.status === 201 && clientId) return pass(STEP.register, `HTTP 201, client_id ${clientId}`);
   return fail(STEP.register, error ?? describeEntry(last));
 }
 
 /** Checks the SDK's authorization URL: PKCE S256, resource, scope. */
-export function readAuthorizationUrl(url: URL | undefined, serverUrl: string, scopes: string[], error?: string): Finding {
+export function readAuthorizationUrl(
+  url: URL | undefined,
+  serverUrl: string,
+  scopes: string[],
+  error?: string,
+): Finding {
   if (!url) return fail(STEP.authorizeUrl, error ?? 'the SDK did not ask to open an authorization URL');
   const params = url.searchParams;
   const problems: string[] = [];
-  if (params.get('code_challenge_method') !== 'S256' || !params.get('code_challenge')) problems.push('no PKCE S256 challenge');
-  if (params.get('resource') !== serverUrl) problems.push(`resource is ${JSON.stringify(params.get('resource'))}, not ${serverUrl}`);
+  if (params.get('code_challenge_method') !== 'S256' || !params.get('code_challenge'))
+    problems.push('no PKCE S256 challenge');
+  if (params.get('resource') !== serverUrl)
+    problems.push(`resource is ${JSON.stringify(params.get('resource'))}, not ${serverUrl}`);
   const requested = (params.get('scope') ?? '').split(' ').filter(Boolean);
   const missing = scopes.filter((s) => !requested.includes(s));
   if (missing.length > 0) problems.push(`scope ${JSON.stringify(params.get('scope'))} lacks ${missing.join(' ')}`);
   const summary = `${url.origin}${url.pathname}: code_challenge_method=${params.get('code_challenge_method')}, resource=${params.get('resource')}, scope=${params.get('scope')}`;
-  return problems.length > 0 ? fail(STEP.authorizeUrl, `${summary}; ${problems.join('; ')}`) : pass(STEP.authorizeUrl, summary);
+  return problems.length > 0
+    ? fail(STEP.authorizeUrl, `${summary}; ${problems.join('; ')}`)
+    : pass(STEP.authorizeUrl, summary);
 }

@@ -40,7 +40,8 @@ export class Trace {
         if (challenge) entry.challenge = challenge;
         return response;
       } catch (error) {
-        entry.error = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+        entry.error =
+          error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
         throw error;
       }
     };

@@ -27,7 +27,9 @@ export function lineDiff(before: string, after: string, context = 2): string[] {
     }
   }
   // Keep only changed lines and `context` lines around them.
-  const keep = ops.map((op, index) => ops.slice(Math.max(0, index - context), index + context + 1).some((o) => o.sign !== ' '));
+  const keep = ops.map((op, index) =>
+    ops.slice(Math.max(0, index - context), index + context + 1).some((o) => o.sign !== ' '),
+  );
   const out: string[] = [];
   ops.forEach((op, index) => {
     if (keep[index]) out.push(`${op.sign} ${op.line}`);

@@ -84,7 +84,9 @@ function parseJsonObject(text: string | undefined, name: string, force: boolean)
     // handled below
   }
   if (force) return {};
-  throw new UsageError(`${name} exists but is not a JSON object (comments are not supported): fix it, move it away, or rerun with --force to replace it.`);
+  throw new UsageError(
+    `${name} exists but is not a JSON object (comments are not supported): fix it, move it away, or rerun with --force to replace it.`,
+  );
 }
 
 const stringify = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
@@ -111,21 +113,27 @@ async function configFile(path: string, answers: InitAnswers, force: boolean): P
   });
   // Keep what the user added: further resources, web origins, server settings, unknown keys.
   const merged: Record<string, any> = { ...filled };
-  if (Array.isArray(existing.resources) && existing.resources.length > 1) merged.resources = [filled.resources && (filled.resources as unknown[])[0], ...existing.resources.slice(1)];
+  if (Array.isArray(existing.resources) && existing.resources.length > 1)
+    merged.resources = [filled.resources && (filled.resources as unknown[])[0], ...existing.resources.slice(1)];
   if (existing.dcr && typeof existing.dcr === 'object') merged.dcr = { ...existing.dcr, ...(filled.dcr as object) };
   if (answers.dcr !== 'trusted-hosts' && merged.dcr) delete merged.dcr.trustedHosts;
-  if (existing.admin && typeof existing.admin === 'object') merged.admin = { ...existing.admin, ...(filled.admin as object) };
+  if (existing.admin && typeof existing.admin === 'object')
+    merged.admin = { ...existing.admin, ...(filled.admin as object) };
   if (answers.testUser) merged.testUser = { username: answers.testUser.username };
   if (answers.cimd) merged.cimd = answers.cimd;
   for (const [key, value] of Object.entries(existing)) if (!(key in merged) && key !== 'testUser') merged[key] = value;
   const parsed = configSchema.safeParse(merged);
-  if (!parsed.success) throw new UsageError(describeZodError(parsed.error, name, { origins: answers.origins ?? [], fromFile: existing }));
+  if (!parsed.success)
+    throw new UsageError(describeZodError(parsed.error, name, { origins: answers.origins ?? [], fromFile: existing }));
   return stringify(merged);
 }
 
 async function vscodeFile(dir: string, answers: InitAnswers, force: boolean): Promise<string> {
   const existing = parseJsonObject(await readIfExists(join(dir, VSCODE_FILE)), VSCODE_FILE, force);
-  const filled = fillJson(await loadTemplate('vscode/mcp.json'), { serverName: serverName(answers), resource: answers.resource }) as {
+  const filled = fillJson(await loadTemplate('vscode/mcp.json'), {
+    serverName: serverName(answers),
+    resource: answers.resource,
+  }) as {
     servers: Record<string, unknown>;
   };
   // Other servers in the file stay; ours is added or updated by name.
@@ -154,7 +162,9 @@ function maskSecrets(text: string, changed: Set<string> = new Set()): string {
 
 function changedKeys(before: string, after: string): Set<string> {
   const old = parseEnv(before);
-  return new Set([...parseEnv(after)].filter(([key, value]) => old.has(key) && old.get(key) !== value).map(([key]) => key));
+  return new Set(
+    [...parseEnv(after)].filter(([key, value]) => old.has(key) && old.get(key) !== value).map(([key]) => key),
+  );
 }
 
 /** The files init would write, in order: config file, its schema, .vscode/mcp.json, .env. */
@@ -172,7 +182,12 @@ export async function planFiles(target: InitTarget, answers: InitAnswers, force:
     const existing = await readIfExists(path);
     const status: FileStatus = existing === undefined ? 'create' : existing === content ? 'unchanged' : 'update';
     const diff =
-      status === 'update' && !generated ? lineDiff(maskSecrets(existing!), maskSecrets(content, name === ENV_FILE ? changedKeys(existing!, content) : undefined)) : [];
+      status === 'update' && !generated
+        ? lineDiff(
+            maskSecrets(existing!),
+            maskSecrets(content, name === ENV_FILE ? changedKeys(existing!, content) : undefined),
+          )
+        : [];
     planned.push({ path, name, status, content, mode, diff, ...(generated ? { generated } : {}) });
   }
   return planned;

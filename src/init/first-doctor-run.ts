@@ -38,7 +38,10 @@ export async function runFirstDoctor(input: FirstDoctorInput): Promise<FirstDoct
   let close: (() => Promise<void>) | undefined;
   if (url.protocol === 'http:' && isLoopbackHost(url.hostname) && (await portFree(port, config.server.host))) {
     const { startReferenceServer } = await import('../server/index.js');
-    if (!ui.json) ui.info(`Starting the reference MCP server at ${resource.url} for the check (it stops when init ends; \`${command('serve')}\` runs it for good).`);
+    if (!ui.json)
+      ui.info(
+        `Starting the reference MCP server at ${resource.url} for the check (it stops when init ends; \`${command('serve')}\` runs it for good).`,
+      );
     const server = await startReferenceServer({
       keycloakUrl: config.keycloakUrl,
       realm: config.realm,
@@ -66,7 +69,14 @@ async function runDoctor(input: FirstDoctorInput): Promise<FirstDoctorRun> {
   ]);
   const started = Date.now();
   const { issuer, problem, problemKind } = await announcedIssuer(config);
-  const doctorInput: DoctorInput = { config, configFile, resource: config.resources[0]!, secrets, admin: session, expectedIssuer: issuer };
+  const doctorInput: DoctorInput = {
+    config,
+    configFile,
+    resource: config.resources[0]!,
+    secrets,
+    admin: session,
+    expectedIssuer: issuer,
+  };
   if (problem) doctorInput.keycloakProblem = problem;
   if (problemKind) doctorInput.keycloakProblemKind = problemKind;
   const { findings, state } = await runChecks(doctorInput, defaultChecks(), ui);

@@ -24,22 +24,36 @@ export interface OfferOutcome {
 /** Makes sure a Keycloak answers at `url`: when a loopback one does not, offers (or, with --yes, starts) a local one. */
 export async function ensureKeycloak(
   url: string,
-  options: { ui: Ui; asking: boolean; yes: boolean; startKeycloak?: boolean; /** The config file's keycloakFeatures (the env and flags win inside startLocalKeycloak). */ features?: string[] },
+  options: {
+    ui: Ui;
+    asking: boolean;
+    yes: boolean;
+    startKeycloak?: boolean;
+    /** The config file's keycloakFeatures (the env and flags win inside startLocalKeycloak). */ features?: string[];
+  },
 ): Promise<OfferOutcome> {
   const { ui } = options;
   const outcome: OfferOutcome = { started: false };
   if (!(await keycloakAnswers(url, 5000))) {
     const hint = `start one with \`${command(`keycloak start${portOf(url) === 8080 ? '' : ` --port ${portOf(url)}`}`)}\`, or fix --keycloak-url / KEYCLOAK_URL`;
     if (!isLoopbackUrl(url)) throw new KeycloakError(`Nothing answers at ${url}: ${hint}. Nothing was written.`);
-    if (options.startKeycloak === false) throw new KeycloakError(`Nothing answers at ${url}: ${hint}. Nothing was written.`);
+    if (options.startKeycloak === false)
+      throw new KeycloakError(`Nothing answers at ${url}: ${hint}. Nothing was written.`);
     let start = Boolean(options.startKeycloak) || options.yes;
     if (!start && options.asking) {
-      start = await confirm(`Nothing answers at ${url}. Start a local dev Keycloak there (Docker, or Keycloak's server distribution; the first start takes a few minutes)?`, true);
+      start = await confirm(
+        `Nothing answers at ${url}. Start a local dev Keycloak there (Docker, or Keycloak's server distribution; the first start takes a few minutes)?`,
+        true,
+      );
     }
     if (!start) {
-      throw new UsageError(`Nothing answers at ${url}: ${hint}, or rerun init with --start-keycloak. Nothing was written.`);
+      throw new UsageError(
+        `Nothing answers at ${url}: ${hint}, or rerun init with --start-keycloak. Nothing was written.`,
+      );
     }
-    ui.info(`Starting a local Keycloak on port ${portOf(url)} (it keeps running after init; stop it with \`${command('keycloak stop')}\`).`);
+    ui.info(
+      `Starting a local Keycloak on port ${portOf(url)} (it keeps running after init; stop it with \`${command('keycloak stop')}\`).`,
+    );
     const result = await interruptible(
       (signal) =>
         startLocalKeycloak({

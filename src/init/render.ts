@@ -37,7 +37,8 @@ export function envValue(value: string): string {
 /** A .env value as the shell would read it: surrounding quotes removed, escapes undone. */
 function unquoteEnv(value: string): string {
   const trimmed = value.trim();
-  if (trimmed.startsWith('"') && trimmed.endsWith('"') && trimmed.length >= 2) return trimmed.slice(1, -1).replace(/\\(["\\$`])/g, '$1');
+  if (trimmed.startsWith('"') && trimmed.endsWith('"') && trimmed.length >= 2)
+    return trimmed.slice(1, -1).replace(/\\(["\\$`])/g, '$1');
   if (trimmed.startsWith("'") && trimmed.endsWith("'") && trimmed.length >= 2) return trimmed.slice(1, -1);
   return trimmed;
 }
@@ -58,16 +59,19 @@ export function parseEnv(text: string): Map<string, string> {
  */
 export function mergeEnv(existing: string, updates: Map<string, string>): string {
   const pending = new Map(updates);
-  const lines = existing.replace(/\n$/, '').split('\n').map((line) => {
-    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(line);
-    const key = match?.[1];
-    if (key && pending.has(key)) {
-      const value = pending.get(key)!;
-      pending.delete(key);
-      return `${key}=${envValue(value)}`;
-    }
-    return line;
-  });
+  const lines = existing
+    .replace(/\n$/, '')
+    .split('\n')
+    .map((line) => {
+      const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(line);
+      const key = match?.[1];
+      if (key && pending.has(key)) {
+        const value = pending.get(key)!;
+        pending.delete(key);
+        return `${key}=${envValue(value)}`;
+      }
+      return line;
+    });
   for (const [key, value] of pending) lines.push(`${key}=${envValue(value)}`);
   return `${lines.join('\n')}\n`;
 }

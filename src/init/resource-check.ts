@@ -16,7 +16,10 @@ import type { InitAnswers } from './files.js';
 /** The authorization servers the Protected Resource Metadata at `resource` names; undefined when none is served. */
 async function servedAuthorizationServers(resource: string): Promise<string[] | undefined> {
   try {
-    const response = await fetch(metadataUrl(resource), { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(3000) });
+    const response = await fetch(metadataUrl(resource), {
+      headers: { accept: 'application/json' },
+      signal: AbortSignal.timeout(3000),
+    });
     if (!response.ok) {
       await response.body?.cancel();
       return undefined;
@@ -48,14 +51,18 @@ async function nextFreeResource(resource: string): Promise<string | undefined> {
  * Fails (nothing written yet) when a server at the loopback resource URL publishes metadata for
  * another realm. A server for this very realm (a running `serve`) is fine: init and doctor use it.
  */
-export async function checkResourceFree(answers: Pick<InitAnswers, 'keycloakUrl' | 'realm' | 'resource'>): Promise<void> {
+export async function checkResourceFree(
+  answers: Pick<InitAnswers, 'keycloakUrl' | 'realm' | 'resource'>,
+): Promise<void> {
   if (!isLoopbackUrl(answers.resource)) return;
   const servers = await servedAuthorizationServers(answers.resource);
   if (!servers) return;
   const issuer = realmIssuer(answers.keycloakUrl, answers.realm);
   // Same realm name under another spelling of the Keycloak host (localhost vs 127.0.0.1) is doctor's to explain.
   if (servers.includes(issuer) || servers.some((server) => realmOf(server) === answers.realm)) return;
-  const other = servers.length ? servers.map((server) => (realmOf(server) ? `realm "${realmOf(server)}" (${server})` : server)).join(', ') : 'no authorization server';
+  const other = servers.length
+    ? servers.map((server) => (realmOf(server) ? `realm "${realmOf(server)}" (${server})` : server)).join(', ')
+    : 'no authorization server';
   const free = await nextFreeResource(answers.resource);
   throw new UsageError(
     `Another MCP server already answers at ${answers.resource}, for ${other}, not for realm "${answers.realm}". ` +

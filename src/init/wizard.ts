@@ -33,7 +33,9 @@ export interface WizardContext {
 const url = (value: string): string | undefined => {
   try {
     const parsed = new URL(value);
-    return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? undefined : 'must start with http:// or https://';
+    return parsed.protocol === 'http:' || parsed.protocol === 'https:'
+      ? undefined
+      : 'must start with http:// or https://';
   } catch {
     return 'must be an absolute URL, e.g. http://localhost:8080';
   }
@@ -43,7 +45,9 @@ function originProblem(value: string): string | undefined {
   const problem = url(value);
   if (problem) return problem;
   const { origin } = new URL(value);
-  return origin === value ? undefined : `is not an origin: use scheme://host[:port] with nothing after it, e.g. ${origin}`;
+  return origin === value
+    ? undefined
+    : `is not an origin: use scheme://host[:port] with nothing after it, e.g. ${origin}`;
 }
 const fromZod = (schema: ZodType) => (value: string) => {
   const result = schema.safeParse(value);
@@ -51,7 +55,12 @@ const fromZod = (schema: ZodType) => (value: string) => {
 };
 
 /** Asks until the answer is valid (a typo should not cost the whole wizard). */
-async function askValid(question: string, fallback: string, check: (value: string) => string | undefined, ui: Ui): Promise<string> {
+async function askValid(
+  question: string,
+  fallback: string,
+  check: (value: string) => string | undefined,
+  ui: Ui,
+): Promise<string> {
   for (;;) {
     const answer = await ask(question, fallback);
     const problem = check(answer);
@@ -63,7 +72,12 @@ async function askValid(question: string, fallback: string, check: (value: strin
 export interface Prompter {
   /** True when questions may be asked (a terminal, and no --yes). */
   asking: boolean;
-  text(question: string, given: string | undefined, fallback: string, check?: (value: string) => string | undefined): Promise<string>;
+  text(
+    question: string,
+    given: string | undefined,
+    fallback: string,
+    check?: (value: string) => string | undefined,
+  ): Promise<string>;
 }
 
 /** Asks in a terminal (without --yes); otherwise takes the given value or the default, checked alike. */
@@ -102,17 +116,26 @@ export async function askAdmin(
   const username = await p.text('Keycloak admin user', given, DEFAULTS.adminUsername);
   const password = env[SECRET_ENV.adminPassword] ?? knownPassword;
   if (password) return { username, password, typed: false };
-  if (context.ui.interactive) return { username, password: await askHidden(`Password of Keycloak admin "${username}"`), typed: true };
+  if (context.ui.interactive)
+    return { username, password: await askHidden(`Password of Keycloak admin "${username}"`), typed: true };
   throw new UsageError(
     `${SECRET_ENV.adminPassword} is not set and there is no terminal to ask: export the password of Keycloak admin "${username}" (nothing was written).`,
   );
 }
 
 /** The remaining answers (realm, resource, scopes, test user…) from flags, env, an existing config file and prompts. */
-export async function askRest(context: WizardContext, p: Prompter, keycloakUrl: string, adminUsername: string): Promise<InitAnswers> {
+export async function askRest(
+  context: WizardContext,
+  p: Prompter,
+  keycloakUrl: string,
+  adminUsername: string,
+): Promise<InitAnswers> {
   const { flags, env, fromFile } = context;
   const origins: Origin[] = [];
-  const raw = mergeSources(fromFile, env, { ...flags, testUser: undefined } as ConfigFlags, origins) as Record<string, any>;
+  const raw = mergeSources(fromFile, env, { ...flags, testUser: undefined } as ConfigFlags, origins) as Record<
+    string,
+    any
+  >;
   const firstResource = Array.isArray(raw.resources) ? raw.resources[0] : undefined;
 
   const realm = await p.text('Realm', raw.realm, DEFAULTS.realm, fromZod(realmName));
@@ -120,8 +143,11 @@ export async function askRest(context: WizardContext, p: Prompter, keycloakUrl: 
   const givenScope = Array.isArray(firstResource?.scopes) ? (firstResource.scopes as string[]).join(' ') : undefined;
   // Several scopes are space-separated, as in an OAuth `scope` parameter.
   const scopeCheck = (value: string) => value.split(/\s+/).filter(Boolean).map(fromZod(scopeName)).find(Boolean);
-  const scopes = (await p.text('Scope the MCP server requires', givenScope, DEFAULTS.scope, scopeCheck)).split(/\s+/).filter(Boolean);
-  const dcrCheck = (value: string) => ((dcrModes as readonly string[]).includes(value) ? undefined : `must be one of ${dcrModes.join(', ')}`);
+  const scopes = (await p.text('Scope the MCP server requires', givenScope, DEFAULTS.scope, scopeCheck))
+    .split(/\s+/)
+    .filter(Boolean);
+  const dcrCheck = (value: string) =>
+    (dcrModes as readonly string[]).includes(value) ? undefined : `must be one of ${dcrModes.join(', ')}`;
   const dcr = (await p.text(
     'Dynamic Client Registration: anonymous | trusted-hosts | off',
     raw.dcr?.mode,
@@ -151,7 +177,11 @@ export async function askRest(context: WizardContext, p: Prompter, keycloakUrl: 
   return answers;
 }
 
-async function askTestUser(context: WizardContext, p: Prompter, raw: Record<string, any>): Promise<InitAnswers['testUser']> {
+async function askTestUser(
+  context: WizardContext,
+  p: Prompter,
+  raw: Record<string, any>,
+): Promise<InitAnswers['testUser']> {
   const { flags, env } = context;
   let username: string;
   if (flags.testUser === false) return undefined;
@@ -159,7 +189,9 @@ async function askTestUser(context: WizardContext, p: Prompter, raw: Record<stri
   if (given) username = given;
   else if (p.asking) {
     if (!(await confirm('Create a test user to sign in with?', true))) return undefined;
-    username = await p.text('Test user name', undefined, 'alice', (v) => (/^[A-Za-z0-9._@-]+$/.test(v) ? undefined : 'letters, digits, ".", "_", "@", "-" only'));
+    username = await p.text('Test user name', undefined, 'alice', (v) =>
+      /^[A-Za-z0-9._@-]+$/.test(v) ? undefined : 'letters, digits, ".", "_", "@", "-" only',
+    );
   } else if (flags.yes) username = 'alice';
   else return undefined; // without a terminal or --yes, no demo user appears unasked
   const known = env[SECRET_ENV.testUserPassword] ?? context.storedTestUserPassword;

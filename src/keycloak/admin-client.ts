@@ -38,12 +38,17 @@ export function lazyAdminClient(baseUrl: string, realmName: string, token: () =>
             ? undefined
             : (...args: unknown[]) =>
                 load().then((client) => {
-                  const target = (client as unknown as Record<string, Record<string, (...a: unknown[]) => unknown>>)[name]!;
+                  const target = (client as unknown as Record<string, Record<string, (...a: unknown[]) => unknown>>)[
+                    name
+                  ]!;
                   return target[method as string]!(...args);
                 }),
       },
     );
-  return new Proxy({}, { get: (_target, name) => (notAMethod(name) ? undefined : resource(name as string)) }) as KcAdminClient;
+  return new Proxy(
+    {},
+    { get: (_target, name) => (notAMethod(name) ? undefined : resource(name as string)) },
+  ) as KcAdminClient;
 }
 
 /**
@@ -51,8 +56,16 @@ export function lazyAdminClient(baseUrl: string, realmName: string, token: () =>
  * (e.g. `r/client-scopes`), or to `<base>/admin/` with `root` 'admin/' (e.g. `serverinfo`); `query` is added as URL parameters. Resolves with the parsed JSON, or
  * undefined when Keycloak answers 404; any other failure is a KeycloakError naming `what`.
  */
-export function adminReader(baseUrl: string, token: () => Promise<string>, root: 'admin/realms/' | 'admin/' = 'admin/realms/') {
-  return async function adminRead<T>(path: string, what: string, query: Record<string, string> = {}): Promise<T | undefined> {
+export function adminReader(
+  baseUrl: string,
+  token: () => Promise<string>,
+  root: 'admin/realms/' | 'admin/' = 'admin/realms/',
+) {
+  return async function adminRead<T>(
+    path: string,
+    what: string,
+    query: Record<string, string> = {},
+  ): Promise<T | undefined> {
     const url = new URL(`${trimBase(baseUrl)}/${root}${path}`);
     for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
     return keycloakCall(

@@ -31,7 +31,11 @@ export interface PlainRequest {
   signal?: AbortSignal;
 }
 
-type Send = (url: URL, options: RequestOptions, callback: (response: IncomingMessage) => void) => ReturnType<typeof httpRequest>;
+type Send = (
+  url: URL,
+  options: RequestOptions,
+  callback: (response: IncomingMessage) => void,
+) => ReturnType<typeof httpRequest>;
 
 /** node:https (and with it TLS) loads only for an https:// Keycloak. */
 async function transport(url: URL): Promise<Send> {
@@ -54,7 +58,10 @@ function once(send: Send, url: URL, init: PlainRequest, method: string, signal: 
       incoming.on('error', reject);
       // A body cut short (the connection died, or the timeout aborted it) ends in 'close' without 'end'.
       incoming.on('close', () => {
-        if (!incoming.complete) reject(Object.assign(new Error('the connection closed before the answer was complete'), { code: 'ECONNRESET' }));
+        if (!incoming.complete)
+          reject(
+            Object.assign(new Error('the connection closed before the answer was complete'), { code: 'ECONNRESET' }),
+          );
       });
       incoming.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
@@ -82,7 +89,11 @@ function once(send: Send, url: URL, init: PlainRequest, method: string, signal: 
  * Sends one request to Keycloak and resolves with its answer, whatever the status; redirects are
  * not followed. Rejects with NoAnswerError or ConnectionError (http.ts).
  */
-export async function requestKeycloak(input: string | URL, init: PlainRequest = {}, options: SendOptions = {}): Promise<KeycloakAnswer> {
+export async function requestKeycloak(
+  input: string | URL,
+  init: PlainRequest = {},
+  options: SendOptions = {},
+): Promise<KeycloakAnswer> {
   const url = new URL(String(input));
   const method = (init.method ?? 'GET').toUpperCase();
   const send = await transport(url);

@@ -4,7 +4,16 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { CliError, KeycloakError } from '../errors.js';
-import { ConnectionError, formatSeconds, networkReason, NoAnswerError, requestLineOf, RETRIES, RETRY_STATUSES, type RequestLine } from './http.js';
+import {
+  ConnectionError,
+  formatSeconds,
+  networkReason,
+  NoAnswerError,
+  requestLineOf,
+  RETRIES,
+  RETRY_STATUSES,
+  type RequestLine,
+} from './http.js';
 
 /** What the admin client's NetworkError carries. */
 interface NetworkErrorLike {
@@ -32,7 +41,14 @@ export function keycloakMessage(error: unknown): string | undefined {
     return undefined;
   }
   // Plain-text bodies are Keycloak's own short messages; HTML is some proxy's error page.
-  if (typeof data === 'string' && data.trim() && data.length < 200 && !data.trimStart().startsWith('<') && !isCode(data.trim())) return data.trim();
+  if (
+    typeof data === 'string' &&
+    data.trim() &&
+    data.length < 200 &&
+    !data.trimStart().startsWith('<') &&
+    !isCode(data.trim())
+  )
+    return data.trim();
   return undefined;
 }
 
@@ -51,7 +67,10 @@ const REPEAT =
 function phrase(what: string): { failed: string; during: string } {
   const couldNot = /^could not (.*)$/i.exec(what);
   if (couldNot) return { failed: `Could not ${couldNot[1]}:`, during: `trying to ${couldNot[1]}` };
-  return { failed: `${what.charAt(0).toUpperCase()}${what.slice(1)} failed:`, during: `${what.charAt(0).toLowerCase()}${what.slice(1)}` };
+  return {
+    failed: `${what.charAt(0).toUpperCase()}${what.slice(1)} failed:`,
+    during: `${what.charAt(0).toLowerCase()}${what.slice(1)}`,
+  };
 }
 
 const isRead = (line: RequestLine | undefined) => line?.method === 'GET' || line?.method === 'HEAD';
@@ -66,12 +85,14 @@ export function failureMessage(error: unknown, what: string): string {
     const unanswered = `Keycloak did not answer within ${formatSeconds(error.timeoutMs)} while ${during}${requestText(error.request)}`;
     const advice = 'check that Keycloak is healthy (its log, CPU, database) or raise --timeout.';
     // A write without an answer may still be made once Keycloak gets to it.
-    if (isAdminWrite(error.request)) return `${unanswered}, so it may or may not have made this change: ${advice} ${REPEAT}`;
+    if (isAdminWrite(error.request))
+      return `${unanswered}, so it may or may not have made this change: ${advice} ${REPEAT}`;
     return `${unanswered}: ${advice}`;
   }
   if (error instanceof ConnectionError) {
     const where = requestText(error.request);
-    if (!error.mayHaveArrived) return `Could not reach Keycloak while ${during}${where}: ${error.reason}. Is it running? Check --keycloak-url / KEYCLOAK_URL.`;
+    if (!error.mayHaveArrived)
+      return `Could not reach Keycloak while ${during}${where}: ${error.reason}. Is it running? Check --keycloak-url / KEYCLOAK_URL.`;
     if (isRead(error.request)) {
       return `${failed} ${error.reason}${where}${error.attempts > 1 ? `, ${error.attempts} times in a row` : ''}: check Keycloak's log and any proxy in front of it.`;
     }
@@ -80,12 +101,14 @@ export function failureMessage(error: unknown, what: string): string {
   const status = statusOf(error);
   if (status === undefined) return `${failed} ${networkReason(error)}.`;
   const line = requestLineOf((error as NetworkErrorLike).response);
-  if (status === 403) return `${failed} Keycloak refused it (403 Forbidden): the admin account lacks the realm-management roles it needs.`;
+  if (status === 403)
+    return `${failed} Keycloak refused it (403 Forbidden): the admin account lacks the realm-management roles it needs.`;
   const message = keycloakMessage(error);
   const answered = `Keycloak answered ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd();
   const base = `${failed} ${answered}${message ? ` (${message})` : ''}${line ? ` to ${line.method} ${line.path}` : ''}`;
   if (status >= 500 && line && !isRead(line)) return `${base}. ${REPEAT}`;
-  if (isRead(line) && RETRY_STATUSES.has(status)) return `${base}, ${RETRIES + 1} times in a row: check that Keycloak is healthy (its log, CPU, database).`;
+  if (isRead(line) && RETRY_STATUSES.has(status))
+    return `${base}, ${RETRIES + 1} times in a row: check that Keycloak is healthy (its log, CPU, database).`;
   return `${base}.`;
 }
 

@@ -48,7 +48,8 @@ const PLAIN_SECONDS = /^[0-9]{1,10}(?:\.[0-9]{1,10})?$/;
  * MCP_KEYCLOAK_TIMEOUT, else 10 s. The CLI calls it once, before any command runs.
  */
 export function setRequestTimeout(flag?: string, env: string | undefined = process.env.MCP_KEYCLOAK_TIMEOUT): void {
-  const [raw, source] = flag !== undefined ? [flag, '--timeout'] : env ? [env, 'MCP_KEYCLOAK_TIMEOUT'] : [undefined, ''];
+  const [raw, source] =
+    flag !== undefined ? [flag, '--timeout'] : env ? [env, 'MCP_KEYCLOAK_TIMEOUT'] : [undefined, ''];
   if (raw === undefined) {
     timeoutMs = DEFAULT_TIMEOUT_SECONDS * 1000;
     return;
@@ -56,11 +57,15 @@ export function setRequestTimeout(flag?: string, env: string | undefined = proce
   const example = source === '--timeout' ? '--timeout 30' : 'MCP_KEYCLOAK_TIMEOUT=30';
   const shown = printable(raw, 40);
   if (!PLAIN_SECONDS.test(raw)) {
-    throw new UsageError(`${source} must be a plain number of seconds, digits with an optional fraction (e.g. ${example} or 2.5), not "${shown}".`);
+    throw new UsageError(
+      `${source} must be a plain number of seconds, digits with an optional fraction (e.g. ${example} or 2.5), not "${shown}".`,
+    );
   }
   const ms = Math.round(Number(raw) * 1000);
   if (ms < 1 || ms > MAX_TIMEOUT_SECONDS * 1000) {
-    throw new UsageError(`${source} must be more than 0 and at most ${MAX_TIMEOUT_SECONDS} seconds (e.g. ${example}), not "${shown}".`);
+    throw new UsageError(
+      `${source} must be more than 0 and at most ${MAX_TIMEOUT_SECONDS} seconds (e.g. ${example}), not "${shown}".`,
+    );
   }
   timeoutMs = ms;
 }
@@ -135,7 +140,8 @@ export function networkReason(error: unknown): string {
       return 'connecting timed out';
   }
   if (code && NO_ANSWER_CODES.has(code)) return 'no answer';
-  if (code?.includes('CERT') || code?.startsWith('ERR_TLS')) return `its TLS certificate was refused (${cause?.message ?? code})`;
+  if (code?.includes('CERT') || code?.startsWith('ERR_TLS'))
+    return `its TLS certificate was refused (${cause?.message ?? code})`;
   if ((error as Error)?.name === 'TimeoutError') return `no answer within ${formatSeconds(timeoutMs)}`;
   return cause?.message ?? (error as Error)?.message ?? String(error);
 }
@@ -209,13 +215,21 @@ export async function underPolicy<T extends { status: number }>(
  * whose body has been read already. For callers that want fetch's types; `requestKeycloak`
  * (answer.ts) does the same without loading fetch's machinery (about 70 ms of CPU on first use).
  */
-export function sendToKeycloak(input: string | URL, init: RequestInit = {}, options: SendOptions = {}): Promise<Response> {
+export function sendToKeycloak(
+  input: string | URL,
+  init: RequestInit = {},
+  options: SendOptions = {},
+): Promise<Response> {
   const url = new URL(String(input));
   const method = (init.method ?? 'GET').toUpperCase();
   return underPolicy(url, method, init.signal, options, async (signal) => {
     const answer = await plainFetch(url, { ...init, signal });
     const body = NULL_BODY_STATUSES.has(answer.status) || method === 'HEAD' ? null : await answer.arrayBuffer();
-    const response = new Response(body, { status: answer.status, statusText: answer.statusText, headers: answer.headers });
+    const response = new Response(body, {
+      status: answer.status,
+      statusText: answer.statusText,
+      headers: answer.headers,
+    });
     Object.defineProperties(response, { url: { value: answer.url }, redirected: { value: answer.redirected } });
     return response;
   });
@@ -269,5 +283,9 @@ export function meterRequests(baseUrl: string): () => RequestCounts {
   installFetchWrapper();
   prefixes.add(trimBase(baseUrl));
   const start = { ...counts };
-  return () => ({ reads: counts.reads - start.reads, writes: counts.writes - start.writes, other: counts.other - start.other });
+  return () => ({
+    reads: counts.reads - start.reads,
+    writes: counts.writes - start.writes,
+    other: counts.other - start.other,
+  });
 }

@@ -53,7 +53,12 @@ export class AdminToken {
   login(): Promise<void> {
     const { credentials } = this;
     if (credentials.grant === 'password') {
-      return this.request({ grant_type: 'password', client_id: 'admin-cli', username: credentials.username, password: credentials.password });
+      return this.request({
+        grant_type: 'password',
+        client_id: 'admin-cli',
+        username: credentials.username,
+        password: credentials.password,
+      });
     }
     return this.request({ grant_type: 'client_credentials' });
   }
@@ -68,14 +73,22 @@ export class AdminToken {
 
   private async renew(): Promise<void> {
     if (this.refresh && Date.now() < this.refreshExpiresAt - MARGIN_MS) {
-      const refreshed = await this.request({ grant_type: 'refresh_token', refresh_token: this.refresh, ...this.clientField() }).then(
+      const refreshed = await this.request({
+        grant_type: 'refresh_token',
+        refresh_token: this.refresh,
+        ...this.clientField(),
+      }).then(
         () => true,
         () => false,
       );
       if (refreshed) return;
     }
     await this.login().catch((error: unknown) => {
-      throw new KeycloakError(failureMessage(error, 'logging in to the admin API again (the session expired)'), undefined, { cause: error });
+      throw new KeycloakError(
+        failureMessage(error, 'logging in to the admin API again (the session expired)'),
+        undefined,
+        { cause: error },
+      );
     });
   }
 
@@ -85,7 +98,8 @@ export class AdminToken {
 
   private async request(form: Record<string, string>): Promise<void> {
     const headers: Record<string, string> = {};
-    if (this.credentials.grant === 'client_credentials') headers.authorization = basicAuth(this.credentials.clientId, this.credentials.clientSecret);
+    if (this.credentials.grant === 'client_credentials')
+      headers.authorization = basicAuth(this.credentials.clientId, this.credentials.clientSecret);
     const response = await requestKeycloak(this.tokenUrl, { method: 'POST', headers, body: new URLSearchParams(form) });
     const text = response.text();
     let data: unknown = text;

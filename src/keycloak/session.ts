@@ -51,7 +51,10 @@ export async function probeKeycloak(baseUrl: string, realm = 'master'): Promise<
   try {
     response = await requestKeycloak(discovery);
   } catch (error) {
-    if (error instanceof NoAnswerError) throw new KeycloakError(failureMessage(error, `reading the discovery document of realm "${realm}"`), undefined, { cause: error });
+    if (error instanceof NoAnswerError)
+      throw new KeycloakError(failureMessage(error, `reading the discovery document of realm "${realm}"`), undefined, {
+        cause: error,
+      });
     throw new KeycloakError(
       `Cannot reach Keycloak at ${base} (${networkReason(error)}). Is it running? Check --keycloak-url / KEYCLOAK_URL, or start one with \`mcp-keycloak keycloak start\`.`,
       undefined,
@@ -62,13 +65,20 @@ export async function probeKeycloak(baseUrl: string, realm = 'master'): Promise<
   if (issuer) return { issuer };
   // Keycloak's own answer for a realm it does not have; anything else at 404 is some other server.
   if (response.status === 404 && safeJson(response.text())?.error === 'Realm does not exist') {
-    throw new RealmMissingError(`Keycloak at ${base} has no realm "${realm}" (GET ${path} answered 404 "Realm does not exist").`, 404);
+    throw new RealmMissingError(
+      `Keycloak at ${base} has no realm "${realm}" (GET ${path} answered 404 "Realm does not exist").`,
+      404,
+    );
   }
   if (!base.endsWith('/auth')) {
     const legacy = await requestKeycloak(realmUrls(`${base}/auth`, realm).discovery).catch(() => undefined);
-    if (legacy && discoveredIssuer(legacy)) throw new UsageError(`${base} is a legacy Keycloak served under /auth: use --keycloak-url ${base}/auth.`);
+    if (legacy && discoveredIssuer(legacy))
+      throw new UsageError(`${base} is a legacy Keycloak served under /auth: use --keycloak-url ${base}/auth.`);
   }
-  throw new NotKeycloakError(`${base} does not look like Keycloak: ${describeNotKeycloak(path, response)}. Check --keycloak-url / KEYCLOAK_URL.`, response.status);
+  throw new NotKeycloakError(
+    `${base} does not look like Keycloak: ${describeNotKeycloak(path, response)}. Check --keycloak-url / KEYCLOAK_URL.`,
+    response.status,
+  );
 }
 
 /** What answers at the URL is not Keycloak: the fix is the URL, not the realm. */
@@ -112,11 +122,14 @@ async function login(token: AdminToken, baseUrl: string, realm: string, what: st
   try {
     await token.login();
   } catch (error) {
-    if (error instanceof NoAnswerError) throw new KeycloakError(failureMessage(error, what), undefined, { cause: error });
+    if (error instanceof NoAnswerError)
+      throw new KeycloakError(failureMessage(error, what), undefined, { cause: error });
     const status = statusOf(error);
     const data = (error as { responseData?: unknown }).responseData;
-    const oauthError = typeof data === 'object' && data !== null && typeof (data as { error?: unknown }).error === 'string';
-    if ((status === 401 || status === 400) && oauthError) throw new CredentialsRejectedError(rejected, status, { cause: error });
+    const oauthError =
+      typeof data === 'object' && data !== null && typeof (data as { error?: unknown }).error === 'string';
+    if ((status === 401 || status === 400) && oauthError)
+      throw new CredentialsRejectedError(rejected, status, { cause: error });
     // Not Keycloak, not reachable, or a base URL without its /auth: the probe names which.
     await probeKeycloak(baseUrl, realm);
     throw new KeycloakError(failureMessage(error, what), status, { cause: error });
@@ -136,7 +149,11 @@ export interface ConnectOptions {
 }
 
 /** Logs in to the admin API with a user's password or a service-account client: one request. */
-export async function connectAdmin(config: Config, secrets: Secrets, options: ConnectOptions = {}): Promise<AdminSession> {
+export async function connectAdmin(
+  config: Config,
+  secrets: Secrets,
+  options: ConnectOptions = {},
+): Promise<AdminSession> {
   const baseUrl = trimBase(config.keycloakUrl);
   const requests = meterRequests(baseUrl);
   const { admin } = config;
@@ -145,7 +162,9 @@ export async function connectAdmin(config: Config, secrets: Secrets, options: Co
   let rejected: string;
   if (admin.clientId) {
     if (!secrets.adminClientSecret) {
-      throw new UsageError(`${SECRET_ENV.adminClientSecret} is not set: it is the secret of the admin client "${admin.clientId}".`);
+      throw new UsageError(
+        `${SECRET_ENV.adminClientSecret} is not set: it is the secret of the admin client "${admin.clientId}".`,
+      );
     }
     credentials = { grant: 'client_credentials', clientId: admin.clientId, clientSecret: secrets.adminClientSecret };
     who = `admin client "${admin.clientId}"`;
@@ -164,5 +183,11 @@ export async function connectAdmin(config: Config, secrets: Secrets, options: Co
   options.alongsideLogin?.(baseUrl);
   await login(token, baseUrl, admin.realm, `logging in as ${who} in realm "${admin.realm}"`, rejected);
   const accessToken = () => token.token();
-  return { client: lazyAdminClient(baseUrl, admin.realm, accessToken), baseUrl, requests, read: adminReader(baseUrl, accessToken), readAdmin: adminReader(baseUrl, accessToken, 'admin/') };
+  return {
+    client: lazyAdminClient(baseUrl, admin.realm, accessToken),
+    baseUrl,
+    requests,
+    read: adminReader(baseUrl, accessToken),
+    readAdmin: adminReader(baseUrl, accessToken, 'admin/'),
+  };
 }

@@ -46,7 +46,8 @@ export const VERSION_DIFFERENCES: readonly VersionDifference[] = [
     id: 'rfc8414-path-inserted-metadata',
     fixedIn: '26.4.0',
     what: 'no RFC 8414 path-inserted metadata (/.well-known/oauth-authorization-server/realms/<realm> answers 404)',
-    consequence: 'MCP clients that look only there (the MCP spec tries it first) find no authorization server; those that fall back to /realms/<realm>/.well-known/openid-configuration work',
+    consequence:
+      'MCP clients that look only there (the MCP spec tries it first) find no authorization server; those that fall back to /realms/<realm>/.well-known/openid-configuration work',
     fix: 'upgrade Keycloak to 26.4.0 or later, or serve that path from a reverse proxy',
     source: 'keycloak 26.4.0 release (issue #10 of this project)',
     bites: () => true,
@@ -56,7 +57,8 @@ export const VERSION_DIFFERENCES: readonly VersionDifference[] = [
     id: 'registration-cors',
     fixedIn: '26.5.0',
     what: 'no CORS headers on the client registration endpoint',
-    consequence: 'browser-based clients (MCP Inspector 0.x in a browser) cannot register: the browser blocks the answer',
+    consequence:
+      'browser-based clients (MCP Inspector 0.x in a browser) cannot register: the browser blocks the answer',
     fix: 'upgrade Keycloak to 26.5.0 or later, or register such clients from a native or server-side client',
     source: 'keycloak#43625 (closes keycloak#8863), in 26.5.0',
     bites: (setup) => clientsRegister(setup) && setup.webOrigins,
@@ -68,7 +70,8 @@ export const VERSION_DIFFERENCES: readonly VersionDifference[] = [
     what: 'no "registration-web-origins" client registration policy',
     consequence: 'dcr.webOrigins cannot be configured: apply refuses it before writing anything',
     fix: 'upgrade Keycloak to 26.5.0 or later, or remove dcr.webOrigins (--web-origin)',
-    source: 'measured: RegistrationWebOriginsPolicyFactory is absent from keycloak-services 26.4.7 and present in 26.5.0; creating one on 26.0.8 answers 400 "Invalid provider type or no such provider"',
+    source:
+      'measured: RegistrationWebOriginsPolicyFactory is absent from keycloak-services 26.4.7 and present in 26.5.0; creating one on 26.0.8 answers 400 "Invalid provider type or no such provider"',
     bites: (setup) => setup.webOrigins,
     stopsClients: true,
   },
@@ -76,9 +79,11 @@ export const VERSION_DIFFERENCES: readonly VersionDifference[] = [
     id: 'token-endpoint-auth-method-ignored',
     fixedIn: '26.6.0',
     what: 'token_endpoint_auth_method in a registration request is ignored for confidential clients (client_secret_post is answered with client_secret_basic; "none" is honoured)',
-    consequence: 'a confidential client gets client_secret_basic, not the method it asked for: one that insists on its own method may reject the registration (Keycloak accepts the secret either way at the token endpoint); public clients such as VS Code and Claude, which ask for "none", are unaffected',
+    consequence:
+      'a confidential client gets client_secret_basic, not the method it asked for: one that insists on its own method may reject the registration (Keycloak accepts the secret either way at the token endpoint); public clients such as VS Code and Claude, which ask for "none", are unaffected',
     fix: 'upgrade Keycloak to 26.6.0 or later',
-    source: 'keycloak#44403, fixed in 26.6.0; measured: client_secret_post answered with client_secret_basic on 26.0.8 and 26.4.7, "none" honoured on 26.0.8, 26.4.7 and 26.7.3',
+    source:
+      'keycloak#44403, fixed in 26.6.0; measured: client_secret_post answered with client_secret_basic on 26.0.8 and 26.4.7, "none" honoured on 26.0.8, 26.4.7 and 26.7.3',
     bites: clientsRegister,
     stopsClients: false,
   },
@@ -86,7 +91,8 @@ export const VERSION_DIFFERENCES: readonly VersionDifference[] = [
     id: 'cimd-and-resource-indicators',
     fixedIn: '26.6.0',
     what: 'no Client ID Metadata Documents (CIMD) and no RFC 8707 resource indicators (from 26.6.0: experimental, --features=cimd,resource-indicators)',
-    consequence: 'clients that identify themselves by a metadata URL instead of registering cannot sign in, and tokens cannot be bound to one MCP server by the resource parameter',
+    consequence:
+      'clients that identify themselves by a metadata URL instead of registering cannot sign in, and tokens cannot be bound to one MCP server by the resource parameter',
     fix: 'upgrade Keycloak to 26.6.0 or later; until then clients must use dynamic registration and the audience comes from the client scope',
     source: 'keycloak 26.6.0 release (issue #10 of this project)',
     bites: () => true,
@@ -107,9 +113,11 @@ export const VERSION_DIFFERENCES: readonly VersionDifference[] = [
     id: 'registration-scope-shrinks-default-scopes',
     fixedIn: '26.8.0',
     what: 'a "scope" in a registration request leaves "basic" the client\'s only default scope and makes the requested scopes optional ones',
-    consequence: 'a client that registers with a scope (VS Code sends one) loses the realm\'s other default scopes (profile, email, roles): its tokens lack those claims unless it asks for them; the MCP scope and audience still come, because the client asks for that scope at sign-in',
+    consequence:
+      "a client that registers with a scope (VS Code sends one) loses the realm's other default scopes (profile, email, roles): its tokens lack those claims unless it asks for them; the MCP scope and audience still come, because the client asks for that scope at sign-in",
     fix: 'upgrade Keycloak to 26.8.0 or later, or have clients request the scopes they need',
-    source: 'keycloak#50807, fixed in 26.8.0; measured on 26.0.8, 26.4.7 and 26.7.3: default scopes [basic], the requested scope optional',
+    source:
+      'keycloak#50807, fixed in 26.8.0; measured on 26.0.8, 26.4.7 and 26.7.3: default scopes [basic], the requested scope optional',
     bites: clientsRegister,
     stopsClients: false,
   },

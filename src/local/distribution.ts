@@ -30,7 +30,9 @@ const VERSION_SYNTAX = /^\d{1,4}\.\d{1,4}\.\d{1,4}(?:[.-][0-9A-Za-z][0-9A-Za-z.-
 export function checkKeycloakVersion(version: string, source: string): string {
   if (!VERSION_SYNTAX.test(version)) {
     const shown = JSON.stringify(version.length > 40 ? `${version.slice(0, 40)}…` : version);
-    throw new UsageError(`${source} ${shown}: must be a Keycloak version such as ${KEYCLOAK_VERSION} (major.minor.patch).`);
+    throw new UsageError(
+      `${source} ${shown}: must be a Keycloak version such as ${KEYCLOAK_VERSION} (major.minor.patch).`,
+    );
   }
   if (olderThan(version, OLDEST_STARTED)) {
     throw new UsageError(
@@ -66,7 +68,9 @@ export async function ensureDistribution(options: DistributionOptions = {}): Pro
   if (env.KEYCLOAK_HOME) {
     const home = env.KEYCLOAK_HOME;
     if (!existsSync(join(home, 'bin', 'kc.sh'))) {
-      throw new CliError(`KEYCLOAK_HOME=${home} has no bin/kc.sh: point it at an unpacked Keycloak server distribution, or unset it.`);
+      throw new CliError(
+        `KEYCLOAK_HOME=${home} has no bin/kc.sh: point it at an unpacked Keycloak server distribution, or unset it.`,
+      );
     }
     return home;
   }
@@ -97,7 +101,13 @@ function artifactPath(version: string): string {
 }
 
 /** With Maven on PATH, Maven fetches (and checks) it; otherwise HTTPS from Maven Central, checksum verified. */
-async function downloadArchive(version: string, root: string, env: NodeJS.ProcessEnv, onProgress?: (m: string) => void, signal?: AbortSignal): Promise<string> {
+async function downloadArchive(
+  version: string,
+  root: string,
+  env: NodeJS.ProcessEnv,
+  onProgress?: (m: string) => void,
+  signal?: AbortSignal,
+): Promise<string> {
   const target = join(root, `keycloak-quarkus-dist-${version}.tar.gz`);
   if (existsSync(target)) return target;
   await refuseUnservedVersion(version, repository(env), signal);
@@ -110,7 +120,9 @@ async function downloadArchive(version: string, root: string, env: NodeJS.Proces
       `-Dartifact=org.keycloak:keycloak-quarkus-dist:${version}:tar.gz`,
       `-DoutputDirectory=${root}`,
     ]).catch((error: Error) => {
-      throw new CliError(`Maven could not download org.keycloak:keycloak-quarkus-dist:${version}: ${error.message.split('\n')[0]}`);
+      throw new CliError(
+        `Maven could not download org.keycloak:keycloak-quarkus-dist:${version}: ${error.message.split('\n')[0]}`,
+      );
     });
     if (existsSync(target)) return target;
   }
@@ -126,18 +138,29 @@ async function refuseUnservedVersion(version: string, repo: string, signal?: Abo
   const url = `${repo}/${artifactPath(version)}`;
   const response = await fetch(url, { method: 'HEAD', ...(signal ? { signal } : {}) }).catch(() => undefined);
   if (response?.status === 404) {
-    throw new UsageError(`Keycloak ${version} is not served by ${repo} (HTTP 404 for its server distribution): pick a version it serves, e.g. ${KEYCLOAK_VERSION}.`);
+    throw new UsageError(
+      `Keycloak ${version} is not served by ${repo} (HTTP 404 for its server distribution): pick a version it serves, e.g. ${KEYCLOAK_VERSION}.`,
+    );
   }
 }
 
-async function downloadOverHttps(version: string, target: string, repo: string, onProgress?: (m: string) => void, signal?: AbortSignal): Promise<string> {
+async function downloadOverHttps(
+  version: string,
+  target: string,
+  repo: string,
+  onProgress?: (m: string) => void,
+  signal?: AbortSignal,
+): Promise<string> {
   const url = `${repo}/${artifactPath(version)}`;
   const expected = await fetchChecksum(url);
   const partial = `${target}.part`;
   const response = await fetch(url, signal ? { signal } : {}).catch((error: Error) => {
-    throw new CliError(`Cannot download ${url}: ${error.message}. Check your network, or set KEYCLOAK_HOME to an unpacked distribution.`);
+    throw new CliError(
+      `Cannot download ${url}: ${error.message}. Check your network, or set KEYCLOAK_HOME to an unpacked distribution.`,
+    );
   });
-  if (!response.ok || !response.body) throw new CliError(`The Maven repository answered ${response.status} for ${url}.`);
+  if (!response.ok || !response.body)
+    throw new CliError(`The Maven repository answered ${response.status} for ${url}.`);
   const total = Number(response.headers.get('content-length') ?? 0);
   let received = 0;
   let lastShown = -1;
@@ -155,7 +178,9 @@ async function downloadOverHttps(version: string, target: string, repo: string, 
   const actual = await hashFile(partial, expected.algorithm);
   if (actual !== expected.value) {
     await rm(partial, { force: true });
-    throw new CliError(`Checksum mismatch for ${url} (${expected.algorithm}): the download is corrupt or tampered with; nothing was unpacked.`);
+    throw new CliError(
+      `Checksum mismatch for ${url} (${expected.algorithm}): the download is corrupt or tampered with; nothing was unpacked.`,
+    );
   }
   await rename(partial, target);
   return target;

@@ -57,9 +57,15 @@ export async function startContainer(options: DockerStart): Promise<void> {
       'start-dev',
       ...(options.features?.length ? [`--features=${options.features.join(',')}`] : []),
     ],
-    { ...process.env, KC_BOOTSTRAP_ADMIN_USERNAME: options.adminUsername, KC_BOOTSTRAP_ADMIN_PASSWORD: options.adminPassword },
+    {
+      ...process.env,
+      KC_BOOTSTRAP_ADMIN_USERNAME: options.adminUsername,
+      KC_BOOTSTRAP_ADMIN_PASSWORD: options.adminPassword,
+    },
   ).catch((error: Error) => {
-    throw new CliError(`docker run ${options.image} failed: ${error.message.split('\n').find((l) => l.trim()) ?? 'unknown error'}`);
+    throw new CliError(
+      `docker run ${options.image} failed: ${error.message.split('\n').find((l) => l.trim()) ?? 'unknown error'}`,
+    );
   });
 }
 

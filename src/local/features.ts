@@ -34,7 +34,9 @@ export function parseFeatures(value: string, source: string): string[] {
   }
   // `none,cimd` is either "no features" or "cimd": which one was meant is a guess, and kc.sh has no feature called none.
   if (names.some((name) => name.toLowerCase() === 'none')) {
-    throw new UsageError(`${source} ${JSON.stringify(printable(value, 80))}: none means no features and stands alone; give none, or the features without it.`);
+    throw new UsageError(
+      `${source} ${JSON.stringify(printable(value, 80))}: none means no features and stands alone; give none, or the features without it.`,
+    );
   }
   return [...new Set(names)];
 }
@@ -67,7 +69,9 @@ export function enabledFeatures(features: readonly { name: string; enabled?: boo
   return (features ?? []).filter((feature) => feature.enabled === true).map((feature) => featureKey(feature.name));
 }
 
-type StartFacts = Pick<LocalKeycloakState, 'port' | 'runtime' | 'version'> & { features?: readonly string[] | undefined };
+type StartFacts = Pick<LocalKeycloakState, 'port' | 'runtime' | 'version'> & {
+  features?: readonly string[] | undefined;
+};
 
 /** The arguments of `keycloak start` that bring this Keycloak back: its port, runtime, version and features. */
 export function startArguments(state: StartFacts): string {
@@ -78,7 +82,11 @@ export function startArguments(state: StartFacts): string {
 }
 
 /** `keycloak stop && keycloak start …` with exactly `features` (the rest of the start command from `state`). */
-export function restartCommand(state: StartFacts, features: readonly string[], spell: (args: string) => string = command): string {
+export function restartCommand(
+  state: StartFacts,
+  features: readonly string[],
+  spell: (args: string) => string = command,
+): string {
   return `${spell('keycloak stop')} && ${spell(startArguments({ ...state, features }))}`;
 }
 

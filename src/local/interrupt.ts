@@ -8,7 +8,10 @@
 import { CliError, ExitCode } from '../errors.js';
 
 /** Runs `work` with a signal that SIGINT aborts; once `work` has cleaned up, an aborted run is exit code 130. */
-export async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>, message = 'Interrupted: whatever this command had started of Keycloak was stopped.'): Promise<T> {
+export async function interruptible<T>(
+  work: (signal: AbortSignal) => Promise<T>,
+  message = 'Interrupted: whatever this command had started of Keycloak was stopped.',
+): Promise<T> {
   const controller = new AbortController();
   const onInterrupt = () => controller.abort();
   process.once('SIGINT', onInterrupt);

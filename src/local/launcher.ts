@@ -62,7 +62,9 @@ export async function checkJava(env: NodeJS.ProcessEnv = process.env): Promise<s
   }
   const major = Number(/version "(\d+)/.exec(output)?.[1] ?? 0);
   if (major < 17) {
-    throw new CliError(`Java ${major || '(unknown)'} is too old: Keycloak needs Java 17, 21 or 25. Install a newer one or point JAVA_HOME at it.`);
+    throw new CliError(
+      `Java ${major || '(unknown)'} is too old: Keycloak needs Java 17, 21 or 25. Install a newer one or point JAVA_HOME at it.`,
+    );
   }
   return `${major}`;
 }
@@ -115,14 +117,21 @@ export async function startKeycloak(options: StartOptions): Promise<RunningKeycl
   return { url, pid: child.pid ?? 0, startupMs: Date.now() - started, stop };
 }
 
-async function waitUntilReady(url: string, exited: Promise<number | null>, timeoutMs: number, logFile: string, signal?: AbortSignal): Promise<void> {
+async function waitUntilReady(
+  url: string,
+  exited: Promise<number | null>,
+  timeoutMs: number,
+  logFile: string,
+  signal?: AbortSignal,
+): Promise<void> {
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
   await waitForKeycloak(url, {
     timeoutMs,
     logFile,
     ...(signal ? { signal } : {}),
-    failure: () => (exitCode !== undefined ? `Keycloak exited with code ${exitCode} while starting; see ${logFile}.` : undefined),
+    failure: () =>
+      exitCode !== undefined ? `Keycloak exited with code ${exitCode} while starting; see ${logFile}.` : undefined,
   });
 }
 
@@ -132,7 +141,12 @@ async function waitUntilReady(url: string, exited: Promise<number | null>, timeo
  */
 export async function waitForKeycloak(
   url: string,
-  options: { timeoutMs: number; logFile: string; failure?: () => string | undefined | Promise<string | undefined>; signal?: AbortSignal },
+  options: {
+    timeoutMs: number;
+    logFile: string;
+    failure?: () => string | undefined | Promise<string | undefined>;
+    signal?: AbortSignal;
+  },
 ): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
   while (Date.now() < deadline) {
@@ -140,14 +154,18 @@ export async function waitForKeycloak(
     const failed = await options.failure?.();
     if (failed) throw new CliError(failed);
     try {
-      const response = await fetch(`${url}/realms/master/.well-known/openid-configuration`, { signal: AbortSignal.timeout(2000) });
+      const response = await fetch(`${url}/realms/master/.well-known/openid-configuration`, {
+        signal: AbortSignal.timeout(2000),
+      });
       if (response.ok) return;
     } catch {
       // not listening yet
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  throw new CliError(`Keycloak did not become ready within ${Math.round(options.timeoutMs / 1000)} s; see ${options.logFile}.`);
+  throw new CliError(
+    `Keycloak did not become ready within ${Math.round(options.timeoutMs / 1000)} s; see ${options.logFile}.`,
+  );
 }
 
 /** Ends a start that Ctrl-C interrupted (the caller turns it into exit code 130 after cleaning up). */

@@ -9,8 +9,22 @@ import { isLoopbackUrl, portOf } from '../addresses.js';
 import { UsageError } from '../errors.js';
 import { KEYCLOAK_VERSION, checkKeycloakVersion, ensureDistribution } from './distribution.js';
 import { describeFeatures, parseFeatures, restartCommand, sameFeatures } from './features.js';
-import { containerLogs, containerRunning, dockerAnswers, removeContainer, startContainer, DATA_VOLUME } from './docker.js';
-import { checkJava, isKeycloakProcess, startKeycloak, stopByPid, throwIfInterrupted, waitForKeycloak } from './launcher.js';
+import {
+  containerLogs,
+  containerRunning,
+  dockerAnswers,
+  removeContainer,
+  startContainer,
+  DATA_VOLUME,
+} from './docker.js';
+import {
+  checkJava,
+  isKeycloakProcess,
+  startKeycloak,
+  stopByPid,
+  throwIfInterrupted,
+  waitForKeycloak,
+} from './launcher.js';
 import { freePort, run } from './process.js';
 import { command } from '../ui/invocation.js';
 import { adminPassword, clearState, readState, statePaths, writeState, type LocalKeycloakState } from './state.js';
@@ -52,7 +66,9 @@ export interface LocalStatus {
 /** Whether a Keycloak answers at `url` (its master realm's discovery document), within `timeoutMs`. */
 export async function keycloakAnswers(url: string, timeoutMs = 2000): Promise<boolean> {
   try {
-    const response = await fetch(`${url}/realms/master/.well-known/openid-configuration`, { signal: AbortSignal.timeout(timeoutMs) });
+    const response = await fetch(`${url}/realms/master/.well-known/openid-configuration`, {
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     await response.body?.cancel();
     return response.ok;
   } catch {
@@ -79,7 +95,9 @@ export async function startLocalKeycloak(request: StartRequest): Promise<StartRe
   const env = request.env ?? process.env;
   const version = checkKeycloakVersion(request.version ?? KEYCLOAK_VERSION, '--keycloak-version');
   if (request.version !== undefined && env.KEYCLOAK_HOME) {
-    throw new UsageError(`KEYCLOAK_HOME=${env.KEYCLOAK_HOME} and --keycloak-version ${version} both choose a Keycloak: unset KEYCLOAK_HOME or drop the flag.`);
+    throw new UsageError(
+      `KEYCLOAK_HOME=${env.KEYCLOAK_HOME} and --keycloak-version ${version} both choose a Keycloak: unset KEYCLOAK_HOME or drop the flag.`,
+    );
   }
   const features = request.features ?? featuresFromEnv(env);
   const paths = statePaths(env);
@@ -87,10 +105,14 @@ export async function startLocalKeycloak(request: StartRequest): Promise<StartRe
   const current = await localStatus(env);
   if (current.state && current.running) {
     if (request.version !== undefined && current.state.version !== version) {
-      throw new UsageError(`The local Keycloak at ${current.state.url} runs ${current.state.version}, not ${version}: stop it first (${command('keycloak stop')}).`);
+      throw new UsageError(
+        `The local Keycloak at ${current.state.url} runs ${current.state.version}, not ${version}: stop it first (${command('keycloak stop')}).`,
+      );
     }
     if (current.state.port !== request.port) {
-      throw new UsageError(`A local Keycloak already runs at ${current.state.url}: use it, or stop it first (${command('keycloak stop')}).`);
+      throw new UsageError(
+        `A local Keycloak already runs at ${current.state.url}: use it, or stop it first (${command('keycloak stop')}).`,
+      );
     }
     if (features !== undefined && !sameFeatures(current.state.features, features)) {
       throw new UsageError(
@@ -105,13 +127,23 @@ export async function startLocalKeycloak(request: StartRequest): Promise<StartRe
         ...(request.signal ? { signal: request.signal } : {}),
       });
     }
-    return { state: current.state, alreadyRunning: true, startupMs: Date.now() - started, passwordFile: paths.password };
+    return {
+      state: current.state,
+      alreadyRunning: true,
+      startupMs: Date.now() - started,
+      passwordFile: paths.password,
+    };
   }
   const url = `http://127.0.0.1:${request.port}`;
   if (await keycloakAnswers(url)) {
-    throw new UsageError(`A Keycloak that mcp-keycloak did not start already answers at ${url}: use it (--keycloak-url ${url}) or pick another --port.`);
+    throw new UsageError(
+      `A Keycloak that mcp-keycloak did not start already answers at ${url}: use it (--keycloak-url ${url}) or pick another --port.`,
+    );
   }
-  if (!(await portFree(request.port))) throw new UsageError(`Port ${request.port} is in use by another program: pick another port (keycloak start --port N, or init --keycloak-url http://localhost:N).`);
+  if (!(await portFree(request.port)))
+    throw new UsageError(
+      `Port ${request.port} is in use by another program: pick another port (keycloak start --port N, or init --keycloak-url http://localhost:N).`,
+    );
 
   // MCP_KEYCLOAK_RUNTIME pins the choice for `init`, which has no --runtime flag (e.g. CI with Docker but wanting the distribution).
   const wanted = request.runtime === 'auto' ? runtimeFromEnv(env) : request.runtime;
@@ -135,7 +167,13 @@ export async function startLocalKeycloak(request: StartRequest): Promise<StartRe
 
   if (runtime === 'docker') {
     const container = `mcp-keycloak-${request.port}`;
-    const state: LocalKeycloakState = { ...base, runtime, container, dataDir: `docker volume ${DATA_VOLUME}`, startedAt: new Date().toISOString() };
+    const state: LocalKeycloakState = {
+      ...base,
+      runtime,
+      container,
+      dataDir: `docker volume ${DATA_VOLUME}`,
+      startedAt: new Date().toISOString(),
+    };
     request.onProgress?.(`starting quay.io/keycloak/keycloak:${version} in Docker${withFeatures}`);
     throwIfInterrupted(request.signal);
     await startContainer({
@@ -152,7 +190,10 @@ export async function startLocalKeycloak(request: StartRequest): Promise<StartRe
         timeoutMs: request.timeoutMs ?? 240_000,
         logFile: paths.log,
         ...(request.signal ? { signal: request.signal } : {}),
-        failure: async () => ((await containerRunning(container)) ? undefined : `The Keycloak container stopped while starting; see ${paths.log}.`),
+        failure: async () =>
+          (await containerRunning(container))
+            ? undefined
+            : `The Keycloak container stopped while starting; see ${paths.log}.`,
       });
     } catch (error) {
       await containerLogs(container, paths.log);
@@ -173,7 +214,9 @@ export async function startLocalKeycloak(request: StartRequest): Promise<StartRe
     throwIfInterrupted(request.signal); // an aborted download reports itself as an AbortError
     throw error;
   });
-  request.onProgress?.(`starting Keycloak ${version} from ${home}${withFeatures} (the first start builds it: up to a minute or two)`);
+  request.onProgress?.(
+    `starting Keycloak ${version} from ${home}${withFeatures} (the first start builds it: up to a minute or two)`,
+  );
   let state: LocalKeycloakState | undefined;
   try {
     const running = await startKeycloak({
@@ -235,7 +278,9 @@ export interface StopResult {
  * marked stopped, while the data is kept, so `status` can say where the realms are and how to start
  * them again; --delete-data forgets the data, the password and the state.
  */
-export async function stopLocalKeycloak(options: { env?: NodeJS.ProcessEnv; deleteData?: boolean } = {}): Promise<StopResult> {
+export async function stopLocalKeycloak(
+  options: { env?: NodeJS.ProcessEnv; deleteData?: boolean } = {},
+): Promise<StopResult> {
   const env = options.env ?? process.env;
   const paths = statePaths(env);
   const status = await localStatus(env);
@@ -266,7 +311,10 @@ export async function stopLocalKeycloak(options: { env?: NodeJS.ProcessEnv; dele
  * (loopback, same port, still running); undefined otherwise. Lets commands work right after
  * `keycloak start` / `init --yes` without the user copying the password anywhere.
  */
-export async function localAdminPassword(keycloakUrl: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+export async function localAdminPassword(
+  keycloakUrl: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string | undefined> {
   if (!isLoopbackUrl(keycloakUrl)) return undefined;
   const status = await localStatus(env);
   if (!status.state || !status.running || status.state.port !== portOf(keycloakUrl)) return undefined;

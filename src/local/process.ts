@@ -6,7 +6,11 @@ import { promisify } from 'node:util';
 const execFileAsync = promisify(execFile);
 
 /** Runs a program to completion; rejects with its output when it exits non-zero. */
-export async function run(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<{ stdout: string; stderr: string }> {
+export async function run(
+  command: string,
+  args: string[],
+  env?: NodeJS.ProcessEnv,
+): Promise<{ stdout: string; stderr: string }> {
   return execFileAsync(command, args, { env: env ?? process.env, maxBuffer: 16 * 1024 * 1024 });
 }
 

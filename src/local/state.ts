@@ -55,7 +55,11 @@ export const statePaths = (env: NodeJS.ProcessEnv = process.env) => {
  * fails, the temporary file is removed, so a failed write leaves nothing behind. The folder is made
  * (mode 0700) when missing, unless `createFolder` is false: then a missing folder fails with ENOENT.
  */
-export async function writePrivateFile(path: string, content: string, options: { createFolder?: boolean } = {}): Promise<void> {
+export async function writePrivateFile(
+  path: string,
+  content: string,
+  options: { createFolder?: boolean } = {},
+): Promise<void> {
   if (options.createFolder !== false) await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   // Random, not just the pid: two writes of one process to the same path must not share a temporary file.
   const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
@@ -96,7 +100,10 @@ export async function clearState(env: NodeJS.ProcessEnv = process.env): Promise<
  * The admin password of the local Keycloak: reused while its data directory exists (Keycloak only
  * creates the bootstrap admin in an empty database), generated otherwise.
  */
-export async function adminPassword(env: NodeJS.ProcessEnv = process.env, options: { fresh?: boolean } = {}): Promise<string> {
+export async function adminPassword(
+  env: NodeJS.ProcessEnv = process.env,
+  options: { fresh?: boolean } = {},
+): Promise<string> {
   const { password } = statePaths(env);
   if (!options.fresh && existsSync(password)) {
     const value = (await readFile(password, 'utf8')).trim();

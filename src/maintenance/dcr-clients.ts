@@ -64,7 +64,11 @@ export function judge(usage: ClientUsage, days: number, now: number, eventsSaved
   if (days > 0) {
     const known = usage.firstSeen;
     if (known === undefined && usage.lastUsed === undefined) {
-      return { ...usage, prune: false, reason: 'not seen by prune before: prune marks it, and deletes it once unused for the window' };
+      return {
+        ...usage,
+        prune: false,
+        reason: 'not seen by prune before: prune marks it, and deletes it once unused for the window',
+      };
     }
     const since = Math.min(...[known, usage.lastUsed].filter((t): t is number => t !== undefined));
     if (now - since < window) return { ...usage, prune: false, reason: `known for less than ${days} day(s)` };
@@ -92,7 +96,13 @@ export async function readDcrClients(session: AdminSession, realm: string): Prom
       const [online, offline, events] = await Promise.all([
         keycloakCall(() => client.clients.listSessions({ realm, id }), undefined, 'Listing client sessions'),
         keycloakCall(() => client.clients.listOfflineSessions({ realm, id }), undefined, 'Listing offline sessions'),
-        eventsSaved ? keycloakCall(() => client.realms.findEvents({ realm, client: rep.clientId!, max: 1 }), undefined, 'Reading events') : [],
+        eventsSaved
+          ? keycloakCall(
+              () => client.realms.findEvents({ realm, client: rep.clientId!, max: 1 }),
+              undefined,
+              'Reading events',
+            )
+          : [],
       ]);
       const sessions = [...online, ...offline];
       const usage: ClientUsage = { id, clientId: rep.clientId!, sessions: sessions.length };
@@ -120,7 +130,11 @@ export async function markFirstSeen(session: AdminSession, realm: string, id: st
   const current = await keycloakCall(() => client.clients.findOne({ realm, id }), undefined, 'Reading a client');
   if (!current) return;
   await keycloakCall(
-    () => client.clients.update({ realm, id }, { ...current, attributes: { ...current.attributes, [FIRST_SEEN]: String(now) } }),
+    () =>
+      client.clients.update(
+        { realm, id },
+        { ...current, attributes: { ...current.attributes, [FIRST_SEEN]: String(now) } },
+      ),
     undefined,
     'Marking a client as seen',
   );

@@ -11,7 +11,12 @@ import type ClientScopeRepresentation from '@keycloak/keycloak-admin-client/lib/
 import type ComponentRepresentation from '@keycloak/keycloak-admin-client/lib/defs/componentRepresentation.js';
 import { keycloakCall } from '../keycloak/errors.js';
 import type { AdminSession } from '../keycloak/session.js';
-import { CREATED_BY_ATTRIBUTE, POLICY_TYPE, RESOURCE_URL_ATTRIBUTE, resourceClientRepresentation } from '../realm/desired.js';
+import {
+  CREATED_BY_ATTRIBUTE,
+  POLICY_TYPE,
+  RESOURCE_URL_ATTRIBUTE,
+  resourceClientRepresentation,
+} from '../realm/desired.js';
 
 export interface RealmExport {
   realm: string;
@@ -27,15 +32,24 @@ export interface RealmExport {
 /** The part of a resource client that apply decides, read from the live one (so a hand edit shows). */
 function resourceClientExport(client: ClientRepresentation): ClientRepresentation {
   const keys = Object.keys(resourceClientRepresentation('')) as (keyof ClientRepresentation)[];
-  const out = Object.fromEntries(keys.filter((key) => key !== 'attributes' && client[key] !== undefined).map((key) => [key, client[key]])) as ClientRepresentation;
-  out.attributes = { [RESOURCE_URL_ATTRIBUTE]: client.attributes?.[RESOURCE_URL_ATTRIBUTE], [CREATED_BY_ATTRIBUTE]: 'true' };
+  const out = Object.fromEntries(
+    keys.filter((key) => key !== 'attributes' && client[key] !== undefined).map((key) => [key, client[key]]),
+  ) as ClientRepresentation;
+  out.attributes = {
+    [RESOURCE_URL_ATTRIBUTE]: client.attributes?.[RESOURCE_URL_ATTRIBUTE],
+    [CREATED_BY_ATTRIBUTE]: 'true',
+  };
   return out;
 }
 
 const byName = <T extends { name?: string }>(a: T, b: T) => (a.name ?? '').localeCompare(b.name ?? '');
 
 function sortedRecord<T>(record: Record<string, T> | undefined, map: (value: T) => T = (v) => v): Record<string, T> {
-  return Object.fromEntries(Object.keys(record ?? {}).sort().map((key) => [key, map(record![key]!)]));
+  return Object.fromEntries(
+    Object.keys(record ?? {})
+      .sort()
+      .map((key) => [key, map(record![key]!)]),
+  );
 }
 
 /** Reads the realm's MCP-relevant parts (settings, client scopes, default scopes, registration policies) in a stable order. */
@@ -46,16 +60,25 @@ export async function exportRealm(session: AdminSession, realm: string, resource
     call(() => client.realms.findOne({ realm }), `Reading realm "${realm}"`),
     call(() => client.clientScopes.find({ realm }), 'Listing client scopes'),
     call(() => client.clientScopes.listDefaultClientScopes({ realm } as never), 'Listing default client scopes'),
-    call(() => client.clientScopes.listDefaultOptionalClientScopes({ realm } as never), 'Listing optional client scopes'),
+    call(
+      () => client.clientScopes.listDefaultOptionalClientScopes({ realm } as never),
+      'Listing optional client scopes',
+    ),
     call(() => client.components.find({ realm, type: POLICY_TYPE }), 'Listing client registration policies'),
     // The resource clients by exact clientId (one request per MCP server), not the realm's every DCR client.
-    Promise.all(resourceUrls.map((clientId) => call(() => client.clients.find({ realm, clientId }), `Looking up the resource client "${clientId}"`))).then((lists) => lists.flat()),
+    Promise.all(
+      resourceUrls.map((clientId) =>
+        call(() => client.clients.find({ realm, clientId }), `Looking up the resource client "${clientId}"`),
+      ),
+    ).then((lists) => lists.flat()),
   ]);
   const clientScopes = scopes
     .map(({ id: _id, ...scope }) => {
       const out: ClientScopeRepresentation = { ...scope, attributes: sortedRecord(scope.attributes) };
       if (scope.protocolMappers) {
-        out.protocolMappers = scope.protocolMappers.map(({ id: _mapperId, ...mapper }) => ({ ...mapper, config: sortedRecord(mapper.config) })).sort(byName);
+        out.protocolMappers = scope.protocolMappers
+          .map(({ id: _mapperId, ...mapper }) => ({ ...mapper, config: sortedRecord(mapper.config) }))
+          .sort(byName);
       }
       return out;
     })

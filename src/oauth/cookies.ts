@@ -55,7 +55,8 @@ export class CookieJar {
     const pairs: string[] = [];
     for (const [name, cookie] of jar) {
       if (cookie.expiresAt !== undefined && cookie.expiresAt <= now) continue;
-      const inPath = pathname === cookie.path || pathname.startsWith(cookie.path.endsWith('/') ? cookie.path : `${cookie.path}/`);
+      const inPath =
+        pathname === cookie.path || pathname.startsWith(cookie.path.endsWith('/') ? cookie.path : `${cookie.path}/`);
       if (inPath) pairs.push(`${name}=${cookie.value}`);
     }
     return pairs.length > 0 ? pairs.join('; ') : undefined;

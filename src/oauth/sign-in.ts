@@ -58,7 +58,10 @@ function describe(page: HtmlPage, status: number): string {
 }
 
 function loginForm(page: HtmlPage): HtmlForm | undefined {
-  return page.forms.find((f) => f.id === 'kc-form-login') ?? page.forms.find((f) => f.fields.has('password') || f.fields.has('username'));
+  return (
+    page.forms.find((f) => f.id === 'kc-form-login') ??
+    page.forms.find((f) => f.fields.has('password') || f.fields.has('username'))
+  );
 }
 
 function consentForm(page: HtmlPage): HtmlForm | undefined {
@@ -80,7 +83,12 @@ export async function signIn(options: SignInOptions): Promise<SignInResult> {
     if (cookie) headers.set('cookie', cookie);
     if (body) headers.set('content-type', 'application/x-www-form-urlencoded');
     requests += 1;
-    const response = await fetchFn(url, { method: body ? 'POST' : 'GET', headers, redirect: 'manual', ...(body ? { body } : {}) });
+    const response = await fetchFn(url, {
+      method: body ? 'POST' : 'GET',
+      headers,
+      redirect: 'manual',
+      ...(body ? { body } : {}),
+    });
     jar.store(url, response.headers);
     return response;
   };
@@ -95,7 +103,10 @@ export async function signIn(options: SignInOptions): Promise<SignInResult> {
       const next = new URL(location, url);
       if (isCallback(next, options.redirectUri)) return finish(next, consentShown, requests);
       if (next.origin !== start.origin) {
-        throw new SignInError(step, `redirected to ${next.origin}, which is neither Keycloak nor the redirect URI ${options.redirectUri}`);
+        throw new SignInError(
+          step,
+          `redirected to ${next.origin}, which is neither Keycloak nor the redirect URI ${options.redirectUri}`,
+        );
       }
       await response.body?.cancel();
       url = next.href;
@@ -129,7 +140,11 @@ export async function signIn(options: SignInOptions): Promise<SignInResult> {
       // An error page ("Invalid parameter: redirect_uri"), a required action (update password, verify
       // email) or an unknown page: say what it showed.
       const what = page.forms.length > 0 ? `an unexpected form (${page.title})` : 'a page without a form';
-      throw new SignInError(step, `${describe(page, response.status)}; the headless user found ${what}`, response.status);
+      throw new SignInError(
+        step,
+        `${describe(page, response.status)}; the headless user found ${what}`,
+        response.status,
+      );
     }
   }
   throw new SignInError(step, 'more than 20 responses without reaching the redirect URI: a redirect loop');

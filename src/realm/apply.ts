@@ -112,5 +112,7 @@ async function settle(session: AdminSession, desired: DesiredRealm, change: Chan
 function sameChange(a: Change, b: Change): boolean {
   const idOf = (change: Change) => ('id' in change ? change.id : undefined);
   const scopeOf = (change: Change) => ('scope' in change ? change.scope : undefined);
-  return a.kind === b.kind && a.action === b.action && a.name === b.name && scopeOf(a) === scopeOf(b) && idOf(a) === idOf(b);
+  return (
+    a.kind === b.kind && a.action === b.action && a.name === b.name && scopeOf(a) === scopeOf(b) && idOf(a) === idOf(b)
+  );
 }

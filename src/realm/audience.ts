@@ -29,7 +29,10 @@ export function audienceMapperDrift(mapper: ProtocolMapperRepresentation, audien
  * settings (introspection) may still differ; `audienceMapperDrift` lists those.
  */
 export function isGoodAudienceMapper(mapper: ProtocolMapperRepresentation, audience: string): boolean {
-  return mapper.protocolMapper === AUDIENCE_MAPPER_TYPE && audienceMapperDrift(mapper, audience).every((d) => !AUDIENCE_ESSENTIAL_KEYS.includes(d.field));
+  return (
+    mapper.protocolMapper === AUDIENCE_MAPPER_TYPE &&
+    audienceMapperDrift(mapper, audience).every((d) => !AUDIENCE_ESSENTIAL_KEYS.includes(d.field))
+  );
 }
 
 /** Keycloak ids are random, so ordering by id is the one choice every concurrent apply makes alike. */

@@ -37,7 +37,9 @@ export type RealmChange = ChangeBase & { kind: 'realm' } & ({ action: 'create' }
 export type ClientScopeChange = ChangeBase & { kind: 'client-scope' } & ({ action: 'create' } | Existing<'update'>);
 
 /** The Audience mapper on `scope`; `delete` removes a duplicate of ours. */
-export type AudienceMapperChange = ChangeBase & { kind: 'audience-mapper'; scope: string } & ({ action: 'create' } | Existing<'update' | 'delete'>);
+export type AudienceMapperChange = ChangeBase & { kind: 'audience-mapper'; scope: string } & (
+    { action: 'create' } | Existing<'update' | 'delete'>
+  );
 
 /** `scope` among the realm's default default client scopes (a set: only ever added). */
 export type DefaultScopeChange = ChangeBase & { kind: 'default-scope'; action: 'create'; scope: string };
@@ -51,15 +53,16 @@ export type OptionalScopeChange = ChangeBase & { kind: 'optional-scope'; action:
  * for a realm that does not exist yet: the change is then to a policy Keycloak creates with the realm.
  */
 export type RegistrationPolicyChange = ChangeBase & { kind: 'registration-policy'; providerId: PolicyProvider } & (
-    | { action: 'create' }
-    | { action: 'update' | 'delete'; id?: string }
+    { action: 'create' } | { action: 'update' | 'delete'; id?: string }
   );
 
 /**
  * The client that makes the MCP URL a resource Keycloak knows (found by clientId = the MCP URL): created,
  * or given the right `resource_url` when one exists already (a client the user made keeps the rest).
  */
-export type ResourceClientChange = ChangeBase & { kind: 'resource-client' } & ({ action: 'create' } | Existing<'update'>);
+export type ResourceClientChange = ChangeBase & { kind: 'resource-client' } & (
+    { action: 'create' } | Existing<'update'>
+  );
 
 /**
  * A client profile or client policy of ours (CIMD and its PKCE companion, found by name). Keycloak keeps
@@ -99,7 +102,9 @@ export function describeChange(change: Change): string {
         ? `moving client scope "${change.scope}" from the realm's default to its optional client scopes`
         : `adding client scope "${change.scope}" to the realm's optional client scopes`;
     case 'resource-client':
-      return change.action === 'create' ? `creating resource client "${change.name}"` : `setting resource_url on client "${change.name}"`;
+      return change.action === 'create'
+        ? `creating resource client "${change.name}"`
+        : `setting resource_url on client "${change.name}"`;
     case 'registration-policy':
       return `${verb} registration policy "${change.name}"`;
     case 'client-profile':

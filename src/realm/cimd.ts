@@ -68,9 +68,13 @@ export const KNOWN_CIMD_CLIENTS: readonly KnownCimdClient[] = [
   },
 ];
 
-
 /** Our objects, found by name; everything else in the realm's client policies is the user's. */
-export const CIMD_NAMES = { profile: 'mcp-keycloak-cimd', policy: 'mcp-keycloak-cimd', pkceProfile: 'mcp-keycloak-pkce', pkcePolicy: 'mcp-keycloak-pkce' } as const;
+export const CIMD_NAMES = {
+  profile: 'mcp-keycloak-cimd',
+  policy: 'mcp-keycloak-cimd',
+  pkceProfile: 'mcp-keycloak-pkce',
+  pkcePolicy: 'mcp-keycloak-pkce',
+} as const;
 
 export const CIMD_EXECUTOR = 'client-id-metadata-document';
 export const CIMD_CONDITION = 'client-id-uri';
@@ -119,7 +123,12 @@ export function desiredCimd(cimd: CimdConfig | undefined): DesiredCimd | undefin
 
 /** The property names each provider must declare in /admin/serverinfo for apply to write its config. */
 export const REQUIRED_PROPERTIES: Readonly<Record<string, readonly string[]>> = {
-  [CIMD_EXECUTOR]: ['cimd-allow-http-scheme', 'cimd-allow-permitted-domains', 'cimd-restrict-same-domain', 'only-allow-confidential-client'],
+  [CIMD_EXECUTOR]: [
+    'cimd-allow-http-scheme',
+    'cimd-allow-permitted-domains',
+    'cimd-restrict-same-domain',
+    'only-allow-confidential-client',
+  ],
   [CIMD_CONDITION]: ['client-id-uri-scheme', 'client-id-uri-allow-permitted-domains'],
   [PKCE_EXECUTOR]: ['auto-configure'],
   [ANONYMOUS_CONDITION]: ['update-client-source'],
@@ -146,7 +155,8 @@ export function cimdObjects(desired: DesiredCimd): { profiles: ClientProfile[]; 
       },
       {
         name: CIMD_NAMES.pkceProfile,
-        description: 'PKCE S256 for clients created anonymously, CIMD ones included (keycloak#52795; made by mcp-keycloak)',
+        description:
+          'PKCE S256 for clients created anonymously, CIMD ones included (keycloak#52795; made by mcp-keycloak)',
         executors: [{ executor: PKCE_EXECUTOR, configuration: { 'auto-configure': true } }],
       },
     ],
@@ -168,7 +178,8 @@ export function cimdObjects(desired: DesiredCimd): { profiles: ClientProfile[]; 
       },
       {
         name: CIMD_NAMES.pkcePolicy,
-        description: 'PKCE for anonymously created clients: CIMD and Dynamic Client Registration (made by mcp-keycloak)',
+        description:
+          'PKCE for anonymously created clients: CIMD and Dynamic Client Registration (made by mcp-keycloak)',
         enabled: true,
         conditions: [{ condition: ANONYMOUS_CONDITION, configuration: { 'update-client-source': ['ByAnonymous'] } }],
         profiles: [CIMD_NAMES.pkceProfile],

@@ -35,7 +35,11 @@ export interface ConvergeResult {
 const DONE = { create: '✔ created', update: '✔ updated', delete: '✔ deleted' } as const;
 
 /** Plans, asks (unless `yes`, --json or no terminal), applies; throws "Nothing was changed." when the user declines. */
-export async function converge(context: RealmContext, ui: Ui, options: { yes?: boolean } = {}): Promise<ConvergeResult> {
+export async function converge(
+  context: RealmContext,
+  ui: Ui,
+  options: { yes?: boolean } = {},
+): Promise<ConvergeResult> {
   const started = Date.now();
   const { session, desired } = context;
   // Before any plan is shown or written: a setting this Keycloak cannot hold is one sentence, not a 400 halfway.

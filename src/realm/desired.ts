@@ -46,7 +46,9 @@ export interface DesiredScope {
 /** A resource's scopes: its own (realm defaults), then the step-up scopes its tools need besides (optional). */
 function scopesOf(resource: Config['resources'][number]): DesiredScope[] {
   const own = resource.scopes.map((name) => ({ name, audience: resource.url }));
-  const stepUp = [...new Set(Object.values(resource.toolScopes ?? {}).flat())].filter((name) => !resource.scopes.includes(name));
+  const stepUp = [...new Set(Object.values(resource.toolScopes ?? {}).flat())].filter(
+    (name) => !resource.scopes.includes(name),
+  );
   return [...own, ...stepUp.map((name) => ({ name, audience: resource.url, optional: true }))];
 }
 
@@ -117,7 +119,11 @@ export function audienceMapperConfig(audience: string): Record<string, string> {
 }
 
 /** The keys of `audienceMapperConfig` without which access tokens lack `aud` = the MCP URL. */
-export const AUDIENCE_ESSENTIAL_KEYS: readonly string[] = ['included.custom.audience', 'included.client.audience', 'access.token.claim'];
+export const AUDIENCE_ESSENTIAL_KEYS: readonly string[] = [
+  'included.custom.audience',
+  'included.client.audience',
+  'access.token.claim',
+];
 
 /** The attribute Keycloak's resource indicators compare the `resource` parameter with (exact string). */
 export const RESOURCE_URL_ATTRIBUTE = 'resource_url';
@@ -132,7 +138,8 @@ export function resourceClientRepresentation(url: string) {
   return {
     clientId: url,
     name: 'MCP server (resource)',
-    description: 'The MCP server as an OAuth resource (RFC 8707): its resource_url is what clients send as `resource`. Made by mcp-keycloak.',
+    description:
+      'The MCP server as an OAuth resource (RFC 8707): its resource_url is what clients send as `resource`. Made by mcp-keycloak.',
     protocol: 'openid-connect',
     enabled: true,
     publicClient: false,

@@ -8,13 +8,27 @@ import { keycloakCall } from '../keycloak/errors.js';
 import { CIMD_NAMES } from './cimd.js';
 import type { AdminSession } from '../keycloak/session.js';
 import type { Config } from '../config/schema.js';
-import { CREATED_BY_ATTRIBUTE, DEFAULT_TRUSTED_HOSTS, POLICY_NAME, POLICY_TYPE, PROVIDER, desiredRealm } from './desired.js';
+import {
+  CREATED_BY_ATTRIBUTE,
+  DEFAULT_TRUSTED_HOSTS,
+  POLICY_NAME,
+  POLICY_TYPE,
+  PROVIDER,
+  desiredRealm,
+} from './desired.js';
 import { readLiveRealm, type LiveRealm } from './live.js';
 import { configValues } from './plan.js';
 
 export interface Removal {
   action: 'delete' | 'update' | 'create';
-  kind: 'realm' | 'test-user' | 'client-scope' | 'resource-client' | 'registration-policy' | 'client-policy' | 'client-profile';
+  kind:
+    | 'realm'
+    | 'test-user'
+    | 'client-scope'
+    | 'resource-client'
+    | 'registration-policy'
+    | 'client-policy'
+    | 'client-profile';
   name: string;
   id?: string;
   /** One sentence for people. */
@@ -26,30 +40,66 @@ export interface Removal {
 /** Pure: the removals that undo `apply` for `config` in `live` (or the whole realm); none when the realm does not exist. */
 export function planDestroy(config: Config, live: LiveRealm, wholeRealm: boolean): Removal[] {
   if (!live.exists) return [];
-  if (wholeRealm) return [{ action: 'delete', kind: 'realm', name: config.realm, detail: 'the realm and everything in it (users, clients, sessions)' }];
+  if (wholeRealm)
+    return [
+      {
+        action: 'delete',
+        kind: 'realm',
+        name: config.realm,
+        detail: 'the realm and everything in it (users, clients, sessions)',
+      },
+    ];
   const removals: Removal[] = [];
   const user = live.testUser?.user;
-  if (config.testUser && user?.id) removals.push({ action: 'delete', kind: 'test-user', name: user.username!, id: user.id, detail: 'the test user' });
+  if (config.testUser && user?.id)
+    removals.push({ action: 'delete', kind: 'test-user', name: user.username!, id: user.id, detail: 'the test user' });
   const scopes = desiredRealm(config).scopes;
   const ours = scopes.map((scope) => scope.name);
   for (const { name, optional } of scopes) {
     const scope = live.scopes.get(name);
     // A step-up scope sits among the optional scopes, the resource's own among the defaults.
-    const place = optional ? 'its place among the optional scopes (a step-up scope)' : 'its place among the default scopes';
-    if (scope) removals.push({ action: 'delete', kind: 'client-scope', name, id: scope.id, detail: `with its audience mapper and ${place}` });
+    const place = optional
+      ? 'its place among the optional scopes (a step-up scope)'
+      : 'its place among the default scopes';
+    if (scope)
+      removals.push({
+        action: 'delete',
+        kind: 'client-scope',
+        name,
+        id: scope.id,
+        detail: `with its audience mapper and ${place}`,
+      });
   }
   for (const [url, client] of live.resourceClients) {
     if (!client.id) continue;
     // One the user made (apply only set its resource_url) is theirs: it stays, resource_url and all.
     if (client.attributes?.[CREATED_BY_ATTRIBUTE] !== 'true') continue;
-    removals.push({ action: 'delete', kind: 'resource-client', name: url, id: client.id, detail: 'the resource client (clientId and resource_url = the MCP URL)' });
+    removals.push({
+      action: 'delete',
+      kind: 'resource-client',
+      name: url,
+      id: client.id,
+      detail: 'the resource client (clientId and resource_url = the MCP URL)',
+    });
   }
   // Ours, found by name, whether or not this config still asks for CIMD: policies first (they name the profiles).
   for (const policy of live.clientPolicies ?? []) {
-    if (policy.name === CIMD_NAMES.policy || policy.name === CIMD_NAMES.pkcePolicy) removals.push({ action: 'delete', kind: 'client-policy', name: policy.name, detail: 'the client policy apply --cimd made' });
+    if (policy.name === CIMD_NAMES.policy || policy.name === CIMD_NAMES.pkcePolicy)
+      removals.push({
+        action: 'delete',
+        kind: 'client-policy',
+        name: policy.name,
+        detail: 'the client policy apply --cimd made',
+      });
   }
   for (const profile of live.clientProfiles ?? []) {
-    if (profile.name === CIMD_NAMES.profile || profile.name === CIMD_NAMES.pkceProfile) removals.push({ action: 'delete', kind: 'client-profile', name: profile.name, detail: 'the client profile apply --cimd made' });
+    if (profile.name === CIMD_NAMES.profile || profile.name === CIMD_NAMES.pkceProfile)
+      removals.push({
+        action: 'delete',
+        kind: 'client-profile',
+        name: profile.name,
+        detail: 'the client profile apply --cimd made',
+      });
   }
   if (config.dcr.mode === 'off') return removals;
   for (const policy of live.anonymousPolicies.filter((p) => p.providerId === PROVIDER.allowedScopes)) {
@@ -110,9 +160,15 @@ export async function readForDestroy(session: AdminSession, config: Config): Pro
 }
 
 /** Carries out one removal through the admin API; `realmId` is needed to create a registration policy. */
-export async function executeRemoval(session: AdminSession, realm: string, realmId: string | undefined, removal: Removal): Promise<void> {
+export async function executeRemoval(
+  session: AdminSession,
+  realm: string,
+  realmId: string | undefined,
+  removal: Removal,
+): Promise<void> {
   const { client } = session;
-  const call = <T>(fn: () => Promise<T>) => keycloakCall(fn, undefined, `Could not ${removal.action} ${removal.kind} "${removal.name}"`);
+  const call = <T>(fn: () => Promise<T>) =>
+    keycloakCall(fn, undefined, `Could not ${removal.action} ${removal.kind} "${removal.name}"`);
   switch (removal.kind) {
     case 'realm':
       await call(() => client.realms.del({ realm }));
@@ -125,13 +181,21 @@ export async function executeRemoval(session: AdminSession, realm: string, realm
       return;
     case 'client-policy': {
       // Keycloak keeps the list as one document: read it, leave ours out, write the rest back as it was.
-      const { policies = [] } = await call(() => client.clientPolicies.listPolicies({ realm, includeGlobalPolicies: false }));
-      await call(() => client.clientPolicies.updatePolicy({ realm, policies: policies.filter((p) => p.name !== removal.name) }));
+      const { policies = [] } = await call(() =>
+        client.clientPolicies.listPolicies({ realm, includeGlobalPolicies: false }),
+      );
+      await call(() =>
+        client.clientPolicies.updatePolicy({ realm, policies: policies.filter((p) => p.name !== removal.name) }),
+      );
       return;
     }
     case 'client-profile': {
-      const { profiles = [] } = await call(() => client.clientPolicies.listProfiles({ realm, includeGlobalProfiles: false }));
-      await call(() => client.clientPolicies.createProfiles({ realm, profiles: profiles.filter((p) => p.name !== removal.name) }));
+      const { profiles = [] } = await call(() =>
+        client.clientPolicies.listProfiles({ realm, includeGlobalProfiles: false }),
+      );
+      await call(() =>
+        client.clientPolicies.createProfiles({ realm, profiles: profiles.filter((p) => p.name !== removal.name) }),
+      );
       return;
     }
     case 'resource-client':
@@ -152,7 +216,10 @@ export async function executeRemoval(session: AdminSession, realm: string, realm
         );
       } else {
         const current = await call(() => client.components.findOne({ realm, id: removal.id! }));
-        if (current) await call(() => client.components.update({ realm, id: removal.id! }, { ...current, config: removal.config! }));
+        if (current)
+          await call(() =>
+            client.components.update({ realm, id: removal.id! }, { ...current, config: removal.config! }),
+          );
       }
       return;
   }

@@ -8,7 +8,17 @@ import { keycloakCall } from '../keycloak/errors.js';
 import type { AdminSession } from '../keycloak/session.js';
 import { AUDIENCE_MAPPER_TYPE } from './audience.js';
 import { cimdObjects, withObject, type ClientPolicy, type ClientProfile } from './cimd.js';
-import { describeChange, type AudienceMapperChange, type Change, type ClientPolicyChange, type DefaultScopeChange, type OptionalScopeChange, type RegistrationPolicyChange, type ResourceClientChange, type TestUserChange } from './change.js';
+import {
+  describeChange,
+  type AudienceMapperChange,
+  type Change,
+  type ClientPolicyChange,
+  type DefaultScopeChange,
+  type OptionalScopeChange,
+  type RegistrationPolicyChange,
+  type ResourceClientChange,
+  type TestUserChange,
+} from './change.js';
 import {
   AUDIENCE_MAPPER_NAME,
   DEFAULT_TRUSTED_HOSTS,
@@ -37,7 +47,8 @@ async function write<T>(what: string, call: () => Promise<T>, expected: number[]
   try {
     return { ok: true, value: await keycloakCall(call, undefined, what) };
   } catch (error) {
-    if (error instanceof KeycloakError && error.status !== undefined && expected.includes(error.status)) return { ok: false, status: error.status };
+    if (error instanceof KeycloakError && error.status !== undefined && expected.includes(error.status))
+      return { ok: false, status: error.status };
     throw error;
   }
 }
@@ -73,11 +84,16 @@ export class Executor {
     const what = describeChange(change);
     switch (change.kind) {
       case 'realm':
-        if (change.action === 'create') return created(await write(what, () => client.realms.create({ realm, enabled: true }), [409]));
+        if (change.action === 'create')
+          return created(await write(what, () => client.realms.create({ realm, enabled: true }), [409]));
         return updated(await write(what, () => client.realms.update({ realm }, { enabled: true }), UPDATE));
       case 'client-scope': {
         if (change.action === 'create') {
-          const representation = { name: change.name, protocol: 'openid-connect', attributes: { ...SCOPE_ATTRIBUTES, 'consent.screen.text': `Use the MCP server's tools (${change.name})` } };
+          const representation = {
+            name: change.name,
+            protocol: 'openid-connect',
+            attributes: { ...SCOPE_ATTRIBUTES, 'consent.screen.text': `Use the MCP server's tools (${change.name})` },
+          };
           const written = await write(what, () => client.clientScopes.create({ realm, ...representation }), CREATE);
           if (written.ok) this.scopeIds.set(change.name, written.value.id);
           return created(written);
@@ -85,7 +101,11 @@ export class Executor {
         const current = this.live.scopes.get(change.name);
         if (!current || current.id !== change.id) return 'replan';
         const { mappers: _mappers, ...representation } = current;
-        const update = { ...representation, protocol: 'openid-connect', attributes: { ...current.attributes, ...SCOPE_ATTRIBUTES } };
+        const update = {
+          ...representation,
+          protocol: 'openid-connect',
+          attributes: { ...current.attributes, ...SCOPE_ATTRIBUTES },
+        };
         return updated(await write(what, () => client.clientScopes.update({ realm, id: change.id }, update), UPDATE));
       }
       case 'audience-mapper':
@@ -112,19 +132,39 @@ export class Executor {
     const scopeId = this.scopeIds.get(change.scope);
     if (!scopeId) return 'replan';
     if (change.action === 'delete') {
-      return deleted(await write(what, () => client.clientScopes.delProtocolMapper({ realm, id: scopeId, mapperId: change.id }), DELETE));
+      return deleted(
+        await write(
+          what,
+          () => client.clientScopes.delProtocolMapper({ realm, id: scopeId, mapperId: change.id }),
+          DELETE,
+        ),
+      );
     }
     const audience = this.desired.scopes.find((s) => s.name === change.scope)?.audience;
-    if (audience === undefined) throw new Error(`planned an audience mapper for "${change.scope}", which the desired state does not name`);
+    if (audience === undefined)
+      throw new Error(`planned an audience mapper for "${change.scope}", which the desired state does not name`);
     const config = audienceMapperConfig(audience);
     if (change.action === 'create') {
-      const mapper = { name: AUDIENCE_MAPPER_NAME, protocol: 'openid-connect', protocolMapper: AUDIENCE_MAPPER_TYPE, config: { ...config, 'id.token.claim': 'false' } };
-      return created(await write(what, () => client.clientScopes.addProtocolMapper({ realm, id: scopeId }, mapper), CREATE));
+      const mapper = {
+        name: AUDIENCE_MAPPER_NAME,
+        protocol: 'openid-connect',
+        protocolMapper: AUDIENCE_MAPPER_TYPE,
+        config: { ...config, 'id.token.claim': 'false' },
+      };
+      return created(
+        await write(what, () => client.clientScopes.addProtocolMapper({ realm, id: scopeId }, mapper), CREATE),
+      );
     }
     const current = this.live.scopes.get(change.scope)?.mappers.find((m) => m.id === change.id);
     if (!current) return 'replan';
     const mapper = { ...current, config: { ...current.config, ...config } };
-    return updated(await write(what, () => client.clientScopes.updateProtocolMapper({ realm, id: scopeId, mapperId: change.id }, mapper), UPDATE));
+    return updated(
+      await write(
+        what,
+        () => client.clientScopes.updateProtocolMapper({ realm, id: scopeId, mapperId: change.id }, mapper),
+        UPDATE,
+      ),
+    );
   }
 
   /**
@@ -147,7 +187,11 @@ export class Executor {
       "reading the realm's optional default client scopes",
     );
     if (!optional.some((scope) => scope.id === id)) return 'replan';
-    await write(`removing client scope "${change.scope}" from the realm's optional default client scopes`, () => client.clientScopes.delDefaultOptionalClientScope({ realm, id }), DELETE);
+    await write(
+      `removing client scope "${change.scope}" from the realm's optional default client scopes`,
+      () => client.clientScopes.delDefaultOptionalClientScope({ realm, id }),
+      DELETE,
+    );
     return created(await write(what, add, CREATE));
   }
 
@@ -155,7 +199,10 @@ export class Executor {
   private async resourceClient(change: ResourceClientChange, what: string): Promise<Outcome> {
     const { client } = this.session;
     const realm = this.realm;
-    if (change.action === 'create') return created(await write(what, () => client.clients.create({ realm, ...resourceClientRepresentation(change.name) }), CREATE));
+    if (change.action === 'create')
+      return created(
+        await write(what, () => client.clients.create({ realm, ...resourceClientRepresentation(change.name) }), CREATE),
+      );
     const current = this.live.resourceClients.get(change.name);
     if (!current || current.id !== change.id) return 'replan';
     const update = { ...current, attributes: { ...current.attributes, [RESOURCE_URL_ATTRIBUTE]: change.name } };
@@ -196,7 +243,11 @@ export class Executor {
     const id = this.scopeIds.get(change.scope);
     if (!id) return 'replan';
     if (this.live.defaultScopes.has(change.scope)) {
-      await write(`removing client scope "${change.scope}" from the realm's default client scopes`, () => client.clientScopes.delDefaultClientScope({ realm, id }), DELETE);
+      await write(
+        `removing client scope "${change.scope}" from the realm's default client scopes`,
+        () => client.clientScopes.delDefaultClientScope({ realm, id }),
+        DELETE,
+      );
     }
     return created(await write(what, () => client.clientScopes.addDefaultOptionalClientScope({ realm, id }), CREATE));
   }
@@ -205,21 +256,37 @@ export class Executor {
     const { client } = this.session;
     const realm = this.realm;
     // Each field of a policy change is one config key with its complete new value list.
-    const values = Object.fromEntries(change.fields.map((field) => [field.field, Array.isArray(field.to) ? field.to.map(String) : []]));
+    const values = Object.fromEntries(
+      change.fields.map((field) => [field.field, Array.isArray(field.to) ? field.to.map(String) : []]),
+    );
     if (change.action === 'create') {
       const parentId = this.live.id;
       if (!parentId) return 'replan';
       const config = change.providerId === PROVIDER.trustedHosts ? { ...DEFAULT_TRUSTED_HOSTS, ...values } : values;
-      const component = { name: change.name, providerId: change.providerId, providerType: POLICY_TYPE, parentId, subType: 'anonymous', config };
+      const component = {
+        name: change.name,
+        providerId: change.providerId,
+        providerType: POLICY_TYPE,
+        parentId,
+        subType: 'anonymous',
+        config,
+      };
       return created(await write(what, () => client.components.create({ realm, ...component }), CREATE));
     }
     // No id: a change planned for a policy that Keycloak was still to create with the realm.
     const id = change.id;
     if (!id) return 'replan';
-    if (change.action === 'delete') return deleted(await write(what, () => client.components.del({ realm, id }), DELETE));
+    if (change.action === 'delete')
+      return deleted(await write(what, () => client.components.del({ realm, id }), DELETE));
     const current = this.live.anonymousPolicies.find((p) => p.id === id);
     if (!current) return 'replan';
-    return updated(await write(what, () => client.components.update({ realm, id }, { ...current, config: { ...current.config, ...values } }), UPDATE));
+    return updated(
+      await write(
+        what,
+        () => client.components.update({ realm, id }, { ...current, config: { ...current.config, ...values } }),
+        UPDATE,
+      ),
+    );
   }
 
   private async testUser(change: TestUserChange, what: string): Promise<Outcome> {
@@ -230,7 +297,14 @@ export class Executor {
     let id: string;
     if (change.action === 'create') {
       const profile = testUserProfile(wanted.username);
-      const user = { realm, username: wanted.username, enabled: true, emailVerified: true, requiredActions: [], ...profile };
+      const user = {
+        realm,
+        username: wanted.username,
+        enabled: true,
+        emailVerified: true,
+        requiredActions: [],
+        ...profile,
+      };
       const written = await write(what, () => client.users.create(user), CREATE);
       if (!written.ok) return 'replan';
       id = written.value.id;
@@ -241,13 +315,18 @@ export class Executor {
       if (Object.keys(update).length) {
         const current = await keycloakCall(() => client.users.findOne({ realm, id }), undefined, what);
         if (!current) return 'replan';
-        if (!(await write(what, () => client.users.update({ realm, id }, { ...current, ...update }), UPDATE)).ok) return 'replan';
+        if (!(await write(what, () => client.users.update({ realm, id }, { ...current, ...update }), UPDATE)).ok)
+          return 'replan';
       }
     }
     const password = wanted.password;
     if (password && change.fields.some((f) => f.field === 'password')) {
       const credential = { type: 'password', value: password, temporary: false };
-      const written = await write(`setting the password of test user "${change.name}"`, () => client.users.resetPassword({ realm, id, credential }), UPDATE);
+      const written = await write(
+        `setting the password of test user "${change.name}"`,
+        () => client.users.resetPassword({ realm, id, credential }),
+        UPDATE,
+      );
       if (!written.ok) return 'replan';
     }
     return 'done';

@@ -73,37 +73,73 @@ export function checkPasswordEarly(baseUrl: string, desired: DesiredRealm): void
  * or goes out with the realm read, and is only consulted when the user exists. A read after apply
  * changed the realm checks the password afresh.
  */
-export async function readLiveRealm(session: AdminSession, desired: DesiredRealm, options: { clientPolicies?: boolean } = {}): Promise<LiveRealm> {
+export async function readLiveRealm(
+  session: AdminSession,
+  desired: DesiredRealm,
+  options: { clientPolicies?: boolean } = {},
+): Promise<LiveRealm> {
   const realm = desired.realm;
   const path = encodeURIComponent(realm);
   const { testUser } = desired;
   const passwordCheck = earlyChecks.get(desired) ?? startPasswordCheck(session.baseUrl, desired);
   earlyChecks.delete(desired);
   const found = await session.read<RealmRepresentation>(path, `reading realm "${realm}"`);
-  const live: LiveRealm = { exists: Boolean(found), scopes: new Map(), defaultScopes: new Set(), optionalScopes: new Set(), anonymousPolicies: [], resourceClients: new Map() };
+  const live: LiveRealm = {
+    exists: Boolean(found),
+    scopes: new Map(),
+    defaultScopes: new Set(),
+    optionalScopes: new Set(),
+    anonymousPolicies: [],
+    resourceClients: new Map(),
+  };
   if (!found) return live;
   live.id = found.id!;
   live.enabled = found.enabled ?? false;
 
   // Alongside the lists below: the client profiles and policies, 2 reads more when CIMD is desired.
-  const cimdReads = desired.cimd || options.clientPolicies
-    ? Promise.all([
-        session.read<{ profiles?: ClientProfile[] }>(`${path}/client-policies/profiles`, `reading the client profiles of realm "${realm}"`),
-        session.read<{ policies?: ClientPolicy[] }>(`${path}/client-policies/policies`, `reading the client policies of realm "${realm}"`),
-      ])
-    : undefined;
+  const cimdReads =
+    desired.cimd || options.clientPolicies
+      ? Promise.all([
+          session.read<{ profiles?: ClientProfile[] }>(
+            `${path}/client-policies/profiles`,
+            `reading the client profiles of realm "${realm}"`,
+          ),
+          session.read<{ policies?: ClientPolicy[] }>(
+            `${path}/client-policies/policies`,
+            `reading the client policies of realm "${realm}"`,
+          ),
+        ])
+      : undefined;
   cimdReads?.catch(() => undefined); // awaited below; an early failure of the lists must not leave it unhandled
-  const list = async <T>(suffix: string, what: string, query?: Record<string, string>) => (await session.read<T[]>(`${path}/${suffix}`, what, query)) ?? [];
+  const list = async <T>(suffix: string, what: string, query?: Record<string, string>) =>
+    (await session.read<T[]>(`${path}/${suffix}`, what, query)) ?? [];
   const optionalWanted = desired.scopes.some((scope) => scope.optional);
   const [allScopes, defaults, optionals, components, users, ...resourceClients] = await Promise.all([
     list<ClientScopeRepresentation>('client-scopes', `listing the client scopes of realm "${realm}"`),
-    list<ClientScopeRepresentation>('default-default-client-scopes', `listing the default client scopes of realm "${realm}"`),
-    optionalWanted ? list<ClientScopeRepresentation>('default-optional-client-scopes', `listing the optional client scopes of realm "${realm}"`) : [],
-    list<ComponentRepresentation>('components', `listing the client registration policies of realm "${realm}"`, { type: POLICY_TYPE }),
-    testUser ? list<UserRepresentation>('users', `looking up test user "${testUser.username}" in realm "${realm}"`, { username: testUser.username, exact: 'true' }) : [],
+    list<ClientScopeRepresentation>(
+      'default-default-client-scopes',
+      `listing the default client scopes of realm "${realm}"`,
+    ),
+    optionalWanted
+      ? list<ClientScopeRepresentation>(
+          'default-optional-client-scopes',
+          `listing the optional client scopes of realm "${realm}"`,
+        )
+      : [],
+    list<ComponentRepresentation>('components', `listing the client registration policies of realm "${realm}"`, {
+      type: POLICY_TYPE,
+    }),
+    testUser
+      ? list<UserRepresentation>('users', `looking up test user "${testUser.username}" in realm "${realm}"`, {
+          username: testUser.username,
+          exact: 'true',
+        })
+      : [],
     // `clientId` without `search=true` is an exact match: one request per MCP server, however many DCR clients the realm holds.
     ...desired.resourceClients.map(({ url }) =>
-      list<ClientRepresentation>('clients', `looking up the resource client "${url}" in realm "${realm}"`, { clientId: url }),
+      list<ClientRepresentation>('clients', `looking up the resource client "${url}" in realm "${realm}"`, {
+        clientId: url,
+      }),
     ),
   ]);
   if (cimdReads) {
@@ -133,12 +169,23 @@ export async function readLiveRealm(session: AdminSession, desired: DesiredRealm
  * Whether the test user can log in with the configured password: the only way to compare a password
  * without resetting it. Uses the realm's built-in public `admin-cli` client (direct grants on).
  */
-export async function passwordWorks(baseUrl: string, realm: string, username: string, password: string): Promise<boolean> {
+export async function passwordWorks(
+  baseUrl: string,
+  realm: string,
+  username: string,
+  password: string,
+): Promise<boolean> {
   const response = await keycloakCall(
     () =>
       requestKeycloak(realmUrls(baseUrl, realm).token, {
         method: 'POST',
-        body: new URLSearchParams({ grant_type: 'password', client_id: 'admin-cli', username, password, scope: 'openid' }),
+        body: new URLSearchParams({
+          grant_type: 'password',
+          client_id: 'admin-cli',
+          username,
+          password,
+          scope: 'openid',
+        }),
       }),
     undefined,
     `checking the password of test user "${username}" in realm "${realm}"`,

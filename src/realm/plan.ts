@@ -5,7 +5,16 @@
  */
 import type ProtocolMapperRepresentation from '@keycloak/keycloak-admin-client/lib/defs/protocolMapperRepresentation.js';
 import { audienceMapperDrift, ownedAudienceMappers } from './audience.js';
-import type { AudienceMapperChange, Change, ChangeAction, ClientScopeChange, FieldChange, RealmChange, ResourceClientChange, TestUserChange } from './change.js';
+import type {
+  AudienceMapperChange,
+  Change,
+  ChangeAction,
+  ClientScopeChange,
+  FieldChange,
+  RealmChange,
+  ResourceClientChange,
+  TestUserChange,
+} from './change.js';
 import {
   AUDIENCE_MAPPER_NAME,
   RESOURCE_URL_ATTRIBUTE,
@@ -51,9 +60,18 @@ export function planRealm(desired: DesiredRealm, live: LiveRealm, keycloakUrl: s
 
 function planRealmItself(desired: DesiredRealm, live: LiveRealm): RealmChange[] {
   const name = desired.realm;
-  if (!live.exists) return [{ action: 'create', kind: 'realm', name, fields: [{ field: 'enabled', from: null, to: true }] }];
+  if (!live.exists)
+    return [{ action: 'create', kind: 'realm', name, fields: [{ field: 'enabled', from: null, to: true }] }];
   if (live.enabled) return [];
-  return [{ action: 'update', kind: 'realm', name, ...(live.id === undefined ? {} : { id: live.id }), fields: [{ field: 'enabled', from: false, to: true }] }];
+  return [
+    {
+      action: 'update',
+      kind: 'realm',
+      name,
+      ...(live.id === undefined ? {} : { id: live.id }),
+      fields: [{ field: 'enabled', from: false, to: true }],
+    },
+  ];
 }
 
 function planScope(desired: DesiredScope, live: LiveRealm): Change[] {
@@ -64,10 +82,24 @@ function planScope(desired: DesiredScope, live: LiveRealm): Change[] {
     if (!live.optionalScopes.has(desired.name) || live.defaultScopes.has(desired.name)) {
       const moving = live.defaultScopes.has(desired.name);
       const fields = [
-        ...(moving ? [{ field: 'realm default client scopes', from: desired.name, to: '(removed: a step-up scope is granted only to a client that asks for it)' }] : []),
+        ...(moving
+          ? [
+              {
+                field: 'realm default client scopes',
+                from: desired.name,
+                to: '(removed: a step-up scope is granted only to a client that asks for it)',
+              },
+            ]
+          : []),
         { field: 'realm optional client scopes', from: null, to: desired.name },
       ];
-      changes.push({ action: moving ? 'update' : 'create', kind: 'optional-scope', name: desired.name, scope: desired.name, fields });
+      changes.push({
+        action: moving ? 'update' : 'create',
+        kind: 'optional-scope',
+        name: desired.name,
+        scope: desired.name,
+        fields,
+      });
     }
   } else if (!live.defaultScopes.has(desired.name)) {
     changes.push({
@@ -83,15 +115,21 @@ function planScope(desired: DesiredScope, live: LiveRealm): Change[] {
 
 function planScopeItself(desired: DesiredScope, scope: LiveScope | undefined): ClientScopeChange[] {
   if (!scope) {
-    return [{
-      action: 'create',
-      kind: 'client-scope',
-      name: desired.name,
-      fields: [{ field: 'protocol', from: null, to: 'openid-connect' }, ...Object.entries(SCOPE_ATTRIBUTES).map(([field, to]) => ({ field, from: null, to }))],
-    }];
+    return [
+      {
+        action: 'create',
+        kind: 'client-scope',
+        name: desired.name,
+        fields: [
+          { field: 'protocol', from: null, to: 'openid-connect' },
+          ...Object.entries(SCOPE_ATTRIBUTES).map(([field, to]) => ({ field, from: null, to })),
+        ],
+      },
+    ];
   }
   const fields: FieldChange[] = [];
-  if (scope.protocol !== 'openid-connect') fields.push({ field: 'protocol', from: scope.protocol ?? null, to: 'openid-connect' });
+  if (scope.protocol !== 'openid-connect')
+    fields.push({ field: 'protocol', from: scope.protocol ?? null, to: 'openid-connect' });
   for (const [field, to] of Object.entries(SCOPE_ATTRIBUTES)) {
     const from = scope.attributes?.[field];
     if (from !== to) fields.push({ field, from: from ?? null, to });
@@ -119,7 +157,8 @@ function planAudienceMappers(desired: DesiredScope, mappers: ProtocolMapperRepre
   // Mappers read from Keycloak always have ids; one without cannot be addressed, so it is not planned on.
   const keptName = `${scope} › ${kept.name ?? AUDIENCE_MAPPER_NAME}`;
   const drift = audienceMapperDrift(kept, desired.audience);
-  if (drift.length && kept.id) changes.push({ action: 'update', kind: 'audience-mapper', name: keptName, id: kept.id, scope, fields: drift });
+  if (drift.length && kept.id)
+    changes.push({ action: 'update', kind: 'audience-mapper', name: keptName, id: kept.id, scope, fields: drift });
   for (const duplicate of duplicates) {
     if (!duplicate.id) continue;
     changes.push({
@@ -128,7 +167,9 @@ function planAudienceMappers(desired: DesiredScope, mappers: ProtocolMapperRepre
       name: `${scope} › ${duplicate.name ?? AUDIENCE_MAPPER_NAME}`,
       id: duplicate.id,
       scope,
-      fields: [{ field: 'included.custom.audience', from: duplicate.config?.['included.custom.audience'] ?? null, to: null }],
+      fields: [
+        { field: 'included.custom.audience', from: duplicate.config?.['included.custom.audience'] ?? null, to: null },
+      ],
       reason: `duplicate of "${kept.name ?? AUDIENCE_MAPPER_NAME}"${kept.id ? ` ${kept.id}` : ''}, which apply keeps`,
     });
   }
@@ -140,19 +181,33 @@ function planResourceClient(desired: DesiredResourceClient, live: LiveRealm): Re
   const existing = live.resourceClients.get(desired.url);
   if (!existing) {
     const { attributes, ...representation } = resourceClientRepresentation(desired.url);
-    return [{
-      action: 'create',
-      kind: 'resource-client',
-      name: desired.url,
-      fields: [
-        ...(['clientId', 'publicClient', 'standardFlowEnabled'] as const).map((field) => ({ field, from: null, to: representation[field] })),
-        { field: RESOURCE_URL_ATTRIBUTE, from: null, to: attributes[RESOURCE_URL_ATTRIBUTE] },
-      ],
-    }];
+    return [
+      {
+        action: 'create',
+        kind: 'resource-client',
+        name: desired.url,
+        fields: [
+          ...(['clientId', 'publicClient', 'standardFlowEnabled'] as const).map((field) => ({
+            field,
+            from: null,
+            to: representation[field],
+          })),
+          { field: RESOURCE_URL_ATTRIBUTE, from: null, to: attributes[RESOURCE_URL_ATTRIBUTE] },
+        ],
+      },
+    ];
   }
   const from = existing.attributes?.[RESOURCE_URL_ATTRIBUTE] ?? null;
   if (from === desired.url || !existing.id) return [];
-  return [{ action: 'update', kind: 'resource-client', name: desired.url, id: existing.id, fields: [{ field: RESOURCE_URL_ATTRIBUTE, from, to: desired.url }] }];
+  return [
+    {
+      action: 'update',
+      kind: 'resource-client',
+      name: desired.url,
+      id: existing.id,
+      fields: [{ field: RESOURCE_URL_ATTRIBUTE, from, to: desired.url }],
+    },
+  ];
 }
 
 /** What a user needs so that both password and browser logins work ("Account is not fully set up" otherwise). */
@@ -186,7 +241,8 @@ function planTestUser(desired: DesiredRealm, live: LiveRealm): TestUserChange[] 
   for (const [field, to] of Object.entries(profile) as [keyof typeof profile, string][]) {
     if (!existing[field]) fields.push({ field, from: null, to });
   }
-  if (existing.requiredActions?.length) fields.push({ field: 'requiredActions', from: existing.requiredActions, to: [] });
+  if (existing.requiredActions?.length)
+    fields.push({ field: 'requiredActions', from: existing.requiredActions, to: [] });
   if (live.testUser?.passwordWorks === false) fields.push({ field: 'password', from: '(does not work)', to: '(set)' });
   return fields.length ? [{ action: 'update', kind: 'test-user', name: wanted.username, id: existing.id, fields }] : [];
 }

@@ -17,7 +17,8 @@ export function configValues(component: ComponentRepresentation, key: string): s
   return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }
 
-const sameSet = (a: string[], b: string[]) => new Set(a).size === new Set(b).size && new Set([...a, ...b]).size === new Set(a).size;
+const sameSet = (a: string[], b: string[]) =>
+  new Set(a).size === new Set(b).size && new Set([...a, ...b]).size === new Set(a).size;
 
 /**
  * When the realm does not exist yet, Keycloak will create these anonymous policies with it (no ids
@@ -26,15 +27,24 @@ const sameSet = (a: string[], b: string[]) => new Set(a).size === new Set(b).siz
  */
 function predictedPolicies(live: LiveRealm): ComponentRepresentation[] {
   if (live.exists) return live.anonymousPolicies;
-  const anonymous = (providerId: PolicyProvider, config: Record<string, string[]>) => ({ name: POLICY_NAME[providerId], providerId, subType: 'anonymous', config });
+  const anonymous = (providerId: PolicyProvider, config: Record<string, string[]>) => ({
+    name: POLICY_NAME[providerId],
+    providerId,
+    subType: 'anonymous',
+    config,
+  });
   return [
-    anonymous(PROVIDER.trustedHosts, { 'host-sending-registration-request-must-match': ['true'], 'client-uris-must-match': ['true'] }),
+    anonymous(PROVIDER.trustedHosts, {
+      'host-sending-registration-request-must-match': ['true'],
+      'client-uris-must-match': ['true'],
+    }),
     anonymous(PROVIDER.allowedScopes, { 'allow-default-scopes': ['true'] }),
     anonymous(PROVIDER.webOrigins, {}),
   ];
 }
 
-const policyName = (policy: ComponentRepresentation, providerId: PolicyProvider) => policy.name ?? POLICY_NAME[providerId];
+const policyName = (policy: ComponentRepresentation, providerId: PolicyProvider) =>
+  policy.name ?? POLICY_NAME[providerId];
 
 function existing(
   action: 'update' | 'delete',
@@ -55,9 +65,16 @@ function existing(
 }
 
 /** Deletes every copy but `kept`, each with the reason. */
-function deleteDuplicates(kept: ComponentRepresentation, duplicates: ComponentRepresentation[], providerId: PolicyProvider, key: string): RegistrationPolicyChange[] {
+function deleteDuplicates(
+  kept: ComponentRepresentation,
+  duplicates: ComponentRepresentation[],
+  providerId: PolicyProvider,
+  key: string,
+): RegistrationPolicyChange[] {
   const reason = `duplicate of "${policyName(kept, providerId)}"${kept.id ? ` ${kept.id}` : ''}, which apply keeps: Keycloak applies every copy`;
-  return duplicates.map((policy) => existing('delete', policy, providerId, [{ field: key, from: configValues(policy, key), to: null }], reason));
+  return duplicates.map((policy) =>
+    existing('delete', policy, providerId, [{ field: key, from: configValues(policy, key), to: null }], reason),
+  );
 }
 
 /** The policy changes for `desired`; none in dcr mode `off`, where apply leaves registration alone. */
@@ -69,12 +86,17 @@ export function planPolicies(desired: DesiredRealm, live: LiveRealm): Registrati
   const trusted = of(PROVIDER.trustedHosts);
   if (desired.dcr.mode === 'anonymous') {
     for (const policy of trusted) {
-      changes.push(existing('delete', policy, PROVIDER.trustedHosts, [{ field: 'trusted-hosts', from: configValues(policy, 'trusted-hosts'), to: null }]));
+      changes.push(
+        existing('delete', policy, PROVIDER.trustedHosts, [
+          { field: 'trusted-hosts', from: configValues(policy, 'trusted-hosts'), to: null },
+        ]),
+      );
     }
   } else {
     changes.push(...planExactList(PROVIDER.trustedHosts, 'trusted-hosts', desired.dcr.trustedHosts, trusted));
   }
-  if (desired.dcr.webOrigins) changes.push(...planExactList(PROVIDER.webOrigins, 'web-origins', desired.dcr.webOrigins, of(PROVIDER.webOrigins)));
+  if (desired.dcr.webOrigins)
+    changes.push(...planExactList(PROVIDER.webOrigins, 'web-origins', desired.dcr.webOrigins, of(PROVIDER.webOrigins)));
   return changes;
 }
 
@@ -94,8 +116,10 @@ function planAllowedScopes(desired: DesiredRealm, policies: ComponentRepresentat
   // Absent means on. Off, Keycloak refuses any registration that asks for a default scope too, such
   // as the SDK clients' `offline_access`, even when our scope is allowed.
   const allowDefaults = configValues(kept, 'allow-default-scopes');
-  if (allowDefaults.length > 0 && allowDefaults[0] !== 'true') fields.push({ field: 'allow-default-scopes', from: allowDefaults, to: ['true'] });
-  const narrowed = common.length < current.length ? 'keeps only the scopes every copy allowed: Keycloak required them all' : undefined;
+  if (allowDefaults.length > 0 && allowDefaults[0] !== 'true')
+    fields.push({ field: 'allow-default-scopes', from: allowDefaults, to: ['true'] });
+  const narrowed =
+    common.length < current.length ? 'keeps only the scopes every copy allowed: Keycloak required them all' : undefined;
   return [
     ...(fields.length ? [existing('update', kept, PROVIDER.allowedScopes, fields, narrowed)] : []),
     ...deleteDuplicates(kept, duplicates, PROVIDER.allowedScopes, key),
@@ -103,12 +127,28 @@ function planAllowedScopes(desired: DesiredRealm, policies: ComponentRepresentat
 }
 
 /** A policy whose one list must be exactly `wanted`: created if missing, copies beyond one deleted. */
-function planExactList(providerId: PolicyProvider, key: string, wanted: string[], policies: ComponentRepresentation[]): RegistrationPolicyChange[] {
+function planExactList(
+  providerId: PolicyProvider,
+  key: string,
+  wanted: string[],
+  policies: ComponentRepresentation[],
+): RegistrationPolicyChange[] {
   const [kept, ...duplicates] = policies;
-  if (!kept) return [{ action: 'create', kind: 'registration-policy', name: POLICY_NAME[providerId], providerId, fields: [{ field: key, from: null, to: wanted }] }];
+  if (!kept)
+    return [
+      {
+        action: 'create',
+        kind: 'registration-policy',
+        name: POLICY_NAME[providerId],
+        providerId,
+        fields: [{ field: key, from: null, to: wanted }],
+      },
+    ];
   const current = configValues(kept, key);
   return [
-    ...(sameSet(current, wanted) ? [] : [existing('update', kept, providerId, [{ field: key, from: current, to: wanted }])]),
+    ...(sameSet(current, wanted)
+      ? []
+      : [existing('update', kept, providerId, [{ field: key, from: current, to: wanted }])]),
     ...deleteDuplicates(kept, duplicates, providerId, key),
   ];
 }

@@ -15,9 +15,13 @@ const CONDITIONS = 'org.keycloak.services.clientpolicy.condition.ClientPolicyCon
 /** Each client-policy provider id the server has, with the names of its properties. */
 export function clientPolicyProviders(info: ServerInfoRepresentation): Map<string, Set<string>> {
   const providers = new Map<string, Set<string>>();
-  const types = (info.componentTypes ?? {}) as Record<string, Array<{ id: string; properties?: Array<{ name?: string }> }>>;
+  const types = (info.componentTypes ?? {}) as Record<
+    string,
+    Array<{ id: string; properties?: Array<{ name?: string }> }>
+  >;
   for (const kind of [EXECUTORS, CONDITIONS]) {
-    for (const provider of types[kind] ?? []) providers.set(provider.id, new Set((provider.properties ?? []).map((p) => p.name ?? '')));
+    for (const provider of types[kind] ?? [])
+      providers.set(provider.id, new Set((provider.properties ?? []).map((p) => p.name ?? '')));
   }
   return providers;
 }

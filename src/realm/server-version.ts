@@ -13,7 +13,11 @@ import { olderThan, versionDifference, versionParts } from '../keycloak/versions
 
 /** Version differences that make apply refuse a desired setting (rather than write what Keycloak rejects). */
 const REFUSALS: ReadonlyArray<{ id: string; wanted: (desired: DesiredRealm) => boolean; setting: string }> = [
-  { id: 'registration-web-origins-policy', wanted: (desired) => Boolean(desired.dcr.webOrigins?.length), setting: 'dcr.webOrigins (--web-origin)' },
+  {
+    id: 'registration-web-origins-policy',
+    wanted: (desired) => Boolean(desired.dcr.webOrigins?.length),
+    setting: 'dcr.webOrigins (--web-origin)',
+  },
 ];
 
 /** Whether applying `desired` depends on the Keycloak version (so it is worth a serverinfo read). */
@@ -43,11 +47,16 @@ export function versionRefusal(desired: DesiredRealm, version: string): string |
 export async function refuseWhatTheVersionCannotHold(session: AdminSession, desired: DesiredRealm): Promise<void> {
   if (!versionSensitive(desired) && !desired.cimd) return;
   // A raw read: loading the admin client for it would double a no-op apply's time (measured).
-  const info = (await session.readAdmin<ServerInfoRepresentation>('serverinfo', 'reading what this Keycloak supports (GET /admin/serverinfo)')) ?? {};
+  const info =
+    (await session.readAdmin<ServerInfoRepresentation>(
+      'serverinfo',
+      'reading what this Keycloak supports (GET /admin/serverinfo)',
+    )) ?? {};
   const refusal = versionRefusal(desired, info.systemInfo?.version ?? 'unknown');
   if (refusal) throw new CliError(refusal, ExitCode.failure);
   // The restart command is worked out only when there is something to refuse.
-  if (desired.cimd && cimdRefusal(info, session.baseUrl)) refuseCimd(info, session.baseUrl, await localRestartCommand(session.baseUrl, ['cimd']));
+  if (desired.cimd && cimdRefusal(info, session.baseUrl))
+    refuseCimd(info, session.baseUrl, await localRestartCommand(session.baseUrl, ['cimd']));
 }
 
 /** The command that restarts the Keycloak `keycloak start` runs at `url` with `features` added; undefined for any other Keycloak. */

@@ -20,7 +20,12 @@ const MAX_HEADER_BYTES = 16 * 1024;
 const LINGER_MS = 5_000;
 
 /** The `createServer` options that carry the limits. */
-export function serverLimits(): { headersTimeout: number; requestTimeout: number; connectionsCheckingInterval: number; maxHeaderSize: number } {
+export function serverLimits(): {
+  headersTimeout: number;
+  requestTimeout: number;
+  connectionsCheckingInterval: number;
+  maxHeaderSize: number;
+} {
   return {
     headersTimeout: HEADERS_TIMEOUT_MS,
     requestTimeout: REQUEST_TIMEOUT_MS,

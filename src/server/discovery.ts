@@ -29,7 +29,9 @@ export async function discoverRealm(
   applyCommand?: string,
 ): Promise<RealmEndpoints> {
   // Without the caller's own command (the programmatic API), the bare one and what it must be given.
-  const apply = applyCommand ? `\`${applyCommand}\`` : `\`${command('apply')}\` with the same realm, resource and scopes`;
+  const apply = applyCommand
+    ? `\`${applyCommand}\``
+    : `\`${command('apply')}\` with the same realm, resource and scopes`;
   const url = realmUrls(keycloakUrl, realm).discovery;
   let response: Response;
   try {
@@ -42,13 +44,20 @@ export async function discoverRealm(
     );
   }
   if (response.status === 404) {
-    throw new UsageError(`Realm "${realm}" does not exist at ${keycloakUrl}: create it with ${apply}, or check --realm.`);
+    throw new UsageError(
+      `Realm "${realm}" does not exist at ${keycloakUrl}: create it with ${apply}, or check --realm.`,
+    );
   }
   const text = await response.text().catch(() => '');
   const doc = parseObject(text);
   if (!response.ok || typeof doc?.issuer !== 'string' || typeof doc.jwks_uri !== 'string') {
     // Described as plan and doctor describe it: what answered, not just what was missing.
-    const answer = { status: response.status, ok: response.ok, header: (name: string) => response.headers.get(name) ?? undefined, text: () => text };
+    const answer = {
+      status: response.status,
+      ok: response.ok,
+      header: (name: string) => response.headers.get(name) ?? undefined,
+      text: () => text,
+    };
     throw new KeycloakError(
       `${keycloakUrl} does not look like Keycloak: ${describeNotKeycloak(new URL(url).pathname, answer)}. Check --keycloak-url / KEYCLOAK_URL.`,
       response.status,
@@ -79,7 +88,9 @@ export async function discoverRealm(
 function parseObject(text: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

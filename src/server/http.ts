@@ -64,15 +64,26 @@ export function createRequestListener(options: AdapterOptions): (req: IncomingMe
       scopes,
       ...(error && error.code !== 'temporarily_unavailable' ? { error: error.code, description: error.message } : {}),
     });
-    const body = error ? { error: error.code, error_description: error.message } : { error: 'unauthorized', error_description: 'Bearer token required' };
-    res.writeHead(status, { 'content-type': 'application/json', 'www-authenticate': header, 'cache-control': 'no-store' });
+    const body = error
+      ? { error: error.code, error_description: error.message }
+      : { error: 'unauthorized', error_description: 'Bearer token required' };
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'www-authenticate': header,
+      'cache-control': 'no-store',
+    });
     res.end(JSON.stringify(body));
   }
 
   /** 403 for a tool call without the tool's extra scopes: `scope` names every scope the call needs (RFC 6750 §3.1). */
   function stepUpChallenge(res: ServerResponse, stepUp: StepUp): void {
     const description = describeStepUp(stepUp);
-    const header = bearerChallenge({ resourceMetadata, scopes: stepUp.needed, error: 'insufficient_scope', description });
+    const header = bearerChallenge({
+      resourceMetadata,
+      scopes: stepUp.needed,
+      error: 'insufficient_scope',
+      description,
+    });
     res.writeHead(403, { 'content-type': 'application/json', 'www-authenticate': header, 'cache-control': 'no-store' });
     res.end(JSON.stringify({ error: 'insufficient_scope', error_description: description }));
   }
@@ -82,7 +93,8 @@ export function createRequestListener(options: AdapterOptions): (req: IncomingMe
     const method = req.method ?? 'GET';
     if (prmPaths.has(path)) {
       res.setHeader('access-control-allow-origin', '*');
-      if (method === 'OPTIONS') return void res.writeHead(204, { 'access-control-allow-methods': 'GET, OPTIONS' }).end();
+      if (method === 'OPTIONS')
+        return void res.writeHead(204, { 'access-control-allow-methods': 'GET, OPTIONS' }).end();
       if (method !== 'GET' && method !== 'HEAD') return void res.writeHead(405, { allow: 'GET, OPTIONS' }).end();
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' });
       return void res.end(method === 'HEAD' ? undefined : prmBody);
@@ -95,7 +107,11 @@ export function createRequestListener(options: AdapterOptions): (req: IncomingMe
     res.setHeader('access-control-allow-origin', '*');
     res.setHeader('access-control-expose-headers', CORS_EXPOSE_HEADERS);
     if (method === 'OPTIONS') {
-      res.writeHead(204, { 'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS', 'access-control-allow-headers': CORS_ALLOW_HEADERS, 'access-control-max-age': '600' });
+      res.writeHead(204, {
+        'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
+        'access-control-allow-headers': CORS_ALLOW_HEADERS,
+        'access-control-max-age': '600',
+      });
       return void res.end();
     }
     let verified: VerifiedToken | undefined;
@@ -109,9 +125,13 @@ export function createRequestListener(options: AdapterOptions): (req: IncomingMe
       try {
         verified = await verifier.verify(token);
       } catch (error) {
-        const bearer = error instanceof BearerError ? error : new BearerError('temporarily_unavailable', 'verification failed', { cause: error });
+        const bearer =
+          error instanceof BearerError
+            ? error
+            : new BearerError('temporarily_unavailable', 'verification failed', { cause: error });
         entry.reason = bearer.message;
-        const status = bearer.code === 'insufficient_scope' ? 403 : bearer.code === 'temporarily_unavailable' ? 503 : 401;
+        const status =
+          bearer.code === 'insufficient_scope' ? 403 : bearer.code === 'temporarily_unavailable' ? 503 : 401;
         return challenge(res, status, bearer);
       }
       if (verified.sub) entry.sub = verified.sub;
@@ -120,7 +140,13 @@ export function createRequestListener(options: AdapterOptions): (req: IncomingMe
     const request = req as IncomingMessage & { auth?: AuthInfo };
     if (verified) {
       // The tools never call other APIs with the caller's token (MCP forbids passthrough), so they do not get it.
-      request.auth = { token: '[withheld]', clientId: verified.clientId, scopes: verified.scopes, resource: resourceUrl, resourceMetadataUrl: resourceMetadata };
+      request.auth = {
+        token: '[withheld]',
+        clientId: verified.clientId,
+        scopes: verified.scopes,
+        resource: resourceUrl,
+        resourceMetadataUrl: resourceMetadata,
+      };
       if (verified.expiresAt !== undefined) request.auth.expiresAt = verified.expiresAt;
       if (verified.sub) request.auth.extra = { sub: verified.sub };
     }
@@ -147,7 +173,12 @@ export function createRequestListener(options: AdapterOptions): (req: IncomingMe
   return (req, res) => {
     const started = performance.now();
     const path = pathOf(req.url);
-    const entry: RequestLog = { method: printable(req.method ?? 'GET', 20), path: routes.has(path) ? path : redactPath(path), status: 0, ms: 0 };
+    const entry: RequestLog = {
+      method: printable(req.method ?? 'GET', 20),
+      path: routes.has(path) ? path : redactPath(path),
+      status: 0,
+      ms: 0,
+    };
     res.once('close', () => {
       entry.status = res.statusCode;
       entry.ms = Math.round((performance.now() - started) * 10) / 10;

@@ -38,7 +38,11 @@ export interface ReferenceServerOptions {
   port: number;
   /** Default `jwt`: local validation. `off` is for benchmarks and only allowed on a loopback host. */
   auth?: AuthMode;
-  introspection?: { clientId: string; clientSecret: string; /** default 30 s; 0 = every request */ cacheTtlMs?: number };
+  introspection?: {
+    clientId: string;
+    clientSecret: string;
+    /** default 30 s; 0 = every request */ cacheTtlMs?: number;
+  };
   /** One line per request; nothing is logged when absent. */
   log?: (line: string) => void;
   /** Structured form of the same entries (e.g. for `--json`). */
@@ -58,7 +62,14 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export { ALLOWED_ALGORITHMS, BearerError, createJwtVerifier, remoteKeys, type TokenVerifier, type VerifiedToken } from './verify.js';
+export {
+  ALLOWED_ALGORITHMS,
+  BearerError,
+  createJwtVerifier,
+  remoteKeys,
+  type TokenVerifier,
+  type VerifiedToken,
+} from './verify.js';
 export { createIntrospectionVerifier } from './introspect.js';
 export { bearerChallenge, metadataUrl, protectedResourceMetadata } from './metadata.js';
 export { formatRequestLog, type RequestLog } from './http.js';
@@ -70,12 +81,15 @@ export type { ToolScopes } from './step-up.js';
  * served by this very process, so its port must be the listen port; a public host may sit behind a
  * proxy that maps ports, so there it is the operator's call.
  */
-export function checkConsistency(options: Pick<ReferenceServerOptions, 'resource' | 'host' | 'port' | 'scopes' | 'toolScopes'>): void {
+export function checkConsistency(
+  options: Pick<ReferenceServerOptions, 'resource' | 'host' | 'port' | 'scopes' | 'toolScopes'>,
+): void {
   // The same rule as config loading, for callers that build options themselves (doctor, init, tests).
   const problem = resourceUrlProblem(options.resource);
   if (problem) throw new UsageError(`Resource URL ${printable(options.resource, 100)} ${problem}.`);
   const url = new URL(options.resource);
-  if (options.scopes.length === 0) throw new UsageError('No scope configured: pass --scope (e.g. mcp:run), the scope tokens must carry.');
+  if (options.scopes.length === 0)
+    throw new UsageError('No scope configured: pass --scope (e.g. mcp:run), the scope tokens must carry.');
   checkToolScopes(options.toolScopes ?? {});
   if (isLoopbackHost(url.hostname) && url.protocol === 'http:' && portOf(url) !== options.port) {
     throw new UsageError(
@@ -88,32 +102,50 @@ export function checkConsistency(options: Pick<ReferenceServerOptions, 'resource
 function checkToolScopes(toolScopes: ToolScopes): void {
   for (const [tool, scopes] of Object.entries(toolScopes)) {
     if (!(TOOL_NAMES as readonly string[]).includes(tool)) {
-      throw new UsageError(`toolScopes names the tool "${printable(tool, 60)}", which this server does not have: its tools are ${TOOL_NAMES.join(', ')}.`);
+      throw new UsageError(
+        `toolScopes names the tool "${printable(tool, 60)}", which this server does not have: its tools are ${TOOL_NAMES.join(', ')}.`,
+      );
     }
     const bad = scopes.find((scope) => !SCOPE_TOKEN.test(scope) || scope.length > MAX_SCOPE_LENGTH);
-    if (bad !== undefined) throw new UsageError(`toolScopes of ${tool}: "${printable(bad, 60)}" is not an OAuth scope (no spaces, quotes or backslashes; at most ${MAX_SCOPE_LENGTH} characters).`);
+    if (bad !== undefined)
+      throw new UsageError(
+        `toolScopes of ${tool}: "${printable(bad, 60)}" is not an OAuth scope (no spaces, quotes or backslashes; at most ${MAX_SCOPE_LENGTH} characters).`,
+      );
   }
 }
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /** Checks everything that can fail (settings, Keycloak, realm, scopes, keys, port), then serves; resolves once it listens. */
 export async function startReferenceServer(options: ReferenceServerOptions): Promise<RunningServer> {
   const auth = options.auth ?? 'jwt';
   checkConsistency(options);
   if (auth === 'off' && !isLoopbackHost(options.host)) {
-    throw new UsageError(`Refusing to serve without authentication on ${options.host}: --auth off is for loopback benchmarks only.`);
+    throw new UsageError(
+      `Refusing to serve without authentication on ${options.host}: --auth off is for loopback benchmarks only.`,
+    );
   }
   const toolScopes = options.toolScopes ?? {};
-  const realm = await discoverRealm(options.keycloakUrl, options.realm, options.scopes, toolScopes, options.applyCommand);
+  const realm = await discoverRealm(
+    options.keycloakUrl,
+    options.realm,
+    options.scopes,
+    toolScopes,
+    options.applyCommand,
+  );
   const expected = { issuer: realm.issuer, audience: options.resource, scopes: options.scopes };
   let verifier: TokenVerifier | undefined;
   if (auth === 'introspection') {
-    if (!options.introspection) throw new UsageError('Introspection needs a confidential client: set MCP_KEYCLOAK_INTROSPECTION_CLIENT_SECRET.');
-    if (!realm.introspectionEndpoint) throw new CliError(`Realm "${options.realm}" advertises no introspection_endpoint.`);
+    if (!options.introspection)
+      throw new UsageError('Introspection needs a confidential client: set MCP_KEYCLOAK_INTROSPECTION_CLIENT_SECRET.');
+    if (!realm.introspectionEndpoint)
+      throw new CliError(`Realm "${options.realm}" advertises no introspection_endpoint.`);
     const { clientId, clientSecret } = options.introspection;
     const problem = await checkIntrospectionClient(realm.introspectionEndpoint, clientId, clientSecret).catch(
-      (error: unknown) => `Cannot reach the introspection endpoint ${realm.introspectionEndpoint} (${describeFetchFailure(error)}): check Keycloak's hostname settings.`,
+      (error: unknown) =>
+        `Cannot reach the introspection endpoint ${realm.introspectionEndpoint} (${describeFetchFailure(error)}): check Keycloak's hostname settings.`,
     );
     if (problem) throw new UsageError(problem);
   }
@@ -122,13 +154,22 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
     // Fetch the keys now: the first caller should not wait for them, and an unreachable jwks_uri
     // (e.g. Keycloak's hostname set to a name this host cannot resolve) must stop start-up.
     await keys.reload().catch((error: unknown) => {
-      throw new KeycloakError(`Cannot fetch the realm signing keys from ${realm.jwksUri} (${(error as Error).message}). Check Keycloak's hostname settings.`, undefined, { cause: error });
+      throw new KeycloakError(
+        `Cannot fetch the realm signing keys from ${realm.jwksUri} (${(error as Error).message}). Check Keycloak's hostname settings.`,
+        undefined,
+        { cause: error },
+      );
     });
     verifier = createJwtVerifier({ ...expected, keys });
     if (auth === 'introspection') {
       // Keycloak's tokens are signed JWTs even in introspection mode: checking the signature first
       // means forged or junk tokens never reach Keycloak, so they cannot be used to load it.
-      verifier = createIntrospectionVerifier({ ...expected, endpoint: realm.introspectionEndpoint!, ...options.introspection!, precheck: verifier });
+      verifier = createIntrospectionVerifier({
+        ...expected,
+        endpoint: realm.introspectionEndpoint!,
+        ...options.introspection!,
+        precheck: verifier,
+      });
     }
   }
 
@@ -136,7 +177,9 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
   const nodeHandler = toNodeHandler(mcp);
   const resourceHost = new URL(options.resource).hostname;
   // DNS-rebinding guard: on loopback, only our own names may appear in Host.
-  const guard = isLoopbackHost(options.host) ? hostHeaderValidation([...new Set([...LOOPBACK_NAMES, resourceHost])]) : undefined;
+  const guard = isLoopbackHost(options.host)
+    ? hostHeaderValidation([...new Set([...LOOPBACK_NAMES, resourceHost])])
+    : undefined;
   const log = options.log;
   const onRequest = options.onRequest;
   const listener = createRequestListener({
@@ -194,9 +237,20 @@ function replay(req: IncomingMessage & { auth?: AuthInfo }, body: Buffer): NodeI
 function listen(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') reject(new CliError(`Port ${port} on ${host} is already in use: stop what runs there, or pick another --port/--resource.`));
-      else if (error.code === 'EACCES') reject(new CliError(`Not allowed to listen on ${host}:${port}: ports below 1024 need privileges; use a higher port.`));
-      else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') reject(new UsageError(`Cannot listen on ${host}: no such local address. Check --host.`));
+      if (error.code === 'EADDRINUSE')
+        reject(
+          new CliError(
+            `Port ${port} on ${host} is already in use: stop what runs there, or pick another --port/--resource.`,
+          ),
+        );
+      else if (error.code === 'EACCES')
+        reject(
+          new CliError(
+            `Not allowed to listen on ${host}:${port}: ports below 1024 need privileges; use a higher port.`,
+          ),
+        );
+      else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND')
+        reject(new UsageError(`Cannot listen on ${host}: no such local address. Check --host.`));
       else reject(error);
     });
     server.listen(port, host, () => resolve());

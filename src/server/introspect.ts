@@ -6,7 +6,16 @@
  */
 import { createHash } from 'node:crypto';
 import { requestTimeoutMs, sendToKeycloak } from '../keycloak/http.js';
-import { audienceContains, BearerError, checkScope, jwtShaped, scopesOf, type ExpectedToken, type TokenVerifier, type VerifiedToken } from './verify.js';
+import {
+  audienceContains,
+  BearerError,
+  checkScope,
+  jwtShaped,
+  scopesOf,
+  type ExpectedToken,
+  type TokenVerifier,
+  type VerifiedToken,
+} from './verify.js';
 
 export interface IntrospectionOptions extends ExpectedToken {
   endpoint: string;
@@ -48,7 +57,11 @@ function basicAuth(clientId: string, clientSecret: string): string {
  * Fails fast on bad introspection credentials: Keycloak answers a junk token with `active: false` for
  * a valid client and 401 for a wrong one. Returns the error line, or undefined when all is well.
  */
-export async function checkIntrospectionClient(endpoint: string, clientId: string, clientSecret: string): Promise<string | undefined> {
+export async function checkIntrospectionClient(
+  endpoint: string,
+  clientId: string,
+  clientSecret: string,
+): Promise<string | undefined> {
   const response = await sendToKeycloak(endpoint, {
     method: 'POST',
     headers: { authorization: basicAuth(clientId, clientSecret), 'content-type': 'application/x-www-form-urlencoded' },
@@ -64,7 +77,10 @@ export function createIntrospectionVerifier(options: IntrospectionOptions): Toke
   const maxEntries = options.cacheSize ?? 10_000;
   const cache = new Map<string, CacheEntry>();
   const inFlight = new Map<string, Promise<VerifiedToken | BearerError>>();
-  const limit = createLimiter(options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT_INTROSPECTIONS, MAX_WAITING_INTROSPECTIONS);
+  const limit = createLimiter(
+    options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT_INTROSPECTIONS,
+    MAX_WAITING_INTROSPECTIONS,
+  );
   const basic = basicAuth(options.clientId, options.clientSecret);
 
   async function introspect(token: string): Promise<VerifiedToken> {
@@ -75,7 +91,11 @@ export function createIntrospectionVerifier(options: IntrospectionOptions): Toke
         options.endpoint,
         {
           method: 'POST',
-          headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+          headers: {
+            authorization: basic,
+            'content-type': 'application/x-www-form-urlencoded',
+            accept: 'application/json',
+          },
           body: new URLSearchParams({ token, token_type_hint: 'access_token' }),
         },
         { timeoutMs: Math.min(INTROSPECTION_TIMEOUT_MS, requestTimeoutMs()) },
@@ -88,11 +108,14 @@ export function createIntrospectionVerifier(options: IntrospectionOptions): Toke
       throw new BearerError('temporarily_unavailable', `introspection endpoint answered ${response.status}`);
     }
     const answer: unknown = await response.json().catch(() => undefined);
-    if (!answer || typeof answer !== 'object' || Array.isArray(answer)) throw new BearerError('temporarily_unavailable', 'introspection endpoint answered no JSON object');
+    if (!answer || typeof answer !== 'object' || Array.isArray(answer))
+      throw new BearerError('temporarily_unavailable', 'introspection endpoint answered no JSON object');
     const data = answer as Record<string, unknown>;
     if (data.active !== true) throw new BearerError('invalid_token', 'token is not active');
-    if (data.iss !== undefined && data.iss !== options.issuer) throw new BearerError('invalid_token', 'token issuer is not this realm');
-    if (!audienceContains(data.aud, options.audience)) throw new BearerError('invalid_token', 'token audience does not include this resource');
+    if (data.iss !== undefined && data.iss !== options.issuer)
+      throw new BearerError('invalid_token', 'token issuer is not this realm');
+    if (!audienceContains(data.aud, options.audience))
+      throw new BearerError('invalid_token', 'token audience does not include this resource');
     // Keycloak also introspects refresh and ID tokens; only access tokens (`typ: Bearer`) may call tools.
     if (data.typ !== undefined && data.typ !== 'Bearer') throw new BearerError('invalid_token', 'not an access token');
     const scopes = scopesOf(data);
@@ -161,7 +184,8 @@ function createLimiter(max: number, maxWaiting: number): <T>(task: () => Promise
   const waiting: Array<() => void> = [];
   return async (task) => {
     if (running < max) running++;
-    else if (waiting.length >= maxWaiting) throw new BearerError('temporarily_unavailable', 'too many tokens waiting for introspection');
+    else if (waiting.length >= maxWaiting)
+      throw new BearerError('temporarily_unavailable', 'too many tokens waiting for introspection');
     // A finished task hands its slot straight to the next waiter, so `running` never exceeds `max`.
     else await new Promise<void>((resolve) => waiting.push(resolve));
     try {

@@ -21,7 +21,12 @@ export interface ProtectedResourceMetadata {
  * resource", and those are too. Clients take the first challenge's `scope` (base only), not this list, as
  * what to request first (MCP 2025-11-25 scope selection), so listing them does not widen first tokens.
  */
-export function protectedResourceMetadata(resource: string, issuer: string, scopes: string[], stepUpScopes: string[] = []): ProtectedResourceMetadata {
+export function protectedResourceMetadata(
+  resource: string,
+  issuer: string,
+  scopes: string[],
+  stepUpScopes: string[] = [],
+): ProtectedResourceMetadata {
   return {
     resource,
     authorization_servers: [issuer],
@@ -65,7 +70,10 @@ export interface Challenge {
  * (RFC 6750 §3: no error code when the request carried no credentials).
  */
 export function bearerChallenge(challenge: Challenge): string {
-  const params = [`resource_metadata=${quote(challenge.resourceMetadata)}`, `scope=${quote(challenge.scopes.join(' '))}`];
+  const params = [
+    `resource_metadata=${quote(challenge.resourceMetadata)}`,
+    `scope=${quote(challenge.scopes.join(' '))}`,
+  ];
   if (challenge.error) params.push(`error=${quote(challenge.error)}`);
   if (challenge.error && challenge.description) params.push(`error_description=${quote(challenge.description)}`);
   return `Bearer ${params.join(', ')}`;

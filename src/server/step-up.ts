@@ -35,7 +35,12 @@ export function calledTools(body: unknown): string[] {
  * Whether the token's `granted` scopes cover every tool the body calls; undefined when they do.
  * `baseScopes` are the resource's (the token has one of them, or it would not have got this far).
  */
-export function stepUpFor(body: unknown, granted: readonly string[], baseScopes: readonly string[], toolScopes: ToolScopes): StepUp | undefined {
+export function stepUpFor(
+  body: unknown,
+  granted: readonly string[],
+  baseScopes: readonly string[],
+  toolScopes: ToolScopes,
+): StepUp | undefined {
   const tools: string[] = [];
   const extra: string[] = [];
   for (const tool of calledTools(body)) {
@@ -54,7 +59,8 @@ export function stepUpFor(body: unknown, granted: readonly string[], baseScopes:
 /** The `error_description` of the 403: which tool needs which scope, with no token content. */
 export function describeStepUp(stepUp: StepUp): string {
   const which = stepUp.tools.length === 1 ? `tool ${stepUp.tools[0]} needs` : `tools ${stepUp.tools.join(', ')} need`;
-  const scopes = stepUp.missing.length === 1 ? `the scope ${stepUp.missing[0]}` : `the scopes ${stepUp.missing.join(' ')}`;
+  const scopes =
+    stepUp.missing.length === 1 ? `the scope ${stepUp.missing[0]}` : `the scopes ${stepUp.missing.join(' ')}`;
   return `${which} ${scopes}`;
 }
 

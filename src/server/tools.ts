@@ -24,17 +24,35 @@ export function createToolServer(version: string): McpServer {
   const server = new McpServer({ name: 'mcp-keycloak-reference', version });
   server.registerTool(
     'add_numbers',
-    { title: 'Add', description: 'Adds two numbers.', inputSchema: operands, outputSchema: result, annotations: { readOnlyHint: true } },
+    {
+      title: 'Add',
+      description: 'Adds two numbers.',
+      inputSchema: operands,
+      outputSchema: result,
+      annotations: { readOnlyHint: true },
+    },
     async ({ a, b }) => ok(a + b),
   );
   server.registerTool(
     'multiply_numbers',
-    { title: 'Multiply', description: 'Multiplies two numbers.', inputSchema: operands, outputSchema: result, annotations: { readOnlyHint: true } },
+    {
+      title: 'Multiply',
+      description: 'Multiplies two numbers.',
+      inputSchema: operands,
+      outputSchema: result,
+      annotations: { readOnlyHint: true },
+    },
     async ({ a, b }) => ok(a * b),
   );
   server.registerTool(
     'divide_numbers',
-    { title: 'Divide', description: 'Divides a by b.', inputSchema: operands, outputSchema: result, annotations: { readOnlyHint: true } },
+    {
+      title: 'Divide',
+      description: 'Divides a by b.',
+      inputSchema: operands,
+      outputSchema: result,
+      annotations: { readOnlyHint: true },
+    },
     async ({ a, b }) => {
       // A tool error (isError) is part of the result the model sees, not a protocol failure.
       if (b === 0) return { content: [{ type: 'text' as const, text: 'Cannot divide by zero.' }], isError: true };

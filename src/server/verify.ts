@@ -8,13 +8,32 @@
  * byte, `exp`/`nbf` with a small clock tolerance, that it is an access token, then the scope.
  */
 import { createHash } from 'node:crypto';
-import { createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify, type FetchImplementation, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import {
+  createRemoteJWKSet,
+  customFetch,
+  errors as joseErrors,
+  jwtVerify,
+  type FetchImplementation,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
 
 /**
  * Asymmetric algorithms only. HS* would let anyone holding the realm's *public* key forge tokens
  * (the classic key-confusion attack), and `none` needs no key at all; both must never be accepted.
  */
-export const ALLOWED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+export const ALLOWED_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+] as const;
 
 /** Seconds of clock skew tolerated on `exp`/`nbf`: enough for unsynchronised hosts, short next to a 5-minute token. */
 export const CLOCK_TOLERANCE_SECONDS = 30;
@@ -84,7 +103,10 @@ export interface JwtVerifierOptions extends ExpectedToken {
  * (key rotation), but at most once per `cooldownDuration`, so a flood of forged `kid`s cannot turn
  * the server into a load generator against Keycloak.
  */
-export function remoteKeys(jwksUri: string, options: { cooldownMs?: number; fetch?: FetchImplementation } = {}): ReturnType<typeof createRemoteJWKSet> {
+export function remoteKeys(
+  jwksUri: string,
+  options: { cooldownMs?: number; fetch?: FetchImplementation } = {},
+): ReturnType<typeof createRemoteJWKSet> {
   return createRemoteJWKSet(new URL(jwksUri), {
     cooldownDuration: options.cooldownMs ?? 30_000,
     cacheMaxAge: 10 * 60_000,
@@ -152,10 +174,12 @@ export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
       throw describeJoseError(error);
     }
     // Keycloak marks access tokens `typ: Bearer`; ID and refresh tokens carry other values.
-    if (payload.typ !== undefined && payload.typ !== 'Bearer') throw new BearerError('invalid_token', `not an access token (typ ${String(payload.typ)})`);
+    if (payload.typ !== undefined && payload.typ !== 'Bearer')
+      throw new BearerError('invalid_token', `not an access token (typ ${String(payload.typ)})`);
     const scopes = scopesOf(payload);
     checkScope(scopes, options);
-    const clientId = typeof payload.azp === 'string' ? payload.azp : typeof payload.client_id === 'string' ? payload.client_id : '';
+    const clientId =
+      typeof payload.azp === 'string' ? payload.azp : typeof payload.client_id === 'string' ? payload.client_id : '';
     const verified: VerifiedToken = { clientId, scopes };
     if (payload.sub !== undefined) verified.sub = payload.sub;
     if (payload.exp !== undefined) verified.expiresAt = payload.exp;
@@ -181,9 +205,12 @@ function describeJoseError(error: unknown): BearerError {
               : `token claim ${claim} is invalid`;
     return new BearerError('invalid_token', reason, { cause: error });
   }
-  if (error instanceof e.JOSEAlgNotAllowed) return new BearerError('invalid_token', 'token signing algorithm not allowed', { cause: error });
-  if (error instanceof e.JWKSNoMatchingKey) return new BearerError('invalid_token', 'token signed with an unknown key', { cause: error });
-  if (error instanceof e.JWSSignatureVerificationFailed) return new BearerError('invalid_token', 'token signature invalid', { cause: error });
+  if (error instanceof e.JOSEAlgNotAllowed)
+    return new BearerError('invalid_token', 'token signing algorithm not allowed', { cause: error });
+  if (error instanceof e.JWKSNoMatchingKey)
+    return new BearerError('invalid_token', 'token signed with an unknown key', { cause: error });
+  if (error instanceof e.JWSSignatureVerificationFailed)
+    return new BearerError('invalid_token', 'token signature invalid', { cause: error });
   if (error instanceof e.JWKSTimeout || error instanceof e.JWKSInvalid || isFetchFailure(error)) {
     return new BearerError('temporarily_unavailable', 'cannot fetch the realm signing keys', { cause: error });
   }

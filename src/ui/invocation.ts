@@ -64,7 +64,9 @@ function npxSpec(argv1: string | undefined, cwd: string): string | undefined {
   const bin = dirname(argv1);
   if (basename(bin) !== '.bin' || basename(dirname(bin)) !== 'node_modules') return undefined;
   try {
-    const manifest = JSON.parse(readFileSync(join(dirname(dirname(bin)), 'package.json'), 'utf8')) as { _npx?: { packages?: unknown } };
+    const manifest = JSON.parse(readFileSync(join(dirname(dirname(bin)), 'package.json'), 'utf8')) as {
+      _npx?: { packages?: unknown };
+    };
     const packages = manifest._npx?.packages;
     if (!Array.isArray(packages) || packages.length !== 1 || typeof packages[0] !== 'string') return undefined;
     const spec = packages[0];
@@ -82,7 +84,9 @@ export function invocation(facts: InvocationFacts): string {
   const self = real(ownBin) ?? ownBin;
   const found = onPath(env);
   if (found && real(found) === self) {
-    return basename(dirname(found)) === '.bin' && basename(dirname(dirname(found))) === 'node_modules' ? 'npx mcp-keycloak' : 'mcp-keycloak';
+    return basename(dirname(found)) === '.bin' && basename(dirname(dirname(found))) === 'node_modules'
+      ? 'npx mcp-keycloak'
+      : 'mcp-keycloak';
   }
   return `node ${shellWord(self)}`;
 }
@@ -91,7 +95,12 @@ let cached: string | undefined;
 
 /** `<how this program was run> <args>`: the one way every printed command is spelled. */
 export function command(args: string): string {
-  cached ??= invocation({ env: process.env, ownBin: OWN_BIN, cwd: process.cwd(), ...(process.argv[1] ? { argv1: process.argv[1] } : {}) });
+  cached ??= invocation({
+    env: process.env,
+    ownBin: OWN_BIN,
+    cwd: process.cwd(),
+    ...(process.argv[1] ? { argv1: process.argv[1] } : {}),
+  });
   return args ? `${cached} ${args}` : cached;
 }
 

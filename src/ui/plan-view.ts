@@ -46,7 +46,12 @@ function renderChange(change: PlannedChange, color: ChalkInstance): string[] {
   const lines = [change.detail === undefined ? headline : headline + color.dim(`: ${change.detail}`)];
   if (change.reason) lines.push(color.dim(`      why: ${change.reason}`));
   for (const field of change.fields ?? []) {
-    const arrow = change.action === 'delete' ? `${show(field.from)} → (deleted)` : field.from === null ? `→ ${show(field.to)}` : `${show(field.from)} → ${show(field.to)}`;
+    const arrow =
+      change.action === 'delete'
+        ? `${show(field.from)} → (deleted)`
+        : field.from === null
+          ? `→ ${show(field.to)}`
+          : `${show(field.from)} → ${show(field.to)}`;
     lines.push(color.dim(`      ${field.field}: `) + arrow);
   }
   return lines;
@@ -57,10 +62,19 @@ export function renderPlan(plan: RealmPlanView, color: ChalkInstance): string[] 
   const head = header(plan.realm, plan.keycloakUrl, color);
   if (plan.changes.length === 0) return [head, color.green('  No changes. The realm matches the configuration.')];
   const { create, update, delete: del } = plan.summary;
-  return [head, ...plan.changes.flatMap((change) => renderChange(change, color)), `Plan: ${create} to create, ${update} to update, ${del} to delete.`];
+  return [
+    head,
+    ...plan.changes.flatMap((change) => renderChange(change, color)),
+    `Plan: ${create} to create, ${update} to update, ${del} to delete.`,
+  ];
 }
 
 /** What `destroy` shows before it asks: the realm, then each removal with its one-sentence detail. */
-export function renderRemovals(realm: string, keycloakUrl: string, removals: PlannedChange[], color: ChalkInstance): string[] {
+export function renderRemovals(
+  realm: string,
+  keycloakUrl: string,
+  removals: PlannedChange[],
+  color: ChalkInstance,
+): string[] {
   return [header(realm, keycloakUrl, color), ...removals.flatMap((removal) => renderChange(removal, color))];
 }

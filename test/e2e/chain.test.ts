@@ -62,8 +62,19 @@ describe.each(SDK_LINES)('the %s SDK client', (sdk) => {
     expect(problems(first)).toEqual([]);
     expect(first.ok).toBe(true);
     expect(first.checks.map((c) => c.id)).toEqual([
-      'e2e.challenge', 'e2e.prm', 'e2e.as-metadata', 'e2e.register', 'e2e.authorize-url', 'e2e.sign-in',
-      'e2e.consent', 'e2e.iss', 'e2e.token', 'e2e.claims', 'e2e.connect', 'e2e.tools', 'e2e.calculator',
+      'e2e.challenge',
+      'e2e.prm',
+      'e2e.as-metadata',
+      'e2e.register',
+      'e2e.authorize-url',
+      'e2e.sign-in',
+      'e2e.consent',
+      'e2e.iss',
+      'e2e.token',
+      'e2e.claims',
+      'e2e.connect',
+      'e2e.tools',
+      'e2e.calculator',
     ]);
     expect(first.tools).toEqual(expect.arrayContaining(['add_numbers', 'multiply_numbers', 'divide_numbers']));
     expect(first.calculatorResult).toBe(59.25);

@@ -28,10 +28,15 @@ afterAll(async () => {
   await deleteRealm(realm);
 });
 
-async function doctorE2e(testUserPassword: string): Promise<{ code: number; checks: Finding[]; stdout: string; stderr: string }> {
-  const result = await runCli(['--json', 'doctor', '--e2e', '--realm', realm, '--resource', server.url, '--test-user', 'alice'], {
-    env: { MCP_KEYCLOAK_TEST_USER_PASSWORD: testUserPassword },
-  });
+async function doctorE2e(
+  testUserPassword: string,
+): Promise<{ code: number; checks: Finding[]; stdout: string; stderr: string }> {
+  const result = await runCli(
+    ['--json', 'doctor', '--e2e', '--realm', realm, '--resource', server.url, '--test-user', 'alice'],
+    {
+      env: { MCP_KEYCLOAK_TEST_USER_PASSWORD: testUserPassword },
+    },
+  );
   const report = JSON.parse(result.stdout) as { checks: Finding[] };
   return { ...result, checks: report.checks.filter((c) => c.id.startsWith('e2e')) };
 }
@@ -47,8 +52,20 @@ describe('doctor --e2e', () => {
     const { code, checks, stdout, stderr } = await doctorE2e(password);
     expect(checks.filter((c) => c.status !== 'pass')).toEqual([]);
     expect(checks.map((c) => c.id)).toEqual([
-      'e2e.challenge', 'e2e.prm', 'e2e.as-metadata', 'e2e.register', 'e2e.authorize-url', 'e2e.sign-in',
-      'e2e.consent', 'e2e.iss', 'e2e.token', 'e2e.claims', 'e2e.connect', 'e2e.tools', 'e2e.calculator', 'e2e.cleanup',
+      'e2e.challenge',
+      'e2e.prm',
+      'e2e.as-metadata',
+      'e2e.register',
+      'e2e.authorize-url',
+      'e2e.sign-in',
+      'e2e.consent',
+      'e2e.iss',
+      'e2e.token',
+      'e2e.claims',
+      'e2e.connect',
+      'e2e.tools',
+      'e2e.calculator',
+      'e2e.cleanup',
     ]);
     expect(checks.find((c) => c.id === 'e2e.calculator')?.actual).toContain('59.25');
     expect(checks.find((c) => c.id === 'e2e.cleanup')?.actual).toMatch(/deleted/);

@@ -37,8 +37,20 @@ beforeAll(async () => {
   expect(applied.code).toBe(0);
   // A scope that exists in the realm but that anonymous registration is not allowed to request.
   const admin = await adminClient();
-  await admin.clientScopes.create({ realm, name: 'mcp:admin', protocol: 'openid-connect', attributes: { 'include.in.token.scope': 'true' } });
-  server = await startReferenceServer({ keycloakUrl: keycloak().url, realm, resource, scopes: ['mcp:run'], host: '127.0.0.1', port });
+  await admin.clientScopes.create({
+    realm,
+    name: 'mcp:admin',
+    protocol: 'openid-connect',
+    attributes: { 'include.in.token.scope': 'true' },
+  });
+  server = await startReferenceServer({
+    keycloakUrl: keycloak().url,
+    realm,
+    resource,
+    scopes: ['mcp:run'],
+    host: '127.0.0.1',
+    port,
+  });
   servers.push(server);
   issuer = server.issuer;
   metadata = (await discoverAuthorizationServerMetadata(issuer))!;
@@ -56,9 +68,19 @@ describe('a client that registers without a scope', () => {
     const resource = new URL(server.url);
     const info = await registerClient(issuer, { metadata, clientMetadata });
     // No scope in the authorization request either: everything comes from the realm's defaults.
-    const { authorizationUrl, codeVerifier } = await startAuthorization(issuer, { metadata, clientInformation: info, redirectUrl: REDIRECT_URI, resource });
+    const { authorizationUrl, codeVerifier } = await startAuthorization(issuer, {
+      metadata,
+      clientInformation: info,
+      redirectUrl: REDIRECT_URI,
+      resource,
+    });
     expect(authorizationUrl.searchParams.has('scope')).toBe(false);
-    const { callback, code } = await signIn({ authorizationUrl, redirectUri: REDIRECT_URI, username: 'alice', password });
+    const { callback, code } = await signIn({
+      authorizationUrl,
+      redirectUri: REDIRECT_URI,
+      username: 'alice',
+      password,
+    });
     const tokens = await exchangeAuthorization(issuer, {
       metadata,
       clientInformation: info,
@@ -73,7 +95,9 @@ describe('a client that registers without a scope', () => {
     expect(claims?.aud).toContain(server.url);
 
     const client = new Client({ name: 'no-scope-client', version: '1' });
-    await client.connect(new StreamableHTTPClientTransport(resource, { authProvider: { token: async () => tokens.access_token } }));
+    await client.connect(
+      new StreamableHTTPClientTransport(resource, { authProvider: { token: async () => tokens.access_token } }),
+    );
     try {
       const { tools } = await client.listTools();
       expect(tools.map((t) => t.name)).toContain('add_numbers');
@@ -85,9 +109,15 @@ describe('a client that registers without a scope', () => {
 
 describe('a client that asks for a scope it may not have', () => {
   it('is refused by the Allowed Client Scopes policy with a readable error', async () => {
-    const attempt = registerClient(issuer, { metadata, clientMetadata: vscodeClientMetadata(), scope: 'mcp:run mcp:admin' });
+    const attempt = registerClient(issuer, {
+      metadata,
+      clientMetadata: vscodeClientMetadata(),
+      scope: 'mcp:run mcp:admin',
+    });
     await expect(attempt).rejects.toThrow(/HTTP 403/);
-    await expect(attempt).rejects.toThrow("Policy 'Allowed Client Scopes' rejected request to client-registration service. Details: Not permitted to use specified clientScope");
+    await expect(attempt).rejects.toThrow(
+      "Policy 'Allowed Client Scopes' rejected request to client-registration service. Details: Not permitted to use specified clientScope",
+    );
   });
 
   it('is reported at the registration step by the e2e flow, with the policy named', async () => {

@@ -62,7 +62,14 @@ describe.each(SDK_LINES)('the %s SDK client', (sdk) => {
       return fetch(request);
     };
     const store = new ClientStore();
-    const report = await runE2e({ serverUrl: resource, username: 'alice', password, sdk, store, fetch: swapping }).finally(async () => {
+    const report = await runE2e({
+      serverUrl: resource,
+      username: 'alice',
+      password,
+      sdk,
+      store,
+      fetch: swapping,
+    }).finally(async () => {
       await server?.close();
       server = undefined;
     });
@@ -73,7 +80,11 @@ describe.each(SDK_LINES)('the %s SDK client', (sdk) => {
     const tools = report.checks.find((c) => c.id === 'e2e.tools')!;
     const issuerA = `${keycloak().url}/realms/${realmA}`;
     const issuerB = `${keycloak().url}/realms/${realmB}`;
-    expect(tools.actual).toMatch(new RegExp(`a 401 in the middle of the session: discovered again \\(the authorization server moved from ${issuerA}/? to ${issuerB}/?\\), registered a new client \\(\\S+\\), signed in again`));
+    expect(tools.actual).toMatch(
+      new RegExp(
+        `a 401 in the middle of the session: discovered again \\(the authorization server moved from ${issuerA}/? to ${issuerB}/?\\), registered a new client \\(\\S+\\), signed in again`,
+      ),
+    );
     // One new client in each realm; A's client_id never reached B.
     const [afterA, afterB] = await Promise.all([registered(realmA), registered(realmB)]);
     const newInA = afterA.filter((id) => !beforeA.includes(id));

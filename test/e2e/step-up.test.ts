@@ -12,7 +12,14 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClientStore, deleteRegistration, MAX_REAUTHORIZATIONS, runE2e, SDK_LINES, type E2eReport } from '../../src/e2e/index.js';
+import {
+  ClientStore,
+  deleteRegistration,
+  MAX_REAUTHORIZATIONS,
+  runE2e,
+  SDK_LINES,
+  type E2eReport,
+} from '../../src/e2e/index.js';
 import { freePort } from '../../src/local/process.js';
 import { startReferenceServer, type RunningServer } from '../../src/server/index.js';
 import { adminClient, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
@@ -44,7 +51,13 @@ beforeAll(async () => {
   expect(applied.stderr).toBe('');
   expect(applied.code).toBe(0);
   server = await startReferenceServer({
-    keycloakUrl: keycloak().url, realm, resource, scopes: ['mcp:run'], toolScopes: { divide_numbers: [ADMIN_SCOPE] }, host: '127.0.0.1', port,
+    keycloakUrl: keycloak().url,
+    realm,
+    resource,
+    scopes: ['mcp:run'],
+    toolScopes: { divide_numbers: [ADMIN_SCOPE] },
+    host: '127.0.0.1',
+    port,
   });
 });
 
@@ -72,7 +85,10 @@ function problems(report: E2eReport): string[] {
 async function includeAdminScopeInToken(value: 'true' | 'false'): Promise<void> {
   const admin = await adminClient();
   const scope = await admin.clientScopes.findOneByName({ realm, name: ADMIN_SCOPE });
-  await admin.clientScopes.update({ realm, id: scope!.id! }, { ...scope, attributes: { ...scope!.attributes, 'include.in.token.scope': value } });
+  await admin.clientScopes.update(
+    { realm, id: scope!.id! },
+    { ...scope, attributes: { ...scope!.attributes, 'include.in.token.scope': value } },
+  );
 }
 
 describe.each(SDK_LINES)('the %s SDK client', (sdk) => {
@@ -82,8 +98,20 @@ describe.each(SDK_LINES)('the %s SDK client', (sdk) => {
 
     expect(report.ok).toBe(true);
     expect(report.checks.map((c) => c.id)).toEqual([
-      'e2e.challenge', 'e2e.prm', 'e2e.as-metadata', 'e2e.register', 'e2e.authorize-url', 'e2e.sign-in',
-      'e2e.consent', 'e2e.iss', 'e2e.token', 'e2e.claims', 'e2e.connect', 'e2e.tools', 'e2e.calculator', ...STEP_UP_IDS,
+      'e2e.challenge',
+      'e2e.prm',
+      'e2e.as-metadata',
+      'e2e.register',
+      'e2e.authorize-url',
+      'e2e.sign-in',
+      'e2e.consent',
+      'e2e.iss',
+      'e2e.token',
+      'e2e.claims',
+      'e2e.connect',
+      'e2e.tools',
+      'e2e.calculator',
+      ...STEP_UP_IDS,
     ]);
     // v1 refreshes first and gives up; the flow then plays the host's part, and says so in a warning.
     expect(problems(report)).toEqual(sdk === 'v1' ? [expect.stringMatching(/^warn e2e\.step-up\.reauthorize: /)] : []);
@@ -95,7 +123,11 @@ describe.each(SDK_LINES)('the %s SDK client', (sdk) => {
     expect(report.authorizationScopes[0]!.split(' ')).not.toContain(ADMIN_SCOPE);
     expect(report.token?.scope).not.toContain(ADMIN_SCOPE);
     // Registered as VS Code does, with the PRM's scopes, so that Keycloak lets the client ask for mcp:admin later.
-    expect(byId(report, 'e2e.register')?.actual).toMatch(new RegExp(`registered with scope "[^"]*\\b${ADMIN_SCOPE}\\b[^"]*": the SDK's "${sdk === 'v2' ? 'mcp:run offline_access' : 'mcp:run'}" plus the PRM's scopes_supported ${ADMIN_SCOPE}, as VS Code registers`));
+    expect(byId(report, 'e2e.register')?.actual).toMatch(
+      new RegExp(
+        `registered with scope "[^"]*\\b${ADMIN_SCOPE}\\b[^"]*": the SDK's "${sdk === 'v2' ? 'mcp:run offline_access' : 'mcp:run'}" plus the PRM's scopes_supported ${ADMIN_SCOPE}, as VS Code registers`,
+      ),
+    );
 
     expect(byId(report, 'e2e.step-up.challenge')).toMatchObject({
       status: 'pass',
@@ -117,13 +149,19 @@ describe.each(SDK_LINES)('the %s SDK client', (sdk) => {
       // v2: the union of its scope, the token's (offline_access mcp:run) and the challenge's.
       expect(second).toEqual(expect.arrayContaining(['offline_access']));
       expect(reauthorize.status).toBe('pass');
-      expect(reauthorize.actual).toContain('computed by @modelcontextprotocol/client (v2): the union of its scope, the token\'s scope and the challenge\'s (computeScopeUnion)');
+      expect(reauthorize.actual).toContain(
+        "computed by @modelcontextprotocol/client (v2): the union of its scope, the token's scope and the challenge's (computeScopeUnion)",
+      );
     } else {
       // v1: the challenge's scope as is; its refresh token first, which cannot add a scope.
       expect(report.authorizationScopes[1]).toBe(`mcp:run ${ADMIN_SCOPE}`);
       expect(reauthorize.status).toBe('warn');
-      expect(reauthorize.actual).toContain('first used its refresh token (a refresh cannot add a scope), met the same 403 and gave up ("Streamable HTTP error: Server returned 403 after trying upscoping")');
-      expect(reauthorize.actual).toContain("computed by @modelcontextprotocol/sdk (v1): the challenge's scope as is (v1 computes no union");
+      expect(reauthorize.actual).toContain(
+        'first used its refresh token (a refresh cannot add a scope), met the same 403 and gave up ("Streamable HTTP error: Server returned 403 after trying upscoping")',
+      );
+      expect(reauthorize.actual).toContain(
+        "computed by @modelcontextprotocol/sdk (v1): the challenge's scope as is (v1 computes no union",
+      );
       expect(reauthorize.fix).toMatch(/drop the refresh token/);
     }
     expect(reauthorize.actual).toMatch(/1 sign-in as alice \(consent page shown and accepted\)/);
@@ -145,20 +183,32 @@ describe.each(SDK_LINES)('the %s SDK client', (sdk) => {
     expect(byId(report, 'e2e.step-up.challenge')?.status).toBe('pass');
     const reauthorize = byId(report, 'e2e.step-up.reauthorize')!;
     expect(reauthorize.status).toBe('fail');
-    expect(reauthorize.actual).toMatch(new RegExp(`without ${ADMIN_SCOPE} \\(token scope "[^"]*"\\) although the requests? \\(scope .*\\) asked for it: the client scope must have "Include in token scope" on`));
+    expect(reauthorize.actual).toMatch(
+      new RegExp(
+        `without ${ADMIN_SCOPE} \\(token scope "[^"]*"\\) although the requests? \\(scope .*\\) asked for it: the client scope must have "Include in token scope" on`,
+      ),
+    );
     expect(reauthorize.fix).toContain('toolScopes');
-    expect(byId(report, 'e2e.step-up.call')).toMatchObject({ status: 'skip', actual: 'not run: the server still refuses divide_numbers(6, 3)' });
+    expect(byId(report, 'e2e.step-up.call')).toMatchObject({
+      status: 'skip',
+      actual: 'not run: the server still refuses divide_numbers(6, 3)',
+    });
     if (sdk === 'v2') {
       // v2 re-authorizes on every refusal; the flow's bound stops it.
-      expect(reauthorize.actual).toMatch(new RegExp(`^stopped after ${MAX_REAUTHORIZATIONS} re-authorizations, the most the flow allows: `));
+      expect(reauthorize.actual).toMatch(
+        new RegExp(`^stopped after ${MAX_REAUTHORIZATIONS} re-authorizations, the most the flow allows: `),
+      );
       expect(report.stepUp?.reauthorizations).toBe(MAX_REAUTHORIZATIONS);
     } else {
       // v1 re-authorizes once per challenge, then gives up by itself.
-      expect(reauthorize.actual).toMatch(/then @modelcontextprotocol\/sdk \(v1\) gave up: .*Server returned 403 after trying upscoping/);
+      expect(reauthorize.actual).toMatch(
+        /then @modelcontextprotocol\/sdk \(v1\) gave up: .*Server returned 403 after trying upscoping/,
+      );
       expect(report.stepUp?.reauthorizations).toBe(1);
     }
     expect(report.authorizationScopes).toHaveLength(1 + report.stepUp!.reauthorizations);
-    for (const scope of report.authorizationScopes.slice(1)) expect(scope.split(' ')).toEqual(expect.arrayContaining(['mcp:run', ADMIN_SCOPE]));
+    for (const scope of report.authorizationScopes.slice(1))
+      expect(scope.split(' ')).toEqual(expect.arrayContaining(['mcp:run', ADMIN_SCOPE]));
   });
 });
 
@@ -172,7 +222,14 @@ describe('the v2 SDK client', () => {
   });
 
   it('skips the step-up when the server does not list the tool', async () => {
-    const report = await runE2e({ serverUrl: server.url, username: 'alice', password, sdk: 'v2', store: newStore(), stepUpTool: { name: 'no_such_tool' } });
+    const report = await runE2e({
+      serverUrl: server.url,
+      username: 'alice',
+      password,
+      sdk: 'v2',
+      store: newStore(),
+      stepUpTool: { name: 'no_such_tool' },
+    });
     expect(report.ok).toBe(true);
     expect(report.checks.filter((c) => c.id.startsWith('e2e.step-up')).map((c) => [c.status, c.actual])).toEqual(
       STEP_UP_IDS.map(() => ['skip', 'not run: the server does not list the step-up tool no_such_tool']),
@@ -198,7 +255,9 @@ describe('the v2 SDK client', () => {
     expect(byId(report, 'e2e.step-up.challenge')?.status).toBe('pass');
     const reauthorize = byId(report, 'e2e.step-up.reauthorize')!;
     expect(reauthorize.status).toBe('fail');
-    expect(reauthorize.actual).toMatch(/^Keycloak refused the re-authorization request \(scope "[^"]*mcp:admin[^"]*"\): .*error=invalid_scope.*The registered client may not request mcp:admin: a registration's scope becomes the client's only optional client scopes in Keycloak$/);
+    expect(reauthorize.actual).toMatch(
+      /^Keycloak refused the re-authorization request \(scope "[^"]*mcp:admin[^"]*"\): .*error=invalid_scope.*The registered client may not request mcp:admin: a registration's scope becomes the client's only optional client scopes in Keycloak$/,
+    );
     expect(report.stepUp?.reauthorizations).toBe(1);
     expect(byId(report, 'e2e.step-up.call')?.status).toBe('skip');
   });
@@ -207,16 +266,37 @@ describe('the v2 SDK client', () => {
 describe('doctor --e2e with the config', () => {
   it('calls the first tool of toolScopes as the step-up tool, and every e2e finding passes', async () => {
     const result = await runCli(['--json', 'doctor', '--e2e', '--config', configFile], { env });
-    const checks = (JSON.parse(result.stdout) as { checks: Array<{ id: string; status: string; actual?: string }> }).checks.filter((c) => c.id.startsWith('e2e'));
+    const checks = (
+      JSON.parse(result.stdout) as { checks: Array<{ id: string; status: string; actual?: string }> }
+    ).checks.filter((c) => c.id.startsWith('e2e'));
     expect(checks.filter((c) => c.status !== 'pass')).toEqual([]);
     expect(checks.map((c) => c.id)).toEqual([
-      'e2e.challenge', 'e2e.prm', 'e2e.as-metadata', 'e2e.register', 'e2e.authorize-url', 'e2e.sign-in',
-      'e2e.consent', 'e2e.iss', 'e2e.token', 'e2e.claims', 'e2e.connect', 'e2e.tools', 'e2e.calculator', ...STEP_UP_IDS, 'e2e.cleanup',
+      'e2e.challenge',
+      'e2e.prm',
+      'e2e.as-metadata',
+      'e2e.register',
+      'e2e.authorize-url',
+      'e2e.sign-in',
+      'e2e.consent',
+      'e2e.iss',
+      'e2e.token',
+      'e2e.claims',
+      'e2e.connect',
+      'e2e.tools',
+      'e2e.calculator',
+      ...STEP_UP_IDS,
+      'e2e.cleanup',
     ]);
     expect(checks.find((c) => c.id === 'e2e.step-up.challenge')?.actual).toContain(`scope "mcp:run ${ADMIN_SCOPE}"`);
     const reauthorize = checks.find((c) => c.id === 'e2e.step-up.reauthorize')?.actual ?? '';
-    expect(reauthorize).toMatch(/^requested scope "[^"]+", computed by @modelcontextprotocol\/client \(v2\): the union/);
-    expect(/^requested scope "([^"]+)"/.exec(reauthorize)![1]!.split(' ').sort()).toEqual(['mcp:admin', 'mcp:run', 'offline_access']);
+    expect(reauthorize).toMatch(
+      /^requested scope "[^"]+", computed by @modelcontextprotocol\/client \(v2\): the union/,
+    );
+    expect(/^requested scope "([^"]+)"/.exec(reauthorize)![1]!.split(' ').sort()).toEqual([
+      'mcp:admin',
+      'mcp:run',
+      'offline_access',
+    ]);
     expect(checks.find((c) => c.id === 'e2e.step-up.call')?.actual).toBe('divide_numbers(6, 3) = 2');
     expect(checks.find((c) => c.id === 'e2e.cleanup')?.actual).toMatch(/deleted/);
     expect(result.code).toBe(0);
@@ -224,16 +304,35 @@ describe('doctor --e2e with the config', () => {
   });
 });
 
-describe('a server that does not enforce the tool\'s scope', () => {
+describe("a server that does not enforce the tool's scope", () => {
   it('is a warning at e2e.step-up.challenge when the caller knows the scope (as doctor does from toolScopes)', async () => {
     await server.close();
-    server = await startReferenceServer({ keycloakUrl: keycloak().url, realm, resource, scopes: ['mcp:run'], host: '127.0.0.1', port });
-    const report = await runE2e({ serverUrl: server.url, username: 'alice', password, sdk: 'v2', store: newStore(), stepUpTool: { ...stepUpTool, scopes: [ADMIN_SCOPE] } });
+    server = await startReferenceServer({
+      keycloakUrl: keycloak().url,
+      realm,
+      resource,
+      scopes: ['mcp:run'],
+      host: '127.0.0.1',
+      port,
+    });
+    const report = await runE2e({
+      serverUrl: server.url,
+      username: 'alice',
+      password,
+      sdk: 'v2',
+      store: newStore(),
+      stepUpTool: { ...stepUpTool, scopes: [ADMIN_SCOPE] },
+    });
     expect(report.ok).toBe(true);
     const challenge = byId(report, 'e2e.step-up.challenge');
     expect(challenge?.status).toBe('warn');
-    expect(challenge?.actual).toMatch(/^divide_numbers\(6, 3\) succeeded with a token without mcp:admin \(scope "[^"]*"\): the server does not enforce the tool's scopes$/);
-    expect(byId(report, 'e2e.step-up.reauthorize')).toMatchObject({ status: 'skip', actual: 'not needed: no 403 insufficient_scope' });
+    expect(challenge?.actual).toMatch(
+      /^divide_numbers\(6, 3\) succeeded with a token without mcp:admin \(scope "[^"]*"\): the server does not enforce the tool's scopes$/,
+    );
+    expect(byId(report, 'e2e.step-up.reauthorize')).toMatchObject({
+      status: 'skip',
+      actual: 'not needed: no 403 insufficient_scope',
+    });
     expect(byId(report, 'e2e.step-up.call')).toMatchObject({ status: 'pass', actual: 'divide_numbers(6, 3) = 2' });
     expect(report.authorizationScopes).toHaveLength(1);
   });

@@ -24,7 +24,11 @@ beforeAll(async () => {
   }));
   const serviceUser = await admin.clients.getServiceAccountUser({ realm: 'master', id: clientUuid });
   const adminRole = await admin.roles.findOneByName({ realm: 'master', name: 'admin' });
-  await admin.users.addRealmRoleMappings({ realm: 'master', id: serviceUser.id!, roles: [{ id: adminRole!.id!, name: 'admin' }] });
+  await admin.users.addRealmRoleMappings({
+    realm: 'master',
+    id: serviceUser.id!,
+    roles: [{ id: adminRole!.id!, name: 'admin' }],
+  });
 
   // Serve the real Keycloak under /auth, as Keycloak ≤ 16 (or a reverse proxy) does.
   const target = new URL(keycloak().url);
@@ -34,7 +38,13 @@ beforeAll(async () => {
       return;
     }
     const upstream = request(
-      { host: target.hostname, port: target.port, path: req.url.slice('/auth'.length), method: req.method, headers: { ...req.headers, host: target.host } },
+      {
+        host: target.hostname,
+        port: target.port,
+        path: req.url.slice('/auth'.length),
+        method: req.method,
+        headers: { ...req.headers, host: target.host },
+      },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
@@ -73,13 +83,17 @@ it('a wrong client secret is one line naming the variables', async () => {
     env: { KEYCLOAK_ADMIN_CLIENT_ID: clientId, KEYCLOAK_ADMIN_CLIENT_SECRET: 'wrong-secret-value' },
   });
   expect(result.code).toBe(1);
-  expect(result.stderr.trim()).toMatch(/^error: Keycloak rejected the admin client ".*" in realm "master": check KEYCLOAK_ADMIN_CLIENT_ID and KEYCLOAK_ADMIN_CLIENT_SECRET\.$/);
+  expect(result.stderr.trim()).toMatch(
+    /^error: Keycloak rejected the admin client ".*" in realm "master": check KEYCLOAK_ADMIN_CLIENT_ID and KEYCLOAK_ADMIN_CLIENT_SECRET\.$/,
+  );
 });
 
 it('names the missing /auth of a legacy base, and works with it', async () => {
   const without = await runCli(['plan', '--realm', realm, '--keycloak-url', proxyUrl]);
   expect(without.code).toBe(2);
-  expect(without.stderr.trim()).toBe(`error: ${proxyUrl} is a legacy Keycloak served under /auth: use --keycloak-url ${proxyUrl}/auth.`);
+  expect(without.stderr.trim()).toBe(
+    `error: ${proxyUrl} is a legacy Keycloak served under /auth: use --keycloak-url ${proxyUrl}/auth.`,
+  );
 
   const withAuth = await runCli(['--json', 'plan', '--realm', realm, '--keycloak-url', `${proxyUrl}/auth/`]);
   expect(withAuth.stderr).toBe('');

@@ -15,7 +15,6 @@ const userPassword = `pw-${Math.random().toString(36).slice(2)}`;
 const applyArgs = ['apply', '--yes', '--realm', realm, '--resource', resource, '--test-user', 'alice'];
 const userEnv = { MCP_KEYCLOAK_TEST_USER_PASSWORD: userPassword };
 
-
 async function registerLikeVsCode(): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`${keycloak().url}/realms/${realm}/clients-registrations/openid-connect`, {
     method: 'POST',
@@ -25,8 +24,17 @@ async function registerLikeVsCode(): Promise<{ status: number; body: Record<stri
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-async function planJson(): Promise<{ changes: Array<{ action: string; kind: string; name: string; fields: Array<{ field: string; from: unknown; to: unknown }> }> }> {
-  const result = await runCli(['--json', 'plan', '--realm', realm, '--resource', resource, '--test-user', 'alice'], { env: userEnv });
+async function planJson(): Promise<{
+  changes: Array<{
+    action: string;
+    kind: string;
+    name: string;
+    fields: Array<{ field: string; from: unknown; to: unknown }>;
+  }>;
+}> {
+  const result = await runCli(['--json', 'plan', '--realm', realm, '--resource', resource, '--test-user', 'alice'], {
+    env: userEnv,
+  });
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
   return JSON.parse(result.stdout);
@@ -48,7 +56,10 @@ describe('apply on a fresh realm', () => {
   });
 
   it('plan --detailed-exitcode reports pending changes with exit code 2', async () => {
-    const result = await runCli(['plan', '--detailed-exitcode', '--realm', realm, '--resource', resource, '--test-user', 'alice'], { env: userEnv });
+    const result = await runCli(
+      ['plan', '--detailed-exitcode', '--realm', realm, '--resource', resource, '--test-user', 'alice'],
+      { env: userEnv },
+    );
     expect(result.code).toBe(2);
     expect(result.stdout).toContain('+ create client-scope mcp:run');
     expect(result.stdout).toContain('- delete registration-policy Trusted Hosts');
@@ -78,9 +89,12 @@ describe('apply on a fresh realm', () => {
     const defaults = await client.clientScopes.listDefaultClientScopes({ realm } as never);
     expect(defaults.map((s) => s.name)).toContain('mcp:run');
 
-    const policies = (await client.components.find({ realm, type: 'org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy' })).filter(
-      (p) => p.subType === 'anonymous',
-    );
+    const policies = (
+      await client.components.find({
+        realm,
+        type: 'org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy',
+      })
+    ).filter((p) => p.subType === 'anonymous');
     expect(policies.find((p) => p.providerId === 'trusted-hosts')).toBeUndefined();
     const allowed = policies.find((p) => p.providerId === 'allowed-client-templates');
     expect(allowed?.config?.['allowed-client-scopes']).toContain('mcp:run');
@@ -121,10 +135,21 @@ describe('apply on a fresh realm', () => {
     // A client created after apply inherits the realm default scopes, as every DCR client does.
     const client = await adminClient();
     const clientId = `token-check-${Date.now()}`;
-    await client.clients.create({ realm, clientId, publicClient: true, directAccessGrantsEnabled: true, standardFlowEnabled: false });
+    await client.clients.create({
+      realm,
+      clientId,
+      publicClient: true,
+      directAccessGrantsEnabled: true,
+      standardFlowEnabled: false,
+    });
     const response = await fetch(`${keycloak().url}/realms/${realm}/protocol/openid-connect/token`, {
       method: 'POST',
-      body: new URLSearchParams({ grant_type: 'password', client_id: clientId, username: 'alice', password: userPassword }),
+      body: new URLSearchParams({
+        grant_type: 'password',
+        client_id: clientId,
+        username: 'alice',
+        password: userPassword,
+      }),
     });
     expect(response.status).toBe(200);
     const { access_token: token } = (await response.json()) as { access_token: string };
@@ -141,9 +166,14 @@ describe('drift', () => {
     const client = await adminClient();
     const scope = (await client.clientScopes.find({ realm })).find((s) => s.name === 'mcp:run')!;
     // 1. include-in-token-scope off
-    await client.clientScopes.update({ realm, id: scope.id! }, { ...scope, attributes: { ...scope.attributes, 'include.in.token.scope': 'false' } });
+    await client.clientScopes.update(
+      { realm, id: scope.id! },
+      { ...scope, attributes: { ...scope.attributes, 'include.in.token.scope': 'false' } },
+    );
     // 2. audience changed (a trailing slash: the classic mistake)
-    const [mapper] = (await client.clientScopes.listProtocolMappers({ realm, id: scope.id! })).filter((m) => m.protocolMapper === 'oidc-audience-mapper');
+    const [mapper] = (await client.clientScopes.listProtocolMappers({ realm, id: scope.id! })).filter(
+      (m) => m.protocolMapper === 'oidc-audience-mapper',
+    );
     await client.clientScopes.updateProtocolMapper(
       { realm, id: scope.id!, mapperId: mapper!.id! },
       { ...mapper, config: { ...mapper!.config, 'included.custom.audience': `${resource}/` } },
@@ -159,11 +189,18 @@ describe('drift', () => {
       providerType: 'org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy',
       parentId: realmId,
       subType: 'anonymous',
-      config: { 'trusted-hosts': ['example.org'], 'host-sending-registration-request-must-match': ['true'], 'client-uris-must-match': ['true'] },
+      config: {
+        'trusted-hosts': ['example.org'],
+        'host-sending-registration-request-must-match': ['true'],
+        'client-uris-must-match': ['true'],
+      },
     });
 
     const plan = await planJson();
-    const summary = plan.changes.map((c) => `${c.action} ${c.kind} ${c.fields.map((f) => `${f.field}:${JSON.stringify(f.from)}→${JSON.stringify(f.to)}`).join(',')}`);
+    const summary = plan.changes.map(
+      (c) =>
+        `${c.action} ${c.kind} ${c.fields.map((f) => `${f.field}:${JSON.stringify(f.from)}→${JSON.stringify(f.to)}`).join(',')}`,
+    );
     expect(summary.sort()).toEqual(
       [
         'update client-scope include.in.token.scope:"false"→"true"',
@@ -181,23 +218,42 @@ describe('drift', () => {
 
   it('keeps scopes that Allowed Client Scopes already allowed, and compares them as a set', async () => {
     const client = await adminClient();
-    const policies = await client.components.find({ realm, type: 'org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy' });
+    const policies = await client.components.find({
+      realm,
+      type: 'org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy',
+    });
     const allowed = policies.find((p) => p.subType === 'anonymous' && p.providerId === 'allowed-client-templates')!;
-    await client.components.update({ realm, id: allowed.id! }, { ...allowed, config: { ...allowed.config, 'allowed-client-scopes': ['profile', 'mcp:run', 'email'] } });
+    await client.components.update(
+      { realm, id: allowed.id! },
+      { ...allowed, config: { ...allowed.config, 'allowed-client-scopes': ['profile', 'mcp:run', 'email'] } },
+    );
     expect((await planJson()).changes).toEqual([]);
 
-    await client.components.update({ realm, id: allowed.id! }, { ...allowed, config: { ...allowed.config, 'allowed-client-scopes': ['profile'] } });
+    await client.components.update(
+      { realm, id: allowed.id! },
+      { ...allowed, config: { ...allowed.config, 'allowed-client-scopes': ['profile'] } },
+    );
     const plan = await planJson();
     expect(plan.changes).toHaveLength(1);
-    expect(plan.changes[0]!.fields[0]).toEqual({ field: 'allowed-client-scopes', from: ['profile'], to: ['profile', 'mcp:run'] });
+    expect(plan.changes[0]!.fields[0]).toEqual({
+      field: 'allowed-client-scopes',
+      from: ['profile'],
+      to: ['profile', 'mcp:run'],
+    });
     expect((await runCli(applyArgs, { env: userEnv })).code).toBe(0);
   });
 
   it('turns allow-default-scopes back on: off, Keycloak refuses registrations that also ask for a default scope', async () => {
     const client = await adminClient();
-    const policies = await client.components.find({ realm, type: 'org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy' });
+    const policies = await client.components.find({
+      realm,
+      type: 'org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy',
+    });
     const allowed = policies.find((p) => p.subType === 'anonymous' && p.providerId === 'allowed-client-templates')!;
-    await client.components.update({ realm, id: allowed.id! }, { ...allowed, config: { ...allowed.config, 'allow-default-scopes': ['false'] } });
+    await client.components.update(
+      { realm, id: allowed.id! },
+      { ...allowed, config: { ...allowed.config, 'allow-default-scopes': ['false'] } },
+    );
     expect((await registerLikeVsCode()).status).toBe(403);
 
     const plan = await planJson();
@@ -207,7 +263,10 @@ describe('drift', () => {
 
     const { status, body } = await registerLikeVsCode();
     expect(status).toBe(201);
-    await fetch(String(body.registration_client_uri), { method: 'DELETE', headers: { authorization: `Bearer ${String(body.registration_access_token)}` } });
+    await fetch(String(body.registration_client_uri), {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${String(body.registration_access_token)}` },
+    });
   });
 
   it('a changed test-user password is detected and reset', async () => {
@@ -216,7 +275,13 @@ describe('drift', () => {
     });
     const plan = JSON.parse(result.stdout);
     expect(plan.changes).toEqual([
-      { action: 'update', kind: 'test-user', name: 'alice', id: expect.any(String), fields: [{ field: 'password', from: '(does not work)', to: '(set)' }] },
+      {
+        action: 'update',
+        kind: 'test-user',
+        name: 'alice',
+        id: expect.any(String),
+        fields: [{ field: 'password', from: '(does not work)', to: '(set)' }],
+      },
     ]);
     expect(result.stdout).not.toContain(userPassword);
   });
@@ -224,15 +289,42 @@ describe('drift', () => {
 
 describe('trusted-hosts mode', () => {
   it('keeps the policy with exactly the listed hosts, in any order', async () => {
-    const args = ['--realm', realm, '--resource', resource, '--dcr', 'trusted-hosts', '--trusted-host', 'localhost', '--trusted-host', '127.0.0.1'];
+    const args = [
+      '--realm',
+      realm,
+      '--resource',
+      resource,
+      '--dcr',
+      'trusted-hosts',
+      '--trusted-host',
+      'localhost',
+      '--trusted-host',
+      '127.0.0.1',
+    ];
     expect((await runCli(['apply', '--yes', ...args])).code).toBe(0);
     const client = await adminClient();
-    const policies = await client.components.find({ realm, type: 'org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy' });
+    const policies = await client.components.find({
+      realm,
+      type: 'org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy',
+    });
     const trusted = policies.filter((p) => p.subType === 'anonymous' && p.providerId === 'trusted-hosts');
     expect(trusted).toHaveLength(1);
     expect([...(trusted[0]!.config!['trusted-hosts'] as string[])].sort()).toEqual(['127.0.0.1', 'localhost']);
 
-    const reordered = await runCli(['--json', 'plan', '--realm', realm, '--resource', resource, '--dcr', 'trusted-hosts', '--trusted-host', '127.0.0.1', '--trusted-host', 'localhost']);
+    const reordered = await runCli([
+      '--json',
+      'plan',
+      '--realm',
+      realm,
+      '--resource',
+      resource,
+      '--dcr',
+      'trusted-hosts',
+      '--trusted-host',
+      '127.0.0.1',
+      '--trusted-host',
+      'localhost',
+    ]);
     expect(JSON.parse(reordered.stdout).changes).toEqual([]);
   });
 });
@@ -244,7 +336,13 @@ describe('a realm that does not exist yet', () => {
   const webOrigins = !olderThan(inject('keycloakVersion'), '26.5.0');
 
   it(`plan announces exactly what apply then reports${webOrigins ? ', --web-origin included (Keycloak creates that policy with the realm)' : ''}`, async () => {
-    const args = ['--realm', fresh, '--resource', resource, ...(webOrigins ? ['--web-origin', 'http://localhost:6274'] : [])];
+    const args = [
+      '--realm',
+      fresh,
+      '--resource',
+      resource,
+      ...(webOrigins ? ['--web-origin', 'http://localhost:6274'] : []),
+    ];
     const planned = await runCli(['--json', 'plan', ...args]);
     expect(planned.stderr).toBe('');
     const applied = await runCli(['--json', 'apply', '--yes', ...args]);

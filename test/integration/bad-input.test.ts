@@ -45,7 +45,10 @@ afterAll(() => new Promise<void>((resolve) => notKeycloak.close(() => resolve())
 describe('bad input', () => {
   it('a wrong admin password: one line naming the env var, nothing written, password not echoed', async () => {
     const wrong = 'definitely-not-the-password-42';
-    const result = await runCli(['apply', '--yes', '--realm', realm], { admin: false, env: { KEYCLOAK_ADMIN_PASSWORD: wrong } });
+    const result = await runCli(['apply', '--yes', '--realm', realm], {
+      admin: false,
+      env: { KEYCLOAK_ADMIN_PASSWORD: wrong },
+    });
     expectOneLine(result, 1, /rejected the admin credentials for user "admin".*KEYCLOAK_ADMIN_PASSWORD/);
     expect(result.stdout + result.stderr).not.toContain(wrong);
     expect(await realmExists()).toBe(false);
@@ -64,7 +67,11 @@ describe('bad input', () => {
 
   it('a URL that is not Keycloak', async () => {
     const result = await runCli(['plan', '--realm', realm, '--keycloak-url', notKeycloakUrl]);
-    expectOneLine(result, 1, /does not look like Keycloak: GET \/realms\/master\/\.well-known\/openid-configuration answered 404 \(text\/html\)/);
+    expectOneLine(
+      result,
+      1,
+      /does not look like Keycloak: GET \/realms\/master\/\.well-known\/openid-configuration answered 404 \(text\/html\)/,
+    );
   });
 
   it('an invalid realm name', async () => {
@@ -98,7 +105,14 @@ describe('bad input', () => {
 
   it('an invalid field in the config file names the field', async () => {
     const file = join(dir, 'invalid.json');
-    await writeFile(file, JSON.stringify({ realm, resources: [{ url: 'localhost:8000/mcp' }], dcr: { mode: 'anonymous', trustedHost: ['x'] } }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        realm,
+        resources: [{ url: 'localhost:8000/mcp' }],
+        dcr: { mode: 'anonymous', trustedHost: ['x'] },
+      }),
+    );
     const result = await runCli(['plan', '--config', file]);
     expectOneLine(result, 2, /invalid\.json: .*resources\[0\]\.url: must be an absolute http/);
     expect(result.stderr).toMatch(/dcr: unknown field\(s\) "trustedHost"/);

@@ -32,7 +32,17 @@ let fetches = 0;
 const featureOn = inject('keycloakFeatures').includes('cimd');
 
 const env = { MCP_KEYCLOAK_TEST_USER_PASSWORD: password };
-const applyArgs = (name: string, extra: string[] = []) => ['apply', '--yes', '--realm', name, '--resource', resource, '--test-user', 'alice', ...extra];
+const applyArgs = (name: string, extra: string[] = []) => [
+  'apply',
+  '--yes',
+  '--realm',
+  name,
+  '--resource',
+  resource,
+  '--test-user',
+  'alice',
+  ...extra,
+];
 const CIMD = ['--cimd', '--cimd-allow-http', '--cimd-domain', '127.0.0.1'];
 
 beforeAll(async () => {
@@ -62,7 +72,10 @@ afterAll(async () => {
 });
 
 /** The authorization request an MCP client makes with its document URL as client_id. */
-async function authorize(name: string, pkce = true): Promise<{ url: URL; codeVerifier: string; metadata: AuthorizationServerMetadata; issuer: string }> {
+async function authorize(
+  name: string,
+  pkce = true,
+): Promise<{ url: URL; codeVerifier: string; metadata: AuthorizationServerMetadata; issuer: string }> {
   const issuer = `${keycloak().url}/realms/${name}`;
   const metadata = (await discoverAuthorizationServerMetadata(issuer))!;
   const { authorizationUrl, codeVerifier } = await startAuthorization(issuer, {
@@ -101,12 +114,18 @@ describe.runIf(featureOn)('with the cimd feature on', () => {
       ['127.0.0.1', 'claude.ai', 'code.visualstudio.com', 'localhost', 'vscode.dev'].sort(),
     );
     const { policies = [] } = await admin.clientPolicies.listPolicies({ realm, includeGlobalPolicies: false });
-    expect(policies.find((p) => p.name === 'mcp-keycloak-cimd')).toMatchObject({ enabled: true, profiles: ['mcp-keycloak-cimd'] });
+    expect(policies.find((p) => p.name === 'mcp-keycloak-cimd')).toMatchObject({
+      enabled: true,
+      profiles: ['mcp-keycloak-cimd'],
+    });
   });
 
   it('a second apply writes nothing (two reads more than without --cimd, and the serverinfo read)', async () => {
     const again = await runCli(['--json', ...applyArgs(realm, CIMD)], { env });
-    const report = JSON.parse(again.stdout) as { applied: unknown[]; requests: { reads: number; writes: number; other: number } };
+    const report = JSON.parse(again.stdout) as {
+      applied: unknown[];
+      requests: { reads: number; writes: number; other: number };
+    };
     expect(report.applied).toEqual([]);
     expect(report.requests).toEqual({ reads: 9, writes: 0, other: 2 });
   });
@@ -114,7 +133,12 @@ describe.runIf(featureOn)('with the cimd feature on', () => {
   it('signs the user in with the document URL as client_id: Keycloak fetches the document, the token has aud = the MCP URL', async () => {
     const before = fetches;
     const { url, codeVerifier, metadata, issuer } = await authorize(realm);
-    const { code, callback } = await signIn({ authorizationUrl: url, redirectUri: REDIRECT, username: 'alice', password });
+    const { code, callback } = await signIn({
+      authorizationUrl: url,
+      redirectUri: REDIRECT,
+      username: 'alice',
+      password,
+    });
     expect(fetches).toBeGreaterThan(before);
     const tokens = await exchangeAuthorization(issuer, {
       metadata,
@@ -157,24 +181,46 @@ describe.runIf(featureOn)('with the cimd feature on', () => {
     const reordered = profiles.map((p) => {
       if (p.name !== 'mcp-keycloak-cimd') return p;
       const configuration = { ...(p.executors![0]!.configuration as Record<string, unknown>) };
-      configuration['cimd-allow-permitted-domains'] = [...(configuration['cimd-allow-permitted-domains'] as string[])].reverse();
+      configuration['cimd-allow-permitted-domains'] = [
+        ...(configuration['cimd-allow-permitted-domains'] as string[]),
+      ].reverse();
       return { ...p, executors: [{ ...p.executors![0]!, configuration }] };
     });
-    const theirs = { name: 'theirs', description: 'made by hand', executors: [{ executor: 'pkce-enforcer', configuration: { 'auto-configure': false } }] };
+    const theirs = {
+      name: 'theirs',
+      description: 'made by hand',
+      executors: [{ executor: 'pkce-enforcer', configuration: { 'auto-configure': false } }],
+    };
     await admin.clientPolicies.createProfiles({ realm, profiles: [...reordered, theirs] as never });
-    const plan = await runCli(['--json', 'plan', '--realm', realm, '--resource', resource, '--test-user', 'alice', ...CIMD], { env });
+    const plan = await runCli(
+      ['--json', 'plan', '--realm', realm, '--resource', resource, '--test-user', 'alice', ...CIMD],
+      { env },
+    );
     expect(JSON.parse(plan.stdout).changes).toEqual([]);
 
     // A domain removed by hand is put back, and only that field is reported.
     const { policies = [] } = await admin.clientPolicies.listPolicies({ realm, includeGlobalPolicies: false });
     const edited = policies.map((p) =>
       p.name === 'mcp-keycloak-cimd'
-        ? { ...p, conditions: [{ ...p.conditions![0]!, configuration: { ...(p.conditions![0]!.configuration as object), 'client-id-uri-allow-permitted-domains': ['vscode.dev'] } }] }
+        ? {
+            ...p,
+            conditions: [
+              {
+                ...p.conditions![0]!,
+                configuration: {
+                  ...(p.conditions![0]!.configuration as object),
+                  'client-id-uri-allow-permitted-domains': ['vscode.dev'],
+                },
+              },
+            ],
+          }
         : p,
     );
     await admin.clientPolicies.updatePolicy({ realm, policies: edited as never });
     const fixed = await runCli(['--json', ...applyArgs(realm, CIMD)], { env });
-    const applied = (JSON.parse(fixed.stdout) as { applied: Array<{ kind: string; name: string; fields: Array<{ field: string }> }> }).applied;
+    const applied = (
+      JSON.parse(fixed.stdout) as { applied: Array<{ kind: string; name: string; fields: Array<{ field: string }> }> }
+    ).applied;
     expect(applied.map((c) => `${c.kind} ${c.name} ${c.fields.map((f) => f.field).join(',')}`)).toEqual([
       'client-policy mcp-keycloak-cimd client-id-uri.client-id-uri-allow-permitted-domains',
     ]);
@@ -197,7 +243,9 @@ describe.runIf(!featureOn)('with the cimd feature off', () => {
   it('apply --cimd is one line naming --features=cimd, exit 1, and nothing is written', async () => {
     const result = await runCli(applyArgs(realm, CIMD), { env });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^error: cimd \(--cimd\) needs Keycloak's experimental "cimd" feature.*--features=cimd.*Nothing was changed\.\n$/);
+    expect(result.stderr).toMatch(
+      /^error: cimd \(--cimd\) needs Keycloak's experimental "cimd" feature.*--features=cimd.*Nothing was changed\.\n$/,
+    );
     expect(await (await adminClient()).realms.findOne({ realm })).toBeFalsy();
     // plan says the same, rather than planning what apply then refuses.
     const plan = await runCli(['plan', '--realm', realm, '--resource', resource, ...CIMD], { env });

@@ -10,7 +10,11 @@ import { FIRST_SEEN } from '../../src/maintenance/dcr-clients.js';
 import { adminClient, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
 
 const realm = uniqueRealm('prune');
-const env = { MCP_KEYCLOAK_REALM: realm, MCP_KEYCLOAK_TEST_USER: 'alice', MCP_KEYCLOAK_TEST_USER_PASSWORD: 'alice-Pw-12345' };
+const env = {
+  MCP_KEYCLOAK_REALM: realm,
+  MCP_KEYCLOAK_TEST_USER: 'alice',
+  MCP_KEYCLOAK_TEST_USER_PASSWORD: 'alice-Pw-12345',
+};
 const REDIRECT = 'http://127.0.0.1:33418/';
 const registered: string[] = [];
 
@@ -49,11 +53,22 @@ async function holdSession(clientId: string): Promise<void> {
     code_challenge: createHash('sha256').update(verifier).digest('base64url'),
     code_challenge_method: 'S256',
   }).toString();
-  const { code } = await signIn({ authorizationUrl: authorize, redirectUri: REDIRECT, username: 'alice', password: env.MCP_KEYCLOAK_TEST_USER_PASSWORD });
+  const { code } = await signIn({
+    authorizationUrl: authorize,
+    redirectUri: REDIRECT,
+    username: 'alice',
+    password: env.MCP_KEYCLOAK_TEST_USER_PASSWORD,
+  });
   const token = await fetch(`${keycloak().url}/realms/${realm}/protocol/openid-connect/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, client_id: clientId, code_verifier: verifier }),
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT,
+      client_id: clientId,
+      code_verifier: verifier,
+    }),
   });
   expect(token.status).toBe(200);
 }
@@ -104,5 +119,7 @@ it('without a terminal, refuses to delete unless --yes; then deletes only unused
   const left = (await client.clients.find({ realm })).map((c) => c.clientId);
   expect(left).toContain(busy);
   expect(left).not.toContain(idle);
-  expect(left).toEqual(expect.arrayContaining(['my-app', '0f2b3c4d-1111-4222-8333-944455556666', 'account', 'admin-cli']));
+  expect(left).toEqual(
+    expect.arrayContaining(['my-app', '0f2b3c4d-1111-4222-8333-944455556666', 'account', 'admin-cli']),
+  );
 });

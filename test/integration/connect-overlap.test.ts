@@ -30,7 +30,12 @@ it('a no-op apply sends the test user password check alongside the admin login, 
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
   expect(gate.held()).toBe(2);
-  expect(proxy.log.filter((seen) => seen.method === 'POST').map((seen) => [seen.path, seen.status]).sort()).toEqual([
+  expect(
+    proxy.log
+      .filter((seen) => seen.method === 'POST')
+      .map((seen) => [seen.path, seen.status])
+      .sort(),
+  ).toEqual([
     ['/realms/master/protocol/openid-connect/token', 200],
     [`/realms/${realm}/protocol/openid-connect/token`, 200],
   ]);

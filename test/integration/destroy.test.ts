@@ -8,7 +8,11 @@ import { adminClient, deleteRealm, runCli, uniqueRealm } from '../support/keyclo
 
 const realm = uniqueRealm('destroy');
 const pristine = uniqueRealm('pristine');
-const env = { MCP_KEYCLOAK_REALM: realm, MCP_KEYCLOAK_TEST_USER: 'alice', MCP_KEYCLOAK_TEST_USER_PASSWORD: 'alice-Pw-12345' };
+const env = {
+  MCP_KEYCLOAK_REALM: realm,
+  MCP_KEYCLOAK_TEST_USER: 'alice',
+  MCP_KEYCLOAK_TEST_USER_PASSWORD: 'alice-Pw-12345',
+};
 const POLICY = 'org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy';
 
 async function anonymousPolicies(name: string) {
@@ -16,7 +20,11 @@ async function anonymousPolicies(name: string) {
   const components = await client.components.find({ realm: name, type: POLICY });
   return components
     .filter((c) => c.subType === 'anonymous')
-    .map((c) => ({ name: c.name, providerId: c.providerId, config: Object.fromEntries(Object.entries(c.config ?? {}).map(([k, v]) => [k, [...(v as string[])].sort()])) }))
+    .map((c) => ({
+      name: c.name,
+      providerId: c.providerId,
+      config: Object.fromEntries(Object.entries(c.config ?? {}).map(([k, v]) => [k, [...(v as string[])].sort()])),
+    }))
     .sort((a, b) => a.name!.localeCompare(b.name!));
 }
 

@@ -31,12 +31,15 @@ function startFake(port: number): Promise<Server> {
     if (req.url === '/mcp') {
       req.resume();
       const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (behaviour.challenge !== false) headers['www-authenticate'] = `Bearer resource_metadata="${prmUrl}", scope="mcp:run"`;
+      if (behaviour.challenge !== false)
+        headers['www-authenticate'] = `Bearer resource_metadata="${prmUrl}", scope="mcp:run"`;
       res.writeHead(401, headers).end('{"error":"unauthorized"}');
     } else if (req.url === '/.well-known/oauth-protected-resource/mcp') {
       const issuer = `${keycloak().url}/realms/${behaviour.realm ?? realm}`;
       const resource = behaviour.resource ? behaviour.resource(url) : url;
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ resource, authorization_servers: [issuer], scopes_supported: ['mcp:run'] }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ resource, authorization_servers: [issuer], scopes_supported: ['mcp:run'] }));
     } else {
       res.writeHead(404).end();
     }
@@ -53,7 +56,11 @@ async function doctor(): Promise<{ code: number; report: Report }> {
   expect(result.stderr).toBe('');
   return { code: result.code, report: JSON.parse(result.stdout) as Report };
 }
-const failed = (r: Report) => r.checks.filter((f) => f.status === 'fail').map((f) => f.id).sort();
+const failed = (r: Report) =>
+  r.checks
+    .filter((f) => f.status === 'fail')
+    .map((f) => f.id)
+    .sort();
 const find = (r: Report, id: string) => r.checks.find((f) => f.id === id)!;
 
 beforeAll(async () => {
@@ -89,7 +96,9 @@ describe('doctor against a misconfigured MCP server', () => {
     const { code, report } = await doctor();
     expect(code).toBe(1);
     expect(failed(report)).toEqual(['prm.resource']);
-    expect(find(report, 'prm.resource').why).toMatch(new RegExp(`PRM resource is ${url}/ but the MCP URL is ${url}: a trailing slash`));
+    expect(find(report, 'prm.resource').why).toMatch(
+      new RegExp(`PRM resource is ${url}/ but the MCP URL is ${url}: a trailing slash`),
+    );
   });
 
   it('PRM resource on another host', async () => {
@@ -118,7 +127,10 @@ describe('doctor against a misconfigured MCP server', () => {
   it('a wrong --keycloak-url is named as such, not blamed on the server', async () => {
     behaviour = {};
     const port = await freePort();
-    const result = await runCli(['--json', 'doctor', '--realm', realm, '--resource', url, '--keycloak-url', `http://127.0.0.1:${port}`], { admin: false });
+    const result = await runCli(
+      ['--json', 'doctor', '--realm', realm, '--resource', url, '--keycloak-url', `http://127.0.0.1:${port}`],
+      { admin: false },
+    );
     expect(result.stderr).toBe('');
     expect(result.code).toBe(1);
     const report = JSON.parse(result.stdout) as Report;

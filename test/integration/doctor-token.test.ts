@@ -18,7 +18,11 @@ interface Report {
   checks: { id: string; status: string; why?: string; actual?: string }[];
   token?: { source: string; claims: Record<string, unknown> };
 }
-const failed = (r: Report) => r.checks.filter((f) => f.status === 'fail').map((f) => f.id).sort();
+const failed = (r: Report) =>
+  r.checks
+    .filter((f) => f.status === 'fail')
+    .map((f) => f.id)
+    .sort();
 const find = (r: Report, id: string) => r.checks.find((f) => f.id === id)!;
 
 /** A password-grant token for alice through a client made for the test (short-lived when asked). */
@@ -38,7 +42,13 @@ async function passwordToken(lifespanSeconds?: number): Promise<string> {
   }
   const response = await fetch(`${keycloak().url}/realms/${realm}/protocol/openid-connect/token`, {
     method: 'POST',
-    body: new URLSearchParams({ grant_type: 'password', client_id: clientId, username: 'alice', password, scope: 'mcp:run' }),
+    body: new URLSearchParams({
+      grant_type: 'password',
+      client_id: clientId,
+      username: 'alice',
+      password,
+      scope: 'mcp:run',
+    }),
   });
   const body = (await response.json()) as { access_token?: string; error_description?: string };
   if (!body.access_token) throw new Error(`no token: ${body.error_description}`);
@@ -62,7 +72,10 @@ afterAll(async () => {
 
 describe('doctor --token', () => {
   it('analyses a good token read from stdin and calls tools/list with it', async () => {
-    const { code, report, stdout } = await doctor({ args: ['--token', '-'], input: `Bearer ${await passwordToken()}\n` });
+    const { code, report, stdout } = await doctor({
+      args: ['--token', '-'],
+      input: `Bearer ${await passwordToken()}\n`,
+    });
     expect(failed(report!)).toEqual([]);
     expect(code).toBe(0);
     expect(report!.token?.source).toBe('stdin');
@@ -88,12 +101,19 @@ describe('doctor --token', () => {
   it('a token from another realm (master): iss names the realm, the signature fails against this realm keys', async () => {
     const response = await fetch(`${keycloak().url}/realms/master/protocol/openid-connect/token`, {
       method: 'POST',
-      body: new URLSearchParams({ grant_type: 'password', client_id: 'admin-cli', username: keycloak().adminUsername, password: keycloak().adminPassword }),
+      body: new URLSearchParams({
+        grant_type: 'password',
+        client_id: 'admin-cli',
+        username: keycloak().adminUsername,
+        password: keycloak().adminPassword,
+      }),
     });
     const token = ((await response.json()) as { access_token: string }).access_token;
     const { code, report, stdout } = await doctor({ env: { MCP_KEYCLOAK_TOKEN: token } });
     expect(code).toBe(1);
-    expect(failed(report!)).toEqual(expect.arrayContaining(['token.iss', 'token.signature', 'token.aud', 'mcp.tools_list']));
+    expect(failed(report!)).toEqual(
+      expect.arrayContaining(['token.iss', 'token.signature', 'token.aud', 'mcp.tools_list']),
+    );
     expect(find(report!, 'token.iss').why).toContain(`the token comes from realm "master", not "${realm}"`);
     expect(find(report!, 'token.signature').actual).toMatch(/another realm/);
     expect(stdout).not.toContain(token);

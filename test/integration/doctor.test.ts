@@ -21,9 +21,13 @@ const version = inject('keycloakVersion');
  * requested resource is refused (invalid_target): a broken audience then stops the sign-in itself.
  */
 const resourceIndicators = inject('keycloakFeatures').includes('resource-indicators');
-const audienceBroken = resourceIndicators ? ['realm.audience', 'token.obtain'] : ['realm.audience', 'token.aud', 'mcp.tools_list'];
+const audienceBroken = resourceIndicators
+  ? ['realm.audience', 'token.obtain']
+  : ['realm.audience', 'token.aud', 'mcp.tools_list'];
 const audienceExplained = (tokenWords: RegExp): Record<string, RegExp> =>
-  resourceIndicators ? { 'token.obtain': /resource indicators \(RFC 8707\).*invalid_target/ } : { 'token.aud': tokenWords };
+  resourceIndicators
+    ? { 'token.obtain': /resource indicators \(RFC 8707\).*invalid_target/ }
+    : { 'token.aud': tokenWords };
 const older = (fixedIn: string) => olderThan(version, fixedIn);
 /** Browser registrations (Inspector 0.x) can be configured only where the registration-web-origins policy exists. */
 const webOrigins = !older('26.5.0');
@@ -63,10 +67,19 @@ interface Report {
 
 async function doctor(extra: string[] = []): Promise<{ code: number; report: Report; stderr: string; stdout: string }> {
   const result = await runCli(['--json', 'doctor', ...target, '--test-user', 'alice', ...extra], { env });
-  return { code: result.code, report: JSON.parse(result.stdout) as Report, stderr: result.stderr, stdout: result.stdout };
+  return {
+    code: result.code,
+    report: JSON.parse(result.stdout) as Report,
+    stderr: result.stderr,
+    stdout: result.stdout,
+  };
 }
 
-const failed = (report: Report) => report.checks.filter((f) => f.status === 'fail').map((f) => f.id).sort();
+const failed = (report: Report) =>
+  report.checks
+    .filter((f) => f.status === 'fail')
+    .map((f) => f.id)
+    .sort();
 const finding = (report: Report, id: string) => report.checks.find((f) => f.id === id)!;
 
 async function scope() {
@@ -77,7 +90,10 @@ async function scope() {
 
 async function allowedScopesPolicy() {
   const client = await adminClient();
-  const policies = await client.components.find({ realm, type: 'org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy' });
+  const policies = await client.components.find({
+    realm,
+    type: 'org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy',
+  });
   return policies.find((p) => p.subType === 'anonymous' && p.providerId === 'allowed-client-templates')!;
 }
 
@@ -107,7 +123,11 @@ afterAll(async () => {
   await deleteRealm(realm);
 });
 
-const notPassed = (report: Report) => report.checks.filter((f) => f.status !== 'pass').map((f) => `${f.status} ${f.id}`).sort();
+const notPassed = (report: Report) =>
+  report.checks
+    .filter((f) => f.status !== 'pass')
+    .map((f) => `${f.status} ${f.id}`)
+    .sort();
 
 describe(`doctor on a healthy setup (Keycloak ${version})`, () => {
   it('passes every check but the known differences of this version, exit 0, and leaves no client behind', async () => {
@@ -119,7 +139,9 @@ describe(`doctor on a healthy setup (Keycloak ${version})`, () => {
     expect(stderr).toBe('');
     expect(report.formatVersion).toBe(1);
     expect(notPassed(report)).toEqual(versionNotices);
-    expect(finding(report, 'keycloak.version').actual).toMatch(new RegExp(`^Keycloak ${version.replace(/\./g, '\\.')}\\b`));
+    expect(finding(report, 'keycloak.version').actual).toMatch(
+      new RegExp(`^Keycloak ${version.replace(/\./g, '\\.')}\\b`),
+    );
     expect(code).toBe(0);
     expect(report.ok).toBe(true);
     // Every probe and the test user's temporary client deleted themselves.
@@ -140,14 +162,20 @@ describe(`doctor on a healthy setup (Keycloak ${version})`, () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('✔ VS Code can register');
     expect(result.stdout).toContain('✔ Token aud contains the MCP URL');
-    expect(result.stdout).toMatch(versionNotices.some((n) => n.startsWith('warn ')) ? /No failures: \d+ passed, \d+ warning/ : /All checks passed: \d+ passed/);
+    expect(result.stdout).toMatch(
+      versionNotices.some((n) => n.startsWith('warn '))
+        ? /No failures: \d+ passed, \d+ warning/
+        : /All checks passed: \d+ passed/,
+    );
   });
 
   it('names each known difference of this version with its consequence for real clients and the fix', async () => {
     const { report } = await doctor();
     if (older('26.4.0')) {
       // RFC 8414 path-inserted metadata: the URL the MCP spec tries first answers 404; OIDC discovery still works.
-      expect(finding(report, 'as.metadata').actual).toMatch(new RegExp(`/\\.well-known/oauth-authorization-server/realms/${realm} → HTTP 404`));
+      expect(finding(report, 'as.metadata').actual).toMatch(
+        new RegExp(`/\\.well-known/oauth-authorization-server/realms/${realm} → HTTP 404`),
+      );
       expect(finding(report, 'keycloak.version.rfc8414-path-inserted-metadata')).toMatchObject({
         status: 'warn',
         why: expect.stringMatching(/find no authorization server/),
@@ -157,7 +185,9 @@ describe(`doctor on a healthy setup (Keycloak ${version})`, () => {
       expect(finding(report, 'as.metadata').status).toBe('pass');
     }
     // keycloak#50807 (fixed in 26.8.0) stops no MCP client: named in the version line, never a warning.
-    expect(report.checks.find((f) => f.id === 'keycloak.version.registration-scope-shrinks-default-scopes')).toBeUndefined();
+    expect(
+      report.checks.find((f) => f.id === 'keycloak.version.registration-scope-shrinks-default-scopes'),
+    ).toBeUndefined();
     if (older('26.8.0')) expect(finding(report, 'keycloak.version').actual).toContain('(fixed in 26.8.0)');
   });
 });
@@ -165,7 +195,9 @@ describe(`doctor on a healthy setup (Keycloak ${version})`, () => {
 describe('doctor names one broken thing at a time, and --fix repairs it', () => {
   it('audience with a trailing slash', async () => {
     const { client, scope: s } = await scope();
-    const mapper = (await client.clientScopes.listProtocolMappers({ realm, id: s.id! })).find((m) => m.protocolMapper === 'oidc-audience-mapper')!;
+    const mapper = (await client.clientScopes.listProtocolMappers({ realm, id: s.id! })).find(
+      (m) => m.protocolMapper === 'oidc-audience-mapper',
+    )!;
     await client.clientScopes.updateProtocolMapper(
       { realm, id: s.id!, mapperId: mapper.id! },
       { ...mapper, config: { ...mapper.config, 'included.custom.audience': `${resource}/` } },
@@ -179,18 +211,24 @@ describe('doctor names one broken thing at a time, and --fix repairs it', () => 
   it('audience mapper missing', async () => {
     const { client, scope: s } = await scope();
     for (const m of await client.clientScopes.listProtocolMappers({ realm, id: s.id! })) {
-      if (m.protocolMapper === 'oidc-audience-mapper') await client.clientScopes.delProtocolMapper({ realm, id: s.id!, mapperId: m.id! });
+      if (m.protocolMapper === 'oidc-audience-mapper')
+        await client.clientScopes.delProtocolMapper({ realm, id: s.id!, mapperId: m.id! });
     }
     // With resource indicators on, Keycloak 26.7.3 answers the token request HTTP 500 (a NullPointerException): doctor explains it.
     await breakAndFix(audienceBroken, {
       'realm.audience': /no Audience mapper|Tokens will not contain aud/,
-      ...(resourceIndicators ? { 'token.obtain': /NullPointerException in ResourceIndicatorsPostProcessor/ } : { 'token.aud': /has no aud/ }),
+      ...(resourceIndicators
+        ? { 'token.obtain': /NullPointerException in ResourceIndicatorsPostProcessor/ }
+        : { 'token.aud': /has no aud/ }),
     });
   });
 
   it('include in token scope off', async () => {
     const { client, scope: s } = await scope();
-    await client.clientScopes.update({ realm, id: s.id! }, { ...s, attributes: { ...s.attributes, 'include.in.token.scope': 'false' } });
+    await client.clientScopes.update(
+      { realm, id: s.id! },
+      { ...s, attributes: { ...s.attributes, 'include.in.token.scope': 'false' } },
+    );
     await breakAndFix(['realm.scope.include_in_token_scope', 'token.scope', 'mcp.tools_list'], {
       'realm.scope.include_in_token_scope': /insufficient_scope/,
       'token.scope': /include-in-token-scope is off/,
@@ -208,32 +246,65 @@ describe('doctor names one broken thing at a time, and --fix repairs it', () => 
     const { client, scope: s } = await scope();
     await client.clientScopes.delDefaultClientScope({ realm, id: s.id! });
     const allowed = await allowedScopesPolicy();
-    await client.components.update({ realm, id: allowed.id! }, { ...allowed, config: { ...allowed.config, 'allowed-client-scopes': [] } });
+    await client.components.update(
+      { realm, id: allowed.id! },
+      { ...allowed, config: { ...allowed.config, 'allowed-client-scopes': [] } },
+    );
     // VS Code and both Inspectors ask for the scope at registration, and so does the test user's temporary client.
-    await breakAndFix(['realm.allowed_client_scopes', 'realm.default_scope', 'registration.vscode', 'registration.inspector', 'registration.inspector-0x', 'token.obtain'], {
-      'realm.allowed_client_scopes': /neither listed nor a realm default scope/,
-      'registration.vscode': /Allowed Client Scopes/,
-    });
+    await breakAndFix(
+      [
+        'realm.allowed_client_scopes',
+        'realm.default_scope',
+        'registration.vscode',
+        'registration.inspector',
+        'registration.inspector-0x',
+        'token.obtain',
+      ],
+      {
+        'realm.allowed_client_scopes': /neither listed nor a realm default scope/,
+        'registration.vscode': /Allowed Client Scopes/,
+      },
+    );
   });
 
   it('Allowed Client Scopes with allow-default-scopes off', async () => {
     const client = await adminClient();
     const allowed = await allowedScopesPolicy();
-    await client.components.update({ realm, id: allowed.id! }, { ...allowed, config: { ...allowed.config, 'allow-default-scopes': ['false'] } });
-    await breakAndFix(['realm.allowed_client_scopes', 'registration.inspector', 'registration.inspector-0x', 'registration.vscode', 'token.obtain'], {
-      'realm.allowed_client_scopes': /allow-default-scopes is off/,
-    });
+    await client.components.update(
+      { realm, id: allowed.id! },
+      { ...allowed, config: { ...allowed.config, 'allow-default-scopes': ['false'] } },
+    );
+    await breakAndFix(
+      [
+        'realm.allowed_client_scopes',
+        'registration.inspector',
+        'registration.inspector-0x',
+        'registration.vscode',
+        'token.obtain',
+      ],
+      {
+        'realm.allowed_client_scopes': /allow-default-scopes is off/,
+      },
+    );
   });
 
   it('Max Clients Limit reached: named, and every registration rejected by that policy (not fixable by apply)', async () => {
     const client = await adminClient();
-    const policies = await client.components.find({ realm, type: 'org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy' });
+    const policies = await client.components.find({
+      realm,
+      type: 'org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy',
+    });
     const max = policies.find((p) => p.subType === 'anonymous' && p.providerId === 'max-clients')!;
     const count = (await client.clients.find({ realm })).length;
-    await client.components.update({ realm, id: max.id! }, { ...max, config: { ...max.config, 'max-clients': [String(count)] } });
+    await client.components.update(
+      { realm, id: max.id! },
+      { ...max, config: { ...max.config, 'max-clients': [String(count)] } },
+    );
     try {
       const broken = await doctor();
-      const clients = inSetup(['vscode', 'claude-code', 'claude-ai', 'cursor', 'inspector', 'inspector-0x'].map((c) => `registration.${c}`));
+      const clients = inSetup(
+        ['vscode', 'claude-code', 'claude-ai', 'cursor', 'inspector', 'inspector-0x'].map((c) => `registration.${c}`),
+      );
       expect(failed(broken.report)).toEqual(['realm.max_clients', ...clients, 'token.obtain'].sort());
       expect(finding(broken.report, 'realm.max_clients').actual).toBe(`${count} of ${count} clients`);
       expect(finding(broken.report, 'registration.vscode').actual).toMatch(/Max Clients Limit/);
@@ -254,9 +325,15 @@ describe('doctor names one broken thing at a time, and --fix repairs it', () => 
       providerType: 'org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy',
       parentId: id!,
       subType: 'anonymous',
-      config: { 'trusted-hosts': [], 'host-sending-registration-request-must-match': ['true'], 'client-uris-must-match': ['true'] },
+      config: {
+        'trusted-hosts': [],
+        'host-sending-registration-request-must-match': ['true'],
+        'client-uris-must-match': ['true'],
+      },
     });
-    const clients = inSetup(['vscode', 'claude-code', 'claude-ai', 'cursor', 'inspector', 'inspector-0x'].map((c) => `registration.${c}`));
+    const clients = inSetup(
+      ['vscode', 'claude-code', 'claude-ai', 'cursor', 'inspector', 'inspector-0x'].map((c) => `registration.${c}`),
+    );
     await breakAndFix(['realm.trusted_hosts', ...clients, 'token.obtain'], {
       'realm.trusted_hosts': /Host not trusted/,
       'registration.vscode': /Trusted Hosts/,

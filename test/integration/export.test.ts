@@ -29,7 +29,12 @@ it('exports realm JSON that imports into a realm apply has nothing to change in'
   expect(scope.attributes['include.in.token.scope']).toBe('true');
   expect(scope.protocolMappers[0].config['included.custom.audience']).toBe(resource);
   expect(document.defaultDefaultClientScopes).toContain('mcp:run');
-  expect(document.clients).toEqual([expect.objectContaining({ clientId: resource, attributes: { resource_url: resource, 'mcp-keycloak.created': 'true' } })]);
+  expect(document.clients).toEqual([
+    expect.objectContaining({
+      clientId: resource,
+      attributes: { resource_url: resource, 'mcp-keycloak.created': 'true' },
+    }),
+  ]);
   expect(JSON.stringify(document)).not.toMatch(/"id":/);
 
   const client = await adminClient();
@@ -45,7 +50,8 @@ it('exports realm JSON that imports into a realm apply has nothing to change in'
   const reexported = JSON.parse(await readFile(join(dir, 'realm.json'), 'utf8'));
   // Keycloak's import fills in one mapper default the admin API leaves out ("userinfo.token.claim");
   // apart from that, the round trip is exact.
-  const withoutUserinfo = (doc: unknown) => JSON.parse(JSON.stringify(doc), (key, value) => (key === 'userinfo.token.claim' ? undefined : value));
+  const withoutUserinfo = (doc: unknown) =>
+    JSON.parse(JSON.stringify(doc), (key, value) => (key === 'userinfo.token.claim' ? undefined : value));
   expect(withoutUserinfo({ ...reexported, realm })).toEqual(withoutUserinfo(document));
 });
 

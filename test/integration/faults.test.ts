@@ -71,7 +71,9 @@ describe('a Keycloak that does not answer', () => {
     proxy.stall({ method: 'POST', path: `/admin/realms/${realm}/client-scopes` });
     const result = await viaProxy(['apply', '--yes', '--timeout', '2', '--realm', realm]);
     expect(oneErrorLine(result)).toMatch(
-      new RegExp(`^error: Keycloak did not answer within 2 s while .*"mcp:run" \\(POST /admin/realms/${realm}/client-scopes\\), so it may or may not have made this change: check that Keycloak is healthy \\(its log, CPU, database\\) or raise --timeout\\. Running the same command again completes it: it reads Keycloak afresh and makes only the changes still missing\\.$`),
+      new RegExp(
+        `^error: Keycloak did not answer within 2 s while .*"mcp:run" \\(POST /admin/realms/${realm}/client-scopes\\), so it may or may not have made this change: check that Keycloak is healthy \\(its log, CPU, database\\) or raise --timeout\\. Running the same command again completes it: it reads Keycloak afresh and makes only the changes still missing\\.$`,
+      ),
     );
     expect(result.ms).toBeLessThan(12_000);
     proxy.clear();
@@ -92,7 +94,9 @@ describe('a Keycloak that does not answer', () => {
   it('MCP_KEYCLOAK_TIMEOUT sets it too, and a stalled login is named as such', async () => {
     proxy.stall({ method: 'POST', path: '/realms/master/protocol/openid-connect/token' });
     const started = Date.now();
-    const result = await runCli(['plan', '--realm', realm], { env: { KEYCLOAK_URL: proxy.url, MCP_KEYCLOAK_TIMEOUT: '1.5' } });
+    const result = await runCli(['plan', '--realm', realm], {
+      env: { KEYCLOAK_URL: proxy.url, MCP_KEYCLOAK_TIMEOUT: '1.5' },
+    });
     expect(oneErrorLine(result)).toBe(
       `error: Keycloak did not answer within 1.5 s while logging in as admin "${keycloak().adminUsername}" in realm "master" (POST /realms/master/protocol/openid-connect/token): check that Keycloak is healthy (its log, CPU, database) or raise --timeout.`,
     );
@@ -119,26 +123,39 @@ describe('a read that fails once', () => {
 describe('a write that fails', () => {
   // The drift is a deleted scope, so apply writes: 1 the scope, 2 its audience mapper, 3 the default scope.
   const cases: Array<[WriteFault, number, RegExp]> = [
-    ['status-500', 2, /Keycloak answered 500 Internal Server Error to POST \/admin\/realms\/[^/]+\/client-scopes\/[^/]+\/protocol-mappers\/models\./],
-    ['reset-before', 3, /the connection was reset \(PUT \/admin\/realms\/[^/]+\/default-default-client-scopes\/[^/]+\), so Keycloak may or may not have made this change\./],
+    [
+      'status-500',
+      2,
+      /Keycloak answered 500 Internal Server Error to POST \/admin\/realms\/[^/]+\/client-scopes\/[^/]+\/protocol-mappers\/models\./,
+    ],
+    [
+      'reset-before',
+      3,
+      /the connection was reset \(PUT \/admin\/realms\/[^/]+\/default-default-client-scopes\/[^/]+\), so Keycloak may or may not have made this change\./,
+    ],
   ];
-  it.each(cases)('%s on write %i (never made): read back, still missing, a worded error; the next apply completes it without duplicates', async (fault, nth, pattern) => {
-    await deleteScope('mcp:run');
-    proxy.failWrite(nth, fault);
-    const failed = await viaProxy(['apply', '--yes', '--realm', realm]);
-    const line = oneErrorLine(failed);
-    expect(line).toMatch(pattern);
-    expect(line).toMatch(/Running the same command again completes it: it reads Keycloak afresh and makes only the changes still missing\.$/);
+  it.each(cases)(
+    '%s on write %i (never made): read back, still missing, a worded error; the next apply completes it without duplicates',
+    async (fault, nth, pattern) => {
+      await deleteScope('mcp:run');
+      proxy.failWrite(nth, fault);
+      const failed = await viaProxy(['apply', '--yes', '--realm', realm]);
+      const line = oneErrorLine(failed);
+      expect(line).toMatch(pattern);
+      expect(line).toMatch(
+        /Running the same command again completes it: it reads Keycloak afresh and makes only the changes still missing\.$/,
+      );
 
-    const again = await viaProxy(['--json', 'apply', '--yes', '--realm', realm]);
-    expect(again.stderr).toBe('');
-    expect(again.code).toBe(0);
-    // Whatever Keycloak made before the failure is kept, not made twice.
-    expect(JSON.parse(again.stdout).applied.length).toBe(3 - (nth - 1));
-    expect(await scopesNamed('mcp:run')).toBe(1);
-    const plan = JSON.parse((await viaProxy(['--json', 'plan', '--realm', realm])).stdout);
-    expect(plan.changes).toEqual([]);
-  });
+      const again = await viaProxy(['--json', 'apply', '--yes', '--realm', realm]);
+      expect(again.stderr).toBe('');
+      expect(again.code).toBe(0);
+      // Whatever Keycloak made before the failure is kept, not made twice.
+      expect(JSON.parse(again.stdout).applied.length).toBe(3 - (nth - 1));
+      expect(await scopesNamed('mcp:run')).toBe(1);
+      const plan = JSON.parse((await viaProxy(['--json', 'plan', '--realm', realm])).stdout);
+      expect(plan.changes).toEqual([]);
+    },
+  );
 
   it('reset-after on the create (made, answer lost): read back, found made, and the same run completes', async () => {
     await deleteScope('mcp:run');
@@ -147,7 +164,10 @@ describe('a write that fails', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     // The scope is not listed as this run's (who made it cannot be told); the mapper and default scope are.
-    expect(JSON.parse(result.stdout).applied.map((c: { kind: string }) => c.kind)).toEqual(['audience-mapper', 'default-scope']);
+    expect(JSON.parse(result.stdout).applied.map((c: { kind: string }) => c.kind)).toEqual([
+      'audience-mapper',
+      'default-scope',
+    ]);
     expect(await scopesNamed('mcp:run')).toBe(1);
     const plan = JSON.parse((await viaProxy(['--json', 'plan', '--realm', realm])).stdout);
     expect(plan.changes).toEqual([]);
@@ -177,11 +197,15 @@ describe("a delete whose answer is lost (Keycloak's 500 to the loser of two conc
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     // Keycloak made the delete; the CLI saw a 500.
-    expect(proxy.log.filter((seen) => seen.method === 'DELETE' && seen.path === contested.path).map((seen) => seen.status)).toEqual([204]);
+    expect(
+      proxy.log.filter((seen) => seen.method === 'DELETE' && seen.path === contested.path).map((seen) => seen.status),
+    ).toEqual([204]);
     // As for a 404, a delete found made is not listed as this run's.
-    expect(JSON.parse(result.stdout).applied.filter((c: { kind: string }) => c.kind === 'registration-policy').map((c: { action: string; name: string }) => `${c.action} ${c.name}`)).toEqual([
-      'update Allowed Client Scopes',
-    ]);
+    expect(
+      JSON.parse(result.stdout)
+        .applied.filter((c: { kind: string }) => c.kind === 'registration-policy')
+        .map((c: { action: string; name: string }) => `${c.action} ${c.name}`),
+    ).toEqual(['update Allowed Client Scopes']);
     expect(await ownedObjects(name)).toEqual(convergedObjects(RESOURCE));
     const again = JSON.parse((await viaProxy(['--json', 'apply', '--yes', '--realm', name])).stdout);
     expect(again.applied).toEqual([]);
@@ -205,7 +229,11 @@ describe('what answers at the URL', () => {
   let htmlUrl = '';
   beforeAll(async () => {
     // A proxy's landing page: 200 and the same HTML for every path, /auth/… included.
-    html = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<html><head><title>Welcome to nginx!</title></head></html>'));
+    html = createServer((_req, res) =>
+      res
+        .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+        .end('<html><head><title>Welcome to nginx!</title></head></html>'),
+    );
     await new Promise<void>((resolve) => html.listen(0, '127.0.0.1', resolve));
     const address = html.address();
     htmlUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -223,7 +251,9 @@ describe('what answers at the URL', () => {
   async function doctorRealmFinding(args: string[]): Promise<{ status: string; actual: string; fix: string }> {
     const result = await runCli(['--json', 'doctor', '--resource', 'http://127.0.0.1:65000/mcp', ...args]);
     expect(result.stderr).toBe('');
-    const report = JSON.parse(result.stdout) as { checks: Array<{ id: string; status: string; actual: string; fix: string }> };
+    const report = JSON.parse(result.stdout) as {
+      checks: Array<{ id: string; status: string; actual: string; fix: string }>;
+    };
     return report.checks.find((check) => check.id === 'keycloak.realm')!;
   }
 
@@ -240,7 +270,11 @@ describe('what answers at the URL', () => {
     const missing = uniqueRealm('faults-missing');
     const finding = await doctorRealmFinding(['--realm', missing]);
     expect(finding.status).toBe('fail');
-    expect(finding.actual).toMatch(new RegExp(`^Keycloak at .* has no realm "${missing}" \\(GET /realms/${missing}/\\.well-known/openid-configuration answered 404 "Realm does not exist"\\)\\.$`));
+    expect(finding.actual).toMatch(
+      new RegExp(
+        `^Keycloak at .* has no realm "${missing}" \\(GET /realms/${missing}/\\.well-known/openid-configuration answered 404 "Realm does not exist"\\)\\.$`,
+      ),
+    );
     expect(finding.fix).toMatch(/^Create the realm with `.*apply.*`, or check --realm\.$/);
   });
 });

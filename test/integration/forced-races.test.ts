@@ -9,7 +9,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy, type Match } from '../support/fault-proxy.js';
 import { deleteRealm, keycloak, runCli, type CliResult } from '../support/keycloak.js';
-import { anonymousPolicies, convergedObjects, ownedObjects, bareRealm as createBareRealm } from '../support/realm-state.js';
+import {
+  anonymousPolicies,
+  convergedObjects,
+  ownedObjects,
+  bareRealm as createBareRealm,
+} from '../support/realm-state.js';
 
 const RESOURCE = 'http://localhost:8000/mcp';
 const TRUSTED = ['--dcr', 'trusted-hosts', '--trusted-host', 'new.example'];
@@ -40,7 +45,13 @@ async function twoApplies(args: string[], contested: Match): Promise<CliResult[]
 
 /** Keycloak's answers to the requests matching `match`, in the order it made them. */
 const statuses = (match: { method: string; path: string | RegExp }) =>
-  proxy.log.filter((seen) => seen.method === match.method && (typeof match.path === 'string' ? seen.path === match.path : match.path.test(seen.path))).map((seen) => seen.status);
+  proxy.log
+    .filter(
+      (seen) =>
+        seen.method === match.method &&
+        (typeof match.path === 'string' ? seen.path === match.path : match.path.test(seen.path)),
+    )
+    .map((seen) => seen.status);
 
 /** Both runs succeeded silently. */
 function bothSucceeded(runs: CliResult[]): void {

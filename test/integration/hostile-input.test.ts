@@ -64,12 +64,24 @@ describe('input refused before anything is written (defects 4, 5, 11)', () => {
     },
     {
       what: 'a 200 KB resource URL',
-      args: async (name) => ['--config', await configFile('long-url.json', { realm: name, resources: [{ url: `http://localhost:8000/${'a'.repeat(200_000)}` }] })],
+      args: async (name) => [
+        '--config',
+        await configFile('long-url.json', {
+          realm: name,
+          resources: [{ url: `http://localhost:8000/${'a'.repeat(200_000)}` }],
+        }),
+      ],
       message: /resources\[0\]\.url: is 200022 characters long; at most 2048 are accepted/,
     },
     {
       what: 'a 200 KB scope (the realm used to be created before the error)',
-      args: async (name) => ['--config', await configFile('long-scope.json', { realm: name, resources: [{ url: 'http://localhost:8000/mcp', scopes: ['s'.repeat(200_000)] }] })],
+      args: async (name) => [
+        '--config',
+        await configFile('long-scope.json', {
+          realm: name,
+          resources: [{ url: 'http://localhost:8000/mcp', scopes: ['s'.repeat(200_000)] }],
+        }),
+      ],
       message: /resources\[0\]\.scopes\[0\]: must be at most 255 characters/,
     },
     {
@@ -126,7 +138,10 @@ describe('input refused before anything is written (defects 4, 5, 11)', () => {
   it('keycloak start --port and clients --days take decimal digits only', async () => {
     // Refused before anything starts: the state folder stays empty.
     const state = join(dir, 'state');
-    const start = await runCli(['keycloak', 'start', '--port', '1e3'], { env: { MCP_KEYCLOAK_STATE: state }, admin: false });
+    const start = await runCli(['keycloak', 'start', '--port', '1e3'], {
+      env: { MCP_KEYCLOAK_STATE: state },
+      admin: false,
+    });
     expectOneLine(start, /--port 1e3: must be a TCP port \(1-65535\) in decimal digits/);
     await expect(readdir(state)).rejects.toThrow(/ENOENT/);
     const list = await runCli(['clients', 'list', '--realm', realm, '--days', '0x1e']);
@@ -136,7 +151,17 @@ describe('input refused before anything is written (defects 4, 5, 11)', () => {
   it('init refuses --no-test-user with --test-user and writes nothing', async () => {
     const target = join(dir, 'init-target');
     await mkdir(target);
-    const result = await runCli(['init', '--yes', '--dir', target, '--realm', realm, '--no-test-user', '--test-user', 'bob']);
+    const result = await runCli([
+      'init',
+      '--yes',
+      '--dir',
+      target,
+      '--realm',
+      realm,
+      '--no-test-user',
+      '--test-user',
+      'bob',
+    ]);
     expectOneLine(result, /--test-user and --no-test-user contradict each other/);
     expect(await readdir(target)).toEqual([]);
     expect(await realmExists(realm)).toBe(false);
@@ -145,7 +170,11 @@ describe('input refused before anything is written (defects 4, 5, 11)', () => {
 
 describe('files (defects 8 and 11)', () => {
   it('reads a config file that starts with a UTF-8 byte order mark', async () => {
-    const file = await configFile('bom.json', { realm, resources: [{ url: 'http://localhost:8000/mcp', scopes: ['bom:run'] }] }, '\uFEFF');
+    const file = await configFile(
+      'bom.json',
+      { realm, resources: [{ url: 'http://localhost:8000/mcp', scopes: ['bom:run'] }] },
+      '\uFEFF',
+    );
     const result = await runCli(['plan', '--json', '--config', file]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('bom:run');
@@ -168,14 +197,30 @@ describe('files (defects 8 and 11)', () => {
     // A file where a folder should be is found before the realm is read, too.
     const file = await configFile('not-a-folder.json', {});
     const blocked = await runCli(['export', '--realm', realm, '-o', join(file, 'realm.json')]);
-    expectOneLine(blocked, /Cannot write -o .*not-a-folder\.json\/realm\.json: the path has a file where a folder is expected\. Choose another file\.$/);
+    expectOneLine(
+      blocked,
+      /Cannot write -o .*not-a-folder\.json\/realm\.json: the path has a file where a folder is expected\. Choose another file\.$/,
+    );
   });
 
   it('export -o into a missing folder is refused, before Keycloak is asked, and no folder is made', async () => {
     const missing = join(dir, 'no-such-folder', 'deeper');
     // An unreachable Keycloak: the refusal must come first.
-    const result = await runCli(['export', '--realm', realm, '--keycloak-url', 'http://127.0.0.1:9', '-o', join(missing, 'realm.json')]);
-    expectOneLine(result, new RegExp(`^error: Cannot write -o .*realm\\.json: the folder ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} does not exist: create it first, or choose another file\\.$`));
+    const result = await runCli([
+      'export',
+      '--realm',
+      realm,
+      '--keycloak-url',
+      'http://127.0.0.1:9',
+      '-o',
+      join(missing, 'realm.json'),
+    ]);
+    expectOneLine(
+      result,
+      new RegExp(
+        `^error: Cannot write -o .*realm\\.json: the folder ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} does not exist: create it first, or choose another file\\.$`,
+      ),
+    );
     expect(await readdir(dir)).not.toContain('no-such-folder');
   });
 
@@ -186,7 +231,10 @@ describe('files (defects 8 and 11)', () => {
     const apply = await runCli(['apply', '--yes', '--realm', realm]);
     expect(apply.code, apply.stderr).toBe(0);
     const result = await runCli(['export', '--realm', realm, '-o', target]);
-    expectOneLine(result, new RegExp(`^error: Cannot write -o ${target}: ${words.replace(/[()]/g, '\\$&')}\\. Choose another file\\.$`));
+    expectOneLine(
+      result,
+      new RegExp(`^error: Cannot write -o ${target}: ${words.replace(/[()]/g, '\\$&')}\\. Choose another file\\.$`),
+    );
   });
 
   it('the atomic write removes its temporary file when the rename fails', async () => {

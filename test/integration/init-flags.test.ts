@@ -55,16 +55,47 @@ describe('init with every realm and file option given as a flag', () => {
     const { realm, dir, resource, env } = await setup('flags');
     const result = await runCli(
       [
-        'init', '--no-doctor', '--dir', dir, '--config', join(dir, 'conf', 'mcp.json'),
-        '--realm', realm, '--resource', resource, '--scope', 'mcp:read', '--scope', 'mcp:write',
-        '--dcr', 'trusted-hosts', '--trusted-host', 'h1.example.com', '--trusted-host', '127.0.0.1',
-        '--web-origin', INSPECTOR, '--web-origin', 'http://localhost:5173',
-        '--test-user', 'bob', '--admin-user', keycloak().adminUsername,
+        'init',
+        '--no-doctor',
+        '--dir',
+        dir,
+        '--config',
+        join(dir, 'conf', 'mcp.json'),
+        '--realm',
+        realm,
+        '--resource',
+        resource,
+        '--scope',
+        'mcp:read',
+        '--scope',
+        'mcp:write',
+        '--dcr',
+        'trusted-hosts',
+        '--trusted-host',
+        'h1.example.com',
+        '--trusted-host',
+        '127.0.0.1',
+        '--web-origin',
+        INSPECTOR,
+        '--web-origin',
+        'http://localhost:5173',
+        '--test-user',
+        'bob',
+        '--admin-user',
+        keycloak().adminUsername,
         // --cimd-domain (implies --cimd) needs a Keycloak with the cimd feature, which the default harness starts.
         ...(cimdOn ? ['--cimd-domain', 'clients.example.com'] : []),
       ],
       // cwd is not --dir: the files must still land in --dir; KEYCLOAK_ADMIN_USERNAME is unset so only --admin-user names the admin.
-      { cwd: root, admin: false, env: { ...env, KEYCLOAK_ADMIN_PASSWORD: keycloak().adminPassword, MCP_KEYCLOAK_TEST_USER_PASSWORD: 'bob-Secret-1' } },
+      {
+        cwd: root,
+        admin: false,
+        env: {
+          ...env,
+          KEYCLOAK_ADMIN_PASSWORD: keycloak().adminPassword,
+          MCP_KEYCLOAK_TEST_USER_PASSWORD: 'bob-Secret-1',
+        },
+      },
     );
     expect(result.code, result.stderr).toBe(0);
 
@@ -72,26 +103,40 @@ describe('init with every realm and file option given as a flag', () => {
     expect(config).toMatchObject({
       realm,
       resources: [{ url: resource, scopes: ['mcp:read', 'mcp:write'] }],
-      dcr: { mode: 'trusted-hosts', trustedHosts: ['h1.example.com', '127.0.0.1'], webOrigins: [INSPECTOR, 'http://localhost:5173'] },
+      dcr: {
+        mode: 'trusted-hosts',
+        trustedHosts: ['h1.example.com', '127.0.0.1'],
+        webOrigins: [INSPECTOR, 'http://localhost:5173'],
+      },
       admin: { username: keycloak().adminUsername },
       testUser: { username: 'bob' },
     });
     if (cimdOn) {
       expect(config.cimd).toEqual({ enabled: true, domains: ['clients.example.com'] });
-      const { policies = [] } = await (await adminClient()).clientPolicies.listPolicies({ realm, includeGlobalPolicies: false });
-      const condition = policies.find((p) => p.name === 'mcp-keycloak-cimd')?.conditions?.[0]?.configuration as Record<string, string[]>;
+      const { policies = [] } = await (
+        await adminClient()
+      ).clientPolicies.listPolicies({ realm, includeGlobalPolicies: false });
+      const condition = policies.find((p) => p.name === 'mcp-keycloak-cimd')?.conditions?.[0]?.configuration as Record<
+        string,
+        string[]
+      >;
       expect(condition['client-id-uri-allow-permitted-domains']).toContain('clients.example.com');
     }
     expect(existsSync(join(dir, 'mcp-keycloak.json'))).toBe(false);
     expect((await readdir(dir)).sort()).toEqual(['.env', '.vscode', 'conf']);
-    expect(JSON.parse(await readFile(join(dir, '.vscode', 'mcp.json'), 'utf8')).servers[realm]).toEqual({ type: 'http', url: resource });
+    expect(JSON.parse(await readFile(join(dir, '.vscode', 'mcp.json'), 'utf8')).servers[realm]).toEqual({
+      type: 'http',
+      url: resource,
+    });
     expect(await readdir(root)).not.toContain('mcp-keycloak.json');
 
     const client = await adminClient();
     const scopes = (await client.clientScopes.find({ realm })).map((s) => s.name);
     expect(scopes).toEqual(expect.arrayContaining(['mcp:read', 'mcp:write']));
     expect(await policySetting(realm, 'trusted-hosts', 'trusted-hosts')).toEqual(['127.0.0.1', 'h1.example.com']);
-    expect(await policySetting(realm, 'registration-web-origins', 'web-origins')).toEqual([INSPECTOR, 'http://localhost:5173'].sort());
+    expect(await policySetting(realm, 'registration-web-origins', 'web-origins')).toEqual(
+      [INSPECTOR, 'http://localhost:5173'].sort(),
+    );
     expect(await client.users.find({ realm, username: 'bob', exact: true })).toHaveLength(1);
 
     // The next steps are run in --dir and name the config file; the program is spelled as it was run.
@@ -110,19 +155,30 @@ describe('init with the environment instead of flags', () => {
     const { realm, dir, resource, env } = await setup('envs');
     const result = await runCli(['--json', 'init', '--no-doctor', '--no-test-user'], {
       cwd: dir,
-      env: { ...env, MCP_KEYCLOAK_REALM: realm, MCP_KEYCLOAK_RESOURCE: resource, MCP_KEYCLOAK_WEB_ORIGINS: `${INSPECTOR} http://localhost:5173`, MCP_KEYCLOAK_TEST_USER: 'carol' },
+      env: {
+        ...env,
+        MCP_KEYCLOAK_REALM: realm,
+        MCP_KEYCLOAK_RESOURCE: resource,
+        MCP_KEYCLOAK_WEB_ORIGINS: `${INSPECTOR} http://localhost:5173`,
+        MCP_KEYCLOAK_TEST_USER: 'carol',
+      },
     });
     expect(result.code, result.stderr).toBe(0);
     const config = JSON.parse(await readFile(join(dir, 'mcp-keycloak.json'), 'utf8'));
     expect(config.dcr).toEqual({ mode: 'anonymous', webOrigins: [INSPECTOR, 'http://localhost:5173'] });
     expect(config.testUser).toBeUndefined();
-    expect(await policySetting(realm, 'registration-web-origins', 'web-origins')).toEqual([INSPECTOR, 'http://localhost:5173'].sort());
+    expect(await policySetting(realm, 'registration-web-origins', 'web-origins')).toEqual(
+      [INSPECTOR, 'http://localhost:5173'].sort(),
+    );
     expect(await (await adminClient()).users.find({ realm, username: 'carol', exact: true })).toHaveLength(0);
   });
 
   it('refuses a web origin with a path, in one line, and writes nothing', async () => {
     const { realm, dir, resource, env } = await setup('badorigin');
-    const result = await runCli(['init', '--no-doctor', '--realm', realm, '--resource', resource, '--web-origin', `${INSPECTOR}/`], { cwd: dir, env });
+    const result = await runCli(
+      ['init', '--no-doctor', '--realm', realm, '--resource', resource, '--web-origin', `${INSPECTOR}/`],
+      { cwd: dir, env },
+    );
     expect(result.code).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toContain(`is not an origin`);
@@ -132,19 +188,29 @@ describe('init with the environment instead of flags', () => {
 
   it('blames a bad --cimd-domain on the flag, not on the config file it would have written, and writes nothing', async () => {
     const { realm, dir, resource, env } = await setup('badcimd');
-    const result = await runCli(['init', '--no-doctor', '--realm', realm, '--resource', resource, '--cimd-domain', 'https://x.example'], { cwd: dir, env });
+    const result = await runCli(
+      ['init', '--no-doctor', '--realm', realm, '--resource', resource, '--cimd-domain', 'https://x.example'],
+      { cwd: dir, env },
+    );
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe('error: --cimd-domain: cimd.domains[0]: must be a host without a scheme or port (Keycloak compares hosts only)\n');
+    expect(result.stderr).toBe(
+      'error: --cimd-domain: cimd.domains[0]: must be a host without a scheme or port (Keycloak compares hosts only)\n',
+    );
     expect((await readdir(dir)).filter((name) => name !== '.state')).toEqual([]);
     expect(await (await adminClient()).realms.findOne({ realm })).toBeFalsy();
   });
 
   it('names the admin of --admin-user when Keycloak refuses it, and writes nothing', async () => {
     const { realm, dir, resource, env } = await setup('adminuser');
-    const result = await runCli(['init', '--no-doctor', '--realm', realm, '--resource', resource, '--admin-user', 'nobody-here'], { cwd: dir, env });
+    const result = await runCli(
+      ['init', '--no-doctor', '--realm', realm, '--resource', resource, '--admin-user', 'nobody-here'],
+      { cwd: dir, env },
+    );
     expect(result.code).toBe(1);
     // One line, naming the flag the user name came from.
-    expect(result.stderr).toMatch(/^error: Keycloak rejected the admin credentials for user "nobody-here" in realm "master": check --admin-user and KEYCLOAK_ADMIN_PASSWORD\.\n$/);
+    expect(result.stderr).toMatch(
+      /^error: Keycloak rejected the admin credentials for user "nobody-here" in realm "master": check --admin-user and KEYCLOAK_ADMIN_PASSWORD\.\n$/,
+    );
     expect((await readdir(dir)).filter((name) => name !== '.state')).toEqual([]);
   });
 });
@@ -155,7 +221,9 @@ describe('the advice init prints', () => {
     const result = await runCli(['init', '--realm', realm, '--resource', resource], { cwd: dir, env });
     expect(result.code, result.stderr).toBe(0);
     const line = /^\s+MCP Inspector:\s+(.+)$/m.exec(result.stdout)?.[1];
-    expect(line).toBe(`npx @modelcontextprotocol/inspector@2 --transport http --server-url ${resource}   (Node ≥ 22.19)`);
+    expect(line).toBe(
+      `npx @modelcontextprotocol/inspector@2 --transport http --server-url ${resource}   (Node ≥ 22.19)`,
+    );
     expect(result.stdout.slice(result.stdout.indexOf('Next steps'))).not.toContain('--web-origin');
     // How clients make themselves known: on a Keycloak with the cimd feature init set CIMD up beside registration.
     expect(result.stdout).toContain(
@@ -166,20 +234,30 @@ describe('the advice init prints', () => {
     // Doctor (run by init) probed Inspector 2.x as it registers, and warned about nothing.
     expect(result.stdout).toMatch(/✔ MCP Inspector can register/);
     // Warnings, if any, are only Keycloak version differences that can stop clients (none from 26.4.0 on).
-    expect(result.stdout.split('\n').filter((l) => /^\s*⚠/.test(l) && !/⚠ Keycloak \S+ lacks a fix from/.test(l))).toEqual([]);
+    expect(
+      result.stdout.split('\n').filter((l) => /^\s*⚠/.test(l) && !/⚠ Keycloak \S+ lacks a fix from/.test(l)),
+    ).toEqual([]);
   });
 
   it('with CIMD kept off, the next steps say the client registers itself', async () => {
     const { realm, dir, resource, env } = await setup('signin');
-    const result = await runCli(['init', '--no-doctor', '--no-test-user', '--realm', realm, '--resource', resource], { cwd: dir, env: { ...env, MCP_KEYCLOAK_CIMD: 'false' } });
+    const result = await runCli(['init', '--no-doctor', '--no-test-user', '--realm', realm, '--resource', resource], {
+      cwd: dir,
+      env: { ...env, MCP_KEYCLOAK_CIMD: 'false' },
+    });
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/\n {5}The client registers itself with Keycloak and opens http:\S+\/realms\/\S+ in a browser to sign in\.\n/);
+    expect(result.stdout).toMatch(
+      /\n {5}The client registers itself with Keycloak and opens http:\S+\/realms\/\S+ in a browser to sign in\.\n/,
+    );
     expect(result.stdout).not.toContain('CIMD');
   });
 
   it('$schema resolves, next to the config file, to a copy of the shipped schema', async () => {
     const { realm, dir, resource, env } = await setup('schema');
-    const result = await runCli(['init', '--no-doctor', '--no-test-user', '--realm', realm, '--resource', resource], { cwd: dir, env });
+    const result = await runCli(['init', '--no-doctor', '--no-test-user', '--realm', realm, '--resource', resource], {
+      cwd: dir,
+      env,
+    });
     expect(result.code, result.stderr).toBe(0);
     const reference = JSON.parse(await readFile(join(dir, 'mcp-keycloak.json'), 'utf8')).$schema as string;
     expect(reference).toBe('./mcp-keycloak.schema.json');
@@ -191,7 +269,10 @@ describe('--start-keycloak and --no-start-keycloak, where nothing answers', () =
   it('--no-start-keycloak stops with the reason and starts nothing', async () => {
     const { dir, env } = await setup('nostart');
     const port = await freePort();
-    const result = await runCli(['init', '--yes', '--no-start-keycloak', '--keycloak-url', `http://127.0.0.1:${port}`], { cwd: dir, env });
+    const result = await runCli(
+      ['init', '--yes', '--no-start-keycloak', '--keycloak-url', `http://127.0.0.1:${port}`],
+      { cwd: dir, env },
+    );
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`Nothing answers at http://127.0.0.1:${port}`);
     expect(result.stderr).toContain(`node ${CLI} keycloak start --port ${port}`);

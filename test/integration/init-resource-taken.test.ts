@@ -27,7 +27,10 @@ afterAll(async () => {
 
 it('refuses, naming the other realm and a free port, and writes nothing', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'mcp-keycloak-taken-'));
-  const result = await runCli(['init', '--yes', '--realm', realmB, '--resource', resource], { cwd: dir, env: { MCP_KEYCLOAK_STATE: join(dir, '.state') } });
+  const result = await runCli(['init', '--yes', '--realm', realmB, '--resource', resource], {
+    cwd: dir,
+    env: { MCP_KEYCLOAK_STATE: join(dir, '.state') },
+  });
   expect(result.code).toBe(2);
   expect(result.stderr.trim().split('\n')).toHaveLength(1);
   expect(result.stderr).toContain(`Another MCP server already answers at ${resource}, for realm "${realmA}"`);
@@ -42,7 +45,10 @@ it('refuses, naming the other realm and a free port, and writes nothing', async 
 
 it('reuses a server that answers for this very realm, and doctor is green against it', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'mcp-keycloak-taken-'));
-  const result = await runCli(['init', '--yes', '--no-test-user', '--realm', realmA, '--resource', resource], { cwd: dir, env: { MCP_KEYCLOAK_STATE: join(dir, '.state') } });
+  const result = await runCli(['init', '--yes', '--no-test-user', '--realm', realmA, '--resource', resource], {
+    cwd: dir,
+    env: { MCP_KEYCLOAK_STATE: join(dir, '.state') },
+  });
   expect(result.code, result.stderr + result.stdout).toBe(0);
   expect(result.stdout).not.toContain('Starting the reference MCP server');
   // No failures; with --features=cimd before 26.8.0 the one warning is claude.ai's refused CIMD document (keycloak#50362).

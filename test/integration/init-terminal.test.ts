@@ -71,36 +71,51 @@ async function setup() {
   return { dir, realm, env: { MCP_KEYCLOAK_STATE: join(dir, '.state') } };
 }
 
-it('asks each question with its default, hides both passwords, and sets everything up', { timeout: 120_000 }, async () => {
-  const { dir, realm, env } = await setup();
-  const resource = `http://127.0.0.1:${await freePort()}/mcp`;
-  const testUserPassword = 'typed-Secret-4711';
-  const term = new Terminal(['init'], dir, env);
-  let at = await term.answer('Keycloak URL (http://localhost:8080): ', `${keycloak().url}\r`);
-  at = await term.answer('Keycloak admin user (admin): ', `${keycloak().adminUsername}\r`, at);
-  at = await term.answer(`Password of Keycloak admin "${keycloak().adminUsername}": `, `${keycloak().adminPassword}\r`, at);
-  at = await term.answer('Realm (mcp-demo): ', `${realm}\r`, at);
-  at = await term.answer('MCP server URL (the token audience) (http://localhost:8000/mcp): ', `${resource}\r`, at);
-  at = await term.answer('Scope the MCP server requires (mcp:run): ', '\r', at);
-  at = await term.answer('Dynamic Client Registration: anonymous | trusted-hosts | off (anonymous): ', '\r', at);
-  at = await term.answer('Create a test user to sign in with? [Y/n]: ', '\r', at);
-  at = await term.answer('Test user name (alice): ', '\r', at);
-  at = await term.answer('Password for "alice" (empty: generate one, kept in .env): ', `${testUserPassword}\r`, at);
-  at = await term.answer('Apply these changes? [y/N]', 'y\r', at);
-  expect(await term.exited).toBe(0);
-  // With --features=cimd on Keycloak before 26.8.0, the one warning is claude.ai's refused document (keycloak#50362).
-  const cimdWarning = inject('keycloakFeatures').includes('cimd') && olderThan(inject('keycloakVersion'), '26.8.0');
-  expect(term.output).toMatch(cimdWarning ? /No failures(\u001b\[\d+m)?: \d+ passed, 1 warning\(s\)/ : /All checks passed/);
-  expect(term.output).toContain('Next steps');
-  // Typed passwords are never echoed, and never printed later either.
-  expect(term.output).not.toContain(keycloak().adminPassword);
-  expect(term.output).not.toContain(testUserPassword);
+it(
+  'asks each question with its default, hides both passwords, and sets everything up',
+  { timeout: 120_000 },
+  async () => {
+    const { dir, realm, env } = await setup();
+    const resource = `http://127.0.0.1:${await freePort()}/mcp`;
+    const testUserPassword = 'typed-Secret-4711';
+    const term = new Terminal(['init'], dir, env);
+    let at = await term.answer('Keycloak URL (http://localhost:8080): ', `${keycloak().url}\r`);
+    at = await term.answer('Keycloak admin user (admin): ', `${keycloak().adminUsername}\r`, at);
+    at = await term.answer(
+      `Password of Keycloak admin "${keycloak().adminUsername}": `,
+      `${keycloak().adminPassword}\r`,
+      at,
+    );
+    at = await term.answer('Realm (mcp-demo): ', `${realm}\r`, at);
+    at = await term.answer('MCP server URL (the token audience) (http://localhost:8000/mcp): ', `${resource}\r`, at);
+    at = await term.answer('Scope the MCP server requires (mcp:run): ', '\r', at);
+    at = await term.answer('Dynamic Client Registration: anonymous | trusted-hosts | off (anonymous): ', '\r', at);
+    at = await term.answer('Create a test user to sign in with? [Y/n]: ', '\r', at);
+    at = await term.answer('Test user name (alice): ', '\r', at);
+    at = await term.answer('Password for "alice" (empty: generate one, kept in .env): ', `${testUserPassword}\r`, at);
+    at = await term.answer('Apply these changes? [y/N]', 'y\r', at);
+    expect(await term.exited).toBe(0);
+    // With --features=cimd on Keycloak before 26.8.0, the one warning is claude.ai's refused document (keycloak#50362).
+    const cimdWarning = inject('keycloakFeatures').includes('cimd') && olderThan(inject('keycloakVersion'), '26.8.0');
+    expect(term.output).toMatch(
+      cimdWarning ? /No failures(\u001b\[\d+m)?: \d+ passed, 1 warning\(s\)/ : /All checks passed/,
+    );
+    expect(term.output).toContain('Next steps');
+    // Typed passwords are never echoed, and never printed later either.
+    expect(term.output).not.toContain(keycloak().adminPassword);
+    expect(term.output).not.toContain(testUserPassword);
 
-  const config = JSON.parse(await readFile(join(dir, 'mcp-keycloak.json'), 'utf8'));
-  expect(config).toMatchObject({ keycloakUrl: keycloak().url, realm, resources: [{ url: resource, scopes: ['mcp:run'] }], dcr: { mode: 'anonymous' } });
-  expect(await readFile(join(dir, '.env'), 'utf8')).toContain(`MCP_KEYCLOAK_TEST_USER_PASSWORD=${testUserPassword}`);
-  expect(await (await adminClient()).realms.findOne({ realm })).toBeTruthy();
-});
+    const config = JSON.parse(await readFile(join(dir, 'mcp-keycloak.json'), 'utf8'));
+    expect(config).toMatchObject({
+      keycloakUrl: keycloak().url,
+      realm,
+      resources: [{ url: resource, scopes: ['mcp:run'] }],
+      dcr: { mode: 'anonymous' },
+    });
+    expect(await readFile(join(dir, '.env'), 'utf8')).toContain(`MCP_KEYCLOAK_TEST_USER_PASSWORD=${testUserPassword}`);
+    expect(await (await adminClient()).realms.findOne({ realm })).toBeTruthy();
+  },
+);
 
 it('asks again for a mistyped admin password instead of ending the wizard', { timeout: 120_000 }, async () => {
   const { dir, realm, env } = await setup();
@@ -116,7 +131,11 @@ it('asks again for a mistyped admin password instead of ending the wizard', { ti
   at = await term.answer('Dynamic Client Registration: anonymous | trusted-hosts | off (anonymous): ', '\r', at);
   at = await term.answer('Create a test user to sign in with? [Y/n]: ', 'n\r', at);
   at = await term.waitFor('Keycloak rejected that password for admin', at);
-  at = await term.answer(`Password of Keycloak admin "${keycloak().adminUsername}": `, `${keycloak().adminPassword}\r`, at);
+  at = await term.answer(
+    `Password of Keycloak admin "${keycloak().adminUsername}": `,
+    `${keycloak().adminPassword}\r`,
+    at,
+  );
   await term.answer('Apply these changes? [y/N]', 'y\r', at);
   expect(await term.exited).toBe(0);
   expect(term.output).not.toContain(wrong);
@@ -138,7 +157,12 @@ for (const [where, prompt] of [
       at = await term.answer('Password of Keycloak admin', `${keycloak().adminPassword}\r`, at);
       if (prompt !== 'Realm (mcp-demo): ') {
         at = await term.answer('Realm (mcp-demo): ', `${realm}\r`, at);
-        for (const question of ['MCP server URL', 'Scope the MCP server requires', 'Dynamic Client Registration', 'Create a test user']) {
+        for (const question of [
+          'MCP server URL',
+          'Scope the MCP server requires',
+          'Dynamic Client Registration',
+          'Create a test user',
+        ]) {
           at = await term.answer(question, question === 'Create a test user' ? 'n\r' : '\r', at);
         }
       }

@@ -27,7 +27,8 @@ beforeAll(async () => {
 });
 afterAll(() => deleteRealm(realm));
 
-const files = () => ['mcp-keycloak.json', 'mcp-keycloak.schema.json', '.vscode/mcp.json', '.env'].map((name) => join(dir, name));
+const files = () =>
+  ['mcp-keycloak.json', 'mcp-keycloak.schema.json', '.vscode/mcp.json', '.env'].map((name) => join(dir, name));
 
 describe('init --yes', () => {
   it('writes the files, applies the realm and ends with a green doctor', async () => {
@@ -44,13 +45,19 @@ describe('init --yes', () => {
     // its backend, no browser origin needed; keycloak#50807 stops no client and is only named in the version line);
     // before 26.4.0 the missing RFC 8414 path-inserted metadata is the one warning.
     const status = (id: string) => report.doctor.checks.find((c: { id: string }) => c.id === id)?.status;
-    const warnings = report.doctor.checks.filter((c: { status: string }) => c.status === 'warn').map((c: { id: string }) => c.id);
+    const warnings = report.doctor.checks
+      .filter((c: { status: string }) => c.status === 'warn')
+      .map((c: { id: string }) => c.id);
     // With --features=cimd init sets CIMD up too (Keycloak advertises it in every realm), and before 26.8.0 Keycloak
     // refuses claude.ai's document (keycloak#50362): that one warning.
     const cimd = inject('keycloakFeatures').includes('cimd');
     expect(warnings).toEqual([
-      ...(olderThan(inject('keycloakVersion'), '26.4.0') ? ['as.metadata', 'keycloak.version.rfc8414-path-inserted-metadata'] : []),
-      ...(cimd && olderThan(inject('keycloakVersion'), '26.8.0') ? ['keycloak.version.cimd-jwt-bearer-public-client'] : []),
+      ...(olderThan(inject('keycloakVersion'), '26.4.0')
+        ? ['as.metadata', 'keycloak.version.rfc8414-path-inserted-metadata']
+        : []),
+      ...(cimd && olderThan(inject('keycloakVersion'), '26.8.0')
+        ? ['keycloak.version.cimd-jwt-bearer-public-client']
+        : []),
     ]);
     if (cimd) expect(status('realm.cimd')).toBe('pass');
     expect([status('registration.inspector'), status('registration.inspector-0x')]).toEqual(['pass', 'skip']);
@@ -64,9 +71,16 @@ describe('init --yes', () => {
 
     const config = JSON.parse(await readFile(join(dir, 'mcp-keycloak.json'), 'utf8'));
     expect(configSchema.safeParse(config).success).toBe(true);
-    expect(config).toMatchObject({ keycloakUrl: keycloak().url, realm, resources: [{ url: resource, scopes: ['mcp:run'] }], testUser: { username: 'alice' } });
+    expect(config).toMatchObject({
+      keycloakUrl: keycloak().url,
+      realm,
+      resources: [{ url: resource, scopes: ['mcp:run'] }],
+      testUser: { username: 'alice' },
+    });
     // $schema names the copy init wrote beside the config: it resolves in every install mode, offline too.
-    expect(await readFile(join(dir, config.$schema), 'utf8')).toBe(await readFile(new URL('../../schema/mcp-keycloak.schema.json', import.meta.url), 'utf8'));
+    expect(await readFile(join(dir, config.$schema), 'utf8')).toBe(
+      await readFile(new URL('../../schema/mcp-keycloak.schema.json', import.meta.url), 'utf8'),
+    );
     const vscode = JSON.parse(await readFile(join(dir, '.vscode/mcp.json'), 'utf8'));
     expect(vscode.servers[realm]).toEqual({ type: 'http', url: resource });
     const dotenv = await readFile(join(dir, '.env'), 'utf8');
@@ -97,11 +111,16 @@ describe('init --yes', () => {
   });
 
   it('refuses to overwrite a file that differs without a terminal or --force, and --force overwrites it', async () => {
-    await writeFile(join(dir, '.vscode/mcp.json'), '{"servers": {"other": {"type": "http", "url": "http://localhost:9/mcp"}}}\n');
+    await writeFile(
+      join(dir, '.vscode/mcp.json'),
+      '{"servers": {"other": {"type": "http", "url": "http://localhost:9/mcp"}}}\n',
+    );
     const refused = await runCli(['init', '--no-doctor'], { cwd: dir, env });
     expect(refused.code).toBe(2);
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);
-    expect(refused.stderr).toMatch(/^error: \.vscode\/mcp\.json already exists and differ.*--force\. Nothing was written\./);
+    expect(refused.stderr).toMatch(
+      /^error: \.vscode\/mcp\.json already exists and differ.*--force\. Nothing was written\./,
+    );
     expect(await readFile(join(dir, '.vscode/mcp.json'), 'utf8')).not.toContain(realm);
 
     const forced = await runCli(['init', '--no-doctor', '--force'], { cwd: dir, env });
@@ -111,23 +130,35 @@ describe('init --yes', () => {
     expect(Object.keys(vscode.servers).sort()).toEqual(['other', realm].sort());
   });
 
-  it('replaces a stale JSON Schema without asking: it is generated, not the user\'s', async () => {
+  it("replaces a stale JSON Schema without asking: it is generated, not the user's", async () => {
     await writeFile(join(dir, 'mcp-keycloak.schema.json'), '{"title": "from an older mcp-keycloak"}\n');
     const result = await runCli(['--json', 'init', '--no-doctor'], { cwd: dir, env });
     expect(result.code, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout).files.find((f: { path: string }) => f.path === 'mcp-keycloak.schema.json')).toEqual({ path: 'mcp-keycloak.schema.json', status: 'update', written: true });
-    expect(await readFile(join(dir, 'mcp-keycloak.schema.json'), 'utf8')).toBe(await readFile(new URL('../../schema/mcp-keycloak.schema.json', import.meta.url), 'utf8'));
+    expect(
+      JSON.parse(result.stdout).files.find((f: { path: string }) => f.path === 'mcp-keycloak.schema.json'),
+    ).toEqual({ path: 'mcp-keycloak.schema.json', status: 'update', written: true });
+    expect(await readFile(join(dir, 'mcp-keycloak.schema.json'), 'utf8')).toBe(
+      await readFile(new URL('../../schema/mcp-keycloak.schema.json', import.meta.url), 'utf8'),
+    );
   });
 });
 
 describe('init without a terminal and without required values', () => {
   it('names the missing admin password in one line and writes nothing', async () => {
     const empty = await mkdtemp(join(tmpdir(), 'mcp-keycloak-init-empty-'));
-    const result = await runCli(['init'], { cwd: empty, admin: false, env: { ...env, MCP_KEYCLOAK_REALM: uniqueRealm('never') } });
+    const result = await runCli(['init'], {
+      cwd: empty,
+      admin: false,
+      env: { ...env, MCP_KEYCLOAK_REALM: uniqueRealm('never') },
+    });
     expect(result.code).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(/^error: KEYCLOAK_ADMIN_PASSWORD is not set and there is no terminal to ask/);
-    expect(existsSync(join(empty, 'mcp-keycloak.json')) || existsSync(join(empty, '.env')) || existsSync(join(empty, '.vscode'))).toBe(false);
+    expect(
+      existsSync(join(empty, 'mcp-keycloak.json')) ||
+        existsSync(join(empty, '.env')) ||
+        existsSync(join(empty, '.vscode')),
+    ).toBe(false);
   });
 
   it('says where nothing answers, without starting anything unasked', async () => {

@@ -28,7 +28,13 @@ it('the next apply completes an interrupted one', async () => {
 
   const plan = await runCli(['--json', 'plan', '--realm', realm]);
   const pending = JSON.parse(plan.stdout).changes.map((c: { action: string; kind: string }) => `${c.action} ${c.kind}`);
-  expect(pending).toEqual(['create audience-mapper', 'create default-scope', 'create resource-client', 'update registration-policy', 'delete registration-policy']);
+  expect(pending).toEqual([
+    'create audience-mapper',
+    'create default-scope',
+    'create resource-client',
+    'update registration-policy',
+    'delete registration-policy',
+  ]);
 
   expect((await runCli(['apply', '--yes', '--realm', realm])).code).toBe(0);
   expect(JSON.parse((await runCli(['--json', 'plan', '--realm', realm])).stdout).changes).toEqual([]);

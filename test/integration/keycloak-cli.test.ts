@@ -27,16 +27,30 @@ beforeAll(async () => {
 async function environment(name: string, java = false): Promise<Record<string, string>> {
   const dir = join(root, name);
   await mkdir(dir);
-  const env: Record<string, string> = { PATH, HOME: process.env.HOME ?? '', MCP_KEYCLOAK_STATE: join(dir, 'state'), DOCKER_HOST: `unix://${join(dir, 'no-docker.sock')}` };
+  const env: Record<string, string> = {
+    PATH,
+    HOME: process.env.HOME ?? '',
+    MCP_KEYCLOAK_STATE: join(dir, 'state'),
+    DOCKER_HOST: `unix://${join(dir, 'no-docker.sock')}`,
+  };
   if (!java) env.JAVA_HOME = join(dir, 'no-java');
   else if (process.env.JAVA_HOME) env.JAVA_HOME = process.env.JAVA_HOME;
   return env;
 }
 
-function cli(args: string[], env: Record<string, string>, command = process.execPath, prefix = [CLI]): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+  env: Record<string, string>,
+  command = process.execPath,
+  prefix = [CLI],
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(command, [...prefix, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : -1) : 0;
+      const code = error
+        ? typeof (error as { code?: unknown }).code === 'number'
+          ? (error as { code: number }).code
+          : -1
+        : 0;
       resolve({ code, stdout, stderr });
     });
   });
@@ -44,7 +58,10 @@ function cli(args: string[], env: Record<string, string>, command = process.exec
 
 describe('keycloak start --runtime', () => {
   it('docker: says no Docker engine answers instead of falling back', async () => {
-    const result = await cli(['keycloak', 'start', '--runtime', 'docker', '--port', String(await freePort())], await environment('docker'));
+    const result = await cli(
+      ['keycloak', 'start', '--runtime', 'docker', '--port', String(await freePort())],
+      await environment('docker'),
+    );
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^error: No Docker engine answers/);
   });
@@ -76,66 +93,108 @@ describe('keycloak start --features', () => {
     );
     const variable = await cli(['keycloak', 'start'], { ...env, MCP_KEYCLOAK_FEATURES: 'cimd,,dpop' });
     expect(variable.code).toBe(2);
-    expect(variable.stderr).toMatch(/^error: MCP_KEYCLOAK_FEATURES "cimd,,dpop": an empty name is not a Keycloak feature name; [^\n]+\n$/);
+    expect(variable.stderr).toMatch(
+      /^error: MCP_KEYCLOAK_FEATURES "cimd,,dpop": an empty name is not a Keycloak feature name; [^\n]+\n$/,
+    );
     expect(existsSync(env.MCP_KEYCLOAK_STATE!)).toBe(false);
   });
 
-  it('passes them to kc.sh, records and shows them, and refuses other features while it runs, naming the restart', { timeout: 60_000 }, async () => {
-    const env = await environment('features', true);
-    // A stand-in distribution: kc.sh records its arguments and never answers; it stays the group's
-    // leader (no exec), so `ps` shows kc.sh and status counts it as a Keycloak that is starting.
-    const home = join(root, 'features', 'keycloak');
-    await mkdir(join(home, 'bin'), { recursive: true });
-    await writeFile(join(home, 'bin', 'kc.sh'), `#!/bin/sh\necho "$@" > "${join(home, 'args')}"\nsleep 300\n`);
-    await chmod(join(home, 'bin', 'kc.sh'), 0o755);
-    const port = await freePort();
-    const withHome = { ...env, KEYCLOAK_HOME: home };
-    const child = spawn(process.execPath, [CLI, 'keycloak', 'start', '--runtime', 'distribution', '--port', String(port), '--features', 'cimd,resource-indicators'], {
-      env: withHome,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    try {
-      const stateFile = join(env.MCP_KEYCLOAK_STATE!, 'keycloak.json');
-      const deadline = Date.now() + 30_000;
-      while (!(existsSync(stateFile) && existsSync(join(home, 'args'))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      expect((await readFile(join(home, 'args'), 'utf8')).trim().split(' ')).toContain('--features=cimd,resource-indicators');
-      expect(JSON.parse(await readFile(stateFile, 'utf8')).features).toEqual(['cimd', 'resource-indicators']);
-      expect(stderr).toContain('with --features=cimd,resource-indicators (the first start builds it');
-
-      const status = await cli(['keycloak', 'status'], withHome);
-      expect(status.code).toBe(3);
-      expect(status.stdout).toMatch(new RegExp(`^Keycloak at http://127\\.0\\.0\\.1:${port}: starting \\(pid \\d+, since .+\\)\\.\n  features:       cimd, resource-indicators\n`));
-      const json = await cli(['--json', 'keycloak', 'status'], withHome);
-      expect(JSON.parse(json.stdout)).toMatchObject({ status: 'starting', port, features: ['cimd', 'resource-indicators'] });
-
-      const other = await cli(['keycloak', 'start', '--port', String(port), '--features', 'cimd'], withHome);
-      expect(other.code).toBe(2);
-      expect(other.stderr).toBe(
-        `error: The local Keycloak at http://127.0.0.1:${port} runs with features cimd, resource-indicators, not cimd: ` +
-          `restart it with them: node ${CLI} keycloak stop && node ${CLI} keycloak start --port ${port} --runtime distribution --features cimd\n`,
+  it(
+    'passes them to kc.sh, records and shows them, and refuses other features while it runs, naming the restart',
+    { timeout: 60_000 },
+    async () => {
+      const env = await environment('features', true);
+      // A stand-in distribution: kc.sh records its arguments and never answers; it stays the group's
+      // leader (no exec), so `ps` shows kc.sh and status counts it as a Keycloak that is starting.
+      const home = join(root, 'features', 'keycloak');
+      await mkdir(join(home, 'bin'), { recursive: true });
+      await writeFile(join(home, 'bin', 'kc.sh'), `#!/bin/sh\necho "$@" > "${join(home, 'args')}"\nsleep 300\n`);
+      await chmod(join(home, 'bin', 'kc.sh'), 0o755);
+      const port = await freePort();
+      const withHome = { ...env, KEYCLOAK_HOME: home };
+      const child = spawn(
+        process.execPath,
+        [
+          CLI,
+          'keycloak',
+          'start',
+          '--runtime',
+          'distribution',
+          '--port',
+          String(port),
+          '--features',
+          'cimd,resource-indicators',
+        ],
+        {
+          env: withHome,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
       );
-      const none = await cli(['keycloak', 'start', '--port', String(port)], { ...withHome, MCP_KEYCLOAK_FEATURES: 'none' });
-      expect(none.code).toBe(2);
-      expect(none.stderr).toContain('runs with features cimd, resource-indicators, not none: restart it with them: ');
-      expect(none.stderr).toMatch(/keycloak start --port \d+ --runtime distribution\n$/);
-      // The config file's keycloakFeatures decide when neither --features nor MCP_KEYCLOAK_FEATURES does.
-      const configFile = join(root, 'features', 'mcp-keycloak.json');
-      await writeFile(configFile, JSON.stringify({ keycloakFeatures: ['cimd'] }));
-      const fromFile = await cli(['keycloak', 'start', '--port', String(port)], { ...withHome, MCP_KEYCLOAK_CONFIG: configFile });
-      expect(fromFile.code).toBe(2);
-      expect(fromFile.stderr).toContain('runs with features cimd, resource-indicators, not cimd: restart it with them: ');
-      await writeFile(configFile, JSON.stringify({ keycloakFeatures: ['cimd;x'] }));
-      const badFile = await cli(['keycloak', 'start', '--port', String(port)], { ...withHome, MCP_KEYCLOAK_CONFIG: configFile });
-      expect(badFile.code).toBe(2);
-      expect(badFile.stderr).toMatch(/^error: .*keycloakFeatures.*must be a Keycloak feature name/);
-    } finally {
-      child.kill('SIGINT');
-      expect(await exited).toBe(130);
-    }
-  });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      try {
+        const stateFile = join(env.MCP_KEYCLOAK_STATE!, 'keycloak.json');
+        const deadline = Date.now() + 30_000;
+        while (!(existsSync(stateFile) && existsSync(join(home, 'args'))) && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 50));
+        expect((await readFile(join(home, 'args'), 'utf8')).trim().split(' ')).toContain(
+          '--features=cimd,resource-indicators',
+        );
+        expect(JSON.parse(await readFile(stateFile, 'utf8')).features).toEqual(['cimd', 'resource-indicators']);
+        expect(stderr).toContain('with --features=cimd,resource-indicators (the first start builds it');
+
+        const status = await cli(['keycloak', 'status'], withHome);
+        expect(status.code).toBe(3);
+        expect(status.stdout).toMatch(
+          new RegExp(
+            `^Keycloak at http://127\\.0\\.0\\.1:${port}: starting \\(pid \\d+, since .+\\)\\.\n  features:       cimd, resource-indicators\n`,
+          ),
+        );
+        const json = await cli(['--json', 'keycloak', 'status'], withHome);
+        expect(JSON.parse(json.stdout)).toMatchObject({
+          status: 'starting',
+          port,
+          features: ['cimd', 'resource-indicators'],
+        });
+
+        const other = await cli(['keycloak', 'start', '--port', String(port), '--features', 'cimd'], withHome);
+        expect(other.code).toBe(2);
+        expect(other.stderr).toBe(
+          `error: The local Keycloak at http://127.0.0.1:${port} runs with features cimd, resource-indicators, not cimd: ` +
+            `restart it with them: node ${CLI} keycloak stop && node ${CLI} keycloak start --port ${port} --runtime distribution --features cimd\n`,
+        );
+        const none = await cli(['keycloak', 'start', '--port', String(port)], {
+          ...withHome,
+          MCP_KEYCLOAK_FEATURES: 'none',
+        });
+        expect(none.code).toBe(2);
+        expect(none.stderr).toContain('runs with features cimd, resource-indicators, not none: restart it with them: ');
+        expect(none.stderr).toMatch(/keycloak start --port \d+ --runtime distribution\n$/);
+        // The config file's keycloakFeatures decide when neither --features nor MCP_KEYCLOAK_FEATURES does.
+        const configFile = join(root, 'features', 'mcp-keycloak.json');
+        await writeFile(configFile, JSON.stringify({ keycloakFeatures: ['cimd'] }));
+        const fromFile = await cli(['keycloak', 'start', '--port', String(port)], {
+          ...withHome,
+          MCP_KEYCLOAK_CONFIG: configFile,
+        });
+        expect(fromFile.code).toBe(2);
+        expect(fromFile.stderr).toContain(
+          'runs with features cimd, resource-indicators, not cimd: restart it with them: ',
+        );
+        await writeFile(configFile, JSON.stringify({ keycloakFeatures: ['cimd;x'] }));
+        const badFile = await cli(['keycloak', 'start', '--port', String(port)], {
+          ...withHome,
+          MCP_KEYCLOAK_CONFIG: configFile,
+        });
+        expect(badFile.code).toBe(2);
+        expect(badFile.stderr).toMatch(/^error: .*keycloakFeatures.*must be a Keycloak feature name/);
+      } finally {
+        child.kill('SIGINT');
+        expect(await exited).toBe(130);
+      }
+    },
+  );
 });
 
 describe('Ctrl-C while keycloak start waits for Keycloak', () => {
@@ -147,17 +206,22 @@ describe('Ctrl-C while keycloak start waits for Keycloak', () => {
     await writeFile(join(home, 'bin', 'kc.sh'), `#!/bin/sh\necho "$@" > "${join(home, 'args')}"\nexec sleep 300\n`);
     await chmod(join(home, 'bin', 'kc.sh'), 0o755);
     const port = await freePort();
-    const child = spawn(process.execPath, [CLI, 'keycloak', 'start', '--runtime', 'distribution', '--port', String(port)], {
-      env: { ...env, KEYCLOAK_HOME: home },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'keycloak', 'start', '--runtime', 'distribution', '--port', String(port)],
+      {
+        env: { ...env, KEYCLOAK_HOME: home },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     // Wait (by polling, not a fixed sleep) until kc.sh runs and its pid is recorded.
     const stateFile = join(env.MCP_KEYCLOAK_STATE!, 'keycloak.json');
     const deadline = Date.now() + 30_000;
-    while (!(existsSync(stateFile) && existsSync(join(home, 'args'))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (!(existsSync(stateFile) && existsSync(join(home, 'args'))) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     const { pid } = JSON.parse(await readFile(stateFile, 'utf8')) as { pid: number };
     expect(await readFile(join(home, 'args'), 'utf8')).toContain(`--http-port=${port}`);
 
@@ -181,7 +245,12 @@ describe('printed commands', () => {
     const bin = join(root, 'link', 'bin');
     await mkdir(bin);
     await symlink(CLI, join(bin, 'mcp-keycloak'));
-    const result = await cli(['keycloak', 'status'], { ...env, PATH: `${bin}${delimiter}${env.PATH}` }, join(bin, 'mcp-keycloak'), []);
+    const result = await cli(
+      ['keycloak', 'status'],
+      { ...env, PATH: `${bin}${delimiter}${env.PATH}` },
+      join(bin, 'mcp-keycloak'),
+      [],
+    );
     expect(result.code).toBe(3);
     expect(result.stdout).toContain('Start one with: mcp-keycloak keycloak start');
   });
@@ -197,13 +266,23 @@ describe('keycloak status of a stopped Keycloak', () => {
     const env = await environment('stopped');
     await mkdir(env.MCP_KEYCLOAK_STATE!, { recursive: true });
     const state = {
-      formatVersion: 1, runtime: 'distribution', url: 'http://127.0.0.1:18999', port: 18999, pid: 2 ** 22 + 1,
-      dataDir: join(env.MCP_KEYCLOAK_STATE!, 'keycloak-data'), logFile: join(env.MCP_KEYCLOAK_STATE!, 'keycloak.log'),
-      adminUsername: 'admin', version: '26.7.3', startedAt: '2026-11-24T08:40:00.000Z', stoppedAt: '2026-11-24T08:45:30.236Z',
+      formatVersion: 1,
+      runtime: 'distribution',
+      url: 'http://127.0.0.1:18999',
+      port: 18999,
+      pid: 2 ** 22 + 1,
+      dataDir: join(env.MCP_KEYCLOAK_STATE!, 'keycloak-data'),
+      logFile: join(env.MCP_KEYCLOAK_STATE!, 'keycloak.log'),
+      adminUsername: 'admin',
+      version: '26.7.3',
+      startedAt: '2026-11-24T08:40:00.000Z',
+      stoppedAt: '2026-11-24T08:45:30.236Z',
     };
     await writeFile(join(env.MCP_KEYCLOAK_STATE!, 'keycloak.json'), JSON.stringify(state));
     const result = await cli(['keycloak', 'status'], env);
     expect(result.code).toBe(3);
-    expect(result.stdout.split('\n')[0]).toBe('Keycloak at http://127.0.0.1:18999: stopped since 2026-11-24T08:45:30.236Z.');
+    expect(result.stdout.split('\n')[0]).toBe(
+      'Keycloak at http://127.0.0.1:18999: stopped since 2026-11-24T08:45:30.236Z.',
+    );
   });
 });

@@ -18,7 +18,8 @@ import { freePort, run } from '../../src/local/process.js';
 import { CLI } from '../support/keycloak.js';
 
 const served = '99.0.3-test';
-const distPath = (version: string) => `/org/keycloak/keycloak-quarkus-dist/${version}/keycloak-quarkus-dist-${version}.tar.gz`;
+const distPath = (version: string) =>
+  `/org/keycloak/keycloak-quarkus-dist/${version}/keycloak-quarkus-dist-${version}.tar.gz`;
 let root: string;
 let server: Server;
 let repo: string;
@@ -28,7 +29,11 @@ let requested: string[] = [];
 async function fakeDistribution(dir: string, name: string): Promise<string> {
   const home = join(dir, name);
   await mkdir(join(home, 'bin'), { recursive: true });
-  await writeFile(join(home, 'bin', 'kc.sh'), '#!/bin/sh\nhere="$(dirname "$0")/.."\necho "$@" > "$here/args"\nenv > "$here/env"\nexit 1\n', { mode: 0o755 });
+  await writeFile(
+    join(home, 'bin', 'kc.sh'),
+    '#!/bin/sh\nhere="$(dirname "$0")/.."\necho "$@" > "$here/args"\nenv > "$here/env"\nexit 1\n',
+    { mode: 0o755 },
+  );
   return home;
 }
 
@@ -41,7 +46,8 @@ beforeAll(async () => {
   const checksum = createHash('sha512').update(archive).digest('hex');
   server = createServer((req, res) => {
     requested.push(`${req.method} ${req.url}`);
-    if (req.url === distPath(served)) res.writeHead(200, { 'content-length': archive.length }).end(req.method === 'HEAD' ? undefined : archive);
+    if (req.url === distPath(served))
+      res.writeHead(200, { 'content-length': archive.length }).end(req.method === 'HEAD' ? undefined : archive);
     else if (req.url === `${distPath(served)}.sha512`) res.end(`${checksum}\n`);
     else res.writeHead(404).end();
   });
@@ -70,7 +76,11 @@ async function environment(name: string): Promise<Record<string, string>> {
 function cli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, [CLI, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : -1) : 0;
+      const code = error
+        ? typeof (error as { code?: unknown }).code === 'number'
+          ? (error as { code: number }).code
+          : -1
+        : 0;
       resolve({ code, stdout, stderr });
     });
   });
@@ -80,7 +90,10 @@ describe('keycloak start --keycloak-version', () => {
   it('downloads and starts that version, and names it while doing so', async () => {
     const env = await environment('served');
     const port = await freePort();
-    const result = await cli(['keycloak', 'start', '--runtime', 'distribution', '--port', String(port), '--keycloak-version', served], env);
+    const result = await cli(
+      ['keycloak', 'start', '--runtime', 'distribution', '--port', String(port), '--keycloak-version', served],
+      env,
+    );
     const home = join(env.MCP_KEYCLOAK_CACHE!, `keycloak-${served}`);
     expect(existsSync(join(home, 'args'))).toBe(true); // this version's kc.sh ran
     expect(await readFile(join(home, 'args'), 'utf8')).toContain(`--http-port=${port}`);
@@ -93,7 +106,19 @@ describe('keycloak start --keycloak-version', () => {
   it('a version the repository does not serve is one line, exit code 2, nothing downloaded', async () => {
     const env = await environment('missing');
     requested = [];
-    const result = await cli(['keycloak', 'start', '--runtime', 'distribution', '--port', String(await freePort()), '--keycloak-version', '26.99.0'], env);
+    const result = await cli(
+      [
+        'keycloak',
+        'start',
+        '--runtime',
+        'distribution',
+        '--port',
+        String(await freePort()),
+        '--keycloak-version',
+        '26.99.0',
+      ],
+      env,
+    );
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(
       `error: Keycloak 26.99.0 is not served by ${repo} (HTTP 404 for its server distribution): pick a version it serves, e.g. 26.7.3.\n`,
@@ -120,7 +145,9 @@ describe('keycloak start --keycloak-version', () => {
     requested = [];
     const result = await cli(['keycloak', 'start', '--keycloak-version', '26.0.8/../../x'], env);
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe('error: --keycloak-version "26.0.8/../../x": must be a Keycloak version such as 26.7.3 (major.minor.patch).\n');
+    expect(result.stderr).toBe(
+      'error: --keycloak-version "26.0.8/../../x": must be a Keycloak version such as 26.7.3 (major.minor.patch).\n',
+    );
     expect(requested).toEqual([]);
   });
 
@@ -129,7 +156,9 @@ describe('keycloak start --keycloak-version', () => {
     const home = await fakeDistribution(join(root, 'home'), 'keycloak');
     const result = await cli(['keycloak', 'start', '--keycloak-version', '26.0.8'], { ...env, KEYCLOAK_HOME: home });
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/^error: KEYCLOAK_HOME=.* and --keycloak-version 26\.0\.8 both choose a Keycloak: unset KEYCLOAK_HOME or drop the flag\.\n$/);
+    expect(result.stderr).toMatch(
+      /^error: KEYCLOAK_HOME=.* and --keycloak-version 26\.0\.8 both choose a Keycloak: unset KEYCLOAK_HOME or drop the flag\.\n$/,
+    );
     expect(existsSync(join(home, 'args'))).toBe(false);
   });
 });
@@ -150,7 +179,9 @@ describe('the in-memory database of a dev-mem Keycloak', () => {
     await expect(start).rejects.toThrow(/Keycloak exited with code 1 while starting/);
     expect(await readFile(join(home, 'args'), 'utf8')).toContain('--db=dev-mem');
     const env = await readFile(join(home, 'env'), 'utf8');
-    expect(env).toContain('KC_DB_URL=jdbc:h2:mem:keycloakdb;NON_KEYWORDS=VALUE;DB_CLOSE_ON_EXIT=FALSE;DB_CLOSE_DELAY=-1\n');
+    expect(env).toContain(
+      'KC_DB_URL=jdbc:h2:mem:keycloakdb;NON_KEYWORDS=VALUE;DB_CLOSE_ON_EXIT=FALSE;DB_CLOSE_DELAY=-1\n',
+    );
     // A second DB_CLOSE_DELAY in the properties is what stopped 26.4.7 from starting ("Duplicate property").
     expect(env).not.toContain('KC_DB_URL_PROPERTIES=');
   });

@@ -19,15 +19,34 @@ let tarball: string;
 let app: string;
 let files: string[];
 
-function sh(command: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function sh(
+  command: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     // A clean environment, as on a fresh machine: no KEYCLOAK_* or MCP_* settings leak in.
-    const clean = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', npm_config_cache: process.env.npm_config_cache ?? '', ...env };
+    const clean = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      npm_config_cache: process.env.npm_config_cache ?? '',
+      ...env,
+    };
     if (!clean.npm_config_cache) delete (clean as Record<string, string>).npm_config_cache;
-    execFile(command, args, { cwd, env: clean, timeout: 180_000, maxBuffer: 32 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      command,
+      args,
+      { cwd, env: clean, timeout: 180_000, maxBuffer: 32 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error
+          ? typeof (error as { code?: unknown }).code === 'number'
+            ? (error as { code: number }).code
+            : -1
+          : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -46,13 +65,22 @@ beforeAll(async () => {
 }, 240_000);
 
 it('ships the CLI, its templates and schema, and nothing of the workspace', () => {
-  for (const path of ['bin/mcp-keycloak.js', 'dist/cli.js', 'dist/commands/init.js', 'templates/mcp-keycloak.json', 'templates/vscode/mcp.json', 'templates/env', 'schema/mcp-keycloak.schema.json']) {
+  for (const path of [
+    'bin/mcp-keycloak.js',
+    'dist/cli.js',
+    'dist/commands/init.js',
+    'templates/mcp-keycloak.json',
+    'templates/vscode/mcp.json',
+    'templates/env',
+    'schema/mcp-keycloak.schema.json',
+  ]) {
     expect(files).toContain(path);
   }
   expect(files.filter((f) => /^(src|test|bench|scripts)\/|(^|\/)\.env$/.test(f))).toEqual([]);
   expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
   // The README links into docs/: without it every such link is dead in the published package.
-  for (const path of ['docs/README.md', 'docs/configuration.md', 'docs/commands/doctor.md']) expect(files).toContain(path);
+  for (const path of ['docs/README.md', 'docs/configuration.md', 'docs/commands/doctor.md'])
+    expect(files).toContain(path);
   // commander is inlined into dist/cli.js: its MIT notice travels with it.
   expect(files).toContain('dist/THIRD-PARTY-LICENSES.txt');
 });
@@ -68,12 +96,19 @@ export async function load(url, context, next) {
   const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`;
   await rm(trace, { force: true });
   const bin = join(app, 'node_modules', 'mcp-keycloak', 'bin', 'mcp-keycloak.js');
-  const result = await sh(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, bin, ...args], app);
-  const loaded = (await readFile(trace, 'utf8')).trim().split('\n').map((url) => fileURLToPath(url));
+  const result = await sh(
+    process.execPath,
+    ['--import', `data:text/javascript,${encodeURIComponent(register)}`, bin, ...args],
+    app,
+  );
+  const loaded = (await readFile(trace, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((url) => fileURLToPath(url));
   return { code: result.code, stdout: result.stdout, loaded };
 }
 
-it('--help and --version load only the package\'s own files, no dependency', async () => {
+it("--help and --version load only the package's own files, no dependency", async () => {
   const own = await realpath(join(app, 'node_modules', 'mcp-keycloak'));
   const version = (JSON.parse(await readFile(join(repo, 'package.json'), 'utf8')) as { version: string }).version;
   for (const args of [['--help'], ['--version'], ['init', '--help']]) {
@@ -82,7 +117,9 @@ it('--help and --version load only the package\'s own files, no dependency', asy
     if (args[0] === '--version') expect(stdout.trim()).toBe(version);
     expect(loaded).toContain(join(own, 'dist', 'cli.js'));
     // Not the admin client, the MCP SDKs, jose, zod, chalk or ora; and no command module.
-    expect(loaded.filter((file) => !file.startsWith(`${own}/`) || file.slice(own.length).includes('node_modules'))).toEqual([]);
+    expect(
+      loaded.filter((file) => !file.startsWith(`${own}/`) || file.slice(own.length).includes('node_modules')),
+    ).toEqual([]);
     expect(loaded.filter((file) => file.includes(`${join(own, 'dist', 'commands')}/`))).toEqual([]);
   }
   // The same trace sees dependencies once a command runs (so the check above can fail).
@@ -103,7 +140,11 @@ it('runs --help and init --help from the installed package', async () => {
 });
 
 it('runs through npx with the tarball', { timeout: 180_000 }, async () => {
-  const result = await sh('npx', ['--yes', '--prefer-offline', '--package', tarball, 'mcp-keycloak', 'init', '--help'], app);
+  const result = await sh(
+    'npx',
+    ['--yes', '--prefer-offline', '--package', tarball, 'mcp-keycloak', 'init', '--help'],
+    app,
+  );
   expect(result.code, result.stderr).toBe(0);
   expect(result.stdout).toContain('Usage: mcp-keycloak init');
 });

@@ -7,7 +7,17 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { applyPlan, computePlan } from '../../src/realm/apply.js';
 import { passwordWorks } from '../../src/realm/live.js';
 import { adminClient, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
-import { addAnonymousPolicy, anonymousPolicies, audienceMappersOn, convergedObjects, defaultScopeNames, engine, ownedObjects, scopesNamed, bareRealm as createBareRealm } from '../support/realm-state.js';
+import {
+  addAnonymousPolicy,
+  anonymousPolicies,
+  audienceMappersOn,
+  convergedObjects,
+  defaultScopeNames,
+  engine,
+  ownedObjects,
+  scopesNamed,
+  bareRealm as createBareRealm,
+} from '../support/realm-state.js';
 
 const RESOURCE = 'http://localhost:8000/mcp';
 const realms: string[] = [];
@@ -33,7 +43,12 @@ describe('a stale plan meets the other writer', () => {
     expect(summary(stale.plan.changes)).toContain('create client-scope');
 
     const admin = await adminClient();
-    const { id } = await admin.clientScopes.create({ realm, name: 'mcp:run', protocol: 'openid-connect', attributes: { 'include.in.token.scope': 'false' } });
+    const { id } = await admin.clientScopes.create({
+      realm,
+      name: 'mcp:run',
+      protocol: 'openid-connect',
+      attributes: { 'include.in.token.scope': 'false' },
+    });
     const applied = await applyPlan(session, desired, stale);
 
     expect(summary(applied)).not.toContain('create client-scope');
@@ -81,7 +96,9 @@ describe('a stale plan meets the other writer', () => {
     await admin.clientScopes.addDefaultOptionalClientScope({ realm, id: scope!.id! });
 
     const { session, desired } = await engine(realm);
-    expect(summary(await applyPlan(session, desired, await computePlan(session, desired)))).toEqual(['create default-scope']);
+    expect(summary(await applyPlan(session, desired, await computePlan(session, desired)))).toEqual([
+      'create default-scope',
+    ]);
     expect(await defaultScopeNames(realm)).toContain('mcp:run');
     const optional = await admin.clientScopes.listDefaultOptionalClientScopes({ realm } as never);
     expect(optional.map((s) => s.name)).not.toContain('mcp:run');
@@ -153,7 +170,11 @@ describe('a stale plan meets the other writer', () => {
     const stale = await computePlan(session, desired);
     expect(summary(stale.plan.changes)).toEqual(['create registration-policy']);
 
-    const theirs = { 'trusted-hosts': ['new.example'], 'host-sending-registration-request-must-match': ['true'], 'client-uris-must-match': ['true'] };
+    const theirs = {
+      'trusted-hosts': ['new.example'],
+      'host-sending-registration-request-must-match': ['true'],
+      'client-uris-must-match': ['true'],
+    };
     await addAnonymousPolicy(realm, 'Trusted Hosts', 'trusted-hosts', theirs);
     const applied = await applyPlan(session, desired, stale);
     expect(summary(applied)).toEqual(['create registration-policy', 'delete registration-policy']);
@@ -168,7 +189,10 @@ describe('two CLI applies at once', () => {
   it(`on a bare realm both exit 0 and leave one state (${trials} trials)`, { timeout: 180_000 }, async () => {
     for (let trial = 0; trial < trials; trial++) {
       const realm = await bareRealm('race-cli');
-      const runs = await Promise.all([runCli(['apply', '--yes', '--realm', realm]), runCli(['apply', '--yes', '--realm', realm])]);
+      const runs = await Promise.all([
+        runCli(['apply', '--yes', '--realm', realm]),
+        runCli(['apply', '--yes', '--realm', realm]),
+      ]);
       expect(runs.map((r) => [r.code, r.stderr])).toEqual([
         [0, ''],
         [0, ''],
@@ -178,18 +202,31 @@ describe('two CLI applies at once', () => {
     }
   });
 
-  it(`in trusted-hosts mode both exit 0 and leave one Trusted Hosts policy (${trials} trials)`, { timeout: 180_000 }, async () => {
-    const args = (realm: string) => ['apply', '--yes', '--realm', realm, '--dcr', 'trusted-hosts', '--trusted-host', 'new.example'];
-    for (let trial = 0; trial < trials; trial++) {
-      const realm = await bareRealm('race-cli-th');
-      // Start from anonymous mode, where no Trusted Hosts policy exists: both runs then create one.
-      expect((await runCli(['apply', '--yes', '--realm', realm])).code).toBe(0);
-      const runs = await Promise.all([runCli(args(realm)), runCli(args(realm))]);
-      expect(runs.map((r) => [r.code, r.stderr])).toEqual([
-        [0, ''],
-        [0, ''],
-      ]);
-      expect(await ownedObjects(realm)).toEqual(convergedObjects(RESOURCE, ['new.example']));
-    }
-  });
+  it(
+    `in trusted-hosts mode both exit 0 and leave one Trusted Hosts policy (${trials} trials)`,
+    { timeout: 180_000 },
+    async () => {
+      const args = (realm: string) => [
+        'apply',
+        '--yes',
+        '--realm',
+        realm,
+        '--dcr',
+        'trusted-hosts',
+        '--trusted-host',
+        'new.example',
+      ];
+      for (let trial = 0; trial < trials; trial++) {
+        const realm = await bareRealm('race-cli-th');
+        // Start from anonymous mode, where no Trusted Hosts policy exists: both runs then create one.
+        expect((await runCli(['apply', '--yes', '--realm', realm])).code).toBe(0);
+        const runs = await Promise.all([runCli(args(realm)), runCli(args(realm))]);
+        expect(runs.map((r) => [r.code, r.stderr])).toEqual([
+          [0, ''],
+          [0, ''],
+        ]);
+        expect(await ownedObjects(realm)).toEqual(convergedObjects(RESOURCE, ['new.example']));
+      }
+    },
+  );
 });

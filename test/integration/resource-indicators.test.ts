@@ -7,7 +7,12 @@
  * the SDK's own OAuth functions (the requests MCP clients make), signed in headlessly.
  */
 import { randomBytes } from 'node:crypto';
-import { discoverAuthorizationServerMetadata, registerClient, type AuthorizationServerMetadata, type OAuthClientInformationFull } from '@modelcontextprotocol/client';
+import {
+  discoverAuthorizationServerMetadata,
+  registerClient,
+  type AuthorizationServerMetadata,
+  type OAuthClientInformationFull,
+} from '@modelcontextprotocol/client';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { REDIRECT_URI, vscodeClientMetadata } from '../../src/e2e/index.js';
@@ -40,9 +45,20 @@ afterAll(async () => {
 });
 
 /** The authorization-code flow as an MCP client runs it, with `resource` on both requests (or on none). */
-async function tokenFor(resourceParam: string | undefined): Promise<{ status: 'ok'; aud: unknown } | { status: 'error'; message: string }> {
+async function tokenFor(
+  resourceParam: string | undefined,
+): Promise<{ status: 'ok'; aud: unknown } | { status: 'error'; message: string }> {
   try {
-    const tokens = await codeFlowTokens({ issuer, metadata, client, redirectUri: REDIRECT_URI, username: 'alice', password, scope: 'mcp:run', ...(resourceParam ? { resource: resourceParam } : {}) });
+    const tokens = await codeFlowTokens({
+      issuer,
+      metadata,
+      client,
+      redirectUri: REDIRECT_URI,
+      username: 'alice',
+      password,
+      scope: 'mcp:run',
+      ...(resourceParam ? { resource: resourceParam } : {}),
+    });
     return { status: 'ok', aud: decodeJwt(tokens.access_token).aud };
   } catch (error) {
     return { status: 'error', message: String(error) };
@@ -102,22 +118,43 @@ describe('without the resource client (a realm provisioned before it existed)', 
   it('fails every client that sends resource when the feature is on: the failure apply now prevents', async () => {
     const admin = await adminClient();
     const [found] = await admin.clients.find({ realm, clientId: resource });
-    await admin.clients.update({ realm, id: found!.id! }, { ...found, attributes: { ...found!.attributes, resource_url: `${resource}/` } });
+    await admin.clients.update(
+      { realm, id: found!.id! },
+      { ...found, attributes: { ...found!.attributes, resource_url: `${resource}/` } },
+    );
     try {
       const result = await tokenFor(resource);
-      if (featureOn) expect(result).toMatchObject({ status: 'error', message: expect.stringMatching(/invalid_target|requested resource is invalid/i) });
+      if (featureOn)
+        expect(result).toMatchObject({
+          status: 'error',
+          message: expect.stringMatching(/invalid_target|requested resource is invalid/i),
+        });
       else expect(result.status).toBe('ok');
       // apply puts resource_url back (an update of that attribute only) and the flow works again.
-      const again = await runCli(['apply', '--yes', '--json', '--realm', realm, '--resource', resource, '--test-user', 'alice'], {
-        env: { MCP_KEYCLOAK_TEST_USER_PASSWORD: password },
-      });
+      const again = await runCli(
+        ['apply', '--yes', '--json', '--realm', realm, '--resource', resource, '--test-user', 'alice'],
+        {
+          env: { MCP_KEYCLOAK_TEST_USER_PASSWORD: password },
+        },
+      );
       expect(again.code).toBe(0);
-      const applied = (JSON.parse(again.stdout) as { applied: Array<{ kind: string; action: string; fields: unknown[] }> }).applied;
-      expect(applied).toEqual([expect.objectContaining({ kind: 'resource-client', action: 'update', fields: [{ field: 'resource_url', from: `${resource}/`, to: resource }] })]);
+      const applied = (
+        JSON.parse(again.stdout) as { applied: Array<{ kind: string; action: string; fields: unknown[] }> }
+      ).applied;
+      expect(applied).toEqual([
+        expect.objectContaining({
+          kind: 'resource-client',
+          action: 'update',
+          fields: [{ field: 'resource_url', from: `${resource}/`, to: resource }],
+        }),
+      ]);
       expect((await tokenFor(resource)).status).toBe('ok');
     } finally {
       const [now] = await admin.clients.find({ realm, clientId: resource });
-      await admin.clients.update({ realm, id: now!.id! }, { ...now, attributes: { ...now!.attributes, resource_url: resource } });
+      await admin.clients.update(
+        { realm, id: now!.id! },
+        { ...now, attributes: { ...now!.attributes, resource_url: resource } },
+      );
     }
   });
 });

@@ -11,7 +11,15 @@ import { freePort } from '../../src/local/process.js';
 import { createJwtVerifier, remoteKeys, startReferenceServer, type RunningServer } from '../../src/server/index.js';
 import { deleteRealm, keycloak, uniqueRealm } from '../support/keycloak.js';
 import { parseChallenge, postToolsCall } from '../support/mcp-http.js';
-import { applyRealm, b64url, createPasswordClient, importSigningKey, passwordToken, resign, type RealmKey } from '../support/tokens.js';
+import {
+  applyRealm,
+  b64url,
+  createPasswordClient,
+  importSigningKey,
+  passwordToken,
+  resign,
+  type RealmKey,
+} from '../support/tokens.js';
 
 const realm = uniqueRealm('serve-attack');
 const otherRealm = uniqueRealm('serve-attack-other');
@@ -33,7 +41,10 @@ beforeAll(async () => {
     // Keycloak-issued token with our audience (client-level mapper) but without the scope.
     createPasswordClient(realm, 'attack-no-scope', { withoutScope: 'mcp:run', audience: resource }),
     // Keycloak-issued token for a different resource of the same realm.
-    createPasswordClient(realm, 'attack-other-aud', { withoutScope: 'mcp:run', audience: `http://127.0.0.1:${port}/other` }),
+    createPasswordClient(realm, 'attack-other-aud', {
+      withoutScope: 'mcp:run',
+      audience: `http://127.0.0.1:${port}/other`,
+    }),
     createPasswordClient(otherRealm, 'attack-other-realm'),
   ]);
   tokens.valid = await passwordToken(realm, valid);
@@ -59,7 +70,12 @@ afterAll(async () => {
 const now = () => Math.floor(Date.now() / 1000);
 
 /** Calls tools/call and checks status and the whole challenge; returns the error_description. */
-async function expectRejected(token: string | undefined, status: 401 | 403, error: string | undefined, options: { inQuery?: boolean } = {}) {
+async function expectRejected(
+  token: string | undefined,
+  status: 401 | 403,
+  error: string | undefined,
+  options: { inQuery?: boolean } = {},
+) {
   const response = await postToolsCall(resource, token, options);
   expect(response.status).toBe(status);
   const { scheme, params } = parseChallenge(response.headers.get('www-authenticate'));
@@ -121,7 +137,9 @@ describe('attacks, each rejected with status and WWW-Authenticate', () => {
 
   it('wrong aud, as Keycloak issues it for another resource: 401', async () => {
     expect(decodeJwt(tokens.otherAudience!).aud).not.toContain(resource);
-    expect(await expectRejected(tokens.otherAudience, 401, 'invalid_token')).toBe('token audience does not include this resource');
+    expect(await expectRejected(tokens.otherAudience, 401, 'invalid_token')).toBe(
+      'token audience does not include this resource',
+    );
   });
 
   it('wrong aud with every other claim valid: 401', async () => {
@@ -178,7 +196,11 @@ describe('attacks, each rejected with status and WWW-Authenticate', () => {
   });
 
   it('a non-Bearer Authorization scheme: 401 without an error code', async () => {
-    const response = await fetch(resource, { method: 'POST', headers: { authorization: `Basic ${b64url('a:b')}` }, body: '{}' });
+    const response = await fetch(resource, {
+      method: 'POST',
+      headers: { authorization: `Basic ${b64url('a:b')}` },
+      body: '{}',
+    });
     expect(response.status).toBe(401);
     expect(parseChallenge(response.headers.get('www-authenticate')).params.error).toBeUndefined();
   });
@@ -204,7 +226,9 @@ describe('attacks, each rejected with status and WWW-Authenticate', () => {
     expect(fetches).toBe(1);
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     for (let i = 0; i < 20; i++) {
-      await expect(limited.verify(await resign(tokens.valid!, { privateKey, kid: `flood-${i}` }, {}))).rejects.toThrow('unknown key');
+      await expect(limited.verify(await resign(tokens.valid!, { privateKey, kid: `flood-${i}` }, {}))).rejects.toThrow(
+        'unknown key',
+      );
     }
     expect(fetches).toBe(1); // a flood of forged kids costs Keycloak nothing within the 30 s cooldown
 
@@ -219,6 +243,7 @@ describe('attacks, each rejected with status and WWW-Authenticate', () => {
     const refusals = logs.filter((line) => / 40[13] /.test(line));
     expect(refusals.length).toBeGreaterThanOrEqual(15);
     for (const line of refusals) expect(line).toMatch(/reason="/);
-    for (const token of Object.values(tokens)) for (const line of logs) expect(line).not.toContain(token.split('.')[2]!.slice(0, 16));
+    for (const token of Object.values(tokens))
+      for (const line of logs) expect(line).not.toContain(token.split('.')[2]!.slice(0, 16));
   });
 });

@@ -16,7 +16,16 @@ import { HEADERS_TIMEOUT_MS, TIMEOUT_CHECK_INTERVAL_MS } from '../../src/server/
 import { startReferenceServer, type RunningServer } from '../../src/server/index.js';
 import { CLI, deleteRealm, keycloak, uniqueRealm, startServe } from '../support/keycloak.js';
 import { postToolsCall } from '../support/mcp-http.js';
-import { applyRealm, b64url, createPasswordClient, createResourceClient, resign, TEST_USER, TEST_USER_PASSWORD, type TestClient } from '../support/tokens.js';
+import {
+  applyRealm,
+  b64url,
+  createPasswordClient,
+  createResourceClient,
+  resign,
+  TEST_USER,
+  TEST_USER_PASSWORD,
+  type TestClient,
+} from '../support/tokens.js';
 
 const realm = uniqueRealm('serve-hostile');
 let port: number;
@@ -24,7 +33,6 @@ let resource: string;
 let serve: ChildProcess;
 let output: () => string;
 let client: TestClient;
-
 
 beforeAll(async () => {
   port = await freePort();
@@ -43,7 +51,13 @@ afterAll(async () => {
 async function tokenFrom(base: string, from: TestClient = client): Promise<string> {
   const response = await fetch(`${base}/realms/${realm}/protocol/openid-connect/token`, {
     method: 'POST',
-    body: new URLSearchParams({ grant_type: 'password', client_id: from.clientId, client_secret: from.secret, username: TEST_USER, password: TEST_USER_PASSWORD }),
+    body: new URLSearchParams({
+      grant_type: 'password',
+      client_id: from.clientId,
+      client_secret: from.secret,
+      username: TEST_USER,
+      password: TEST_USER_PASSWORD,
+    }),
   });
   const body = (await response.json()) as { access_token?: string };
   if (!body.access_token) throw new Error(`token request failed: ${response.status}`);
@@ -76,7 +90,13 @@ describe('the request log (defect 6)', () => {
     const signature = token.split('.')[2]!;
     const base = `http://127.0.0.1:${port}`;
     const before = output().split('\n').length - 1;
-    for (const path of [`/x/${token}`, `/${token}`, `/mcp/${token}`, `/.well-known/oauth-protected-resource/${token}`, `/x/${signature}`]) {
+    for (const path of [
+      `/x/${token}`,
+      `/${token}`,
+      `/mcp/${token}`,
+      `/.well-known/oauth-protected-resource/${token}`,
+      `/x/${signature}`,
+    ]) {
       const response = await fetch(`${base}${path}`);
       expect(response.status).toBe(404);
       await response.body?.cancel();
@@ -151,7 +171,11 @@ describe('introspection mode against junk (defect 7)', () => {
   beforeAll(async () => {
     const target = new URL(keycloak().url);
     proxy = createServer((req, res) => {
-      const kind = req.url?.endsWith('/token/introspect') ? 'introspect' : req.url?.endsWith('/certs') ? 'certs' : 'other';
+      const kind = req.url?.endsWith('/token/introspect')
+        ? 'introspect'
+        : req.url?.endsWith('/certs')
+          ? 'certs'
+          : 'other';
       counts[kind]++;
       if (kind === 'introspect') counts.maxInFlight = Math.max(counts.maxInFlight, ++counts.inFlight);
       // Introspection answers are held back a little, so that concurrent calls overlap for certain.
@@ -159,13 +183,16 @@ describe('introspection mode against junk (defect 7)', () => {
       setTimeout(() => forward(req, res, kind), delay);
     });
     const forward = (req: IncomingMessage, res: ServerResponse, kind: string) => {
-      const upstream = request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-        answer.on('end', () => {
-          if (kind === 'introspect') counts.inFlight--;
-        });
-      });
+      const upstream = request(
+        { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+          answer.on('end', () => {
+            if (kind === 'introspect') counts.inFlight--;
+          });
+        },
+      );
       upstream.on('error', () => res.destroy());
       req.pipe(upstream);
     };
@@ -202,23 +229,32 @@ describe('introspection mode against junk (defect 7)', () => {
     for (let i = 0; i < 500; i++) {
       const kind = i % 5;
       if (kind === 0) junk.push(randomBytes(24).toString('hex'));
-      else if (kind === 1) junk.push(`${b64url({ alg: 'RS256', kid })}.${b64url({ n: i })}.${randomBytes(64).toString('base64url')}`);
-      else if (kind === 2) junk.push(`${randomBytes(20).toString('base64url')}.${randomBytes(20).toString('base64url')}.${randomBytes(20).toString('base64url')}`);
+      else if (kind === 1)
+        junk.push(`${b64url({ alg: 'RS256', kid })}.${b64url({ n: i })}.${randomBytes(64).toString('base64url')}`);
+      else if (kind === 2)
+        junk.push(
+          `${randomBytes(20).toString('base64url')}.${randomBytes(20).toString('base64url')}.${randomBytes(20).toString('base64url')}`,
+        );
       // Forged with our own key: half claim the realm's kid, half an unknown one (which may cost one JWKS refresh).
-      else if (kind === 3) junk.push(await resign(genuine, { privateKey, kid: i % 2 ? kid : `forged-${i}` }, { jti: `junk-${i}` }));
+      else if (kind === 3)
+        junk.push(await resign(genuine, { privateKey, kid: i % 2 ? kid : `forged-${i}` }, { jti: `junk-${i}` }));
       else junk.push('A'.repeat(13_000 + i));
     }
     expect(new Set(junk).size).toBe(500);
     counts.introspect = 0;
     counts.certs = 0;
     for (let i = 0; i < junk.length; i += 50) {
-      const statuses = await Promise.all(junk.slice(i, i + 50).map(async (token) => (await postToolsCall(ownResource, token)).status));
+      const statuses = await Promise.all(
+        junk.slice(i, i + 50).map(async (token) => (await postToolsCall(ownResource, token)).status),
+      );
       expect(statuses.every((status) => status === 401)).toBe(true);
     }
     expect(counts.introspect).toBe(0);
     expect(counts.certs).toBeLessThanOrEqual(1); // at most one rate-limited JWKS refresh
 
-    const statuses = await Promise.all(Array.from({ length: 50 }, async () => (await postToolsCall(ownResource, genuine)).status));
+    const statuses = await Promise.all(
+      Array.from({ length: 50 }, async () => (await postToolsCall(ownResource, genuine)).status),
+    );
     expect(statuses.every((status) => status === 200)).toBe(true);
     expect(counts.introspect).toBe(1);
   });

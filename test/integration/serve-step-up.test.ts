@@ -47,7 +47,11 @@ async function ensureAdminScope(): Promise<void> {
         name: 'mcp-admin-audience',
         protocol: 'openid-connect',
         protocolMapper: 'oidc-audience-mapper',
-        config: { 'included.custom.audience': resource, 'access.token.claim': 'true', 'introspection.token.claim': 'true' },
+        config: {
+          'included.custom.audience': resource,
+          'access.token.claim': 'true',
+          'introspection.token.claim': 'true',
+        },
       },
     );
   }
@@ -57,9 +61,18 @@ async function ensureAdminScope(): Promise<void> {
 
 /** A password-grant token for the test user that asks for `scope` (the client's default scopes come anyway). */
 async function tokenWith(scope?: string): Promise<string> {
-  const body = new URLSearchParams({ grant_type: 'password', client_id: client.clientId, client_secret: client.secret, username: TEST_USER, password: TEST_USER_PASSWORD });
+  const body = new URLSearchParams({
+    grant_type: 'password',
+    client_id: client.clientId,
+    client_secret: client.secret,
+    username: TEST_USER,
+    password: TEST_USER_PASSWORD,
+  });
   if (scope) body.set('scope', scope);
-  const response = await fetch(`${keycloak().url}/realms/${realm}/protocol/openid-connect/token`, { method: 'POST', body });
+  const response = await fetch(`${keycloak().url}/realms/${realm}/protocol/openid-connect/token`, {
+    method: 'POST',
+    body,
+  });
   const answer = (await response.json()) as { access_token?: string; error?: string; error_description?: string };
   if (!answer.access_token) throw new Error(`token request failed: ${answer.error}: ${answer.error_description}`);
   return answer.access_token;
@@ -67,20 +80,36 @@ async function tokenWith(scope?: string): Promise<string> {
 
 async function connect(token: string): Promise<Client> {
   // The 2026-07-28 protocol (per-request `_meta` envelope); the raw posts below are 2025-style.
-  const mcp = new Client({ name: 'serve-step-up', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
-  await mcp.connect(new StreamableHTTPClientTransport(new URL(resource), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+  const mcp = new Client(
+    { name: 'serve-step-up', version: '1.0.0' },
+    { versionNegotiation: { mode: { pin: '2026-07-28' } } },
+  );
+  await mcp.connect(
+    new StreamableHTTPClientTransport(new URL(resource), {
+      requestInit: { headers: { Authorization: `Bearer ${token}` } },
+    }),
+  );
   return mcp;
 }
 
 function post(token: string, body: unknown): Promise<Response> {
   return fetch(resource, {
     method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    },
     body: JSON.stringify(body),
   });
 }
 
-const call = (name: string, id = 1) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: { a: 6, b: 3 } } });
+const call = (name: string, id = 1) => ({
+  jsonrpc: '2.0',
+  id,
+  method: 'tools/call',
+  params: { name, arguments: { a: 6, b: 3 } },
+});
 
 beforeAll(async () => {
   port = await freePort();
@@ -89,8 +118,14 @@ beforeAll(async () => {
   client = await createPasswordClient(realm, 'step-up-password');
   await ensureAdminScope();
   server = await startReferenceServer({
-    keycloakUrl: keycloak().url, realm, resource, scopes: ['mcp:run'], toolScopes: { divide_numbers: [ADMIN_SCOPE] },
-    host: '127.0.0.1', port, log: (line) => logs.push(line),
+    keycloakUrl: keycloak().url,
+    realm,
+    resource,
+    scopes: ['mcp:run'],
+    toolScopes: { divide_numbers: [ADMIN_SCOPE] },
+    host: '127.0.0.1',
+    port,
+    log: (line) => logs.push(line),
   });
   runToken = await tokenWith();
   adminToken = await tokenWith(ADMIN_SCOPE);
@@ -113,9 +148,14 @@ describe('step-up authorization per tool', () => {
     const mcp = await connect(runToken);
     const { tools } = await mcp.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual([...TOOL_NAMES].sort());
-    expect((await mcp.callTool({ name: 'add_numbers', arguments: { a: 2, b: 3 } })).structuredContent).toEqual({ result: 5 });
+    expect((await mcp.callTool({ name: 'add_numbers', arguments: { a: 2, b: 3 } })).structuredContent).toEqual({
+      result: 5,
+    });
     // The SDK client reads the challenge itself: the scope it would re-authorize with (raw checks below).
-    const refused = await mcp.callTool({ name: 'divide_numbers', arguments: { a: 6, b: 3 } }).then(() => undefined, (error: unknown) => error);
+    const refused = await mcp.callTool({ name: 'divide_numbers', arguments: { a: 6, b: 3 } }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     await mcp.close();
     expect(refused).toBeInstanceOf(InsufficientScopeError);
     const description = `tool divide_numbers needs the scope ${ADMIN_SCOPE}`;
@@ -131,10 +171,19 @@ describe('step-up authorization per tool', () => {
     );
     expect(parseChallenge(header)).toEqual({
       scheme: 'Bearer',
-      params: { resource_metadata: server.metadataUrl, scope: `mcp:run ${ADMIN_SCOPE}`, error: 'insufficient_scope', error_description: description },
+      params: {
+        resource_metadata: server.metadataUrl,
+        scope: `mcp:run ${ADMIN_SCOPE}`,
+        error: 'insufficient_scope',
+        error_description: description,
+      },
     });
     expect(await response.json()).toEqual({ error: 'insufficient_scope', error_description: description });
-    expect(logs).toContainEqual(expect.stringMatching(new RegExp(`^POST /mcp 403 [\\d.]+ms sub=\\S+ azp=step-up-password reason="${description}"$`)));
+    expect(logs).toContainEqual(
+      expect.stringMatching(
+        new RegExp(`^POST /mcp 403 [\\d.]+ms sub=\\S+ azp=step-up-password reason="${description}"$`),
+      ),
+    );
   });
 
   it('refuses a batch that hides the call among allowed ones, and lets other methods and junk through to the SDK', async () => {
@@ -147,7 +196,11 @@ describe('step-up authorization per tool', () => {
     expect((await post(runToken, { jsonrpc: '2.0', id: 3, method: 'tools/list' })).status).toBe(200);
     const junk = await fetch(resource, {
       method: 'POST',
-      headers: { authorization: `Bearer ${runToken}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      headers: {
+        authorization: `Bearer ${runToken}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
       body: '{"jsonrpc": "2.0", "method": "tools/call", ',
     });
     expect(junk.status).toBe(400);
@@ -159,7 +212,11 @@ describe('step-up authorization per tool', () => {
     expect(await announced.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32000 }, id: null });
     const streamed = await fetch(resource, {
       method: 'POST',
-      headers: { authorization: `Bearer ${runToken}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      headers: {
+        authorization: `Bearer ${runToken}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
       body: new Blob([huge]).stream(),
       duplex: 'half',
     } as RequestInit);
@@ -168,8 +225,12 @@ describe('step-up authorization per tool', () => {
 
   it('lets a token with mcp:run mcp:admin call divide_numbers', async () => {
     const mcp = await connect(adminToken);
-    expect((await mcp.callTool({ name: 'divide_numbers', arguments: { a: 7, b: 2 } })).structuredContent).toEqual({ result: 3.5 });
-    expect((await mcp.callTool({ name: 'add_numbers', arguments: { a: 7, b: 2 } })).structuredContent).toEqual({ result: 9 });
+    expect((await mcp.callTool({ name: 'divide_numbers', arguments: { a: 7, b: 2 } })).structuredContent).toEqual({
+      result: 3.5,
+    });
+    expect((await mcp.callTool({ name: 'add_numbers', arguments: { a: 7, b: 2 } })).structuredContent).toEqual({
+      result: 9,
+    });
     await mcp.close();
     expect((await post(adminToken, [call('add_numbers', 1), call('divide_numbers', 2)])).status).toBe(200);
   });
@@ -177,7 +238,10 @@ describe('step-up authorization per tool', () => {
   it('keeps the 401 challenge on the base scopes and lists the step-up scopes in the metadata', async () => {
     const unauthenticated = await fetch(resource, { method: 'POST', body: '{}' });
     expect(unauthenticated.status).toBe(401);
-    expect(parseChallenge(unauthenticated.headers.get('www-authenticate')).params).toEqual({ resource_metadata: server.metadataUrl, scope: 'mcp:run' });
+    expect(parseChallenge(unauthenticated.headers.get('www-authenticate')).params).toEqual({
+      resource_metadata: server.metadataUrl,
+      scope: 'mcp:run',
+    });
     const prm = (await (await fetch(server.metadataUrl)).json()) as { scopes_supported: string[] };
     expect(prm.scopes_supported).toEqual(['mcp:run', ADMIN_SCOPE]);
   });
@@ -191,7 +255,9 @@ describe('serve with toolScopes in the config file', () => {
   }
 
   it('refuses an unknown tool in one line, naming the known tools', async () => {
-    const result = await runCli(['serve', '--config', await configWith({ divde_numbers: [ADMIN_SCOPE] })], { admin: false });
+    const result = await runCli(['serve', '--config', await configWith({ divde_numbers: [ADMIN_SCOPE] })], {
+      admin: false,
+    });
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(
       'error: toolScopes names the tool "divde_numbers", which this server does not have: its tools are add_numbers, multiply_numbers, divide_numbers.\n',
@@ -199,16 +265,28 @@ describe('serve with toolScopes in the config file', () => {
   });
 
   it('refuses a step-up scope the realm lacks in one line', async () => {
-    const result = await runCli(['serve', '--config', await configWith({ divide_numbers: ['mcp:root'] })], { admin: false });
+    const result = await runCli(['serve', '--config', await configWith({ divide_numbers: ['mcp:root'] })], {
+      admin: false,
+    });
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/^error: Realm "serve-step-up-\w+" has no client scope "mcp:root", which toolScopes requires for divide_numbers: [^\n]+\n$/);
+    expect(result.stderr).toMatch(
+      /^error: Realm "serve-step-up-\w+" has no client scope "mcp:root", which toolScopes requires for divide_numbers: [^\n]+\n$/,
+    );
   });
 
   it('--tool-scope on the command line takes effect over the config: an unknown scope or tool is one line', async () => {
-    const flagged = await runCli(['serve', '--config', await configWith({}), '--tool-scope', 'divide_numbers=mcp:root'], { admin: false });
+    const flagged = await runCli(
+      ['serve', '--config', await configWith({}), '--tool-scope', 'divide_numbers=mcp:root'],
+      { admin: false },
+    );
     expect(flagged.code).toBe(2);
-    expect(flagged.stderr).toMatch(/^error: Realm "serve-step-up-\w+" has no client scope "mcp:root", which toolScopes requires for divide_numbers: [^\n]+\n$/);
-    const unknown = await runCli(['serve', '--config', await configWith({}), '--tool-scope', 'no_such_tool=mcp:admin'], { admin: false });
+    expect(flagged.stderr).toMatch(
+      /^error: Realm "serve-step-up-\w+" has no client scope "mcp:root", which toolScopes requires for divide_numbers: [^\n]+\n$/,
+    );
+    const unknown = await runCli(
+      ['serve', '--config', await configWith({}), '--tool-scope', 'no_such_tool=mcp:admin'],
+      { admin: false },
+    );
     expect(unknown.code).toBe(2);
     expect(unknown.stderr.split('\n').filter(Boolean)).toHaveLength(1);
     expect(unknown.stderr).toMatch(/no_such_tool/);
@@ -227,6 +305,11 @@ describe('serve with toolScopes in the config file', () => {
       child.kill('SIGTERM');
       await exited;
     }
-    expect(output()).toMatch(new RegExp(`^POST /mcp 403 [\\d.]+ms sub=\\S+ azp=step-up-password reason="tool divide_numbers needs the scope ${ADMIN_SCOPE}"$`, 'm'));
+    expect(output()).toMatch(
+      new RegExp(
+        `^POST /mcp 403 [\\d.]+ms sub=\\S+ azp=step-up-password reason="tool divide_numbers needs the scope ${ADMIN_SCOPE}"$`,
+        'm',
+      ),
+    );
   });
 });

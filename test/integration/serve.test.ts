@@ -13,7 +13,13 @@ import { freePort } from '../../src/local/process.js';
 import { startReferenceServer, type RunningServer } from '../../src/server/index.js';
 import { adminClient, deleteRealm, keycloak, uniqueRealm } from '../support/keycloak.js';
 import { parseChallenge, postToolsCall } from '../support/mcp-http.js';
-import { serveRealm, createPasswordClient, createResourceClient, passwordToken, type TestClient } from '../support/tokens.js';
+import {
+  serveRealm,
+  createPasswordClient,
+  createResourceClient,
+  passwordToken,
+  type TestClient,
+} from '../support/tokens.js';
 
 const realm = uniqueRealm('serve');
 let port: number;
@@ -43,7 +49,9 @@ describe('serve with tokens minted by Keycloak after apply', () => {
 
   it('lists and calls tools through the v1 SDK client (2025 protocol, stateless)', async () => {
     const mcp = new ClientV1({ name: 'serve-test-v1', version: '1.0.0' });
-    await mcp.connect(new TransportV1(new URL(resource), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+    await mcp.connect(
+      new TransportV1(new URL(resource), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }),
+    );
     const { tools } = await mcp.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(['add_numbers', 'divide_numbers', 'multiply_numbers']);
     expect(tools.find((t) => t.name === 'add_numbers')?.inputSchema.properties).toHaveProperty('a');
@@ -58,8 +66,13 @@ describe('serve with tokens minted by Keycloak after apply', () => {
   });
 
   it('lists and calls tools through the v2 SDK client pinned to the 2026-07-28 protocol', async () => {
-    const mcp = new ClientV2({ name: 'serve-test-v2', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
-    await mcp.connect(new TransportV2(new URL(resource), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+    const mcp = new ClientV2(
+      { name: 'serve-test-v2', version: '1.0.0' },
+      { versionNegotiation: { mode: { pin: '2026-07-28' } } },
+    );
+    await mcp.connect(
+      new TransportV2(new URL(resource), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }),
+    );
     const { tools } = await mcp.listTools();
     expect(tools).toHaveLength(3);
     const quotient = await mcp.callTool({ name: 'divide_numbers', arguments: { a: 7, b: 2 } });
@@ -72,8 +85,17 @@ describe('serve with tokens minted by Keycloak after apply', () => {
   it('rejects invalid tool arguments without crashing', async () => {
     const response = await fetch(resource, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'add_numbers', arguments: { a: 'two' } } }),
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 9,
+        method: 'tools/call',
+        params: { name: 'add_numbers', arguments: { a: 'two' } },
+      }),
     });
     expect(response.status).toBe(200);
     expect(await response.text()).toMatch(/"isError":true|"error"/);
@@ -83,7 +105,9 @@ describe('serve with tokens minted by Keycloak after apply', () => {
 
 describe('discovery documents', () => {
   it('serves Protected Resource Metadata at the path-inserted and the root well-known, field by field', async () => {
-    const discovery = (await (await fetch(`${keycloak().url}/realms/${realm}/.well-known/openid-configuration`)).json()) as { issuer: string };
+    const discovery = (await (
+      await fetch(`${keycloak().url}/realms/${realm}/.well-known/openid-configuration`)
+    ).json()) as { issuer: string };
     for (const path of ['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-protected-resource']) {
       const response = await fetch(`http://127.0.0.1:${port}${path}`);
       expect(response.status).toBe(200);
@@ -101,7 +125,11 @@ describe('discovery documents', () => {
 
   it('answers a request without a token with 401 and a challenge that leads to that metadata', async () => {
     for (const method of ['GET', 'POST']) {
-      const response = await fetch(resource, { method, headers: { 'content-type': 'application/json' }, ...(method === 'POST' ? { body: '{}' } : {}) });
+      const response = await fetch(resource, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        ...(method === 'POST' ? { body: '{}' } : {}),
+      });
       expect(response.status).toBe(401);
       const header = response.headers.get('www-authenticate');
       expect(header).toBe(`Bearer resource_metadata="${server.metadataUrl}", scope="mcp:run"`);
@@ -113,7 +141,10 @@ describe('discovery documents', () => {
   });
 
   it('answers CORS preflights and unknown paths', async () => {
-    const preflight = await fetch(resource, { method: 'OPTIONS', headers: { origin: 'http://localhost:6274', 'access-control-request-headers': 'authorization' } });
+    const preflight = await fetch(resource, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:6274', 'access-control-request-headers': 'authorization' },
+    });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-headers')).toMatch(/Authorization/);
     expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
@@ -135,7 +166,12 @@ describe('discovery documents', () => {
 
   it('logs one line per request with sub and azp, never a token', () => {
     const sub = String(decodeJwt(token).sub);
-    expect(logs.some((line) => line.startsWith('POST /mcp 200 ') && line.includes(`sub=${sub}`) && line.includes(`azp=${client.clientId}`))).toBe(true);
+    expect(
+      logs.some(
+        (line) =>
+          line.startsWith('POST /mcp 200 ') && line.includes(`sub=${sub}`) && line.includes(`azp=${client.clientId}`),
+      ),
+    ).toBe(true);
     expect(logs.some((line) => /^GET \/mcp 401 [\d.]+ms reason="no bearer token"$/.test(line))).toBe(true);
     for (const line of logs) expect(line).not.toContain(token.slice(0, 20));
   });
@@ -147,8 +183,14 @@ describe('introspection mode (RFC 7662)', () => {
     const otherResource = `http://127.0.0.1:${other}/mcp`;
     await expect(
       startReferenceServer({
-        keycloakUrl: keycloak().url, realm, resource: otherResource, scopes: ['mcp:run'], host: '127.0.0.1', port: other,
-        auth: 'introspection', introspection: { clientId: otherResource, clientSecret: 'wrong' },
+        keycloakUrl: keycloak().url,
+        realm,
+        resource: otherResource,
+        scopes: ['mcp:run'],
+        host: '127.0.0.1',
+        port: other,
+        auth: 'introspection',
+        introspection: { clientId: otherResource, clientSecret: 'wrong' },
       }),
     ).rejects.toThrow(/Keycloak rejected the introspection client .* \(401\)/);
   });
@@ -197,6 +239,9 @@ describe('introspection mode (RFC 7662)', () => {
     await admin.users.logout({ realm, id: user!.id! });
     const revoked = await postToolsCall(resource, fresh);
     expect(revoked.status).toBe(401);
-    expect(parseChallenge(revoked.headers.get('www-authenticate')).params).toMatchObject({ error: 'invalid_token', error_description: 'token is not active' });
+    expect(parseChallenge(revoked.headers.get('www-authenticate')).params).toMatchObject({
+      error: 'invalid_token',
+      error_description: 'token is not active',
+    });
   });
 });

@@ -10,7 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { freePort } from '../../src/local/process.js';
-import { adminClient, deleteRealm, keycloak, runCli, startServe, uniqueRealm, type CliResult } from '../support/keycloak.js';
+import {
+  adminClient,
+  deleteRealm,
+  keycloak,
+  runCli,
+  startServe,
+  uniqueRealm,
+  type CliResult,
+} from '../support/keycloak.js';
 
 const realm = uniqueRealm('step-up-try');
 const decoy = `${realm}-decoy`;
@@ -20,10 +28,21 @@ let dir: string;
 /** A printed command run as a user pastes it: by a shell, in `dir`, with the admin credentials in the environment. */
 function shell(line: string): Promise<CliResult> {
   const { url, adminUsername, adminPassword } = keycloak();
-  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', KEYCLOAK_URL: url, KEYCLOAK_ADMIN_USERNAME: adminUsername, KEYCLOAK_ADMIN_PASSWORD: adminPassword };
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    KEYCLOAK_URL: url,
+    KEYCLOAK_ADMIN_USERNAME: adminUsername,
+    KEYCLOAK_ADMIN_PASSWORD: adminPassword,
+  };
   return new Promise((resolve) => {
     execFile('/bin/sh', ['-c', line], { cwd: dir, env, timeout: 120_000 }, (error, stdout, stderr) => {
-      const code = error && typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : error ? 1 : 0;
+      const code =
+        error && typeof (error as { code?: unknown }).code === 'number'
+          ? (error as { code: number }).code
+          : error
+            ? 1
+            : 0;
       resolve({ code, stdout, stderr });
     });
   });
@@ -34,8 +53,14 @@ beforeAll(async () => {
   const resource = `http://127.0.0.1:${await freePort()}/mcp`;
   // The config in use is not the default file name; a ./mcp-keycloak.json for another realm sits beside it,
   // so a fix that dropped --config would set up the wrong realm.
-  await writeFile(join(dir, 'mcp-keycloak.json.orig'), JSON.stringify({ keycloakUrl: keycloak().url, realm, resources: [{ url: resource, scopes: ['mcp:run'] }] }));
-  await writeFile(join(dir, 'mcp-keycloak.json'), JSON.stringify({ keycloakUrl: keycloak().url, realm: decoy, resources: [{ url: resource, scopes: ['mcp:run'] }] }));
+  await writeFile(
+    join(dir, 'mcp-keycloak.json.orig'),
+    JSON.stringify({ keycloakUrl: keycloak().url, realm, resources: [{ url: resource, scopes: ['mcp:run'] }] }),
+  );
+  await writeFile(
+    join(dir, 'mcp-keycloak.json'),
+    JSON.stringify({ keycloakUrl: keycloak().url, realm: decoy, resources: [{ url: resource, scopes: ['mcp:run'] }] }),
+  );
   const applied = await runCli(['apply', '--yes', '--config', 'mcp-keycloak.json.orig'], { cwd: dir });
   expect(applied.code, applied.stderr).toBe(0);
 });
@@ -47,7 +72,9 @@ afterAll(async () => {
 });
 
 it('plan --tool-scope shows the step-up scope apply would make', async () => {
-  const planned = await runCli(['--json', 'plan', '--config', 'mcp-keycloak.json.orig', '--tool-scope', TOOL_SCOPE], { cwd: dir });
+  const planned = await runCli(['--json', 'plan', '--config', 'mcp-keycloak.json.orig', '--tool-scope', TOOL_SCOPE], {
+    cwd: dir,
+  });
   expect(planned.code, planned.stderr).toBe(0);
   const changes = (JSON.parse(planned.stdout) as { changes: { action: string; kind: string; name: string }[] }).changes;
   expect(changes).toEqual(
@@ -63,8 +90,13 @@ it('serve --tool-scope prints an apply that really creates the scope, after whic
   const refused = await runCli(['serve', ...args], { cwd: dir, admin: false });
   expect(refused.code).toBe(2);
   expect(refused.stderr.split('\n').filter(Boolean)).toHaveLength(1);
-  const fix = /has no client scope "mcp:admin", which toolScopes requires for divide_numbers: tokens could never carry it\. Run `([^`]+)`/.exec(refused.stderr)?.[1];
-  expect(fix, refused.stderr).toMatch(/ apply --config \S*mcp-keycloak\.json\.orig --tool-scope divide_numbers=mcp:admin$/);
+  const fix =
+    /has no client scope "mcp:admin", which toolScopes requires for divide_numbers: tokens could never carry it\. Run `([^`]+)`/.exec(
+      refused.stderr,
+    )?.[1];
+  expect(fix, refused.stderr).toMatch(
+    / apply --config \S*mcp-keycloak\.json\.orig --tool-scope divide_numbers=mcp:admin$/,
+  );
 
   const fixed = await shell(fix!);
   expect(fixed.code, fixed.stderr).toBe(0);
@@ -74,7 +106,12 @@ it('serve --tool-scope prints an apply that really creates the scope, after whic
   const again = await runCli(['--json', 'plan', ...args], { cwd: dir });
   expect(JSON.parse(again.stdout).changes).toEqual([]);
 
-  const { child, output } = await startServe(['--config', join(dir, 'mcp-keycloak.json.orig'), '--tool-scope', TOOL_SCOPE]);
+  const { child, output } = await startServe([
+    '--config',
+    join(dir, 'mcp-keycloak.json.orig'),
+    '--tool-scope',
+    TOOL_SCOPE,
+  ]);
   try {
     expect(output()).toContain('Step-up       divide_numbers also needs mcp:admin\n');
   } finally {
@@ -87,20 +124,31 @@ it('serve --tool-scope prints an apply that really creates the scope, after whic
 it('destroy --tool-scope with the same values removes the scope apply --tool-scope made; a plain destroy leaves it', async () => {
   const plain = await runCli(['--json', 'destroy', '--dry-run', '--config', 'mcp-keycloak.json.orig'], { cwd: dir });
   expect(plain.code, plain.stderr).toBe(0);
-  expect((JSON.parse(plain.stdout) as { removals: { name: string }[] }).removals.map((r) => r.name)).not.toContain('mcp:admin');
-  const removed = await runCli(['destroy', '--yes', '--config', 'mcp-keycloak.json.orig', '--tool-scope', TOOL_SCOPE], { cwd: dir });
+  expect((JSON.parse(plain.stdout) as { removals: { name: string }[] }).removals.map((r) => r.name)).not.toContain(
+    'mcp:admin',
+  );
+  const removed = await runCli(['destroy', '--yes', '--config', 'mcp-keycloak.json.orig', '--tool-scope', TOOL_SCOPE], {
+    cwd: dir,
+  });
   expect(removed.code, removed.stderr).toBe(0);
-  expect(removed.stdout).toContain('- delete client-scope mcp:admin: with its audience mapper and its place among the optional scopes (a step-up scope)');
+  expect(removed.stdout).toContain(
+    '- delete client-scope mcp:admin: with its audience mapper and its place among the optional scopes (a step-up scope)',
+  );
   expect((await (await adminClient()).clientScopes.find({ realm })).map((s) => s.name)).not.toContain('mcp:admin');
 });
 
 it('doctor on a config file plus --realm: the fix it prints keeps the flag, and pasted as printed sets up that realm', async () => {
   const other = `${realm}-flag`;
-  const result = await runCli(['--json', 'doctor', '--config', 'mcp-keycloak.json.orig', '--realm', other], { cwd: dir });
+  const result = await runCli(['--json', 'doctor', '--config', 'mcp-keycloak.json.orig', '--realm', other], {
+    cwd: dir,
+  });
   expect(result.code).toBe(1);
   const checks = (JSON.parse(result.stdout) as { checks: { id: string; status: string; fix?: string }[] }).checks;
   const fix = checks.find((f) => f.id === 'realm.exists');
-  expect(fix).toMatchObject({ status: 'fail', fix: expect.stringMatching(new RegExp(` apply --config \\S*mcp-keycloak\\.json\\.orig --realm ${other}$`)) });
+  expect(fix).toMatchObject({
+    status: 'fail',
+    fix: expect.stringMatching(new RegExp(` apply --config \\S*mcp-keycloak\\.json\\.orig --realm ${other}$`)),
+  });
   const fixed = await shell(fix!.fix!);
   expect(fixed.code, fixed.stderr).toBe(0);
   expect(await (await adminClient()).realms.findOne({ realm: other })).toBeTruthy();

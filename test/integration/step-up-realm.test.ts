@@ -7,7 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { discoverAuthorizationServerMetadata, registerClient, type AuthorizationServerMetadata, type OAuthClientInformationFull } from '@modelcontextprotocol/client';
+import {
+  discoverAuthorizationServerMetadata,
+  registerClient,
+  type AuthorizationServerMetadata,
+  type OAuthClientInformationFull,
+} from '@modelcontextprotocol/client';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { REDIRECT_URI, vscodeClientMetadata } from '../../src/e2e/index.js';
@@ -45,8 +50,20 @@ afterAll(() => deleteRealm(realm));
 
 /** A VS Code-like client registered with `registered` as its scope, signed in asking for `asked`. */
 async function tokenScopes(registered: string, asked: string): Promise<{ scope: string[]; aud: unknown }> {
-  const client: OAuthClientInformationFull = await registerClient(issuer, { metadata, clientMetadata: { ...vscodeClientMetadata(), scope: registered } });
-  const tokens = await codeFlowTokens({ issuer, metadata, client, redirectUri: REDIRECT_URI, username: 'alice', password, scope: asked, resource });
+  const client: OAuthClientInformationFull = await registerClient(issuer, {
+    metadata,
+    clientMetadata: { ...vscodeClientMetadata(), scope: registered },
+  });
+  const tokens = await codeFlowTokens({
+    issuer,
+    metadata,
+    client,
+    redirectUri: REDIRECT_URI,
+    username: 'alice',
+    password,
+    scope: asked,
+    resource,
+  });
   const claims = decodeJwt(tokens.access_token);
   return { scope: String(claims.scope).split(' '), aud: claims.aud };
 }
@@ -55,7 +72,11 @@ it('makes mcp:admin an optional (not default) client scope with the audience map
   const admin = await adminClient();
   const scope = (await admin.clientScopes.find({ realm })).find((s) => s.name === 'mcp:admin');
   expect(scope?.attributes?.['include.in.token.scope']).toBe('true');
-  expect(scope?.protocolMappers?.find((m) => m.protocolMapper === 'oidc-audience-mapper')?.config?.['included.custom.audience']).toBe(resource);
+  expect(
+    scope?.protocolMappers?.find((m) => m.protocolMapper === 'oidc-audience-mapper')?.config?.[
+      'included.custom.audience'
+    ],
+  ).toBe(resource);
   const optional = (await admin.clientScopes.listDefaultOptionalClientScopes({ realm } as never)).map((s) => s.name);
   const defaults = (await admin.clientScopes.listDefaultClientScopes({ realm } as never)).map((s) => s.name);
   expect(optional).toContain('mcp:admin');
@@ -100,10 +121,12 @@ it('a client that registered with both scopes gets mcp:admin only when it asks f
 
 it('a client that registered with mcp:run alone cannot step up: Keycloak answers invalid_scope (why the PRM lists mcp:admin)', async () => {
   // A scope in the registration becomes the client's only optional scopes; asking for another one is refused.
-  await expect(tokenScopes('mcp:run', 'mcp:run mcp:admin')).rejects.toThrow(/error=invalid_scope \(Invalid scopes: mcp:run mcp:admin\)/);
+  await expect(tokenScopes('mcp:run', 'mcp:run mcp:admin')).rejects.toThrow(
+    /error=invalid_scope \(Invalid scopes: mcp:run mcp:admin\)/,
+  );
 });
 
-it('doctor keeps the base scope\'s bare check ids and gives the step-up scope its own, with or without admin credentials', async () => {
+it("doctor keeps the base scope's bare check ids and gives the step-up scope its own, with or without admin credentials", async () => {
   const realmChecks = async (admin: boolean) => {
     const result = await runCli(['--json', 'doctor', '--config', configFile], { env, admin });
     expect(result.stderr).toBe('');
@@ -113,7 +136,9 @@ it('doctor keeps the base scope\'s bare check ids and gives the step-up scope it
   const audited = await realmChecks(true);
   // On a Keycloak with the cimd feature, realm.cimd warns that this realm (no --cimd) refuses clients that prefer CIMD.
   const cimdOn = inject('keycloakFeatures').includes('cimd');
-  expect(audited.filter((f) => f.status !== 'pass').map((f) => `${f.status} ${f.id}`)).toEqual(cimdOn ? ['warn realm.cimd'] : []);
+  expect(audited.filter((f) => f.status !== 'pass').map((f) => `${f.status} ${f.id}`)).toEqual(
+    cimdOn ? ['warn realm.cimd'] : [],
+  );
   expect(audited.map((f) => f.id)).toEqual([
     'realm.exists',
     'realm.scope.exists',
@@ -140,8 +165,12 @@ it('doctor keeps the base scope\'s bare check ids and gives the step-up scope it
 it('destroy removes the step-up scope too', async () => {
   const planned = await runCli(['destroy', '--dry-run', '--config', configFile], { env });
   expect(planned.code, planned.stderr).toBe(0);
-  expect(planned.stdout).toContain('- delete client-scope mcp:admin: with its audience mapper and its place among the optional scopes (a step-up scope)');
-  expect(planned.stdout).toContain('- delete client-scope mcp:run: with its audience mapper and its place among the default scopes');
+  expect(planned.stdout).toContain(
+    '- delete client-scope mcp:admin: with its audience mapper and its place among the optional scopes (a step-up scope)',
+  );
+  expect(planned.stdout).toContain(
+    '- delete client-scope mcp:run: with its audience mapper and its place among the default scopes',
+  );
   const result = await runCli(['destroy', '--yes', '--config', configFile], { env });
   expect(result.code, result.stderr).toBe(0);
   expect((await (await adminClient()).clientScopes.find({ realm })).map((s) => s.name)).not.toContain('mcp:admin');

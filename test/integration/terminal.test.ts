@@ -9,7 +9,11 @@ import { adminClient, CLI, deleteRealm, keycloak, uniqueRealm } from '../support
 const realm = uniqueRealm('tty');
 afterAll(() => deleteRealm(realm));
 
-function inTerminal(args: string[], input: string, extraEnv: Record<string, string> = {}): Promise<{ code: number; output: string }> {
+function inTerminal(
+  args: string[],
+  input: string,
+  extraEnv: Record<string, string> = {},
+): Promise<{ code: number; output: string }> {
   const { url, adminUsername, adminPassword } = keycloak();
   // A pty made by `script` starts with no size; give it one, as a terminal window would.
   const command = `stty cols 100 rows 40; exec ${[process.execPath, CLI, ...args].map((part) => `'${part}'`).join(' ')}`;
@@ -18,7 +22,15 @@ function inTerminal(args: string[], input: string, extraEnv: Record<string, stri
       'script',
       ['-qfec', command, '/dev/null'],
       {
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TERM: 'xterm', KEYCLOAK_URL: url, KEYCLOAK_ADMIN_USERNAME: adminUsername, KEYCLOAK_ADMIN_PASSWORD: adminPassword, ...extraEnv },
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '',
+          TERM: 'xterm',
+          KEYCLOAK_URL: url,
+          KEYCLOAK_ADMIN_USERNAME: adminUsername,
+          KEYCLOAK_ADMIN_PASSWORD: adminPassword,
+          ...extraEnv,
+        },
         timeout: 60_000,
       },
       (error, stdout) => {

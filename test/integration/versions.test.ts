@@ -49,12 +49,18 @@ describe(`apply --web-origin on Keycloak ${version}`, () => {
       expect(first.stderr).toBe('');
       expect(first.code).toBe(0);
       const client = await adminClient();
-      const policies = await client.components.find({ realm, type: 'org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy' });
+      const policies = await client.components.find({
+        realm,
+        type: 'org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy',
+      });
       const policy = policies.find((p) => p.providerId === 'registration-web-origins' && p.subType === 'anonymous');
       expect(policy?.config?.['web-origins']).toEqual([origin]);
       const again = await runCli(['--json', ...args]);
       expect(again.code).toBe(0);
-      const report = JSON.parse(again.stdout) as { applied: unknown[]; requests: { reads: number; writes: number; other: number } };
+      const report = JSON.parse(again.stdout) as {
+        applied: unknown[];
+        requests: { reads: number; writes: number; other: number };
+      };
       expect(report.applied).toEqual([]);
       // The floor of a no-op apply (login + 5 reads) plus the one serverinfo read that web origins cost.
       expect(report.requests).toEqual({ reads: 6, writes: 0, other: 1 });
@@ -65,7 +71,9 @@ describe(`apply --web-origin on Keycloak ${version}`, () => {
     const realm = fresh('versions-plain');
     const args = ['apply', '--yes', '--realm', realm, '--resource', resource];
     expect((await runCli(args)).code).toBe(0);
-    const plain = JSON.parse((await runCli(['--json', ...args])).stdout) as { requests: { reads: number; writes: number; other: number } };
+    const plain = JSON.parse((await runCli(['--json', ...args])).stdout) as {
+      requests: { reads: number; writes: number; other: number };
+    };
     // The floor of a no-op apply without a test user: the login and 5 reads (apply.test.ts pins 6 + 2 with one).
     expect(plain.requests).toEqual({ reads: 5, writes: 0, other: 1 });
   });
@@ -81,7 +89,13 @@ describe(`what a registration gets on Keycloak ${version} (the table's DCR rows,
     const answer = await fetch(`${keycloak().url}/realms/${realm}/clients-registrations/openid-connect`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ client_name: 'Visual Studio Code', redirect_uris: ['http://127.0.0.1:33418/'], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], ...body }),
+      body: JSON.stringify({
+        client_name: 'Visual Studio Code',
+        redirect_uris: ['http://127.0.0.1:33418/'],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        ...body,
+      }),
     });
     return { status: answer.status, json: (await answer.json()) as Record<string, unknown> };
   }
@@ -104,7 +118,9 @@ describe(`what a registration gets on Keycloak ${version} (the table's DCR rows,
     // Measured: client_secret_basic on 26.0.8 and 26.4.7, client_secret_post on 26.7.3.
     const { status, json } = await register({ token_endpoint_auth_method: 'client_secret_post' });
     expect(status).toBe(201);
-    expect(json.token_endpoint_auth_method).toBe(olderThan(version, authMethod.fixedIn) ? 'client_secret_basic' : 'client_secret_post');
+    expect(json.token_endpoint_auth_method).toBe(
+      olderThan(version, authMethod.fixedIn) ? 'client_secret_basic' : 'client_secret_post',
+    );
   });
 
   it(`a "scope" in the registration: ${olderThan(version, shrink.fixedIn) ? `before ${shrink.fixedIn} the client's default scopes shrink to basic` : 'the realm default scopes stay'}`, async () => {
@@ -112,8 +128,12 @@ describe(`what a registration gets on Keycloak ${version} (the table's DCR rows,
     expect(status).toBe(201);
     const client = await adminClient();
     const [registered] = await client.clients.find({ realm, clientId: json.client_id as string });
-    const defaults = (await client.clients.listDefaultClientScopes({ realm, id: registered!.id! })).map((s) => s.name).sort();
-    const optional = (await client.clients.listOptionalClientScopes({ realm, id: registered!.id! })).map((s) => s.name).sort();
+    const defaults = (await client.clients.listDefaultClientScopes({ realm, id: registered!.id! }))
+      .map((s) => s.name)
+      .sort();
+    const optional = (await client.clients.listOptionalClientScopes({ realm, id: registered!.id! }))
+      .map((s) => s.name)
+      .sort();
     if (olderThan(version, shrink.fixedIn)) {
       // Measured on 26.0.8, 26.4.7 and 26.7.3: only basic stays default; the requested scope is optional
       // (so it is in a token when the client asks for it, as VS Code does); profile, email and roles are gone.
@@ -132,7 +152,15 @@ describe(`CORS on the registration endpoint on Keycloak ${version} (the registra
 
   it(`prepares a realm with anonymous registration${before ? ' (no web origins: this version refuses them)' : ` and ${origin} as an allowed registration web origin`}`, async () => {
     const realm = fresh('versions-cors');
-    const applied = await runCli(['apply', '--yes', '--realm', realm, '--resource', resource, ...(before ? [] : ['--web-origin', origin])]);
+    const applied = await runCli([
+      'apply',
+      '--yes',
+      '--realm',
+      realm,
+      '--resource',
+      resource,
+      ...(before ? [] : ['--web-origin', origin]),
+    ]);
     expect(applied.code, applied.stderr).toBe(0);
     endpoint = `${keycloak().url}/realms/${realm}/clients-registrations/openid-connect`;
   });
@@ -142,12 +170,17 @@ describe(`CORS on the registration endpoint on Keycloak ${version} (the registra
     return fetch(endpoint, {
       method: 'POST',
       headers: { origin: from, 'content-type': 'application/json' },
-      body: JSON.stringify({ client_name: 'MCP Inspector', redirect_uris: [`${origin}/oauth/callback`], token_endpoint_auth_method: 'none' }),
+      body: JSON.stringify({
+        client_name: 'MCP Inspector',
+        redirect_uris: [`${origin}/oauth/callback`],
+        token_endpoint_auth_method: 'none',
+      }),
     });
   }
 
   /** The CORS headers of an answer: the browser blocks a cross-origin answer without Access-Control-Allow-Origin. */
-  const corsHeaders = (answer: Response) => [...answer.headers.keys()].filter((name) => name.startsWith('access-control-'));
+  const corsHeaders = (answer: Response) =>
+    [...answer.headers.keys()].filter((name) => name.startsWith('access-control-'));
 
   if (before) {
     it(`before ${cors.fixedIn}: a registration from a browser origin is created, but its answer carries no CORS header (the browser would block it)`, async () => {
@@ -159,13 +192,19 @@ describe(`CORS on the registration endpoint on Keycloak ${version} (the registra
 
     it(`before ${cors.fixedIn}: the preflight gets no CORS header either`, async () => {
       // Measured: 405 on 26.0.8; 200 with only "Allow" (the framework's default OPTIONS) on 26.4.7.
-      const answer = await fetch(endpoint, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+      const answer = await fetch(endpoint, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      });
       expect(corsHeaders(answer)).toEqual([]);
     });
   } else {
     it('the preflight allows the origin to POST JSON', async () => {
       // Measured on 26.7.3: 200, the origin echoed; the preflight answers any origin alike (the policy acts on the POST).
-      const answer = await fetch(endpoint, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+      const answer = await fetch(endpoint, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      });
       expect(answer.status).toBe(200);
       expect(answer.headers.get('access-control-allow-origin')).toBe(origin);
       expect(answer.headers.get('access-control-allow-methods')).toContain('POST');
@@ -195,14 +234,17 @@ describe(`CIMD and resource indicators on Keycloak ${version} (the cimd-and-reso
     const features = (await client.serverInfo.find()).features ?? [];
     // The list itself is there on every version, so an absence below is the version's, not a missing list.
     expect(features.length).toBeGreaterThan(10);
-    const named = (name: string) => features.filter((f) => f.name === name).map(({ name, type, enabled }) => ({ name, type, enabled }));
+    const named = (name: string) =>
+      features.filter((f) => f.name === name).map(({ name, type, enabled }) => ({ name, type, enabled }));
     if (olderThan(version, cimd.fixedIn)) {
       expect(named('CIMD')).toEqual([]);
       expect(named('RESOURCE_INDICATORS')).toEqual([]);
     } else {
       // Present as experimental features; on or off is how the server was started (--features), not the version.
       expect(named('CIMD')).toEqual([{ name: 'CIMD', type: 'EXPERIMENTAL', enabled: expect.any(Boolean) }]);
-      expect(named('RESOURCE_INDICATORS')).toEqual([{ name: 'RESOURCE_INDICATORS', type: 'EXPERIMENTAL', enabled: expect.any(Boolean) }]);
+      expect(named('RESOURCE_INDICATORS')).toEqual([
+        { name: 'RESOURCE_INDICATORS', type: 'EXPERIMENTAL', enabled: expect.any(Boolean) },
+      ]);
     }
   });
 });

@@ -101,7 +101,8 @@ interface GateState {
   done: () => void;
 }
 
-const isWrite = (seen: SeenRequest) => seen.method !== 'GET' && seen.method !== 'HEAD' && seen.path.startsWith('/admin/');
+const isWrite = (seen: SeenRequest) =>
+  seen.method !== 'GET' && seen.method !== 'HEAD' && seen.path.startsWith('/admin/');
 
 /** Resets the client's connection (RST), as a crashing proxy or Keycloak would. */
 function reset(socket: Socket): void {
@@ -125,9 +126,20 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   let gates: GateState[] = [];
 
   /** Forwards a request; with `after`, Keycloak's answer is read whole, then replaced by a reset or a 500. */
-  function forward(req: IncomingMessage, res: ServerResponse, after: 'reset' | 'status-500' | undefined, seen: SeenRequest): void {
+  function forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    after: 'reset' | 'status-500' | undefined,
+    seen: SeenRequest,
+  ): void {
     const outgoing = request(
-      { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: { ...req.headers, host: upstream.host } },
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        path: req.url,
+        method: req.method,
+        headers: { ...req.headers, host: upstream.host },
+      },
       (answer) => {
         seen.status = answer.statusCode;
         if (after) {
@@ -149,12 +161,20 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     const { req, seen } = entry;
     return new Promise((resolve) => {
       const outgoing = request(
-        { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: { ...req.headers, host: upstream.host } },
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          path: req.url,
+          method: req.method,
+          headers: { ...req.headers, host: upstream.host },
+        },
         (answer) => {
           seen.status = answer.statusCode;
           const chunks: Buffer[] = [];
           answer.on('data', (chunk: Buffer) => chunks.push(chunk));
-          answer.on('end', () => resolve({ status: answer.statusCode ?? 502, headers: answer.headers, body: Buffer.concat(chunks) }));
+          answer.on('end', () =>
+            resolve({ status: answer.statusCode ?? 502, headers: answer.headers, body: Buffer.concat(chunks) }),
+          );
           answer.on('error', () => resolve(undefined));
         },
       );
@@ -192,7 +212,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   }
 
   const server = createServer((req, res) => {
-    const seen: SeenRequest = { method: (req.method ?? 'GET').toUpperCase(), path: new URL(req.url ?? '/', 'http://x').pathname };
+    const seen: SeenRequest = {
+      method: (req.method ?? 'GET').toUpperCase(),
+      path: new URL(req.url ?? '/', 'http://x').pathname,
+    };
     log.push(seen);
     if (holdAtGate(req, res, seen)) return;
     if (stalls.some((match) => matches(seen, match))) {
@@ -204,7 +227,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     if (onceIndex >= 0) {
       const { fault } = once.splice(onceIndex, 1)[0]!;
       if (fault === 'reset') reset(req.socket);
-      else res.writeHead(fault, { 'content-type': 'text/html' }).end(`<html><body>${fault} from the fault proxy</body></html>`);
+      else
+        res
+          .writeHead(fault, { 'content-type': 'text/html' })
+          .end(`<html><body>${fault} from the fault proxy</body></html>`);
       return;
     }
     if (isWrite(seen)) {

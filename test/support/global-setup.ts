@@ -21,7 +21,14 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { olderThan, versionDifference } from '../../src/keycloak/versions.js';
 import { checkKeycloakVersion, ensureDistribution, KEYCLOAK_VERSION } from '../../src/local/distribution.js';
-import { describeFeatures, enabledFeatures, featureKey, MCP_FEATURES, parseFeatures, sameFeatures } from '../../src/local/features.js';
+import {
+  describeFeatures,
+  enabledFeatures,
+  featureKey,
+  MCP_FEATURES,
+  parseFeatures,
+  sameFeatures,
+} from '../../src/local/features.js';
 import { checkJava, startKeycloak } from '../../src/local/launcher.js';
 import { freePort } from '../../src/local/process.js';
 import { createLoopbackCa } from './tls.js';
@@ -64,12 +71,19 @@ interface ServerFeature {
 }
 
 /** The version and features of the Keycloak at `url` (GET /admin/serverinfo). */
-async function serverInfo(url: string, username: string, password: string): Promise<{ version: string; features: ServerFeature[] }> {
+async function serverInfo(
+  url: string,
+  username: string,
+  password: string,
+): Promise<{ version: string; features: ServerFeature[] }> {
   const token = await fetch(`${url}/realms/master/protocol/openid-connect/token`, {
     method: 'POST',
     body: new URLSearchParams({ grant_type: 'password', client_id: 'admin-cli', username, password }),
   });
-  if (!token.ok) throw new Error(`Keycloak at ${url}: the admin login answered ${token.status}; check KEYCLOAK_ADMIN_USERNAME/KEYCLOAK_ADMIN_PASSWORD.`);
+  if (!token.ok)
+    throw new Error(
+      `Keycloak at ${url}: the admin login answered ${token.status}; check KEYCLOAK_ADMIN_USERNAME/KEYCLOAK_ADMIN_PASSWORD.`,
+    );
   const { access_token: accessToken } = (await token.json()) as { access_token: string };
   const info = await fetch(`${url}/admin/serverinfo`, { headers: { authorization: `Bearer ${accessToken}` } });
   if (!info.ok) throw new Error(`Keycloak at ${url}: GET /admin/serverinfo answered ${info.status}.`);
@@ -85,7 +99,10 @@ function requestedFeatures(version: string): string[] {
   const value = process.env.KEYCLOAK_FEATURES;
   const asked = value === undefined ? undefined : value.trim() === '' ? [] : parseFeatures(value, 'KEYCLOAK_FEATURES');
   if (olderThan(version, FEATURES_SINCE)) {
-    if (asked?.length) log(`KEYCLOAK_FEATURES=${value} is ignored: Keycloak ${version} is older than ${FEATURES_SINCE}; it starts with no features`);
+    if (asked?.length)
+      log(
+        `KEYCLOAK_FEATURES=${value} is ignored: Keycloak ${version} is older than ${FEATURES_SINCE}; it starts with no features`,
+      );
     return [];
   }
   return asked ?? [...MCP_FEATURES];
@@ -102,17 +119,31 @@ function provideFeatures(project: TestProject, features: ServerFeature[], reques
   // serverinfo names a version 1 feature without its suffix (token-exchange:v1 → TOKEN_EXCHANGE); names it does
   // not list at all (kc.sh's `preview`) are not checked.
   const known = new Set(features.map((feature) => featureKey(feature.name)));
-  const missing = (requested ?? []).map((name) => name.replace(/:v1$/, '')).filter((name) => known.has(name) && !enabled.includes(name));
-  if (missing.length) throw new Error(`Keycloak was started with --features=${requested!.join(',')}, but GET /admin/serverinfo reports ${missing.join(', ')} off.`);
+  const missing = (requested ?? [])
+    .map((name) => name.replace(/:v1$/, ''))
+    .filter((name) => known.has(name) && !enabled.includes(name));
+  if (missing.length)
+    throw new Error(
+      `Keycloak was started with --features=${requested!.join(',')}, but GET /admin/serverinfo reports ${missing.join(', ')} off.`,
+    );
   return `features ${describeFeatures(extra.sort())} (+${enabled.length - extra.length} on by default)`;
 }
 
 /** provideFeatures for a Keycloak the harness started (admin `admin`, its generated password). */
-async function startedFeatures(project: TestProject, url: string, password: string, requested: string[]): Promise<string> {
+async function startedFeatures(
+  project: TestProject,
+  url: string,
+  password: string,
+  requested: string[],
+): Promise<string> {
   return provideFeatures(project, (await serverInfo(url, 'admin', password)).features, requested);
 }
 
-async function fromDocker(password: string, version: string, features: string[]): Promise<{ url: string; stop: Stop } | undefined> {
+async function fromDocker(
+  password: string,
+  version: string,
+  features: string[],
+): Promise<{ url: string; stop: Stop } | undefined> {
   const { GenericContainer, Wait, getContainerRuntimeClient } = await import('testcontainers');
   try {
     await getContainerRuntimeClient();
@@ -139,7 +170,10 @@ export default async function setup(project: TestProject): Promise<Stop | undefi
   const external = process.env.KEYCLOAK_URL;
   if (external) {
     const password = process.env.KEYCLOAK_ADMIN_PASSWORD;
-    if (!password) throw new Error('KEYCLOAK_URL is set: also set KEYCLOAK_ADMIN_PASSWORD (and KEYCLOAK_ADMIN_USERNAME if not "admin").');
+    if (!password)
+      throw new Error(
+        'KEYCLOAK_URL is set: also set KEYCLOAK_ADMIN_PASSWORD (and KEYCLOAK_ADMIN_USERNAME if not "admin").',
+      );
     const url = external.replace(/\/+$/, '');
     const username = process.env.KEYCLOAK_ADMIN_USERNAME ?? 'admin';
     const { version: running, features } = await serverInfo(url, username, password);
@@ -148,13 +182,21 @@ export default async function setup(project: TestProject): Promise<Stop | undefi
     project.provide('adminPassword', password);
     project.provide('keycloakVersion', running);
     if (process.env.KEYCLOAK_VERSION && process.env.KEYCLOAK_VERSION !== running) {
-      log(`KEYCLOAK_VERSION=${process.env.KEYCLOAK_VERSION} is ignored: KEYCLOAK_URL names a server, which runs ${running}`);
+      log(
+        `KEYCLOAK_VERSION=${process.env.KEYCLOAK_VERSION} is ignored: KEYCLOAK_URL names a server, which runs ${running}`,
+      );
     }
     const described = provideFeatures(project, features);
     if (process.env.KEYCLOAK_FEATURES !== undefined) {
-      const asked = process.env.KEYCLOAK_FEATURES.trim() === '' ? [] : parseFeatures(process.env.KEYCLOAK_FEATURES, 'KEYCLOAK_FEATURES');
+      const asked =
+        process.env.KEYCLOAK_FEATURES.trim() === ''
+          ? []
+          : parseFeatures(process.env.KEYCLOAK_FEATURES, 'KEYCLOAK_FEATURES');
       const on = enabledFeatures(features.filter((feature) => feature.type !== 'DEFAULT'));
-      if (!sameFeatures(asked, on)) log(`KEYCLOAK_FEATURES=${process.env.KEYCLOAK_FEATURES} is ignored: KEYCLOAK_URL names a server, which runs with ${describeFeatures(on.sort())}`);
+      if (!sameFeatures(asked, on))
+        log(
+          `KEYCLOAK_FEATURES=${process.env.KEYCLOAK_FEATURES} is ignored: KEYCLOAK_URL names a server, which runs with ${describeFeatures(on.sort())}`,
+        );
     }
     project.provide('loopbackCa', {
       unavailable: `KEYCLOAK_URL names a server the harness did not start, so it trusts no CA of this run (the https tests need a Keycloak started with --truststore-paths): unset KEYCLOAK_URL to let the harness start one`,

@@ -56,14 +56,26 @@ export function runCli(
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
     KEYCLOAK_URL: url,
-    ...(options.admin === false ? {} : { KEYCLOAK_ADMIN_USERNAME: adminUsername, KEYCLOAK_ADMIN_PASSWORD: adminPassword }),
+    ...(options.admin === false
+      ? {}
+      : { KEYCLOAK_ADMIN_USERNAME: adminUsername, KEYCLOAK_ADMIN_PASSWORD: adminPassword }),
     ...options.env,
   };
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [CLI, ...args], { env, cwd: options.cwd, timeout: 120_000 }, (error, stdout, stderr) => {
-      const code = error && typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : error ? 1 : 0;
-      resolve({ code, stdout, stderr });
-    });
+    const child = execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env, cwd: options.cwd, timeout: 120_000 },
+      (error, stdout, stderr) => {
+        const code =
+          error && typeof (error as { code?: unknown }).code === 'number'
+            ? (error as { code: number }).code
+            : error
+              ? 1
+              : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
     if (options.input !== undefined) child.stdin?.end(options.input);
     else child.stdin?.end();
   });

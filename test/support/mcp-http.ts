@@ -1,10 +1,22 @@
 /** Raw HTTP helpers for the serve tests: a JSON-RPC POST as any client would send it, and challenge parsing. */
 
-export const TOOLS_CALL = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'add_numbers', arguments: { a: 2, b: 3 } } };
+export const TOOLS_CALL = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'tools/call',
+  params: { name: 'add_numbers', arguments: { a: 2, b: 3 } },
+};
 
 /** A 2025-style stateless tools/call; `token` goes in the Authorization header unless `inQuery`. */
-export async function postToolsCall(url: string, token?: string, options: { inQuery?: boolean; authorization?: string } = {}): Promise<Response> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+export async function postToolsCall(
+  url: string,
+  token?: string,
+  options: { inQuery?: boolean; authorization?: string } = {},
+): Promise<Response> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+  };
   if (options.authorization) headers.authorization = options.authorization;
   else if (token && !options.inQuery) headers.authorization = `Bearer ${token}`;
   const target = token && options.inQuery ? `${url}?access_token=${encodeURIComponent(token)}` : url;

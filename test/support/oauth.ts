@@ -34,7 +34,12 @@ export async function codeFlowTokens(flow: CodeFlow): Promise<OAuthTokens> {
     ...(flow.scope ? { scope: flow.scope } : {}),
     ...resource,
   });
-  const { code, callback } = await signIn({ authorizationUrl, redirectUri: flow.redirectUri, username: flow.username, password: flow.password });
+  const { code, callback } = await signIn({
+    authorizationUrl,
+    redirectUri: flow.redirectUri,
+    username: flow.username,
+    password: flow.password,
+  });
   const iss = callback.get('iss');
   return exchangeAuthorization(flow.issuer, {
     metadata: flow.metadata,

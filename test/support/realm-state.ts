@@ -17,7 +17,12 @@ export const VSCODE_REGISTRATION = {
   client_uri: 'https://code.visualstudio.com',
   grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
   response_types: ['code'],
-  redirect_uris: ['https://insiders.vscode.dev/redirect', 'https://vscode.dev/redirect', 'http://127.0.0.1/', 'http://127.0.0.1:33418/'],
+  redirect_uris: [
+    'https://insiders.vscode.dev/redirect',
+    'https://vscode.dev/redirect',
+    'http://127.0.0.1/',
+    'http://127.0.0.1:33418/',
+  ],
   scope: 'mcp:run',
   token_endpoint_auth_method: 'none',
   application_type: 'native',
@@ -38,7 +43,10 @@ export async function registerLikeVsCode(realm: string): Promise<{ status: numbe
   });
   const body = (await response.json()) as Record<string, unknown>;
   if (response.status === 201) {
-    await fetch(String(body.registration_client_uri), { method: 'DELETE', headers: { authorization: `Bearer ${String(body.registration_access_token)}` } });
+    await fetch(String(body.registration_client_uri), {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${String(body.registration_access_token)}` },
+    });
     return { status: 201 };
   }
   return { status: response.status, error: String(body.error_description ?? body.error) };
@@ -52,10 +60,23 @@ export async function anonymousPolicies(realm: string, providerId: string): Prom
 }
 
 /** Creates one more anonymous policy, as a second apply or an administrator would. */
-export async function addAnonymousPolicy(realm: string, name: string, providerId: string, config: Record<string, string[]>): Promise<void> {
+export async function addAnonymousPolicy(
+  realm: string,
+  name: string,
+  providerId: string,
+  config: Record<string, string[]>,
+): Promise<void> {
   const client = await adminClient();
   const parentId = (await client.realms.findOne({ realm }))?.id;
-  await client.components.create({ realm, name, providerId, providerType: POLICY_TYPE, parentId, subType: 'anonymous', config });
+  await client.components.create({
+    realm,
+    name,
+    providerId,
+    providerType: POLICY_TYPE,
+    parentId,
+    subType: 'anonymous',
+    config,
+  });
 }
 
 /** The realm's client scopes called `name` (Keycloak keeps at most one). */
@@ -100,11 +121,23 @@ export async function ownedObjects(realm: string) {
   const scopes = await scopesNamed(realm, 'mcp:run');
   const mappers = await audienceMappersOn(realm, 'mcp:run');
   return {
-    scopes: scopes.map((s) => ({ protocol: s.protocol, include: s.attributes?.['include.in.token.scope'], consent: s.attributes?.['display.on.consent.screen'] })),
-    mappers: mappers.map((m) => ({ name: m.name, audience: m.config?.['included.custom.audience'], access: m.config?.['access.token.claim'] })),
+    scopes: scopes.map((s) => ({
+      protocol: s.protocol,
+      include: s.attributes?.['include.in.token.scope'],
+      consent: s.attributes?.['display.on.consent.screen'],
+    })),
+    mappers: mappers.map((m) => ({
+      name: m.name,
+      audience: m.config?.['included.custom.audience'],
+      access: m.config?.['access.token.claim'],
+    })),
     isDefault: (await defaultScopeNames(realm)).includes('mcp:run'),
-    allowed: (await anonymousPolicies(realm, 'allowed-client-templates')).map((p) => p.config?.['allowed-client-scopes']?.includes('mcp:run') ?? false),
-    trustedHosts: (await anonymousPolicies(realm, 'trusted-hosts')).map((p) => [...(p.config?.['trusted-hosts'] ?? [])].sort()),
+    allowed: (await anonymousPolicies(realm, 'allowed-client-templates')).map(
+      (p) => p.config?.['allowed-client-scopes']?.includes('mcp:run') ?? false,
+    ),
+    trustedHosts: (await anonymousPolicies(realm, 'trusted-hosts')).map((p) =>
+      [...(p.config?.['trusted-hosts'] ?? [])].sort(),
+    ),
   };
 }
 

@@ -34,7 +34,11 @@ function openssl(args: string[], cwd: string): void {
   } catch (error) {
     const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new Error(missing ? 'the openssl CLI is not installed: it makes the loopback CA for the https tests' : `openssl ${args[0]} failed: ${stderr}`);
+    throw new Error(
+      missing
+        ? 'the openssl CLI is not installed: it makes the loopback CA for the https tests'
+        : `openssl ${args[0]} failed: ${stderr}`,
+    );
   }
 }
 
@@ -43,12 +47,30 @@ export function createLoopbackCa(): LoopbackCa & { dir: string; remove(): void }
   const dir = mkdtempSync(join(tmpdir(), 'mcp-keycloak-test-ca-'));
   openssl(
     [
-      'req', '-x509', ...EC_KEY, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=mcp-keycloak test loopback CA',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+      'req',
+      '-x509',
+      ...EC_KEY,
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=mcp-keycloak test loopback CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
     ],
     dir,
   );
-  return { dir, certPath: join(dir, 'ca.pem'), keyPath: join(dir, 'ca.key'), remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    certPath: join(dir, 'ca.pem'),
+    keyPath: join(dir, 'ca.key'),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 /**
@@ -64,10 +86,31 @@ export function issueLoopbackCert(ca: LoopbackCa): LoopbackCert {
     );
     openssl(['req', '-new', ...EC_KEY, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1'], dir);
     openssl(
-      ['x509', '-req', '-in', 'server.csr', '-CA', ca.certPath, '-CAkey', ca.keyPath, '-set_serial', `0x${Date.now().toString(16)}`, '-days', '2', '-extfile', 'ext.cnf', '-out', 'server.pem'],
+      [
+        'x509',
+        '-req',
+        '-in',
+        'server.csr',
+        '-CA',
+        ca.certPath,
+        '-CAkey',
+        ca.keyPath,
+        '-set_serial',
+        `0x${Date.now().toString(16)}`,
+        '-days',
+        '2',
+        '-extfile',
+        'ext.cnf',
+        '-out',
+        'server.pem',
+      ],
       dir,
     );
-    return { cert: readFileSync(join(dir, 'server.pem'), 'utf8'), key: readFileSync(join(dir, 'server.key'), 'utf8'), ca: readFileSync(ca.certPath, 'utf8') };
+    return {
+      cert: readFileSync(join(dir, 'server.pem'), 'utf8'),
+      key: readFileSync(join(dir, 'server.key'), 'utf8'),
+      ca: readFileSync(ca.certPath, 'utf8'),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

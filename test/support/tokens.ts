@@ -22,10 +22,18 @@ export interface TestClient {
 }
 
 /** `mcp-keycloak apply` with a test user, exactly as a user would run it. */
-export async function applyRealm(realm: string, resource: string, password = TEST_USER_PASSWORD, extraArgs: string[] = []): Promise<void> {
-  const result = await runCli(['apply', '--yes', '--realm', realm, '--resource', resource, '--test-user', TEST_USER, ...extraArgs], {
-    env: { MCP_KEYCLOAK_TEST_USER_PASSWORD: password },
-  });
+export async function applyRealm(
+  realm: string,
+  resource: string,
+  password = TEST_USER_PASSWORD,
+  extraArgs: string[] = [],
+): Promise<void> {
+  const result = await runCli(
+    ['apply', '--yes', '--realm', realm, '--resource', resource, '--test-user', TEST_USER, ...extraArgs],
+    {
+      env: { MCP_KEYCLOAK_TEST_USER_PASSWORD: password },
+    },
+  );
   if (result.code !== 0 || result.stderr !== '') throw new Error(`apply failed (${result.code}): ${result.stderr}`);
 }
 
@@ -91,7 +99,11 @@ export async function createPasswordClient(
         name: 'test-audience',
         protocol: 'openid-connect',
         protocolMapper: 'oidc-audience-mapper',
-        config: { 'included.custom.audience': options.audience, 'access.token.claim': 'true', 'introspection.token.claim': 'true' },
+        config: {
+          'included.custom.audience': options.audience,
+          'access.token.claim': 'true',
+          'introspection.token.claim': 'true',
+        },
       },
     );
   }
@@ -140,14 +152,20 @@ export async function importSigningKey(realm: string, priority = 1000): Promise<
     },
   });
   const { n } = await exportJWK(publicKey);
-  const jwks = (await (await fetch(`${keycloak().url}/realms/${realm}/protocol/openid-connect/certs`)).json()) as { keys: { kid: string; n?: string }[] };
+  const jwks = (await (await fetch(`${keycloak().url}/realms/${realm}/protocol/openid-connect/certs`)).json()) as {
+    keys: { kid: string; n?: string }[];
+  };
   const kid = jwks.keys.find((key) => key.n === n)?.kid;
   if (!kid) throw new Error('the imported key is not in the realm JWKS');
   return { privateKey, kid };
 }
 
 /** A copy of a genuine token's claims with `changes` applied (undefined deletes), signed with `key`. */
-export async function resign(token: string, key: { privateKey: KeyObject; kid: string }, changes: Partial<Record<string, unknown>>): Promise<string> {
+export async function resign(
+  token: string,
+  key: { privateKey: KeyObject; kid: string },
+  changes: Partial<Record<string, unknown>>,
+): Promise<string> {
   const claims: JWTPayload = { ...decodeJwt(token) };
   for (const [name, value] of Object.entries(changes)) {
     if (value === undefined) delete claims[name];
@@ -160,7 +178,8 @@ export function headerOf(token: string): Record<string, unknown> {
   return decodeProtectedHeader(token) as Record<string, unknown>;
 }
 
-export const b64url = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+export const b64url = (value: unknown) =>
+  Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 
 /**
  * The resource server's own confidential client for introspection. Its client id is the resource URL
@@ -176,6 +195,13 @@ export async function createResourceClient(realm: string, resource: string): Pro
     return { clientId: resource, secret: value! };
   }
   const secret = randomBytes(18).toString('base64url');
-  await admin.clients.create({ realm, clientId: resource, publicClient: false, secret, standardFlowEnabled: false, directAccessGrantsEnabled: false });
+  await admin.clients.create({
+    realm,
+    clientId: resource,
+    publicClient: false,
+    secret,
+    standardFlowEnabled: false,
+    directAccessGrantsEnabled: false,
+  });
   return { clientId: resource, secret };
 }

@@ -23,7 +23,13 @@ describe('the desired CIMD setup', () => {
   it('admits the known clients’ client_id domains, and permits the hosts their documents name besides', () => {
     const all = cimdOf({});
     expect(all.clientIdDomains).toEqual(['claude.ai', 'vscode.dev']);
-    expect(all.permittedDomains).toEqual(['127.0.0.1', 'claude.ai', 'code.visualstudio.com', 'localhost', 'vscode.dev']);
+    expect(all.permittedDomains).toEqual([
+      '127.0.0.1',
+      'claude.ai',
+      'code.visualstudio.com',
+      'localhost',
+      'vscode.dev',
+    ]);
     expect(all.allowHttp).toBe(false);
     const vscode = cimdOf({ clients: ['vscode'], domains: ['*.example.com'] });
     expect(vscode.clientIdDomains).toEqual(['*.example.com', 'vscode.dev']);
@@ -42,18 +48,30 @@ describe('the desired CIMD setup', () => {
     const { policies, profiles } = cimdObjects(cimdOf({ allowHttp: true }));
     expect(policies[0]!.conditions[0]!.configuration['client-id-uri-scheme']).toEqual(['https', 'http']);
     expect(profiles[0]!.executors[0]!.configuration['cimd-allow-http-scheme']).toBe(true);
-    expect(cimdObjects(cimdOf({})).policies[0]!.conditions[0]!.configuration['client-id-uri-scheme']).toEqual(['https']);
+    expect(cimdObjects(cimdOf({})).policies[0]!.conditions[0]!.configuration['client-id-uri-scheme']).toEqual([
+      'https',
+    ]);
   });
 });
 
 describe('step-up scopes in the config', () => {
   it('may be shared by tools of one server, never with another server (a scope carries one audience)', () => {
-    const one = { url: 'http://localhost:8000/mcp', scopes: ['mcp:run'], toolScopes: { divide_numbers: ['mcp:admin'], add_numbers: ['mcp:admin'] } };
+    const one = {
+      url: 'http://localhost:8000/mcp',
+      scopes: ['mcp:run'],
+      toolScopes: { divide_numbers: ['mcp:admin'], add_numbers: ['mcp:admin'] },
+    };
     expect(configSchema.safeParse({ resources: [one] }).success).toBe(true);
-    const other = { url: 'http://localhost:9000/mcp', scopes: ['b:run'], toolScopes: { divide_numbers: ['mcp:admin'] } };
+    const other = {
+      url: 'http://localhost:9000/mcp',
+      scopes: ['b:run'],
+      toolScopes: { divide_numbers: ['mcp:admin'] },
+    };
     const shared = configSchema.safeParse({ resources: [one, other] });
     expect(shared.success).toBe(false);
-    expect(shared.error?.issues[0]?.message).toMatch(/scope "mcp:admin" is already used by http:\/\/localhost:8000\/mcp/);
+    expect(shared.error?.issues[0]?.message).toMatch(
+      /scope "mcp:admin" is already used by http:\/\/localhost:8000\/mcp/,
+    );
     const base = { url: 'http://localhost:9000/mcp', scopes: ['b:run'], toolScopes: { divide_numbers: ['mcp:run'] } };
     expect(configSchema.safeParse({ resources: [one, base] }).success).toBe(false);
   });
@@ -90,9 +108,20 @@ describe('the CIMD plan', () => {
         action: 'update',
         kind: 'client-policy',
         name: 'mcp-keycloak-cimd',
-        fields: [{ field: 'client-id-uri.client-id-uri-allow-permitted-domains', from: ['vscode.dev'], to: ['claude.ai', 'vscode.dev'] }],
+        fields: [
+          {
+            field: 'client-id-uri.client-id-uri-allow-permitted-domains',
+            from: ['vscode.dev'],
+            to: ['claude.ai', 'vscode.dev'],
+          },
+        ],
       },
-      { action: 'update', kind: 'client-policy', name: 'mcp-keycloak-pkce', fields: [{ field: 'enabled', from: false, to: true }] },
+      {
+        action: 'update',
+        kind: 'client-policy',
+        name: 'mcp-keycloak-pkce',
+        fields: [{ field: 'enabled', from: false, to: true }],
+      },
     ]);
   });
 });
@@ -111,20 +140,36 @@ describe('a Keycloak that cannot hold CIMD', () => {
         ],
       },
     }) as never;
-  const cimdExecutor = provider('client-id-metadata-document', ['cimd-allow-http-scheme', 'cimd-allow-permitted-domains', 'cimd-restrict-same-domain', 'only-allow-confidential-client']);
+  const cimdExecutor = provider('client-id-metadata-document', [
+    'cimd-allow-http-scheme',
+    'cimd-allow-permitted-domains',
+    'cimd-restrict-same-domain',
+    'only-allow-confidential-client',
+  ]);
   const pkce = provider('pkce-enforcer', ['auto-configure']);
 
   it('names the feature flag, and the restart command for a Keycloak that keycloak start runs', () => {
     const off = info([{ name: 'CIMD', enabled: false }], [pkce]);
-    expect(cimdRefusal(off, 'http://kc')).toMatch(/runs without: start it with --features=cimd .*Nothing was changed\.$/);
-    expect(cimdRefusal(off, 'http://kc', 'mcp-keycloak keycloak stop && mcp-keycloak keycloak start --features cimd')).toContain(
+    expect(cimdRefusal(off, 'http://kc')).toMatch(
+      /runs without: start it with --features=cimd .*Nothing was changed\.$/,
+    );
+    expect(
+      cimdRefusal(off, 'http://kc', 'mcp-keycloak keycloak stop && mcp-keycloak keycloak start --features cimd'),
+    ).toContain(
       'restart it with the feature: mcp-keycloak keycloak stop && mcp-keycloak keycloak start --features cimd.',
     );
   });
 
   it('refuses a provider that lacks a property apply would write, and passes a server that has them all', () => {
-    const renamed = provider('client-id-metadata-document', ['cimd-allow-http-scheme', 'cimd-trusted-domains', 'cimd-restrict-same-domain', 'only-allow-confidential-client']);
-    expect(cimdRefusal(info([{ name: 'CIMD', enabled: true }], [renamed, pkce]), 'http://kc')).toMatch(/no "cimd-allow-permitted-domains" on its "client-id-metadata-document"/);
+    const renamed = provider('client-id-metadata-document', [
+      'cimd-allow-http-scheme',
+      'cimd-trusted-domains',
+      'cimd-restrict-same-domain',
+      'only-allow-confidential-client',
+    ]);
+    expect(cimdRefusal(info([{ name: 'CIMD', enabled: true }], [renamed, pkce]), 'http://kc')).toMatch(
+      /no "cimd-allow-permitted-domains" on its "client-id-metadata-document"/,
+    );
     expect(cimdRefusal(info([{ name: 'CIMD', enabled: true }], [cimdExecutor, pkce]), 'http://kc')).toBeUndefined();
   });
 });

@@ -13,14 +13,23 @@ import { ExitCode } from '../../src/errors.js';
 const CLI = fileURLToPath(new URL('../../bin/mcp-keycloak.js', import.meta.url));
 const run = (args: string[]) => {
   // An address nothing listens on: if a flag were accepted, the command would fail later, and differently.
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', KEYCLOAK_URL: 'http://127.0.0.1:9' } });
+  const result = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', KEYCLOAK_URL: 'http://127.0.0.1:9' },
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 };
 
 const NOT_OFFERED: Array<[string[], string[]]> = [
   [['export'], ['--resource', '--scope', '--dcr', '--trusted-host', '--web-origin', '--test-user']],
-  [['clients', 'list'], ['--resource', '--scope', '--dcr', '--trusted-host']],
-  [['clients', 'prune'], ['--resource', '--scope', '--dcr', '--trusted-host']],
+  [
+    ['clients', 'list'],
+    ['--resource', '--scope', '--dcr', '--trusted-host'],
+  ],
+  [
+    ['clients', 'prune'],
+    ['--resource', '--scope', '--dcr', '--trusted-host'],
+  ],
   [['destroy'], ['--trusted-host']],
 ];
 
@@ -47,7 +56,9 @@ describe('flags a command would ignore are not offered', () => {
   });
 
   it("the top-level help's exit codes line names every documented exit code", () => {
-    const line = run(['--help']).stdout.split('\n').find((l) => l.startsWith('Exit codes:'));
+    const line = run(['--help'])
+      .stdout.split('\n')
+      .find((l) => l.startsWith('Exit codes:'));
     expect(line).toBeDefined();
     const listed = [...line!.matchAll(/(?:: |, )(\d+) /g)].map((match) => Number(match[1]));
     expect(listed).toEqual([...new Set(Object.values(ExitCode))].sort((a, b) => a - b));

@@ -18,7 +18,19 @@ import { checkConsistency } from '../../src/server/index.js';
 const nasty = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.string({ unit: 'grapheme', maxLength: 20 }),
-  fc.constantFrom('', ' ', '*', '1e3', '0x50', '-1', '65536', '\uFEFF', 'http://localhost:8000/mcp?tenant=1', 'http://bücher.example/mcp', 'x'.repeat(5000)),
+  fc.constantFrom(
+    '',
+    ' ',
+    '*',
+    '1e3',
+    '0x50',
+    '-1',
+    '65536',
+    '\uFEFF',
+    'http://localhost:8000/mcp?tenant=1',
+    'http://bücher.example/mcp',
+    'x'.repeat(5000),
+  ),
   fc.webUrl({ withQueryParameters: true, withFragments: true }),
 );
 const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
@@ -39,11 +51,9 @@ const flagsArb: fc.Arbitrary<ConfigFlags> = fc.record(
   { requiredKeys: [] },
 );
 
-const envArb = fc.dictionary(
-  fc.constantFrom(...Object.values(ENV).filter((name) => name !== ENV.config)),
-  nasty,
-  { maxKeys: 6 },
-);
+const envArb = fc.dictionary(fc.constantFrom(...Object.values(ENV).filter((name) => name !== ENV.config)), nasty, {
+  maxKeys: 6,
+});
 
 /** A file's object: known keys with arbitrary JSON, or arbitrary JSON altogether. */
 const fileArb = fc.oneof(
@@ -51,8 +61,17 @@ const fileArb = fc.oneof(
     {
       keycloakUrl: fc.jsonValue({ maxDepth: 1 }),
       realm: fc.jsonValue({ maxDepth: 1 }),
-      resources: fc.oneof(fc.array(fc.record({ url: fc.oneof(nasty, fc.jsonValue({ maxDepth: 1 })), scopes: fc.array(nasty, { maxLength: 2 }) }), { maxLength: 3 }), fc.jsonValue({ maxDepth: 2 })),
-      dcr: fc.oneof(fc.record({ mode: nasty, trustedHosts: fc.array(nasty), webOrigins: fc.array(nasty) }, { requiredKeys: [] }), fc.jsonValue({ maxDepth: 1 })),
+      resources: fc.oneof(
+        fc.array(
+          fc.record({ url: fc.oneof(nasty, fc.jsonValue({ maxDepth: 1 })), scopes: fc.array(nasty, { maxLength: 2 }) }),
+          { maxLength: 3 },
+        ),
+        fc.jsonValue({ maxDepth: 2 }),
+      ),
+      dcr: fc.oneof(
+        fc.record({ mode: nasty, trustedHosts: fc.array(nasty), webOrigins: fc.array(nasty) }, { requiredKeys: [] }),
+        fc.jsonValue({ maxDepth: 1 }),
+      ),
       server: fc.jsonValue({ maxDepth: 2 }),
       testUser: fc.jsonValue({ maxDepth: 2 }),
     },

@@ -47,7 +47,11 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 it('downloads, verifies the sha512, reports progress and unpacks into the cache', async () => {
   const cache = await mkdtemp(join(tmpdir(), 'mcp-keycloak-cache-'));
   const progress: string[] = [];
-  const home = await ensureDistribution({ version, env: { MCP_KEYCLOAK_CACHE: cache, MCP_KEYCLOAK_MAVEN_REPO: repo }, onProgress: (m) => progress.push(m) });
+  const home = await ensureDistribution({
+    version,
+    env: { MCP_KEYCLOAK_CACHE: cache, MCP_KEYCLOAK_MAVEN_REPO: repo },
+    onProgress: (m) => progress.push(m),
+  });
   expect(home).toBe(join(cache, `keycloak-${version}`));
   expect(existsSync(join(home, 'bin', 'kc.sh'))).toBe(true);
   const steps = progress.filter((m) => m.startsWith(`downloading Keycloak ${version}: `));
@@ -56,14 +60,20 @@ it('downloads, verifies the sha512, reports progress and unpacks into the cache'
   expect(progress.some((m) => m.startsWith('unpacking'))).toBe(true);
   // Cached: a second call downloads nothing.
   const again: string[] = [];
-  expect(await ensureDistribution({ version, env: { MCP_KEYCLOAK_CACHE: cache, MCP_KEYCLOAK_MAVEN_REPO: repo }, onProgress: (m) => again.push(m) })).toBe(home);
+  expect(
+    await ensureDistribution({
+      version,
+      env: { MCP_KEYCLOAK_CACHE: cache, MCP_KEYCLOAK_MAVEN_REPO: repo },
+      onProgress: (m) => again.push(m),
+    }),
+  ).toBe(home);
   expect(again).toEqual([]);
 });
 
 it('refuses an archive whose checksum does not match, leaving nothing behind', async () => {
   const cache = await mkdtemp(join(tmpdir(), 'mcp-keycloak-cache-'));
-  await expect(ensureDistribution({ version, env: { MCP_KEYCLOAK_CACHE: cache, MCP_KEYCLOAK_MAVEN_REPO: `${repo}/bad` } })).rejects.toThrow(
-    /Checksum mismatch .*\(sha512\): the download is corrupt or tampered with; nothing was unpacked/,
-  );
+  await expect(
+    ensureDistribution({ version, env: { MCP_KEYCLOAK_CACHE: cache, MCP_KEYCLOAK_MAVEN_REPO: `${repo}/bad` } }),
+  ).rejects.toThrow(/Checksum mismatch .*\(sha512\): the download is corrupt or tampered with; nothing was unpacked/);
   expect(await readdir(cache)).toEqual([]);
 });

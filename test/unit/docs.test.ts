@@ -46,7 +46,11 @@ function githubSlug(heading: string): string {
   const text = heading
     .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1') // a link shows its text
     .replace(/<[^>]+>/g, '');
-  return text.trim().toLowerCase().replace(/[^\p{L}\p{M}\p{N}\p{Pc}\- ]/gu, '').replace(/ /g, '-');
+  return text
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{M}\p{N}\p{Pc}\- ]/gu, '')
+    .replace(/ /g, '-');
 }
 
 /** The anchors a Markdown file's headings get, repeated ones numbered -1, -2 … as GitHub does. */
@@ -83,14 +87,19 @@ function brokenLink(file: string, target: string): string | undefined {
   const resolved = path ? resolve(dirname(join(ROOT, file)), decodeURIComponent(path)) : join(ROOT, file);
   if (!existsSync(resolved)) return `${target}: no such file ${relative(ROOT, resolved)}`;
   if (anchor === undefined) return undefined;
-  if (statSync(resolved).isDirectory() || !resolved.endsWith('.md')) return `${target}: an #anchor needs a Markdown file`;
-  if (!anchors(resolved).has(anchor)) return `${target}: no heading with anchor #${anchor} in ${relative(ROOT, resolved)}`;
+  if (statSync(resolved).isDirectory() || !resolved.endsWith('.md'))
+    return `${target}: an #anchor needs a Markdown file`;
+  if (!anchors(resolved).has(anchor))
+    return `${target}: no heading with anchor #${anchor} in ${relative(ROOT, resolved)}`;
   return undefined;
 }
 
 /** `mcp-keycloak <args> --help`, as a user sees it. */
 function help(args: string[]): string {
-  return execFileSync(process.execPath, [CLI, ...args, '--help'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return execFileSync(process.execPath, [CLI, ...args, '--help'], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
 }
 
 /** The entries of a help section ("Options:", "Commands:"): the first word of each line indented by exactly two spaces. */
@@ -127,7 +136,9 @@ const globalFlags = longFlags(topHelp);
 const commands = commandNames(topHelp).map((name) => {
   const text = help([name]);
   const subcommands = commandNames(text);
-  const leaves = subcommands.length ? subcommands.map((sub) => ({ path: [name, sub], help: help([name, sub]) })) : [{ path: [name], help: text }];
+  const leaves = subcommands.length
+    ? subcommands.map((sub) => ({ path: [name, sub], help: help([name, sub]) }))
+    : [{ path: [name], help: text }];
   return { name, leaves };
 });
 
@@ -140,18 +151,24 @@ function pageOf(command: string): string[] {
 
 describe('links in README.md and docs/', () => {
   it.each(markdownFiles())('%s: every relative link and #anchor resolves', (file) => {
-    const broken = relativeLinks(readFileSync(join(ROOT, file), 'utf8')).flatMap((target) => brokenLink(file, target) ?? []);
+    const broken = relativeLinks(readFileSync(join(ROOT, file), 'utf8')).flatMap(
+      (target) => brokenLink(file, target) ?? [],
+    );
     expect(broken, `broken links in ${file}`).toEqual([]);
   });
 
   it('computes anchors as GitHub does', () => {
-    expect(githubSlug('`mcp-keycloak keycloak start | status | stop`')).toBe('mcp-keycloak-keycloak-start--status--stop');
+    expect(githubSlug('`mcp-keycloak keycloak start | status | stop`')).toBe(
+      'mcp-keycloak-keycloak-start--status--stop',
+    );
     expect(githubSlug('The `--json` document (formatVersion 1)')).toBe('the---json-document-formatversion-1');
     expect(githubSlug('Which MCP SDK, and why')).toBe('which-mcp-sdk-and-why');
   });
 
   it('reads flags from help text and matches them whole', () => {
-    expect(longFlags(help(['init']))).toEqual(expect.arrayContaining(['--config', '--yes', '--no-test-user', '--no-doctor', '--dir']));
+    expect(longFlags(help(['init']))).toEqual(
+      expect.arrayContaining(['--config', '--yes', '--no-test-user', '--no-doctor', '--dir']),
+    );
     expect(mentions('| `--no-test-user` | no user |', '--test-user')).toBe(false);
     expect(mentions('| `-y, --yes` | do not ask |', '--yes')).toBe(true);
   });
@@ -159,26 +176,45 @@ describe('links in README.md and docs/', () => {
 
 describe('every command and flag of `mcp-keycloak --help` is documented', () => {
   it('finds the commands and global flags in the top-level help', () => {
-    expect(commands.map((c) => c.name)).toEqual(expect.arrayContaining(['init', 'keycloak', 'plan', 'apply', 'serve', 'doctor', 'destroy', 'clients', 'export']));
+    expect(commands.map((c) => c.name)).toEqual(
+      expect.arrayContaining(['init', 'keycloak', 'plan', 'apply', 'serve', 'doctor', 'destroy', 'clients', 'export']),
+    );
     expect(globalFlags).toEqual(expect.arrayContaining(['--json', '--debug', '--help', '--version']));
   });
 
   it('documents the global flags in docs/configuration.md or the README', () => {
-    const text = ['docs/configuration.md', 'README.md'].map((file) => readFileSync(join(ROOT, file), 'utf8')).join('\n');
+    const text = ['docs/configuration.md', 'README.md']
+      .map((file) => readFileSync(join(ROOT, file), 'utf8'))
+      .join('\n');
     expect(globalFlags.filter((flag) => !mentions(text, flag))).toEqual([]);
   });
 
-  it.each(commands.map((c) => [c.name, c] as const))('%s has one page in docs/commands/, linked from the README', (name, command) => {
-    const pages = pageOf(command.name);
-    expect(pages.map((page) => relative(ROOT, page)), `expected one page docs/commands/${name}.md (or a shared one such as plan-apply.md)`).toHaveLength(1);
-    expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toContain(`(docs/commands/${basename(pages[0]!)})`);
-  });
+  it.each(commands.map((c) => [c.name, c] as const))(
+    '%s has one page in docs/commands/, linked from the README',
+    (name, command) => {
+      const pages = pageOf(command.name);
+      expect(
+        pages.map((page) => relative(ROOT, page)),
+        `expected one page docs/commands/${name}.md (or a shared one such as plan-apply.md)`,
+      ).toHaveLength(1);
+      expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toContain(`(docs/commands/${basename(pages[0]!)})`);
+    },
+  );
 
-  it.each(commands.flatMap((c) => c.leaves.map((leaf) => [leaf.path.join(' '), leaf] as const)))('%s: every long flag of its --help is on its page', (_name, leaf) => {
-    const [page] = pageOf(leaf.path[0]!);
-    const text = page ? readFileSync(page, 'utf8') : '';
-    if (leaf.path.length > 1) expect(text, `${relative(ROOT, page ?? COMMAND_PAGES)} does not name "${leaf.path.join(' ')}"`).toContain(leaf.path.join(' '));
-    const undocumented = longFlags(leaf.help).filter((flag) => !globalFlags.includes(flag) && !mentions(text, flag));
-    expect(undocumented, `flags of "mcp-keycloak ${leaf.path.join(' ')}" missing from ${page ? relative(ROOT, page) : 'docs/commands/'}`).toEqual([]);
-  });
+  it.each(commands.flatMap((c) => c.leaves.map((leaf) => [leaf.path.join(' '), leaf] as const)))(
+    '%s: every long flag of its --help is on its page',
+    (_name, leaf) => {
+      const [page] = pageOf(leaf.path[0]!);
+      const text = page ? readFileSync(page, 'utf8') : '';
+      if (leaf.path.length > 1)
+        expect(text, `${relative(ROOT, page ?? COMMAND_PAGES)} does not name "${leaf.path.join(' ')}"`).toContain(
+          leaf.path.join(' '),
+        );
+      const undocumented = longFlags(leaf.help).filter((flag) => !globalFlags.includes(flag) && !mentions(text, flag));
+      expect(
+        undocumented,
+        `flags of "mcp-keycloak ${leaf.path.join(' ')}" missing from ${page ? relative(ROOT, page) : 'docs/commands/'}`,
+      ).toEqual([]);
+    },
+  );
 });

@@ -37,7 +37,12 @@ function canned(answers: Record<string, Answer>): { request: HttpRequest; calls:
 }
 
 function json(document: Record<string, unknown>): Answer {
-  return { status: 200, headers: new Headers({ 'content-type': 'application/json' }), json: document, text: JSON.stringify(document) };
+  return {
+    status: 200,
+    headers: new Headers({ 'content-type': 'application/json' }),
+    json: document,
+    text: JSON.stringify(document),
+  };
 }
 
 function unauthorized(challenge: string): Answer {
@@ -45,7 +50,11 @@ function unauthorized(challenge: string): Answer {
 }
 
 function inputWith(request: HttpRequest): DoctorInput {
-  const config = configSchema.parse({ keycloakUrl: 'http://localhost:8080', realm: 'mcp-demo', resources: [{ url: MCP, scopes: ['mcp:tools'] }] });
+  const config = configSchema.parse({
+    keycloakUrl: 'http://localhost:8080',
+    realm: 'mcp-demo',
+    resources: [{ url: MCP, scopes: ['mcp:tools'] }],
+  });
   return { config, resource: config.resources[0]!, secrets: {}, expectedIssuer: ISS, request };
 }
 
@@ -55,7 +64,9 @@ function byId(findings: Finding[]): Record<string, Finding> {
 
 describe('challenge check', () => {
   it('passes a 401 with resource_metadata and scope, and hands both to the later checks', async () => {
-    const { request, calls } = canned({ [MCP]: unauthorized(`Bearer resource_metadata="${PRM_URL}", scope="mcp:tools"`) });
+    const { request, calls } = canned({
+      [MCP]: unauthorized(`Bearer resource_metadata="${PRM_URL}", scope="mcp:tools"`),
+    });
     const state: DoctorState = {};
     const findings = await challengeCheck.run(inputWith(request), state);
     expect(findings.map((f) => [f.id, f.status])).toEqual([
@@ -88,7 +99,11 @@ describe('challenge check', () => {
     const findings = byId(await challengeCheck.run(inputWith(request), state));
     expect(findings['challenge.status']!.status).toBe('pass');
     expect(findings['challenge.resource_metadata']!.status).toBe('fail');
-    expect(findings['challenge.scope']).toMatchObject({ status: 'warn', actual: 'no scope parameter', expected: 'scope="mcp:tools"' });
+    expect(findings['challenge.scope']).toMatchObject({
+      status: 'warn',
+      actual: 'no scope parameter',
+      expected: 'scope="mcp:tools"',
+    });
     expect(state.challenge).toEqual({ status: 401 });
   });
 
@@ -129,7 +144,9 @@ describe('Protected Resource Metadata check', () => {
   });
 
   it('names the other realm when authorization_servers points there', async () => {
-    const { request } = canned({ [PRM_URL]: json({ ...good, authorization_servers: ['http://localhost:8080/realms/other'] }) });
+    const { request } = canned({
+      [PRM_URL]: json({ ...good, authorization_servers: ['http://localhost:8080/realms/other'] }),
+    });
     const state: DoctorState = {};
     const finding = byId(await prmCheck.run(inputWith(request), state))['prm.authorization_servers']!;
     expect(finding.status).toBe('fail');
@@ -140,7 +157,9 @@ describe('Protected Resource Metadata check', () => {
   it('fails the challenge URL that does not answer even when a well-known URL does', async () => {
     const broken = 'http://localhost:8000/missing-prm';
     const { request } = canned({ [PRM_URL]: json(good) });
-    const finding = byId(await prmCheck.run(inputWith(request), { challenge: { status: 401, resourceMetadata: broken } }))['prm.found']!;
+    const finding = byId(
+      await prmCheck.run(inputWith(request), { challenge: { status: 401, resourceMetadata: broken } }),
+    )['prm.found']!;
     expect(finding).toMatchObject({ status: 'fail', actual: `${broken} → HTTP 404; found only at ${PRM_URL}` });
   });
 
@@ -164,11 +183,21 @@ describe('authorization server metadata check', () => {
     registration_endpoint: `${ISS}/clients-registrations/openid-connect`,
     code_challenge_methods_supported: ['plain', 'S256'],
     authorization_response_iss_parameter_supported: true,
-    token_endpoint_auth_methods_supported: ['private_key_jwt', 'client_secret_basic', 'client_secret_post', 'tls_client_auth', 'client_secret_jwt'],
+    token_endpoint_auth_methods_supported: [
+      'private_key_jwt',
+      'client_secret_basic',
+      'client_secret_post',
+      'tls_client_auth',
+      'client_secret_jwt',
+    ],
   };
 
   it('passes Keycloak-like metadata at all three discovery URLs and keeps the first for later checks', async () => {
-    const { request, calls } = canned({ [RFC8414]: json(metadata), [OIDC_INSERTED]: json(metadata), [OIDC_APPENDED]: json(metadata) });
+    const { request, calls } = canned({
+      [RFC8414]: json(metadata),
+      [OIDC_INSERTED]: json(metadata),
+      [OIDC_APPENDED]: json(metadata),
+    });
     const state: DoctorState = { authorizationServer: ISS };
     const findings = await asMetadataCheck.run(inputWith(request), state);
     expect(findings.map((f) => [f.id, f.status])).toEqual([
@@ -217,10 +246,17 @@ describe('authorization server metadata check', () => {
 
   it('warns when the metadata does not promise iss in authorization responses (RFC 9207), with the fix', async () => {
     for (const value of [undefined, false]) {
-      const { request } = canned({ [RFC8414]: json({ ...metadata, authorization_response_iss_parameter_supported: value }) });
+      const { request } = canned({
+        [RFC8414]: json({ ...metadata, authorization_response_iss_parameter_supported: value }),
+      });
       const finding = byId(await asMetadataCheck.run(inputWith(request), {}))['as.iss_parameter']!;
-      expect(finding).toMatchObject({ status: 'warn', expected: 'authorization_response_iss_parameter_supported: true' });
-      expect(finding.actual).toBe(value === undefined ? 'not advertised' : 'authorization_response_iss_parameter_supported: false');
+      expect(finding).toMatchObject({
+        status: 'warn',
+        expected: 'authorization_response_iss_parameter_supported: true',
+      });
+      expect(finding.actual).toBe(
+        value === undefined ? 'not advertised' : 'authorization_response_iss_parameter_supported: false',
+      );
       expect(finding.why).toMatch(/RFC 9207 cannot tell .* mix-up/);
       expect(finding.fix).toMatch(/upgrade/);
     }
@@ -235,42 +271,67 @@ describe('authorization server metadata check', () => {
     // A healthy DCR-only Keycloak (no --features=cimd): passes, and says how to turn CIMD on.
     const off = await cimd({});
     expect(off.status).toBe('pass');
-    expect(off.actual).toMatch(/^not available .*clients register with DCR, as this setup expects; to offer CIMD, start Keycloak with --features=cimd \(26\.6\+\)$/);
+    expect(off.actual).toMatch(
+      /^not available .*clients register with DCR, as this setup expects; to offer CIMD, start Keycloak with --features=cimd \(26\.6\+\)$/,
+    );
     expect(off.fix).toBe('To offer CIMD, start Keycloak with --features=cimd (26.6+).');
     const on = await cimd({ client_id_metadata_document_supported: true, token_endpoint_auth_methods_supported: none });
     expect(on.status).toBe('pass');
     expect(on.actual).toMatch(/^available: /);
     const half = await cimd({ client_id_metadata_document_supported: true });
     expect(half.status).toBe('pass');
-    expect(half.actual).toMatch(/"none" is not among token_endpoint_auth_methods_supported: clients that need both \(Claude Code\) register with DCR/);
+    expect(half.actual).toMatch(
+      /"none" is not among token_endpoint_auth_methods_supported: clients that need both \(Claude Code\) register with DCR/,
+    );
     expect((await cimd({ token_endpoint_auth_methods_supported: none })).actual).toMatch(/^not available/);
   });
 
   it('a configuration that sets up CIMD is warned when Keycloak does not offer it', () => {
     const off = cimdFinding({}, true);
-    expect(off).toMatchObject({ id: 'as.cimd', status: 'warn', actual: 'not available (no client_id_metadata_document_supported)', fix: 'Start Keycloak with --features=cimd (26.6+).' });
+    expect(off).toMatchObject({
+      id: 'as.cimd',
+      status: 'warn',
+      actual: 'not available (no client_id_metadata_document_supported)',
+      fix: 'Start Keycloak with --features=cimd (26.6+).',
+    });
     expect(cimdFinding({ client_id_metadata_document_supported: true }, true).status).toBe('warn');
-    expect(cimdFinding({ client_id_metadata_document_supported: true, token_endpoint_auth_methods_supported: ['none'] }, true).status).toBe('pass');
+    expect(
+      cimdFinding(
+        { client_id_metadata_document_supported: true, token_endpoint_auth_methods_supported: ['none'] },
+        true,
+      ).status,
+    ).toBe('pass');
   });
 });
 
 describe('keycloak check', () => {
   it('fails with the discovery problem and the apply command for this very target', async () => {
-    const input = { ...inputWith(async (url) => ({ url })), keycloakProblem: 'Cannot reach Keycloak at http://localhost:8080 (connection refused).' };
+    const input = {
+      ...inputWith(async (url) => ({ url })),
+      keycloakProblem: 'Cannot reach Keycloak at http://localhost:8080 (connection refused).',
+    };
     const [finding] = await keycloakCheck.run(input, {});
     expect(finding).toMatchObject({ id: 'keycloak.realm', status: 'fail', actual: input.keycloakProblem });
     expect(finding!.fix).toContain(`\`${command('apply')} --scope mcp:tools\` creates the realm`);
   });
 
   it('another server at the URL: the fix is the URL, never apply', async () => {
-    const input = { ...inputWith(async (url) => ({ url })), keycloakProblem: 'http://localhost:8080 does not look like Keycloak: …', keycloakProblemKind: 'not-keycloak' as const };
+    const input = {
+      ...inputWith(async (url) => ({ url })),
+      keycloakProblem: 'http://localhost:8080 does not look like Keycloak: …',
+      keycloakProblemKind: 'not-keycloak' as const,
+    };
     const [finding] = await keycloakCheck.run(input, {});
     expect(finding!.fix).toMatch(/^Correct --keycloak-url \/ KEYCLOAK_URL: http:\/\/localhost:8080 is another server;/);
     expect(finding!.fix).not.toContain('apply');
   });
 
   it('a missing realm: the fix is apply, or --realm', async () => {
-    const input = { ...inputWith(async (url) => ({ url })), keycloakProblem: 'Keycloak at http://localhost:8080 has no realm "r" …', keycloakProblemKind: 'realm-missing' as const };
+    const input = {
+      ...inputWith(async (url) => ({ url })),
+      keycloakProblem: 'Keycloak at http://localhost:8080 has no realm "r" …',
+      keycloakProblemKind: 'realm-missing' as const,
+    };
     const [finding] = await keycloakCheck.run(input, {});
     expect(finding!.fix).toBe(`Create the realm with \`${command('apply')} --scope mcp:tools\`, or check --realm.`);
   });
@@ -278,7 +339,10 @@ describe('keycloak check', () => {
 
 describe('registration.iss: clients whose authorization responses carry no iss', () => {
   /** An admin session whose client list is `clients`, served in the pages the check asks for. */
-  function adminWith(clients: { clientId: string; attributes?: Record<string, unknown> }[]): { admin: AdminSession; pages: { first?: number; max?: number }[] } {
+  function adminWith(clients: { clientId: string; attributes?: Record<string, unknown> }[]): {
+    admin: AdminSession;
+    pages: { first?: number; max?: number }[];
+  } {
     const pages: { first?: number; max?: number }[] = [];
     const find = async ({ first = 0, max = 100 }: { first?: number; max?: number }) => {
       pages.push({ first, max });
@@ -286,34 +350,73 @@ describe('registration.iss: clients whose authorization responses carry no iss',
     };
     return { admin: { client: { clients: { find } } } as unknown as AdminSession, pages };
   }
-  const input = (admin?: AdminSession): DoctorInput => ({ ...inputWith(async (url) => ({ url })), ...(admin ? { admin } : { adminMissing: 'no admin credentials' }) });
+  const input = (admin?: AdminSession): DoctorInput => ({
+    ...inputWith(async (url) => ({ url })),
+    ...(admin ? { admin } : { adminMissing: 'no admin credentials' }),
+  });
 
   it('passes when no client has exclude.issuer.from.auth.response on, reading every page', async () => {
-    const clients = Array.from({ length: 450 }, (_, i) => ({ clientId: `c${i}`, attributes: i === 7 ? { 'exclude.issuer.from.auth.response': 'false' } : {} }));
+    const clients = Array.from({ length: 450 }, (_, i) => ({
+      clientId: `c${i}`,
+      attributes: i === 7 ? { 'exclude.issuer.from.auth.response': 'false' } : {},
+    }));
     const { admin, pages } = adminWith(clients);
     const finding = await issFinding(input(admin), {}, { authorization_response_iss_parameter_supported: true });
-    expect(finding).toMatchObject({ id: 'registration.iss', status: 'pass', actual: 'no client has exclude.issuer.from.auth.response on, 450 clients read' });
-    expect(pages).toEqual([{ first: 0, max: 200 }, { first: 200, max: 200 }, { first: 400, max: 200 }]);
+    expect(finding).toMatchObject({
+      id: 'registration.iss',
+      status: 'pass',
+      actual: 'no client has exclude.issuer.from.auth.response on, 450 clients read',
+    });
+    expect(pages).toEqual([
+      { first: 0, max: 200 },
+      { first: 200, max: 200 },
+      { first: 400, max: 200 },
+    ]);
   });
 
   it('warns naming the clients, and why RFC 9207 clients fail when Keycloak advertises iss', async () => {
-    const { admin } = adminWith([{ clientId: 'account' }, { clientId: 'legacy-app', attributes: { 'exclude.issuer.from.auth.response': 'true' } }]);
+    const { admin } = adminWith([
+      { clientId: 'account' },
+      { clientId: 'legacy-app', attributes: { 'exclude.issuer.from.auth.response': 'true' } },
+    ]);
     const finding = await issFinding(input(admin), {}, { authorization_response_iss_parameter_supported: true });
-    expect(finding).toMatchObject({ status: 'warn', actual: '1 client(s) with exclude.issuer.from.auth.response = true: "legacy-app"' });
+    expect(finding).toMatchObject({
+      status: 'warn',
+      actual: '1 client(s) with exclude.issuer.from.auth.response = true: "legacy-app"',
+    });
     expect(finding.why).toMatch(/the MCP SDK v2\) refuse the response as a possible mix-up attack/);
     expect(finding.fix).toMatch(/Exclude Issuer From Authentication Response/);
   });
 
   it('reuses the clients the realm audit read (one listing per doctor run)', async () => {
     const { admin, pages } = adminWith([{ clientId: 'account' }]);
-    const state = { realmClients: { clients: [{ clientId: 'legacy-app', attributes: { 'exclude.issuer.from.auth.response': 'true' } }], complete: true } };
-    expect(await issFinding(input(admin), state, undefined)).toMatchObject({ status: 'warn', actual: '1 client(s) with exclude.issuer.from.auth.response = true: "legacy-app"' });
+    const state = {
+      realmClients: {
+        clients: [{ clientId: 'legacy-app', attributes: { 'exclude.issuer.from.auth.response': 'true' } }],
+        complete: true,
+      },
+    };
+    expect(await issFinding(input(admin), state, undefined)).toMatchObject({
+      status: 'warn',
+      actual: '1 client(s) with exclude.issuer.from.auth.response = true: "legacy-app"',
+    });
     expect(pages).toEqual([]);
   });
 
   it('is skipped without admin credentials, and when the clients cannot be read', async () => {
     expect((await issFinding(input(), {}, undefined)).status).toBe('skip');
-    const broken = { client: { clients: { find: async () => { throw new Error('HTTP 403'); } } } } as unknown as AdminSession;
-    expect(await issFinding(input(broken), {}, undefined)).toMatchObject({ status: 'skip', why: "the realm's clients could not be read: HTTP 403" });
+    const broken = {
+      client: {
+        clients: {
+          find: async () => {
+            throw new Error('HTTP 403');
+          },
+        },
+      },
+    } as unknown as AdminSession;
+    expect(await issFinding(input(broken), {}, undefined)).toMatchObject({
+      status: 'skip',
+      why: "the realm's clients could not be read: HTTP 403",
+    });
   });
 });

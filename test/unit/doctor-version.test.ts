@@ -9,16 +9,28 @@ import { configSchema } from '../../src/config/schema.js';
 import { versionCheck, versionFindings } from '../../src/doctor/checks/version.js';
 import type { DoctorInput } from '../../src/doctor/types.js';
 
-const base = { keycloakUrl: 'http://localhost:8080', realm: 'mcp-demo', resources: [{ url: 'http://localhost:8000/mcp', scopes: ['mcp:run'] }] };
+const base = {
+  keycloakUrl: 'http://localhost:8080',
+  realm: 'mcp-demo',
+  resources: [{ url: 'http://localhost:8000/mcp', scopes: ['mcp:run'] }],
+};
 const config = configSchema.parse(base);
-const withWebOrigins = configSchema.parse({ ...base, dcr: { mode: 'anonymous', trustedHosts: [], webOrigins: ['http://localhost:6274'] } });
+const withWebOrigins = configSchema.parse({
+  ...base,
+  dcr: { mode: 'anonymous', trustedHosts: [], webOrigins: ['http://localhost:6274'] },
+});
 const summary = (version: string, c = config) => versionFindings(version, c).map((f) => `${f.status} ${f.id}`);
 
 describe('versionFindings', () => {
   it('26.0.8 with registration on: the version, then one warning per difference that can stop a client', () => {
-    expect(summary('26.0.8')).toEqual(['pass keycloak.version', 'warn keycloak.version.rfc8414-path-inserted-metadata']);
+    expect(summary('26.0.8')).toEqual([
+      'pass keycloak.version',
+      'warn keycloak.version.rfc8414-path-inserted-metadata',
+    ]);
     const line = versionFindings('26.0.8', config)[0]!.actual!;
-    expect(line).toMatch(/^Keycloak 26\.0\.8: 1 known difference can stop clients of this setup \(below\); it also lacks, without stopping MCP clients: /);
+    expect(line).toMatch(
+      /^Keycloak 26\.0\.8: 1 known difference can stop clients of this setup \(below\); it also lacks, without stopping MCP clients: /,
+    );
     // The differences that stop no client are named in the version line, each with the version that fixes it.
     for (const fixedIn of ['26.6.0', '26.8.0']) expect(line).toContain(`(fixed in ${fixedIn})`);
   });
@@ -35,11 +47,15 @@ describe('versionFindings', () => {
 
   it('26.7.3: no warning, the scope row (fixed in 26.8.0) named in the version line; registration off: nothing left', () => {
     expect(summary('26.7.3')).toEqual(['pass keycloak.version']);
-    expect(versionFindings('26.7.3', config)[0]!.actual).toMatch(/^Keycloak 26\.7\.3; it also lacks, without stopping MCP clients: a "scope" in a registration request .* \(fixed in 26\.8\.0\)$/);
+    expect(versionFindings('26.7.3', config)[0]!.actual).toMatch(
+      /^Keycloak 26\.7\.3; it also lacks, without stopping MCP clients: a "scope" in a registration request .* \(fixed in 26\.8\.0\)$/,
+    );
     // Its consequence for real clients and its fix travel with the version finding.
     expect(versionFindings('26.7.3', config)[0]).toMatchObject({
       why: expect.stringMatching(/loses the realm's other default scopes/),
-      fix: expect.stringMatching(/^upgrade Keycloak to 26\.8\.0 or later.*\(registration-scope-shrinks-default-scopes\)$/),
+      fix: expect.stringMatching(
+        /^upgrade Keycloak to 26\.8\.0 or later.*\(registration-scope-shrinks-default-scopes\)$/,
+      ),
     });
     const off = configSchema.parse({ ...base, dcr: { mode: 'off', trustedHosts: [] } });
     expect(summary('26.8.0')).toEqual(['pass keycloak.version']);

@@ -37,7 +37,9 @@ describe('explainUrlDifference', () => {
 
 describe('WWW-Authenticate parsing', () => {
   it('reads quoted parameters with commas and escapes', () => {
-    const [c] = parseWwwAuthenticate('Bearer realm="a, b", resource_metadata="http://h/.well-known/oauth-protected-resource/mcp", scope="mcp:run other", error_description="say \\"hi\\""');
+    const [c] = parseWwwAuthenticate(
+      'Bearer realm="a, b", resource_metadata="http://h/.well-known/oauth-protected-resource/mcp", scope="mcp:run other", error_description="say \\"hi\\""',
+    );
     expect(c!.scheme).toBe('Bearer');
     expect(c!.params).toEqual({
       realm: 'a, b',
@@ -55,8 +57,14 @@ describe('WWW-Authenticate parsing', () => {
 
 describe('discovery URLs, in the order clients try them', () => {
   it('PRM: header URL, path-inserted, root', () => {
-    expect(prmCandidates(MCP, 'http://other/prm')).toEqual(['http://other/prm', 'http://localhost:8000/.well-known/oauth-protected-resource/mcp', 'http://localhost:8000/.well-known/oauth-protected-resource']);
-    expect(prmCandidates('http://localhost:8000/')).toEqual(['http://localhost:8000/.well-known/oauth-protected-resource']);
+    expect(prmCandidates(MCP, 'http://other/prm')).toEqual([
+      'http://other/prm',
+      'http://localhost:8000/.well-known/oauth-protected-resource/mcp',
+      'http://localhost:8000/.well-known/oauth-protected-resource',
+    ]);
+    expect(prmCandidates('http://localhost:8000/')).toEqual([
+      'http://localhost:8000/.well-known/oauth-protected-resource',
+    ]);
   });
   it('AS metadata: RFC 8414 path-inserted, OIDC path-inserted, OIDC appended', () => {
     expect(asMetadataCandidates(ISS).map((c) => c.url)).toEqual([
@@ -71,26 +79,35 @@ describe('compareClaims', () => {
   const expected = { issuer: ISS, resource: MCP, scopes: ['mcp:run'], applyFix: 'mcp-keycloak apply' };
   const now = 1_800_000_000;
   const good = { iss: ISS, aud: MCP, scope: 'mcp:run', exp: now + 300, typ: 'Bearer', azp: 'vscode' };
-  const statuses = (claims: Record<string, unknown>) => Object.fromEntries(compareClaims(claims, expected, now).map((f) => [f.id, f.status]));
+  const statuses = (claims: Record<string, unknown>) =>
+    Object.fromEntries(compareClaims(claims, expected, now).map((f) => [f.id, f.status]));
 
   it('passes a good token', () => {
     expect(Object.values(statuses(good)).every((s) => s === 'pass')).toBe(true);
   });
   it('explains an audience with a trailing slash in one sentence', () => {
-    const aud = compareClaims({ ...good, aud: [`${MCP}/`, 'account'] }, expected, now).find((f) => f.id === 'token.aud')!;
+    const aud = compareClaims({ ...good, aud: [`${MCP}/`, 'account'] }, expected, now).find(
+      (f) => f.id === 'token.aud',
+    )!;
     expect(aud.status).toBe('fail');
-    expect(aud.why).toBe(`aud is ${MCP}/ but the server is ${MCP}: a trailing slash (the value has one, the expected URL does not).`);
+    expect(aud.why).toBe(
+      `aud is ${MCP}/ but the server is ${MCP}: a trailing slash (the value has one, the expected URL does not).`,
+    );
   });
   it('explains an audience without the MCP URL', () => {
     const aud = compareClaims({ ...good, aud: 'account' }, expected, now).find((f) => f.id === 'token.aud')!;
     expect(aud.why).toMatch(/without the mcp:run scope's Audience mapper/);
   });
   it('names the other realm', () => {
-    const iss = compareClaims({ ...good, iss: 'http://localhost:8080/realms/master' }, expected, now).find((f) => f.id === 'token.iss')!;
+    const iss = compareClaims({ ...good, iss: 'http://localhost:8080/realms/master' }, expected, now).find(
+      (f) => f.id === 'token.iss',
+    )!;
     expect(iss.why).toContain('the token comes from realm "master", not "mcp-demo"');
   });
   it('names a different Keycloak URL for the same realm', () => {
-    const iss = compareClaims({ ...good, iss: 'http://127.0.0.1:8080/realms/mcp-demo' }, expected, now).find((f) => f.id === 'token.iss')!;
+    const iss = compareClaims({ ...good, iss: 'http://127.0.0.1:8080/realms/mcp-demo' }, expected, now).find(
+      (f) => f.id === 'token.iss',
+    )!;
     expect(iss.why).toMatch(/the host \(127\.0\.0\.1 vs localhost\)/);
   });
   it('flags missing scope, expiry, future nbf and non-access tokens', () => {
@@ -98,7 +115,9 @@ describe('compareClaims', () => {
     expect(statuses({ ...good, exp: now - 120 })['token.exp']).toBe('fail');
     expect(statuses({ ...good, nbf: now + 600 })['token.nbf']).toBe('fail');
     expect(statuses({ ...good, typ: 'ID' })['token.typ']).toBe('fail');
-    expect(compareClaims({ ...good, exp: now - 120 }, expected, now).find((f) => f.id === 'token.exp')!.why).toMatch(/^The token expired 120 s ago;/);
+    expect(compareClaims({ ...good, exp: now - 120 }, expected, now).find((f) => f.id === 'token.exp')!.why).toMatch(
+      /^The token expired 120 s ago;/,
+    );
   });
 });
 
@@ -106,28 +125,54 @@ describe('realm audience finding', () => {
   const scope = { name: 'mcp:run', audience: MCP };
   const mapper = (config: Record<string, string>) => [{ name: 'aud', protocolMapper: 'oidc-audience-mapper', config }];
   it('explains a trailing slash in the mapper', () => {
-    const f = audienceFinding('realm.audience', scope, mapper({ 'included.custom.audience': `${MCP}/`, 'access.token.claim': 'true' }), []);
+    const f = audienceFinding(
+      'realm.audience',
+      scope,
+      mapper({ 'included.custom.audience': `${MCP}/`, 'access.token.claim': 'true' }),
+      [],
+    );
     expect(f.status).toBe('fail');
-    expect(f.why).toMatch(/puts http:\/\/localhost:8000\/mcp\/ into aud but the server is http:\/\/localhost:8000\/mcp: a trailing slash/);
+    expect(f.why).toMatch(
+      /puts http:\/\/localhost:8000\/mcp\/ into aud but the server is http:\/\/localhost:8000\/mcp: a trailing slash/,
+    );
   });
   it('explains included.client.audience winning over the custom audience', () => {
-    const f = audienceFinding('realm.audience', scope, mapper({ 'included.custom.audience': MCP, 'included.client.audience': 'account', 'access.token.claim': 'true' }), []);
+    const f = audienceFinding(
+      'realm.audience',
+      scope,
+      mapper({ 'included.custom.audience': MCP, 'included.client.audience': 'account', 'access.token.claim': 'true' }),
+      [],
+    );
     expect(f.why).toMatch(/included.client.audience = account/);
   });
   it('explains the access-token claim switched off', () => {
-    const f = audienceFinding('realm.audience', scope, mapper({ 'included.custom.audience': MCP, 'access.token.claim': 'false' }), []);
+    const f = audienceFinding(
+      'realm.audience',
+      scope,
+      mapper({ 'included.custom.audience': MCP, 'access.token.claim': 'false' }),
+      [],
+    );
     expect(f.why).toMatch(/"Add to access token" off/);
   });
   it('passes a mapper plan keeps, naming the secondary settings apply would still update', () => {
     const change = { kind: 'audience-mapper', scope: scope.name } as unknown as Change;
-    const f = audienceFinding('realm.audience', scope, mapper({ 'included.custom.audience': MCP, 'access.token.claim': 'true' }), [change]);
+    const f = audienceFinding(
+      'realm.audience',
+      scope,
+      mapper({ 'included.custom.audience': MCP, 'access.token.claim': 'true' }),
+      [change],
+    );
     expect(f.status).toBe('pass');
     expect(f.actual).toBe(`mapper "aud" (apply would also update mcp-audience's introspection.token.claim)`);
   });
 });
 
 describe('registration probe bodies', () => {
-  const ctx = { scopes: ['mcp:run'], grantTypesSupported: ['authorization_code', 'refresh_token', 'password'], webOrigin: 'http://localhost:6274' };
+  const ctx = {
+    scopes: ['mcp:run'],
+    grantTypesSupported: ['authorization_code', 'refresh_token', 'password'],
+    webOrigin: 'http://localhost:6274',
+  };
   it('VS Code: the body from its source, grant types intersected with the AS', () => {
     const vscode = PROBE_CLIENTS.find((c) => c.id === 'vscode')!;
     expect(vscode.body(ctx)).toEqual({
@@ -135,7 +180,12 @@ describe('registration probe bodies', () => {
       client_uri: 'https://code.visualstudio.com',
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
-      redirect_uris: ['https://insiders.vscode.dev/redirect', 'https://vscode.dev/redirect', 'http://127.0.0.1/', 'http://127.0.0.1:33418/'],
+      redirect_uris: [
+        'https://insiders.vscode.dev/redirect',
+        'https://vscode.dev/redirect',
+        'http://127.0.0.1/',
+        'http://127.0.0.1:33418/',
+      ],
       scope: 'mcp:run',
       token_endpoint_auth_method: 'none',
       application_type: 'native',
@@ -160,22 +210,46 @@ describe('registration probe bodies', () => {
     const inspector = PROBE_CLIENTS.find((c) => c.id === 'inspector-0x')!;
     expect(inspector.sentFrom).toBe('browser');
     expect(inspector.origin?.(ctx)).toBe('http://localhost:6274');
-    expect(inspector.body(ctx).redirect_uris).toEqual(['http://localhost:6274/oauth/callback', 'http://localhost:6274/oauth/callback/debug']);
+    expect(inspector.body(ctx).redirect_uris).toEqual([
+      'http://localhost:6274/oauth/callback',
+      'http://localhost:6274/oauth/callback/debug',
+    ]);
   });
   it('covers the clients the issue names', () => {
-    expect(PROBE_CLIENTS.map((c) => c.id)).toEqual(['vscode', 'claude-code', 'claude-ai', 'cursor', 'inspector', 'inspector-0x']);
+    expect(PROBE_CLIENTS.map((c) => c.id)).toEqual([
+      'vscode',
+      'claude-code',
+      'claude-ai',
+      'cursor',
+      'inspector',
+      'inspector-0x',
+    ]);
   });
 });
 
 describe('runner and report', () => {
   const config = configSchema.parse({ realm: 'r1', resources: [{ url: MCP, scopes: ['mcp:run'] }] });
-  const input: DoctorInput = { config, resource: config.resources[0]!, secrets: { adminPassword: 'hunter2-secret' }, expectedIssuer: ISS };
+  const input: DoctorInput = {
+    config,
+    resource: config.resources[0]!,
+    secrets: { adminPassword: 'hunter2-secret' },
+    expectedIssuer: ISS,
+  };
 
   it('turns a crashing check into a failed finding and keeps going, redacting secrets', async () => {
-    const boom: Check = { id: 'boom', title: 'Boom', run: async () => { throw new Error('login with hunter2-secret failed'); } };
+    const boom: Check = {
+      id: 'boom',
+      title: 'Boom',
+      run: async () => {
+        throw new Error('login with hunter2-secret failed');
+      },
+    };
     const ok: Check = { id: 'ok', title: 'Ok', run: async () => [{ id: 'ok.one', title: 'fine', status: 'pass' }] };
     const { findings } = await runChecks(input, [boom, ok]);
-    expect(findings.map((f) => [f.id, f.status])).toEqual([['boom.error', 'fail'], ['ok.one', 'pass']]);
+    expect(findings.map((f) => [f.id, f.status])).toEqual([
+      ['boom.error', 'fail'],
+      ['ok.one', 'pass'],
+    ]);
     expect(findings[0]!.actual).not.toContain('hunter2-secret');
   });
 
@@ -183,7 +257,15 @@ describe('runner and report', () => {
     const report = buildReport(
       input,
       [
-        { id: 'prm.resource', title: 'PRM resource equals the MCP URL', status: 'fail', expected: MCP, actual: `${MCP}/`, why: 'a trailing slash', fix: 'publish it' },
+        {
+          id: 'prm.resource',
+          title: 'PRM resource equals the MCP URL',
+          status: 'fail',
+          expected: MCP,
+          actual: `${MCP}/`,
+          why: 'a trailing slash',
+          fix: 'publish it',
+        },
         { id: 'challenge.scope', title: 'scope', status: 'warn', why: 'no scope' },
       ],
       {},
@@ -200,22 +282,29 @@ describe('runner and report', () => {
   it('spells apply commands for the examined target', () => {
     // command('apply'): spelled the way this test process was started (see test/unit/invocation.test.ts).
     expect(applyCommand(input)).toBe(`${command('apply')} --realm r1`);
-    expect(applyCommand({ ...input, configFile: '/tmp/my config.json' }, ['--web-origin', 'http://localhost:6274'])).toBe(
-      `${command('apply')} --config '/tmp/my config.json' --web-origin http://localhost:6274`,
-    );
+    expect(
+      applyCommand({ ...input, configFile: '/tmp/my config.json' }, ['--web-origin', 'http://localhost:6274']),
+    ).toBe(`${command('apply')} --config '/tmp/my config.json' --web-origin http://localhost:6274`);
   });
 
   it('with a config file, repeats the flags given on top of it; without one, the registration setup too', () => {
     const onFile = { ...input, configFile: '/tmp/c.json', overrides: ['--realm', 'other realm', '--cimd'] };
     expect(applyCommand(onFile)).toBe(`${command('apply')} --config /tmp/c.json --realm 'other realm' --cimd`);
-    expect(doctorFixCommand(onFile)).toBe(`${command('doctor --fix')} --config /tmp/c.json --realm 'other realm' --cimd`);
+    expect(doctorFixCommand(onFile)).toBe(
+      `${command('doctor --fix')} --config /tmp/c.json --realm 'other realm' --cimd`,
+    );
     const trusted = configSchema.parse({ realm: 'r1', dcr: { mode: 'trusted-hosts', trustedHosts: ['10.0.0.1'] } });
     const hosts = { ...input, config: trusted };
-    expect(doctorFixCommand(hosts)).toBe(`${command('doctor --fix')} --realm r1 --dcr trusted-hosts --trusted-host 10.0.0.1`);
+    expect(doctorFixCommand(hosts)).toBe(
+      `${command('doctor --fix')} --realm r1 --dcr trusted-hosts --trusted-host 10.0.0.1`,
+    );
     // A fix that changes the mode drops the old mode's hosts, which apply would refuse beside --dcr anonymous.
     expect(applyCommand(hosts, ['--dcr', 'anonymous'])).toBe(`${command('apply')} --realm r1 --dcr anonymous`);
-    expect(applyCommand({ ...hosts, configFile: '/tmp/c.json', overrides: ['--dcr', 'trusted-hosts', '--trusted-host', 'h'] }, ['--dcr', 'anonymous'])).toBe(
-      `${command('apply')} --config /tmp/c.json --dcr anonymous`,
-    );
+    expect(
+      applyCommand(
+        { ...hosts, configFile: '/tmp/c.json', overrides: ['--dcr', 'trusted-hosts', '--trusted-host', 'h'] },
+        ['--dcr', 'anonymous'],
+      ),
+    ).toBe(`${command('apply')} --config /tmp/c.json --dcr anonymous`);
   });
 });

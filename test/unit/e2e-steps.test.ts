@@ -5,7 +5,14 @@
  * (test/e2e/issuer-and-target.test.ts) run the same paths against the real Keycloak.
  */
 import { describe, expect, it } from 'vitest';
-import { checkResponseIssuer, invalidTargetFix, metadataIssuerProblem, oauthErrorCode, readResponseIssuer, readTokenError } from '../../src/e2e/responses.js';
+import {
+  checkResponseIssuer,
+  invalidTargetFix,
+  metadataIssuerProblem,
+  oauthErrorCode,
+  readResponseIssuer,
+  readTokenError,
+} from '../../src/e2e/responses.js';
 import { readAsMetadata } from '../../src/e2e/steps.js';
 import { command } from '../../src/ui/invocation.js';
 
@@ -20,7 +27,11 @@ describe('checkResponseIssuer (RFC 9207 §2.4)', () => {
     [false, ISS, { ok: true, iss: ISS, advertised: false }],
     [false, undefined, { ok: true, advertised: false }],
     [true, `${ISS}/`, { ok: false, problem: 'mismatch', expected: ISS, received: `${ISS}/` }],
-    [false, 'http://127.0.0.1:8080/realms/other', { ok: false, problem: 'mismatch', expected: ISS, received: 'http://127.0.0.1:8080/realms/other' }],
+    [
+      false,
+      'http://127.0.0.1:8080/realms/other',
+      { ok: false, problem: 'mismatch', expected: ISS, received: 'http://127.0.0.1:8080/realms/other' },
+    ],
   ] as const)('advertised %s, iss %s', (advertised, iss, verdict) => {
     expect(checkResponseIssuer(iss, ISS, advertised)).toEqual(verdict);
   });
@@ -44,14 +55,18 @@ describe('readResponseIssuer: the e2e.iss finding names who compared', () => {
       status: 'pass',
       actual: `iss ${ISS} equals the issuer; checked by the e2e flow before finishAuth (the v1 SDK does not check iss)`,
     });
-    expect(readResponseIssuer(verdict, 'sdk-v2').actual).toMatch(/checked by @modelcontextprotocol\/client \(v2\) in finishAuth, before it redeemed the code$/);
+    expect(readResponseIssuer(verdict, 'sdk-v2').actual).toMatch(
+      /checked by @modelcontextprotocol\/client \(v2\) in finishAuth, before it redeemed the code$/,
+    );
     expect(readResponseIssuer(verdict, 'flow').fix).toBeUndefined();
   });
 
   it('fails a missing iss while advertised, naming the client attribute to turn off', () => {
     const finding = readResponseIssuer(checkResponseIssuer(undefined, ISS, true), 'sdk-v2', 'abc-123');
     expect(finding.status).toBe('fail');
-    expect(finding.actual).toMatch(/^the redirect carried no iss although the metadata advertises authorization_response_iss_parameter_supported; checked by @modelcontextprotocol\/client \(v2\)/);
+    expect(finding.actual).toMatch(
+      /^the redirect carried no iss although the metadata advertises authorization_response_iss_parameter_supported; checked by @modelcontextprotocol\/client \(v2\)/,
+    );
     expect(finding.fix).toContain('"Exclude Issuer From Authentication Response" for client abc-123');
     expect(finding.fix).toContain('exclude.issuer.from.auth.response = "false"');
   });
@@ -106,9 +121,13 @@ describe('invalid_target explained', () => {
   it('the e2e.token finding: invalid_target gets its explanation, other errors the generic one', () => {
     const target = readTokenError({ code: 'invalid_target' }, unknown, MCP, ISS);
     expect(target).toMatchObject({ id: 'e2e.token', status: 'fail', actual: unknown });
-    expect(target.fix).toMatch(/^Keycloak runs with resource indicators \(RFC 8707\) and no client of realm mcp-demo has resource_url = /);
+    expect(target.fix).toMatch(
+      /^Keycloak runs with resource indicators \(RFC 8707\) and no client of realm mcp-demo has resource_url = /,
+    );
     const grant = readTokenError({ code: 'invalid_grant' }, 'Code not valid', MCP, ISS);
-    expect(grant.fix).toMatch(/^Read the error: invalid_grant usually means a redirect_uri or PKCE mismatch; invalid_target/);
+    expect(grant.fix).toMatch(
+      /^Read the error: invalid_grant usually means a redirect_uri or PKCE mismatch; invalid_target/,
+    );
   });
 });
 
@@ -116,7 +135,14 @@ describe('readAsMetadata: a registration endpoint only for a client that must re
   const metadata = (extra: Record<string, unknown> = {}) =>
     ({
       authorizationServerUrl: ISS,
-      authorizationServerMetadata: { issuer: ISS, authorization_endpoint: `${ISS}/auth`, token_endpoint: `${ISS}/token`, response_types_supported: ['code'], code_challenge_methods_supported: ['S256'], ...extra },
+      authorizationServerMetadata: {
+        issuer: ISS,
+        authorization_endpoint: `${ISS}/auth`,
+        token_endpoint: `${ISS}/token`,
+        response_types_supported: ['code'],
+        code_challenge_methods_supported: ['S256'],
+        ...extra,
+      },
     }) as unknown as Parameters<typeof readAsMetadata>[0];
 
   it('passes with a registration endpoint', () => {
@@ -128,17 +154,26 @@ describe('readAsMetadata: a registration endpoint only for a client that must re
     expect(finding.status).toBe('fail');
     expect(finding.actual).toContain('advertises no registration_endpoint');
     // A metadata document URL does not help where the AS does not take them.
-    expect(readAsMetadata(metadata(), undefined, { metadataUrl: 'https://client.example/meta.json' }).status).toBe('fail');
+    expect(readAsMetadata(metadata(), undefined, { metadataUrl: 'https://client.example/meta.json' }).status).toBe(
+      'fail',
+    );
   });
 
   it('passes without one for a pre-registered client, and for a CIMD client where the AS advertises CIMD', () => {
-    expect(readAsMetadata(metadata(), undefined, { registered: true })).toMatchObject({ status: 'pass', actual: expect.stringContaining('already registered') });
-    const cimd = readAsMetadata(metadata({ client_id_metadata_document_supported: true }), undefined, { metadataUrl: 'https://client.example/meta.json' });
+    expect(readAsMetadata(metadata(), undefined, { registered: true })).toMatchObject({
+      status: 'pass',
+      actual: expect.stringContaining('already registered'),
+    });
+    const cimd = readAsMetadata(metadata({ client_id_metadata_document_supported: true }), undefined, {
+      metadataUrl: 'https://client.example/meta.json',
+    });
     expect(cimd).toMatchObject({ status: 'pass', actual: expect.stringContaining('metadata document URL') });
   });
 
   it('fails without PKCE S256 whatever the client', () => {
-    expect(readAsMetadata(metadata({ code_challenge_methods_supported: ['plain'] }), undefined, { registered: true }).status).toBe('fail');
+    expect(
+      readAsMetadata(metadata({ code_challenge_methods_supported: ['plain'] }), undefined, { registered: true }).status,
+    ).toBe('fail');
   });
 });
 
@@ -160,30 +195,48 @@ describe('metadataIssuerProblem (RFC 8414 §3.3, what the flow checks for the v1
       `the authorization server metadata at ${url} names the issuer "http://evil.example/realms/mcp-demo", not ${ISS} (RFC 8414 §3.3): its endpoints were not used`,
     );
     expect(metadataIssuerProblem(url, undefined)).toContain('names the issuer "undefined"');
-    expect(metadataIssuerProblem(`${ISS}/.well-known/openid-configuration`, 'http://127.0.0.1:8080/realms/mcp-demo2')).toBeDefined();
+    expect(
+      metadataIssuerProblem(`${ISS}/.well-known/openid-configuration`, 'http://127.0.0.1:8080/realms/mcp-demo2'),
+    ).toBeDefined();
   });
 
   it('has no opinion on URLs that are not metadata URLs', () => {
-    expect(metadataIssuerProblem('http://127.0.0.1:8000/.well-known/oauth-protected-resource/mcp', 'x')).toBeUndefined();
+    expect(
+      metadataIssuerProblem('http://127.0.0.1:8000/.well-known/oauth-protected-resource/mcp', 'x'),
+    ).toBeUndefined();
   });
 });
 
 describe('HTTP 500 from the token endpoint explained (resource indicators, keycloak#50251 / #49077)', () => {
   it('names the missing refresh_token grant when the client registered without it', () => {
-    const finding = readTokenError(new Error('For more on this error consult the server log.'), 'For more on this error consult the server log.', MCP, ISS, { status: 500, grantTypes: ['authorization_code'] });
-    expect(finding.actual).toBe('Keycloak answered HTTP 500 to the token request: For more on this error consult the server log.');
-    expect(finding.fix).toContain('keycloak#50251): this client registered grant_types ["authorization_code"], without refresh_token');
+    const finding = readTokenError(
+      new Error('For more on this error consult the server log.'),
+      'For more on this error consult the server log.',
+      MCP,
+      ISS,
+      { status: 500, grantTypes: ['authorization_code'] },
+    );
+    expect(finding.actual).toBe(
+      'Keycloak answered HTTP 500 to the token request: For more on this error consult the server log.',
+    );
+    expect(finding.fix).toContain(
+      'keycloak#50251): this client registered grant_types ["authorization_code"], without refresh_token',
+    );
   });
 
   it('names both causes when the grant types are unknown or include refresh_token', () => {
     for (const facts of [{ status: 500 }, { status: 500, grantTypes: ['authorization_code', 'refresh_token'] }]) {
       const fix = readTokenError(new Error('x'), 'x', MCP, ISS, facts).fix!;
       expect(fix).toContain('keycloak#50251');
-      expect(fix).toContain(`keycloak#49077, fixed in 26.8.0: the client lacks the scope whose Audience mapper adds ${MCP}`);
+      expect(fix).toContain(
+        `keycloak#49077, fixed in 26.8.0: the client lacks the scope whose Audience mapper adds ${MCP}`,
+      );
     }
   });
 
   it('leaves other statuses to the generic fix', () => {
-    expect(readTokenError(new Error('invalid_grant'), 'invalid_grant', MCP, ISS, { status: 400 }).fix).toBe(readTokenError(new Error('invalid_grant'), 'invalid_grant', MCP, ISS).fix);
+    expect(readTokenError(new Error('invalid_grant'), 'invalid_grant', MCP, ISS, { status: 400 }).fix).toBe(
+      readTokenError(new Error('invalid_grant'), 'invalid_grant', MCP, ISS).fix,
+    );
   });
 });

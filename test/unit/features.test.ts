@@ -39,7 +39,9 @@ describe('parseFeatures', () => {
   it('refuses none among other features: no features, or these? (review C)', () => {
     for (const value of ['none,cimd', 'cimd,None', 'none,none']) {
       expect(() => parseFeatures(value, '--features'), value).toThrow(
-        new UsageError(`--features ${JSON.stringify(value)}: none means no features and stands alone; give none, or the features without it.`),
+        new UsageError(
+          `--features ${JSON.stringify(value)}: none means no features and stands alone; give none, or the features without it.`,
+        ),
       );
     }
   });
@@ -127,31 +129,51 @@ describe('start and restart commands', () => {
   it('the start command repeats port, runtime, a non-default version and the features', () => {
     expect(startArguments(local)).toBe('keycloak start --runtime distribution');
     expect(startArguments({ ...local, features: [] })).toBe('keycloak start --runtime distribution');
-    expect(startArguments({ ...local, port: 8081, runtime: 'docker', version: '26.6.1', features: ['cimd', 'resource-indicators'] })).toBe(
-      'keycloak start --port 8081 --runtime docker --keycloak-version 26.6.1 --features cimd,resource-indicators',
-    );
+    expect(
+      startArguments({
+        ...local,
+        port: 8081,
+        runtime: 'docker',
+        version: '26.6.1',
+        features: ['cimd', 'resource-indicators'],
+      }),
+    ).toBe('keycloak start --port 8081 --runtime docker --keycloak-version 26.6.1 --features cimd,resource-indicators');
   });
 
   it('restartCommand stops it and starts it with exactly the features given', () => {
     expect(restartCommand({ ...local, features: ['resource-indicators'] }, ['cimd'], spell)).toBe(
       'mcp-keycloak keycloak stop && mcp-keycloak keycloak start --runtime distribution --features cimd',
     );
-    expect(restartCommand({ ...local, features: ['cimd'] }, [], spell)).toBe('mcp-keycloak keycloak stop && mcp-keycloak keycloak start --runtime distribution');
+    expect(restartCommand({ ...local, features: ['cimd'] }, [], spell)).toBe(
+      'mcp-keycloak keycloak stop && mcp-keycloak keycloak start --runtime distribution',
+    );
   });
 
   it('restartWithFeaturesCommand keeps the features it has and adds the ones needed', () => {
-    expect(restartWithFeaturesCommand(local, ['cimd'], spell)).toBe('mcp-keycloak keycloak stop && mcp-keycloak keycloak start --runtime distribution --features cimd');
-    expect(restartWithFeaturesCommand({ ...local, port: 8081, features: ['resource-indicators'] }, ['cimd', 'resource-indicators'], spell)).toBe(
+    expect(restartWithFeaturesCommand(local, ['cimd'], spell)).toBe(
+      'mcp-keycloak keycloak stop && mcp-keycloak keycloak start --runtime distribution --features cimd',
+    );
+    expect(
+      restartWithFeaturesCommand(
+        { ...local, port: 8081, features: ['resource-indicators'] },
+        ['cimd', 'resource-indicators'],
+        spell,
+      ),
+    ).toBe(
       'mcp-keycloak keycloak stop && mcp-keycloak keycloak start --port 8081 --runtime distribution --features resource-indicators,cimd',
     );
   });
 
   it('without a local Keycloak on record it is the start command alone', () => {
-    expect(restartWithFeaturesCommand(undefined, ['cimd', 'resource-indicators'], spell)).toBe('mcp-keycloak keycloak start --features cimd,resource-indicators');
+    expect(restartWithFeaturesCommand(undefined, ['cimd', 'resource-indicators'], spell)).toBe(
+      'mcp-keycloak keycloak start --features cimd,resource-indicators',
+    );
   });
 
   it('spells the program the way it was run by default (command() from src/ui/invocation.ts)', () => {
     const line = restartWithFeaturesCommand(local, ['cimd']);
-    expect(line).toMatch(/^(node \S+|npx mcp-keycloak|mcp-keycloak) keycloak stop && \1 keycloak start --runtime distribution --features cimd$/);
+    expect(line).toMatch(
+      /^(node \S+|npx mcp-keycloak|mcp-keycloak) keycloak stop && \1 keycloak start --runtime distribution --features cimd$/,
+    );
   });
 });

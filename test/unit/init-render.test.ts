@@ -35,7 +35,13 @@ describe('.env', () => {
     expect(parseEnv(line).get('X')).toBe(answers.testUser!.password);
   });
   it('updates our keys in place and keeps the user lines', () => {
-    const merged = mergeEnv('# mine\nFOO=bar\nKEYCLOAK_URL=http://old\n', new Map([['KEYCLOAK_URL', 'http://new'], ['MCP_KEYCLOAK_REALM', 'r']]));
+    const merged = mergeEnv(
+      '# mine\nFOO=bar\nKEYCLOAK_URL=http://old\n',
+      new Map([
+        ['KEYCLOAK_URL', 'http://new'],
+        ['MCP_KEYCLOAK_REALM', 'r'],
+      ]),
+    );
     expect(merged).toBe('# mine\nFOO=bar\nKEYCLOAK_URL=http://new\nMCP_KEYCLOAK_REALM=r\n');
   });
 });
@@ -78,7 +84,14 @@ describe('planFiles', () => {
 
   it('keeps what the user added to their files, and masks passwords in the diff', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mcp-keycloak-unit-'));
-    await writeFile(join(dir, 'mcp-keycloak.json'), JSON.stringify({ realm: 'mcp-demo', server: { port: 9000 }, dcr: { mode: 'anonymous', webOrigins: ['http://localhost:6274'] } }));
+    await writeFile(
+      join(dir, 'mcp-keycloak.json'),
+      JSON.stringify({
+        realm: 'mcp-demo',
+        server: { port: 9000 },
+        dcr: { mode: 'anonymous', webOrigins: ['http://localhost:6274'] },
+      }),
+    );
     await writeFile(join(dir, '.env'), 'MINE=1\nMCP_KEYCLOAK_TEST_USER_PASSWORD=old-secret\n');
     const [config, , , env] = await planFiles(target(dir), answers, false);
     const written = JSON.parse(config!.content);
@@ -87,6 +100,10 @@ describe('planFiles', () => {
     expect(env!.content).toMatch(/^MINE=1$/m);
     expect(env!.diff.join('\n')).not.toContain('old-secret');
     expect(env!.diff.join('\n')).not.toContain('word');
-    expect(env!.diff).toEqual(['  MINE=1', '- MCP_KEYCLOAK_TEST_USER_PASSWORD=********', '+ MCP_KEYCLOAK_TEST_USER_PASSWORD=******** (new value)']);
+    expect(env!.diff).toEqual([
+      '  MINE=1',
+      '- MCP_KEYCLOAK_TEST_USER_PASSWORD=********',
+      '+ MCP_KEYCLOAK_TEST_USER_PASSWORD=******** (new value)',
+    ]);
   });
 });

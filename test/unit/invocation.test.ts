@@ -36,7 +36,10 @@ async function pathDir(name: string, target?: string): Promise<string> {
 async function npxCache(spec: string): Promise<string> {
   const hash = join(root, '_npx', Math.random().toString(16).slice(2));
   await mkdir(join(hash, 'node_modules', '.bin'), { recursive: true });
-  await writeFile(join(hash, 'package.json'), JSON.stringify({ dependencies: { 'mcp-keycloak': spec }, _npx: { packages: [spec] } }));
+  await writeFile(
+    join(hash, 'package.json'),
+    JSON.stringify({ dependencies: { 'mcp-keycloak': spec }, _npx: { packages: [spec] } }),
+  );
   await symlink(ownBin, join(hash, 'node_modules', '.bin', 'mcp-keycloak'));
   return join(hash, 'node_modules', '.bin', 'mcp-keycloak');
 }
@@ -51,14 +54,18 @@ describe('started through npx or npm exec', () => {
       ['/tmp/with space', "npx '/tmp/with space'"],
     ]) {
       const argv1 = await npxCache(spec!);
-      expect(invocation({ env: { npm_command: 'exec', PATH: join(argv1, '..') }, argv1, ownBin, cwd: root })).toBe(expected);
+      expect(invocation({ env: { npm_command: 'exec', PATH: join(argv1, '..') }, argv1, ownBin, cwd: root })).toBe(
+        expected,
+      );
     }
   });
 
   it('says npx mcp-keycloak for a project install (no npx record next to node_modules)', async () => {
     const project = join(root, 'project');
     const bin = await pathDir(join('project', 'node_modules', '.bin'), ownBin);
-    expect(invocation({ env: { npm_command: 'exec', PATH: bin }, argv1: join(bin, 'mcp-keycloak'), ownBin, cwd: project })).toBe('npx mcp-keycloak');
+    expect(
+      invocation({ env: { npm_command: 'exec', PATH: bin }, argv1: join(bin, 'mcp-keycloak'), ownBin, cwd: project }),
+    ).toBe('npx mcp-keycloak');
   });
 });
 

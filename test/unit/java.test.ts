@@ -16,12 +16,16 @@ async function fakeJavaHome(versionLine: string): Promise<string> {
 
 describe('checkJava', () => {
   it('names the versions that work when no Java is found', async () => {
-    await expect(checkJava({ JAVA_HOME: '/nonexistent/jdk' })).rejects.toThrow(/^Java was not found: Keycloak needs Java 17, 21 or 25\. Install one/);
+    await expect(checkJava({ JAVA_HOME: '/nonexistent/jdk' })).rejects.toThrow(
+      /^Java was not found: Keycloak needs Java 17, 21 or 25\. Install one/,
+    );
   });
 
   it('refuses a Java that is too old', async () => {
     const home = await fakeJavaHome('openjdk version "11.0.2" 2019-01-15');
-    await expect(checkJava({ JAVA_HOME: home })).rejects.toThrow(/^Java 11 is too old: Keycloak needs Java 17, 21 or 25/);
+    await expect(checkJava({ JAVA_HOME: home })).rejects.toThrow(
+      /^Java 11 is too old: Keycloak needs Java 17, 21 or 25/,
+    );
   });
 
   it('accepts the machine Java', async () => {

@@ -6,7 +6,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExitCode, UsageError } from '../../src/errors.js';
 import { failureMessage } from '../../src/keycloak/errors.js';
-import { ConnectionError, DEFAULT_TIMEOUT_SECONDS, NoAnswerError, requestTimeoutMs, setRequestTimeout } from '../../src/keycloak/http.js';
+import {
+  ConnectionError,
+  DEFAULT_TIMEOUT_SECONDS,
+  NoAnswerError,
+  requestTimeoutMs,
+  setRequestTimeout,
+} from '../../src/keycloak/http.js';
 import { realmIssuer, realmUrls } from '../../src/keycloak/urls.js';
 
 describe('realm URLs', () => {
@@ -61,16 +67,32 @@ describe('--timeout and MCP_KEYCLOAK_TIMEOUT', () => {
     ['0.0', undefined, '--timeout must be more than 0 and at most 3600 seconds (e.g. --timeout 30), not "0.0".'],
     ['0.0001', undefined, '--timeout must be more than 0 and at most 3600 seconds (e.g. --timeout 30), not "0.0001".'],
     ['3600.5', undefined, '--timeout must be more than 0 and at most 3600 seconds (e.g. --timeout 30), not "3600.5".'],
-    [undefined, '99999', 'MCP_KEYCLOAK_TIMEOUT must be more than 0 and at most 3600 seconds (e.g. MCP_KEYCLOAK_TIMEOUT=30), not "99999".'],
-    ['ten', undefined, '--timeout must be a plain number of seconds, digits with an optional fraction (e.g. --timeout 30 or 2.5), not "ten".'],
-    [undefined, '-1', 'MCP_KEYCLOAK_TIMEOUT must be a plain number of seconds, digits with an optional fraction (e.g. MCP_KEYCLOAK_TIMEOUT=30 or 2.5), not "-1".'],
+    [
+      undefined,
+      '99999',
+      'MCP_KEYCLOAK_TIMEOUT must be more than 0 and at most 3600 seconds (e.g. MCP_KEYCLOAK_TIMEOUT=30), not "99999".',
+    ],
+    [
+      'ten',
+      undefined,
+      '--timeout must be a plain number of seconds, digits with an optional fraction (e.g. --timeout 30 or 2.5), not "ten".',
+    ],
+    [
+      undefined,
+      '-1',
+      'MCP_KEYCLOAK_TIMEOUT must be a plain number of seconds, digits with an optional fraction (e.g. MCP_KEYCLOAK_TIMEOUT=30 or 2.5), not "-1".',
+    ],
     // Number() reads each of these as a number: 16, 10, 5, 1, 5, 0.5, Infinity.
     ...['0x10', '1e1', ' 5', '1e0', '5.', '.5', 'Infinity', '+5', '5 ', '1_0'].map((value) => [
       value,
       undefined,
       `--timeout must be a plain number of seconds, digits with an optional fraction (e.g. --timeout 30 or 2.5), not "${value}".`,
     ]),
-    [undefined, '\u001b[2J5', 'MCP_KEYCLOAK_TIMEOUT must be a plain number of seconds, digits with an optional fraction (e.g. MCP_KEYCLOAK_TIMEOUT=30 or 2.5), not "?[2J5".'],
+    [
+      undefined,
+      '\u001b[2J5',
+      'MCP_KEYCLOAK_TIMEOUT must be a plain number of seconds, digits with an optional fraction (e.g. MCP_KEYCLOAK_TIMEOUT=30 or 2.5), not "?[2J5".',
+    ],
   ])('refuses flag %s / env %s as a usage error', (flag, env, message) => {
     let error: unknown;
     try {
@@ -106,7 +128,9 @@ describe('failure sentences', () => {
   });
 
   it('a write whose connection died: it may have been made, and running again completes it', () => {
-    expect(failureMessage(new ConnectionError(post, 'the connection was reset', true, 1), 'creating client scope "mcp:run"')).toBe(
+    expect(
+      failureMessage(new ConnectionError(post, 'the connection was reset', true, 1), 'creating client scope "mcp:run"'),
+    ).toBe(
       'Creating client scope "mcp:run" failed: the connection was reset (POST /admin/realms/r/client-scopes), so Keycloak may or may not have made this change. Running the same command again completes it: it reads Keycloak afresh and makes only the changes still missing.',
     );
   });
@@ -124,8 +148,11 @@ describe('failure sentences', () => {
     expect(failureMessage(new NoAnswerError(post, 2000), 'Could not create client-scope "mcp:run"')).toMatch(
       /^Keycloak did not answer within 2 s while trying to create client-scope "mcp:run" \(POST/,
     );
-    expect(failureMessage(new ConnectionError(post, 'the connection was reset', true, 1), 'Could not create client-scope "mcp:run"')).toMatch(
-      /^Could not create client-scope "mcp:run": the connection was reset \(POST/,
-    );
+    expect(
+      failureMessage(
+        new ConnectionError(post, 'the connection was reset', true, 1),
+        'Could not create client-scope "mcp:run"',
+      ),
+    ).toMatch(/^Could not create client-scope "mcp:run": the connection was reset \(POST/);
   });
 });

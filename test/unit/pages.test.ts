@@ -48,7 +48,9 @@ describe('CookieJar', () => {
     headers.append('set-cookie', 'KC_RESTART=k; Path=/realms/r/');
     headers.append('set-cookie', 'OTHER=o; Path=/realms/other/');
     jar.store(BASE, headers);
-    expect(jar.header('http://127.0.0.1:8080/realms/r/login-actions/authenticate')).toBe('AUTH_SESSION_ID=s1; KC_RESTART=k');
+    expect(jar.header('http://127.0.0.1:8080/realms/r/login-actions/authenticate')).toBe(
+      'AUTH_SESSION_ID=s1; KC_RESTART=k',
+    );
     expect(jar.header('http://localhost:8080/realms/r/x')).toBeUndefined();
 
     const expire = new Headers();
@@ -63,20 +65,35 @@ describe('trace readings', () => {
 
   function traceOf(response: Response): Promise<Trace> {
     const trace = new Trace();
-    return trace.wrap(async () => response)(url, { method: 'POST' }).then(() => trace);
+    return trace
+      .wrap(async () => response)(url, { method: 'POST' })
+      .then(() => trace);
   }
 
   it('passes a 401 that points at the PRM, warns on one that does not, fails an unprotected endpoint', async () => {
-    const good = await traceOf(new Response(null, { status: 401, headers: { 'www-authenticate': 'Bearer resource_metadata="http://127.0.0.1:9000/.well-known/oauth-protected-resource/mcp"' } }));
+    const good = await traceOf(
+      new Response(null, {
+        status: 401,
+        headers: {
+          'www-authenticate':
+            'Bearer resource_metadata="http://127.0.0.1:9000/.well-known/oauth-protected-resource/mcp"',
+        },
+      }),
+    );
     expect(readChallenge(good, url, 0).status).toBe('pass');
     const bare = await traceOf(new Response(null, { status: 401, headers: { 'www-authenticate': 'Bearer' } }));
     expect(readChallenge(bare, url, 0).status).toBe('warn');
     const open = await traceOf(new Response('{}', { status: 200 }));
-    expect(readChallenge(open, url, 0)).toMatchObject({ status: 'fail', actual: expect.stringContaining('not protected') });
+    expect(readChallenge(open, url, 0)).toMatchObject({
+      status: 'fail',
+      actual: expect.stringContaining('not protected'),
+    });
   });
 
   it('fails an authorization URL without PKCE S256 or with another resource', () => {
-    const ok = new URL(`http://kc/auth?code_challenge=c&code_challenge_method=S256&resource=${encodeURIComponent(url)}&scope=mcp:run`);
+    const ok = new URL(
+      `http://kc/auth?code_challenge=c&code_challenge_method=S256&resource=${encodeURIComponent(url)}&scope=mcp:run`,
+    );
     expect(readAuthorizationUrl(ok, url, ['mcp:run']).status).toBe('pass');
     const plain = new URL(`http://kc/auth?code_challenge=c&code_challenge_method=plain&resource=http://other/mcp`);
     const result = readAuthorizationUrl(plain, url, ['mcp:run']);

@@ -10,7 +10,10 @@ import { bearerChallenge as parseBearer, parseWwwAuthenticate } from '../../src/
 import { bearerChallenge as writeBearer } from '../../src/server/metadata.js';
 import { decodeToken } from '../../src/doctor/token/decode.js';
 
-const anyText = fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), fc.string({ unit: 'grapheme-ascii', maxLength: 200 }));
+const anyText = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 200 }),
+  fc.string({ unit: 'grapheme-ascii', maxLength: 200 }),
+);
 /** RFC 9110 token characters. */
 const token = fc.stringMatching(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,12}$/);
 /** Printable ASCII (what a quoted-string may carry once escaped), spaces included. */
@@ -21,7 +24,8 @@ describe('WWW-Authenticate', () => {
   it('parses any header without throwing, and every challenge has a token scheme', () => {
     fc.assert(
       fc.property(anyText, (header) => {
-        for (const challenge of parseWwwAuthenticate(header)) expect(challenge.scheme).toMatch(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/);
+        for (const challenge of parseWwwAuthenticate(header))
+          expect(challenge.scheme).toMatch(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/);
       }),
       { numRuns: 3000 },
     );
@@ -49,18 +53,23 @@ describe('WWW-Authenticate', () => {
     );
   });
 
-  it("reads what the reference server writes, whatever the error description says", () => {
+  it('reads what the reference server writes, whatever the error description says', () => {
     fc.assert(
-      fc.property(quotable, fc.array(fc.stringMatching(/^[\x21\x23-\x5B\x5D-\x7E]{1,10}$/), { minLength: 1, maxLength: 3 }), anyText, (path, scopes, description) => {
-        const resourceMetadata = `http://127.0.0.1:8000/.well-known/oauth-protected-resource/${encodeURIComponent(path)}`;
-        const header = writeBearer({ resourceMetadata, scopes, error: 'invalid_token', description });
-        const parsed = parseBearer(header);
-        expect(parsed?.params.resource_metadata).toBe(resourceMetadata);
-        expect(parsed?.params.scope).toBe(scopes.join(' '));
-        expect(parsed?.params.error).toBe('invalid_token');
-        // An empty description is left out (RFC 6750 makes it optional).
-        expect(parsed?.params.error_description).toBe(description ? description.replace(/[\r\n]/g, ' ') : undefined);
-      }),
+      fc.property(
+        quotable,
+        fc.array(fc.stringMatching(/^[\x21\x23-\x5B\x5D-\x7E]{1,10}$/), { minLength: 1, maxLength: 3 }),
+        anyText,
+        (path, scopes, description) => {
+          const resourceMetadata = `http://127.0.0.1:8000/.well-known/oauth-protected-resource/${encodeURIComponent(path)}`;
+          const header = writeBearer({ resourceMetadata, scopes, error: 'invalid_token', description });
+          const parsed = parseBearer(header);
+          expect(parsed?.params.resource_metadata).toBe(resourceMetadata);
+          expect(parsed?.params.scope).toBe(scopes.join(' '));
+          expect(parsed?.params.error).toBe('invalid_token');
+          // An empty description is left out (RFC 6750 makes it optional).
+          expect(parsed?.params.error_description).toBe(description ? description.replace(/[\r\n]/g, ' ') : undefined);
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -69,19 +78,29 @@ describe('WWW-Authenticate', () => {
 describe('decodeToken', () => {
   it('never throws, whatever the string', () => {
     fc.assert(
-      fc.property(fc.oneof(anyText, fc.tuple(anyText, anyText, anyText).map((parts) => parts.join('.'))), (value) => {
-        const decoded = decodeToken(value);
-        if (decoded) {
-          expect(typeof decoded.header).toBe('object');
-          expect(typeof decoded.claims).toBe('object');
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          anyText,
+          fc.tuple(anyText, anyText, anyText).map((parts) => parts.join('.')),
+        ),
+        (value) => {
+          const decoded = decodeToken(value);
+          if (decoded) {
+            expect(typeof decoded.header).toBe('object');
+            expect(typeof decoded.claims).toBe('object');
+          }
+        },
+      ),
       { numRuns: 3000 },
     );
   });
 
   it('returns the header and claims of any compact JWS it is given', () => {
-    const claims = fc.dictionary(fc.string({ maxLength: 8 }).filter((k) => k !== '__proto__'), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 6 });
+    const claims = fc.dictionary(
+      fc.string({ maxLength: 8 }).filter((k) => k !== '__proto__'),
+      fc.jsonValue({ maxDepth: 2 }),
+      { maxKeys: 6 },
+    );
     fc.assert(
       fc.property(claims, fc.string({ unit: 'grapheme-ascii', maxLength: 10 }), (payload, kid) => {
         const header = { alg: 'RS256', kid };
@@ -95,7 +114,11 @@ describe('decodeToken', () => {
 });
 
 describe('URL comparison', () => {
-  const urlish = fc.oneof(anyText, fc.webUrl({ withQueryParameters: true }), fc.webUrl().map((u) => `${u}/`));
+  const urlish = fc.oneof(
+    anyText,
+    fc.webUrl({ withQueryParameters: true }),
+    fc.webUrl().map((u) => `${u}/`),
+  );
 
   it('never throws, and is silent exactly when the strings are equal', () => {
     fc.assert(
@@ -114,7 +137,10 @@ describe('URL comparison', () => {
     fc.assert(
       fc.property(realm, realm, (one, two) => {
         fc.pre(one !== two);
-        const explanation = explainUrlDifference(`http://localhost:8080/realms/${one}`, `http://localhost:8080/realms/${two}`);
+        const explanation = explainUrlDifference(
+          `http://localhost:8080/realms/${one}`,
+          `http://localhost:8080/realms/${two}`,
+        );
         expect(explanation).toBe(`the realm (${one} vs ${two})`);
         expect(realmOf(`http://localhost:8080/realms/${one}`)).toBe(one);
       }),

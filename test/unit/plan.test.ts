@@ -17,9 +17,20 @@ const audienceMapper = (id: string, name: string, audience = URL_, extra: Record
   name,
   protocol: 'openid-connect',
   protocolMapper: 'oidc-audience-mapper',
-  config: { 'included.custom.audience': audience, 'access.token.claim': 'true', 'introspection.token.claim': 'true', ...extra },
+  config: {
+    'included.custom.audience': audience,
+    'access.token.claim': 'true',
+    'introspection.token.claim': 'true',
+    ...extra,
+  },
 });
-const policy = (id: string, providerId: string, config: Record<string, string[]>, name = providerId) => ({ id, name, providerId, subType: 'anonymous', config });
+const policy = (id: string, providerId: string, config: Record<string, string[]>, name = providerId) => ({
+  id,
+  name,
+  providerId,
+  subType: 'anonymous',
+  config,
+});
 
 function converged(): LiveRealm {
   const scope: LiveScope = {
@@ -45,7 +56,8 @@ function converged(): LiveRealm {
 }
 
 const scopeOf = (live: LiveRealm) => live.scopes.get('mcp:run') as LiveScope;
-const plan = (live: LiveRealm, cfg = config, password?: string) => planRealm(desiredRealm(cfg, password), live, 'http://kc');
+const plan = (live: LiveRealm, cfg = config, password?: string) =>
+  planRealm(desiredRealm(cfg, password), live, 'http://kc');
 const changesOf = (live: LiveRealm, cfg = config, password?: string): Change[] => plan(live, cfg, password).changes;
 const oneLine = (c: Change) => `${c.action} ${c.kind}`;
 
@@ -55,7 +67,14 @@ describe('the realm', () => {
   });
 
   it('plans the whole recipe for a realm that does not exist yet, policies without ids', () => {
-    const result = plan({ exists: false, scopes: new Map(), defaultScopes: new Set(), anonymousPolicies: [], resourceClients: new Map(), optionalScopes: new Set<string>() });
+    const result = plan({
+      exists: false,
+      scopes: new Map(),
+      defaultScopes: new Set(),
+      anonymousPolicies: [],
+      resourceClients: new Map(),
+      optionalScopes: new Set<string>(),
+    });
     expect(result.changes.map(oneLine)).toEqual([
       'create realm',
       'create client-scope',
@@ -69,19 +88,35 @@ describe('the realm', () => {
     expect(result.summary).toEqual({ create: 5, update: 1, delete: 1 });
     expect(result.formatVersion).toBe(1);
     // Keycloak 26.7.3 creates Allowed Registration Web Origins (empty) with every realm: updated, not created.
-    const origins = plan({ exists: false, scopes: new Map(), defaultScopes: new Set(), anonymousPolicies: [], resourceClients: new Map(), optionalScopes: new Set<string>() }, withDcr({ mode: 'anonymous', webOrigins: ['http://localhost:6274'] }));
-    expect(origins.changes.filter((c) => c.kind === 'registration-policy').map((c) => `${c.action} ${c.name}`)).toEqual([
-      'update Allowed Client Scopes',
-      'delete Trusted Hosts',
-      'update Allowed Registration Web Origins',
-    ]);
+    const origins = plan(
+      {
+        exists: false,
+        scopes: new Map(),
+        defaultScopes: new Set(),
+        anonymousPolicies: [],
+        resourceClients: new Map(),
+        optionalScopes: new Set<string>(),
+      },
+      withDcr({ mode: 'anonymous', webOrigins: ['http://localhost:6274'] }),
+    );
+    expect(origins.changes.filter((c) => c.kind === 'registration-policy').map((c) => `${c.action} ${c.name}`)).toEqual(
+      ['update Allowed Client Scopes', 'delete Trusted Hosts', 'update Allowed Registration Web Origins'],
+    );
     expect(result.realm).toBe('r1');
     expect(result.keycloakUrl).toBe('http://kc');
   });
 
   it('enables a disabled realm', () => {
     const live = { ...converged(), enabled: false };
-    expect(changesOf(live)).toEqual([{ action: 'update', kind: 'realm', name: 'r1', id: 'realm-id', fields: [{ field: 'enabled', from: false, to: true }] }]);
+    expect(changesOf(live)).toEqual([
+      {
+        action: 'update',
+        kind: 'realm',
+        name: 'r1',
+        id: 'realm-id',
+        fields: [{ field: 'enabled', from: false, to: true }],
+      },
+    ]);
   });
 });
 
@@ -112,7 +147,13 @@ describe('client scopes', () => {
           { field: 'introspection.token.claim', from: null, to: 'true' },
         ],
       },
-      { action: 'create', kind: 'default-scope', name: 'mcp:run', scope: 'mcp:run', fields: [{ field: 'realm default client scopes', from: null, to: 'mcp:run' }] },
+      {
+        action: 'create',
+        kind: 'default-scope',
+        name: 'mcp:run',
+        scope: 'mcp:run',
+        fields: [{ field: 'realm default client scopes', from: null, to: 'mcp:run' }],
+      },
     ]);
   });
 
@@ -136,7 +177,14 @@ describe('client scopes', () => {
   it('names protocol drift', () => {
     const live = converged();
     scopeOf(live).protocol = 'saml';
-    expect(changesOf(live)).toMatchObject([{ action: 'update', kind: 'client-scope', id: 's1', fields: [{ field: 'protocol', from: 'saml', to: 'openid-connect' }] }]);
+    expect(changesOf(live)).toMatchObject([
+      {
+        action: 'update',
+        kind: 'client-scope',
+        id: 's1',
+        fields: [{ field: 'protocol', from: 'saml', to: 'openid-connect' }],
+      },
+    ]);
   });
 
   it('adds a scope that is not a realm default scope', () => {
@@ -146,7 +194,13 @@ describe('client scopes', () => {
   });
 
   it('plans each scope of each resource on its own', () => {
-    const two = configSchema.parse({ realm: 'r1', resources: [{ url: URL_, scopes: ['mcp:run'] }, { url: 'http://localhost:9000/mcp', scopes: ['b:read'] }] });
+    const two = configSchema.parse({
+      realm: 'r1',
+      resources: [
+        { url: URL_, scopes: ['mcp:run'] },
+        { url: 'http://localhost:9000/mcp', scopes: ['b:read'] },
+      ],
+    });
     const changes = changesOf(converged(), two);
     expect(changes.map((c) => `${oneLine(c)} ${c.name}`)).toEqual([
       'create client-scope b:read',
@@ -155,13 +209,24 @@ describe('client scopes', () => {
       'create resource-client http://localhost:9000/mcp',
       'update registration-policy Allowed Client Scopes',
     ]);
-    expect(changes[1]!.fields[0]).toEqual({ field: 'included.custom.audience', from: null, to: 'http://localhost:9000/mcp' });
-    expect(changes[4]!.fields).toEqual([{ field: 'allowed-client-scopes', from: ['mcp:run'], to: ['mcp:run', 'b:read'] }]);
+    expect(changes[1]!.fields[0]).toEqual({
+      field: 'included.custom.audience',
+      from: null,
+      to: 'http://localhost:9000/mcp',
+    });
+    expect(changes[4]!.fields).toEqual([
+      { field: 'allowed-client-scopes', from: ['mcp:run'], to: ['mcp:run', 'b:read'] },
+    ]);
   });
 });
 
 describe('step-up scopes (toolScopes): optional client scopes with the same audience', () => {
-  const stepUp = configSchema.parse({ ...base, resources: [{ url: URL_, scopes: ['mcp:run'], toolScopes: { divide_numbers: ['mcp:admin'], add_numbers: ['mcp:admin'] } }] });
+  const stepUp = configSchema.parse({
+    ...base,
+    resources: [
+      { url: URL_, scopes: ['mcp:run'], toolScopes: { divide_numbers: ['mcp:admin'], add_numbers: ['mcp:admin'] } },
+    ],
+  });
 
   it('creates the scope once, with its audience mapper, among the optional (not default) scopes, and lets registration ask for it', () => {
     const changes = changesOf(converged(), stepUp);
@@ -187,7 +252,11 @@ describe('step-up scopes (toolScopes): optional client scopes with the same audi
         name: 'mcp:admin',
         scope: 'mcp:admin',
         fields: [
-          { field: 'realm default client scopes', from: 'mcp:admin', to: '(removed: a step-up scope is granted only to a client that asks for it)' },
+          {
+            field: 'realm default client scopes',
+            from: 'mcp:admin',
+            to: '(removed: a step-up scope is granted only to a client that asks for it)',
+          },
           { field: 'realm optional client scopes', from: null, to: 'mcp:admin' },
         ],
       },
@@ -211,9 +280,20 @@ describe('resource clients (RFC 8707: clientId and resource_url = the MCP URL)',
     const live = converged();
     live.resourceClients.set(URL_, { id: 'c9', clientId: URL_, attributes: { resource_url: `${URL_}/`, theirs: 'x' } });
     expect(changesOf(live)).toEqual([
-      { action: 'update', kind: 'resource-client', name: URL_, id: 'c9', fields: [{ field: 'resource_url', from: `${URL_}/`, to: URL_ }] },
+      {
+        action: 'update',
+        kind: 'resource-client',
+        name: URL_,
+        id: 'c9',
+        fields: [{ field: 'resource_url', from: `${URL_}/`, to: URL_ }],
+      },
     ]);
-    live.resourceClients.set(URL_, { id: 'c9', clientId: URL_, publicClient: true, attributes: { resource_url: URL_ } });
+    live.resourceClients.set(URL_, {
+      id: 'c9',
+      clientId: URL_,
+      publicClient: true,
+      attributes: { resource_url: URL_ },
+    });
     expect(changesOf(live)).toEqual([]);
   });
 });
@@ -222,7 +302,9 @@ describe('audience mappers', () => {
   it('creates ours when the scope has none', () => {
     const live = converged();
     scopeOf(live).mappers = [];
-    expect(changesOf(live)).toMatchObject([{ action: 'create', kind: 'audience-mapper', name: 'mcp:run › mcp-audience', scope: 'mcp:run' }]);
+    expect(changesOf(live)).toMatchObject([
+      { action: 'create', kind: 'audience-mapper', name: 'mcp:run › mcp-audience', scope: 'mcp:run' },
+    ]);
   });
 
   it('does not adopt a hand-made mapper for another URL: creates ours and leaves that one alone', () => {
@@ -235,7 +317,14 @@ describe('audience mappers', () => {
     const live = converged();
     scopeOf(live).mappers = [audienceMapper('m1', 'mcp-audience', `${URL_}/`)];
     expect(changesOf(live)).toEqual([
-      { action: 'update', kind: 'audience-mapper', name: 'mcp:run › mcp-audience', id: 'm1', scope: 'mcp:run', fields: [{ field: 'included.custom.audience', from: `${URL_}/`, to: URL_ }] },
+      {
+        action: 'update',
+        kind: 'audience-mapper',
+        name: 'mcp:run › mcp-audience',
+        id: 'm1',
+        scope: 'mcp:run',
+        fields: [{ field: 'included.custom.audience', from: `${URL_}/`, to: URL_ }],
+      },
     ]);
   });
 
@@ -243,7 +332,11 @@ describe('audience mappers', () => {
     const live = converged();
     scopeOf(live).mappers[0]!.config!['included.client.audience'] = 'some-client';
     const [change] = changesOf(live);
-    expect(change).toMatchObject({ action: 'update', kind: 'audience-mapper', fields: [{ field: 'included.client.audience', from: 'some-client', to: null }] });
+    expect(change).toMatchObject({
+      action: 'update',
+      kind: 'audience-mapper',
+      fields: [{ field: 'included.client.audience', from: 'some-client', to: null }],
+    });
   });
 
   it('repairs secondary settings too: introspection off', () => {
@@ -255,16 +348,27 @@ describe('audience mappers', () => {
   it('prefers ours by name over a hand-made one with the URL, and leaves the hand-made one alone', () => {
     const live = converged();
     scopeOf(live).mappers = [audienceMapper('a', 'by hand'), audienceMapper('b', 'mcp-audience', 'http://old/mcp')];
-    expect(changesOf(live)).toMatchObject([{ action: 'update', kind: 'audience-mapper', id: 'b', fields: [{ field: 'included.custom.audience', from: 'http://old/mcp', to: URL_ }] }]);
+    expect(changesOf(live)).toMatchObject([
+      {
+        action: 'update',
+        kind: 'audience-mapper',
+        id: 'b',
+        fields: [{ field: 'included.custom.audience', from: 'http://old/mcp', to: URL_ }],
+      },
+    ]);
   });
 
   it('the good-mapper rule: the URL in the access token, whatever introspection says', () => {
     expect(isGoodAudienceMapper(audienceMapper('m', 'x'), URL_)).toBe(true);
-    expect(isGoodAudienceMapper(audienceMapper('m', 'x', URL_, { 'introspection.token.claim': 'false' }), URL_)).toBe(true);
+    expect(isGoodAudienceMapper(audienceMapper('m', 'x', URL_, { 'introspection.token.claim': 'false' }), URL_)).toBe(
+      true,
+    );
     expect(isGoodAudienceMapper(audienceMapper('m', 'x', `${URL_}/`), URL_)).toBe(false);
     expect(isGoodAudienceMapper(audienceMapper('m', 'x', URL_, { 'access.token.claim': 'false' }), URL_)).toBe(false);
     expect(isGoodAudienceMapper(audienceMapper('m', 'x', URL_, { 'included.client.audience': 'c' }), URL_)).toBe(false);
-    expect(isGoodAudienceMapper({ ...audienceMapper('m', 'x'), protocolMapper: 'oidc-hardcoded-claim-mapper' }, URL_)).toBe(false);
+    expect(
+      isGoodAudienceMapper({ ...audienceMapper('m', 'x'), protocolMapper: 'oidc-hardcoded-claim-mapper' }, URL_),
+    ).toBe(false);
     expect(audienceMapperDrift(audienceMapper('m', 'x'), URL_)).toEqual([]);
   });
 });
@@ -272,43 +376,90 @@ describe('audience mappers', () => {
 describe('registration policies', () => {
   it('anonymous mode deletes every Trusted Hosts policy, naming the hosts', () => {
     const live = converged();
-    live.anonymousPolicies.push(policy('t1', 'trusted-hosts', { 'trusted-hosts': ['example.org'] }, 'Trusted Hosts'), policy('t2', 'trusted-hosts', {}, 'Trusted Hosts'));
+    live.anonymousPolicies.push(
+      policy('t1', 'trusted-hosts', { 'trusted-hosts': ['example.org'] }, 'Trusted Hosts'),
+      policy('t2', 'trusted-hosts', {}, 'Trusted Hosts'),
+    );
     expect(changesOf(live)).toEqual([
-      { action: 'delete', kind: 'registration-policy', name: 'Trusted Hosts', id: 't1', providerId: 'trusted-hosts', fields: [{ field: 'trusted-hosts', from: ['example.org'], to: null }] },
-      { action: 'delete', kind: 'registration-policy', name: 'Trusted Hosts', id: 't2', providerId: 'trusted-hosts', fields: [{ field: 'trusted-hosts', from: [], to: null }] },
+      {
+        action: 'delete',
+        kind: 'registration-policy',
+        name: 'Trusted Hosts',
+        id: 't1',
+        providerId: 'trusted-hosts',
+        fields: [{ field: 'trusted-hosts', from: ['example.org'], to: null }],
+      },
+      {
+        action: 'delete',
+        kind: 'registration-policy',
+        name: 'Trusted Hosts',
+        id: 't2',
+        providerId: 'trusted-hosts',
+        fields: [{ field: 'trusted-hosts', from: [], to: null }],
+      },
     ]);
   });
 
   it('trusted-hosts mode creates the policy when none exists', () => {
     const [change] = changesOf(converged(), withDcr({ mode: 'trusted-hosts', trustedHosts: ['localhost'] }));
-    expect(change).toEqual({ action: 'create', kind: 'registration-policy', name: 'Trusted Hosts', providerId: 'trusted-hosts', fields: [{ field: 'trusted-hosts', from: null, to: ['localhost'] }] });
+    expect(change).toEqual({
+      action: 'create',
+      kind: 'registration-policy',
+      name: 'Trusted Hosts',
+      providerId: 'trusted-hosts',
+      fields: [{ field: 'trusted-hosts', from: null, to: ['localhost'] }],
+    });
   });
 
   it('trusted-hosts mode compares hosts as a set: reordered is no change, different is an update', () => {
     const live = converged();
-    live.anonymousPolicies.push(policy('t1', 'trusted-hosts', { 'trusted-hosts': ['127.0.0.1', 'localhost'] }, 'Trusted Hosts'));
+    live.anonymousPolicies.push(
+      policy('t1', 'trusted-hosts', { 'trusted-hosts': ['127.0.0.1', 'localhost'] }, 'Trusted Hosts'),
+    );
     expect(changesOf(live, withDcr({ mode: 'trusted-hosts', trustedHosts: ['localhost', '127.0.0.1'] }))).toEqual([]);
     expect(changesOf(live, withDcr({ mode: 'trusted-hosts', trustedHosts: ['localhost'] }))).toEqual([
-      { action: 'update', kind: 'registration-policy', name: 'Trusted Hosts', id: 't1', providerId: 'trusted-hosts', fields: [{ field: 'trusted-hosts', from: ['127.0.0.1', 'localhost'], to: ['localhost'] }] },
+      {
+        action: 'update',
+        kind: 'registration-policy',
+        name: 'Trusted Hosts',
+        id: 't1',
+        providerId: 'trusted-hosts',
+        fields: [{ field: 'trusted-hosts', from: ['127.0.0.1', 'localhost'], to: ['localhost'] }],
+      },
     ]);
   });
 
   it('reads a lone string config value as a one-element list', () => {
     const live = converged();
-    live.anonymousPolicies.push({ id: 't1', name: 'Trusted Hosts', providerId: 'trusted-hosts', subType: 'anonymous', config: { 'trusted-hosts': 'localhost' as never } });
+    live.anonymousPolicies.push({
+      id: 't1',
+      name: 'Trusted Hosts',
+      providerId: 'trusted-hosts',
+      subType: 'anonymous',
+      config: { 'trusted-hosts': 'localhost' as never },
+    });
     expect(changesOf(live, withDcr({ mode: 'trusted-hosts', trustedHosts: ['localhost'] }))).toEqual([]);
   });
 
   it('never touches policies in dcr mode off, duplicates included', () => {
     const live = converged();
-    live.anonymousPolicies = [policy('t', 'trusted-hosts', {}), policy('u', 'trusted-hosts', {}), policy('a', 'allowed-client-templates', { 'allow-default-scopes': ['false'] })];
+    live.anonymousPolicies = [
+      policy('t', 'trusted-hosts', {}),
+      policy('u', 'trusted-hosts', {}),
+      policy('a', 'allowed-client-templates', { 'allow-default-scopes': ['false'] }),
+    ];
     expect(changesOf(live, withDcr({ mode: 'off' }))).toEqual([]);
   });
 
   it('adds our scope to Allowed Client Scopes and keeps the scopes it allowed', () => {
     const live = converged();
     live.anonymousPolicies[0]!.config = { 'allowed-client-scopes': ['profile'] };
-    expect(changesOf(live)[0]).toMatchObject({ action: 'update', id: 'p1', providerId: 'allowed-client-templates', fields: [{ field: 'allowed-client-scopes', from: ['profile'], to: ['profile', 'mcp:run'] }] });
+    expect(changesOf(live)[0]).toMatchObject({
+      action: 'update',
+      id: 'p1',
+      providerId: 'allowed-client-templates',
+      fields: [{ field: 'allowed-client-scopes', from: ['profile'], to: ['profile', 'mcp:run'] }],
+    });
   });
 
   it('turns allow-default-scopes on when off, and leaves it alone when absent (absent means on)', () => {
@@ -328,18 +479,38 @@ describe('registration policies', () => {
   it('web origins: created when missing, updated as a set, untouched when not configured', () => {
     const origins = withDcr({ webOrigins: ['http://localhost:6274'] });
     expect(changesOf(converged(), origins)).toEqual([
-      { action: 'create', kind: 'registration-policy', name: 'Allowed Registration Web Origins', providerId: 'registration-web-origins', fields: [{ field: 'web-origins', from: null, to: ['http://localhost:6274'] }] },
+      {
+        action: 'create',
+        kind: 'registration-policy',
+        name: 'Allowed Registration Web Origins',
+        providerId: 'registration-web-origins',
+        fields: [{ field: 'web-origins', from: null, to: ['http://localhost:6274'] }],
+      },
     ]);
     const live = converged();
     live.anonymousPolicies.push(policy('w1', 'registration-web-origins', { 'web-origins': ['http://elsewhere'] }));
-    expect(changesOf(live, origins)).toMatchObject([{ action: 'update', id: 'w1', fields: [{ field: 'web-origins', from: ['http://elsewhere'], to: ['http://localhost:6274'] }] }]);
+    expect(changesOf(live, origins)).toMatchObject([
+      {
+        action: 'update',
+        id: 'w1',
+        fields: [{ field: 'web-origins', from: ['http://elsewhere'], to: ['http://localhost:6274'] }],
+      },
+    ]);
     expect(changesOf(live)).toEqual([]);
   });
 });
 
 describe('the test user', () => {
   const withUser = configSchema.parse({ ...base, testUser: { username: 'alice' } });
-  const complete = { id: 'u1', username: 'alice', enabled: true, emailVerified: true, email: 'alice@example.com', firstName: 'alice', lastName: 'Test' };
+  const complete = {
+    id: 'u1',
+    username: 'alice',
+    enabled: true,
+    emailVerified: true,
+    email: 'alice@example.com',
+    firstName: 'alice',
+    lastName: 'Test',
+  };
 
   it('creates a missing user with a complete profile and the password', () => {
     expect(changesOf(converged(), withUser, 'pw')).toEqual([
@@ -360,7 +531,10 @@ describe('the test user', () => {
   });
 
   it('completes an existing user: enabled, verified, profile, no required actions', () => {
-    const live = { ...converged(), testUser: { user: { id: 'u1', username: 'alice', enabled: false, requiredActions: ['UPDATE_PROFILE'] } } };
+    const live = {
+      ...converged(),
+      testUser: { user: { id: 'u1', username: 'alice', enabled: false, requiredActions: ['UPDATE_PROFILE'] } },
+    };
     expect(changesOf(live, withUser)).toEqual([
       {
         action: 'update',
@@ -382,12 +556,22 @@ describe('the test user', () => {
   it('resets a password that does not work, and never shows it', () => {
     const live = { ...converged(), testUser: { user: complete, passwordWorks: false } };
     const changes = changesOf(live, withUser, 'secret-pw');
-    expect(changes).toEqual([{ action: 'update', kind: 'test-user', name: 'alice', id: 'u1', fields: [{ field: 'password', from: '(does not work)', to: '(set)' }] }]);
+    expect(changes).toEqual([
+      {
+        action: 'update',
+        kind: 'test-user',
+        name: 'alice',
+        id: 'u1',
+        fields: [{ field: 'password', from: '(does not work)', to: '(set)' }],
+      },
+    ]);
     expect(JSON.stringify(changes)).not.toContain('secret-pw');
   });
 
   it('leaves a complete user with a working (or unchecked) password alone', () => {
-    expect(changesOf({ ...converged(), testUser: { user: complete, passwordWorks: true } }, withUser, 'pw')).toEqual([]);
+    expect(changesOf({ ...converged(), testUser: { user: complete, passwordWorks: true } }, withUser, 'pw')).toEqual(
+      [],
+    );
     expect(changesOf({ ...converged(), testUser: { user: complete } }, withUser)).toEqual([]);
   });
 });
@@ -398,7 +582,10 @@ describe('duplicates of what apply owns', () => {
   it('two Trusted Hosts policies: the lowest id is kept and updated, the other deleted, whatever the read order', () => {
     for (const order of [0, 1]) {
       const live = converged();
-      const copies = [policy('b-2', 'trusted-hosts', { 'trusted-hosts': ['old.example'] }, 'Trusted Hosts'), policy('a-1', 'trusted-hosts', { 'trusted-hosts': ['new.example'] }, 'Trusted Hosts')];
+      const copies = [
+        policy('b-2', 'trusted-hosts', { 'trusted-hosts': ['old.example'] }, 'Trusted Hosts'),
+        policy('a-1', 'trusted-hosts', { 'trusted-hosts': ['new.example'] }, 'Trusted Hosts'),
+      ];
       live.anonymousPolicies.push(...(order ? copies.reverse() : copies));
       // The case the issue describes: one copy already right, so a plan that looked at the first only said "no changes".
       expect(changesOf(live, th)).toEqual([
@@ -417,17 +604,33 @@ describe('duplicates of what apply owns', () => {
 
   it('the kept Trusted Hosts copy is updated when it is the stale one', () => {
     const live = converged();
-    live.anonymousPolicies.push(policy('a-1', 'trusted-hosts', { 'trusted-hosts': ['old.example'] }, 'Trusted Hosts'), policy('b-2', 'trusted-hosts', { 'trusted-hosts': ['old.example'] }, 'Trusted Hosts'));
+    live.anonymousPolicies.push(
+      policy('a-1', 'trusted-hosts', { 'trusted-hosts': ['old.example'] }, 'Trusted Hosts'),
+      policy('b-2', 'trusted-hosts', { 'trusted-hosts': ['old.example'] }, 'Trusted Hosts'),
+    );
     const changes = changesOf(live, th);
-    expect(changes.map((c) => `${oneLine(c)} ${'id' in c ? c.id : ''}`)).toEqual(['update registration-policy a-1', 'delete registration-policy b-2']);
+    expect(changes.map((c) => `${oneLine(c)} ${'id' in c ? c.id : ''}`)).toEqual([
+      'update registration-policy a-1',
+      'delete registration-policy b-2',
+    ]);
     expect(changes[0]!.fields).toEqual([{ field: 'trusted-hosts', from: ['old.example'], to: ['new.example'] }]);
   });
 
   it('two Allowed Client Scopes policies: the kept one allows what both allowed, plus ours', () => {
     const live = converged();
     live.anonymousPolicies = [
-      policy('a', 'allowed-client-templates', { 'allowed-client-scopes': ['profile', 'email'] }, 'Allowed Client Scopes'),
-      policy('b', 'allowed-client-templates', { 'allowed-client-scopes': ['email', 'mcp:run'], 'allow-default-scopes': ['false'] }, 'Allowed Client Scopes'),
+      policy(
+        'a',
+        'allowed-client-templates',
+        { 'allowed-client-scopes': ['profile', 'email'] },
+        'Allowed Client Scopes',
+      ),
+      policy(
+        'b',
+        'allowed-client-templates',
+        { 'allowed-client-scopes': ['email', 'mcp:run'], 'allow-default-scopes': ['false'] },
+        'Allowed Client Scopes',
+      ),
     ];
     expect(changesOf(live)).toEqual([
       {
@@ -453,16 +656,32 @@ describe('duplicates of what apply owns', () => {
 
   it('two web-origins policies when origins are configured: one is deleted', () => {
     const live = converged();
-    live.anonymousPolicies.push(policy('w1', 'registration-web-origins', { 'web-origins': ['http://localhost:6274'] }), policy('w2', 'registration-web-origins', { 'web-origins': ['http://localhost:6274'] }));
-    expect(changesOf(live, withDcr({ webOrigins: ['http://localhost:6274'] }))).toMatchObject([{ action: 'delete', id: 'w2', reason: expect.stringMatching(/^duplicate of .* w1,/) }]);
+    live.anonymousPolicies.push(
+      policy('w1', 'registration-web-origins', { 'web-origins': ['http://localhost:6274'] }),
+      policy('w2', 'registration-web-origins', { 'web-origins': ['http://localhost:6274'] }),
+    );
+    expect(changesOf(live, withDcr({ webOrigins: ['http://localhost:6274'] }))).toMatchObject([
+      { action: 'delete', id: 'w2', reason: expect.stringMatching(/^duplicate of .* w1,/) },
+    ]);
     expect(changesOf(live)).toEqual([]);
   });
 
   it('two mappers named like ours: the lowest id is kept and repaired, the other deleted; hand-made ones stay', () => {
     const live = converged();
-    scopeOf(live).mappers = [audienceMapper('m-2', 'mcp-audience'), audienceMapper('h', 'by hand'), audienceMapper('m-1', 'mcp-audience', 'http://old/mcp')];
+    scopeOf(live).mappers = [
+      audienceMapper('m-2', 'mcp-audience'),
+      audienceMapper('h', 'by hand'),
+      audienceMapper('m-1', 'mcp-audience', 'http://old/mcp'),
+    ];
     expect(changesOf(live)).toEqual([
-      { action: 'update', kind: 'audience-mapper', name: 'mcp:run › mcp-audience', id: 'm-1', scope: 'mcp:run', fields: [{ field: 'included.custom.audience', from: 'http://old/mcp', to: URL_ }] },
+      {
+        action: 'update',
+        kind: 'audience-mapper',
+        name: 'mcp:run › mcp-audience',
+        id: 'm-1',
+        scope: 'mcp:run',
+        fields: [{ field: 'included.custom.audience', from: 'http://old/mcp', to: URL_ }],
+      },
       {
         action: 'delete',
         kind: 'audience-mapper',
@@ -495,7 +714,14 @@ describe('duplicates of what apply owns', () => {
 
 describe('the words apply gives keycloakCall', () => {
   it('says what it was doing, for the error sentence to embed', () => {
-    const words = changesOf({ exists: false, scopes: new Map(), defaultScopes: new Set(), anonymousPolicies: [], resourceClients: new Map(), optionalScopes: new Set<string>() }).map(describeChange);
+    const words = changesOf({
+      exists: false,
+      scopes: new Map(),
+      defaultScopes: new Set(),
+      anonymousPolicies: [],
+      resourceClients: new Map(),
+      optionalScopes: new Set<string>(),
+    }).map(describeChange);
     expect(words).toEqual([
       'creating realm "r1"',
       'creating client scope "mcp:run"',

@@ -18,27 +18,41 @@ describe('isDcrClient', () => {
     expect(isDcrClient({ id: 'a1b2', clientId: 'my-app', protocol: 'openid-connect' })).toBe(false);
     expect(isDcrClient({ id: 'other-id', clientId: uuid, protocol: 'openid-connect' })).toBe(false);
     expect(isDcrClient({ id: uuid, clientId: uuid, protocol: 'saml' })).toBe(false);
-    expect(isDcrClient({ id: uuid, clientId: uuid, protocol: 'openid-connect', attributes: { realm_client: 'true' } })).toBe(false);
+    expect(
+      isDcrClient({ id: uuid, clientId: uuid, protocol: 'openid-connect', attributes: { realm_client: 'true' } }),
+    ).toBe(false);
   });
 });
 
 describe('judge', () => {
   const base = { id: uuid, clientId: uuid, sessions: 0 };
   it('keeps a client with a session, whatever the window', () => {
-    expect(judge({ ...base, sessions: 2 }, 0, now, false)).toMatchObject({ prune: false, reason: '2 active session(s)' });
+    expect(judge({ ...base, sessions: 2 }, 0, now, false)).toMatchObject({
+      prune: false,
+      reason: '2 active session(s)',
+    });
   });
   it('keeps a client used inside the window', () => {
     expect(judge({ ...base, lastUsed: now - 3 * DAY, lastUsedFrom: 'event' }, 30, now, true).prune).toBe(false);
   });
   it('marks, but keeps, a client never seen before', () => {
-    expect(judge(base, 30, now, false)).toMatchObject({ prune: false, reason: expect.stringContaining('not seen by prune before') });
+    expect(judge(base, 30, now, false)).toMatchObject({
+      prune: false,
+      reason: expect.stringContaining('not seen by prune before'),
+    });
   });
   it('keeps a client first seen less than the window ago', () => {
     expect(judge({ ...base, firstSeen: now - 10 * DAY }, 30, now, false).prune).toBe(false);
   });
   it('prunes a client known for longer than the window without use', () => {
-    expect(judge({ ...base, firstSeen: now - 31 * DAY }, 30, now, false)).toMatchObject({ prune: true, reason: expect.stringContaining('saves no events') });
-    expect(judge({ ...base, lastUsed: now - 40 * DAY, lastUsedFrom: 'event' }, 30, now, true)).toMatchObject({ prune: true, reason: 'no session, no event in 30 day(s)' });
+    expect(judge({ ...base, firstSeen: now - 31 * DAY }, 30, now, false)).toMatchObject({
+      prune: true,
+      reason: expect.stringContaining('saves no events'),
+    });
+    expect(judge({ ...base, lastUsed: now - 40 * DAY, lastUsedFrom: 'event' }, 30, now, true)).toMatchObject({
+      prune: true,
+      reason: 'no session, no event in 30 day(s)',
+    });
   });
   it('with --days 0 prunes every DCR client without a session', () => {
     expect(judge(base, 0, now, false).prune).toBe(true);
@@ -53,7 +67,14 @@ describe('planDestroy', () => {
     enabled: true,
     scopes: new Map([['mcp:run', { id: 'scope-id', name: 'mcp:run', mappers: [] }]]),
     defaultScopes: new Set(['mcp:run']),
-    anonymousPolicies: [{ id: 'p1', name: 'Allowed Client Scopes', providerId: 'allowed-client-templates', config: { 'allowed-client-scopes': ['mcp:run', 'theirs'] } }],
+    anonymousPolicies: [
+      {
+        id: 'p1',
+        name: 'Allowed Client Scopes',
+        providerId: 'allowed-client-templates',
+        config: { 'allowed-client-scopes': ['mcp:run', 'theirs'] },
+      },
+    ],
     testUser: { user: { id: 'user-id', username: 'alice' } },
     resourceClients: new Map(),
     optionalScopes: new Set(),

@@ -10,6 +10,17 @@ it('schema/mcp-keycloak.schema.json equals the schema generated from src/config/
 
 it('accepts what init writes and names every top-level field', () => {
   const schema = JSON.parse(schemaText()) as { properties: Record<string, unknown>; additionalProperties?: boolean };
-  expect(Object.keys(schema.properties).sort()).toEqual(['$schema', 'admin', 'cimd', 'dcr', 'keycloakFeatures', 'keycloakUrl', 'realm', 'resources', 'server', 'testUser']);
+  expect(Object.keys(schema.properties).sort()).toEqual([
+    '$schema',
+    'admin',
+    'cimd',
+    'dcr',
+    'keycloakFeatures',
+    'keycloakUrl',
+    'realm',
+    'resources',
+    'server',
+    'testUser',
+  ]);
   expect(schema.additionalProperties).toBe(false);
 });

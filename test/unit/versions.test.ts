@@ -5,10 +5,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import { versionRefusal, versionSensitive } from '../../src/realm/server-version.js';
-import { compareVersions, differencesFor, olderThan, VERSION_DIFFERENCES, versionParts } from '../../src/keycloak/versions.js';
+import {
+  compareVersions,
+  differencesFor,
+  olderThan,
+  VERSION_DIFFERENCES,
+  versionParts,
+} from '../../src/keycloak/versions.js';
 import type { DesiredRealm } from '../../src/realm/desired.js';
 
-const ids = (version: string, setup: Parameters<typeof differencesFor>[1]) => differencesFor(version, setup).map((row) => row.id);
+const ids = (version: string, setup: Parameters<typeof differencesFor>[1]) =>
+  differencesFor(version, setup).map((row) => row.id);
 
 describe('compareVersions', () => {
   it('compares numerically, part by part, and ignores qualifiers', () => {
@@ -52,7 +59,9 @@ describe('the table of differences', () => {
   it('26.4.7 has path-inserted metadata but not the web origins policy; 26.7.3 only the scope bug; 26.8.0 none', () => {
     expect(ids('26.4.7', { dcrMode: 'anonymous', webOrigins: true })).not.toContain('rfc8414-path-inserted-metadata');
     expect(ids('26.4.7', { dcrMode: 'anonymous', webOrigins: true })).toContain('registration-web-origins-policy');
-    expect(ids('26.7.3', { dcrMode: 'anonymous', webOrigins: true })).toEqual(['registration-scope-shrinks-default-scopes']);
+    expect(ids('26.7.3', { dcrMode: 'anonymous', webOrigins: true })).toEqual([
+      'registration-scope-shrinks-default-scopes',
+    ]);
     expect(ids('26.8.0', { dcrMode: 'anonymous', webOrigins: true })).toEqual([]);
   });
 
@@ -60,7 +69,10 @@ describe('the table of differences', () => {
     const noBrowser = ids('26.0.8', { dcrMode: 'anonymous', webOrigins: false });
     expect(noBrowser).not.toContain('registration-cors');
     expect(noBrowser).not.toContain('registration-web-origins-policy');
-    expect(ids('26.0.8', { dcrMode: 'off', webOrigins: false })).toEqual(['rfc8414-path-inserted-metadata', 'cimd-and-resource-indicators']);
+    expect(ids('26.0.8', { dcrMode: 'off', webOrigins: false })).toEqual([
+      'rfc8414-path-inserted-metadata',
+      'cimd-and-resource-indicators',
+    ]);
   });
 
   it('claims nothing for a version it cannot read', () => {

@@ -34,7 +34,12 @@ export const asMetadataCheck: Check = {
   async run(input, state) {
     const issuer = state.authorizationServer ?? input.expectedIssuer;
     const send = input.request ?? request;
-    const answers = await Promise.all(asMetadataCandidates(issuer).map(async (c) => ({ ...c, result: await send(c.url, { headers: { accept: 'application/json' } }) })));
+    const answers = await Promise.all(
+      asMetadataCandidates(issuer).map(async (c) => ({
+        ...c,
+        result: await send(c.url, { headers: { accept: 'application/json' } }),
+      })),
+    );
     const ok = answers.filter((a) => a.result.status === 200 && a.result.json);
     const lines = answers.map((a) => `${a.url} → ${describeResult(a.result)}`);
     if (ok.length === 0) {
@@ -68,11 +73,15 @@ export const asMetadataCheck: Check = {
         }),
       );
     } else {
-      findings.push(pass('as.metadata', 'Authorization server metadata is reachable', { actual: ok.map((a) => a.url).join(', ') }));
+      findings.push(
+        pass('as.metadata', 'Authorization server metadata is reachable', { actual: ok.map((a) => a.url).join(', ') }),
+      );
     }
 
     // Every document that answered must carry the same issuer, byte for byte.
-    const mismatched = ok.map((a) => ({ url: a.url, issuer: asString(a.result.json!.issuer) })).filter((a) => a.issuer !== issuer);
+    const mismatched = ok
+      .map((a) => ({ url: a.url, issuer: asString(a.result.json!.issuer) }))
+      .filter((a) => a.issuer !== issuer);
     if (mismatched.length === 0) {
       findings.push(pass('as.issuer', 'Metadata issuer equals the PRM entry', { actual: issuer }));
     } else {
@@ -125,10 +134,16 @@ const CIMD_TITLE = 'Client ID Metadata Documents (CIMD)';
  */
 export function issParameterFinding(doc: Record<string, unknown>): Finding {
   const value = doc.authorization_response_iss_parameter_supported;
-  if (value === true) return pass('as.iss_parameter', ISS_PARAMETER_TITLE, { actual: 'authorization_response_iss_parameter_supported: true' });
+  if (value === true)
+    return pass('as.iss_parameter', ISS_PARAMETER_TITLE, {
+      actual: 'authorization_response_iss_parameter_supported: true',
+    });
   return warn('as.iss_parameter', ISS_PARAMETER_TITLE, {
     expected: 'authorization_response_iss_parameter_supported: true',
-    actual: value === undefined ? 'not advertised' : `authorization_response_iss_parameter_supported: ${JSON.stringify(value)}`,
+    actual:
+      value === undefined
+        ? 'not advertised'
+        : `authorization_response_iss_parameter_supported: ${JSON.stringify(value)}`,
     why: 'Without it, clients that follow RFC 9207 cannot tell whether an authorization response came from this server or from another one (a mix-up attack); sign-in still works.',
     fix: 'Serve Keycloak\u2019s own metadata (every supported Keycloak, 26.0 and later, advertises it; an older one: upgrade), not a copy edited by a proxy.',
   });
@@ -152,7 +167,8 @@ export function cimdFinding(doc: Record<string, unknown>, wanted = false): Findi
   const enable = 'start Keycloak with --features=cimd (26.6+)';
   if (supported && methods.includes('none')) {
     return pass('as.cimd', CIMD_TITLE, {
-      actual: 'available: client_id_metadata_document_supported true and "none" among token_endpoint_auth_methods_supported, so clients may use a metadata URL as client_id instead of registering',
+      actual:
+        'available: client_id_metadata_document_supported true and "none" among token_endpoint_auth_methods_supported, so clients may use a metadata URL as client_id instead of registering',
     });
   }
   const noNone = 'advertised, but "none" is not among token_endpoint_auth_methods_supported';
@@ -161,7 +177,9 @@ export function cimdFinding(doc: Record<string, unknown>, wanted = false): Findi
       expected: 'client_id_metadata_document_supported: true and "none" among token_endpoint_auth_methods_supported',
       actual: supported ? noNone : 'not available (no client_id_metadata_document_supported)',
       why: 'The configuration sets up CIMD, but clients use it only when the metadata offers both (Claude Code checks both); they fall back to DCR.',
-      fix: supported ? 'Serve Keycloak\u2019s own metadata (with --features=cimd it adds "none" itself).' : `${enable[0]!.toUpperCase()}${enable.slice(1)}.`,
+      fix: supported
+        ? 'Serve Keycloak\u2019s own metadata (with --features=cimd it adds "none" itself).'
+        : `${enable[0]!.toUpperCase()}${enable.slice(1)}.`,
     });
   }
   if (supported) {

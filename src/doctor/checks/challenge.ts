@@ -14,7 +14,11 @@ const INITIALIZE = {
   jsonrpc: '2.0',
   id: 1,
   method: 'initialize',
-  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'mcp-keycloak-doctor', version: '1' } },
+  params: {
+    protocolVersion: '2025-11-25',
+    capabilities: {},
+    clientInfo: { name: 'mcp-keycloak-doctor', version: '1' },
+  },
 };
 
 export const challengeCheck: Check = {
@@ -25,7 +29,11 @@ export const challengeCheck: Check = {
     const title = 'MCP endpoint answers 401 with a Bearer challenge';
     const result = await (input.request ?? request)(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25' },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2025-11-25',
+      },
       body: JSON.stringify(INITIALIZE),
     });
     if (result.status === undefined) {
@@ -48,7 +56,9 @@ export const challengeCheck: Check = {
           why: open
             ? 'The server answered a request without a token: it is not protected, so clients never start the OAuth flow.'
             : `Clients start OAuth discovery only on a 401; HTTP ${result.status} ends the connection attempt${result.status === 404 ? ' (is the path of --resource right?)' : ''}.`,
-          fix: open ? 'Put bearer-token verification in front of the MCP handler (see `mcp-keycloak serve`).' : 'Make the MCP endpoint answer 401 to requests without a token.',
+          fix: open
+            ? 'Put bearer-token verification in front of the MCP handler (see `mcp-keycloak serve`).'
+            : 'Make the MCP endpoint answer 401 to requests without a token.',
         }),
       ];
     }
@@ -69,7 +79,11 @@ export const challengeCheck: Check = {
     const scope = bearer.params.scope;
     state.challenge = { status: 401, ...(resourceMetadata ? { resourceMetadata } : {}), ...(scope ? { scope } : {}) };
     if (resourceMetadata) {
-      findings.push(pass('challenge.resource_metadata', 'Challenge names the Protected Resource Metadata', { actual: resourceMetadata }));
+      findings.push(
+        pass('challenge.resource_metadata', 'Challenge names the Protected Resource Metadata', {
+          actual: resourceMetadata,
+        }),
+      );
     } else {
       findings.push(
         fail('challenge.resource_metadata', 'Challenge names the Protected Resource Metadata', {

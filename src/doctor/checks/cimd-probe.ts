@@ -28,9 +28,11 @@ export const cimdProbeCheck: Check = {
     const cimd = input.config.cimd;
     if (!cimd?.enabled) return [];
     const metadata = state.asMetadata?.document;
-    const authorize = typeof metadata?.authorization_endpoint === 'string' ? metadata.authorization_endpoint : undefined;
+    const authorize =
+      typeof metadata?.authorization_endpoint === 'string' ? metadata.authorization_endpoint : undefined;
     if (!authorize) return [skip(ID, TITLE, 'no authorization server metadata (see as.metadata)')];
-    if (metadata?.client_id_metadata_document_supported !== true) return [skip(ID, TITLE, 'Keycloak does not offer CIMD (see as.cimd)')];
+    if (metadata?.client_id_metadata_document_supported !== true)
+      return [skip(ID, TITLE, 'Keycloak does not offer CIMD (see as.cimd)')];
     if (!cimd.allowHttp || !cimd.domains.includes('127.0.0.1')) {
       return [
         skip(
@@ -42,7 +44,15 @@ export const cimdProbeCheck: Check = {
       ];
     }
     // Keycloak keeps a client for every document it accepts; without admin credentials doctor could not delete it.
-    if (!input.admin) return [skip(ID, TITLE, 'no admin credentials: Keycloak would keep the probe\'s client, and doctor could not delete it', 'Set KEYCLOAK_ADMIN_PASSWORD (or KEYCLOAK_ADMIN_CLIENT_ID/SECRET).')];
+    if (!input.admin)
+      return [
+        skip(
+          ID,
+          TITLE,
+          "no admin credentials: Keycloak would keep the probe's client, and doctor could not delete it",
+          'Set KEYCLOAK_ADMIN_PASSWORD (or KEYCLOAK_ADMIN_CLIENT_ID/SECRET).',
+        ),
+      ];
     const admin = input.admin;
     return [await probe(authorize, (clientId) => deleteClient(admin, input.config.realm, clientId))];
   },
@@ -68,8 +78,17 @@ async function probe(authorize: string, cleanUp: (clientId: string) => Promise<v
   const url = (pkce: boolean) => {
     const u = new URL(authorize);
     const verifier = randomBytes(32).toString('base64url');
-    const params: Record<string, string> = { client_id: clientId, redirect_uri: REDIRECT, response_type: 'code', state: randomBytes(8).toString('hex') };
-    if (pkce) Object.assign(params, { code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256' });
+    const params: Record<string, string> = {
+      client_id: clientId,
+      redirect_uri: REDIRECT,
+      response_type: 'code',
+      state: randomBytes(8).toString('hex'),
+    };
+    if (pkce)
+      Object.assign(params, {
+        code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+        code_challenge_method: 'S256',
+      });
     for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
     return u;
   };
@@ -82,8 +101,10 @@ async function probe(authorize: string, cleanUp: (clientId: string) => Promise<v
         actual: `HTTP ${withPkce.status}; the document was ${fetched ? 'fetched' : 'never fetched'}`,
         why: fetched
           ? 'Keycloak fetched the document but refused it: its log names the property it objects to.'
-          : 'Keycloak did not fetch the document: no client policy admits a client_id on 127.0.0.1 (see realm.cimd), or Keycloak cannot reach this machine\'s 127.0.0.1 (it runs in a container or on another host).',
-        fix: fetched ? 'Read Keycloak\'s log for the refused property.' : 'If realm.cimd fails, run its fix and doctor again; if Keycloak runs in a container, this probe cannot reach it: sign in once with VS Code or Claude Code instead.',
+          : "Keycloak did not fetch the document: no client policy admits a client_id on 127.0.0.1 (see realm.cimd), or Keycloak cannot reach this machine's 127.0.0.1 (it runs in a container or on another host).",
+        fix: fetched
+          ? "Read Keycloak's log for the refused property."
+          : 'If realm.cimd fails, run its fix and doctor again; if Keycloak runs in a container, this probe cannot reach it: sign in once with VS Code or Claude Code instead.',
       });
     }
     const withoutPkce = await boundedFetch(url(false), { redirect: 'manual' });
@@ -98,9 +119,13 @@ async function probe(authorize: string, cleanUp: (clientId: string) => Promise<v
         fix: 'Run the apply command of realm.cimd (it adds the mcp-keycloak-pkce policy).',
       });
     }
-    return pass(ID, TITLE, { actual: `Keycloak fetched ${clientId} (${fetched}×), showed its sign-in page, and refused the request without code_challenge` });
+    return pass(ID, TITLE, {
+      actual: `Keycloak fetched ${clientId} (${fetched}×), showed its sign-in page, and refused the request without code_challenge`,
+    });
   } catch (caught) {
-    return warn(ID, TITLE, { actual: `the probe could not run: ${caught instanceof Error ? caught.message : String(caught)}` });
+    return warn(ID, TITLE, {
+      actual: `the probe could not run: ${caught instanceof Error ? caught.message : String(caught)}`,
+    });
   } finally {
     server.close();
     await cleanUp(clientId).catch(() => undefined);
@@ -108,7 +133,21 @@ async function probe(authorize: string, cleanUp: (clientId: string) => Promise<v
 }
 
 /** Deletes the client Keycloak persisted for the probe's document. */
-async function deleteClient(admin: NonNullable<Parameters<Check['run']>[0]['admin']>, realm: string, clientId: string): Promise<void> {
-  const found = await keycloakCall(() => admin.client.clients.find({ realm, clientId }), undefined, 'looking up the probe client');
-  for (const client of found) if (client.id) await keycloakCall(() => admin.client.clients.del({ realm, id: client.id! }), undefined, 'deleting the probe client');
+async function deleteClient(
+  admin: NonNullable<Parameters<Check['run']>[0]['admin']>,
+  realm: string,
+  clientId: string,
+): Promise<void> {
+  const found = await keycloakCall(
+    () => admin.client.clients.find({ realm, clientId }),
+    undefined,
+    'looking up the probe client',
+  );
+  for (const client of found)
+    if (client.id)
+      await keycloakCall(
+        () => admin.client.clients.del({ realm, id: client.id! }),
+        undefined,
+        'deleting the probe client',
+      );
 }

@@ -29,7 +29,8 @@ function asDoctorFinding(step: Finding, input: DoctorInput): Finding {
   const bareApply = `\`${command('apply')}\``;
   const runsApply = step.fix?.includes(bareApply) ?? false;
   if (runsApply) finding.fix = step.fix!.replace(bareApply, `\`${applyCommand(input)}\``);
-  if (step.status === 'fail' && (FIXABLE.has(step.id) || (step.id === 'e2e.token' && runsApply))) finding.fixable = true;
+  if (step.status === 'fail' && (FIXABLE.has(step.id) || (step.id === 'e2e.token' && runsApply)))
+    finding.fixable = true;
   return finding;
 }
 
@@ -65,7 +66,14 @@ export const e2eCheck: Check = {
     }
     const store = new ClientStore();
     const stepUpTool = stepUpToolOf(input);
-    const report = await runE2e({ serverUrl: input.resource.url, username, password, sdk: 'v2', store, ...(stepUpTool ? { stepUpTool } : {}) });
+    const report = await runE2e({
+      serverUrl: input.resource.url,
+      username,
+      password,
+      sdk: 'v2',
+      store,
+      ...(stepUpTool ? { stepUpTool } : {}),
+    });
     const findings = report.checks.map((step) => asDoctorFinding(step, input));
     const cleanup = await deleteRegistration(store);
     const timing = `the chain took ${(report.durationMs / 1000).toFixed(1)} s${report.signInMs ? ` (sign-in ${(report.signInMs / 1000).toFixed(1)} s)` : ''}`;
@@ -76,7 +84,9 @@ export const e2eCheck: Check = {
         status: cleanup.deleted ? 'pass' : 'warn',
         actual: `${cleanup.detail}; ${timing}`,
         why: 'Each --e2e run registers a client as VS Code would; deleting it keeps the realm clean.',
-        ...(cleanup.deleted ? {} : { fix: 'Delete the client named "Visual Studio Code" with this client_id in the admin console.' }),
+        ...(cleanup.deleted
+          ? {}
+          : { fix: 'Delete the client named "Visual Studio Code" with this client_id in the admin console.' }),
       });
     }
     return findings;

@@ -23,7 +23,11 @@ export const mcpCallCheck: Check = {
     try {
       await client.connect(transport);
       const { tools } = await client.listTools();
-      return [pass('mcp.tools_list', title, { actual: `${tools.length} tool(s): ${tools.map((t) => t.name).join(', ') || '(none)'}` })];
+      return [
+        pass('mcp.tools_list', title, {
+          actual: `${tools.length} tool(s): ${tools.map((t) => t.name).join(', ') || '(none)'}`,
+        }),
+      ];
     } catch (error) {
       const refusal = await explainRefusal(url, state.token.value, input.request);
       const message = error instanceof Error ? error.message : String(error);

@@ -45,7 +45,11 @@ export const prmCheck: Check = {
           fix: `Serve {"resource":"${resource}","authorization_servers":["${input.expectedIssuer}"],"scopes_supported":${JSON.stringify(input.resource.scopes)}} at ${prmCandidates(resource)[0]}.`,
         }),
         skip('prm.resource', 'PRM resource equals the MCP URL', 'no Protected Resource Metadata was found'),
-        skip('prm.authorization_servers', 'PRM names this realm as authorization server', 'no Protected Resource Metadata was found'),
+        skip(
+          'prm.authorization_servers',
+          'PRM names this realm as authorization server',
+          'no Protected Resource Metadata was found',
+        ),
         skip('prm.scopes_supported', 'PRM lists the required scope', 'no Protected Resource Metadata was found'),
       ];
     }
@@ -64,7 +68,11 @@ export const prmCheck: Check = {
         }),
       );
     } else {
-      findings.push(pass('prm.found', 'Protected Resource Metadata is served', { actual: tried.length ? `${found.url} (after ${tried.join('; ')})` : found.url }));
+      findings.push(
+        pass('prm.found', 'Protected Resource Metadata is served', {
+          actual: tried.length ? `${found.url} (after ${tried.join('; ')})` : found.url,
+        }),
+      );
     }
 
     const declared = asString(doc.resource);
@@ -96,7 +104,11 @@ export const prmCheck: Check = {
         }),
       );
     } else if (servers.includes(expected)) {
-      findings.push(pass('prm.authorization_servers', 'PRM names this realm as authorization server', { actual: servers.join(', ') }));
+      findings.push(
+        pass('prm.authorization_servers', 'PRM names this realm as authorization server', {
+          actual: servers.join(', '),
+        }),
+      );
       state.authorizationServer = expected;
     } else if (input.keycloakProblem) {
       // Our own idea of the issuer is unconfirmed: do not blame the server for a wrong --keycloak-url.

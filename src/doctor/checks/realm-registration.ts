@@ -24,7 +24,8 @@ export function policyFindings(input: DoctorInput, live: LiveRealm, changes: Cha
   const strict = allowed.find((p) => configValues(p, 'allow-default-scopes')[0] === 'false');
   // Keycloak's policy also admits realm default scopes unless allow-default-scopes is false.
   const admits = (p: (typeof allowed)[number], name: string) =>
-    configValues(p, 'allowed-client-scopes').includes(name) || (configValues(p, 'allow-default-scopes')[0] !== 'false' && live.defaultScopes.has(name));
+    configValues(p, 'allowed-client-scopes').includes(name) ||
+    (configValues(p, 'allow-default-scopes')[0] !== 'false' && live.defaultScopes.has(name));
   const blocked = allowed.filter((p) => names.some((n) => !admits(p, n)));
   const title = 'Anonymous Allowed Client Scopes lets the scope through';
   if (strict) {
@@ -37,11 +38,18 @@ export function policyFindings(input: DoctorInput, live: LiveRealm, changes: Cha
     });
     findings.push(
       dcr.mode === 'off'
-        ? { ...f, fix: 'Turn "Allow Default Scopes" on in Clients → Client registration → Anonymous access policies → Allowed Client Scopes (dcr mode is "off": apply leaves policies alone).' }
+        ? {
+            ...f,
+            fix: 'Turn "Allow Default Scopes" on in Clients → Client registration → Anonymous access policies → Allowed Client Scopes (dcr mode is "off": apply leaves policies alone).',
+          }
         : { ...f, fixable: true },
     );
   } else if (blocked.length === 0) {
-    findings.push(pass('realm.allowed_client_scopes', title, { actual: allowed.length ? allowed.map(describe).join('; ') : 'no such policy' }));
+    findings.push(
+      pass('realm.allowed_client_scopes', title, {
+        actual: allowed.length ? allowed.map(describe).join('; ') : 'no such policy',
+      }),
+    );
   } else {
     const p = blocked[0]!;
     const f = fail('realm.allowed_client_scopes', title, {
@@ -49,19 +57,37 @@ export function policyFindings(input: DoctorInput, live: LiveRealm, changes: Cha
       actual: describe(p),
       why: `VS Code registers with scope "${names.join(' ')}", which is neither listed nor a realm default scope: the policy rejects it with "Not permitted to use specified clientScope".`,
     });
-    findings.push(dcr.mode === 'off' ? { ...f, fix: 'Add the scope in Clients → Client registration → Allowed Client Scopes (dcr mode is "off": apply leaves policies alone).' } : { ...f, fixable: true });
+    findings.push(
+      dcr.mode === 'off'
+        ? {
+            ...f,
+            fix: 'Add the scope in Clients → Client registration → Allowed Client Scopes (dcr mode is "off": apply leaves policies alone).',
+          }
+        : { ...f, fixable: true },
+    );
   }
 
   const trusted = policies.filter((p) => p.providerId === PROVIDER.trustedHosts);
   const hosts = trusted.flatMap((p) => configValues(p, 'trusted-hosts'));
   const trustedChange = changes.find((c) => c.kind === 'registration-policy' && c.providerId === PROVIDER.trustedHosts);
   const state = trusted.length ? `Trusted Hosts present: [${hosts.join(', ')}]` : 'no Trusted Hosts policy';
-  if (dcr.mode === 'off') findings.push(pass('realm.trusted_hosts', 'Trusted Hosts matches the DCR mode', { actual: `${state} (dcr mode off: not managed)` }));
-  else if (!trustedChange) findings.push(pass('realm.trusted_hosts', 'Trusted Hosts matches the DCR mode', { actual: `${state} (dcr mode ${dcr.mode})` }));
+  if (dcr.mode === 'off')
+    findings.push(
+      pass('realm.trusted_hosts', 'Trusted Hosts matches the DCR mode', {
+        actual: `${state} (dcr mode off: not managed)`,
+      }),
+    );
+  else if (!trustedChange)
+    findings.push(
+      pass('realm.trusted_hosts', 'Trusted Hosts matches the DCR mode', { actual: `${state} (dcr mode ${dcr.mode})` }),
+    );
   else {
     findings.push({
       ...fail('realm.trusted_hosts', 'Trusted Hosts matches the DCR mode', {
-        expected: dcr.mode === 'anonymous' ? 'no anonymous Trusted Hosts policy (dcr mode anonymous)' : `trusted hosts exactly [${dcr.trustedHosts.join(', ')}]`,
+        expected:
+          dcr.mode === 'anonymous'
+            ? 'no anonymous Trusted Hosts policy (dcr mode anonymous)'
+            : `trusted hosts exactly [${dcr.trustedHosts.join(', ')}]`,
         actual: state,
         why:
           dcr.mode === 'anonymous'
@@ -72,7 +98,9 @@ export function policyFindings(input: DoctorInput, live: LiveRealm, changes: Cha
     });
   }
 
-  const origins = policies.filter((p) => p.providerId === PROVIDER.webOrigins).flatMap((p) => configValues(p, 'web-origins'));
+  const origins = policies
+    .filter((p) => p.providerId === PROVIDER.webOrigins)
+    .flatMap((p) => configValues(p, 'web-origins'));
   const originChange = changes.find((c) => c.kind === 'registration-policy' && c.providerId === PROVIDER.webOrigins);
   if (dcr.webOrigins && originChange) {
     findings.push({
@@ -86,7 +114,9 @@ export function policyFindings(input: DoctorInput, live: LiveRealm, changes: Cha
   } else {
     findings.push(
       pass('realm.web_origins', 'Registration web origins allow the browser clients', {
-        actual: origins.length ? `[${origins.join(', ')}]` : `none (no browser clients configured; MCP Inspector 2.x needs none, Inspector 0.x needs --web-origin ${INSPECTOR_0X_ORIGIN})`,
+        actual: origins.length
+          ? `[${origins.join(', ')}]`
+          : `none (no browser clients configured; MCP Inspector 2.x needs none, Inspector 0.x needs --web-origin ${INSPECTOR_0X_ORIGIN})`,
       }),
     );
   }
@@ -99,12 +129,20 @@ export async function maxClientsFinding(input: DoctorInput, state: DoctorState, 
   if (!policy) return pass('realm.max_clients', title, { actual: 'no Max Clients Limit policy' });
   const limit = Number(configValues(policy, 'max-clients')[0] ?? '200');
   // Read once, page by page: registration.iss reads the same list for its attributes.
-  state.realmClients ??= await keycloakCall(() => readRealmClients(input.admin!, input.config.realm), undefined, 'Listing clients');
+  state.realmClients ??= await keycloakCall(
+    () => readRealmClients(input.admin!, input.config.realm),
+    undefined,
+    'Listing clients',
+  );
   const count = state.realmClients.clients.length;
   const actual = `${state.realmClients.complete ? '' : 'at least '}${count} of ${limit} clients`;
-  const why = 'Every dynamic registration (each VS Code install, each retry) adds a client; at the limit Keycloak rejects them with "Policy \'Max Clients Limit\' rejected request".';
-  const fix = 'Delete stale dynamically registered clients (Clients list in the admin console) or raise the limit in Client registration → Max Clients Limit.';
-  if (count >= limit) return fail('realm.max_clients', title, { expected: `fewer than ${limit} clients`, actual, why, fix });
-  if (count >= limit * 0.8) return warn('realm.max_clients', title, { expected: `well below ${limit} clients`, actual, why, fix });
+  const why =
+    'Every dynamic registration (each VS Code install, each retry) adds a client; at the limit Keycloak rejects them with "Policy \'Max Clients Limit\' rejected request".';
+  const fix =
+    'Delete stale dynamically registered clients (Clients list in the admin console) or raise the limit in Client registration → Max Clients Limit.';
+  if (count >= limit)
+    return fail('realm.max_clients', title, { expected: `fewer than ${limit} clients`, actual, why, fix });
+  if (count >= limit * 0.8)
+    return warn('realm.max_clients', title, { expected: `well below ${limit} clients`, actual, why, fix });
   return pass('realm.max_clients', title, { actual });
 }

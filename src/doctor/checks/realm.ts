@@ -13,7 +13,13 @@ import { SECRET_ENV } from '../../config/secrets.js';
 import { fail, pass, skip, warn, type Finding } from '../../findings.js';
 import { explainUrlDifference } from '../url-diff.js';
 import type { Check, DoctorInput, DoctorState } from '../types.js';
-import { cimdAdvertisedFinding, cimdFeatureFix, cimdFinding, resourceClientFindings, resourceClientId } from './realm-2026.js';
+import {
+  cimdAdvertisedFinding,
+  cimdFeatureFix,
+  cimdFinding,
+  resourceClientFindings,
+  resourceClientId,
+} from './realm-2026.js';
 import { maxClientsFinding, policyFindings } from './realm-registration.js';
 
 const TITLE = 'Realm audit (admin API)';
@@ -48,7 +54,9 @@ function realmCheckIds(input: DoctorInput, state: DoctorState): string[] {
     'realm.max_clients',
     ...resourceIds,
     // realm.cimd also speaks of a realm without cimd in the config when Keycloak advertises CIMD (the metadata tells without admin credentials).
-    ...(config.cimd?.enabled || state.asMetadata?.document.client_id_metadata_document_supported === true ? ['realm.cimd'] : []),
+    ...(config.cimd?.enabled || state.asMetadata?.document.client_id_metadata_document_supported === true
+      ? ['realm.cimd']
+      : []),
     ...(config.testUser ? ['realm.test_user'] : []),
   ];
 }
@@ -71,7 +79,9 @@ export const realmCheck: Check = {
     }
     const desired = desiredRealm(input.config, input.secrets.testUserPassword);
     // With the cimd feature on, the realm's client policies tell whether CIMD clients can sign in here at all.
-    const live = await readLiveRealm(input.admin, desired, { clientPolicies: Boolean(state.server?.features.includes('cimd')) });
+    const live = await readLiveRealm(input.admin, desired, {
+      clientPolicies: Boolean(state.server?.features.includes('cimd')),
+    });
     const plan = planRealm(desired, live, input.admin.baseUrl);
     const fix = applyCommand(input);
     const fixed = (f: Finding): Finding => ({ ...f, fix, fixable: true });
@@ -91,15 +101,29 @@ export const realmCheck: Check = {
     const findings: Finding[] = [pass('realm.exists', `Realm ${realm} exists and is enabled`, { actual: live.id! })];
     const primary = input.resource.scopes[0]!;
     for (const scope of desired.scopes) {
-      findings.push(...scopeFindings(scope, scopeCheckIds(scope, primary), live, plan.changes).map((f) => (f.status === 'fail' || f.fixable ? fixed(f) : f)));
+      findings.push(
+        ...scopeFindings(scope, scopeCheckIds(scope, primary), live, plan.changes).map((f) =>
+          f.status === 'fail' || f.fixable ? fixed(f) : f,
+        ),
+      );
     }
     findings.push(...policyFindings(input, live, plan.changes).map((f) => (f.fixable ? { ...f, fix } : f)));
     findings.push(await maxClientsFinding(input, state, live));
-    findings.push(...resourceClientFindings(input, plan.changes, state.server?.features).map((f) => (f.status === 'pass' ? f : fixed(f))));
+    findings.push(
+      ...resourceClientFindings(input, plan.changes, state.server?.features).map((f) =>
+        f.status === 'pass' ? f : fixed(f),
+      ),
+    );
     if (desired.cimd) {
       const cimd = cimdFinding(plan.changes, desired.cimd.clientIdDomains, state.server?.features);
       // Without the feature apply --cimd is refused, so the fix starts with the restart (not --fix-able).
-      findings.push(cimd.status === 'pass' ? cimd : cimd.fixable === false ? { ...cimd, fix: await cimdFeatureFix(input.admin.baseUrl, fix) } : fixed(cimd));
+      findings.push(
+        cimd.status === 'pass'
+          ? cimd
+          : cimd.fixable === false
+            ? { ...cimd, fix: await cimdFeatureFix(input.admin.baseUrl, fix) }
+            : fixed(cimd),
+      );
     } else if (state.server?.features.includes('cimd')) {
       findings.push(cimdAdvertisedFinding(live, applyCommand(input, ['--cimd'])));
     }
@@ -111,7 +135,10 @@ export const realmCheck: Check = {
           ? {
               ...fail('realm.test_user', `Test user ${name} can sign in`, {
                 expected: 'an enabled user with a working password and a complete profile',
-                actual: user.action === 'create' ? 'no such user' : user.fields.map((f) => f.field).join(', ') + ' need changes',
+                actual:
+                  user.action === 'create'
+                    ? 'no such user'
+                    : user.fields.map((f) => f.field).join(', ') + ' need changes',
                 why: 'Keycloak refuses logins with "Account is not fully set up" or a wrong password.',
               }),
               // apply touches the test user only when told its name (a --test-user given to doctor is not in the config file).
@@ -125,17 +152,22 @@ export const realmCheck: Check = {
   },
 };
 
-function scopeFindings(scope: DesiredScope, ids: ReturnType<typeof scopeCheckIds>, live: LiveRealm, changes: Change[]): Finding[] {
+function scopeFindings(
+  scope: DesiredScope,
+  ids: ReturnType<typeof scopeCheckIds>,
+  live: LiveRealm,
+  changes: Change[],
+): Finding[] {
   const liveScope = live.scopes.get(scope.name);
   const defaults = scope.optional
     ? stepUpPlacement(ids.placement, scope, live)
     : !live.defaultScopes.has(scope.name)
-    ? fail(ids.placement, `${scope.name} is a realm default scope`, {
-        expected: 'among the realm default client scopes',
-        actual: 'not a default scope',
-        why: 'Clients that register without a scope (Claude Code, Cursor) only get default scopes, so their tokens miss the audience.',
-      })
-    : pass(ids.placement, `${scope.name} is a realm default scope`);
+      ? fail(ids.placement, `${scope.name} is a realm default scope`, {
+          expected: 'among the realm default client scopes',
+          actual: 'not a default scope',
+          why: 'Clients that register without a scope (Claude Code, Cursor) only get default scopes, so their tokens miss the audience.',
+        })
+      : pass(ids.placement, `${scope.name} is a realm default scope`);
   if (!liveScope) {
     return [
       fail(ids.exists, `Client scope ${scope.name} exists`, {
@@ -143,7 +175,11 @@ function scopeFindings(scope: DesiredScope, ids: ReturnType<typeof scopeCheckIds
         actual: 'missing',
         why: 'Keycloak answers invalid_scope to clients that ask for it, and nothing adds the audience.',
       }),
-      fail(ids.audience, `Audience mapper on ${scope.name} puts ${scope.audience} into aud`, { expected: scope.audience, actual: 'no scope, so no mapper', why: 'Tokens will not name the MCP server as audience.' }),
+      fail(ids.audience, `Audience mapper on ${scope.name} puts ${scope.audience} into aud`, {
+        expected: scope.audience,
+        actual: 'no scope, so no mapper',
+        why: 'Tokens will not name the MCP server as audience.',
+      }),
       defaults,
     ];
   }
@@ -186,7 +222,12 @@ function stepUpPlacement(id: string, scope: DesiredScope, live: LiveRealm): Find
 }
 
 /** Explains the audience mappers on a scope against the one URL they must put into `aud`. */
-export function audienceFinding(id: string, scope: DesiredScope, mappers: ProtocolMapperRepresentation[], changes: Change[]): Finding {
+export function audienceFinding(
+  id: string,
+  scope: DesiredScope,
+  mappers: ProtocolMapperRepresentation[],
+  changes: Change[],
+): Finding {
   const title = `Audience mapper on ${scope.name} puts ${scope.audience} into aud`;
   const audience = mappers.filter((m) => m.protocolMapper === AUDIENCE_MAPPER_TYPE);
   const needsChange = changes.some((c) => c.kind === 'audience-mapper' && c.scope === scope.name);
@@ -196,7 +237,9 @@ export function audienceFinding(id: string, scope: DesiredScope, mappers: Protoc
   if (good) {
     const drift = audienceMapperDrift(good, scope.audience).map((d) => d.field);
     const settings = drift.length > 0 ? drift.join(', ') : 'secondary settings';
-    return pass(id, title, { actual: `mapper "${good.name}" (apply would also update ${AUDIENCE_MAPPER_NAME}'s ${settings})` });
+    return pass(id, title, {
+      actual: `mapper "${good.name}" (apply would also update ${AUDIENCE_MAPPER_NAME}'s ${settings})`,
+    });
   }
   if (audience.length === 0) {
     return fail(id, title, {
@@ -209,10 +252,12 @@ export function audienceFinding(id: string, scope: DesiredScope, mappers: Protoc
   const custom = m.config?.['included.custom.audience'];
   const client = m.config?.['included.client.audience'];
   let why: string;
-  if (client) why = `Mapper "${m.name}" sets included.client.audience = ${client}, which Keycloak uses instead of the custom audience.`;
+  if (client)
+    why = `Mapper "${m.name}" sets included.client.audience = ${client}, which Keycloak uses instead of the custom audience.`;
   else if (custom && custom !== scope.audience)
     why = `Mapper "${m.name}" puts ${custom} into aud but the server is ${scope.audience}: ${explainUrlDifference(custom, scope.audience)}. Audience matching is exact.`;
-  else if (m.config?.['access.token.claim'] !== 'true') why = `Mapper "${m.name}" has "Add to access token" off, so the audience never reaches the access token.`;
+  else if (m.config?.['access.token.claim'] !== 'true')
+    why = `Mapper "${m.name}" has "Add to access token" off, so the audience never reaches the access token.`;
   else why = `Mapper "${m.name}" has no custom audience.`;
   return fail(id, title, {
     expected: `included.custom.audience = ${scope.audience}, access.token.claim = true`,

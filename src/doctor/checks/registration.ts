@@ -10,7 +10,15 @@
  */
 import { asStrings, asString } from '../http.js';
 import { INSPECTOR_0X_ORIGIN, PROBE_CLIENTS, type ProbeClient, type ProbeContext } from '../clients.js';
-import { clientsWithoutIss, deleteClient, EXCLUDE_ISS_ATTRIBUTE, readRealmClients, registerClient, type RealmClients, type RegistrationOutcome } from '../dcr.js';
+import {
+  clientsWithoutIss,
+  deleteClient,
+  EXCLUDE_ISS_ATTRIBUTE,
+  readRealmClients,
+  registerClient,
+  type RealmClients,
+  type RegistrationOutcome,
+} from '../dcr.js';
 import { applyCommand } from '../fixes.js';
 import { fail, pass, skip, warn, type Finding } from '../../findings.js';
 import type { Check, DoctorInput, DoctorState } from '../types.js';
@@ -22,11 +30,20 @@ export const registrationCheck: Check = {
     const endpoint = asString(state.asMetadata?.document.registration_endpoint);
     if (!endpoint) {
       return [
-        ...PROBE_CLIENTS.map((c) => skip(`registration.${c.id}`, `${c.name} can register`, 'no registration_endpoint in the authorization server metadata')),
+        ...PROBE_CLIENTS.map((c) =>
+          skip(
+            `registration.${c.id}`,
+            `${c.name} can register`,
+            'no registration_endpoint in the authorization server metadata',
+          ),
+        ),
         await issFinding(input, state, state.asMetadata?.document),
       ];
     }
-    const scopes = state.challenge?.scope?.split(' ').filter(Boolean) ?? asStrings(state.prm?.document.scopes_supported) ?? input.resource.scopes;
+    const scopes =
+      state.challenge?.scope?.split(' ').filter(Boolean) ??
+      asStrings(state.prm?.document.scopes_supported) ??
+      input.resource.scopes;
     const grantTypes = asStrings(state.asMetadata?.document.grant_types_supported);
     const ctx: ProbeContext = { scopes };
     if (grantTypes) ctx.grantTypesSupported = grantTypes;
@@ -52,21 +69,41 @@ const ISS_TITLE = 'Authorization responses of the realm\u2019s clients carry iss
  * follows RFC 9207 (the MCP SDK v2) then refuses the response as a possible mix-up. Needs the realm's
  * clients, so admin credentials; a warning, since doctor cannot tell whether MCP clients use those clients.
  */
-export async function issFinding(input: DoctorInput, state: DoctorState, metadata: Record<string, unknown> | undefined): Promise<Finding> {
+export async function issFinding(
+  input: DoctorInput,
+  state: DoctorState,
+  metadata: Record<string, unknown> | undefined,
+): Promise<Finding> {
   if (!input.admin) {
-    return skip('registration.iss', ISS_TITLE, input.adminMissing ?? 'no admin credentials', 'Set KEYCLOAK_ADMIN_PASSWORD (or KEYCLOAK_ADMIN_CLIENT_ID/SECRET) to read the realm\u2019s clients.');
+    return skip(
+      'registration.iss',
+      ISS_TITLE,
+      input.adminMissing ?? 'no admin credentials',
+      'Set KEYCLOAK_ADMIN_PASSWORD (or KEYCLOAK_ADMIN_CLIENT_ID/SECRET) to read the realm\u2019s clients.',
+    );
   }
   let all: RealmClients;
   try {
     all = state.realmClients ?? (state.realmClients = await readRealmClients(input.admin, input.config.realm));
   } catch (error) {
-    return skip('registration.iss', ISS_TITLE, `the realm's clients could not be read: ${error instanceof Error ? error.message : String(error)}`);
+    return skip(
+      'registration.iss',
+      ISS_TITLE,
+      `the realm's clients could not be read: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   const found = { clientIds: clientsWithoutIss(all), read: all.clients.length, complete: all.complete };
   const partly = found.complete ? '' : ` (the first ${found.read} clients read)`;
-  if (found.clientIds.length === 0) return pass('registration.iss', ISS_TITLE, { actual: `no client has ${EXCLUDE_ISS_ATTRIBUTE} on, ${found.read} clients read${partly}` });
+  if (found.clientIds.length === 0)
+    return pass('registration.iss', ISS_TITLE, {
+      actual: `no client has ${EXCLUDE_ISS_ATTRIBUTE} on, ${found.read} clients read${partly}`,
+    });
   const advertised = metadata?.authorization_response_iss_parameter_supported === true;
-  const names = found.clientIds.slice(0, 5).map((id) => JSON.stringify(id)).join(', ') + (found.clientIds.length > 5 ? ` and ${found.clientIds.length - 5} more` : '');
+  const names =
+    found.clientIds
+      .slice(0, 5)
+      .map((id) => JSON.stringify(id))
+      .join(', ') + (found.clientIds.length > 5 ? ` and ${found.clientIds.length - 5} more` : '');
   return warn('registration.iss', ISS_TITLE, {
     expected: `${EXCLUDE_ISS_ATTRIBUTE} off (Keycloak's default) for every client`,
     actual: `${found.clientIds.length} client(s) with ${EXCLUDE_ISS_ATTRIBUTE} = true: ${names}${partly}`,
@@ -95,7 +132,10 @@ async function probe(input: DoctorInput, endpoint: string, client: ProbeClient, 
   const outcome = await registerClient(endpoint, body, origin, input.request);
   if (outcome.ok) {
     const leftover = await deleteClient(outcome.client, input.config.realm, input.admin, input.request);
-    const note = client.sentFrom === 'vendor-backend' ? ' (from this machine; the real request comes from the vendor\u2019s servers)' : '';
+    const note =
+      client.sentFrom === 'vendor-backend'
+        ? ' (from this machine; the real request comes from the vendor\u2019s servers)'
+        : '';
     const actual = `accepted${note}, probe client deleted${origin ? `; origin ${origin} allowed` : ''}`;
     return leftover ? warn(id, title, { actual: `accepted${note}`, why: leftover }) : pass(id, title, { actual });
   }
@@ -111,7 +151,9 @@ function rejected(
   origin?: string,
 ): Finding {
   const { dcr } = input.config;
-  const by = outcome.policy ? `rejected by policy "${outcome.policy}": ${outcome.reason}` : `rejected: ${outcome.reason}`;
+  const by = outcome.policy
+    ? `rejected by policy "${outcome.policy}": ${outcome.reason}`
+    : `rejected: ${outcome.reason}`;
   const actual = outcome.status ? `HTTP ${outcome.status}, ${by}` : by;
   let why = `${client.name} cannot register, so it never reaches the login page.`;
   let fix: string | undefined;
@@ -119,7 +161,10 @@ function rejected(
   switch (outcome.policy) {
     case 'Trusted Hosts':
       why += ` Trusted Hosts only admits requests from${client.sentFrom === 'vendor-backend' ? ' (and redirect URIs on)' : ''} listed hosts.`;
-      fix = dcr.mode === 'anonymous' ? applyCommand(input) : `${applyCommand(input, ['--dcr', 'anonymous'])} (removes Trusted Hosts), or add the client's host with --trusted-host`;
+      fix =
+        dcr.mode === 'anonymous'
+          ? applyCommand(input)
+          : `${applyCommand(input, ['--dcr', 'anonymous'])} (removes Trusted Hosts), or add the client's host with --trusted-host`;
       fixable = dcr.mode === 'anonymous';
       break;
     case 'Allowed Client Scopes':
@@ -134,7 +179,8 @@ function rejected(
       fixable = dcr.mode !== 'off';
       break;
     case 'Max Clients Limit':
-      fix = 'Delete stale dynamically registered clients or raise Client registration → Max Clients Limit in the admin console.';
+      fix =
+        'Delete stale dynamically registered clients or raise Client registration → Max Clients Limit in the admin console.';
       break;
     case undefined:
       break;
@@ -143,6 +189,12 @@ function rejected(
   }
   // A browser client only matters when the user asked for one (--web-origin); a deliberate trusted-hosts setup may reject clients on purpose.
   const intended = client.sentFrom === 'browser' ? Boolean(dcr.webOrigins?.length) : dcr.mode === 'anonymous';
-  const details = { expected: 'HTTP 201 (registered)', actual, why, ...(fix ? { fix } : {}), ...(fixable && intended ? { fixable: true } : {}) };
+  const details = {
+    expected: 'HTTP 201 (registered)',
+    actual,
+    why,
+    ...(fix ? { fix } : {}),
+    ...(fixable && intended ? { fixable: true } : {}),
+  };
   return intended ? fail(id, title, details) : warn(id, title, details);
 }

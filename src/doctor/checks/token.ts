@@ -50,12 +50,30 @@ export const tokenCheck: Check = {
   },
 };
 
-async function obtain(input: DoctorInput, state: DoctorState, metadata: Record<string, unknown> | undefined): Promise<{ finding: Finding; token?: string }> {
+async function obtain(
+  input: DoctorInput,
+  state: DoctorState,
+  metadata: Record<string, unknown> | undefined,
+): Promise<{ finding: Finding; token?: string }> {
   const name = input.config.testUser!.username;
   const title = `A token can be obtained for test user ${name}`;
   const password = input.secrets.testUserPassword;
-  if (!password) return { finding: skip('token.obtain', title, `${SECRET_ENV.testUserPassword} is not set`, `Export ${SECRET_ENV.testUserPassword}.`) };
-  if (!metadata) return { finding: fail('token.obtain', title, { actual: `${input.expectedIssuer} metadata unreadable`, why: 'The realm is not reachable.' }) };
+  if (!password)
+    return {
+      finding: skip(
+        'token.obtain',
+        title,
+        `${SECRET_ENV.testUserPassword} is not set`,
+        `Export ${SECRET_ENV.testUserPassword}.`,
+      ),
+    };
+  if (!metadata)
+    return {
+      finding: fail('token.obtain', title, {
+        actual: `${input.expectedIssuer} metadata unreadable`,
+        why: 'The realm is not reachable.',
+      }),
+    };
   try {
     const got = await obtainTestUserToken({
       metadata,
@@ -68,10 +86,15 @@ async function obtain(input: DoctorInput, state: DoctorState, metadata: Record<s
       ...(input.request ? { request: input.request } : {}),
     });
     const detail = `signed in through a temporary DCR client (deleted) with scope ${input.resource.scopes.join(' ')}`;
-    const finding = got.leftovers.length ? warn('token.obtain', title, { actual: detail, why: got.leftovers.join('; ') }) : pass('token.obtain', title, { actual: detail });
+    const finding = got.leftovers.length
+      ? warn('token.obtain', title, { actual: detail, why: got.leftovers.join('; ') })
+      : pass('token.obtain', title, { actual: detail });
     return { finding, token: got.accessToken };
   } catch (error) {
-    const message = error instanceof ObtainError ? error.message : `unexpected failure: ${error instanceof Error ? error.message : String(error)}`;
+    const message =
+      error instanceof ObtainError
+        ? error.message
+        : `unexpected failure: ${error instanceof Error ? error.message : String(error)}`;
     const badLogin = /invalid username or password|not fully set up/i.test(message);
     // Keycloak's words for invalid_target (RFC 8707), which it answers only with its resource-indicators feature on.
     const badTarget = /invalid_target|requested resource is (invalid|not matching)/i.test(message);
@@ -105,14 +128,23 @@ async function obtain(input: DoctorInput, state: DoctorState, metadata: Record<s
     return {
       finding: fail('token.obtain', title, {
         actual: message,
-        why: badLogin ? `Keycloak refused the sign-in of ${name}.` : 'The flow a client like VS Code goes through fails at this step.',
-        fix: badLogin ? applyCommand(input, ['--test-user', name]) + ` (creates or repairs the user and sets the password from ${SECRET_ENV.testUserPassword})` : 'See the registration and realm findings above.',
+        why: badLogin
+          ? `Keycloak refused the sign-in of ${name}.`
+          : 'The flow a client like VS Code goes through fails at this step.',
+        fix: badLogin
+          ? applyCommand(input, ['--test-user', name]) +
+            ` (creates or repairs the user and sets the password from ${SECRET_ENV.testUserPassword})`
+          : 'See the registration and realm findings above.',
       }),
     };
   }
 }
 
-async function analyse(input: DoctorInput, state: DoctorState, metadata: Record<string, unknown> | undefined): Promise<Finding[]> {
+async function analyse(
+  input: DoctorInput,
+  state: DoctorState,
+  metadata: Record<string, unknown> | undefined,
+): Promise<Finding[]> {
   const token = state.token!.value;
   const decoded = decodeToken(token);
   if (!decoded) {
@@ -128,16 +160,26 @@ async function analyse(input: DoctorInput, state: DoctorState, metadata: Record<
   state.decodedToken = decoded;
   const { header, claims } = decoded;
   const findings: Finding[] = [
-    pass('token.decode', 'Token is a JWT', { actual: `alg ${String(header.alg)}, kid ${String(header.kid ?? '(none)')}, source ${state.token!.source}` }),
+    pass('token.decode', 'Token is a JWT', {
+      actual: `alg ${String(header.alg)}, kid ${String(header.kid ?? '(none)')}, source ${state.token!.source}`,
+    }),
   ];
   const jwksUri = asString(metadata?.jwks_uri);
   if (!jwksUri) {
-    findings.push(skip('token.signature', 'Signature verifies against the realm keys', `the realm metadata at ${input.expectedIssuer} could not be read`));
+    findings.push(
+      skip(
+        'token.signature',
+        'Signature verifies against the realm keys',
+        `the realm metadata at ${input.expectedIssuer} could not be read`,
+      ),
+    );
   } else {
     const signature = await verifySignature(token, jwksUri);
     findings.push(
       signature.ok
-        ? pass('token.signature', 'Signature verifies against the realm keys', { actual: `${signature.alg} with key ${signature.kid ?? '(no kid)'} from ${jwksUri}` })
+        ? pass('token.signature', 'Signature verifies against the realm keys', {
+            actual: `${signature.alg} with key ${signature.kid ?? '(no kid)'} from ${jwksUri}`,
+          })
         : fail('token.signature', 'Signature verifies against the realm keys', {
             expected: `a signature by a key in ${jwksUri}`,
             actual: signature.reason,
@@ -146,7 +188,14 @@ async function analyse(input: DoctorInput, state: DoctorState, metadata: Record<
           }),
     );
   }
-  findings.push(...compareClaims(claims, { issuer: input.expectedIssuer, resource: input.resource.url, scopes: input.resource.scopes, applyFix: applyCommand(input) }));
+  findings.push(
+    ...compareClaims(claims, {
+      issuer: input.expectedIssuer,
+      resource: input.resource.url,
+      scopes: input.resource.scopes,
+      applyFix: applyCommand(input),
+    }),
+  );
   return findings;
 }
 
@@ -154,7 +203,11 @@ async function analyse(input: DoctorInput, state: DoctorState, metadata: Record<
 export async function explainRefusal(url: string, token: string, send: HttpRequest = request): Promise<string> {
   const result = await send(url, {
     method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
   });
   const header = result.headers?.get('www-authenticate');

@@ -21,7 +21,9 @@ const TITLE = 'Keycloak version';
  * matters only where CIMD can run: not on a Keycloak known to run without the cimd feature (realm.cimd says that).
  */
 function versionSetup(config: Config, features?: string[]): VersionSetup {
-  const claudeCimd = Boolean(desiredCimd(config.cimd)?.clientIdDomains.includes('claude.ai')) && (!features || features.includes('cimd'));
+  const claudeCimd =
+    Boolean(desiredCimd(config.cimd)?.clientIdDomains.includes('claude.ai')) &&
+    (!features || features.includes('cimd'));
   return { dcrMode: config.dcr.mode, webOrigins: (config.dcr.webOrigins?.length ?? 0) > 0, claudeCimd };
 }
 
@@ -36,11 +38,17 @@ export function versionFindings(version: string, config: Config, features?: stri
   let actual = `Keycloak ${version}`;
   // The experimental features the 2026-07-28 generation needs (26.6+): what the server runs with, not what the config wants.
   if (features) actual += ` (${MCP_FEATURES.map((f) => `${f} ${features.includes(f) ? 'on' : 'off'}`).join(', ')})`;
-  if (differences.length) actual += `: ${differences.length} known difference${differences.length === 1 ? '' : 's'} can stop clients of this setup (below)`;
-  if (harmless.length) actual += `; it also lacks, without stopping MCP clients: ${harmless.map((row) => `${row.what} (fixed in ${row.fixedIn})`).join('; ')}`;
+  if (differences.length)
+    actual += `: ${differences.length} known difference${differences.length === 1 ? '' : 's'} can stop clients of this setup (below)`;
+  if (harmless.length)
+    actual += `; it also lacks, without stopping MCP clients: ${harmless.map((row) => `${row.what} (fixed in ${row.fixedIn})`).join('; ')}`;
   // The differences that stop no client still carry their consequence and fix (in --json, and for readers of the finding).
   const details = harmless.length
-    ? { actual, why: harmless.map((row) => row.consequence).join(' '), fix: harmless.map((row) => `${row.fix} (${row.id})`).join('; ') }
+    ? {
+        actual,
+        why: harmless.map((row) => row.consequence).join(' '),
+        fix: harmless.map((row) => `${row.fix} (${row.id})`).join('; '),
+      }
     : { actual };
   const findings: Finding[] = [pass('keycloak.version', TITLE, details)];
   for (const row of differences) {
@@ -73,14 +81,21 @@ export const versionCheck: Check = {
     let version: string;
     let features: string[];
     try {
-      const info = await keycloakCall(() => input.admin!.client.serverInfo.find(), undefined, 'reading the Keycloak version (GET /admin/serverinfo)');
+      const info = await keycloakCall(
+        () => input.admin!.client.serverInfo.find(),
+        undefined,
+        'reading the Keycloak version (GET /admin/serverinfo)',
+      );
       version = info.systemInfo?.version ?? 'unknown';
       features = serverFeatures(info);
     } catch (error) {
-      return [skip('keycloak.version', TITLE, `version unknown: ${error instanceof Error ? error.message : String(error)}`)];
+      return [
+        skip('keycloak.version', TITLE, `version unknown: ${error instanceof Error ? error.message : String(error)}`),
+      ];
     }
     state.server = { version, features };
-    if (version === 'unknown') return [skip('keycloak.version', TITLE, 'version unknown: Keycloak\u2019s serverinfo names none')];
+    if (version === 'unknown')
+      return [skip('keycloak.version', TITLE, 'version unknown: Keycloak\u2019s serverinfo names none')];
     return versionFindings(version, input.config, features);
   },
 };

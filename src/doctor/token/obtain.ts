@@ -67,7 +67,10 @@ export async function obtainTestUserToken(options: ObtainOptions): Promise<Obtai
   };
   const registered = await registerClient(endpoint('registration_endpoint'), registration, undefined, send);
   if (!registered.ok) {
-    throw new ObtainError('register', `registering a temporary client failed (${registered.policy ? `policy "${registered.policy}": ` : ''}${registered.reason})`);
+    throw new ObtainError(
+      'register',
+      `registering a temporary client failed (${registered.policy ? `policy "${registered.policy}": ` : ''}${registered.reason})`,
+    );
   }
   const client = registered.client;
   const leftovers: string[] = [];
@@ -87,19 +90,37 @@ export async function obtainTestUserToken(options: ObtainOptions): Promise<Obtai
     }).toString();
     let code: string;
     try {
-      ({ code } = await signIn({ authorizationUrl: authorize, redirectUri, username: options.username, password: options.password }));
+      ({ code } = await signIn({
+        authorizationUrl: authorize,
+        redirectUri,
+        username: options.username,
+        password: options.password,
+      }));
     } catch (error) {
-      const message = error instanceof SignInError ? `${error.step}: ${error.message}` : error instanceof Error ? error.message : String(error);
+      const message =
+        error instanceof SignInError
+          ? `${error.step}: ${error.message}`
+          : error instanceof Error
+            ? error.message
+            : String(error);
       throw new ObtainError('sign-in', `signing in as ${options.username} failed at ${message}`);
     }
     const tokens = await send(endpoint('token_endpoint'), {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: client.clientId, code_verifier: verifier, resource: options.resource }),
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: redirectUri,
+        client_id: client.clientId,
+        code_verifier: verifier,
+        resource: options.resource,
+      }),
     });
     const accessToken = tokens.json?.access_token;
     if (tokens.status !== 200 || typeof accessToken !== 'string') {
-      const description = tokens.json?.error_description ?? tokens.json?.error ?? tokens.error ?? `HTTP ${tokens.status}`;
+      const description =
+        tokens.json?.error_description ?? tokens.json?.error ?? tokens.error ?? `HTTP ${tokens.status}`;
       throw new ObtainError('token', `the token request failed: ${String(description)}`);
     }
     const refresh = tokens.json?.refresh_token;
