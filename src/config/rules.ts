@@ -7,6 +7,7 @@
  */
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
+import { getPublicSuffix } from 'tldts';
 
 /** Longest URL accepted. Browsers and proxies cope with ~2 KB; the resource URL also rides in every token. */
 export const MAX_URL_LENGTH = 2048;
@@ -127,9 +128,11 @@ export function cimdDomainProblem(value: string): string | undefined {
   const problem = trustedHostProblem(host);
   if (problem) return problem.replace('hostname or IP address', 'hostname, IP address or *.domain');
   if (wildcard && isIP(host) !== 0) return 'must put *. before a domain name, not an IP address';
-  // `*.com` would let anyone who registers a .com domain host a client_id document the realm accepts.
-  if (wildcard && !host.includes('.'))
-    return `must name at least two labels after "*." (e.g. *.example.com): ${value} would permit every host under a top-level domain`;
+  // `*.com`, `*.co.uk` or `*.github.io` would let anyone who registers a domain (or a GitHub Pages site)
+  // there host a client_id document the realm accepts. The Public Suffix List, private section included,
+  // says where anyone may register; a name it does not know (`*.internal`) counts as a top-level domain.
+  if (wildcard && getPublicSuffix(host, { allowPrivateDomains: true }) === host.toLowerCase())
+    return `must put *. before a domain of your own (e.g. *.example.com): ${printable(host, 60)} is a public suffix (publicsuffix.org), so ${printable(value, 60)} would permit every host anyone registers under it`;
   return undefined;
 }
 
