@@ -137,6 +137,31 @@ export function cimdDomainProblem(value: string): string | undefined {
 }
 
 /**
+ * Keys a plain JavaScript object treats specially: `__proto__` set on `{}` replaces its prototype instead of
+ * adding a key (zod skips it in records, so `"toolScopes": {"__proto__": [...]}` vanished silently), and
+ * `constructor` or `prototype` look present on every object (`toolScopes[name]` finds Object.prototype's).
+ */
+const RESERVED_OBJECT_KEYS = ['__proto__', 'constructor', 'prototype'];
+
+/** A key the user names (a tool in `toolScopes` or `--tool-scope`); the schema checks its length. */
+export function reservedKeyProblem(value: string): string | undefined {
+  return RESERVED_OBJECT_KEYS.includes(value)
+    ? `must not be ${value}: __proto__, constructor and prototype are keys JavaScript objects reserve, so the entry would be dropped or misread; rename it`
+    : undefined;
+}
+
+/** The path of the first own `__proto__` key in parsed JSON (JSON.parse keeps it as data), for a refusal. */
+export function ownProtoKeyPath(value: unknown, path: (string | number)[] = []): (string | number)[] | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  if (!Array.isArray(value) && Object.hasOwn(value, '__proto__')) return [...path, '__proto__'];
+  for (const [key, child] of Object.entries(value)) {
+    const found = ownProtoKeyPath(child, [...path, Array.isArray(value) ? Number(key) : key]);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
  * A boolean env variable (MCP_KEYCLOAK_CIMD): true/false, 1/0, yes/no or on/off, in any case; an empty
  * value counts as unset and is handled by the caller. Anything else is `undefined`, for a usage error.
  */

@@ -186,6 +186,29 @@ describe('questionable input is refused in one line (review C)', () => {
     );
   });
 
+  it('__proto__, constructor and prototype as a tool name are refused, not dropped or misread', async () => {
+    for (const key of ['__proto__', 'constructor', 'prototype']) {
+      expect(await refusal({ toolScope: [`${key}=mcp:admin`] }, {}, await folder())).toBe(
+        `--tool-scope ${key}=…: the tool name must not be ${key}: __proto__, constructor and prototype are keys JavaScript objects reserve, so the entry would be dropped or misread; rename it.`,
+      );
+      // JSON.parse keeps "__proto__" as an own key; zod's record skipped it, so the step-up silently vanished.
+      const dir = await folder();
+      await writeFile(
+        join(dir, 'mcp-keycloak.json'),
+        `{"resources": [{"url": "http://localhost:8000/mcp", "toolScopes": {"add_numbers": ["mcp:more"], "${key}": ["mcp:admin"]}}]}`,
+      );
+      expect(await refusal({}, {}, dir)).toMatch(
+        new RegExp(`mcp-keycloak\\.json: resources\\[0\\]\\.toolScopes\\.${key}: must not be ${key}: .* rename it$`),
+      );
+    }
+  });
+
+  it('an own __proto__ key anywhere in the file is refused with its path', async () => {
+    const dir = await folder();
+    await writeFile(join(dir, 'mcp-keycloak.json'), '{"dcr": {"__proto__": {"mode": "off"}}}');
+    expect(await refusal({}, {}, dir)).toMatch(/mcp-keycloak\.json: dcr\.__proto__: must not be __proto__: /);
+  });
+
   it('a CIMD section that permits nothing: no clients and no domains', async () => {
     const message = await refusal({}, {}, await folder({ cimd: { clients: [] } }));
     expect(message).toMatch(
