@@ -7,7 +7,7 @@
  */
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
-import { getPublicSuffix } from 'tldts';
+import { createRequire } from 'node:module';
 
 /** Longest URL accepted. Browsers and proxies cope with ~2 KB; the resource URL also rides in every token. */
 export const MAX_URL_LENGTH = 2048;
@@ -114,6 +114,18 @@ export function trustedHostProblem(value: string): string | undefined {
   return 'must be a hostname (letters, digits, "-" and ".") or an IP address';
 }
 
+let publicSuffixes: typeof import('tldts') | undefined;
+
+/**
+ * The public suffix of `host` (Public Suffix List, private section included), lower case. tldts holds
+ * the whole list (~220 KB of code, ~30 ms to load): it is loaded on the first wildcard domain, so the
+ * commands that check none start without it.
+ */
+function publicSuffixOf(host: string): string | null {
+  publicSuffixes ??= createRequire(import.meta.url)('tldts') as typeof import('tldts');
+  return publicSuffixes.getPublicSuffix(host, { allowPrivateDomains: true });
+}
+
 /**
  * A domain Keycloak's CIMD executor and condition compare a URL's host with: a hostname or IP, or
  * `*.example.com` (the domain and its subdomains, Keycloak's only wildcard form). No port, no scheme.
@@ -131,7 +143,7 @@ export function cimdDomainProblem(value: string): string | undefined {
   // `*.com`, `*.co.uk` or `*.github.io` would let anyone who registers a domain (or a GitHub Pages site)
   // there host a client_id document the realm accepts. The Public Suffix List, private section included,
   // says where anyone may register; a name it does not know (`*.internal`) counts as a top-level domain.
-  if (wildcard && getPublicSuffix(host, { allowPrivateDomains: true }) === host.toLowerCase())
+  if (wildcard && publicSuffixOf(host) === host.toLowerCase())
     return `must put *. before a domain of your own (e.g. *.example.com): ${printable(host, 60)} is a public suffix (publicsuffix.org), so ${printable(value, 60)} would permit every host anyone registers under it`;
   return undefined;
 }
