@@ -5,10 +5,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { ZodError } from 'zod';
+import { ZodError } from 'zod';
 import { UsageError } from '../errors.js';
 import { command } from '../ui/invocation.js';
-import { parseBoolean, parseDecimal, printable } from './rules.js';
+import { ownProtoKeyPath, parseBoolean, parseDecimal, printable, reservedKeyProblem } from './rules.js';
 import { configSchema, DEFAULTS, scopeName, type Config, type DcrMode } from './schema.js';
 
 export const DEFAULT_CONFIG_FILE = 'mcp-keycloak.json';
@@ -106,6 +106,11 @@ export async function loadConfig(
   const fromFile = file ? await readConfigFile(file) : {};
   const origins: Origin[] = [];
   const raw = mergeSources(fromFile, env, flags, origins);
+  const protoKey = ownProtoKeyPath(raw);
+  if (protoKey) {
+    const issue = { code: 'custom' as const, path: protoKey, message: reservedKeyProblem('__proto__')!, input: raw };
+    throw new UsageError(describeZodError(new ZodError([issue]), file, { origins, fromFile }));
+  }
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw new UsageError(describeZodError(parsed.error, file, { origins, fromFile }));
   const config = parsed.data;
@@ -181,6 +186,8 @@ function toolScopeFlags(flags: readonly string[]): Map<string, string[]> {
         `--tool-scope must be TOOL=SCOPE, e.g. divide_numbers=mcp:admin (got "${printable(flag, 60)}").`,
       );
     const [, tool, scope] = match as unknown as [string, string, string];
+    const toolProblem = reservedKeyProblem(tool);
+    if (toolProblem) throw new UsageError(`--tool-scope ${printable(tool, 60)}=…: the tool name ${toolProblem}.`);
     const parsed = scopeName.safeParse(scope);
     if (!parsed.success)
       throw new UsageError(`--tool-scope ${printable(tool, 60)}=…: the scope ${parsed.error.issues[0]!.message}.`);

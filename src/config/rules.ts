@@ -7,6 +7,7 @@
  */
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
+import { createRequire } from 'node:module';
 
 /** Longest URL accepted. Browsers and proxies cope with ~2 KB; the resource URL also rides in every token. */
 export const MAX_URL_LENGTH = 2048;
@@ -113,6 +114,18 @@ export function trustedHostProblem(value: string): string | undefined {
   return 'must be a hostname (letters, digits, "-" and ".") or an IP address';
 }
 
+let publicSuffixes: typeof import('tldts') | undefined;
+
+/**
+ * The public suffix of `host` (Public Suffix List, private section included), lower case. tldts holds
+ * the whole list (~220 KB of code, ~30 ms to load): it is loaded on the first wildcard domain, so the
+ * commands that check none start without it.
+ */
+function publicSuffixOf(host: string): string | null {
+  publicSuffixes ??= createRequire(import.meta.url)('tldts') as typeof import('tldts');
+  return publicSuffixes.getPublicSuffix(host, { allowPrivateDomains: true });
+}
+
 /**
  * A domain Keycloak's CIMD executor and condition compare a URL's host with: a hostname or IP, or
  * `*.example.com` (the domain and its subdomains, Keycloak's only wildcard form). No port, no scheme.
@@ -127,9 +140,36 @@ export function cimdDomainProblem(value: string): string | undefined {
   const problem = trustedHostProblem(host);
   if (problem) return problem.replace('hostname or IP address', 'hostname, IP address or *.domain');
   if (wildcard && isIP(host) !== 0) return 'must put *. before a domain name, not an IP address';
-  // `*.com` would let anyone who registers a .com domain host a client_id document the realm accepts.
-  if (wildcard && !host.includes('.'))
-    return `must name at least two labels after "*." (e.g. *.example.com): ${value} would permit every host under a top-level domain`;
+  // `*.com`, `*.co.uk` or `*.github.io` would let anyone who registers a domain (or a GitHub Pages site)
+  // there host a client_id document the realm accepts. The Public Suffix List, private section included,
+  // says where anyone may register; a name it does not know (`*.internal`) counts as a top-level domain.
+  if (wildcard && publicSuffixOf(host) === host.toLowerCase())
+    return `must put *. before a domain of your own (e.g. *.example.com): ${printable(host, 60)} is a public suffix (publicsuffix.org), so ${printable(value, 60)} would permit every host anyone registers under it`;
+  return undefined;
+}
+
+/**
+ * Keys a plain JavaScript object treats specially: `__proto__` set on `{}` replaces its prototype instead of
+ * adding a key (zod skips it in records, so `"toolScopes": {"__proto__": [...]}` vanished silently), and
+ * `constructor` or `prototype` look present on every object (`toolScopes[name]` finds Object.prototype's).
+ */
+const RESERVED_OBJECT_KEYS = ['__proto__', 'constructor', 'prototype'];
+
+/** A key the user names (a tool in `toolScopes` or `--tool-scope`); the schema checks its length. */
+export function reservedKeyProblem(value: string): string | undefined {
+  return RESERVED_OBJECT_KEYS.includes(value)
+    ? `must not be ${value}: __proto__, constructor and prototype are keys JavaScript objects reserve, so the entry would be dropped or misread; rename it`
+    : undefined;
+}
+
+/** The path of the first own `__proto__` key in parsed JSON (JSON.parse keeps it as data), for a refusal. */
+export function ownProtoKeyPath(value: unknown, path: (string | number)[] = []): (string | number)[] | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  if (!Array.isArray(value) && Object.hasOwn(value, '__proto__')) return [...path, '__proto__'];
+  for (const [key, child] of Object.entries(value)) {
+    const found = ownProtoKeyPath(child, [...path, Array.isArray(value) ? Number(key) : key]);
+    if (found) return found;
+  }
   return undefined;
 }
 

@@ -13,6 +13,7 @@ import {
   MAX_URL_LENGTH,
   resourceUrlProblem,
   SCOPE_TOKEN,
+  reservedKeyProblem,
   trustedHostProblem,
   webOriginProblem,
 } from './rules.js';
@@ -76,7 +77,12 @@ const resourceSchema = z
         z
           .string()
           .min(1, { message: 'must be a tool name, not empty' })
-          .max(128, { message: 'must be a tool name of at most 128 characters' }),
+          .max(128, { message: 'must be a tool name of at most 128 characters' })
+          // `__proto__` never reaches a record's key schema (zod skips it): loadConfig refuses it before parsing.
+          .superRefine((name, ctx) => {
+            const message = reservedKeyProblem(name);
+            if (message) ctx.addIssue({ code: 'custom', message });
+          }),
         // An empty list would be an entry that asks for nothing: most likely a scope left out by mistake.
         z
           .array(scopeName)
@@ -164,11 +170,9 @@ export const configSchema = z
     dcr: dcrSchema.default({ mode: 'anonymous', trustedHosts: [] }),
     keycloakFeatures: z
       .array(
-        z
-          .string()
-          .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,79}(?::v[0-9]{1,3})?$/, {
-            message: 'must be a Keycloak feature name (letters, digits, - and _, optionally :v1)',
-          }),
+        z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,79}(?::v[0-9]{1,3})?$/, {
+          message: 'must be a Keycloak feature name (letters, digits, - and _, optionally :v1)',
+        }),
       )
       // As for --features: ["none", "cimd"] is either no features or cimd, a guess either way.
       .refine((names) => names.length < 2 || !names.some((name) => name.toLowerCase() === 'none'), {

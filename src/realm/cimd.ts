@@ -13,6 +13,12 @@
  * `pkce.code.challenge.method` = S256, and Keycloak then refuses its authorization requests without a
  * `code_challenge`. Anonymous DCR clients get the same, which MCP requires of them anyway.
  *
+ * Grants: MCP uses the authorization code flow only, yet Keycloak gives an anonymously created client
+ * whatever `grant_types` its registration or document names: `implicit` (a token in the URL fragment,
+ * no PKCE) and `password` included. The same profile runs `reject-implicit-grant` and
+ * `reject-ropc-grant` with auto-configure, which turn those flows off on the client as it is created
+ * (a client that also named `authorization_code` keeps working); each only where the server declares it.
+ *
  * Everything here is pure: the desired profiles and policies for a config (their diff against live is in
  * cimd-plan.ts).
  */
@@ -80,6 +86,10 @@ export const CIMD_EXECUTOR = 'client-id-metadata-document';
 export const CIMD_CONDITION = 'client-id-uri';
 export const PKCE_EXECUTOR = 'pkce-enforcer';
 export const ANONYMOUS_CONDITION = 'client-updater-context';
+/** Executors that keep anonymously created clients off the implicit and password grants (auto-configure). */
+export const GRANT_EXECUTORS: readonly string[] = ['reject-implicit-grant', 'reject-ropc-grant'];
+/** The property of each grant executor apply sets; a server whose executor lacks it gets no such executor. */
+export const GRANT_EXECUTOR_PROPERTY = 'auto-configure';
 
 /** A client policy executor's or condition's configuration as Keycloak stores it: strings, booleans, lists. */
 export type ComponentConfig = Record<string, string | boolean | string[]>;
@@ -104,6 +114,8 @@ export interface DesiredCimd {
   /** Hosts the executor permits: those, plus every host the admitted documents name. */
   permittedDomains: string[];
   allowHttp: boolean;
+  /** GRANT_EXECUTORS, narrowed to those the server declares once GET /admin/serverinfo has been read. */
+  grantExecutors: readonly string[];
 }
 
 /** The values once each, sorted: how lists are compared and written (Keycloak keeps no order). */
@@ -118,6 +130,7 @@ export function desiredCimd(cimd: CimdConfig | undefined): DesiredCimd | undefin
     clientIdDomains,
     permittedDomains: unique([...clientIdDomains, ...clients.flatMap((c) => c.documentDomains)]),
     allowHttp: cimd.allowHttp,
+    grantExecutors: GRANT_EXECUTORS,
   };
 }
 
@@ -156,8 +169,14 @@ export function cimdObjects(desired: DesiredCimd): { profiles: ClientProfile[]; 
       {
         name: CIMD_NAMES.pkceProfile,
         description:
-          'PKCE S256 for clients created anonymously, CIMD ones included (keycloak#52795; made by mcp-keycloak)',
-        executors: [{ executor: PKCE_EXECUTOR, configuration: { 'auto-configure': true } }],
+          'PKCE S256 and no implicit or password grant for clients created anonymously, CIMD ones included (keycloak#52795; made by mcp-keycloak)',
+        executors: [
+          { executor: PKCE_EXECUTOR, configuration: { 'auto-configure': true } },
+          ...desired.grantExecutors.map((executor) => ({
+            executor,
+            configuration: { [GRANT_EXECUTOR_PROPERTY]: true },
+          })),
+        ],
       },
     ],
     policies: [
@@ -179,7 +198,7 @@ export function cimdObjects(desired: DesiredCimd): { profiles: ClientProfile[]; 
       {
         name: CIMD_NAMES.pkcePolicy,
         description:
-          'PKCE for anonymously created clients: CIMD and Dynamic Client Registration (made by mcp-keycloak)',
+          'PKCE and the code flow only for anonymously created clients: CIMD and Dynamic Client Registration (made by mcp-keycloak)',
         enabled: true,
         conditions: [{ condition: ANONYMOUS_CONDITION, configuration: { 'update-client-source': ['ByAnonymous'] } }],
         profiles: [CIMD_NAMES.pkceProfile],

@@ -82,25 +82,7 @@ export function planDestroy(config: Config, live: LiveRealm, wholeRealm: boolean
       detail: 'the resource client (clientId and resource_url = the MCP URL)',
     });
   }
-  // Ours, found by name, whether or not this config still asks for CIMD: policies first (they name the profiles).
-  for (const policy of live.clientPolicies ?? []) {
-    if (policy.name === CIMD_NAMES.policy || policy.name === CIMD_NAMES.pkcePolicy)
-      removals.push({
-        action: 'delete',
-        kind: 'client-policy',
-        name: policy.name,
-        detail: 'the client policy apply --cimd made',
-      });
-  }
-  for (const profile of live.clientProfiles ?? []) {
-    if (profile.name === CIMD_NAMES.profile || profile.name === CIMD_NAMES.pkceProfile)
-      removals.push({
-        action: 'delete',
-        kind: 'client-profile',
-        name: profile.name,
-        detail: 'the client profile apply --cimd made',
-      });
-  }
+  removals.push(...clientPolicyRemovals(live));
   if (config.dcr.mode === 'off') return removals;
   for (const policy of live.anonymousPolicies.filter((p) => p.providerId === PROVIDER.allowedScopes)) {
     const current = configValues(policy, 'allowed-client-scopes');
@@ -154,6 +136,49 @@ export function planDestroy(config: Config, live: LiveRealm, wholeRealm: boolean
   return removals;
 }
 
+const OUR_POLICIES: readonly string[] = [CIMD_NAMES.policy, CIMD_NAMES.pkcePolicy];
+const OUR_PROFILES: readonly string[] = [CIMD_NAMES.profile, CIMD_NAMES.pkceProfile];
+
+/**
+ * Ours, found by name, whether or not this config still asks for CIMD: policies first (they name the
+ * profiles). A policy of the user's that names one of our profiles loses that name before the profile
+ * goes: Keycloak deletes a profile a policy still names, and then refuses (400) every later save of the
+ * realm's policies, the admin console's included. The user's policy itself stays, even with no profile left.
+ */
+function clientPolicyRemovals(live: LiveRealm): Removal[] {
+  const removals: Removal[] = [];
+  for (const policy of live.clientPolicies ?? []) {
+    if (OUR_POLICIES.includes(policy.name)) {
+      removals.push({
+        action: 'delete',
+        kind: 'client-policy',
+        name: policy.name,
+        detail: 'the client policy apply --cimd made',
+      });
+      continue;
+    }
+    const named = (policy.profiles ?? []).filter((name) => OUR_PROFILES.includes(name));
+    const removed = named.filter((name) => live.clientProfiles?.some((profile) => profile.name === name));
+    if (removed.length === 0) continue;
+    removals.push({
+      action: 'update',
+      kind: 'client-policy',
+      name: policy.name,
+      detail: `your policy: profiles without ${removed.join(', ')}, which destroy removes (the policy stays${removed.length === (policy.profiles ?? []).length ? ', with no profile left' : ''})`,
+    });
+  }
+  for (const profile of live.clientProfiles ?? []) {
+    if (OUR_PROFILES.includes(profile.name))
+      removals.push({
+        action: 'delete',
+        kind: 'client-profile',
+        name: profile.name,
+        detail: 'the client profile apply --cimd made',
+      });
+  }
+  return removals;
+}
+
 /** The live realm as `planDestroy` needs it. */
 export async function readForDestroy(session: AdminSession, config: Config): Promise<LiveRealm> {
   return readLiveRealm(session, desiredRealm(config), { clientPolicies: true });
@@ -184,9 +209,16 @@ export async function executeRemoval(
       const { policies = [] } = await call(() =>
         client.clientPolicies.listPolicies({ realm, includeGlobalPolicies: false }),
       );
-      await call(() =>
-        client.clientPolicies.updatePolicy({ realm, policies: policies.filter((p) => p.name !== removal.name) }),
-      );
+      // An update is a policy of the user's that names our profiles: only those names leave it.
+      const written =
+        removal.action === 'delete'
+          ? policies.filter((p) => p.name !== removal.name)
+          : policies.map((p) =>
+              p.name === removal.name
+                ? { ...p, profiles: (p.profiles ?? []).filter((name) => !OUR_PROFILES.includes(name)) }
+                : p,
+            );
+      await call(() => client.clientPolicies.updatePolicy({ realm, policies: written }));
       return;
     }
     case 'client-profile': {

@@ -7,7 +7,7 @@
 import type { ServerInfoRepresentation } from '@keycloak/keycloak-admin-client/lib/defs/serverInfoRepesentation.js';
 import { CliError, ExitCode } from '../errors.js';
 import { enabledFeatures } from '../local/features.js';
-import { CIMD_EXECUTOR, REQUIRED_PROPERTIES } from './cimd.js';
+import { CIMD_EXECUTOR, GRANT_EXECUTOR_PROPERTY, GRANT_EXECUTORS, REQUIRED_PROPERTIES } from './cimd.js';
 
 const EXECUTORS = 'org.keycloak.services.clientpolicy.executor.ClientPolicyExecutorProvider';
 const CONDITIONS = 'org.keycloak.services.clientpolicy.condition.ClientPolicyConditionProvider';
@@ -24,6 +24,12 @@ export function clientPolicyProviders(info: ServerInfoRepresentation): Map<strin
       providers.set(provider.id, new Set((provider.properties ?? []).map((p) => p.name ?? '')));
   }
   return providers;
+}
+
+/** The grant executors (GRANT_EXECUTORS) this server declares with the property apply sets; others are left out. */
+export function grantExecutorsOf(info: ServerInfoRepresentation): string[] {
+  const providers = clientPolicyProviders(info);
+  return GRANT_EXECUTORS.filter((id) => providers.get(id)?.has(GRANT_EXECUTOR_PROPERTY));
 }
 
 /** The enabled features, in kc.sh spelling (`cimd`, `resource-indicators`). */

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CIMD_CLIENT_KEYS, configSchema } from '../../src/config/schema.js';
-import { cimdRefusal } from '../../src/realm/server-features.js';
+import { cimdRefusal, grantExecutorsOf } from '../../src/realm/server-features.js';
 import { planCimd } from '../../src/realm/cimd-plan.js';
 import { cimdObjects, desiredCimd, KNOWN_CIMD_CLIENTS } from '../../src/realm/cimd.js';
 
@@ -99,6 +99,31 @@ describe('the CIMD plan', () => {
     expect(planCimd(desired, [theirs, ...shuffled], [...policies].reverse())).toEqual([]);
   });
 
+  it('keeps anonymously created clients on the code flow: PKCE, then implicit and password grants turned off', () => {
+    expect(profiles[1]!.executors).toEqual([
+      { executor: 'pkce-enforcer', configuration: { 'auto-configure': true } },
+      { executor: 'reject-implicit-grant', configuration: { 'auto-configure': true } },
+      { executor: 'reject-ropc-grant', configuration: { 'auto-configure': true } },
+    ]);
+    // A realm applied before: its PKCE profile has the PKCE executor alone, and gets the two others.
+    const before = structuredClone(profiles);
+    before[1]!.executors = before[1]!.executors.slice(0, 1);
+    expect(planCimd(desired, before, policies)).toEqual([
+      {
+        action: 'update',
+        kind: 'client-profile',
+        name: 'mcp-keycloak-pkce',
+        fields: [
+          {
+            field: 'executors',
+            from: ['pkce-enforcer'],
+            to: ['pkce-enforcer', 'reject-implicit-grant', 'reject-ropc-grant'],
+          },
+        ],
+      },
+    ]);
+  });
+
   it('updates only the fields that differ', () => {
     const edited = structuredClone(policies);
     edited[0]!.conditions[0]!.configuration['client-id-uri-allow-permitted-domains'] = ['vscode.dev'];
@@ -171,5 +196,23 @@ describe('a Keycloak that cannot hold CIMD', () => {
       /no "cimd-allow-permitted-domains" on its "client-id-metadata-document"/,
     );
     expect(cimdRefusal(info([{ name: 'CIMD', enabled: true }], [cimdExecutor, pkce]), 'http://kc')).toBeUndefined();
+  });
+
+  it('writes only the grant executors the server declares with auto-configure (no refusal for a missing one)', () => {
+    const implicit = provider('reject-implicit-grant', ['auto-configure']);
+    const ropc = provider('reject-ropc-grant', ['auto-configure']);
+    const on = [{ name: 'CIMD', enabled: true }];
+    expect(grantExecutorsOf(info(on, [cimdExecutor, pkce, implicit, ropc]))).toEqual([
+      'reject-implicit-grant',
+      'reject-ropc-grant',
+    ]);
+    const older = info(on, [cimdExecutor, pkce, provider('reject-ropc-grant', []), implicit]);
+    expect(grantExecutorsOf(older)).toEqual(['reject-implicit-grant']);
+    expect(cimdRefusal(older, 'http://kc')).toBeUndefined();
+    const desired = { ...cimdOf({}), grantExecutors: grantExecutorsOf(older) };
+    expect(cimdObjects(desired).profiles[1]!.executors.map((e) => e.executor)).toEqual([
+      'pkce-enforcer',
+      'reject-implicit-grant',
+    ]);
   });
 });

@@ -123,11 +123,25 @@ describe('questionable input is refused in one line (review C)', () => {
   it('a wildcard over a whole top-level domain, or over an IP address', async () => {
     const dir = await folder();
     expect(await refusal({ cimdDomain: ['*.com'] }, {}, dir)).toBe(
-      '--cimd-domain: cimd.domains[0]: must name at least two labels after "*." (e.g. *.example.com): *.com would permit every host under a top-level domain',
+      '--cimd-domain: cimd.domains[0]: must put *. before a domain of your own (e.g. *.example.com): com is a public suffix (publicsuffix.org), so *.com would permit every host anyone registers under it',
     );
     expect(cimdDomainProblem('*.127.0.0.1')).toMatch(/before a domain name, not an IP address/);
-    for (const ok of ['*.example.com', '*.co.uk', 'example.com', 'localhost', '127.0.0.1'])
+    for (const ok of ['*.example.com', '*.example.co.uk', '*.mcp.github.io', 'example.com', 'localhost', '127.0.0.1'])
       expect(cimdDomainProblem(ok), ok).toBeUndefined();
+  });
+
+  it('a wildcard over any public suffix, ICANN or private (Public Suffix List), not only a top-level domain', async () => {
+    const dir = await folder();
+    expect(await refusal({ cimdDomain: ['*.co.uk'] }, {}, dir)).toBe(
+      '--cimd-domain: cimd.domains[0]: must put *. before a domain of your own (e.g. *.example.com): co.uk is a public suffix (publicsuffix.org), so *.co.uk would permit every host anyone registers under it',
+    );
+    expect(await refusal({}, { MCP_KEYCLOAK_CIMD_DOMAINS: '*.GitHub.io' }, dir)).toMatch(
+      /^MCP_KEYCLOAK_CIMD_DOMAINS: cimd\.domains\[0\]: .*github\.io is a public suffix .*\*\.github\.io would permit every host/i,
+    );
+    for (const suffix of ['*.github.io', '*.s3.amazonaws.com', '*.herokuapp.com', '*.internal'])
+      expect(cimdDomainProblem(suffix), suffix).toMatch(/is a public suffix/);
+    // The exact host of a suffix names that one host, not everything under it.
+    expect(cimdDomainProblem('github.io')).toBeUndefined();
   });
 
   it('CIMD domains are kept in lower case, so another spelling plans the same realm', async () => {
@@ -170,6 +184,29 @@ describe('questionable input is refused in one line (review C)', () => {
     expect(await refusal({}, {}, noName)).toMatch(
       /: resources\[0\]\.toolScopes\[""\]: must be a tool name, not empty$/,
     );
+  });
+
+  it('__proto__, constructor and prototype as a tool name are refused, not dropped or misread', async () => {
+    for (const key of ['__proto__', 'constructor', 'prototype']) {
+      expect(await refusal({ toolScope: [`${key}=mcp:admin`] }, {}, await folder())).toBe(
+        `--tool-scope ${key}=…: the tool name must not be ${key}: __proto__, constructor and prototype are keys JavaScript objects reserve, so the entry would be dropped or misread; rename it.`,
+      );
+      // JSON.parse keeps "__proto__" as an own key; zod's record skipped it, so the step-up silently vanished.
+      const dir = await folder();
+      await writeFile(
+        join(dir, 'mcp-keycloak.json'),
+        `{"resources": [{"url": "http://localhost:8000/mcp", "toolScopes": {"add_numbers": ["mcp:more"], "${key}": ["mcp:admin"]}}]}`,
+      );
+      expect(await refusal({}, {}, dir)).toMatch(
+        new RegExp(`mcp-keycloak\\.json: resources\\[0\\]\\.toolScopes\\.${key}: must not be ${key}: .* rename it$`),
+      );
+    }
+  });
+
+  it('an own __proto__ key anywhere in the file is refused with its path', async () => {
+    const dir = await folder();
+    await writeFile(join(dir, 'mcp-keycloak.json'), '{"dcr": {"__proto__": {"mode": "off"}}}');
+    expect(await refusal({}, {}, dir)).toMatch(/mcp-keycloak\.json: dcr\.__proto__: must not be __proto__: /);
   });
 
   it('a CIMD section that permits nothing: no clients and no domains', async () => {

@@ -101,4 +101,35 @@ describe('planDestroy', () => {
     const off = configSchema.parse({ realm: 'demo', dcr: { mode: 'off' } });
     expect(planDestroy(off, live, false).map((r) => r.kind)).toEqual(['client-scope']);
   });
+
+  it('takes our profile names out of a policy of the user’s before deleting our profiles, and keeps that policy', () => {
+    const off = configSchema.parse({ realm: 'demo', dcr: { mode: 'off' } });
+    const policy = (name: string, profiles: string[]) => ({ name, enabled: true, conditions: [], profiles });
+    const withCimd: LiveRealm = {
+      ...live,
+      clientProfiles: [
+        { name: 'mcp-keycloak-cimd', executors: [] },
+        { name: 'mcp-keycloak-pkce', executors: [] },
+        { name: 'their-profile', executors: [] },
+      ],
+      clientPolicies: [
+        policy('mcp-keycloak-pkce', ['mcp-keycloak-pkce']),
+        policy('reuses-ours', ['mcp-keycloak-pkce']),
+        policy('mixed', ['their-profile', 'mcp-keycloak-cimd']),
+        policy('unrelated', ['their-profile']),
+      ],
+    };
+    const plan = planDestroy(off, withCimd, false).filter((r) => r.kind.startsWith('client-p'));
+    expect(plan.map((r) => `${r.action} ${r.kind} ${r.name}`)).toEqual([
+      'delete client-policy mcp-keycloak-pkce',
+      'update client-policy reuses-ours',
+      'update client-policy mixed',
+      'delete client-profile mcp-keycloak-cimd',
+      'delete client-profile mcp-keycloak-pkce',
+    ]);
+    expect(plan[1]!.detail).toMatch(
+      /without mcp-keycloak-pkce, which destroy removes \(the policy stays, with no profile left\)/,
+    );
+    expect(plan[2]!.detail).toMatch(/without mcp-keycloak-cimd, which destroy removes \(the policy stays\)$/);
+  });
 });
