@@ -17,7 +17,8 @@ import {
 
 const URL_ = 'http://127.0.0.1:8000/mcp';
 const TOKEN = 'header.payload.signature';
-let key: CryptoKey;
+type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+let key: PrivateKey;
 let jwk: JWK;
 let jkt: string;
 
@@ -32,7 +33,7 @@ let counter = 0;
 async function proof(
   claims: Record<string, unknown> = {},
   header: Record<string, unknown> = {},
-  signWith: CryptoKey = key,
+  signWith: PrivateKey = key,
 ): Promise<string> {
   const payload = {
     jti: `id-${++counter}`,
