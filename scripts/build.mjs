@@ -5,6 +5,7 @@
 // CLI entry (dist/cli.js) holds commander and the command wiring, and nothing else of weight: each command
 // is an entry point of its own (dist/commands/*.js) that the CLI import()s only when that command runs, so
 // `--help` and `--version` read a handful of small files. No source maps: dist/ is what the package ships.
+import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +51,8 @@ const result = await build({
     'src/init/schema-document.ts',
     'src/local/process.ts',
     'src/server/index.ts',
+    // The library entry `mcp-keycloak/server` (package.json "exports"); its declarations come from tsc below.
+    'src/server/library.ts',
   ],
   outbase: 'src',
   outdir: 'dist',
@@ -106,6 +109,11 @@ writeFileSync(
     (name) => `${name} (inlined into dist/cli.js)\n\n${readFileSync(`${root}node_modules/${name}/LICENSE`, 'utf8')}`,
   ).join('\n'),
 );
+
+// Declarations of the library entry (tsconfig.lib.json): TypeScript users of `mcp-keycloak/server` get its types.
+execFileSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}tsconfig.lib.json`], {
+  stdio: 'inherit',
+});
 
 const files = Object.keys(result.metafile.outputs);
 console.error(

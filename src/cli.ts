@@ -176,6 +176,13 @@ export function buildProgram(
         .choices(['jwt', 'introspection', 'off'])
         .default('jwt'),
     )
+    .addOption(
+      new Option(
+        '--dpop <mode>',
+        'DPoP-bound tokens (RFC 9449): off (default), allowed beside Bearer, required (env MCP_KEYCLOAK_DPOP)',
+      ).choices(['off', 'allowed', 'required']),
+    )
+    .option('--dpop-nonce', 'ask DPoP proofs for a server nonce (RFC 9449 §8)')
     .addHelpText(
       'after',
       '\nExample:\n  mcp-keycloak serve --realm mcp-demo --resource http://localhost:8000/mcp --scope mcp:run',

@@ -3,13 +3,33 @@ import { portOf } from '../addresses.js';
 import { applyOverrideArgs, loadConfig, type ConfigFlags } from '../config/load.js';
 import { parseDecimal, printable } from '../config/rules.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { AUTH_MODES, startReferenceServer, type AuthMode, type ReferenceServerOptions } from '../server/index.js';
+import {
+  AUTH_MODES,
+  startReferenceServer,
+  type AuthMode,
+  type DpopMode,
+  type DpopSettings,
+  type ReferenceServerOptions,
+} from '../server/index.js';
 import { DEFAULT_INTROSPECTION_CACHE_MS } from '../server/introspect.js';
 import { commandLine } from '../ui/invocation.js';
 import type { Ui } from '../ui/output.js';
 
 export interface ServeFlags extends ConfigFlags {
   auth?: string;
+  dpop?: string;
+  dpopNonce?: boolean;
+}
+
+const DPOP_MODES: readonly DpopMode[] = ['off', 'allowed', 'required'];
+
+/** --dpop (env MCP_KEYCLOAK_DPOP) and --dpop-nonce: which tokens serve accepts, bearer or DPoP-bound (RFC 9449). */
+function dpopSettings(flags: ServeFlags, env: Record<string, string | undefined>): DpopSettings | undefined {
+  const source = flags.dpop !== undefined ? '--dpop' : 'MCP_KEYCLOAK_DPOP';
+  const mode = (flags.dpop ?? env.MCP_KEYCLOAK_DPOP ?? 'off') as DpopMode;
+  if (!DPOP_MODES.includes(mode)) throw new UsageError(`${source} must be one of ${DPOP_MODES.join(', ')}.`);
+  if (flags.dpopNonce && mode === 'off') throw new UsageError('--dpop-nonce needs --dpop allowed or required.');
+  return mode === 'off' ? undefined : { mode, nonce: flags.dpopNonce === true };
 }
 
 /** Credentials of the confidential client that may call Keycloak's introspection endpoint. */
@@ -55,6 +75,8 @@ async function serveOptions(
     auth,
     applyCommand: applyFixCommand(flags, file),
   };
+  const dpop = dpopSettings(flags, env);
+  if (dpop) options.dpop = dpop;
   if (auth === 'introspection') {
     // Keycloak ≥ 26.6.2 only introspects for clients in the token's `aud` (CVE-2026-37979), and `aud`
     // holds the resource URL: a confidential client named exactly like the resource qualifies as is.
@@ -92,7 +114,7 @@ export async function serve(flags: ServeFlags, ui: Ui): Promise<number> {
   const listening = `${options.host}:${options.port}`;
   if (ui.json) {
     process.stdout.write(
-      `${JSON.stringify({ event: 'listening', url: server.url, metadataUrl: server.metadataUrl, issuer: server.issuer, auth: server.auth, scopes: options.scopes, toolScopes: options.toolScopes, listen: listening })}\n`,
+      `${JSON.stringify({ event: 'listening', url: server.url, metadataUrl: server.metadataUrl, issuer: server.issuer, auth: server.auth, dpop: options.dpop?.mode ?? 'off', scopes: options.scopes, toolScopes: options.toolScopes, listen: listening })}\n`,
     );
   } else {
     ui.info(`MCP endpoint  ${ui.color.bold(server.url)}  (listening on ${listening})`);
@@ -102,6 +124,10 @@ export async function serve(flags: ServeFlags, ui: Ui): Promise<number> {
     const cacheNote =
       server.auth === 'introspection' ? ` (${cache > 0 ? `answers cached ${cache / 1000} s` : 'every request'})` : '';
     ui.info(`Auth          ${describeAuth(server.auth)}${cacheNote}; scope ${options.scopes.join(' or ')}`);
+    if (options.dpop && server.auth !== 'off')
+      ui.info(
+        `DPoP          ${options.dpop.mode === 'required' ? 'required: Bearer tokens are refused' : 'allowed beside Bearer'}${options.dpop.nonce ? '; proofs need a server nonce' : ''}`,
+      );
     const stepUp = Object.entries(options.toolScopes ?? {}).filter(([, scopes]) => scopes.length > 0);
     if (stepUp.length > 0) {
       const rules = stepUp.map(([tool, scopes]) => `${tool} also needs ${scopes.join(' ')}`).join('; ');

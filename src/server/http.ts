@@ -1,15 +1,16 @@
 /**
  * The HTTP adapter: routes a `node:http` request to the metadata document or, after bearer
  * verification (and the step-up check of a `tools/call`), to the MCP handler; maps `BearerError`s to
- * 401/403/503 with a `WWW-Authenticate` challenge; logs one line per request. It never logs a token,
+ * 401/403/503 with `WWW-Authenticate` challenges (authenticate.ts decides); logs one line per request. It never logs a token,
  * a header or a query string.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEFAULT_MAX_REQUEST_BODY_SIZE, type AuthInfo } from '@modelcontextprotocol/server';
 import { printable } from '../config/rules.js';
 import { bearerChallenge, metadataPaths, metadataUrl, type ProtectedResourceMetadata } from './metadata.js';
-import { describeStepUp, stepUpFor, type StepUp, type ToolScopes } from './step-up.js';
-import { BearerError, type TokenVerifier, type VerifiedToken } from './verify.js';
+import { createAuthenticator, credentialsOf, type DpopSettings, type Refusal } from './authenticate.js';
+import { describeStepUp, stepUpFor, type ToolScopes } from './step-up.js';
+import type { TokenVerifier, VerifiedToken } from './verify.js';
 
 export interface RequestLog {
   method: string;
@@ -28,6 +29,8 @@ export interface AdapterOptions {
   metadata: ProtectedResourceMetadata;
   /** `undefined` switches authentication off (benchmarks, local experiments), and step-up with it. */
   verifier: TokenVerifier | undefined;
+  /** DPoP (RFC 9449): off by default; `allowed` accepts bound tokens beside Bearer, `required` only them. */
+  dpop?: DpopSettings;
   /** Step-up: extra scopes per tool, checked on `tools/call` before the MCP handler runs. */
   toolScopes?: ToolScopes;
   /** `body`: the request body when the step-up check read it from the stream (the handler must use it). */
@@ -37,136 +40,55 @@ export interface AdapterOptions {
   log?: (entry: RequestLog) => void;
 }
 
-const CORS_ALLOW_HEADERS = 'Authorization, Content-Type, Accept, Mcp-Protocol-Version, Mcp-Session-Id, Last-Event-ID';
-const CORS_EXPOSE_HEADERS = 'WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Version';
+const CORS_ALLOW_HEADERS =
+  'Authorization, DPoP, Content-Type, Accept, Mcp-Protocol-Version, Mcp-Session-Id, Last-Event-ID';
+const CORS_EXPOSE_HEADERS = 'WWW-Authenticate, DPoP-Nonce, Mcp-Session-Id, Mcp-Protocol-Version';
 
 /** `Authorization: Bearer <token>` only (RFC 6750 §2.1); the scheme is case-insensitive. */
 export function bearerTokenOf(header: string | undefined): string | undefined {
-  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header ?? '');
-  return match?.[1];
+  const credentials = credentialsOf(header);
+  return credentials?.scheme === 'Bearer' ? credentials.token : undefined;
 }
 
-/** The HTTP listener: Protected Resource Metadata, the 401 challenge, bearer checks, then the MCP handler. */
+type McpRequest = IncomingMessage & { auth?: AuthInfo };
+
+/** The HTTP listener: Protected Resource Metadata, the 401 challenge, token checks, then the MCP handler. */
 export function createRequestListener(options: AdapterOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const { resource, scopes, verifier } = options;
+  const { resource, verifier } = options;
   const resourcePath = new URL(resource).pathname;
   const prmPaths = new Set(metadataPaths(resource));
-  const prmBody = JSON.stringify(options.metadata);
-  const resourceMetadata = metadataUrl(resource);
-  const resourceUrl = new URL(resource);
   const routes = new Set([resourcePath, ...prmPaths]);
-  const toolScopes = options.toolScopes ?? {};
-  const stepUpOn = Object.values(toolScopes).some((extra) => extra.length > 0);
-
-  function challenge(res: ServerResponse, status: number, error?: BearerError): void {
-    const header = bearerChallenge({
-      resourceMetadata,
-      scopes,
-      ...(error && error.code !== 'temporarily_unavailable' ? { error: error.code, description: error.message } : {}),
-    });
-    const body = error
-      ? { error: error.code, error_description: error.message }
-      : { error: 'unauthorized', error_description: 'Bearer token required' };
-    res.writeHead(status, {
-      'content-type': 'application/json',
-      'www-authenticate': header,
-      'cache-control': 'no-store',
-    });
-    res.end(JSON.stringify(body));
-  }
-
-  /** 403 for a tool call without the tool's extra scopes: `scope` names every scope the call needs (RFC 6750 §3.1). */
-  function stepUpChallenge(res: ServerResponse, stepUp: StepUp): void {
-    const description = describeStepUp(stepUp);
-    const header = bearerChallenge({
-      resourceMetadata,
-      scopes: stepUp.needed,
-      error: 'insufficient_scope',
-      description,
-    });
-    res.writeHead(403, { 'content-type': 'application/json', 'www-authenticate': header, 'cache-control': 'no-store' });
-    res.end(JSON.stringify({ error: 'insufficient_scope', error_description: description }));
-  }
+  const servePrm = metadataResponder(JSON.stringify(options.metadata));
+  const resourceMetadata = metadataUrl(resource);
+  const authenticate = verifier
+    ? createAuthenticator({
+        verifier,
+        resource,
+        resourceMetadata,
+        scopes: options.scopes,
+        ...(options.dpop ? { dpop: options.dpop } : {}),
+      })
+    : undefined;
+  const stepUpGate = createStepUpGate(options, resourceMetadata);
 
   async function handle(req: IncomingMessage, res: ServerResponse, path: string, entry: RequestLog): Promise<void> {
     if (options.guard && !options.guard(req, res)) return;
     const method = req.method ?? 'GET';
-    if (prmPaths.has(path)) {
-      res.setHeader('access-control-allow-origin', '*');
-      if (method === 'OPTIONS')
-        return void res.writeHead(204, { 'access-control-allow-methods': 'GET, OPTIONS' }).end();
-      if (method !== 'GET' && method !== 'HEAD') return void res.writeHead(405, { allow: 'GET, OPTIONS' }).end();
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' });
-      return void res.end(method === 'HEAD' ? undefined : prmBody);
-    }
+    if (prmPaths.has(path)) return servePrm(method, res);
     if (path !== resourcePath) {
       res.writeHead(404, { 'content-type': 'application/json' });
       return void res.end(JSON.stringify({ error: 'not_found', error_description: `the MCP endpoint is ${resource}` }));
     }
-    // Bearer tokens are not ambient credentials (unlike cookies), so any origin may call with one.
-    res.setHeader('access-control-allow-origin', '*');
-    res.setHeader('access-control-expose-headers', CORS_EXPOSE_HEADERS);
-    if (method === 'OPTIONS') {
-      res.writeHead(204, {
-        'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
-        'access-control-allow-headers': CORS_ALLOW_HEADERS,
-        'access-control-max-age': '600',
-      });
-      return void res.end();
-    }
-    let verified: VerifiedToken | undefined;
-    if (verifier) {
-      const token = bearerTokenOf(req.headers.authorization);
-      if (!token) {
-        // A token in ?access_token= is deliberately not read (bearer_methods_supported: header).
-        entry.reason = req.headers.authorization ? 'Authorization header is not a Bearer token' : 'no bearer token';
-        return challenge(res, 401);
-      }
-      try {
-        verified = await verifier.verify(token);
-      } catch (error) {
-        const bearer =
-          error instanceof BearerError
-            ? error
-            : new BearerError('temporarily_unavailable', 'verification failed', { cause: error });
-        entry.reason = bearer.message;
-        const status =
-          bearer.code === 'insufficient_scope' ? 403 : bearer.code === 'temporarily_unavailable' ? 503 : 401;
-        return challenge(res, status, bearer);
-      }
-      if (verified.sub) entry.sub = verified.sub;
-      if (verified.clientId) entry.azp = verified.clientId;
-    }
-    const request = req as IncomingMessage & { auth?: AuthInfo };
-    if (verified) {
-      // The tools never call other APIs with the caller's token (MCP forbids passthrough), so they do not get it.
-      request.auth = {
-        token: '[withheld]',
-        clientId: verified.clientId,
-        scopes: verified.scopes,
-        resource: resourceUrl,
-        resourceMetadataUrl: resourceMetadata,
-      };
-      if (verified.expiresAt !== undefined) request.auth.expiresAt = verified.expiresAt;
-      if (verified.sub) request.auth.extra = { sub: verified.sub };
-    }
-    if (verified && stepUpOn && method === 'POST') {
-      // Only when some tool needs more: the body is read here, checked, and handed on to the SDK as read.
-      const body = await readBody(req, DEFAULT_MAX_REQUEST_BODY_SIZE);
-      if (body === undefined) {
-        // The SDK's own answer to a body over its limit, which it would have given.
-        entry.reason = 'request body too large';
-        res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
-        const message = `Payload Too Large: Request body must not exceed ${DEFAULT_MAX_REQUEST_BODY_SIZE} bytes`;
-        return void res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
-      }
-      const stepUp = stepUpFor(parseJson(body), verified.scopes, scopes, toolScopes);
-      if (stepUp) {
-        entry.reason = describeStepUp(stepUp);
-        return stepUpChallenge(res, stepUp);
-      }
-      return options.mcp(request, res, body);
-    }
+    if (answerCors(method, res)) return;
+    const request = req as McpRequest;
+    if (!authenticate) return options.mcp(request, res);
+    const outcome = await authenticate({ method, headers: req.headers });
+    if ('refusal' in outcome) return send(res, outcome.refusal, entry);
+    const { verified } = outcome;
+    if (verified.sub) entry.sub = verified.sub;
+    if (verified.clientId) entry.azp = verified.clientId;
+    request.auth = authInfoOf(verified, resource, resourceMetadata);
+    if (stepUpGate && method === 'POST') return stepUpGate(request, res, verified, entry);
     await options.mcp(request, res);
   }
 
@@ -189,6 +111,90 @@ export function createRequestListener(options: AdapterOptions): (req: IncomingMe
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: 'server_error' }));
     });
+  };
+}
+
+/** The Protected Resource Metadata, to anyone (CORS), GET and HEAD only. */
+function metadataResponder(body: string): (method: string, res: ServerResponse) => void {
+  return (method, res) => {
+    res.setHeader('access-control-allow-origin', '*');
+    if (method === 'OPTIONS') return void res.writeHead(204, { 'access-control-allow-methods': 'GET, OPTIONS' }).end();
+    if (method !== 'GET' && method !== 'HEAD') return void res.writeHead(405, { allow: 'GET, OPTIONS' }).end();
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' });
+    res.end(method === 'HEAD' ? undefined : body);
+  };
+}
+
+/** CORS for the MCP endpoint; answers a preflight itself (true). Tokens are not ambient credentials, so any origin may call. */
+function answerCors(method: string, res: ServerResponse): boolean {
+  res.setHeader('access-control-allow-origin', '*');
+  res.setHeader('access-control-expose-headers', CORS_EXPOSE_HEADERS);
+  if (method !== 'OPTIONS') return false;
+  res.writeHead(204, {
+    'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
+    'access-control-allow-headers': CORS_ALLOW_HEADERS,
+    'access-control-max-age': '600',
+  });
+  res.end();
+  return true;
+}
+
+function send(res: ServerResponse, refusal: Refusal, entry: RequestLog): void {
+  entry.reason = refusal.reason;
+  res.writeHead(refusal.status, refusal.headers);
+  res.end(JSON.stringify(refusal.body));
+}
+
+/** What the MCP handler learns of the caller. The tools never call other APIs with the token (MCP forbids passthrough), so they do not get it. */
+function authInfoOf(verified: VerifiedToken, resource: string, resourceMetadataUrl: string): AuthInfo {
+  const auth: AuthInfo = {
+    token: '[withheld]',
+    clientId: verified.clientId,
+    scopes: verified.scopes,
+    resource: new URL(resource),
+    resourceMetadataUrl,
+  };
+  if (verified.expiresAt !== undefined) auth.expiresAt = verified.expiresAt;
+  if (verified.sub) auth.extra = { sub: verified.sub };
+  return auth;
+}
+
+/**
+ * Step-up, only when some tool needs more: the body is read here, checked, and handed on to the SDK as read.
+ * A call without the tool's scopes gets 403 whose `scope` names every scope it needs (RFC 6750 §3.1).
+ */
+function createStepUpGate(options: AdapterOptions, resourceMetadata: string) {
+  const toolScopes = options.toolScopes ?? {};
+  if (!Object.values(toolScopes).some((extra) => extra.length > 0)) return undefined;
+  return async (req: McpRequest, res: ServerResponse, verified: VerifiedToken, entry: RequestLog): Promise<void> => {
+    const body = await readBody(req, DEFAULT_MAX_REQUEST_BODY_SIZE);
+    if (body === undefined) {
+      // The SDK's own answer to a body over its limit, which it would have given.
+      entry.reason = 'request body too large';
+      res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+      const message = `Payload Too Large: Request body must not exceed ${DEFAULT_MAX_REQUEST_BODY_SIZE} bytes`;
+      return void res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
+    }
+    const stepUp = stepUpFor(parseJson(body), verified.scopes, options.scopes, toolScopes);
+    if (!stepUp) return options.mcp(req, res, body);
+    const description = describeStepUp(stepUp);
+    const header = bearerChallenge({
+      resourceMetadata,
+      scopes: stepUp.needed,
+      error: 'insufficient_scope',
+      description,
+    });
+    const body403 = { error: 'insufficient_scope', error_description: description };
+    send(
+      res,
+      {
+        status: 403,
+        headers: { 'content-type': 'application/json', 'www-authenticate': header, 'cache-control': 'no-store' },
+        body: body403,
+        reason: description,
+      },
+      entry,
+    );
   };
 }
 

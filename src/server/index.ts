@@ -13,6 +13,7 @@ import { CliError, KeycloakError, UsageError } from '../errors.js';
 import { describeFetchFailure } from '../keycloak/errors.js';
 import { answerClientErrors, KEEP_ALIVE_TIMEOUT_MS, serverLimits } from './connections.js';
 import { discoverRealm } from './discovery.js';
+import type { DpopSettings } from './authenticate.js';
 import { createRequestListener, formatRequestLog, type RequestLog } from './http.js';
 import { checkIntrospectionClient, createIntrospectionVerifier } from './introspect.js';
 import { metadataUrl, protectedResourceMetadata } from './metadata.js';
@@ -38,6 +39,8 @@ export interface ReferenceServerOptions {
   port: number;
   /** Default `jwt`: local validation. `off` is for benchmarks and only allowed on a loopback host. */
   auth?: AuthMode;
+  /** DPoP-bound tokens (RFC 9449): `off` (default), `allowed` beside Bearer, or `required`; `nonce` asks for server nonces. */
+  dpop?: DpopSettings;
   introspection?: {
     clientId: string;
     clientSecret: string;
@@ -73,6 +76,8 @@ export {
 export { createIntrospectionVerifier } from './introspect.js';
 export { bearerChallenge, metadataUrl, protectedResourceMetadata } from './metadata.js';
 export { formatRequestLog, type RequestLog } from './http.js';
+export { createAuthenticator, credentialsOf, type DpopMode, type DpopSettings } from './authenticate.js';
+export { checkDpopProof, DpopError, memoryReplayCache, nonceIssuer, type ReplayCache } from './dpop.js';
 export { TOOL_NAMES } from './tools.js';
 export type { ToolScopes } from './step-up.js';
 
@@ -185,8 +190,15 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
   const listener = createRequestListener({
     resource: options.resource,
     scopes: options.scopes,
-    metadata: protectedResourceMetadata(options.resource, realm.issuer, options.scopes, stepUpScopes(toolScopes)),
+    metadata: protectedResourceMetadata(
+      options.resource,
+      realm.issuer,
+      options.scopes,
+      stepUpScopes(toolScopes),
+      auth === 'off' ? 'off' : (options.dpop?.mode ?? 'off'),
+    ),
     verifier,
+    ...(options.dpop ? { dpop: options.dpop } : {}),
     toolScopes,
     // A body the step-up check read is replayed to the SDK byte for byte, so it parses what was checked.
     mcp: (req, res, body) => nodeHandler(body === undefined ? req : replay(req, body), res),

@@ -9,6 +9,8 @@ import { requestTimeoutMs, sendToKeycloak } from '../keycloak/http.js';
 import {
   audienceContains,
   BearerError,
+  boundKeyOf,
+  isAccessTokenType,
   checkScope,
   jwtShaped,
   scopesOf,
@@ -117,13 +119,15 @@ export function createIntrospectionVerifier(options: IntrospectionOptions): Toke
     if (!audienceContains(data.aud, options.audience))
       throw new BearerError('invalid_token', 'token audience does not include this resource');
     // Keycloak also introspects refresh and ID tokens; only access tokens (`typ: Bearer`) may call tools.
-    if (data.typ !== undefined && data.typ !== 'Bearer') throw new BearerError('invalid_token', 'not an access token');
+    if (!isAccessTokenType(data)) throw new BearerError('invalid_token', 'not an access token');
     const scopes = scopesOf(data);
     checkScope(scopes, options);
     const clientId = typeof data.client_id === 'string' ? data.client_id : typeof data.azp === 'string' ? data.azp : '';
     const verified: VerifiedToken = { clientId, scopes };
     if (typeof data.sub === 'string') verified.sub = data.sub;
     if (typeof data.exp === 'number') verified.expiresAt = data.exp;
+    const jkt = boundKeyOf(data);
+    if (jkt) verified.jkt = jkt;
     return verified;
   }
 

@@ -2,6 +2,7 @@
  * What the server tells clients about its protection: the RFC 9728 Protected Resource Metadata and
  * the RFC 6750 `WWW-Authenticate` challenge that points at it. Pure functions of the configuration.
  */
+import { DPOP_ALGORITHMS } from './dpop.js';
 import type { BearerErrorCode } from './verify.js';
 
 const PRM_PREFIX = '/.well-known/oauth-protected-resource';
@@ -12,6 +13,10 @@ export interface ProtectedResourceMetadata {
   scopes_supported: string[];
   bearer_methods_supported: ['header'];
   resource_name: string;
+  /** RFC 9449 §5.1 / RFC 9728 §2: the proof algorithms accepted, when DPoP is on. */
+  dpop_signing_alg_values_supported?: string[];
+  /** RFC 9728 §2: true when only DPoP-bound tokens are accepted. */
+  dpop_bound_access_tokens_required?: boolean;
 }
 
 /**
@@ -26,8 +31,9 @@ export function protectedResourceMetadata(
   issuer: string,
   scopes: string[],
   stepUpScopes: string[] = [],
+  dpop: 'off' | 'allowed' | 'required' = 'off',
 ): ProtectedResourceMetadata {
-  return {
+  const metadata: ProtectedResourceMetadata = {
     resource,
     authorization_servers: [issuer],
     scopes_supported: [...new Set([...scopes, ...stepUpScopes])],
@@ -35,6 +41,11 @@ export function protectedResourceMetadata(
     bearer_methods_supported: ['header'],
     resource_name: 'mcp-keycloak reference MCP server',
   };
+  if (dpop !== 'off') {
+    metadata.dpop_signing_alg_values_supported = [...DPOP_ALGORITHMS];
+    metadata.dpop_bound_access_tokens_required = dpop === 'required';
+  }
+  return metadata;
 }
 
 /**

@@ -71,6 +71,25 @@ export interface VerifiedToken {
   scopes: string[];
   /** Seconds since the epoch. */
   expiresAt?: number;
+  /** `cnf.jkt` (RFC 9449 §6.1): the token is DPoP-bound to the key with this thumbprint. */
+  jkt?: string;
+}
+
+/**
+ * Keycloak marks access tokens `typ: Bearer`, and DPoP-bound ones `typ: DPoP` (with `cnf.jkt`); ID and refresh
+ * tokens carry other values and must never call tools.
+ */
+export function isAccessTokenType(claims: Record<string, unknown>): boolean {
+  if (claims.typ === undefined || claims.typ === 'Bearer') return true;
+  return claims.typ === 'DPoP' && boundKeyOf(claims) !== undefined;
+}
+
+/** The DPoP key thumbprint a token (or introspection answer) is bound to, if any. */
+export function boundKeyOf(claims: Record<string, unknown>): string | undefined {
+  const cnf = claims.cnf;
+  if (!cnf || typeof cnf !== 'object') return undefined;
+  const jkt = (cnf as Record<string, unknown>).jkt;
+  return typeof jkt === 'string' && jkt.length > 0 ? jkt : undefined;
 }
 
 export interface TokenVerifier {
@@ -173,8 +192,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
     } catch (error) {
       throw describeJoseError(error);
     }
-    // Keycloak marks access tokens `typ: Bearer`; ID and refresh tokens carry other values.
-    if (payload.typ !== undefined && payload.typ !== 'Bearer')
+    if (!isAccessTokenType(payload))
       throw new BearerError('invalid_token', `not an access token (typ ${String(payload.typ)})`);
     const scopes = scopesOf(payload);
     checkScope(scopes, options);
@@ -183,6 +201,8 @@ export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
     const verified: VerifiedToken = { clientId, scopes };
     if (payload.sub !== undefined) verified.sub = payload.sub;
     if (payload.exp !== undefined) verified.expiresAt = payload.exp;
+    const jkt = boundKeyOf(payload);
+    if (jkt) verified.jkt = jkt;
     return verified;
   }
 }

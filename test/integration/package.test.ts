@@ -148,3 +148,20 @@ it('runs through npx with the tarball', { timeout: 180_000 }, async () => {
   expect(result.code, result.stderr).toBe(0);
   expect(result.stdout).toContain('Usage: mcp-keycloak init');
 });
+
+it('exports the library entry mcp-keycloak/server, with its types, to an installed app', async () => {
+  expect(files).toContain('dist/server/library.js');
+  expect(files).toContain('dist/types/server/library.d.ts');
+  const probe =
+    "const lib = await import('mcp-keycloak/server'); console.log(Object.keys(lib).filter((k) => ['keycloakAuth', 'createJwtVerifier', 'checkDpopProof'].includes(k)).sort().join(','));";
+  const result = await sh(process.execPath, ['--input-type=module', '-e', probe], app);
+  expect(result.code, result.stderr).toBe(0);
+  expect(result.stdout.trim()).toBe('checkDpopProof,createJwtVerifier,keycloakAuth');
+  // Only the entry is public: deep imports of dist/ are closed by "exports".
+  const deep = await sh(
+    process.execPath,
+    ['--input-type=module', '-e', "await import('mcp-keycloak/dist/cli.js')"],
+    app,
+  );
+  expect(deep.code).not.toBe(0);
+});
