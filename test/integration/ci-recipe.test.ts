@@ -74,8 +74,8 @@ describe('the CI recipe through action.yml', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.outputs).toMatchObject({ 'exit-code': '2', changes: 'true' });
-    expect(run.stdout).toMatch(/Applied \d+ change\(s\) to realm/);
-    expect(run.stepSummary).toContain('Applied: `mcp-keycloak apply --yes` made these changes.');
+    expect(run.stdout).toMatch(/^::stop-commands::\w{32}\n[^]*Applied \d+ change\(s\) to realm[^]*^::\w{32}::$/m);
+    expect(run.stepSummary).toContain('Applied by `mcp-keycloak apply --yes`; its log lists each change it made.');
     const defaults = await (await adminClient()).clientScopes.listDefaultClientScopes({ realm } as never);
     expect(defaults.map((scope) => scope.name)).toContain('mcp:run');
   });
@@ -101,6 +101,10 @@ describe('the CI recipe through action.yml', () => {
     expect(run.code).toBe(2);
     expect(run.outputs).toMatchObject({ 'exit-code': '2', changes: 'true' });
     expect(run.stdout).toContain('::error title=Realm drift::the realm differs from mcp-keycloak.json');
+    // In the log, the plan (values typed into the realm) sits where workflow commands are paused.
+    const [, token, logged] = /^::stop-commands::(\w{32})\n([\s\S]*?)^::\1::$/m.exec(run.stdout) ?? [];
+    expect(token).toBeDefined();
+    expect(logged).toBe(run.stepSummary);
     expect(run.stepSummary).toContain('**2 changes pending** (2 to create, 0 to update, 0 to delete)');
     expect(run.stepSummary).toContain('\n+ create audience-mapper mcp:run › mcp-audience\n');
     expect(run.stepSummary).toContain(`    included.custom.audience: → ${resource}\n`);
