@@ -7,7 +7,7 @@
  * summary naming it. Errors (a bad URL, a wrong password, an unknown command) are never read as drift, and
  * the admin password appears in no output.
  */
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,6 +88,14 @@ describe('the CI recipe through action.yml', () => {
       expect(run.stepSummary).toContain('**no changes**, the realm matches the configuration.');
       expect(run.stdout).not.toContain('Applied');
     }
+  });
+
+  it('a config elsewhere: the config and working-directory inputs find it', async () => {
+    mkdirSync(join(repository, 'infra'), { recursive: true });
+    copyFileSync(join(repository, 'mcp-keycloak.json'), join(repository, 'infra', 'realm.json'));
+    const run = await action({ command: 'drift', 'working-directory': 'infra', config: 'realm.json' });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stepSummary).toContain(`realm \`${realm}\``);
   });
 
   it('schedule: a change made by hand between two runs fails the drift check (exit 2), the summary names it', async () => {
