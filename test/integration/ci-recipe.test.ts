@@ -7,7 +7,7 @@
  * summary naming it. Errors (a bad URL, a wrong password, an unknown command) are never read as drift, and
  * the admin password appears in no output.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +17,8 @@ import { adminClient, deleteRealm, keycloak, runCli, uniqueRealm } from '../supp
 
 const realm = uniqueRealm('ci');
 const resource = 'https://mcp.ci.example/mcp';
-const repository = mkdtempSync(join(tmpdir(), 'ci-recipe-repo-'));
+const scratch = mkdtempSync(join(tmpdir(), 'ci-recipe-'));
+const repository = join(scratch, 'repository');
 const runs: ActionRun[] = [];
 
 /** The action with the job's environment a workflow would give it: the password only as the input. */
@@ -27,10 +28,11 @@ async function action(inputs: Record<string, string>): Promise<ActionRun> {
     { 'admin-password': adminPassword, ...inputs },
     {
       cwd: repository,
+      tempRoot: scratch,
       env: {
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '',
-        MCP_KEYCLOAK_STATE: mkdtempSync(join(tmpdir(), 'ci-recipe-state-')),
+        MCP_KEYCLOAK_STATE: join(scratch, 'state'),
         KEYCLOAK_ADMIN_USERNAME: adminUsername,
       },
     },
@@ -40,6 +42,7 @@ async function action(inputs: Record<string, string>): Promise<ActionRun> {
 }
 
 beforeAll(() => {
+  mkdirSync(repository);
   // What `init` leaves in a repository, with the Keycloak the team provisions named in it.
   const config = {
     $schema: './mcp-keycloak.schema.json',
@@ -51,7 +54,10 @@ beforeAll(() => {
   writeFileSync(join(repository, 'mcp-keycloak.json'), JSON.stringify(config, null, 2));
   copyFileSync(join(ACTION_ROOT, 'schema', 'mcp-keycloak.schema.json'), join(repository, 'mcp-keycloak.schema.json'));
 });
-afterAll(() => deleteRealm(realm));
+afterAll(async () => {
+  await deleteRealm(realm);
+  rmSync(scratch, { recursive: true, force: true });
+});
 
 describe('the CI recipe through action.yml', () => {
   it('pull request: plan shows the changes (exit 2) with a Markdown summary; the step passes and writes nothing', async () => {

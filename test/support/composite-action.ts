@@ -92,14 +92,17 @@ function runScript(
   });
 }
 
-/** Runs the action's steps in order with `inputs`, the job's `env` and `cwd` as the workspace. */
+/**
+ * Runs the action's steps in order with `inputs`, the job's `env` and `cwd` as the workspace; the runner's
+ * temp folder (where the outputs' files are) goes under `tempRoot`, for the caller to delete.
+ */
 export async function runAction(
   given: Record<string, string>,
-  options: { env: Record<string, string>; cwd: string },
+  options: { env: Record<string, string>; cwd: string; tempRoot?: string },
 ): Promise<ActionRun> {
   const action = loadAction();
   const inputs = inputValues(action, given);
-  const runnerTemp = mkdtempSync(join(tmpdir(), 'runner-temp-'));
+  const runnerTemp = mkdtempSync(join(options.tempRoot ?? tmpdir(), 'runner-temp-'));
   const lookup = (expression: string): string => {
     if (expression === 'github.action_path') return ACTION_ROOT;
     const input = /^inputs\.([\w-]+)$/.exec(expression)?.[1];
