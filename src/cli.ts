@@ -127,6 +127,7 @@ export function buildProgram(
     .description('show what apply would change in the realm; change nothing')
     .option('--tool-scope <tool=scope>', TOOL_SCOPE, collect)
     .option('--detailed-exitcode', 'exit 0 with no changes, 2 with changes pending, 1 on error')
+    .option('--summary <file>', 'also write the plan as Markdown to this file, for CI (e.g. "$GITHUB_STEP_SUMMARY")')
     .addHelpText(
       'after',
       '\nExample:\n  KEYCLOAK_ADMIN_PASSWORD=… mcp-keycloak plan --realm mcp-demo --resource http://localhost:8000/mcp',

@@ -40,7 +40,7 @@ function header(realm: string, keycloakUrl: string, color: ChalkInstance): strin
 }
 
 /** One change: a coloured headline (with its detail, if any), its reason, then one dimmed line per field. */
-function renderChange(change: PlannedChange, color: ChalkInstance): string[] {
+export function renderChange(change: PlannedChange, color: ChalkInstance): string[] {
   const paint = change.action === 'create' ? color.green : change.action === 'update' ? color.yellow : color.red;
   const headline = paint(`  ${SIGN[change.action]} ${change.action} ${change.kind} ${change.name}`);
   const lines = [change.detail === undefined ? headline : headline + color.dim(`: ${change.detail}`)];
