@@ -6,7 +6,7 @@
  * throws for network failures: an unreachable server is a finding, not a crash. Checks call it through
  * `DoctorInput.request` when one is given, so unit tests can feed the pure check logic canned answers.
  */
-import { capBody, deadlinePassed, MAX_DOCUMENT_BYTES, runSignal } from '../keycloak/bounds.js';
+import { capBody, MAX_DOCUMENT_BYTES, runSignal, throwIfDeadlinePassed } from '../keycloak/bounds.js';
 import { describeFetchFailure } from '../keycloak/errors.js';
 import { NoAnswerError, requestTimeoutMs, sendToKeycloak } from '../keycloak/http.js';
 
@@ -59,17 +59,16 @@ export async function boundedFetch(url: string | URL | Request, init: RequestIni
     method: (init.method ?? (url instanceof Request ? url.method : 'GET')).toUpperCase(),
     path: target.pathname,
   };
-  const late = deadlinePassed(line);
-  if (late) throw late;
+  throwIfDeadlinePassed(line);
   const timer = AbortSignal.timeout(requestTimeoutMs());
   const signals = [init.signal, timer, runSignal()].filter((s): s is AbortSignal => s instanceof AbortSignal);
   try {
     return capBody(await fetch(url, { ...init, signal: AbortSignal.any(signals) }), MAX_DOCUMENT_BYTES);
   } catch (error) {
     // Name the bound that cut the request off, rather than a bare "This operation was aborted".
-    const cutOff = deadlinePassed(line);
-    if (cutOff) throw cutOff;
-    if (timer.aborted && !init.signal?.aborted) throw new NoAnswerError(line, requestTimeoutMs(), { cause: error });
+    throwIfDeadlinePassed(line);
+    // No cause: the e2e trace reports a cause's message first, and "aborted due to timeout" names no bound.
+    if (timer.aborted && !init.signal?.aborted) throw new NoAnswerError(line, requestTimeoutMs());
     throw error;
   }
 }

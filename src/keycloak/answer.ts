@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, RequestOptions } from 'node:http';
 import { request as httpRequest } from 'node:http';
-import { BodyTooLargeError, MAX_KEYCLOAK_BODY_BYTES } from './bounds.js';
+import { BodyTooLargeError, MAX_BODY_BYTES } from './bounds.js';
 import { underPolicy, type RequestLine, type SendOptions } from './http.js';
 
 /** An answer read in full. */
@@ -115,7 +115,7 @@ export async function requestKeycloak(
   const url = new URL(String(input));
   const method = (init.method ?? 'GET').toUpperCase();
   const send = await transport(url);
-  const maxBytes = options.maxBytes ?? MAX_KEYCLOAK_BODY_BYTES;
+  const maxBytes = options.maxBytes ?? MAX_BODY_BYTES;
   return underPolicy(url, method, init.signal, options, (signal) => once(send, url, init, method, signal, maxBytes));
 }
 

@@ -10,8 +10,8 @@
  */
 import type { RequestLine } from './http.js';
 
-/** The most any answer from Keycloak may hold: an admin list of a realm with thousands of clients fits. */
-export const MAX_KEYCLOAK_BODY_BYTES = 32 * 1024 * 1024;
+/** The most any answer read in full may hold (Keycloak's): an admin list of a realm with thousands of clients fits. */
+export const MAX_BODY_BYTES = 32 * 1024 * 1024;
 /** The most a document doctor examines may hold (metadata, JWKS, MCP responses): real ones are a few KB. */
 export const MAX_DOCUMENT_BYTES = 1024 * 1024;
 
@@ -94,6 +94,12 @@ export function endRunDeadline(): void {
 /** The signal of the run's deadline, when one runs. */
 export function runSignal(): AbortSignal | undefined {
   return deadline?.controller.signal;
+}
+
+/** Throws the deadline's error for `request` when the deadline has passed. */
+export function throwIfDeadlinePassed(request: RequestLine): void {
+  const passed = deadlinePassed(request);
+  if (passed) throw passed;
 }
 
 /** The deadline's error for `request`, when the deadline has passed. */

@@ -20,14 +20,7 @@
  */
 import { printable } from '../config/rules.js';
 import { UsageError } from '../errors.js';
-import {
-  BodyTooLargeError,
-  DeadlineError,
-  deadlinePassed,
-  MAX_KEYCLOAK_BODY_BYTES,
-  readCapped,
-  runSignal,
-} from './bounds.js';
+import * as bounds from './bounds.js';
 import { trimBase } from './urls.js';
 
 export const DEFAULT_TIMEOUT_SECONDS = 10;
@@ -124,7 +117,7 @@ export class ConnectionError extends Error {
 
 /** Why a fetch failed, in words: "connection refused", "host not found", "the connection was reset"… */
 export function networkReason(error: unknown): string {
-  if (error instanceof DeadlineError || error instanceof BodyTooLargeError) return error.message;
+  if (error instanceof bounds.DeadlineError || error instanceof bounds.BodyTooLargeError) return error.message;
   if (error instanceof NoAnswerError) return `no answer within ${formatSeconds(error.timeoutMs)}`;
   if (error instanceof ConnectionError) return error.reason;
   const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
@@ -175,7 +168,7 @@ const plainFetch = globalThis.fetch;
 export interface SendOptions {
   /** Overrides the per-request timeout (e.g. a short one for a probe that has a fallback). */
   timeoutMs?: number;
-  /** The most bytes the answer's body may hold (default MAX_KEYCLOAK_BODY_BYTES); past it, BodyTooLargeError. */
+  /** The most bytes the answer's body may hold (default bounds.ts MAX_BODY_BYTES); past it, BodyTooLargeError. */
   maxBytes?: number;
 }
 
@@ -196,19 +189,16 @@ export async function underPolicy<T extends { status: number }>(
   const idempotent = method === 'GET' || method === 'HEAD';
   const limit = options.timeoutMs ?? timeoutMs;
   for (let attempt = 0; ; attempt++) {
-    const late = deadlinePassed(line);
-    if (late) throw late;
+    bounds.throwIfDeadlinePassed(line);
     count(url.href, method);
     const timer = AbortSignal.timeout(limit);
-    const signals = [callerSignal, timer, runSignal()].filter((s): s is AbortSignal => s instanceof AbortSignal);
+    const signals = [callerSignal, timer, bounds.runSignal()].filter((s): s is AbortSignal => s instanceof AbortSignal);
     let answer: T;
     try {
       answer = await once(AbortSignal.any(signals));
     } catch (error) {
-      if (callerSignal?.aborted) throw error;
-      if (error instanceof BodyTooLargeError) throw error;
-      const cutOff = deadlinePassed(line);
-      if (cutOff) throw cutOff;
+      if (callerSignal?.aborted || error instanceof bounds.BodyTooLargeError) throw error;
+      bounds.throwIfDeadlinePassed(line);
       const code = codeOf(error);
       if (timer.aborted || (code && NO_ANSWER_CODES.has(code))) throw new NoAnswerError(line, limit, { cause: error });
       const reset = code !== undefined && RESET_CODES.has(code);
@@ -241,10 +231,8 @@ export function sendToKeycloak(
   const method = (init.method ?? 'GET').toUpperCase();
   return underPolicy(url, method, init.signal, options, async (signal) => {
     const answer = await plainFetch(url, { ...init, signal });
-    const body =
-      NULL_BODY_STATUSES.has(answer.status) || method === 'HEAD'
-        ? null
-        : await readCapped(answer.body, options.maxBytes ?? MAX_KEYCLOAK_BODY_BYTES, url);
+    const noBody = NULL_BODY_STATUSES.has(answer.status) || method === 'HEAD';
+    const body = noBody ? null : await bounds.readCapped(answer.body, options.maxBytes ?? bounds.MAX_BODY_BYTES, url);
     const response = new Response(body, {
       status: answer.status,
       statusText: answer.statusText,
