@@ -91,6 +91,25 @@ export async function challengingServer(
   return { resource: `${origin}/mcp`, origin, requests, close: closer(server, sockets) };
 }
 
+/** A server that answers every request with `answer` (posing as Keycloak, say). */
+export async function answeringServer(
+  answer: (request: IncomingMessage, response: ServerResponse) => void,
+): Promise<HostileServer> {
+  const sockets = new Set<Socket>();
+  const requests: string[] = [];
+  const server = createHttpServer((request, response) => {
+    requests.push(`${request.method} ${request.url}`);
+    request.resume();
+    answer(request, response);
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  const origin = `http://127.0.0.1:${await listen(server)}`;
+  return { resource: `${origin}/mcp`, origin, requests, close: closer(server, sockets) };
+}
+
 /** Metadata of `totalBytes` (a JSON string that never closes in time), written as fast as the client reads it. */
 export function endlessDocument(totalBytes: number) {
   return (_request: IncomingMessage, response: ServerResponse): void => {
