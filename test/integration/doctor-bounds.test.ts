@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, keycloak, uniqueRealm } from '../support/keycloak.js';
+import { CLI, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
 import {
   answeringServer,
   challengingServer,
@@ -171,5 +171,15 @@ describe('control characters in the metadata', () => {
     const report = JSON.parse(run.stdout) as { checks: { id: string; actual?: string }[] };
     const resource = report.checks.find((c) => c.id === 'prm.resource');
     expect(resource?.actual).toContain(fake);
+  }, 60_000);
+
+  it('reach an error line as visible escapes too (a page title quoted by "not Keycloak")', async () => {
+    hostile = await answeringServer((_request, response) =>
+      response.writeHead(200, { 'content-type': 'text/html' }).end(`<title>Proxy${fake}</title>`),
+    );
+    const run = await runCli(['plan', '--realm', realm, '--keycloak-url', hostile.origin]);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/^error: .*page title "Proxy\\x1b\[2J\\x1b\[H ✔ All checks passed/);
+    expect(run.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
   }, 60_000);
 });
