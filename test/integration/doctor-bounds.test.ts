@@ -133,8 +133,8 @@ describe('a Keycloak URL whose server answers without end', () => {
     expect(run.stdout).toContain(
       `${hostile.origin}/realms/${realm}/.well-known/openid-configuration is larger than 32 MiB`,
     );
-    // At most the 32 MiB cap is held at once (the discovery document and the admin login are read side by side).
-    expect(run.peakRssMb).toBeLessThan(250);
+    // Bounded by the cap: up to 32 MiB each for the discovery document and the admin login, read side by side (~210 MB seen).
+    expect(run.peakRssMb).toBeLessThan(300);
   }, 60_000);
 });
 
