@@ -6,8 +6,8 @@
  * characters in the metadata reach the terminal as visible escapes. Wall times and peak memory are printed.
  */
 import { execFile } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { CLI, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
 import {
   answeringServer,
   challengingServer,
@@ -31,6 +31,8 @@ afterEach(async () => {
   await hostile?.close();
   hostile = undefined;
 });
+// doctor creates nothing; deleted all the same, should a future doctor --fix in here ever create it.
+afterAll(() => deleteRealm(realm));
 
 interface Run {
   code: number;
