@@ -335,16 +335,19 @@ async function reportError(error: unknown, debug: boolean): Promise<number> {
   }
   const { redact, secretsFromEnv } = await import('./config/secrets.js');
   const secrets = secretsFromEnv();
+  // Messages may quote what a server said: one line, its control characters shown (src/ui/terminal-text.ts).
+  const { escapeControl } = await import('./ui/terminal-text.js');
+  const line = (text: string) => escapeControl(redact(text, secrets));
+  const lines = (text: string) => redact(text, secrets).split('\n').map(escapeControl).join('\n');
   if (error instanceof CliError) {
-    process.stderr.write(`error: ${redact(error.message, secrets)}\n`);
-    if (debug && error.cause)
-      process.stderr.write(`${redact(String((error.cause as Error).stack ?? error.cause), secrets)}\n`);
+    process.stderr.write(`error: ${line(error.message)}\n`);
+    if (debug && error.cause) process.stderr.write(`${lines(String((error.cause as Error).stack ?? error.cause))}\n`);
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(
-    `error: unexpected failure: ${redact(message, secrets)}${debug ? '' : ' (run with --debug for the stack trace)'}\n`,
+    `error: unexpected failure: ${line(message)}${debug ? '' : ' (run with --debug for the stack trace)'}\n`,
   );
-  if (debug && error instanceof Error && error.stack) process.stderr.write(`${redact(error.stack, secrets)}\n`);
+  if (debug && error instanceof Error && error.stack) process.stderr.write(`${lines(error.stack)}\n`);
   return ExitCode.failure;
 }

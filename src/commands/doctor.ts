@@ -11,6 +11,8 @@ import { defaultChecks, runChecks } from '../doctor/runner.js';
 import type { Check } from '../doctor/types.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { summarize } from '../findings.js';
+import { endRunDeadline, startRunDeadline } from '../keycloak/bounds.js';
+import { requestTimeoutMs } from '../keycloak/http.js';
 import { converge } from '../realm/converge.js';
 import { desiredRealm } from '../realm/desired.js';
 import type { Change } from '../realm/plan.js';
@@ -23,8 +25,26 @@ export interface DoctorFlags extends DoctorInputFlags {
   e2e?: boolean;
 }
 
-/** Runs the checks, repairs the realm with --fix and checks again, prints the report; exit 1 when something failed. */
+/**
+ * How many request timeouts the whole run may take: a healthy `doctor --e2e` with step-up takes 1–3 s,
+ * while a server that trickles its headers used to hold it for minutes (issue #19).
+ */
+export const DEADLINE_TIMEOUTS = 6;
+
+/**
+ * Runs the checks, repairs the realm with --fix and checks again, prints the report; exit 1 when something
+ * failed. The whole run, every request and wait included, ends within DEADLINE_TIMEOUTS × --timeout.
+ */
 export async function doctor(flags: DoctorFlags, ui: Ui, checks: Check[] = defaultChecks()): Promise<number> {
+  startRunDeadline(DEADLINE_TIMEOUTS * requestTimeoutMs(), "doctor's deadline", `${DEADLINE_TIMEOUTS} × --timeout`);
+  try {
+    return await diagnose(flags, ui, checks);
+  } finally {
+    endRunDeadline();
+  }
+}
+
+async function diagnose(flags: DoctorFlags, ui: Ui, checks: Check[]): Promise<number> {
   const started = Date.now();
   const input = await doctorInput(flags, ui);
   // Loaded only for --e2e: it brings the end-to-end flow (src/e2e) and both SDK lines behind it.

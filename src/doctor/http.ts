@@ -1,12 +1,14 @@
 /**
  * The few HTTP requests doctor makes, reduced to what a finding needs: status, headers, parsed JSON or why
  * there is none. Each goes through the one room for requests (keycloak/http.ts: the --timeout bound, a
- * retried idempotent read after a reset or a 502/503/504), to Keycloak and to the MCP server alike. Never
+ * retried idempotent read after a reset or a 502/503/504, the run's deadline, and here a body cap of
+ * MAX_DOCUMENT_BYTES: bounds.ts), to Keycloak and to the MCP server alike. Never
  * throws for network failures: an unreachable server is a finding, not a crash. Checks call it through
  * `DoctorInput.request` when one is given, so unit tests can feed the pure check logic canned answers.
  */
+import { capBody, MAX_DOCUMENT_BYTES, runSignal, throwIfDeadlinePassed } from '../keycloak/bounds.js';
 import { describeFetchFailure } from '../keycloak/errors.js';
-import { requestTimeoutMs, sendToKeycloak } from '../keycloak/http.js';
+import { NoAnswerError, requestTimeoutMs, sendToKeycloak } from '../keycloak/http.js';
 
 export interface HttpResult {
   url: string;
@@ -26,7 +28,7 @@ export type HttpRequest = (url: string, init?: RequestInit) => Promise<HttpResul
 export async function request(url: string, init: RequestInit = {}): Promise<HttpResult> {
   let response: Response;
   try {
-    response = await sendToKeycloak(url, { redirect: 'manual', ...init });
+    response = await sendToKeycloak(url, { redirect: 'manual', ...init }, { maxBytes: MAX_DOCUMENT_BYTES });
   } catch (error) {
     return { url, error: describeFetchFailure(error) };
   }
@@ -46,13 +48,29 @@ export async function request(url: string, init: RequestInit = {}): Promise<Http
 }
 
 /**
- * A `fetch` for the MCP SDK's transport (doctor's tools/list call): the answer, body included, within
- * the --timeout, and not retried (MCP calls are POSTs). The SDK needs a live Response, which may be an
- * event stream, so it is not read ahead the way `request` reads Keycloak's answers.
+ * A `fetch` for the MCP SDK's transport (doctor's tools/list call, the --e2e flow and its sign-in): the
+ * answer, body included, within the --timeout and the run's deadline, its body capped at
+ * MAX_DOCUMENT_BYTES, and not retried (MCP calls are POSTs). The SDK needs a live Response, which may be
+ * an event stream, so it is not read ahead the way `request` reads Keycloak's answers.
  */
-export function boundedFetch(url: string | URL, init: RequestInit = {}): Promise<Response> {
+export async function boundedFetch(url: string | URL | Request, init: RequestInit = {}): Promise<Response> {
+  const target = new URL(url instanceof Request ? url.url : String(url));
+  const line = {
+    method: (init.method ?? (url instanceof Request ? url.method : 'GET')).toUpperCase(),
+    path: target.pathname,
+  };
+  throwIfDeadlinePassed(line);
   const timer = AbortSignal.timeout(requestTimeoutMs());
-  return fetch(url, { ...init, signal: init.signal ? AbortSignal.any([init.signal, timer]) : timer });
+  const signals = [init.signal, timer, runSignal()].filter((s): s is AbortSignal => s instanceof AbortSignal);
+  try {
+    return capBody(await fetch(url, { ...init, signal: AbortSignal.any(signals) }), MAX_DOCUMENT_BYTES);
+  } catch (error) {
+    // Name the bound that cut the request off, rather than a bare "This operation was aborted".
+    throwIfDeadlinePassed(line);
+    // No cause: the e2e trace reports a cause's message first, and "aborted due to timeout" names no bound.
+    if (timer.aborted && !init.signal?.aborted) throw new NoAnswerError(line, requestTimeoutMs());
+    throw error;
+  }
 }
 
 /** "HTTP 404", "connection refused", "HTTP 200 but not JSON (text/html)". */

@@ -5,6 +5,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { Change } from '../realm/plan.js';
 import { summarize, type Finding, type Status, type Summary } from '../findings.js';
+import { escapeStrings } from '../ui/terminal-text.js';
 import type { DoctorInput, DoctorState, TokenSource } from './types.js';
 
 const DOCTOR_FORMAT_VERSION = 1;
@@ -61,10 +62,13 @@ const GROUPS: [prefix: string, heading: string][] = [
   ['cimd', 'Client ID Metadata Documents (live probe)'],
   ['token', 'Token'],
   ['mcp', 'MCP call with the token'],
+  ['deadline', 'Not run: the deadline passed'],
 ];
 
 /** The checklist for people, grouped by link of the chain, then the fix for each failure and the verdict. */
-export function renderReport(report: DoctorReport, color: ChalkInstance): string[] {
+export function renderReport(unescaped: DoctorReport, color: ChalkInstance): string[] {
+  // Findings quote what servers said: their control characters are shown, never acted on by the terminal.
+  const report = escapeStrings(unescaped);
   const icon: Record<Status, string> = {
     pass: color.green('✔'),
     warn: color.yellow('⚠'),

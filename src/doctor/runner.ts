@@ -4,6 +4,7 @@
  * `DoctorState`. The list is data: `doctor --e2e` appends checks/e2e.ts (the src/e2e flow as a check) to `defaultChecks()`.
  */
 import { redact } from '../config/secrets.js';
+import { DeadlineError, runSignal } from '../keycloak/bounds.js';
 import type { Ui } from '../ui/output.js';
 import { asMetadataCheck } from './checks/as-metadata.js';
 import { challengeCheck } from './checks/challenge.js';
@@ -39,12 +40,44 @@ export interface RunResult {
   state: DoctorState;
 }
 
+/**
+ * The check's findings, or the run's DeadlineError once doctor's deadline passes: a check may wait on
+ * something no request signal reaches (the MCP SDK's own request timer), and the run must end anyway.
+ * After the deadline a check does not start at all.
+ */
+function untilDeadline<T>(run: () => Promise<T>): Promise<T> {
+  const signal = runSignal();
+  if (!signal) return run();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    run()
+      .then(resolve, reject)
+      .finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** One failed finding for the checks the deadline left unstarted: they were not tried, so nothing is green. */
+function notRunBeforeDeadline(checks: Check[], reason: unknown): Finding {
+  const passed = reason instanceof DeadlineError ? reason.message : "doctor's deadline passed";
+  return fail('deadline', `${checks.length} check(s) not run: ${passed}`, {
+    actual: `not run: ${checks.map((c) => c.id).join(', ')}`,
+    why: 'doctor stops at its deadline, so that no server can hold it; what was not tried is not reported as passed.',
+    fix: 'Fix the cause of the failure reported before (a server that does not answer in time), or raise --timeout.',
+  });
+}
+
 /** Runs `checks` in order, each under a spinner when `ui` is given; a check that throws becomes a failed finding, secrets redacted. */
 export async function runChecks(input: DoctorInput, checks: Check[], ui?: Pick<Ui, 'step'>): Promise<RunResult> {
   const state: DoctorState = {};
   const findings: Finding[] = [];
-  for (const check of checks) {
-    const work = () => check.run(input, state);
+  for (const [index, check] of checks.entries()) {
+    const deadline = runSignal();
+    if (deadline?.aborted) {
+      findings.push(notRunBeforeDeadline(checks.slice(index), deadline.reason));
+      break;
+    }
+    const work = () => untilDeadline(() => check.run(input, state));
     try {
       findings.push(...(ui ? await ui.step(check.title, work) : await work()));
     } catch (error) {

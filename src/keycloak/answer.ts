@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, RequestOptions } from 'node:http';
 import { request as httpRequest } from 'node:http';
+import { BodyTooLargeError, MAX_BODY_BYTES } from './bounds.js';
 import { underPolicy, type RequestLine, type SendOptions } from './http.js';
 
 /** An answer read in full. */
@@ -44,7 +45,14 @@ async function transport(url: URL): Promise<Send> {
   throw new TypeError(`unsupported protocol ${url.protocol}`);
 }
 
-function once(send: Send, url: URL, init: PlainRequest, method: string, signal: AbortSignal): Promise<KeycloakAnswer> {
+function once(
+  send: Send,
+  url: URL,
+  init: PlainRequest,
+  method: string,
+  signal: AbortSignal,
+  maxBytes: number,
+): Promise<KeycloakAnswer> {
   const body = init.body === undefined ? undefined : Buffer.from(String(init.body));
   const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
   if (body) {
@@ -54,7 +62,17 @@ function once(send: Send, url: URL, init: PlainRequest, method: string, signal: 
   return new Promise((resolve, reject) => {
     const outgoing = send(url, { method, headers, signal }, (incoming) => {
       const chunks: Buffer[] = [];
-      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+      let received = 0;
+      incoming.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received <= maxBytes) chunks.push(chunk);
+        else {
+          // Past the cap: stop reading and drop the connection; what arrived so far is let go.
+          chunks.length = 0;
+          reject(new BodyTooLargeError(url.href, maxBytes));
+          outgoing.destroy();
+        }
+      });
       incoming.on('error', reject);
       // A body cut short (the connection died, or the timeout aborted it) ends in 'close' without 'end'.
       incoming.on('close', () => {
@@ -97,7 +115,8 @@ export async function requestKeycloak(
   const url = new URL(String(input));
   const method = (init.method ?? 'GET').toUpperCase();
   const send = await transport(url);
-  return underPolicy(url, method, init.signal, options, (signal) => once(send, url, init, method, signal));
+  const maxBytes = options.maxBytes ?? MAX_BODY_BYTES;
+  return underPolicy(url, method, init.signal, options, (signal) => once(send, url, init, method, signal, maxBytes));
 }
 
 /** The parts of an answer that say what sent it (a KeycloakAnswer, or a fetch Response read by the caller). */

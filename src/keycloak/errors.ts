@@ -4,6 +4,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { CliError, KeycloakError } from '../errors.js';
+import { DeadlineError } from './bounds.js';
 import {
   ConnectionError,
   formatSeconds,
@@ -81,6 +82,11 @@ const requestText = (line: RequestLine | undefined) => (line ? ` (${line.method}
 /** The sentence for a request that failed: no answer, a dead connection or an error status. */
 export function failureMessage(error: unknown, what: string): string {
   const { failed, during } = phrase(what);
+  if (error instanceof DeadlineError) {
+    // Cut off like a request past its timeout: a write may still be made once Keycloak gets to it.
+    const unknown = error.request && isAdminWrite(error.request);
+    return `${failed} ${error.message}${unknown ? `, so Keycloak may or may not have made this change. ${REPEAT}` : ': raise --timeout.'}`;
+  }
   if (error instanceof NoAnswerError) {
     const unanswered = `Keycloak did not answer within ${formatSeconds(error.timeoutMs)} while ${during}${requestText(error.request)}`;
     const advice = 'check that Keycloak is healthy (its log, CPU, database) or raise --timeout.';
@@ -119,6 +125,7 @@ export function failureMessage(error: unknown, what: string): string {
 export function outcomeUnknown(error: unknown): boolean {
   const cause = error instanceof KeycloakError ? error.cause : error;
   if (cause instanceof NoAnswerError) return isAdminWrite(cause.request);
+  if (cause instanceof DeadlineError) return cause.request !== undefined && isAdminWrite(cause.request);
   if (cause instanceof ConnectionError) return cause.mayHaveArrived && !isRead(cause.request);
   const status = statusOf(cause);
   return status !== undefined && status >= 500 && !isRead(requestLineOf((cause as NetworkErrorLike).response));

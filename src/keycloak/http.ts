@@ -20,6 +20,7 @@
  */
 import { printable } from '../config/rules.js';
 import { UsageError } from '../errors.js';
+import * as bounds from './bounds.js';
 import { trimBase } from './urls.js';
 
 export const DEFAULT_TIMEOUT_SECONDS = 10;
@@ -116,6 +117,7 @@ export class ConnectionError extends Error {
 
 /** Why a fetch failed, in words: "connection refused", "host not found", "the connection was reset"… */
 export function networkReason(error: unknown): string {
+  if (error instanceof bounds.DeadlineError || error instanceof bounds.BodyTooLargeError) return error.message;
   if (error instanceof NoAnswerError) return `no answer within ${formatSeconds(error.timeoutMs)}`;
   if (error instanceof ConnectionError) return error.reason;
   const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
@@ -166,13 +168,15 @@ const plainFetch = globalThis.fetch;
 export interface SendOptions {
   /** Overrides the per-request timeout (e.g. a short one for a probe that has a fallback). */
   timeoutMs?: number;
+  /** The most bytes the answer's body may hold (default bounds.ts MAX_BODY_BYTES); past it, BodyTooLargeError. */
+  maxBytes?: number;
 }
 
 /**
  * The rules every request to Keycloak follows, whichever way it is sent: counted, bounded by the
- * timeout (`once` must read the whole answer within `signal`), sent again when it is an idempotent
- * read that met a reset or a 502/503/504. Resolves with the answer whatever its status; rejects with
- * NoAnswerError or ConnectionError.
+ * timeout and the run's deadline (bounds.ts; `once` must read the whole answer within `signal`), sent
+ * again when it is an idempotent read that met a reset or a 502/503/504. Resolves with the answer
+ * whatever its status; rejects with NoAnswerError, DeadlineError, BodyTooLargeError or ConnectionError.
  */
 export async function underPolicy<T extends { status: number }>(
   url: URL,
@@ -185,13 +189,16 @@ export async function underPolicy<T extends { status: number }>(
   const idempotent = method === 'GET' || method === 'HEAD';
   const limit = options.timeoutMs ?? timeoutMs;
   for (let attempt = 0; ; attempt++) {
+    bounds.throwIfDeadlinePassed(line);
     count(url.href, method);
     const timer = AbortSignal.timeout(limit);
+    const signals = [callerSignal, timer, bounds.runSignal()].filter((s): s is AbortSignal => s instanceof AbortSignal);
     let answer: T;
     try {
-      answer = await once(callerSignal ? AbortSignal.any([callerSignal, timer]) : timer);
+      answer = await once(AbortSignal.any(signals));
     } catch (error) {
-      if (callerSignal?.aborted) throw error;
+      if (callerSignal?.aborted || error instanceof bounds.BodyTooLargeError) throw error;
+      bounds.throwIfDeadlinePassed(line);
       const code = codeOf(error);
       if (timer.aborted || (code && NO_ANSWER_CODES.has(code))) throw new NoAnswerError(line, limit, { cause: error });
       const reset = code !== undefined && RESET_CODES.has(code);
@@ -224,7 +231,8 @@ export function sendToKeycloak(
   const method = (init.method ?? 'GET').toUpperCase();
   return underPolicy(url, method, init.signal, options, async (signal) => {
     const answer = await plainFetch(url, { ...init, signal });
-    const body = NULL_BODY_STATUSES.has(answer.status) || method === 'HEAD' ? null : await answer.arrayBuffer();
+    const noBody = NULL_BODY_STATUSES.has(answer.status) || method === 'HEAD';
+    const body = noBody ? null : await bounds.readCapped(answer.body, options.maxBytes ?? bounds.MAX_BODY_BYTES, url);
     const response = new Response(body, {
       status: answer.status,
       statusText: answer.statusText,

@@ -9,6 +9,7 @@ import { ClientStore, deleteRegistration, runE2e, type StepUpTool } from '../../
 import type { Finding } from '../../findings.js';
 import { command } from '../../ui/invocation.js';
 import { applyCommand } from '../fixes.js';
+import { boundedFetch } from '../http.js';
 import type { Check, DoctorInput } from '../types.js';
 
 /**
@@ -72,10 +73,12 @@ export const e2eCheck: Check = {
       password,
       sdk: 'v2',
       store,
+      // Every request of the flow (the SDK's, the sign-in's) under --timeout, the run's deadline and the body cap.
+      fetch: boundedFetch,
       ...(stepUpTool ? { stepUpTool } : {}),
     });
     const findings = report.checks.map((step) => asDoctorFinding(step, input));
-    const cleanup = await deleteRegistration(store);
+    const cleanup = await deleteRegistration(store, boundedFetch);
     const timing = `the chain took ${(report.durationMs / 1000).toFixed(1)} s${report.signInMs ? ` (sign-in ${(report.signInMs / 1000).toFixed(1)} s)` : ''}`;
     if (report.registered) {
       findings.push({
