@@ -57,17 +57,3 @@ export function mergeConfigFile(existing: Json, filled: Json, answers: InitAnswe
   if (answers.cimd) merged.cimd = cimdSection(answers.cimd);
   return inExistingOrder(existing, merged);
 }
-
-/** The user's keys (as `a.b[0].c` paths) that `before` has and `after` lacks: what a rewrite would drop. */
-export function droppedKeys(before: unknown, after: unknown, path = ''): string[] {
-  if (Array.isArray(before))
-    return before.flatMap((item, index) =>
-      droppedKeys(item, Array.isArray(after) ? after[index] : undefined, `${path}[${index}]`),
-    );
-  if (!isObject(before)) return [];
-  return Object.entries(before).flatMap(([key, value]) => {
-    const here = path ? `${path}.${key}` : key;
-    if (!isObject(after) || !(key in after)) return [here];
-    return droppedKeys(value, after[key], here);
-  });
-}

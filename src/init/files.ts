@@ -9,7 +9,8 @@ import { basename, dirname, join, relative } from 'node:path';
 import { configSchema, type DcrMode } from '../config/schema.js';
 import { describeZodError, type Origin } from '../config/load.js';
 import { UsageError } from '../errors.js';
-import { droppedKeys, mergeConfigFile } from './config-merge.js';
+import { droppedKeys } from '../config/save.js';
+import { mergeConfigFile } from './config-merge.js';
 import { lineDiff } from './diff.js';
 import { fill, fillJson, loadTemplate, mergeEnv, parseEnv } from './render.js';
 

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CIMD_CLIENT_KEYS } from '../../src/config/schema.js';
-import { cimdSection, droppedKeys, mergeConfigFile } from '../../src/init/config-merge.js';
+import { droppedKeys } from '../../src/config/save.js';
+import { cimdSection, mergeConfigFile } from '../../src/init/config-merge.js';
 import type { InitAnswers } from '../../src/init/files.js';
 
 const answers: InitAnswers = {
