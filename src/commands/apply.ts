@@ -1,5 +1,5 @@
 /** `mcp-keycloak apply`: converge the realm to the configuration; a second run changes nothing. */
-import type { ConfigFlags } from '../config/load.js';
+import { pickConfigFile, type ConfigFlags } from '../config/load.js';
 import { checkSavable, saveFlags, unsavedFlags, type UnsavedFlags } from '../config/save.js';
 import { ExitCode } from '../errors.js';
 import { converge, type ConvergeResult } from '../realm/converge.js';
@@ -24,6 +24,12 @@ export async function apply(flags: ApplyFlags, ui: Ui): Promise<number> {
   if (ui.json) ui.data(result);
   else report(result, ui);
   if (unsaved) await keepFlags(unsaved, flags, ui);
+  const file = pickConfigFile(flags, process.env, process.cwd());
+  if (file && result.applied.length > 0 && !ui.json)
+    // serve follows its config file (src/server/follow-config.ts); the realm it checks against just changed.
+    ui.info(
+      `A serve running with ${basename(file)} follows it by itself: new scopes and step-up rules apply at once, other changes restart it (docs/commands/serve.md).`,
+    );
   return ExitCode.ok;
 }
 
