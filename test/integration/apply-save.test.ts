@@ -4,12 +4,13 @@
  * them (and leaves the file alone); with --save they are written into the file, so that after
  * `destroy` a `doctor --fix` restores what the flags set up (CIMD, a step-up scope).
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../src/local/process.js';
-import { adminClient, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
+import { adminClient, CLI, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
 
 const realm = uniqueRealm('apply-save');
 const cimdOn = inject('keycloakFeatures').includes('cimd');
@@ -34,6 +35,46 @@ beforeAll(async () => {
   expect(first.code, first.stderr).toBe(0);
 });
 afterAll(() => deleteRealm(realm));
+
+/** The CLI on a pseudo-terminal (util-linux `script`), answering each prompt in turn as it appears. */
+function onTerminal(
+  args: string[],
+  answers: Array<[prompt: string, keys: string]>,
+): Promise<{ code: number; output: string }> {
+  const line = [process.execPath, CLI, ...args].map((part) => `'${part}'`).join(' ');
+  const child = spawn('script', ['-qfec', `stty cols 250; exec ${line}`, '/dev/null'], {
+    cwd: dir,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      TERM: 'xterm',
+      NO_COLOR: '1',
+      KEYCLOAK_ADMIN_USERNAME: keycloak().adminUsername,
+      KEYCLOAK_ADMIN_PASSWORD: keycloak().adminPassword,
+      ...env(),
+    },
+  });
+  let output = '';
+  let next = 0;
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+    const answer = answers[next];
+    if (answer && output.includes(answer[0])) {
+      next++;
+      child.stdin.write(answer[1]);
+    }
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  // A prompt nobody answers would hold the test until vitest's timeout: end it and show what it printed.
+  const stop = setTimeout(() => child.kill(), 30_000);
+  return new Promise((resolve) =>
+    child.once('exit', (code) => {
+      clearTimeout(stop);
+      resolve({ code: code ?? -1, output });
+    }),
+  );
+}
 
 async function policyNames(): Promise<string[]> {
   const { policies = [] } = await (
@@ -86,6 +127,20 @@ describe('apply with realm-shaping flags in a folder with a config file', () => 
     await runCli(['doctor', '--fix', '--yes'], { cwd: dir, env: env() });
     expect(await policyNames()).toEqual(expect.arrayContaining(['mcp-keycloak-cimd', 'mcp-keycloak-pkce']));
     expect(await scopeNames()).toContain('mcp:admin');
+  });
+
+  it('on a terminal without --yes, apply asks whether to save the flags, and "y" saves them', async () => {
+    const flag = 'multiply_numbers=mcp:math';
+    const result = await onTerminal(
+      ['apply', '--tool-scope', flag],
+      [
+        ['Apply these changes?', 'y\r'],
+        [`Save --tool-scope ${flag} to mcp-keycloak.json, so that doctor and doctor --fix keep it?`, 'y\r'],
+      ],
+    );
+    expect(result.code, result.output).toBe(0);
+    expect(result.output).toMatch(/Saved --tool-scope multiply_numbers=mcp:math to /);
+    expect(JSON.parse(await configText()).resources[0].toolScopes).toMatchObject({ multiply_numbers: ['mcp:math'] });
   });
 
   it('--save without a config file is refused before anything changes', async () => {
