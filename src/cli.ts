@@ -138,6 +138,7 @@ export function buildProgram(
     .description('create or repair the realm, scope, audience mapper, default scopes and registration policies')
     .option('--tool-scope <tool=scope>', TOOL_SCOPE, collect)
     .option('-y, --yes', 'do not ask for confirmation on a terminal')
+    .option('--save', 'also write the realm-shaping flags (--cimd, --tool-scope, --dcr, …) into the config file')
     .addHelpText('after', '\nExample:\n  KEYCLOAK_ADMIN_PASSWORD=… mcp-keycloak apply --yes --test-user alice')
     .action((flags) => run(() => import('./commands/apply.js').then((m) => m.apply), flags));
 

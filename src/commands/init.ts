@@ -28,9 +28,11 @@ import { checkResourceFree } from '../init/resource-check.js';
 import { runFirstDoctor, type FirstDoctorRun } from '../init/first-doctor-run.js';
 import { askAdmin, askKeycloakUrl, askRest, prompter, type WizardFlags } from '../init/wizard.js';
 import { command } from '../ui/invocation.js';
-import { askHidden, confirm } from '../ui/prompt.js';
+import { askHidden } from '../ui/prompt.js';
 import type { Ui } from '../ui/output.js';
 import { converge } from '../realm/converge.js';
+import { resolveConflicts } from '../init/conflicts.js';
+import { cimdSection } from '../init/config-merge.js';
 
 export interface InitFlags extends WizardFlags {
   force?: boolean;
@@ -40,7 +42,7 @@ export interface InitFlags extends WizardFlags {
   testUser?: string | false;
 }
 
-function readExistingConfig(path: string, force: boolean): Record<string, unknown> {
+function readExistingConfig(path: string, force: boolean, ui: Ui): Record<string, unknown> {
   if (!existsSync(path)) return {};
   try {
     const value = JSON.parse(readFileSync(path, 'utf8'));
@@ -48,7 +50,10 @@ function readExistingConfig(path: string, force: boolean): Record<string, unknow
   } catch {
     // reported below
   }
-  if (force) return {};
+  if (force) {
+    ui.warn(ui.color.yellow(`${path} is not valid JSON: --force replaces it whole (nothing in it can be kept).`));
+    return {};
+  }
   throw new UsageError(
     `${path} exists but is not valid JSON: fix it, or rerun with --force to replace it. Nothing was written.`,
   );
@@ -59,30 +64,6 @@ function envNotIgnored(dir: string): boolean {
   if (!existsSync(resolve(dir, '.git'))) return false;
   const ignore = existsSync(resolve(dir, '.gitignore')) ? readFileSync(resolve(dir, '.gitignore'), 'utf8') : '';
   return !ignore.split(/\r?\n/).some((line) => /^\/?\.env(\*|\.\*)?$/.test(line.trim()));
-}
-
-/** Decides, per file that exists and differs, whether to overwrite it: --force, the user's answer, or an error. */
-async function resolveConflicts(files: PlannedFile[], ui: Ui, asking: boolean, force: boolean): Promise<PlannedFile[]> {
-  const changed = files.filter((file) => file.status !== 'unchanged');
-  const conflicts = changed.filter((file) => file.status === 'update' && !file.generated);
-  if (force || conflicts.length === 0) return changed;
-  if (!asking) {
-    throw new UsageError(
-      `${conflicts.map((f) => f.name).join(', ')} already exist${conflicts.length === 1 ? 's' : ''} and differ from what init would write: run init on a terminal to review the difference, or pass --force. Nothing was written.`,
-    );
-  }
-  const accepted: PlannedFile[] = changed.filter((file) => file.status === 'create' || file.generated);
-  for (const file of conflicts) {
-    ui.info(`${file.name} exists and would change:`);
-    for (const line of file.diff) {
-      ui.info(
-        line.startsWith('+') ? ui.color.green(line) : line.startsWith('-') ? ui.color.red(line) : ui.color.dim(line),
-      );
-    }
-    if (await confirm(`Overwrite ${file.name}?`, false)) accepted.push(file);
-    else ui.info(`  keeping your ${file.name}`);
-  }
-  return accepted;
 }
 
 /** The config file's keycloakFeatures, checked as `keycloak start` checks --features (one line, exit 2), before anything starts. */
@@ -116,7 +97,7 @@ async function offerCimd(answers: InitAnswers, keycloakUrl: string, ui: Ui): Pro
     return; // the admin login that follows names what is wrong with this Keycloak
   }
   if (!advertised) return;
-  answers.cimd = {};
+  answers.cimd = cimdSection({});
   if (!ui.json)
     ui.info(
       'Keycloak offers Client ID Metadata Documents (--features=cimd): setting them up too (cimd in the config; MCP_KEYCLOAK_CIMD=false to leave them off).',
@@ -136,7 +117,7 @@ export async function init(flags: InitFlags, ui: Ui): Promise<number> {
     flags,
     ui,
     env,
-    fromFile: readExistingConfig(configPath, force),
+    fromFile: readExistingConfig(configPath, force, ui),
     storedTestUserPassword: await existingTestUserPassword(dir),
   };
   const p = prompter(ui, Boolean(flags.yes));

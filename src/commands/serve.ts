@@ -11,6 +11,8 @@ import {
   type DpopSettings,
   type ReferenceServerOptions,
 } from '../server/index.js';
+import { watchConfigFile } from '../server/config-watch.js';
+import { followConfig, type Followed } from '../server/follow-config.js';
 import { DEFAULT_INTROSPECTION_CACHE_MS } from '../server/introspect.js';
 import { commandLine } from '../ui/invocation.js';
 import type { Ui } from '../ui/output.js';
@@ -53,7 +55,7 @@ export function applyFixCommand(flags: ServeFlags, file: string | undefined): st
 async function serveOptions(
   flags: ServeFlags,
   env: Record<string, string | undefined> = process.env,
-): Promise<ReferenceServerOptions> {
+): Promise<{ options: ReferenceServerOptions; file: string | undefined }> {
   const { config, file } = await loadConfig(flags, env);
   if (config.resources.length > 1) {
     throw new UsageError(
@@ -99,52 +101,89 @@ async function serveOptions(
       options.introspection.cacheTtlMs = seconds * 1000;
     }
   }
-  return options;
+  return { options, file };
 }
 
-/** Runs the reference MCP server until SIGINT/SIGTERM; returns the exit code. */
+/** Runs the reference MCP server until SIGINT/SIGTERM, following its config file; returns the exit code. */
 export async function serve(flags: ServeFlags, ui: Ui): Promise<number> {
-  const options = await serveOptions(flags);
-  if (ui.json)
-    options.onRequest = (entry) => process.stdout.write(`${JSON.stringify({ event: 'request', ...entry })}\n`);
-  else options.log = (line) => ui.info(line);
+  const { options, file } = await serveOptions(flags);
+  withLogging(options, ui);
   const server = await ui.step(`Starting the MCP server for realm ${options.realm}`, () =>
     startReferenceServer(options),
   );
+  const running: Followed = { options, server };
+  announce(running, ui);
+  let fail: (error: unknown) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  const watch = file
+    ? await watchConfigFile(file, () =>
+        followConfig(
+          {
+            file,
+            ui,
+            load: async () => withLogging((await serveOptions(flags)).options, ui),
+            announce: (next) => announce(next, ui),
+          },
+          running,
+        ).catch(fail),
+      )
+    : undefined;
+  if (file && !ui.json)
+    ui.info(`Config        ${file}: watched (scopes and toolScopes apply at once, other changes restart the server)`);
+  if (!ui.json) ui.info('Press Ctrl-C to stop.');
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  try {
+    const signal = await Promise.race([stopped, failed]);
+    await running.server.close();
+    if (!ui.json) ui.info(`Stopped (${signal}).`);
+  } finally {
+    watch?.close();
+  }
+  // A requested stop is the normal end of a server's life.
+  return ExitCode.ok;
+}
+
+function withLogging(options: ReferenceServerOptions, ui: Ui): ReferenceServerOptions {
+  if (ui.json)
+    options.onRequest = (entry) => process.stdout.write(`${JSON.stringify({ event: 'request', ...entry })}\n`);
+  else options.log = (line) => ui.info(line);
+  return options;
+}
+
+/** The start-up banner (text), or the `listening` event (--json). */
+function announce({ options, server }: Followed, ui: Ui): void {
   const listening = `${options.host}:${options.port}`;
   if (ui.json) {
     process.stdout.write(
       `${JSON.stringify({ event: 'listening', url: server.url, metadataUrl: server.metadataUrl, issuer: server.issuer, auth: server.auth, dpop: options.dpop?.mode ?? 'off', scopes: options.scopes, toolScopes: options.toolScopes, listen: listening })}\n`,
     );
-  } else {
-    ui.info(`MCP endpoint  ${ui.color.bold(server.url)}  (listening on ${listening})`);
-    ui.info(`Metadata      ${server.metadataUrl}`);
-    ui.info(`Issuer        ${server.issuer}`);
-    const cache = options.introspection?.cacheTtlMs ?? DEFAULT_INTROSPECTION_CACHE_MS;
-    const cacheNote =
-      server.auth === 'introspection' ? ` (${cache > 0 ? `answers cached ${cache / 1000} s` : 'every request'})` : '';
-    ui.info(`Auth          ${describeAuth(server.auth)}${cacheNote}; scope ${options.scopes.join(' or ')}`);
-    if (options.dpop && server.auth !== 'off')
-      ui.info(
-        `DPoP          ${options.dpop.mode === 'required' ? 'required: Bearer tokens are refused' : 'allowed beside Bearer'}${options.dpop.nonce ? '; proofs need a server nonce' : ''}`,
-      );
-    const stepUp = Object.entries(options.toolScopes ?? {}).filter(([, scopes]) => scopes.length > 0);
-    if (stepUp.length > 0) {
-      const rules = stepUp.map(([tool, scopes]) => `${tool} also needs ${scopes.join(' ')}`).join('; ');
-      ui.info(`Step-up       ${rules}${server.auth === 'off' ? ' (not checked: authentication is off)' : ''}`);
-    }
-    if (server.auth === 'off')
-      ui.warn(ui.color.yellow('warning: authentication is OFF: anyone on this machine can call the tools.'));
-    ui.info('Press Ctrl-C to stop.');
+    return;
   }
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
-  await server.close();
-  if (!ui.json) ui.info(`Stopped (${signal}).`);
-  // A requested stop is the normal end of a server's life.
-  return ExitCode.ok;
+  ui.info(`MCP endpoint  ${ui.color.bold(server.url)}  (listening on ${listening})`);
+  ui.info(`Metadata      ${server.metadataUrl}`);
+  ui.info(`Issuer        ${server.issuer}`);
+  const cache = options.introspection?.cacheTtlMs ?? DEFAULT_INTROSPECTION_CACHE_MS;
+  const cacheNote =
+    server.auth === 'introspection' ? ` (${cache > 0 ? `answers cached ${cache / 1000} s` : 'every request'})` : '';
+  ui.info(`Auth          ${describeAuth(server.auth)}${cacheNote}; scope ${options.scopes.join(' or ')}`);
+  if (options.dpop && server.auth !== 'off')
+    ui.info(
+      `DPoP          ${options.dpop.mode === 'required' ? 'required: Bearer tokens are refused' : 'allowed beside Bearer'}${options.dpop.nonce ? '; proofs need a server nonce' : ''}`,
+    );
+  const stepUp = describeStepUpRules(options);
+  if (stepUp) ui.info(`Step-up       ${stepUp}${server.auth === 'off' ? ' (not checked: authentication is off)' : ''}`);
+  if (server.auth === 'off')
+    ui.warn(ui.color.yellow('warning: authentication is OFF: anyone on this machine can call the tools.'));
+}
+
+function describeStepUpRules(options: ReferenceServerOptions): string {
+  return Object.entries(options.toolScopes ?? {})
+    .filter(([, scopes]) => scopes.length > 0)
+    .map(([tool, scopes]) => `${tool} also needs ${scopes.join(' ')}`)
+    .join('; ');
 }
 
 function describeAuth(auth: AuthMode): string {

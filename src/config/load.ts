@@ -118,7 +118,8 @@ export async function loadConfig(
   return file ? { config, file } : { config };
 }
 
-function pickConfigFile(flags: ConfigFlags, env: Env, cwd: string): string | undefined {
+/** The config file a command reads: --config / MCP_KEYCLOAK_CONFIG (which must exist), else ./mcp-keycloak.json when present. */
+export function pickConfigFile(flags: ConfigFlags, env: Env, cwd: string): string | undefined {
   const explicit = flags.config ?? env[ENV.config];
   if (explicit) {
     const path = resolve(cwd, explicit);
@@ -132,7 +133,8 @@ function pickConfigFile(flags: ConfigFlags, env: Env, cwd: string): string | und
   return existsSync(implicit) ? implicit : undefined;
 }
 
-async function readConfigFile(path: string): Promise<Record<string, unknown>> {
+/** The config file's JSON object (a BOM allowed); every problem is a UsageError naming the file. */
+export async function readConfigFile(path: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
     const info = await stat(path);

@@ -9,6 +9,8 @@ import { basename, dirname, join, relative } from 'node:path';
 import { configSchema, type DcrMode } from '../config/schema.js';
 import { describeZodError, type Origin } from '../config/load.js';
 import { UsageError } from '../errors.js';
+import { droppedKeys } from '../config/save.js';
+import { mergeConfigFile } from './config-merge.js';
 import { lineDiff } from './diff.js';
 import { fill, fillJson, loadTemplate, mergeEnv, parseEnv } from './render.js';
 
@@ -44,6 +46,8 @@ export interface PlannedFile {
   diff: string[];
   /** Generated from the package (the JSON Schema): replaced without asking, nobody edits it. */
   generated?: boolean;
+  /** Keys of the existing JSON file the new content no longer has (paths such as `dcr.trustedHosts`). */
+  dropped?: string[];
 }
 
 /** Where init writes: the project folder (.vscode/, .env) and the config file (by default inside it). */
@@ -111,17 +115,8 @@ async function configFile(path: string, answers: InitAnswers, force: boolean): P
     dcr: dcrSection(answers),
     adminUsername: answers.adminUsername,
   });
-  // Keep what the user added: further resources, web origins, server settings, unknown keys.
-  const merged: Record<string, any> = { ...filled };
-  if (Array.isArray(existing.resources) && existing.resources.length > 1)
-    merged.resources = [filled.resources && (filled.resources as unknown[])[0], ...existing.resources.slice(1)];
-  if (existing.dcr && typeof existing.dcr === 'object') merged.dcr = { ...existing.dcr, ...(filled.dcr as object) };
-  if (answers.dcr !== 'trusted-hosts' && merged.dcr) delete merged.dcr.trustedHosts;
-  if (existing.admin && typeof existing.admin === 'object')
-    merged.admin = { ...existing.admin, ...(filled.admin as object) };
-  if (answers.testUser) merged.testUser = { username: answers.testUser.username };
-  if (answers.cimd) merged.cimd = answers.cimd;
-  for (const [key, value] of Object.entries(existing)) if (!(key in merged) && key !== 'testUser') merged[key] = value;
+  // Keep what the user added (toolScopes, further resources, server, cimd details, unknown keys): see config-merge.ts.
+  const merged = mergeConfigFile(existing, filled, answers);
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success)
     throw new UsageError(describeZodError(parsed.error, name, { origins: answers.origins ?? [], fromFile: existing }));
@@ -188,9 +183,29 @@ export async function planFiles(target: InitTarget, answers: InitAnswers, force:
             maskSecrets(content, name === ENV_FILE ? changedKeys(existing!, content) : undefined),
           )
         : [];
-    planned.push({ path, name, status, content, mode, diff, ...(generated ? { generated } : {}) });
+    const dropped =
+      status === 'update' && !generated && path !== join(dir, ENV_FILE) ? droppedJsonKeys(existing!, content) : [];
+    planned.push({
+      path,
+      name,
+      status,
+      content,
+      mode,
+      diff,
+      ...(generated ? { generated } : {}),
+      ...(dropped.length ? { dropped } : {}),
+    });
   }
   return planned;
+}
+
+/** The keys a JSON file loses when `after` replaces `before`; none when `before` is no JSON (--force replaces it whole). */
+function droppedJsonKeys(before: string, after: string): string[] {
+  try {
+    return droppedKeys(JSON.parse(before), JSON.parse(after));
+  } catch {
+    return [];
+  }
 }
 
 /** Writes the files: all contents are staged in temporary files first, then renamed into place. */

@@ -9,17 +9,16 @@ import { createMcpHandler, type AuthInfo } from '@modelcontextprotocol/server';
 import { hostHeaderValidation, toNodeHandler, type NodeIncomingMessageLike } from '@modelcontextprotocol/node';
 import { isLoopbackHost, LOOPBACK_NAMES, portOf } from '../addresses.js';
 import { resourceUrlProblem, printable, SCOPE_TOKEN, MAX_SCOPE_LENGTH } from '../config/rules.js';
-import { CliError, KeycloakError, UsageError } from '../errors.js';
-import { describeFetchFailure } from '../keycloak/errors.js';
+import { CliError, UsageError } from '../errors.js';
 import { answerClientErrors, KEEP_ALIVE_TIMEOUT_MS, serverLimits } from './connections.js';
 import { discoverRealm } from './discovery.js';
 import type { DpopSettings } from './authenticate.js';
+import { memoryReplayCache, nonceIssuer } from './dpop.js';
 import { createRequestListener, formatRequestLog, type RequestLog } from './http.js';
-import { checkIntrospectionClient, createIntrospectionVerifier } from './introspect.js';
 import { metadataUrl, protectedResourceMetadata } from './metadata.js';
 import { stepUpScopes, type ToolScopes } from './step-up.js';
 import { createToolServer, TOOL_NAMES } from './tools.js';
-import { createJwtVerifier, remoteKeys, type TokenVerifier } from './verify.js';
+import { checkIntrospection, fetchKeys, realmLacks, verifierFor } from './auth-setup.js';
 
 export type AuthMode = 'jwt' | 'introspection' | 'off';
 export const AUTH_MODES: readonly AuthMode[] = ['jwt', 'introspection', 'off'];
@@ -62,7 +61,18 @@ export interface RunningServer {
   /** The realm issuer from Keycloak's discovery document, as put in the metadata. */
   issuer: string;
   auth: AuthMode;
+  /**
+   * Serves other scopes and step-up rules from the next request on (serve's reload of its config
+   * file); resolves with what the realm lacks for them (a sentence with the apply to run), if anything.
+   */
+  update(settings: ScopeSettings): Promise<string | undefined>;
   close(): Promise<void>;
+}
+
+/** What `update` may change while the server runs: the rest (issuer, audience, address, auth) needs a new server. */
+export interface ScopeSettings {
+  scopes: string[];
+  toolScopes: ToolScopes;
 }
 
 export {
@@ -140,43 +150,8 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
     toolScopes,
     options.applyCommand,
   );
-  const expected = { issuer: realm.issuer, audience: options.resource, scopes: options.scopes };
-  let verifier: TokenVerifier | undefined;
-  if (auth === 'introspection') {
-    if (!options.introspection)
-      throw new UsageError('Introspection needs a confidential client: set MCP_KEYCLOAK_INTROSPECTION_CLIENT_SECRET.');
-    if (!realm.introspectionEndpoint)
-      throw new CliError(`Realm "${options.realm}" advertises no introspection_endpoint.`);
-    const { clientId, clientSecret } = options.introspection;
-    const problem = await checkIntrospectionClient(realm.introspectionEndpoint, clientId, clientSecret).catch(
-      (error: unknown) =>
-        `Cannot reach the introspection endpoint ${realm.introspectionEndpoint} (${describeFetchFailure(error)}): check Keycloak's hostname settings.`,
-    );
-    if (problem) throw new UsageError(problem);
-  }
-  if (auth !== 'off') {
-    const keys = remoteKeys(realm.jwksUri);
-    // Fetch the keys now: the first caller should not wait for them, and an unreachable jwks_uri
-    // (e.g. Keycloak's hostname set to a name this host cannot resolve) must stop start-up.
-    await keys.reload().catch((error: unknown) => {
-      throw new KeycloakError(
-        `Cannot fetch the realm signing keys from ${realm.jwksUri} (${(error as Error).message}). Check Keycloak's hostname settings.`,
-        undefined,
-        { cause: error },
-      );
-    });
-    verifier = createJwtVerifier({ ...expected, keys });
-    if (auth === 'introspection') {
-      // Keycloak's tokens are signed JWTs even in introspection mode: checking the signature first
-      // means forged or junk tokens never reach Keycloak, so they cannot be used to load it.
-      verifier = createIntrospectionVerifier({
-        ...expected,
-        endpoint: realm.introspectionEndpoint!,
-        ...options.introspection!,
-        precheck: verifier,
-      });
-    }
-  }
+  if (auth === 'introspection') await checkIntrospection(options, realm);
+  const keys = auth === 'off' ? undefined : await fetchKeys(realm.jwksUri);
 
   const mcp = createMcpHandler(() => createToolServer(VERSION));
   const nodeHandler = toNodeHandler(mcp);
@@ -187,33 +162,42 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
     : undefined;
   const log = options.log;
   const onRequest = options.onRequest;
-  const listener = createRequestListener({
-    resource: options.resource,
-    scopes: options.scopes,
-    metadata: protectedResourceMetadata(
-      options.resource,
-      realm.issuer,
-      options.scopes,
-      stepUpScopes(toolScopes),
-      auth === 'off' ? 'off' : (options.dpop?.mode ?? 'off'),
-    ),
-    verifier,
-    ...(options.dpop ? { dpop: options.dpop } : {}),
-    toolScopes,
-    // A body the step-up check read is replayed to the SDK byte for byte, so it parses what was checked.
-    mcp: (req, res, body) => nodeHandler(body === undefined ? req : replay(req, body), res),
-    ...(guard ? { guard } : {}),
-    ...(log || onRequest
-      ? {
-          log: (entry: RequestLog) => {
-            onRequest?.(entry);
-            log?.(formatRequestLog(entry));
-          },
-        }
-      : {}),
-  });
+  // One replay cache and nonce issuer for the server's life: a rebuilt listener must not forget the proofs seen.
+  const dpop: DpopSettings | undefined = options.dpop && {
+    ...options.dpop,
+    replay: options.dpop.replay ?? memoryReplayCache(),
+    ...(options.dpop.nonce ? { nonces: options.dpop.nonces ?? nonceIssuer() } : {}),
+  };
+  /** The listener for one set of scopes: rebuilt (and swapped in) when `update` changes them. */
+  const listenerFor = (settings: ScopeSettings) =>
+    createRequestListener({
+      resource: options.resource,
+      scopes: settings.scopes,
+      metadata: protectedResourceMetadata(
+        options.resource,
+        realm.issuer,
+        settings.scopes,
+        stepUpScopes(settings.toolScopes),
+        auth === 'off' ? 'off' : (dpop?.mode ?? 'off'),
+      ),
+      verifier: keys && verifierFor(auth, keys, realm, { ...options, scopes: settings.scopes }),
+      ...(dpop ? { dpop } : {}),
+      toolScopes: settings.toolScopes,
+      // A body the step-up check read is replayed to the SDK byte for byte, so it parses what was checked.
+      mcp: (req, res, body) => nodeHandler(body === undefined ? req : replay(req, body), res),
+      ...(guard ? { guard } : {}),
+      ...(log || onRequest
+        ? {
+            log: (entry: RequestLog) => {
+              onRequest?.(entry);
+              log?.(formatRequestLog(entry));
+            },
+          }
+        : {}),
+    });
+  let listener = listenerFor({ scopes: options.scopes, toolScopes });
 
-  const server = createServer(serverLimits(), listener);
+  const server = createServer(serverLimits(), (req, res) => listener(req, res));
   // A bounded keep-alive lets clients reuse connections without pinning them forever.
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   answerClientErrors(server);
@@ -223,6 +207,12 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
     metadataUrl: metadataUrl(options.resource),
     issuer: realm.issuer,
     auth,
+    update: async (settings) => {
+      checkConsistency({ ...options, ...settings });
+      // Requests already in flight finish under the settings they started with; the next ones get these.
+      listener = listenerFor(settings);
+      return realmLacks(options, settings);
+    },
     close: async () => {
       await mcp.close();
       await new Promise<void>((resolve) => {

@@ -112,7 +112,12 @@ describe('init with every realm and file option given as a flag', () => {
       testUser: { username: 'bob' },
     });
     if (cimdOn) {
-      expect(config.cimd).toEqual({ enabled: true, domains: ['clients.example.com'] });
+      // What it set up, spelled out: the known clients, and the domain asked for.
+      expect(config.cimd).toEqual({
+        enabled: true,
+        domains: ['clients.example.com'],
+        clients: ['vscode', 'claude-code', 'claude-ai', 'inspector'],
+      });
       const { policies = [] } = await (
         await adminClient()
       ).clientPolicies.listPolicies({ realm, includeGlobalPolicies: false });

@@ -77,6 +77,9 @@ describe('init --yes', () => {
       resources: [{ url: resource, scopes: ['mcp:run'] }],
       testUser: { username: 'alice' },
     });
+    // What init set up for a Keycloak that offers CIMD, spelled out (it used to write "cimd": {}).
+    if (cimd) expect(config.cimd).toEqual({ clients: ['vscode', 'claude-code', 'claude-ai', 'inspector'] });
+    else expect(config.cimd).toBeUndefined();
     // $schema names the copy init wrote beside the config: it resolves in every install mode, offline too.
     expect(await readFile(join(dir, config.$schema), 'utf8')).toBe(
       await readFile(new URL('../../schema/mcp-keycloak.schema.json', import.meta.url), 'utf8'),

@@ -1,0 +1,15 @@
+import { fork } from 'node:child_process';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+const mode = process.argv[2]; const port = 18980 + Math.floor(Math.random()*9);
+const child = fork('./perf-server.mjs', [mode, String(port)], { execArgv: process.argv[3] ? ['--cpu-prof', '--cpu-prof-dir=/tmp/perf'] : [] });
+await new Promise(r => setTimeout(r, 1500));
+const clients = await Promise.all(Array.from({length:16}, async () => { const c = new Client({name:'p',version:'1'}); await c.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`))); return c; }));
+let seen = '';
+const fetchSpy = async () => {};
+for (let i=0;i<200;i++) await clients[i%16].callTool({name:'add_numbers', arguments:{a:2,b:3}});
+const cpu = () => new Promise(r => { child.once('message', r); child.send('cpu'); });
+const before = await cpu(); const N = 3000; const t0 = performance.now();
+let next = 0; await Promise.all(clients.map(async (c) => { while (next++ < N) await c.callTool({name:'add_numbers', arguments:{a:2,b:3}}); }));
+const wall = performance.now()-t0; const after = await cpu();
+console.log(mode, 'SDK v2 client: server CPU µs/req', (((after.user-before.user)+(after.system-before.system))/N).toFixed(0), 'req/s', (N/wall*1000).toFixed(0));
+child.send('exit'); process.exit(0);
