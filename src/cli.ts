@@ -81,7 +81,11 @@ function withConfigOptions(
           'a further permitted client_id domain, repeatable; implies --cimd (env MCP_KEYCLOAK_CIMD_DOMAINS)',
           collect,
         )
-        .option('--cimd-allow-http', 'accept http:// client_id URLs (local test realms only); implies --cimd');
+        .option('--cimd-allow-http', 'accept http:// client_id URLs (local test realms only); implies --cimd')
+        .option(
+          '--require-dpop',
+          'anonymously created clients must bind their tokens to a DPoP key (Keycloak 26.4+; env MCP_KEYCLOAK_REQUIRE_DPOP)',
+        );
     }
   }
   if (groups.testUser) command.option('--test-user <name>', groups.testUser);

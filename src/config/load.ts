@@ -28,6 +28,8 @@ export interface ConfigFlags {
   cimd?: boolean;
   cimdDomain?: string[];
   cimdAllowHttp?: boolean;
+  /** `--require-dpop`: anonymously created clients get DPoP-bound tokens. */
+  requireDpop?: boolean;
   testUser?: string;
   host?: string;
   port?: string | number;
@@ -59,7 +61,20 @@ export function applyOverrideArgs(flags: ConfigFlags): string[] {
   if (flags.cimd) args.push('--cimd');
   many('--cimd-domain', flags.cimdDomain);
   if (flags.cimdAllowHttp) args.push('--cimd-allow-http');
+  if (flags.requireDpop) args.push('--require-dpop');
   return args;
+}
+
+/** A true/false environment variable (1/0, yes/no, on/off too); undefined when unset or empty. */
+function booleanEnv(env: Env, name: string): boolean | undefined {
+  const value = env[name];
+  if (value === undefined || value === '') return undefined;
+  const parsed = parseBoolean(value);
+  if (parsed === undefined)
+    throw new UsageError(
+      `${name}=${printable(value, 20)}: must be true or false (1/0, yes/no and on/off are read the same way).`,
+    );
+  return parsed;
 }
 
 /** Env variables that mirror flags. Documented in the README's "Environment" table. */
@@ -73,6 +88,7 @@ export const ENV = {
   webOrigins: 'MCP_KEYCLOAK_WEB_ORIGINS',
   cimd: 'MCP_KEYCLOAK_CIMD',
   cimdDomains: 'MCP_KEYCLOAK_CIMD_DOMAINS',
+  requireDpop: 'MCP_KEYCLOAK_REQUIRE_DPOP',
   testUser: 'MCP_KEYCLOAK_TEST_USER',
   config: 'MCP_KEYCLOAK_CONFIG',
   adminUsername: 'KEYCLOAK_ADMIN_USERNAME',
@@ -312,6 +328,9 @@ export function mergeSources(
     if (cimdDomains !== undefined) raw.cimd.domains = cimdDomains;
     if (flags.cimdAllowHttp) raw.cimd.allowHttp = true;
   }
+
+  const requireDpop = flags.requireDpop ?? booleanEnv(env, ENV.requireDpop);
+  if (requireDpop !== undefined) raw.requireDpop = requireDpop;
 
   const testUser = pick(['testUser'], flags.testUser, '--test-user', env[ENV.testUser], ENV.testUser);
   if (testUser !== undefined) raw.testUser = { username: testUser };

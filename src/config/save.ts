@@ -29,6 +29,7 @@ const SHAPING_FLAGS = [
   'cimd',
   'cimdDomain',
   'cimdAllowHttp',
+  'requireDpop',
   'testUser',
 ] as const satisfies readonly (keyof ConfigFlags)[];
 

@@ -182,6 +182,12 @@ export const configSchema = z
       .describe(
         'Features the local dev Keycloak is started with (`keycloak start` and `init` when they start one; --features and MCP_KEYCLOAK_FEATURES win), e.g. ["cimd", "resource-indicators"]. Your own Keycloak: start it with --features yourself.',
       ),
+    requireDpop: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Require DPoP-bound tokens (RFC 9449) of every client created anonymously (DCR and CIMD): Keycloak binds their tokens to a key they hold (dpop-bind-enforcer; Keycloak 26.4+). serve then accepts DPoP tokens (--dpop).',
+      ),
     cimd: cimdSchema
       .optional()
       .describe(

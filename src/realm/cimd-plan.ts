@@ -1,15 +1,16 @@
 /**
- * The plan for the CIMD client profiles and policies: ours created when missing, repaired where a key we
+ * The plan for our client profiles and policies (CIMD, anonymous clients): ours created when missing, repaired where a key we
  * set differs (multi-valued settings compared as sets, only the keys we set), never anyone else's.
  * Pure, like plan.ts; the objects themselves are in cimd.ts.
  */
 import type { ClientPolicyChange } from './change.js';
 import {
-  cimdObjects,
+  clientPolicyObjects,
   unique,
   type ClientPolicy,
   type ClientProfile,
   type ComponentConfig,
+  type DesiredAnonymous,
   type DesiredCimd,
 } from './cimd.js';
 
@@ -80,11 +81,11 @@ export function policyDrift(live: ClientPolicy, wanted: ClientPolicy) {
 /** Ours created or repaired, profiles first (a policy names its profiles, which must exist). */
 export function planCimd(
   desired: DesiredCimd | undefined,
+  anonymous: DesiredAnonymous | undefined,
   liveProfiles: ClientProfile[] = [],
   livePolicies: ClientPolicy[] = [],
 ): ClientPolicyChange[] {
-  if (!desired) return [];
-  const wanted = cimdObjects(desired);
+  const wanted = clientPolicyObjects(desired, anonymous);
   const changes: ClientPolicyChange[] = [];
   for (const profile of wanted.profiles) {
     const live = liveProfiles.find((p) => p.name === profile.name);

@@ -1,9 +1,11 @@
 /**
- * Client ID Metadata Documents (CIMD, the MCP 2026-07-28 way for clients to identify themselves) on
+ * Our client profiles and policies. Client ID Metadata Documents (CIMD, the MCP 2026-07-28 way for clients to identify themselves) on
  * Keycloak 26.6+ started with `--features=cimd`: a client profile with the `client-id-metadata-document`
  * executor and a client policy whose `client-id-uri` condition selects the clients whose `client_id` is
  * a document URL on a permitted domain. Keycloak fetches the document on the authorization request and
  * creates (persists) the client from it.
+ *
+ * Anonymous clients (whenever anonymous registration or CIMD is on, so on every realm apply sets up for DCR):
  *
  * PKCE: Keycloak 26.7.3 never applies a `pkce-enforcer` in the CIMD profile (keycloak#52795: the
  * `client-id-uri` condition only votes on the pre-authorization event, abstains on REGISTER and on the
@@ -18,6 +20,8 @@
  * no PKCE) and `password` included. The same profile runs `reject-implicit-grant` and
  * `reject-ropc-grant` with auto-configure, which turn those flows off on the client as it is created
  * (a client that also named `authorization_code` keeps working); each only where the server declares it.
+ * With `dpop` (apply --dpop) the profile also runs `dpop-bind-enforcer` with auto-configure: the client
+ * must bind its tokens to a DPoP key (RFC 9449), so a token that leaks is useless without that key.
  *
  * Everything here is pure: the desired profiles and policies for a config (their diff against live is in
  * cimd-plan.ts).
@@ -85,6 +89,8 @@ export const CIMD_NAMES = {
 export const CIMD_EXECUTOR = 'client-id-metadata-document';
 export const CIMD_CONDITION = 'client-id-uri';
 export const PKCE_EXECUTOR = 'pkce-enforcer';
+/** Binds the tokens of the clients it configures to a DPoP key (RFC 9449); Keycloak 26.4+ supports DPoP. */
+export const DPOP_EXECUTOR = 'dpop-bind-enforcer';
 export const ANONYMOUS_CONDITION = 'client-updater-context';
 /** Executors that keep anonymously created clients off the implicit and password grants (auto-configure). */
 export const GRANT_EXECUTORS: readonly string[] = ['reject-implicit-grant', 'reject-ropc-grant'];
@@ -114,8 +120,17 @@ export interface DesiredCimd {
   /** Hosts the executor permits: those, plus every host the admitted documents name. */
   permittedDomains: string[];
   allowHttp: boolean;
+}
+
+/**
+ * What every anonymously created client gets (DCR without a token, and CIMD): PKCE S256 and no implicit or
+ * password grant, and with `dpop` DPoP-bound tokens. Desired whenever anonymous registration or CIMD is on.
+ */
+export interface DesiredAnonymous {
   /** GRANT_EXECUTORS, narrowed to those the server declares once GET /admin/serverinfo has been read. */
   grantExecutors: readonly string[];
+  /** Require DPoP (RFC 9449) of anonymously created clients: `dpop-bind-enforcer` with auto-configure. */
+  dpop: boolean;
 }
 
 /** The values once each, sorted: how lists are compared and written (Keycloak keeps no order). */
@@ -130,8 +145,17 @@ export function desiredCimd(cimd: CimdConfig | undefined): DesiredCimd | undefin
     clientIdDomains,
     permittedDomains: unique([...clientIdDomains, ...clients.flatMap((c) => c.documentDomains)]),
     allowHttp: cimd.allowHttp,
-    grantExecutors: GRANT_EXECUTORS,
   };
+}
+
+/** The anonymous-clients profile, when anonymous registration (`dcr.mode` anonymous or trusted-hosts) or CIMD is on. */
+export function desiredAnonymous(
+  anonymousRegistration: boolean,
+  cimd: boolean,
+  dpop: boolean,
+): DesiredAnonymous | undefined {
+  if (!anonymousRegistration && !cimd) return undefined;
+  return { grantExecutors: GRANT_EXECUTORS, dpop };
 }
 
 /** The property names each provider must declare in /admin/serverinfo for apply to write its config. */
@@ -147,7 +171,7 @@ export const REQUIRED_PROPERTIES: Readonly<Record<string, readonly string[]>> = 
   [ANONYMOUS_CONDITION]: ['update-client-source'],
 };
 
-/** Our two profiles and two policies, exactly as apply writes them. */
+/** The CIMD profile and policy, exactly as apply writes them. */
 export function cimdObjects(desired: DesiredCimd): { profiles: ClientProfile[]; policies: ClientPolicy[] } {
   return {
     profiles: [
@@ -164,18 +188,6 @@ export function cimdObjects(desired: DesiredCimd): { profiles: ClientProfile[]; 
               'only-allow-confidential-client': false,
             },
           },
-        ],
-      },
-      {
-        name: CIMD_NAMES.pkceProfile,
-        description:
-          'PKCE S256 and no implicit or password grant for clients created anonymously, CIMD ones included (keycloak#52795; made by mcp-keycloak)',
-        executors: [
-          { executor: PKCE_EXECUTOR, configuration: { 'auto-configure': true } },
-          ...desired.grantExecutors.map((executor) => ({
-            executor,
-            configuration: { [GRANT_EXECUTOR_PROPERTY]: true },
-          })),
         ],
       },
     ],
@@ -195,6 +207,28 @@ export function cimdObjects(desired: DesiredCimd): { profiles: ClientProfile[]; 
         ],
         profiles: [CIMD_NAMES.profile],
       },
+    ],
+  };
+}
+
+/** The anonymous-clients profile and policy (PKCE, the code flow only, DPoP when asked), exactly as apply writes them. */
+export function anonymousObjects(desired: DesiredAnonymous): { profiles: ClientProfile[]; policies: ClientPolicy[] } {
+  return {
+    profiles: [
+      {
+        name: CIMD_NAMES.pkceProfile,
+        description: `PKCE S256${desired.dpop ? ', DPoP-bound tokens' : ''} and no implicit or password grant for clients created anonymously: Dynamic Client Registration and CIMD (keycloak#52795; made by mcp-keycloak)`,
+        executors: [
+          { executor: PKCE_EXECUTOR, configuration: { 'auto-configure': true } },
+          ...desired.grantExecutors.map((executor) => ({
+            executor,
+            configuration: { [GRANT_EXECUTOR_PROPERTY]: true },
+          })),
+          ...(desired.dpop ? [{ executor: DPOP_EXECUTOR, configuration: { 'auto-configure': true } }] : []),
+        ],
+      },
+    ],
+    policies: [
       {
         name: CIMD_NAMES.pkcePolicy,
         description:
@@ -205,6 +239,17 @@ export function cimdObjects(desired: DesiredCimd): { profiles: ClientProfile[]; 
       },
     ],
   };
+}
+
+/** Every client profile and policy of ours that `desired` asks for: profiles first, as a policy names its profiles. */
+export function clientPolicyObjects(
+  cimd: DesiredCimd | undefined,
+  anonymous: DesiredAnonymous | undefined,
+): { profiles: ClientProfile[]; policies: ClientPolicy[] } {
+  const parts = [cimd && cimdObjects(cimd), anonymous && anonymousObjects(anonymous)].filter(
+    (part) => part !== undefined,
+  );
+  return { profiles: parts.flatMap((part) => part.profiles), policies: parts.flatMap((part) => part.policies) };
 }
 
 /** `list` with `object` in place of the entry of the same name (or added at the end); the others untouched. */

@@ -3,7 +3,7 @@
  * Names here are the stable identities by which `plan` finds objects in Keycloak.
  */
 import type { Config, DcrMode } from '../config/schema.js';
-import { desiredCimd, type DesiredCimd } from './cimd.js';
+import { desiredAnonymous, desiredCimd, type DesiredAnonymous, type DesiredCimd } from './cimd.js';
 
 /** Our Audience mapper's name on each scope; an existing audience mapper with the right URL is adopted too. */
 export const AUDIENCE_MAPPER_NAME = 'mcp-audience';
@@ -76,6 +76,8 @@ export interface DesiredRealm {
   testUser?: { username: string; password?: string };
   /** Client ID Metadata Documents, when the config asks for them (see cimd.ts). */
   cimd?: DesiredCimd;
+  /** The anonymous-clients profile and policy (PKCE, code flow only, DPoP when asked): with anonymous registration or CIMD. */
+  anonymous?: DesiredAnonymous;
 }
 
 /** The desired realm for `config`; the test user gets `testUserPassword` when one is given. */
@@ -89,6 +91,8 @@ export function desiredRealm(config: Config, testUserPassword?: string): Desired
   if (config.dcr.webOrigins) desired.dcr.webOrigins = config.dcr.webOrigins;
   const cimd = desiredCimd(config.cimd);
   if (cimd) desired.cimd = cimd;
+  const anonymous = desiredAnonymous(config.dcr.mode !== 'off', Boolean(cimd), config.requireDpop === true);
+  if (anonymous) desired.anonymous = anonymous;
   if (config.testUser) {
     desired.testUser = testUserPassword
       ? { username: config.testUser.username, password: testUserPassword }

@@ -7,7 +7,7 @@ import { KeycloakError } from '../errors.js';
 import { keycloakCall } from '../keycloak/errors.js';
 import type { AdminSession } from '../keycloak/session.js';
 import { AUDIENCE_MAPPER_TYPE } from './audience.js';
-import { cimdObjects, withObject, type ClientPolicy, type ClientProfile } from './cimd.js';
+import { clientPolicyObjects, withObject, type ClientPolicy, type ClientProfile } from './cimd.js';
 import {
   describeChange,
   type AudienceMapperChange,
@@ -217,8 +217,7 @@ export class Executor {
     const { session } = this;
     const { client } = session;
     const realm = this.realm;
-    if (!this.desired.cimd) throw new Error(`planned ${what} without CIMD in the desired state`);
-    const wanted = cimdObjects(this.desired.cimd);
+    const wanted = clientPolicyObjects(this.desired.cimd, this.desired.anonymous);
     const path = `${encodeURIComponent(this.realm)}/client-policies/${change.kind === 'client-profile' ? 'profiles' : 'policies'}`;
     if (change.kind === 'client-profile') {
       const current = await session.read<{ profiles?: ClientProfile[] }>(path, what);

@@ -67,7 +67,7 @@ export function checkPasswordEarly(baseUrl: string, desired: DesiredRealm): void
 
 /**
  * Reads the live counterpart of `desired`: 5 requests when the realm exists (7 with a test user and
- * its password), plus one per MCP server (its resource client) and 2 with CIMD; 1 or 2 when it does
+ * its password), plus one per MCP server (its resource client) and 2 with our client policies (anonymous registration or CIMD); 1 or 2 when it does
  * not. The lists wait for the realm to be found; the password
  * check, which makes Keycloak hash and is the slowest, went out with the login (`checkPasswordEarly`)
  * or goes out with the realm read, and is only consulted when the user exists. A read after apply
@@ -96,9 +96,9 @@ export async function readLiveRealm(
   live.id = found.id!;
   live.enabled = found.enabled ?? false;
 
-  // Alongside the lists below: the client profiles and policies, 2 reads more when CIMD is desired.
+  // Alongside the lists below: the client profiles and policies, 2 reads more when ours are desired.
   const cimdReads =
-    desired.cimd || options.clientPolicies
+    desired.cimd || desired.anonymous || options.clientPolicies
       ? Promise.all([
           session.read<{ profiles?: ClientProfile[] }>(
             `${path}/client-policies/profiles`,

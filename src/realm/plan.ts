@@ -50,7 +50,7 @@ export function planRealm(desired: DesiredRealm, live: LiveRealm, keycloakUrl: s
     ...desired.scopes.flatMap((scope) => planScope(scope, live)),
     ...desired.resourceClients.flatMap((client) => planResourceClient(client, live)),
     ...planPolicies(desired, live),
-    ...planCimd(desired.cimd, live.clientProfiles, live.clientPolicies),
+    ...planCimd(desired.cimd, desired.anonymous, live.clientProfiles, live.clientPolicies),
     ...planTestUser(desired, live),
   ];
   const summary = { create: 0, update: 0, delete: 0 };

@@ -7,7 +7,7 @@
 import type { ServerInfoRepresentation } from '@keycloak/keycloak-admin-client/lib/defs/serverInfoRepesentation.js';
 import { CliError, ExitCode } from '../errors.js';
 import { enabledFeatures } from '../local/features.js';
-import { CIMD_EXECUTOR, GRANT_EXECUTOR_PROPERTY, GRANT_EXECUTORS, REQUIRED_PROPERTIES } from './cimd.js';
+import { CIMD_EXECUTOR, DPOP_EXECUTOR, GRANT_EXECUTOR_PROPERTY, GRANT_EXECUTORS, REQUIRED_PROPERTIES } from './cimd.js';
 
 const EXECUTORS = 'org.keycloak.services.clientpolicy.executor.ClientPolicyExecutorProvider';
 const CONDITIONS = 'org.keycloak.services.clientpolicy.condition.ClientPolicyConditionProvider';
@@ -62,6 +62,17 @@ export function cimdRefusal(info: ServerInfoRepresentation, keycloakUrl: string,
     }
   }
   return undefined;
+}
+
+/** `--dpop` needs the `dpop-bind-enforcer` executor with its `auto-configure` property (Keycloak 26.4+, DPoP supported). */
+export function refuseDpop(info: ServerInfoRepresentation, keycloakUrl: string): void {
+  const declared = clientPolicyProviders(info).get(DPOP_EXECUTOR);
+  if (declared?.has('auto-configure')) return;
+  const version = info.systemInfo?.version ?? 'unknown';
+  throw new CliError(
+    `dpop (--dpop) needs Keycloak's "${DPOP_EXECUTOR}" client policy executor, which the Keycloak ${version} at ${keycloakUrl} does not offer: use Keycloak 26.4 or later (DPoP is supported there without a feature flag). Nothing was changed.`,
+    ExitCode.failure,
+  );
 }
 
 /** Throws the refusal (exit code 1). */

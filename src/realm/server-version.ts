@@ -7,7 +7,7 @@
 import { CliError, ExitCode } from '../errors.js';
 import type { DesiredRealm } from './desired.js';
 import type { ServerInfoRepresentation } from '@keycloak/keycloak-admin-client/lib/defs/serverInfoRepesentation.js';
-import { cimdRefusal, grantExecutorsOf, refuseCimd } from './server-features.js';
+import { cimdRefusal, grantExecutorsOf, refuseCimd, refuseDpop } from './server-features.js';
 import type { AdminSession } from '../keycloak/session.js';
 import { olderThan, versionDifference, versionParts } from '../keycloak/versions.js';
 
@@ -42,11 +42,12 @@ export function versionRefusal(desired: DesiredRealm, version: string): string |
 
 /**
  * Throws the refusal (exit code 1) when `desired` needs a newer Keycloak or a feature it runs without;
- * reads serverinfo (one request) only when that matters: web origins, CIMD. With CIMD it also narrows
- * `desired.cimd.grantExecutors` to the executors this server declares, so that plan and apply agree.
+ * reads serverinfo (one request) only when that matters: web origins, CIMD, our anonymous-clients profile. It
+ * also narrows `desired.anonymous.grantExecutors` to the executors this server declares, so that plan and
+ * apply agree, and refuses `--dpop` on a server without the DPoP executor.
  */
 export async function refuseWhatTheVersionCannotHold(session: AdminSession, desired: DesiredRealm): Promise<void> {
-  if (!versionSensitive(desired) && !desired.cimd) return;
+  if (!versionSensitive(desired) && !desired.cimd && !desired.anonymous) return;
   // A raw read: loading the admin client for it would double a no-op apply's time (measured).
   const info =
     (await session.readAdmin<ServerInfoRepresentation>(
@@ -58,7 +59,10 @@ export async function refuseWhatTheVersionCannotHold(session: AdminSession, desi
   // The restart command is worked out only when there is something to refuse.
   if (desired.cimd && cimdRefusal(info, session.baseUrl))
     refuseCimd(info, session.baseUrl, await localRestartCommand(session.baseUrl, ['cimd']));
-  if (desired.cimd) desired.cimd.grantExecutors = grantExecutorsOf(info);
+  if (desired.anonymous) {
+    desired.anonymous.grantExecutors = grantExecutorsOf(info);
+    if (desired.anonymous.dpop) refuseDpop(info, session.baseUrl);
+  }
 }
 
 /** The command that restarts the Keycloak `keycloak start` runs at `url` with `features` added; undefined for any other Keycloak. */

@@ -6,7 +6,15 @@ import { describe, expect, it } from 'vitest';
 import { CIMD_CLIENT_KEYS, configSchema } from '../../src/config/schema.js';
 import { cimdRefusal, grantExecutorsOf } from '../../src/realm/server-features.js';
 import { planCimd } from '../../src/realm/cimd-plan.js';
-import { cimdObjects, desiredCimd, KNOWN_CIMD_CLIENTS } from '../../src/realm/cimd.js';
+import {
+  anonymousObjects,
+  cimdObjects,
+  clientPolicyObjects,
+  desiredAnonymous,
+  desiredCimd,
+  GRANT_EXECUTORS,
+  KNOWN_CIMD_CLIENTS,
+} from '../../src/realm/cimd.js';
 
 const cimdOf = (cimd: unknown) => desiredCimd(configSchema.parse({ cimd }).cimd)!;
 
@@ -79,10 +87,11 @@ describe('step-up scopes in the config', () => {
 
 describe('the CIMD plan', () => {
   const desired = cimdOf({});
-  const { profiles, policies } = cimdObjects(desired);
+  const anonymous = { grantExecutors: GRANT_EXECUTORS, dpop: false };
+  const { profiles, policies } = clientPolicyObjects(desired, anonymous);
 
   it('creates the two profiles, then the two policies that name them, in a realm with none', () => {
-    expect(planCimd(desired).map((c) => `${c.action} ${c.kind} ${c.name}`)).toEqual([
+    expect(planCimd(desired, anonymous).map((c) => `${c.action} ${c.kind} ${c.name}`)).toEqual([
       'create client-profile mcp-keycloak-cimd',
       'create client-profile mcp-keycloak-pkce',
       'create client-policy mcp-keycloak-cimd',
@@ -96,7 +105,7 @@ describe('the CIMD plan', () => {
     config['cimd-allow-permitted-domains'] = [...(config['cimd-allow-permitted-domains'] as string[])].reverse();
     config['cimd-allow-http-scheme'] = 'false';
     const theirs = { name: 'theirs', executors: [] };
-    expect(planCimd(desired, [theirs, ...shuffled], [...policies].reverse())).toEqual([]);
+    expect(planCimd(desired, anonymous, [theirs, ...shuffled], [...policies].reverse())).toEqual([]);
   });
 
   it('keeps anonymously created clients on the code flow: PKCE, then implicit and password grants turned off', () => {
@@ -108,7 +117,7 @@ describe('the CIMD plan', () => {
     // A realm applied before: its PKCE profile has the PKCE executor alone, and gets the two others.
     const before = structuredClone(profiles);
     before[1]!.executors = before[1]!.executors.slice(0, 1);
-    expect(planCimd(desired, before, policies)).toEqual([
+    expect(planCimd(desired, anonymous, before, policies)).toEqual([
       {
         action: 'update',
         kind: 'client-profile',
@@ -128,7 +137,7 @@ describe('the CIMD plan', () => {
     const edited = structuredClone(policies);
     edited[0]!.conditions[0]!.configuration['client-id-uri-allow-permitted-domains'] = ['vscode.dev'];
     edited[1]!.enabled = false;
-    expect(planCimd(desired, profiles, edited)).toEqual([
+    expect(planCimd(desired, anonymous, profiles, edited)).toEqual([
       {
         action: 'update',
         kind: 'client-policy',
@@ -209,10 +218,43 @@ describe('a Keycloak that cannot hold CIMD', () => {
     const older = info(on, [cimdExecutor, pkce, provider('reject-ropc-grant', []), implicit]);
     expect(grantExecutorsOf(older)).toEqual(['reject-implicit-grant']);
     expect(cimdRefusal(older, 'http://kc')).toBeUndefined();
-    const desired = { ...cimdOf({}), grantExecutors: grantExecutorsOf(older) };
-    expect(cimdObjects(desired).profiles[1]!.executors.map((e) => e.executor)).toEqual([
+    const narrowed = { grantExecutors: grantExecutorsOf(older), dpop: false };
+    expect(anonymousObjects(narrowed).profiles[0]!.executors.map((e) => e.executor)).toEqual([
       'pkce-enforcer',
       'reject-implicit-grant',
     ]);
+  });
+});
+
+describe('the anonymous-clients profile without CIMD', () => {
+  it('is desired whenever anonymous registration is on, even without CIMD, and never with dcr off and no CIMD', () => {
+    expect(desiredAnonymous(true, false, false)).toEqual({ grantExecutors: GRANT_EXECUTORS, dpop: false });
+    expect(desiredAnonymous(false, true, false)).toBeDefined();
+    expect(desiredAnonymous(false, false, true)).toBeUndefined();
+  });
+
+  it('plans the PKCE profile and policy alone for a DCR realm, and nothing of CIMD', () => {
+    const anonymous = { grantExecutors: GRANT_EXECUTORS, dpop: false };
+    expect(planCimd(undefined, anonymous).map((c) => `${c.action} ${c.kind} ${c.name}`)).toEqual([
+      'create client-profile mcp-keycloak-pkce',
+      'create client-policy mcp-keycloak-pkce',
+    ]);
+    expect(cimdObjects(cimdOf({})).profiles.map((p) => p.name)).toEqual(['mcp-keycloak-cimd']);
+  });
+
+  it('adds dpop-bind-enforcer with auto-configure when DPoP is required, and plans the change on a realm made without', () => {
+    const withDpop = anonymousObjects({ grantExecutors: GRANT_EXECUTORS, dpop: true });
+    expect(withDpop.profiles[0]!.executors.at(-1)).toEqual({
+      executor: 'dpop-bind-enforcer',
+      configuration: { 'auto-configure': true },
+    });
+    const without = anonymousObjects({ grantExecutors: GRANT_EXECUTORS, dpop: false });
+    const [change] = planCimd(
+      undefined,
+      { grantExecutors: GRANT_EXECUTORS, dpop: true },
+      without.profiles,
+      without.policies,
+    );
+    expect(change).toMatchObject({ action: 'update', kind: 'client-profile', name: 'mcp-keycloak-pkce' });
   });
 });
