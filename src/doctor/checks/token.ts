@@ -4,7 +4,9 @@
  * claim compared with what the server expects.
  */
 import { SECRET_ENV } from '../../config/secrets.js';
-import { fail, pass, skip, warn, type Finding } from '../../findings.js';
+import { blocked, fail, pass, skip, warn, type Finding } from '../../findings.js';
+import { keycloakOnlyFetch, keycloakOnlyRequest, untrustedDestination } from '../trust.js';
+import { cleanupFailed } from '../verdicts.js';
 import { applyCommand } from '../fixes.js';
 import { asString, describeResult, request, type HttpRequest } from '../http.js';
 import { compareClaims } from '../token/claims.js';
@@ -67,6 +69,9 @@ async function obtain(
         `Export ${SECRET_ENV.testUserPassword}.`,
       ),
     };
+  // The password goes only to the configured Keycloak (trust.ts); Keycloak's own metadata is read from there.
+  const untrusted = untrustedDestination(input, {});
+  if (untrusted) return { finding: blocked('token.obtain', title, untrusted.blockedBy, untrusted.why) };
   if (!metadata)
     return {
       finding: fail('token.obtain', title, {
@@ -83,11 +88,12 @@ async function obtain(
       scopes: input.resource.scopes,
       resource: input.resource.url,
       ...(input.admin ? { admin: input.admin } : {}),
-      ...(input.request ? { request: input.request } : {}),
+      request: keycloakOnlyRequest(input),
+      signInFetch: keycloakOnlyFetch(input.config, input.resource.url),
     });
     const detail = `signed in through a temporary DCR client (deleted) with scope ${input.resource.scopes.join(' ')}`;
     const finding = got.leftovers.length
-      ? warn('token.obtain', title, { actual: detail, why: got.leftovers.join('; ') })
+      ? cleanupFailed('token.obtain', title, 'a token was obtained', got.leftovers.join('; '))
       : pass('token.obtain', title, { actual: detail });
     return { finding, token: got.accessToken };
   } catch (error) {
