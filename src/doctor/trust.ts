@@ -56,7 +56,7 @@ export function requireKeycloakOrigin(url: string | URL, config: Pick<Config, 'k
 /** Doctor's request (or a unit test's canned one) that refuses, before sending anything, every URL off the Keycloak origin. */
 export function keycloakOnlyRequest(input: Pick<DoctorInput, 'config' | 'request'>): HttpRequest {
   const send = input.request ?? request;
-  return (url, init) => {
+  return async (url, init) => {
     requireKeycloakOrigin(url, input.config);
     return send(url, init);
   };

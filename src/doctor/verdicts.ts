@@ -38,7 +38,7 @@ export function adminLoginFailed(input: DoctorInput): Finding | undefined {
     expected: `an admin API login at ${input.config.keycloakUrl}`,
     actual: input.adminFailed,
     why: 'Admin credentials were given, so the realm audit, the Keycloak version and the probes that clean up through the admin API were meant to run; none of them did.',
-    fix: `Correct what the line above names (plan and apply fail the same way), or unset ${SECRET_ENV.adminPassword} and KEYCLOAK_ADMIN_CLIENT_SECRET to run doctor without the admin checks.`,
+    fix: `Correct what the line above names (plan and apply fail with the same line): the credentials when Keycloak rejected them, --keycloak-url or Keycloak's health when it did not answer; or unset ${SECRET_ENV.adminPassword} and ${SECRET_ENV.adminClientSecret} to run doctor without the admin checks.`,
   });
 }
 

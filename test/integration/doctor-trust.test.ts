@@ -9,6 +9,7 @@
  * - Green means tried, break and fix: rejected admin credentials fail (right ones pass); --e2e without a
  *   test user fails (with one it passes); a probe whose clean-up fails is a failure naming the client left.
  */
+import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../src/local/process.js';
 import { startReferenceServer, type RunningServer } from '../../src/server/index.js';
@@ -118,6 +119,51 @@ describe('an MCP server that names another authorization server (a proxy in fron
   });
 });
 
+describe('a server that names Keycloak to doctor, then the proxy to the --e2e client', () => {
+  it('the guard inside the client refuses the registration there, and the proxy gets only reads', async () => {
+    const fakePort = await freePort();
+    const url = `http://127.0.0.1:${fakePort}/mcp`;
+    const prmUrl = `http://127.0.0.1:${fakePort}/.well-known/oauth-protected-resource/mcp`;
+    let prmReads = 0;
+    // doctor's own prm check reads the PRM once; every later read (the SDK client's) names the proxy.
+    const fake = createServer((req, res) => {
+      req.resume();
+      if (req.url === '/.well-known/oauth-protected-resource/mcp') {
+        const issuer = `${prmReads++ === 0 ? keycloak().url : proxy.url}/realms/${realm}`;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ resource: url, authorization_servers: [issuer], scopes_supported: ['mcp:run'] }));
+      } else {
+        res.writeHead(401, { 'www-authenticate': `Bearer resource_metadata="${prmUrl}", scope="mcp:run"` }).end();
+      }
+    });
+    await new Promise<void>((resolve) => fake.listen(fakePort, '127.0.0.1', resolve));
+    try {
+      proxy.log.length = 0;
+      const run = await runCli(
+        ['--json', 'doctor', '--realm', realm, '--resource', url, '--e2e', '--test-user', 'alice'],
+        {
+          env,
+        },
+      );
+      const checks = (JSON.parse(run.stdout) as { checks: Finding[] }).checks;
+      expect(run.code).toBe(1);
+      expect(find(checks, 'prm.authorization_servers')?.status).toBe('pass');
+      const refused = checks.filter((f) => f.id.startsWith('e2e.') && f.status === 'fail');
+      expect(refused.map((f) => f.actual).join(' ')).toMatch(
+        new RegExp(`refused to send credentials or a write to ${proxy.url}`),
+      );
+      expect(proxy.log.length).toBeGreaterThan(0); // the client did discover the proxy
+      for (const seen of proxy.log) {
+        expect(`${seen.method} ${seen.url}`).toMatch(/^(GET|HEAD) /);
+        expect(seen.headers.authorization).toBeUndefined();
+        expect(JSON.stringify(seen)).not.toContain(password);
+      }
+    } finally {
+      await new Promise<void>((resolve) => fake.close(() => resolve()));
+    }
+  });
+});
+
 describe('green means tried (break and fix)', () => {
   beforeAll(async () => {
     await serveWith(keycloak().url);
@@ -185,5 +231,18 @@ describe('a probe whose clean-up fails', () => {
         ),
       });
     }
+  });
+});
+
+describe('an admin API that does not answer', () => {
+  it('fails keycloak.admin (credentials were given), and the admin checks are not run because of it', async () => {
+    // The server still names the proxy, which is the configured Keycloak here; only the admin login dies.
+    proxy.reset({ method: 'POST', path: /^\/realms\/master\/protocol\/openid-connect\/token$/ });
+    const broken = await doctor([], { env: { KEYCLOAK_URL: proxy.url } });
+    expect(broken.code).toBe(1);
+    expect(find(broken.checks, 'keycloak.admin')).toMatchObject({ status: 'fail', actual: expect.any(String) });
+    for (const f of broken.checks.filter((c) => c.id.startsWith('realm.')))
+      expect(f).toMatchObject({ status: 'skip', blockedBy: 'keycloak.admin' });
+    expect(broken.stdout).not.toContain(keycloak().adminPassword);
   });
 });
