@@ -99,25 +99,26 @@ export interface Blocked {
 
 /**
  * Whether a check that sends a secret or a write to the authorization server clients are pointed at must
- * not run, and because of which finding: the PRM naming another origin (`prm.authorization_servers`), or
- * Keycloak announcing its issuer, and so its endpoints, on another origin than the configured one
- * (`keycloak.origin`). Undefined when both are on the configured Keycloak origin.
+ * not run, and because of which finding: Keycloak announcing its issuer, and so its endpoints, on another
+ * origin than the configured one (`keycloak.origin`), or the PRM naming another origin
+ * (`prm.authorization_servers`). Undefined when both are on the configured Keycloak origin.
  */
 export function untrustedDestination(
   input: Pick<DoctorInput, 'config' | 'expectedIssuer'>,
   state: Pick<DoctorState, 'authorizationServer'>,
 ): Blocked | undefined {
   const origin = keycloakOrigin(input.config);
+  // Keycloak's own issuer first: when it is elsewhere, the PRM naming it is right and keycloak.origin is what fails.
+  if (!isKeycloakOrigin(input.expectedIssuer, input.config))
+    return {
+      blockedBy: 'keycloak.origin',
+      why: `not run: Keycloak announces its endpoints on ${originOf(input.expectedIssuer)}, not on the configured ${origin}, and doctor sends no password, token or registration there`,
+    };
   const server = state.authorizationServer;
   if (server && !isKeycloakOrigin(server, input.config))
     return {
       blockedBy: 'prm.authorization_servers',
       why: `not run: the PRM names the authorization server ${server}, which is not on the configured Keycloak ${origin}, and doctor sends no password, token or registration there`,
-    };
-  if (!isKeycloakOrigin(input.expectedIssuer, input.config))
-    return {
-      blockedBy: 'keycloak.origin',
-      why: `not run: Keycloak announces its endpoints on ${originOf(input.expectedIssuer)}, not on the configured ${origin}, and doctor sends no password, token or registration there`,
     };
   return undefined;
 }

@@ -246,3 +246,21 @@ describe('an admin API that does not answer', () => {
     expect(broken.stdout).not.toContain(keycloak().adminPassword);
   });
 });
+
+describe('a Keycloak that announces another origin (the realm frontend URL)', () => {
+  it('fails keycloak.origin with the --keycloak-url fix; the password, probes and --e2e are not run because of it', async () => {
+    const alt = keycloak().url.replace('127.0.0.1', 'localhost');
+    const admin = await adminClient();
+    await admin.realms.update({ realm }, { realm, attributes: { frontendUrl: alt } });
+    await serveWith(keycloak().url); // its PRM names the issuer Keycloak announces: on `alt`
+    const { code, checks } = await doctor(['--e2e', '--test-user', 'alice']);
+    expect(code).toBe(1);
+    expect(find(checks, 'keycloak.origin')).toMatchObject({
+      status: 'fail',
+      fix: `If ${alt} is this Keycloak, run doctor with --keycloak-url ${alt} (or KEYCLOAK_URL).`,
+    });
+    expect(find(checks, 'prm.authorization_servers')?.status).toBe('pass');
+    for (const id of ['token.obtain', 'registration.vscode', 'e2e', ...(cimdOn ? ['cimd.probe'] : [])])
+      expect(find(checks, id), id).toMatchObject({ status: 'skip', blockedBy: 'keycloak.origin' });
+  });
+});
