@@ -44,10 +44,15 @@ export const registrationCheck: Check = {
     }
     // A registration sent where the PRM points, off the configured Keycloak, would be a write to a host the user never named.
     const untrusted = untrustedDestination(input, state);
+    const origins = input.config.dcr.webOrigins ?? [];
+    const webOrigin = origins.includes(INSPECTOR_0X_ORIGIN) ? INSPECTOR_0X_ORIGIN : origins[0];
+    const notExpected = (client: ProbeClient) => client.sentFrom === 'browser' && !webOrigin;
     if (untrusted) {
       return [
         ...PROBE_CLIENTS.map((c) =>
-          blocked(`registration.${c.id}`, `${c.name} can register`, untrusted.blockedBy, untrusted.why),
+          notExpected(c)
+            ? browserClientNotExpected(input, c)
+            : blocked(`registration.${c.id}`, `${c.name} can register`, untrusted.blockedBy, untrusted.why),
         ),
         await issFinding(input, state, state.asMetadata?.document),
       ];
@@ -59,13 +64,11 @@ export const registrationCheck: Check = {
     const grantTypes = asStrings(state.asMetadata?.document.grant_types_supported);
     const ctx: ProbeContext = { scopes };
     if (grantTypes) ctx.grantTypesSupported = grantTypes;
-    const origins = input.config.dcr.webOrigins ?? [];
-    const webOrigin = origins.includes(INSPECTOR_0X_ORIGIN) ? INSPECTOR_0X_ORIGIN : origins[0];
     if (webOrigin) ctx.webOrigin = webOrigin;
     // Sequential on purpose: parallel probes could trip Max Clients on a realm near its limit.
     const findings: Finding[] = [];
     for (const client of PROBE_CLIENTS) {
-      if (client.sentFrom === 'browser' && !webOrigin) findings.push(browserClientNotExpected(input, client));
+      if (notExpected(client)) findings.push(browserClientNotExpected(input, client));
       else findings.push(await probe(input, endpoint, client, ctx));
     }
     findings.push(await issFinding(input, state, state.asMetadata?.document));
