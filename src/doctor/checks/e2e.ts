@@ -25,9 +25,14 @@ const FIXABLE = new Set(['e2e.register', 'e2e.claims', 'e2e.step-up.reauthorize'
  * flow's fixes spelled for this target, and marked fixable when apply repairs it (the listed steps, and a
  * token request refused with invalid_target because the realm lacks the resource client apply creates).
  */
-function asDoctorFinding(step: Finding, input: DoctorInput): Finding {
+function asDoctorFinding(step: Finding, input: DoctorInput, firstFailure?: string): Finding {
   const finding: Finding = { ...step };
   if (step.actual !== undefined) finding.actual = redact(step.actual, input.secrets);
+  // A skipped step says why it did not run (doctor's skips carry the reason in `why`), and which step stopped it.
+  if (step.status === 'skip' && finding.actual !== undefined) {
+    finding.why = finding.actual;
+    if (firstFailure && finding.actual.startsWith('not run: an earlier step failed')) finding.blockedBy = firstFailure;
+  }
   const bareApply = `\`${command('apply')}\``;
   const runsApply = step.fix?.includes(bareApply) ?? false;
   if (runsApply) finding.fix = step.fix!.replace(bareApply, `\`${applyCommand(input)}\``);
@@ -102,7 +107,8 @@ export const e2eCheck: Check = {
       fetch: keycloakOnly,
       ...(stepUpTool ? { stepUpTool } : {}),
     });
-    const findings = report.checks.map((step) => asDoctorFinding(step, input));
+    const firstFailure = report.checks.find((step) => step.status === 'fail')?.id;
+    const findings = report.checks.map((step) => asDoctorFinding(step, input, firstFailure));
     if (report.registered) findings.push(await cleanupFinding(store, keycloakOnly, report));
     return findings;
   },
