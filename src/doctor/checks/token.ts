@@ -4,7 +4,7 @@
  * claim compared with what the server expects.
  */
 import { SECRET_ENV } from '../../config/secrets.js';
-import { blocked, fail, pass, skip, warn, type Finding } from '../../findings.js';
+import { blocked, fail, pass, skip, type Finding } from '../../findings.js';
 import { keycloakOnlyFetch, keycloakOnlyRequest, untrustedDestination } from '../trust.js';
 import { cleanupFailed } from '../verdicts.js';
 import { applyCommand } from '../fixes.js';
