@@ -26,9 +26,16 @@ const SET_ADMIN = `Set ${SECRET_ENV.adminPassword} (or KEYCLOAK_ADMIN_CLIENT_ID/
  * keycloak.admin when they were given and failed.
  */
 export function withoutAdmin(input: DoctorInput, id: string, title: string, toDo: string): Finding {
-  if (input.adminFailed)
-    return blocked(id, title, ADMIN_LOGIN_ID, 'not run: the admin credentials given did not work (see keycloak.admin)');
-  return skip(id, title, input.adminMissing ?? 'no admin credentials', `${SET_ADMIN} to ${toDo}.`);
+  return (
+    blockedByAdminLogin(input, id, title) ??
+    skip(id, title, input.adminMissing ?? 'no admin credentials', `${SET_ADMIN} to ${toDo}.`)
+  );
+}
+
+/** Not run because of keycloak.admin, when admin credentials were given and failed; undefined otherwise. */
+export function blockedByAdminLogin(input: DoctorInput, id: string, title: string): Finding | undefined {
+  if (!input.adminFailed) return undefined;
+  return blocked(id, title, ADMIN_LOGIN_ID, 'not run: the admin credentials given did not work (see keycloak.admin)');
 }
 
 /** keycloak.admin: only when credentials were given; they failed, which is a failure, not a skip. */

@@ -17,7 +17,7 @@ import { keycloakCall } from '../../keycloak/errors.js';
 import { boundedFetch } from '../http.js';
 import { requireKeycloakOrigin, untrustedDestination } from '../trust.js';
 import type { Check } from '../types.js';
-import { cleanupFailed, withoutAdmin } from '../verdicts.js';
+import { blockedByAdminLogin, cleanupFailed } from '../verdicts.js';
 
 const ID = 'cimd.probe';
 const TITLE = 'A client metadata document signs a client in (live probe)';
@@ -49,7 +49,8 @@ export const cimdProbeCheck: Check = {
       ];
     }
     // Keycloak keeps a client for every document it accepts; without admin credentials doctor could not delete it.
-    if (!input.admin && input.adminFailed) return [withoutAdmin(input, ID, TITLE, '')];
+    const stopped = blockedByAdminLogin(input, ID, TITLE);
+    if (stopped) return [stopped];
     if (!input.admin)
       return [
         skip(

@@ -13,7 +13,7 @@ import { differencesFor, type VersionSetup } from '../../keycloak/versions.js';
 import { desiredCimd } from '../../realm/cimd.js';
 import { fail, pass, skip, warn, type Finding } from '../../findings.js';
 import type { Check } from '../types.js';
-import { withoutAdmin } from '../verdicts.js';
+import { blockedByAdminLogin } from '../verdicts.js';
 
 const TITLE = 'Keycloak version';
 
@@ -70,7 +70,8 @@ export const versionCheck: Check = {
   title: 'Reading the Keycloak version',
   async run(input, state) {
     if (!input.admin) {
-      if (input.adminFailed) return [withoutAdmin(input, 'keycloak.version', TITLE, '')];
+      const stopped = blockedByAdminLogin(input, 'keycloak.version', TITLE);
+      if (stopped) return [stopped];
       return [
         skip(
           'keycloak.version',
