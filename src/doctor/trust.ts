@@ -70,7 +70,8 @@ function isPlainRead(method: string, headers: Headers, body: unknown): boolean {
 
 /**
  * The `fetch` for `doctor --e2e`'s MCP client. It lets through: anything to the Keycloak origin (sent with
- * the --timeout bound of `sendToKeycloak`); plain reads anywhere (the PRM, metadata: data to check); and the
+ * the --timeout bound of `sendToKeycloak`; a request with a secret follows no redirect, which could lead it
+ * elsewhere, as curl's `--location-trusted` is off by default); plain reads anywhere (the PRM, metadata: data to check); and the
  * MCP calls themselves, i.e. JSON-RPC to exactly the MCP URL the user named (they carry the access token
  * Keycloak issued for that resource, which is where a client sends it). A login form, a token request or a
  * registration anywhere else is refused with UntrustedDestinationError, so the sign-in step fails and says so.
@@ -79,13 +80,14 @@ export function keycloakOnlyFetch(config: Pick<Config, 'keycloakUrl'>, mcpUrl: s
   const mcp = new URL(mcpUrl);
   return async (target, init = {}) => {
     const url = new URL(target instanceof Request ? target.url : String(target));
-    if (isKeycloakOrigin(url, config)) return sendToKeycloak(url, init);
     const method = (init.method ?? (target instanceof Request ? target.method : 'GET')).toUpperCase();
     const headers = new Headers(init.headers ?? (target instanceof Request ? target.headers : undefined));
     const body = init.body ?? (target instanceof Request ? target.body : undefined);
+    const plainRead = isPlainRead(method, headers, body);
+    if (isKeycloakOrigin(url, config)) return sendToKeycloak(url, plainRead ? init : { ...init, redirect: 'manual' });
     const toMcpEndpoint = url.origin === mcp.origin && url.pathname === mcp.pathname;
     const form = (headers.get('content-type') ?? '').includes('application/x-www-form-urlencoded');
-    if (isPlainRead(method, headers, body) || (toMcpEndpoint && !form)) return fetch(target, init);
+    if (plainRead || (toMcpEndpoint && !form)) return fetch(target, init);
     throw new UntrustedDestinationError(url.href, keycloakOrigin(config));
   };
 }

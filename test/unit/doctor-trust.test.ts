@@ -78,6 +78,33 @@ describe('keycloakOnlyFetch (the --e2e client and the headless sign-in)', () => 
   });
 });
 
+describe('keycloakOnlyFetch on the configured origin', () => {
+  it('sends a request with a secret there without following a redirect elsewhere; a plain read follows', async () => {
+    // A stand-in configured as "Keycloak" (only the guard is under test): it redirects everything to `other`.
+    const standIn = createServer((req, res) => {
+      req.resume();
+      res.writeHead(307, { location: `${otherUrl}/elsewhere` }).end();
+    });
+    await new Promise<void>((resolve) => standIn.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(standIn.address() as AddressInfo).port}`;
+    try {
+      const guarded = keycloakOnlyFetch(configSchema.parse({ keycloakUrl: base, realm: 'r' }), `${otherUrl}/mcp`);
+      const before = seen.length;
+      const token = await guarded(`${base}/realms/r/protocol/openid-connect/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'code=c&code_verifier=v',
+      });
+      expect(token.status).toBe(307);
+      expect(seen.length).toBe(before); // the code never reached the other origin
+      expect((await guarded(`${base}/realms/r/.well-known/openid-configuration`)).status).toBe(200);
+      expect(seen.at(-1)).toEqual({ method: 'GET', url: '/elsewhere' });
+    } finally {
+      await new Promise<void>((resolve) => standIn.close(() => resolve()));
+    }
+  });
+});
+
 describe('keycloakOnlyRequest (registration probes, their deletes, token.obtain)', () => {
   it('refuses any URL off the Keycloak origin, whatever the method, before sending', async () => {
     const calls: string[] = [];
