@@ -76,7 +76,12 @@ function isPlainRead(method: string, headers: Headers, body: unknown): boolean {
  * Keycloak issued for that resource, which is where a client sends it). A login form, a token request or a
  * registration anywhere else is refused with UntrustedDestinationError, so the sign-in step fails and says so.
  */
-export function keycloakOnlyFetch(config: Pick<Config, 'keycloakUrl'>, mcpUrl: string): typeof fetch {
+export function keycloakOnlyFetch(
+  config: Pick<Config, 'keycloakUrl'>,
+  mcpUrl: string,
+  /** How what the guard lets through to other origins is sent (a bounded fetch composes here). */
+  elsewhere: typeof fetch = fetch,
+): typeof fetch {
   const mcp = new URL(mcpUrl);
   return async (target, init = {}) => {
     const url = new URL(target instanceof Request ? target.url : String(target));
@@ -87,7 +92,7 @@ export function keycloakOnlyFetch(config: Pick<Config, 'keycloakUrl'>, mcpUrl: s
     if (isKeycloakOrigin(url, config)) return sendToKeycloak(url, plainRead ? init : { ...init, redirect: 'manual' });
     const toMcpEndpoint = url.origin === mcp.origin && url.pathname === mcp.pathname;
     const form = (headers.get('content-type') ?? '').includes('application/x-www-form-urlencoded');
-    if (plainRead || (toMcpEndpoint && !form)) return fetch(target, init);
+    if (plainRead || (toMcpEndpoint && !form)) return elsewhere(target, init);
     throw new UntrustedDestinationError(url.href, keycloakOrigin(config));
   };
 }
