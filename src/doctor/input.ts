@@ -8,13 +8,7 @@ import { envOrLocalSecrets } from '../config/resolve-secrets.js';
 import type { Config } from '../config/schema.js';
 import { SECRET_ENV, type Secrets } from '../config/secrets.js';
 import { UsageError } from '../errors.js';
-import {
-  connectAdmin,
-  NotKeycloakError,
-  probeKeycloak,
-  RealmMissingError,
-  type AdminSession,
-} from '../keycloak/session.js';
+import { connectAdmin, NotKeycloakError, probeKeycloak, RealmMissingError } from '../keycloak/session.js';
 import { realmIssuer } from '../keycloak/urls.js';
 import { command } from '../ui/invocation.js';
 import type { Ui } from '../ui/output.js';
@@ -62,7 +56,11 @@ async function resolveToken(flags: DoctorInputFlags, env = process.env): Promise
   return { value: token, source };
 }
 
-async function adminFor(config: Config, secrets: Secrets): Promise<{ admin?: AdminSession; adminMissing?: string }> {
+/** The admin session, or why there is none: none given (`adminMissing`), or given and not working (`adminFailed` too). */
+async function adminFor(
+  config: Config,
+  secrets: Secrets,
+): Promise<Pick<DoctorInput, 'admin' | 'adminMissing' | 'adminFailed'>> {
   if (!secrets.adminPassword && !secrets.adminClientSecret) {
     return {
       adminMissing: `no admin credentials (${SECRET_ENV.adminPassword} or KEYCLOAK_ADMIN_CLIENT_ID/${SECRET_ENV.adminClientSecret})`,
@@ -71,7 +69,9 @@ async function adminFor(config: Config, secrets: Secrets): Promise<{ admin?: Adm
   try {
     return { admin: await connectAdmin(config, secrets) };
   } catch (error) {
-    return { adminMissing: `admin login failed: ${error instanceof Error ? error.message : String(error)}` };
+    // The same one line plan and apply fail with (keycloak.admin reports it as a failure).
+    const message = error instanceof Error ? error.message : String(error);
+    return { adminMissing: `admin login failed: ${message}`, adminFailed: message };
   }
 }
 

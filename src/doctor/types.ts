@@ -27,6 +27,8 @@ export interface DoctorInput {
   admin?: AdminSession;
   /** Why there is no admin session (no credentials, or they failed). */
   adminMissing?: string;
+  /** Admin credentials were given and the login failed (rejected, or the admin API did not answer): why, in one line. */
+  adminFailed?: string;
   /** The realm issuer as Keycloak itself announces it at config.keycloakUrl (falls back to the computed URL). */
   expectedIssuer: string;
   /** Why Keycloak's discovery document for the realm could not be read at config.keycloakUrl, if it could not. */

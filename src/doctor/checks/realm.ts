@@ -10,8 +10,9 @@ import { readLiveRealm, type LiveRealm } from '../../realm/live.js';
 import { planRealm, type Change } from '../../realm/plan.js';
 import { applyCommand } from '../fixes.js';
 import { SECRET_ENV } from '../../config/secrets.js';
-import { fail, pass, skip, warn, type Finding } from '../../findings.js';
+import { fail, pass, warn, type Finding } from '../../findings.js';
 import { explainUrlDifference } from '../url-diff.js';
+import { withoutAdmin } from '../verdicts.js';
 import type { Check, DoctorInput, DoctorState } from '../types.js';
 import {
   cimdAdvertisedFinding,
@@ -65,18 +66,7 @@ export const realmCheck: Check = {
   id: 'realm',
   title: 'Auditing the realm through the admin API',
   async run(input, state) {
-    if (!input.admin) {
-      return realmCheckIds(input, state).map((id) =>
-        skip(
-          id,
-          TITLE,
-          input.adminMissing ?? 'no admin credentials',
-          input.adminMissing?.startsWith('admin login failed')
-            ? 'Check the admin credentials and --keycloak-url.'
-            : 'Set KEYCLOAK_ADMIN_PASSWORD (or KEYCLOAK_ADMIN_CLIENT_ID/SECRET) to audit the realm.',
-        ),
-      );
-    }
+    if (!input.admin) return realmCheckIds(input, state).map((id) => withoutAdmin(input, id, TITLE, 'audit the realm'));
     const desired = desiredRealm(input.config, input.secrets.testUserPassword);
     // With the cimd feature on, the realm's client policies tell whether CIMD clients can sign in here at all.
     const live = await readLiveRealm(input.admin, desired, {
