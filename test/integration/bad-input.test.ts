@@ -62,7 +62,7 @@ describe('bad input', () => {
   it('an unreachable URL', async () => {
     const port = await freePort();
     const result = await runCli(['apply', '--yes', '--realm', realm, '--keycloak-url', `http://127.0.0.1:${port}`]);
-    expectOneLine(result, 1, new RegExp(`Cannot reach Keycloak at http://127.0.0.1:${port} \\(connection refused\\)`));
+    expectOneLine(result, 1, new RegExp(`Nothing answers at http://127.0.0.1:${port} \\(connection refused\\)`));
   });
 
   it('a URL that is not Keycloak', async () => {

@@ -21,6 +21,7 @@ import {
   resourceClientId,
 } from './realm-2026.js';
 import { maxClientsFinding, policyFindings } from './realm-registration.js';
+import { KEYCLOAK_FIRST, meantRealm, suggestionFix } from '../keycloak-hints.js';
 
 const TITLE = 'Realm audit (admin API)';
 
@@ -71,9 +72,11 @@ export const realmCheck: Check = {
           id,
           TITLE,
           input.adminMissing ?? 'no admin credentials',
-          input.adminMissing?.startsWith('admin login failed')
-            ? 'Check the admin credentials and --keycloak-url.'
-            : 'Set KEYCLOAK_ADMIN_PASSWORD (or KEYCLOAK_ADMIN_CLIENT_ID/SECRET) to audit the realm.',
+          input.keycloakProblemKind === 'unreachable'
+            ? KEYCLOAK_FIRST
+            : input.adminMissing?.startsWith('admin login failed')
+              ? 'Check the admin credentials and --keycloak-url.'
+              : 'Set KEYCLOAK_ADMIN_PASSWORD (or KEYCLOAK_ADMIN_CLIENT_ID/SECRET) to audit the realm.',
         ),
       );
     }
@@ -88,15 +91,15 @@ export const realmCheck: Check = {
     const realm = input.config.realm;
 
     if (!live.exists || !live.enabled) {
-      return [
-        fixed(
-          fail('realm.exists', `Realm ${realm} exists and is enabled`, {
-            expected: 'an enabled realm',
-            actual: live.exists ? 'disabled' : 'no such realm',
-            why: 'Every other piece (scope, audience, registration) lives in the realm.',
-          }),
-        ),
-      ];
+      const missing = fail('realm.exists', `Realm ${realm} exists and is enabled`, {
+        expected: 'an enabled realm',
+        actual: live.exists ? 'disabled' : 'no such realm',
+        why: 'Every other piece (scope, audience, registration) lives in the realm.',
+      });
+      // A name next to an existing realm's is a typo more often than a new realm: --fix does not create it.
+      const suggestion = live.exists ? undefined : await meantRealm(input, state);
+      if (suggestion) return [{ ...missing, fix: suggestionFix(input, suggestion, fix) }];
+      return [fixed(missing)];
     }
     const findings: Finding[] = [pass('realm.exists', `Realm ${realm} exists and is enabled`, { actual: live.id! })];
     const primary = input.resource.scopes[0]!;

@@ -22,6 +22,7 @@ import {
 import { applyCommand } from '../fixes.js';
 import { fail, pass, skip, warn, type Finding } from '../../findings.js';
 import type { Check, DoctorInput, DoctorState } from '../types.js';
+import { KEYCLOAK_FIRST } from '../keycloak-hints.js';
 
 export const registrationCheck: Check = {
   id: 'registration',
@@ -79,7 +80,9 @@ export async function issFinding(
       'registration.iss',
       ISS_TITLE,
       input.adminMissing ?? 'no admin credentials',
-      'Set KEYCLOAK_ADMIN_PASSWORD (or KEYCLOAK_ADMIN_CLIENT_ID/SECRET) to read the realm\u2019s clients.',
+      input.keycloakProblemKind === 'unreachable'
+        ? KEYCLOAK_FIRST
+        : 'Set KEYCLOAK_ADMIN_PASSWORD (or KEYCLOAK_ADMIN_CLIENT_ID/SECRET) to read the realm\u2019s clients.',
     );
   }
   let all: RealmClients;

@@ -13,6 +13,7 @@ import { differencesFor, type VersionSetup } from '../../keycloak/versions.js';
 import { desiredCimd } from '../../realm/cimd.js';
 import { pass, skip, warn, type Finding } from '../../findings.js';
 import type { Check } from '../types.js';
+import { KEYCLOAK_FIRST } from '../keycloak-hints.js';
 
 const TITLE = 'Keycloak version';
 
@@ -74,7 +75,9 @@ export const versionCheck: Check = {
           'keycloak.version',
           TITLE,
           `version unknown: ${input.adminMissing ?? 'no admin credentials'}, and the version is read from the admin API`,
-          'Set KEYCLOAK_ADMIN_PASSWORD (or KEYCLOAK_ADMIN_CLIENT_ID/SECRET) to read it and the differences that matter to this setup.',
+          input.keycloakProblemKind === 'unreachable'
+            ? KEYCLOAK_FIRST
+            : 'Set KEYCLOAK_ADMIN_PASSWORD (or KEYCLOAK_ADMIN_CLIENT_ID/SECRET) to read it and the differences that matter to this setup.',
         ),
       ];
     }
