@@ -34,8 +34,8 @@ async function localKeycloakFix(base: string): Promise<string | undefined> {
   if (!state || state.port !== portOf(base)) return undefined;
   const start = `\`${command(startArguments(state))}\``;
   if (running)
-    return `the local Keycloak that \`${command('keycloak start')}\` ran there is still starting or has failed: see its log ${state.logFile}, or stop it and run ${start}.`;
-  return `the local Keycloak that \`${command('keycloak start')}\` ran there is stopped (its admin password and realms are kept): start it again with ${start}.`;
+    return `the local Keycloak that \`${command('keycloak start')}\` ran at ${base} is still starting or has failed: see its log ${state.logFile}, or run \`${command('keycloak stop')}\` and then ${start}.`;
+  return `the local Keycloak that \`${command('keycloak start')}\` ran at ${base} is stopped (its admin password and realms are kept): start it again with ${start}.`;
 }
 
 /** The error for a Keycloak URL where the connection failed: a usage error for https:// on an http port. */

@@ -206,7 +206,7 @@ describe('a stopped local Keycloak (its state file)', () => {
 
   it('plan says it is stopped and how to start it with its features', async () => {
     const line = oneLine(await cli(['plan', '--keycloak-url', url], { admin: false, env }), 1);
-    expect(line).toMatch(/the local Keycloak that `.*keycloak start` ran there is stopped/);
+    expect(line).toMatch(/the local Keycloak that `.*keycloak start` ran at .* is stopped/);
     expect(line).toMatch(
       /start it again with `.*keycloak start --port \d+ --runtime distribution --features cimd,resource-indicators`\.$/,
     );
