@@ -125,7 +125,7 @@ describe('doctor --token', () => {
     expect(failed(report!)).toEqual(['mcp.tools_list', 'token.decode']);
   });
 
-  it('refuses a token in argv with one line and exit 2', async () => {
+  it('refuses a token in argv with one line and exit 64', async () => {
     const result = await runCli(['doctor', ...target, '--token', 'eyJhbGciOiJSUzI1NiJ9.e30.sig'], { admin: false });
     expect(result.code).toBe(64);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
