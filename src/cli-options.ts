@@ -32,7 +32,7 @@ export const REALM_ROLE = {
   plan: 'realm to compare with the configuration; read only',
   check: 'realm to check; read only unless --fix',
   serve: 'realm whose tokens the server accepts',
-  destroy: 'realm to remove what apply created from',
+  destroy: 'realm to clean up (what apply created in it)',
   clients: 'realm whose registered clients to list or prune',
   export: 'realm to read and export',
 } as const;
@@ -42,6 +42,10 @@ export const TOOL_SCOPE =
 
 export const CREATE_TEST_USER =
   'create a test user; password from env MCP_KEYCLOAK_TEST_USER_PASSWORD (env MCP_KEYCLOAK_TEST_USER)';
+
+/** plan reads only: the same user, as what apply would create. */
+export const PLAN_TEST_USER =
+  'the test user apply would create (and whose password plan checks); password from env MCP_KEYCLOAK_TEST_USER_PASSWORD (env MCP_KEYCLOAK_TEST_USER)';
 
 /** Options shared by every command that reads the configuration; each command shows only the ones it uses. */
 export function withConfigOptions(
@@ -92,7 +96,7 @@ export function withConfigOptions(
       command
         .option(
           '--cimd',
-          'set up Client ID Metadata Documents for the known clients (Keycloak 26.6+ with --features=cimd; env MCP_KEYCLOAK_CIMD)',
+          'with Client ID Metadata Documents (CIMD) for the known clients (Keycloak 26.6+ with --features=cimd; env MCP_KEYCLOAK_CIMD)',
         )
         .option(
           '--cimd-domain <host>',

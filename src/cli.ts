@@ -3,7 +3,7 @@
  * exit code; this file is the one place that turns errors into a line on stderr and an exit code.
  */
 import { Command, CommanderError, Help, Option } from 'commander';
-import { collect, CREATE_TEST_USER, refuseTogether, REALM_ROLE, TOOL_SCOPE, withConfigOptions } from './cli-options.js';
+import { collect, PLAN_TEST_USER, refuseTogether, REALM_ROLE, TOOL_SCOPE, withConfigOptions } from './cli-options.js';
 import { CliError, ExitCode } from './errors.js';
 import type { Ui } from './ui/output.js';
 // Inlined into dist/cli.js by the build: --version reads no file.
@@ -49,7 +49,7 @@ export function buildProgram(
     realm: REALM_ROLE.plan,
     target: true,
     registration: 'full',
-    testUser: CREATE_TEST_USER,
+    testUser: PLAN_TEST_USER,
   })
     .description('show what apply would change in the realm; change nothing')
     .option('--tool-scope <tool=scope>', TOOL_SCOPE, collect)

@@ -71,6 +71,11 @@ describe('help', () => {
       if (['plan', 'doctor', 'export'].includes(name)) expect(realm).toMatch(/read only|read and export/);
     },
   );
+
+  it.each([['plan'], ['doctor'], ['export']])('%s --help promises no change', (name) => {
+    const options = section(run([name, '--help']).stdout, 'Options').replace(/\s+/g, ' ');
+    expect(options).not.toMatch(/realm to configure|create a test user|set up /);
+  });
 });
 
 describe('exit codes', () => {
