@@ -6,14 +6,14 @@
  * as Keycloak URL; a trailing slash in --resource; a stopped local Keycloak's state file (password and
  * features) in the hints; a failed admin login that changed nothing does not say it may have.
  */
-import type { ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/local/process.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
-import { deleteRealm, keycloak, runCli, startServe, uniqueRealm, type CliResult } from '../support/keycloak.js';
+import { CLI, deleteRealm, keycloak, runCli, startServe, uniqueRealm, type CliResult } from '../support/keycloak.js';
 
 const realm = uniqueRealm('front');
 /** Two neighbouring letters of the suffix swapped: the typo people make. */
@@ -69,6 +69,26 @@ describe('reachability before credentials', () => {
       expect(line).not.toMatch(/KEYCLOAK_ADMIN_PASSWORD/);
     },
   );
+
+  it('on a terminal: no password prompt for a Keycloak that is not there', async () => {
+    // util-linux `script` gives the CLI a pseudo-terminal, where a missing password would be asked for.
+    const command = [process.execPath, CLI, 'plan', '--keycloak-url', nothingUrl].map((part) => `'${part}'`).join(' ');
+    const { code, output } = await new Promise<{ code: unknown; output: string }>((resolve) => {
+      const child = execFile(
+        'script',
+        ['-qfec', `stty cols 200 rows 40; exec ${command}`, '/dev/null'],
+        {
+          env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TERM: 'xterm', MCP_KEYCLOAK_STATE: state },
+          timeout: 20_000,
+        },
+        (error, stdout) => resolve({ code: error ? (error as { code?: unknown }).code : 0, output: stdout }),
+      );
+      child.stdin?.end();
+    });
+    expect(output).toContain(`Nothing answers at ${nothingUrl} (connection refused)`);
+    expect(output).not.toMatch(/Password of Keycloak admin/);
+    expect(code).toBe(1);
+  });
 
   it('doctor: the realm checks are not run because nothing answers, not for want of credentials', async () => {
     const result = await cli(['doctor', '--json', '--keycloak-url', nothingUrl], { admin: false });
