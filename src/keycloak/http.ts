@@ -140,32 +140,20 @@ export function networkReason(error: unknown): string {
       return 'connecting timed out';
   }
   if (code && NO_ANSWER_CODES.has(code)) return 'no answer';
-  if (answeredPlainHttp(error)) return PLAIN_HTTP_REASON;
+  if (answeredPlainHttp(error)) return 'it answered plain HTTP to a TLS handshake';
   if (code?.includes('CERT') || code?.startsWith('ERR_TLS'))
     return `its TLS certificate was refused (${oneLine(cause?.message ?? code)})`;
   if ((error as Error)?.name === 'TimeoutError') return `no answer within ${formatSeconds(timeoutMs)}`;
   return oneLine(cause?.message ?? (error as Error)?.message ?? String(error));
 }
 
-/** OpenSSL's messages end in a newline and name its source file: an error is one line, whatever the library says. */
+/** OpenSSL's messages end in a newline and name its source file: a reason is one line, whatever the library says. */
 const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim();
-
-export const PLAIN_HTTP_REASON = 'it answered plain HTTP to a TLS handshake';
-
-/**
- * Whether an https:// request failed because the server speaks plain HTTP on that port: OpenSSL reads
- * the start of an HTTP answer as a TLS record with a wrong version number (node:https says EPROTO,
- * fetch ERR_SSL_WRONG_VERSION_NUMBER). The usual cause is `https://` typed for Keycloak's http port.
- */
-export function answeredPlainHttp(error: unknown): boolean {
-  for (let current: unknown = error, depth = 0; current && depth < 4; depth++) {
-    const { code, message } = current as { code?: string; message?: string };
-    if (code === 'ERR_SSL_WRONG_VERSION_NUMBER') return true;
-    if (code === 'EPROTO' && /wrong version number|http request/i.test(message ?? '')) return true;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return false;
-}
+/** An https:// request to a port that speaks plain HTTP (OpenSSL: "wrong version number"): https:// typed for an http port. */
+export const answeredPlainHttp = (error: unknown): boolean =>
+  /wrong version number|WRONG_VERSION_NUMBER|answered plain HTTP/.test(
+    `${codeOf(error)} ${(error as Error)?.message} ${(error as { cause?: Error })?.cause?.message}`,
+  );
 
 function codeOf(error: unknown): string | undefined {
   return (error as { cause?: { code?: string } })?.cause?.code ?? (error as { code?: string })?.code;
