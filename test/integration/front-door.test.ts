@@ -118,6 +118,12 @@ describe('a realm that does not exist', () => {
     expect(fresh.stderr).not.toMatch(/did you mean/i);
   });
 
+  it('destroy has nothing to remove, and names the realm meant', async () => {
+    const result = await cli(['destroy', '--dry-run', '--realm', typo]);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe(`Realm ${typo} does not exist: nothing to remove. Did you mean "${realm}"?`);
+  });
+
   it.each([['export'], ['clients', 'list']])('%s names the realm meant', async (...command) => {
     const line = oneLine(await cli([...command, '--realm', typo]), 1);
     expect(line).toBe(
