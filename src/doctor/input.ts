@@ -8,7 +8,14 @@ import { envOrLocalSecrets } from '../config/resolve-secrets.js';
 import type { Config } from '../config/schema.js';
 import { SECRET_ENV, type Secrets } from '../config/secrets.js';
 import { UsageError } from '../errors.js';
-import { connectAdmin, NotKeycloakError, probeKeycloak, RealmMissingError } from '../keycloak/session.js';
+import {
+  connectAdmin,
+  NotKeycloakError,
+  probeKeycloak,
+  RealmMissingError,
+  type AdminSession,
+} from '../keycloak/session.js';
+import { KeycloakUnreachableError } from '../keycloak/unreachable.js';
 import { realmIssuer } from '../keycloak/urls.js';
 import { command } from '../ui/invocation.js';
 import type { Ui } from '../ui/output.js';
@@ -81,7 +88,7 @@ async function adminFor(
  */
 export async function announcedIssuer(
   config: Pick<Config, 'keycloakUrl' | 'realm'>,
-): Promise<{ issuer: string; problem?: string; problemKind?: KeycloakProblemKind }> {
+): Promise<{ issuer: string; problem?: string; problemKind?: KeycloakProblemKind; fix?: string }> {
   try {
     return { issuer: (await probeKeycloak(config.keycloakUrl, config.realm)).issuer };
   } catch (error) {
@@ -89,6 +96,8 @@ export async function announcedIssuer(
     const problem = error instanceof Error ? error.message : String(error);
     if (error instanceof NotKeycloakError) return { issuer, problem, problemKind: 'not-keycloak' };
     if (error instanceof RealmMissingError) return { issuer, problem, problemKind: 'realm-missing' };
+    if (error instanceof KeycloakUnreachableError)
+      return { issuer, problem, problemKind: 'unreachable', fix: error.fix };
     return { issuer, problem };
   }
 }
@@ -105,6 +114,14 @@ export async function doctorInput(flags: DoctorInputFlags, ui: Ui): Promise<Doct
   const input: DoctorInput = { config, resource, secrets, expectedIssuer: probe.issuer, ...admin };
   if (probe.problem) input.keycloakProblem = probe.problem;
   if (probe.problemKind) input.keycloakProblemKind = probe.problemKind;
+  if (probe.fix) input.keycloakProblemFix = probe.fix;
+  // The first real cause: with nothing at the URL, credentials (given, missing or kept in the stopped local
+  // Keycloak's state file) are not why the realm checks cannot run.
+  if (probe.problemKind === 'unreachable' && !input.admin) {
+    input.adminMissing = `nothing answers at ${config.keycloakUrl} (see keycloak.realm)`;
+    // keycloak.realm fails for it already: the admin checks are skipped because of it, not failed a second time.
+    delete input.adminFailed;
+  }
   if (file) {
     input.configFile = file;
     input.overrides = applyOverrideArgs(flags);

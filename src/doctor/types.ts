@@ -35,6 +35,8 @@ export interface DoctorInput {
   keycloakProblem?: string;
   /** What kind of problem that is, when known: the fix differs (correct the URL, or create the realm). */
   keycloakProblemKind?: KeycloakProblemKind;
+  /** For `unreachable`: what to do (start the local Keycloak again with its features, or check the URL). */
+  keycloakProblemFix?: string;
   /** How the checks make HTTP requests; real ones (`request` in http.ts) unless a unit test feeds canned answers. */
   request?: HttpRequest;
 }
@@ -65,5 +67,8 @@ export interface Check {
   run(input: DoctorInput, state: DoctorState): Promise<Finding[]>;
 }
 
-/** `not-keycloak`: another server answers at the URL; `realm-missing`: Keycloak answers without the realm. */
-export type KeycloakProblemKind = 'not-keycloak' | 'realm-missing';
+/**
+ * `not-keycloak`: another server answers at the URL; `realm-missing`: Keycloak answers without the realm;
+ * `unreachable`: nothing answers at the URL.
+ */
+export type KeycloakProblemKind = 'not-keycloak' | 'realm-missing' | 'unreachable';

@@ -14,6 +14,7 @@
 import { SECRET_ENV } from '../config/secrets.js';
 import { blocked, fail, skip, type Finding } from '../findings.js';
 import type { DoctorInput } from './types.js';
+import { KEYCLOAK_FIRST } from './keycloak-hints.js';
 
 /** The id of the finding that reports admin credentials given and not working. */
 export const ADMIN_LOGIN_ID = 'keycloak.admin';
@@ -28,7 +29,13 @@ const SET_ADMIN = `Set ${SECRET_ENV.adminPassword} (or KEYCLOAK_ADMIN_CLIENT_ID/
 export function withoutAdmin(input: DoctorInput, id: string, title: string, toDo: string): Finding {
   return (
     blockedByAdminLogin(input, id, title) ??
-    skip(id, title, input.adminMissing ?? 'no admin credentials', `${SET_ADMIN} to ${toDo}.`)
+    skip(
+      id,
+      title,
+      input.adminMissing ?? 'no admin credentials',
+      // The first real cause: with nothing at the URL, credentials are not what is missing.
+      input.keycloakProblemKind === 'unreachable' ? KEYCLOAK_FIRST : `${SET_ADMIN} to ${toDo}.`,
+    )
   );
 }
 

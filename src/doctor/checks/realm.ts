@@ -22,6 +22,7 @@ import {
   resourceClientId,
 } from './realm-2026.js';
 import { maxClientsFinding, policyFindings } from './realm-registration.js';
+import { meantRealm, suggestionFix } from '../keycloak-hints.js';
 
 const TITLE = 'Realm audit (admin API)';
 
@@ -62,6 +63,21 @@ function realmCheckIds(input: DoctorInput, state: DoctorState): string[] {
   ];
 }
 
+/**
+ * realm.exists when the realm is missing or disabled: `--fix` (apply) creates or enables it, except when the
+ * name is likely a typo of another realm's (a new realm is then the wrong repair): the fix asks which.
+ */
+async function realmMissing(input: DoctorInput, state: DoctorState, exists: boolean, fix: string): Promise<Finding> {
+  const missing = fail('realm.exists', `Realm ${input.config.realm} exists and is enabled`, {
+    expected: 'an enabled realm',
+    actual: exists ? 'disabled' : 'no such realm',
+    why: 'Every other piece (scope, audience, registration) lives in the realm.',
+  });
+  const suggestion = exists ? undefined : await meantRealm(input, state);
+  if (suggestion) return { ...missing, fix: suggestionFix(input, suggestion, fix) };
+  return { ...missing, fix, fixable: true };
+}
+
 export const realmCheck: Check = {
   id: 'realm',
   title: 'Auditing the realm through the admin API',
@@ -77,17 +93,7 @@ export const realmCheck: Check = {
     const fixed = (f: Finding): Finding => ({ ...f, fix, fixable: true });
     const realm = input.config.realm;
 
-    if (!live.exists || !live.enabled) {
-      return [
-        fixed(
-          fail('realm.exists', `Realm ${realm} exists and is enabled`, {
-            expected: 'an enabled realm',
-            actual: live.exists ? 'disabled' : 'no such realm',
-            why: 'Every other piece (scope, audience, registration) lives in the realm.',
-          }),
-        ),
-      ];
-    }
+    if (!live.exists || !live.enabled) return [await realmMissing(input, state, live.exists, fix)];
     const findings: Finding[] = [pass('realm.exists', `Realm ${realm} exists and is enabled`, { actual: live.id! })];
     const primary = input.resource.scopes[0]!;
     for (const scope of desired.scopes) {

@@ -14,6 +14,7 @@ import { desiredCimd } from '../../realm/cimd.js';
 import { fail, pass, skip, warn, type Finding } from '../../findings.js';
 import type { Check } from '../types.js';
 import { blockedByAdminLogin } from '../verdicts.js';
+import { KEYCLOAK_FIRST } from '../keycloak-hints.js';
 
 const TITLE = 'Keycloak version';
 
@@ -77,7 +78,9 @@ export const versionCheck: Check = {
           'keycloak.version',
           TITLE,
           `version unknown: ${input.adminMissing ?? 'no admin credentials'}, and the version is read from the admin API`,
-          'Set KEYCLOAK_ADMIN_PASSWORD (or KEYCLOAK_ADMIN_CLIENT_ID/SECRET) to read it and the differences that matter to this setup.',
+          input.keycloakProblemKind === 'unreachable'
+            ? KEYCLOAK_FIRST
+            : 'Set KEYCLOAK_ADMIN_PASSWORD (or KEYCLOAK_ADMIN_CLIENT_ID/SECRET) to read it and the differences that matter to this setup.',
         ),
       ];
     }
