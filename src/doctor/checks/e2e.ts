@@ -10,6 +10,7 @@ import type { Finding } from '../../findings.js';
 import { command } from '../../ui/invocation.js';
 import { applyCommand } from '../fixes.js';
 import type { Check, DoctorInput } from '../types.js';
+import { challengeScopeFinding } from './e2e-challenge-scope.js';
 
 /**
  * Steps `mcp-keycloak apply` (and so `doctor --fix`) repairs when they fail. A failed step-up re-authorization
@@ -46,6 +47,26 @@ export function stepUpToolOf(input: DoctorInput): StepUpTool | undefined {
   return entry ? { name: entry[0], arguments: { ...STEP_UP_ARGUMENTS }, scopes: [...entry[1]] } : undefined;
 }
 
+/**
+ * The step-up once more, as a client that registers with the 401's scope (e2e-challenge-scope.ts): a second
+ * registration and sign-in, removed afterwards; a cleanup that fails is part of the finding.
+ */
+async function runChallengeScope(
+  input: DoctorInput,
+  run: { username: string; password: string; stepUpTool: StepUpTool },
+): Promise<Finding> {
+  const store = new ClientStore();
+  const report = await runE2e({ serverUrl: input.resource.url, sdk: 'v2', store, registration: 'challenge', ...run });
+  const finding = challengeScopeFinding(report);
+  const cleanup = await deleteRegistration(store);
+  if (!report.registered || cleanup.deleted) return finding;
+  return {
+    ...finding,
+    status: finding.status === 'fail' ? 'fail' : 'warn',
+    actual: `${finding.actual}; ${cleanup.detail}`,
+  };
+}
+
 export const e2eCheck: Check = {
   id: 'e2e',
   title: 'End to end: a real MCP client signs the test user in and calls a tool',
@@ -76,6 +97,8 @@ export const e2eCheck: Check = {
     });
     const findings = report.checks.map((step) => asDoctorFinding(step, input));
     const cleanup = await deleteRegistration(store);
+    if (stepUpTool && report.ok)
+      findings.push(asDoctorFinding(await runChallengeScope(input, { username, password, stepUpTool }), input));
     const timing = `the chain took ${(report.durationMs / 1000).toFixed(1)} s${report.signInMs ? ` (sign-in ${(report.signInMs / 1000).toFixed(1)} s)` : ''}`;
     if (report.registered) {
       findings.push({
