@@ -49,7 +49,7 @@ export function stepUpToolOf(input: DoctorInput): StepUpTool | undefined {
 
 /**
  * The step-up once more, as a client that registers with the 401's scope (e2e-challenge-scope.ts): a second
- * registration and sign-in, removed afterwards; a cleanup that fails is part of the finding.
+ * registration and sign-in, removed afterwards; a cleanup that fails makes the finding fail.
  */
 async function runChallengeScope(
   input: DoctorInput,
@@ -60,11 +60,8 @@ async function runChallengeScope(
   const finding = challengeScopeFinding(report);
   const cleanup = await deleteRegistration(store);
   if (!report.registered || cleanup.deleted) return finding;
-  return {
-    ...finding,
-    status: finding.status === 'fail' ? 'fail' : 'warn',
-    actual: `${finding.actual}; ${cleanup.detail}`,
-  };
+  // A client left behind in the realm is a failure of this probe (issue 19: green means cleaned up too).
+  return { ...finding, status: 'fail', actual: `${finding.actual}; ${cleanup.detail}` };
 }
 
 export const e2eCheck: Check = {
@@ -97,7 +94,7 @@ export const e2eCheck: Check = {
     });
     const findings = report.checks.map((step) => asDoctorFinding(step, input));
     const cleanup = await deleteRegistration(store);
-    if (stepUpTool && report.ok)
+    if (stepUpTool && report.ok && !report.stepUp?.skipped)
       findings.push(asDoctorFinding(await runChallengeScope(input, { username, password, stepUpTool }), input));
     const timing = `the chain took ${(report.durationMs / 1000).toFixed(1)} s${report.signInMs ? ` (sign-in ${(report.signInMs / 1000).toFixed(1)} s)` : ''}`;
     if (report.registered) {
