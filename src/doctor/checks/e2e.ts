@@ -13,6 +13,7 @@ import { boundedFetch } from '../http.js';
 import { keycloakOnlyFetch, untrustedDestination } from '../trust.js';
 import type { Check, DoctorInput } from '../types.js';
 import { cleanupFailed } from '../verdicts.js';
+import { challengeScopeFinding } from './e2e-challenge-scope.js';
 
 /**
  * Steps `mcp-keycloak apply` (and so `doctor --fix`) repairs when they fail. A failed step-up re-authorization
@@ -75,6 +76,31 @@ async function cleanupFinding(store: ClientStore, send: typeof fetch, report: E2
   };
 }
 
+/**
+ * The step-up once more, as a client that registers with the 401's scope (e2e-challenge-scope.ts): a second
+ * registration and sign-in through the same guarded fetch, removed afterwards; a cleanup that fails makes the
+ * finding fail, naming the client left behind.
+ */
+async function runChallengeScope(
+  input: DoctorInput,
+  send: typeof fetch,
+  run: { username: string; password: string; stepUpTool: StepUpTool },
+): Promise<Finding> {
+  const store = new ClientStore();
+  const report = await runE2e({
+    serverUrl: input.resource.url,
+    sdk: 'v2',
+    store,
+    registration: 'challenge',
+    fetch: send,
+    ...run,
+  });
+  const finding = challengeScopeFinding(report);
+  const cleanup = await deleteRegistration(store, send);
+  if (!report.registered || cleanup.deleted) return finding;
+  return { ...finding, status: 'fail', actual: `${finding.actual}; ${cleanup.detail}` };
+}
+
 export const e2eCheck: Check = {
   id: 'e2e',
   title: 'End to end: a real MCP client signs the test user in and calls a tool',
@@ -112,6 +138,14 @@ export const e2eCheck: Check = {
     });
     const firstFailure = report.checks.find((step) => step.status === 'fail')?.id;
     const findings = report.checks.map((step) => asDoctorFinding(step, input, firstFailure));
+    if (stepUpTool && report.ok && !report.stepUp?.skipped)
+      findings.push(
+        asDoctorFinding(
+          await runChallengeScope(input, keycloakOnly, { username, password, stepUpTool }),
+          input,
+          firstFailure,
+        ),
+      );
     if (report.registered) findings.push(await cleanupFinding(store, keycloakOnly, report));
     return findings;
   },

@@ -23,6 +23,8 @@ import {
 } from './realm-2026.js';
 import { maxClientsFinding, policyFindings } from './realm-registration.js';
 import { meantRealm, suggestionFix } from '../keycloak-hints.js';
+import { isolatedPlacement, oneTokenPerServerFinding } from './realm-isolation.js';
+import { placeScopes } from '../../realm/isolation.js';
 
 const TITLE = 'Realm audit (admin API)';
 
@@ -50,6 +52,7 @@ function realmCheckIds(input: DoctorInput, state: DoctorState): string[] {
   return [
     'realm.exists',
     ...scopeIds,
+    'realm.one_token_per_server',
     'realm.allowed_client_scopes',
     'realm.trusted_hosts',
     'realm.web_origins',
@@ -96,13 +99,15 @@ export const realmCheck: Check = {
     if (!live.exists || !live.enabled) return [await realmMissing(input, state, live.exists, fix)];
     const findings: Finding[] = [pass('realm.exists', `Realm ${realm} exists and is enabled`, { actual: live.id! })];
     const primary = input.resource.scopes[0]!;
-    for (const scope of desired.scopes) {
+    for (const scope of placeScopes(desired, live)) {
       findings.push(
         ...scopeFindings(scope, scopeCheckIds(scope, primary), live, plan.changes).map((f) =>
           f.status === 'fail' || f.fixable ? fixed(f) : f,
         ),
       );
     }
+    const isolation = oneTokenPerServerFinding(desired, live);
+    findings.push(isolation.status === 'fail' ? fixed(isolation) : isolation);
     findings.push(...policyFindings(input, live, plan.changes).map((f) => (f.fixable ? { ...f, fix } : f)));
     findings.push(await maxClientsFinding(input, state, live));
     findings.push(
@@ -157,13 +162,15 @@ function scopeFindings(
   const liveScope = live.scopes.get(scope.name);
   const defaults = scope.optional
     ? stepUpPlacement(ids.placement, scope, live)
-    : !live.defaultScopes.has(scope.name)
-      ? fail(ids.placement, `${scope.name} is a realm default scope`, {
-          expected: 'among the realm default client scopes',
-          actual: 'not a default scope',
-          why: 'Clients that register without a scope (Claude Code, Cursor) only get default scopes, so their tokens miss the audience.',
-        })
-      : pass(ids.placement, `${scope.name} is a realm default scope`);
+    : scope.isolated
+      ? isolatedPlacement(ids.placement, scope.name, live)
+      : !live.defaultScopes.has(scope.name)
+        ? fail(ids.placement, `${scope.name} is a realm default scope`, {
+            expected: 'among the realm default client scopes',
+            actual: 'not a default scope',
+            why: 'Clients that register without a scope (Claude Code, Cursor) only get default scopes, so their tokens miss the audience.',
+          })
+        : pass(ids.placement, `${scope.name} is a realm default scope`);
   if (!liveScope) {
     return [
       fail(ids.exists, `Client scope ${scope.name} exists`, {
