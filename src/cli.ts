@@ -2,107 +2,21 @@
  * Command wiring only. Each command module is imported lazily (so `--help` stays fast) and returns an
  * exit code; this file is the one place that turns errors into a line on stderr and an exit code.
  */
-import { Command, CommanderError, Option } from 'commander';
-import { CliError, ExitCode, UsageError } from './errors.js';
+import { Command, CommanderError, Help, Option } from 'commander';
+import { collect, PLAN_TEST_USER, refuseTogether, REALM_ROLE, TOOL_SCOPE, withConfigOptions } from './cli-options.js';
+import { CliError, ExitCode } from './errors.js';
 import type { Ui } from './ui/output.js';
 // Inlined into dist/cli.js by the build: --version reads no file.
 import pkg from '../package.json' with { type: 'json' };
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-interface OptionGroups {
-  /** `--resource` and `--scope`: for commands whose work depends on the MCP server and its scopes. */
-  target?: boolean;
-  /**
-   * Registration-policy options: `full` (`--dcr`, `--trusted-host`, `--web-origin`) for commands that plan
-   * the realm; `undo` (`--dcr`, `--web-origin`) for destroy, which resets Trusted Hosts to Keycloak's
-   * default whatever the hosts were, so a `--trusted-host` there would be accepted and ignored.
-   */
-  registration?: 'full' | 'undo';
-  /** What `--test-user` means for this command; no flag when absent. */
-  testUser?: string;
-}
-
-/** One text for plan, apply and serve: the flag means the same config value (resources[].toolScopes) in all three. */
-const TOOL_SCOPE =
-  'step-up: a scope a tool needs beside --scope, repeatable, e.g. divide_numbers=mcp:admin (config resources[].toolScopes)';
-
-const CREATE_TEST_USER =
-  'create a test user; password from env MCP_KEYCLOAK_TEST_USER_PASSWORD (env MCP_KEYCLOAK_TEST_USER)';
-
-/** Options shared by every command that reads the configuration; each command shows only the ones it uses. */
-function withConfigOptions(
-  command: Command,
-  groups: OptionGroups = { target: true, registration: 'full', testUser: CREATE_TEST_USER },
-): Command {
-  command
-    .option('-c, --config <file>', 'config file (default: ./mcp-keycloak.json when present; env MCP_KEYCLOAK_CONFIG)')
-    .option('--keycloak-url <url>', 'Keycloak base URL (env KEYCLOAK_URL; default http://localhost:8080)')
-    .option('--realm <name>', 'realm to configure (env MCP_KEYCLOAK_REALM; default mcp-demo)');
-  if (groups.target) {
-    command
-      .option(
-        '--resource <url>',
-        'MCP server URL, the token audience (env MCP_KEYCLOAK_RESOURCE; default http://localhost:8000/mcp)',
-      )
-      .option(
-        '--scope <name>',
-        'scope required by the MCP server, repeatable (env MCP_KEYCLOAK_SCOPE; default mcp:run)',
-        collect,
-      );
-  }
-  if (groups.registration) {
-    command.addOption(
-      new Option(
-        '--dcr <mode>',
-        'anonymous registration: anonymous | trusted-hosts | off (env MCP_KEYCLOAK_DCR)',
-      ).choices(['anonymous', 'trusted-hosts', 'off']),
-    );
-    if (groups.registration === 'full') {
-      command.option(
-        '--trusted-host <host>',
-        'with --dcr trusted-hosts: a trusted host, repeatable (env MCP_KEYCLOAK_TRUSTED_HOSTS)',
-        collect,
-      );
-    }
-    command.option(
-      '--web-origin <origin>',
-      'allowed registration web origin, repeatable (env MCP_KEYCLOAK_WEB_ORIGINS)',
-      collect,
-    );
-    if (groups.registration === 'full') {
-      command
-        .option(
-          '--cimd',
-          'set up Client ID Metadata Documents for the known clients (Keycloak 26.6+ with --features=cimd; env MCP_KEYCLOAK_CIMD)',
-        )
-        .option(
-          '--cimd-domain <host>',
-          'a further permitted client_id domain, repeatable; implies --cimd (env MCP_KEYCLOAK_CIMD_DOMAINS)',
-          collect,
-        )
-        .option('--cimd-allow-http', 'accept http:// client_id URLs (local test realms only); implies --cimd')
-        .option(
-          '--require-dpop',
-          'anonymously created clients must bind their tokens to a DPoP key (Keycloak 26.4+; env MCP_KEYCLOAK_REQUIRE_DPOP)',
-        );
-    }
-  }
-  if (groups.testUser) command.option('--test-user <name>', groups.testUser);
-  return command;
-}
-
 /**
- * Refuses two flags that contradict each other but share one value, so that commander would silently
- * let the later one win (`--no-test-user --test-user bob`): which one the user meant is a guess.
+ * The global options a command's help lists: all of them, except --timeout for `keycloak start|status|stop`,
+ * which wait for the local Keycloak by clocks of their own and send nothing that --timeout bounds.
  */
-function refuseTogether(command: Command, first: string, second: string, message: string): Command {
-  const seen = new Set<string>();
-  command.on(`option:${first}`, () => seen.add(first));
-  command.on(`option:${second}`, () => seen.add(second));
-  return command.hook('preAction', () => {
-    if (seen.size === 2) throw new UsageError(message);
-  });
+function globalOptionsTaken(this: Help, command: Command): Option[] {
+  const all = Help.prototype.visibleGlobalOptions.call(this, command);
+  const local = command.parent?.name() === 'keycloak';
+  return local ? all.filter((option) => option.long !== '--timeout') : all;
 }
 
 type Handler = (flags: any, ui: Ui) => Promise<number>;
@@ -123,14 +37,23 @@ export function buildProgram(
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
-      '\nExamples:\n  mcp-keycloak init --yes        # a local Keycloak if none answers, realm, files, doctor\n  mcp-keycloak serve             # the reference MCP server\n  mcp-keycloak doctor            # what is wrong, and the fix\nExit codes: 0 ok, 1 failure, 2 usage error (plan --detailed-exitcode: changes pending), 3 not running (keycloak status), 130 interrupted.',
+      '\nExamples:\n  mcp-keycloak init --yes        # a local Keycloak if none answers, realm, files, doctor\n  mcp-keycloak serve             # the reference MCP server\n  mcp-keycloak doctor            # what is wrong, and the fix\nExit codes: 0 ok, 1 failure, 2 changes pending (plan --detailed-exitcode), 3 not running (keycloak status), 64 usage error, 130 interrupted.',
     )
+    // Every subcommand's --help lists the global options it takes (they may follow the command name).
+    .configureHelp({ showGlobalOptions: true, visibleGlobalOptions: globalOptionsTaken })
+    // Commander's own usage errors (unknown option, missing argument) throw instead of exiting 1, so that
+    // reportError gives them the usage exit code (64), like ours.
     .exitOverride();
 
-  withConfigOptions(program.command('plan'))
+  withConfigOptions(program.command('plan'), {
+    realm: REALM_ROLE.plan,
+    target: true,
+    registration: 'full',
+    testUser: PLAN_TEST_USER,
+  })
     .description('show what apply would change in the realm; change nothing')
     .option('--tool-scope <tool=scope>', TOOL_SCOPE, collect)
-    .option('--detailed-exitcode', 'exit 0 with no changes, 2 with changes pending, 1 on error')
+    .option('--detailed-exitcode', 'exit 0 with no changes, 2 with changes pending, 1 on error (64 on a usage error)')
     .option('--summary <file>', 'also write the plan as Markdown to this file, for CI (e.g. "$GITHUB_STEP_SUMMARY")')
     .addHelpText(
       'after',
@@ -147,6 +70,7 @@ export function buildProgram(
     .action((flags) => run(() => import('./commands/apply.js').then((m) => m.apply), flags));
 
   withConfigOptions(program.command('doctor'), {
+    realm: REALM_ROLE.check,
     target: true,
     registration: 'full',
     testUser:
@@ -165,11 +89,11 @@ export function buildProgram(
     )
     .addHelpText(
       'after',
-      '\nExit codes: 0 no failures (warnings allowed), 1 a check failed, 2 usage error.\nExamples:\n  mcp-keycloak doctor --resource http://localhost:8000/mcp\n  pbpaste | mcp-keycloak doctor --token -\n  KEYCLOAK_ADMIN_PASSWORD=… MCP_KEYCLOAK_TEST_USER_PASSWORD=… mcp-keycloak doctor --test-user alice --fix',
+      '\nExit codes: 0 no failures (warnings allowed), 1 a check failed, 64 usage error.\nExamples:\n  mcp-keycloak doctor --resource http://localhost:8000/mcp\n  pbpaste | mcp-keycloak doctor --token -\n  KEYCLOAK_ADMIN_PASSWORD=… MCP_KEYCLOAK_TEST_USER_PASSWORD=… mcp-keycloak doctor --test-user alice --fix',
     )
     .action((flags) => run(() => import('./commands/doctor.js').then((m) => m.doctor), flags));
 
-  withConfigOptions(program.command('serve'), { target: true })
+  withConfigOptions(program.command('serve'), { realm: REALM_ROLE.serve, target: true })
     .description('run the reference MCP server: validates Keycloak tokens for the resource, serves calculator tools')
     .option('--host <host>', 'interface to listen on (env MCP_KEYCLOAK_HOST; default 127.0.0.1)')
     .option('--port <port>', 'port to listen on (env MCP_KEYCLOAK_PORT; default: the --resource URL port)')
@@ -261,6 +185,7 @@ export function buildProgram(
     .action((flags) => run(() => import('./commands/keycloak.js').then((m) => m.keycloakStop), flags));
 
   withConfigOptions(program.command('destroy'), {
+    realm: REALM_ROLE.destroy,
     target: true,
     registration: 'undo',
     testUser: 'also delete this test user (env MCP_KEYCLOAK_TEST_USER)',
@@ -282,12 +207,12 @@ export function buildProgram(
     .command('clients')
     .description('clients that Dynamic Client Registration created (every VS Code install registers one)')
     .addHelpText('after', '\nExample:\n  mcp-keycloak clients list && mcp-keycloak clients prune --days 30 --dry-run');
-  withConfigOptions(clients.command('list'), {})
+  withConfigOptions(clients.command('list'), { realm: REALM_ROLE.clients })
     .description('list DCR-created clients with their sessions and last use')
     .option('--days <n>', 'the unused-for window shown in the verdict column', '30')
     .addHelpText('after', '\nExample:\n  mcp-keycloak clients list --json')
     .action((flags) => run(() => import('./commands/clients.js').then((m) => m.clientsList), flags));
-  withConfigOptions(clients.command('prune'), {})
+  withConfigOptions(clients.command('prune'), { realm: REALM_ROLE.clients })
     .description('delete DCR-created clients unused for N days (see docs: how "unused" is decided)')
     .option('--days <n>', 'unused for at least this many days', '30')
     .option('-y, --yes', 'do not ask (required without a terminal)')
@@ -295,7 +220,7 @@ export function buildProgram(
     .addHelpText('after', '\nExample:\n  mcp-keycloak clients prune --days 30 --dry-run')
     .action((flags) => run(() => import('./commands/clients.js').then((m) => m.clientsPrune), flags));
 
-  withConfigOptions(program.command('export'), {})
+  withConfigOptions(program.command('export'), { realm: REALM_ROLE.export })
     .description("print the realm's MCP configuration as realm JSON (for kc.sh import or a Git review)")
     .option('-o, --output <file>', 'write to a file instead of stdout')
     .addHelpText('after', '\nExample:\n  mcp-keycloak export --realm mcp-demo -o realm-mcp-demo.json')

@@ -9,11 +9,14 @@ import type { Config } from './config/schema.js';
 import { SECRET_ENV, type Secrets } from './config/secrets.js';
 import { KeycloakError, UsageError } from './errors.js';
 import { keycloakCall } from './keycloak/errors.js';
-import { connectAdmin, type AdminSession, type ConnectOptions } from './keycloak/session.js';
+import { didYouMeanRealm } from './keycloak/realm-names.js';
+import { connectAdmin, probeKeycloak, type AdminSession, type ConnectOptions } from './keycloak/session.js';
 import type { RealmContext } from './realm/converge.js';
+import type { Change } from './realm/plan.js';
 import { desiredRealm } from './realm/desired.js';
 import { checkPasswordEarly } from './realm/live.js';
 import type { Ui } from './ui/output.js';
+import { command } from './ui/invocation.js';
 import { askHidden } from './ui/prompt.js';
 
 /** Config, admin session and the live realm's id: what `clients` and `export` need (no test-user password). */
@@ -23,9 +26,27 @@ export interface MaintenanceContext {
   realmId: string;
 }
 
+const hasAdminCredentials = (config: Config, secrets: Secrets) =>
+  Boolean(config.admin.clientId ? secrets.adminClientSecret : secrets.adminPassword);
+
+/**
+ * The config and its secrets. Reachability comes before credentials: when the admin password is missing,
+ * Keycloak is probed first (before a prompt asks for it, or an error says it is not set), so that nothing
+ * at --keycloak-url is reported as that, not as a missing password the user would then set in vain.
+ */
 async function configAndSecrets(flags: ConfigFlags, ui: Ui): Promise<{ config: Config; secrets: Secrets }> {
   const { config } = await loadConfig(flags);
-  return { config, secrets: await resolveSecrets(config, ui.interactive ? askHidden : undefined) };
+  let probe: Promise<unknown> | undefined;
+  const reachable = () => (probe ??= probeKeycloak(config.keycloakUrl, config.admin.realm));
+  const ask = ui.interactive
+    ? async (question: string) => {
+        await reachable();
+        return askHidden(question);
+      }
+    : undefined;
+  const secrets = await resolveSecrets(config, ask);
+  if (!hasAdminCredentials(config, secrets)) await reachable();
+  return { config, secrets };
 }
 
 function connect(config: Config, secrets: Secrets, ui: Ui, options?: ConnectOptions): Promise<AdminSession> {
@@ -64,10 +85,37 @@ export async function openMaintenance(flags: ConfigFlags, ui: Ui): Promise<Maint
     undefined,
     `Reading realm "${config.realm}"`,
   );
-  if (!realm?.id)
+  if (!realm?.id) {
+    const meant = await didYouMeanRealm(session, config.realm);
     throw new KeycloakError(
-      `Realm "${config.realm}" does not exist at ${config.keycloakUrl}: check --realm / the config file.`,
+      `Realm "${config.realm}" does not exist at ${config.keycloakUrl}.${meant} Check --realm / MCP_KEYCLOAK_REALM / the config file.`,
       404,
     );
+  }
   return { config, session, realmId: realm.id };
+}
+
+/**
+ * What a plan may hide, said before it is shown (plan, apply): a realm it creates whose name is a typo of
+ * one that exists, and a resource URL with a trailing slash. Both are planned as asked; neither is refused,
+ * because a new realm and a URL with a slash can be meant.
+ */
+export async function planWarnings(context: RealmContext, changes: readonly Change[]): Promise<string[]> {
+  const { config, session } = context;
+  const warnings: string[] = [];
+  if (changes.some((change) => change.kind === 'realm' && change.action === 'create')) {
+    const meant = await didYouMeanRealm(session, config.realm);
+    if (meant)
+      warnings.push(
+        `warning: realm "${config.realm}" does not exist at ${config.keycloakUrl}, so this plan creates it.${meant} (--realm / MCP_KEYCLOAK_REALM / the config file)`,
+      );
+  }
+  for (const { url } of config.resources) {
+    const { pathname } = new URL(url);
+    if (pathname.length > 1 && pathname.endsWith('/'))
+      warnings.push(
+        `warning: the resource URL ${url} ends in a slash. It is the token audience, and MCP clients compare it byte for byte with the URL they connect to and with the PRM's resource (RFC 9728 §3.3): ${url.slice(0, -1)} is another server to them. Keep the slash only if clients connect with it; \`${command('doctor')}\` compares the two.`,
+      );
+  }
+  return warnings;
 }

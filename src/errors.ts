@@ -4,12 +4,16 @@
  * stack only with --debug.
  */
 
-/** Documented exit codes (README "Exit codes"). */
+/** Documented exit codes (docs/configuration.md "Exit codes"; why these numbers: docs/decisions.md). */
 export const ExitCode = {
   ok: 0,
   failure: 1,
-  usage: 2,
-  /** `plan --detailed-exitcode` when changes are pending (Terraform's convention). */
+  /**
+   * Bad flags, env or config: sysexits.h's EX_USAGE, so that no usage error can be read as
+   * `plan --detailed-exitcode`'s "changes pending" by a CI job that gates on the plan.
+   */
+  usage: 64,
+  /** `plan --detailed-exitcode` when changes are pending (Terraform's convention: 0 none, 1 error, 2 changes). */
   changesPending: 2,
   /** `keycloak status`: the local Keycloak is not running (stopped, never started, or still starting). */
   notRunning: 3,
@@ -29,7 +33,7 @@ export class CliError extends Error {
   }
 }
 
-/** Bad flags, env or config: exit code 2. */
+/** Bad flags, env or config: exit code 64 (EX_USAGE). */
 export class UsageError extends CliError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, ExitCode.usage, options);

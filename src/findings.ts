@@ -4,7 +4,12 @@
  * statuses. Nothing in a finding may hold a secret (token, password, client secret, registration access token).
  */
 
-/** A finding's verdict; `skip` when an input it needs is missing or an earlier link failed. */
+/**
+ * A finding's verdict. Green means tried: `skip` only when the user gave no means to run a check (no admin
+ * credentials, no token, no --e2e) or when another finding's failure kept it from running (`blockedBy`
+ * names that finding); when the user gave the means and it did not work, the check fails (doctor's cases:
+ * src/doctor/verdicts.ts).
+ */
 export type Status = 'pass' | 'warn' | 'fail' | 'skip';
 
 /** One verdict about one link of the chain, with what was expected, what was seen, why it matters and the fix. */
@@ -21,6 +26,8 @@ export interface Finding {
   fix?: string;
   /** True when `doctor --fix` (the `apply` engine) repairs it. */
   fixable?: boolean;
+  /** On a skip: the id of the finding that kept this check from running (it failed, or names why not). */
+  blockedBy?: string;
 }
 
 type Details = Omit<Finding, 'id' | 'title' | 'status'>;
@@ -49,6 +56,12 @@ export const fail = (id: string, title: string, details: Details = {}): Finding 
 /** Not run, and why (with the way to provide what was missing, if any). */
 export const skip = (id: string, title: string, why: string, fix?: string): Finding =>
   fix ? { id, title, status: 'skip', why, fix } : { id, title, status: 'skip', why };
+
+/** Not run because of another finding (`blockedBy`): reported as such, never as a plain skip or a pass. */
+export const blocked = (id: string, title: string, blockedBy: string, why: string, fix?: string): Finding => ({
+  ...skip(id, title, why, fix),
+  blockedBy,
+});
 
 /** How many findings have each status. */
 export type Summary = Record<Status, number>;

@@ -5,7 +5,7 @@ import { ExitCode } from '../errors.js';
 import { converge, type ConvergeResult } from '../realm/converge.js';
 import type { Ui } from '../ui/output.js';
 import { confirm } from '../ui/prompt.js';
-import { openRealmContext } from '../connect.js';
+import { openRealmContext, planWarnings } from '../connect.js';
 import { basename } from 'node:path';
 
 export interface ApplyFlags extends ConfigFlags {
@@ -20,7 +20,11 @@ export async function apply(flags: ApplyFlags, ui: Ui): Promise<number> {
   // Read before the realm changes: a config file that cannot take the flags stops --save before any write.
   const unsaved = await unsavedFlags(flags, { save: Boolean(flags.save) });
   if (flags.save && unsaved) checkSavable(unsaved);
-  const result = await converge(context, ui, { yes: flags.yes ?? false });
+  const result = await converge(context, ui, {
+    yes: flags.yes ?? false,
+    beforeShowing: async (plan) =>
+      (await planWarnings(context, plan.changes)).forEach((line) => ui.warn(ui.color.yellow(line))),
+  });
   if (ui.json) ui.data(result);
   else report(result, ui);
   if (unsaved) await keepFlags(unsaved, flags, ui);

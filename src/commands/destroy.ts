@@ -2,6 +2,7 @@
 import type { ConfigFlags } from '../config/load.js';
 import { openAdmin } from '../connect.js';
 import { CliError, ExitCode, UsageError } from '../errors.js';
+import { didYouMeanRealm } from '../keycloak/realm-names.js';
 import { executeRemoval, planDestroy, readForDestroy, type Removal } from '../realm/destroy-plan.js';
 import type { Ui } from '../ui/output.js';
 import { renderRemovals } from '../ui/plan-view.js';
@@ -32,7 +33,7 @@ export async function destroy(flags: DestroyFlags, ui: Ui): Promise<number> {
       ui.info(
         live.exists
           ? `Nothing to remove: realm ${config.realm} holds nothing this configuration created.`
-          : `Realm ${config.realm} does not exist: nothing to remove.`,
+          : `Realm ${config.realm} does not exist: nothing to remove.${await didYouMeanRealm(session, config.realm)}`,
       );
     return ExitCode.ok;
   }

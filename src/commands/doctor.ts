@@ -1,7 +1,7 @@
 /**
  * `mcp-keycloak doctor`: check the whole chain a client walks (MCP server → metadata → Keycloak →
  * realm → registration → token → MCP call) and say how to fix each failure. Exit 0 when nothing
- * failed (warnings allowed), 1 when something failed, 2 on bad input. `--fix` repairs the realm-side
+ * failed (warnings allowed), 1 when something failed, 64 on bad input. `--fix` repairs the realm-side
  * failures with converge (src/realm/converge.ts, the engine behind `apply`) and checks again.
  */
 import { doctorFixCommand } from '../doctor/fixes.js';

@@ -14,7 +14,7 @@ export interface ExportFlags extends ConfigFlags {
 
 /**
  * Why the output path cannot be written, in words, for the errors the user fixes by choosing another
- * path (usage errors, exit 2). `folder` is the folder the file goes in.
+ * path (usage errors, exit 64). `folder` is the folder the file goes in.
  */
 function pathProblem(code: string | undefined, folder: string): string | undefined {
   switch (code) {

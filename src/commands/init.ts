@@ -66,7 +66,7 @@ function envNotIgnored(dir: string): boolean {
   return !ignore.split(/\r?\n/).some((line) => /^\/?\.env(\*|\.\*)?$/.test(line.trim()));
 }
 
-/** The config file's keycloakFeatures, checked as `keycloak start` checks --features (one line, exit 2), before anything starts. */
+/** The config file's keycloakFeatures, checked as `keycloak start` checks --features (one line, exit 64), before anything starts. */
 function fileFeatures(fromFile: Record<string, unknown>): string[] | undefined {
   const value = fromFile.keycloakFeatures;
   if (value === undefined) return undefined;

@@ -9,7 +9,7 @@ import { computePlan } from '../realm/apply.js';
 import type { Ui } from '../ui/output.js';
 import { renderPlan } from '../ui/plan-view.js';
 import { renderPlanMarkdown } from '../ui/plan-markdown.js';
-import { openRealmContext } from '../connect.js';
+import { openRealmContext, planWarnings } from '../connect.js';
 
 export interface PlanFlags extends ConfigFlags {
   detailedExitcode?: boolean;
@@ -20,10 +20,12 @@ export interface PlanFlags extends ConfigFlags {
 /** Prints the plan (or its JSON); with --detailed-exitcode exits 2 when changes are pending. */
 export async function plan(flags: PlanFlags, ui: Ui): Promise<number> {
   if (flags.summary !== undefined) await refuseUnwritableFolder(flags.summary);
-  const { session, desired } = await openRealmContext(flags, ui);
+  const context = await openRealmContext(flags, ui);
+  const { session, desired } = context;
   // What apply would refuse (a setting this Keycloak cannot hold: web origins before 26.5, CIMD without the feature), plan refuses too.
   await refuseWhatTheVersionCannotHold(session, desired);
   const { plan } = await ui.step(`Reading realm ${desired.realm}`, () => computePlan(session, desired));
+  for (const line of await planWarnings(context, plan.changes)) ui.warn(ui.color.yellow(line));
   if (ui.json) ui.data({ ...plan, requests: session.requests() });
   else for (const line of renderPlan(plan, ui.color)) ui.info(line);
   // Written only once the plan exists: a run that failed leaves no summary, so a CI step cannot mistake a

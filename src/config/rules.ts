@@ -46,7 +46,11 @@ function tooLong(value: string, max: number): string | undefined {
  * absolute, lower-case http:// or https:// with a host, no credentials, no query string, no fragment, ASCII only,
  * at most MAX_URL_LENGTH characters. `queryWhy` says why this URL may not have a query string.
  */
-export function httpUrlProblem(value: string, queryWhy?: string): string | undefined {
+export function httpUrlProblem(
+  value: string,
+  queryWhy?: string,
+  example = 'http://localhost:8000/mcp',
+): string | undefined {
   const long = tooLong(value, MAX_URL_LENGTH);
   if (long) return long;
   const ascii = asciiProblem(value, () => {
@@ -59,13 +63,17 @@ export function httpUrlProblem(value: string, queryWhy?: string): string | undef
   if (ascii) return ascii;
   // The WHATWG parser also accepts `http:host`, `http:/host` and backslashes, each a different string
   // from what clients would send; only the plain form is accepted.
+  const absolute = `must be an absolute http:// or https:// URL, e.g. ${example}`;
   if (!/^https?:\/\/[^/\\]/.test(value) || value.includes('\\'))
-    return 'must be an absolute http:// or https:// URL, e.g. http://localhost:8000/mcp';
+    // `localhost:8080` is a host and port without the scheme, not a URL of scheme "localhost:".
+    return /^[a-z0-9.-]+(?::\d+)?(?:\/[^\\]*)?$/i.test(value)
+      ? `${absolute} (did you mean http://${value}?)`
+      : absolute;
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    return 'must be an absolute http:// or https:// URL, e.g. http://localhost:8000/mcp';
+    return absolute;
   }
   if (url.username || url.password) return 'must not contain credentials (user:password@)';
   if (value.includes('?')) return `must not have a query string (?…)${queryWhy ? `: ${queryWhy}` : ''}`;
@@ -78,12 +86,24 @@ export function resourceUrlProblem(value: string): string | undefined {
   return httpUrlProblem(value, 'MCP clients drop it, so tokens would never match');
 }
 
-/** The Keycloak base URL: same rule (a path such as the legacy `/auth` is fine). */
+/**
+ * The Keycloak base URL: same rule (a path such as the legacy `/auth` is fine), with Keycloak examples;
+ * and not an issuer (`…/realms/mcp-demo`, what a PRM, a token or the admin console shows), which people
+ * paste for it: that gets the base URL to use, and the realm.
+ */
 export function keycloakUrlProblem(value: string): string | undefined {
-  return httpUrlProblem(
+  const problem = httpUrlProblem(
     value,
     'it is the base that paths such as /realms/… and /admin/… are added to, e.g. http://127.0.0.1:8080',
+    'http://localhost:8080 (or https://sso.example.com)',
   );
+  if (problem) return problem;
+  const url = new URL(value);
+  const issuer = /^(.*?)\/realms\/([^/]+)(\/.*)?$/.exec(url.pathname);
+  if (!issuer) return undefined;
+  const base = `${url.origin}${issuer[1]}`;
+  const realm = printable(issuer[2]!, 60);
+  return `is the issuer of realm "${realm}", not Keycloak's base URL: use --keycloak-url ${base} --realm ${realm} (keycloakUrl "${base}" in the config file)`;
 }
 
 /**

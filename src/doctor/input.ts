@@ -15,6 +15,7 @@ import {
   RealmMissingError,
   type AdminSession,
 } from '../keycloak/session.js';
+import { KeycloakUnreachableError } from '../keycloak/unreachable.js';
 import { realmIssuer } from '../keycloak/urls.js';
 import { command } from '../ui/invocation.js';
 import type { Ui } from '../ui/output.js';
@@ -62,7 +63,11 @@ async function resolveToken(flags: DoctorInputFlags, env = process.env): Promise
   return { value: token, source };
 }
 
-async function adminFor(config: Config, secrets: Secrets): Promise<{ admin?: AdminSession; adminMissing?: string }> {
+/** The admin session, or why there is none: none given (`adminMissing`), or given and not working (`adminFailed` too). */
+async function adminFor(
+  config: Config,
+  secrets: Secrets,
+): Promise<Pick<DoctorInput, 'admin' | 'adminMissing' | 'adminFailed'>> {
   if (!secrets.adminPassword && !secrets.adminClientSecret) {
     return {
       adminMissing: `no admin credentials (${SECRET_ENV.adminPassword} or KEYCLOAK_ADMIN_CLIENT_ID/${SECRET_ENV.adminClientSecret})`,
@@ -71,7 +76,9 @@ async function adminFor(config: Config, secrets: Secrets): Promise<{ admin?: Adm
   try {
     return { admin: await connectAdmin(config, secrets) };
   } catch (error) {
-    return { adminMissing: `admin login failed: ${error instanceof Error ? error.message : String(error)}` };
+    // The same one line plan and apply fail with (keycloak.admin reports it as a failure).
+    const message = error instanceof Error ? error.message : String(error);
+    return { adminMissing: `admin login failed: ${message}`, adminFailed: message };
   }
 }
 
@@ -81,7 +88,7 @@ async function adminFor(config: Config, secrets: Secrets): Promise<{ admin?: Adm
  */
 export async function announcedIssuer(
   config: Pick<Config, 'keycloakUrl' | 'realm'>,
-): Promise<{ issuer: string; problem?: string; problemKind?: KeycloakProblemKind }> {
+): Promise<{ issuer: string; problem?: string; problemKind?: KeycloakProblemKind; fix?: string }> {
   try {
     return { issuer: (await probeKeycloak(config.keycloakUrl, config.realm)).issuer };
   } catch (error) {
@@ -89,6 +96,8 @@ export async function announcedIssuer(
     const problem = error instanceof Error ? error.message : String(error);
     if (error instanceof NotKeycloakError) return { issuer, problem, problemKind: 'not-keycloak' };
     if (error instanceof RealmMissingError) return { issuer, problem, problemKind: 'realm-missing' };
+    if (error instanceof KeycloakUnreachableError)
+      return { issuer, problem, problemKind: 'unreachable', fix: error.fix };
     return { issuer, problem };
   }
 }
@@ -105,6 +114,14 @@ export async function doctorInput(flags: DoctorInputFlags, ui: Ui): Promise<Doct
   const input: DoctorInput = { config, resource, secrets, expectedIssuer: probe.issuer, ...admin };
   if (probe.problem) input.keycloakProblem = probe.problem;
   if (probe.problemKind) input.keycloakProblemKind = probe.problemKind;
+  if (probe.fix) input.keycloakProblemFix = probe.fix;
+  // The first real cause: with nothing at the URL, credentials (given, missing or kept in the stopped local
+  // Keycloak's state file) are not why the realm checks cannot run.
+  if (probe.problemKind === 'unreachable' && !input.admin) {
+    input.adminMissing = `nothing answers at ${config.keycloakUrl} (see keycloak.realm)`;
+    // keycloak.realm fails for it already: the admin checks are skipped because of it, not failed a second time.
+    delete input.adminFailed;
+  }
   if (file) {
     input.configFile = file;
     input.overrides = applyOverrideArgs(flags);

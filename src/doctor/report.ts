@@ -93,6 +93,7 @@ export function renderReport(unescaped: DoctorReport, color: ChalkInstance): str
         j + 1 < checks.length &&
         checks[j + 1]!.status === 'skip' &&
         checks[j + 1]!.why === f.why &&
+        checks[j + 1]!.blockedBy === f.blockedBy &&
         checks[j + 1]!.id.split('.')[0] === prefix
       )
         j++;
@@ -103,9 +104,7 @@ export function renderReport(unescaped: DoctorReport, color: ChalkInstance): str
               .map((c) => c.id)
               .join(', ')})`
           : f.title;
-      lines.push(
-        `  ${icon.skip} ${color.dim(`${what} skipped: ${(f.why ?? '').replace(/\.$/, '')}${f.fix ? `. ${f.fix}` : ''}`)}`,
-      );
+      lines.push(...skipLines(f, what, color));
       i = j;
       continue;
     }
@@ -145,9 +144,10 @@ export function renderReport(unescaped: DoctorReport, color: ChalkInstance): str
     : s.warn
       ? color.yellow('No failures')
       : color.green('All checks passed');
+  const skipped = s.skip ? `${s.skip} skipped (${skipReasons(report.checks)})` : '0 skipped';
   lines.push(
     '',
-    `${verdict}: ${s.pass} passed, ${s.warn} warning(s), ${s.fail} failed, ${s.skip} skipped in ${(report.durationMs / 1000).toFixed(1)} s.`,
+    `${verdict}: ${s.pass} passed, ${s.warn} warning(s), ${s.fail} failed, ${skipped} in ${(report.durationMs / 1000).toFixed(1)} s.`,
   );
   if (report.fix)
     lines.push(
@@ -156,4 +156,31 @@ export function renderReport(unescaped: DoctorReport, color: ChalkInstance): str
       ),
     );
   return lines;
+}
+
+/**
+ * A skip as the checklist shows it: dim when the user gave no means to run the check; in plain sight, with
+ * the finding that stopped it, when it did not run because of another finding (`blockedBy`).
+ */
+function skipLines(f: Finding, what: string, color: ChalkInstance): string[] {
+  const why = (f.why ?? '').replace(/\.$/, '');
+  if (f.blockedBy)
+    return [`  ${color.yellow('⊘')} ${what} ${color.bold(`not run because of ${f.blockedBy}`)}`, `      ${why}`];
+  return [`  ${color.dim('-')} ${color.dim(`${what} skipped: ${why}${f.fix ? `. ${f.fix}` : ''}`)}`];
+}
+
+/** The most common reasons checks were skipped, with counts, for the summary line: "12 no admin credentials, 3 not run because of keycloak.admin". */
+export function skipReasons(findings: Finding[], shown = 3): string {
+  const counts = new Map<string, number>();
+  for (const f of findings) {
+    if (f.status !== 'skip') continue;
+    // The reason's first clause: "no admin credentials (KEYCLOAK_ADMIN_PASSWORD or …)" → "no admin credentials".
+    const reason = f.blockedBy
+      ? `not run because of ${f.blockedBy}`
+      : ((f.why ?? f.actual ?? 'no reason given').split(/ ?[(;]/)[0] ?? '').replace(/\.$/, '').trim().slice(0, 60);
+    counts.set(reason, (counts.get(reason) ?? 0) + 1);
+  }
+  const sorted = [...counts].sort((a, b) => b[1] - a[1]);
+  const listed = sorted.slice(0, shown).map(([reason, n]) => `${n} ${reason}`);
+  return sorted.length > shown ? `${listed.join(', ')}, …` : listed.join(', ');
 }

@@ -6,6 +6,7 @@
 import { redact } from '../config/secrets.js';
 import { DeadlineError, runSignal } from '../keycloak/bounds.js';
 import type { Ui } from '../ui/output.js';
+import { accessCheck } from './checks/access.js';
 import { asMetadataCheck } from './checks/as-metadata.js';
 import { challengeCheck } from './checks/challenge.js';
 import { cimdProbeCheck } from './checks/cimd-probe.js';
@@ -25,6 +26,7 @@ export function defaultChecks(): Check[] {
     challengeCheck,
     prmCheck,
     keycloakCheck,
+    accessCheck,
     versionCheck,
     asMetadataCheck,
     realmCheck,

@@ -27,12 +27,16 @@ export interface DoctorInput {
   admin?: AdminSession;
   /** Why there is no admin session (no credentials, or they failed). */
   adminMissing?: string;
+  /** Admin credentials were given and the login failed (rejected, or the admin API did not answer): why, in one line. */
+  adminFailed?: string;
   /** The realm issuer as Keycloak itself announces it at config.keycloakUrl (falls back to the computed URL). */
   expectedIssuer: string;
   /** Why Keycloak's discovery document for the realm could not be read at config.keycloakUrl, if it could not. */
   keycloakProblem?: string;
   /** What kind of problem that is, when known: the fix differs (correct the URL, or create the realm). */
   keycloakProblemKind?: KeycloakProblemKind;
+  /** For `unreachable`: what to do (start the local Keycloak again with its features, or check the URL). */
+  keycloakProblemFix?: string;
   /** How the checks make HTTP requests; real ones (`request` in http.ts) unless a unit test feeds canned answers. */
   request?: HttpRequest;
 }
@@ -63,5 +67,8 @@ export interface Check {
   run(input: DoctorInput, state: DoctorState): Promise<Finding[]>;
 }
 
-/** `not-keycloak`: another server answers at the URL; `realm-missing`: Keycloak answers without the realm. */
-export type KeycloakProblemKind = 'not-keycloak' | 'realm-missing';
+/**
+ * `not-keycloak`: another server answers at the URL; `realm-missing`: Keycloak answers without the realm;
+ * `unreachable`: nothing answers at the URL.
+ */
+export type KeycloakProblemKind = 'not-keycloak' | 'realm-missing' | 'unreachable';

@@ -9,7 +9,7 @@ import type { OAuthClientMetadata } from '@modelcontextprotocol/client';
 import type { Finding } from '../findings.js';
 import { captureRegistration } from './cleanup.js';
 import { ClientStore, E2eOAuthProvider } from './provider.js';
-import { registerWithPrmScopes, type RegistrationScope } from './registration.js';
+import { recordRegistrationScope, registerWithPrmScopes, type RegistrationScope } from './registration.js';
 import { loadSdk, ResponseIssuerError, type McpSession, type SdkLine } from './sdk.js';
 import { reauthorizeAfter401 } from './reauthorize.js';
 import { runStepUp, type StepUpSummary, type StepUpTool } from './step-up.js';
@@ -62,7 +62,18 @@ export interface E2eOptions {
    * Without it the step-up does not run and adds no findings (`report.stepUp.skipped` says so).
    */
   stepUpTool?: StepUpTool;
+  /**
+   * Which scope the client registers with (RFC 7591 `scope`); with Keycloak it decides whether a step-up can work,
+   * because a registration's scope becomes the client's only optional client scopes (registration.ts).
+   * - `prm-scopes` (default): the SDK's scope plus the PRM's `scopes_supported`, as VS Code registers.
+   * - `challenge`: the SDK's own choice, untouched: the 401's `scope` (else the PRM's), plus `offline_access` when
+   *   the AS lists it; the MCP spec's scope selection, as the Python SDK (`mcp` 2.x) registers too.
+   */
+  registration?: RegistrationStrategy;
 }
+
+/** How the client picks its registration's `scope` (see `E2eOptions.registration`). */
+export type RegistrationStrategy = 'prm-scopes' | 'challenge';
 
 export interface TokenSummary {
   aud: string[];
@@ -138,13 +149,20 @@ function sdkAccepted(verdict: IssVerdict): Finding {
   );
 }
 
-/** `e2e.register` names the scopes the flow added to the SDK's registration, VS Code's way (registration.ts). */
+/** `e2e.register` names the scope the client registered with, and whose choice it was (registration.ts). */
 function withRegistrationScope(finding: Finding, seen: RegistrationScope): Finding {
-  if (finding.status === 'fail' || !seen.sent) return finding;
-  const sdk = seen.sdk === undefined ? 'no scope' : `"${seen.sdk}"`;
+  if (finding.status === 'fail') return finding;
+  if (seen.sent) {
+    const sdk = seen.sdk === undefined ? 'no scope' : `"${seen.sdk}"`;
+    return {
+      ...finding,
+      actual: `${finding.actual}; registered with scope "${seen.sent}": the SDK's ${sdk} plus the PRM's scopes_supported ${seen.added.join(' ')}, as VS Code registers`,
+    };
+  }
+  if (seen.strategy !== 'challenge' || seen.sdk === undefined) return finding;
   return {
     ...finding,
-    actual: `${finding.actual}; registered with scope "${seen.sent}": the SDK's ${sdk} plus the PRM's scopes_supported ${seen.added.join(' ')}, as VS Code registers`,
+    actual: `${finding.actual}; registered with the SDK's own scope "${seen.sdk}" (the 401's scope: MCP scope selection, as the Python SDK registers)`,
   };
 }
 
@@ -157,17 +175,13 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
   const provider = new E2eOAuthProvider(store, options.clientMetadata, undefined, options.clientMetadataUrl);
   const trace = new Trace();
   const issAdvertised = { value: false };
-  const registrationScope: RegistrationScope = { added: [] };
-  const fetchFn = trace.wrap(
-    captureRegistration(
-      store,
-      registerWithPrmScopes(
-        store,
-        registrationScope,
-        watchAsMetadata(issAdvertised, line === 'v1', options.fetch ?? fetch),
-      ),
-    ),
-  );
+  const registrationScope: RegistrationScope = { added: [], strategy: options.registration ?? 'prm-scopes' };
+  const watched = watchAsMetadata(issAdvertised, line === 'v1', options.fetch ?? fetch);
+  const registering =
+    options.registration === 'challenge'
+      ? recordRegistrationScope(store, registrationScope, watched)
+      : registerWithPrmScopes(store, registrationScope, watched);
+  const fetchFn = trace.wrap(captureRegistration(store, registering));
   const checks: Finding[] = [];
   const report: E2eReport = {
     ok: false,

@@ -21,6 +21,8 @@ export interface RegistrationScope {
   sent?: string;
   /** The scopes the wrapper added. */
   added: string[];
+  /** Which way the run registers (flow.ts `E2eOptions.registration`). */
+  strategy?: 'prm-scopes' | 'challenge';
 }
 
 function scopeList(value: unknown): string[] {
@@ -36,21 +38,29 @@ function sameUrl(a: string, b: string | undefined): boolean {
   }
 }
 
+/** The registration POST's JSON body when `url`/`init` are one (to the AS's registration endpoint), else undefined. */
+function registrationBody(
+  store: ClientStore,
+  input: Parameters<typeof fetch>[0],
+  init: Parameters<typeof fetch>[1],
+): Record<string, unknown> | undefined {
+  const endpoint = store.discovery?.authorizationServerMetadata?.registration_endpoint;
+  const url = input instanceof Request ? input.url : String(input);
+  const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+  if (method !== 'POST' || !sameUrl(url, endpoint) || typeof init?.body !== 'string') return undefined;
+  try {
+    return JSON.parse(init.body) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Wraps `inner` so that the registration POST carries the PRM's `scopes_supported` too; `seen` records what it did. */
 export function registerWithPrmScopes(store: ClientStore, seen: RegistrationScope, inner: typeof fetch): typeof fetch {
   return async (input, init) => {
-    const endpoint = store.discovery?.authorizationServerMetadata?.registration_endpoint;
-    const url = input instanceof Request ? input.url : String(input);
-    const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
     const supported = store.discovery?.resourceMetadata?.scopes_supported ?? [];
-    if (method !== 'POST' || !sameUrl(url, endpoint) || typeof init?.body !== 'string' || supported.length === 0)
-      return inner(input, init);
-    let body: Record<string, unknown>;
-    try {
-      body = JSON.parse(init.body) as Record<string, unknown>;
-    } catch {
-      return inner(input, init);
-    }
+    const body = supported.length > 0 ? registrationBody(store, input, init) : undefined;
+    if (!body) return inner(input, init);
     const sdk = scopeList(body.scope);
     const added = supported.filter((scope) => !sdk.includes(scope));
     if (typeof body.scope === 'string') seen.sdk = body.scope;
@@ -59,5 +69,18 @@ export function registerWithPrmScopes(store: ClientStore, seen: RegistrationScop
     const sent = [...sdk, ...added].join(' ');
     seen.sent = sent;
     return inner(input, { ...init, body: JSON.stringify({ ...body, scope: sent }) });
+  };
+}
+
+/** Wraps `inner` only to record the scope the SDK registers with (the `challenge` strategy sends it untouched). */
+export function recordRegistrationScope(
+  store: ClientStore,
+  seen: RegistrationScope,
+  inner: typeof fetch,
+): typeof fetch {
+  return async (input, init) => {
+    const body = registrationBody(store, input, init);
+    if (body && typeof body.scope === 'string') seen.sdk = body.scope;
+    return inner(input, init);
   };
 }

@@ -53,6 +53,19 @@ export function keycloakMessage(error: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Whether the token endpoint refused the credentials themselves: RFC 6749 §5.2's error answer (400 or 401
+ * with a JSON `error`, e.g. invalid_grant "Invalid user credentials", unauthorized_client), as opposed
+ * to a server that is not Keycloak, a proxy's page or a 5xx.
+ */
+export function credentialsRefused(error: unknown): boolean {
+  const status = statusOf(error);
+  const data = (error as NetworkErrorLike)?.responseData;
+  const oauthError =
+    typeof data === 'object' && data !== null && typeof (data as { error?: unknown }).error === 'string';
+  return (status === 400 || status === 401) && oauthError;
+}
+
 /** Why a request got no answer, in words ("connection refused", "no answer within 10 s"…). */
 export function describeFetchFailure(error: unknown): string {
   return networkReason(error);
@@ -99,7 +112,8 @@ export function failureMessage(error: unknown, what: string): string {
     const where = requestText(error.request);
     if (!error.mayHaveArrived)
       return `Could not reach Keycloak while ${during}${where}: ${error.reason}. Is it running? Check --keycloak-url / KEYCLOAK_URL.`;
-    if (isRead(error.request)) {
+    // Only an admin write may have been made; a read or a login changes nothing (issue 19: a failed login said it might have).
+    if (!isAdminWrite(error.request)) {
       return `${failed} ${error.reason}${where}${error.attempts > 1 ? `, ${error.attempts} times in a row` : ''}: check Keycloak's log and any proxy in front of it.`;
     }
     return `${failed} ${error.reason}${where}, so Keycloak may or may not have made this change. ${REPEAT}`;
@@ -112,7 +126,7 @@ export function failureMessage(error: unknown, what: string): string {
   const message = keycloakMessage(error);
   const answered = `Keycloak answered ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd();
   const base = `${failed} ${answered}${message ? ` (${message})` : ''}${line ? ` to ${line.method} ${line.path}` : ''}`;
-  if (status >= 500 && line && !isRead(line)) return `${base}. ${REPEAT}`;
+  if (status >= 500 && line && isAdminWrite(line)) return `${base}. ${REPEAT}`;
   if (isRead(line) && RETRY_STATUSES.has(status))
     return `${base}, ${RETRIES + 1} times in a row: check that Keycloak is healthy (its log, CPU, database).`;
   return `${base}.`;
@@ -126,9 +140,10 @@ export function outcomeUnknown(error: unknown): boolean {
   const cause = error instanceof KeycloakError ? error.cause : error;
   if (cause instanceof NoAnswerError) return isAdminWrite(cause.request);
   if (cause instanceof DeadlineError) return cause.request !== undefined && isAdminWrite(cause.request);
-  if (cause instanceof ConnectionError) return cause.mayHaveArrived && !isRead(cause.request);
+  if (cause instanceof ConnectionError) return cause.mayHaveArrived && isAdminWrite(cause.request);
   const status = statusOf(cause);
-  return status !== undefined && status >= 500 && !isRead(requestLineOf((cause as NetworkErrorLike).response));
+  const line = requestLineOf((cause as NetworkErrorLike).response);
+  return status !== undefined && status >= 500 && (line === undefined || isAdminWrite(line));
 }
 
 /**

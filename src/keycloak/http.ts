@@ -142,11 +142,20 @@ export function networkReason(error: unknown): string {
       return 'connecting timed out';
   }
   if (code && NO_ANSWER_CODES.has(code)) return 'no answer';
+  if (answeredPlainHttp(error)) return 'it answered plain HTTP to a TLS handshake';
   if (code?.includes('CERT') || code?.startsWith('ERR_TLS'))
-    return `its TLS certificate was refused (${cause?.message ?? code})`;
+    return `its TLS certificate was refused (${oneLine(cause?.message ?? code)})`;
   if ((error as Error)?.name === 'TimeoutError') return `no answer within ${formatSeconds(timeoutMs)}`;
-  return cause?.message ?? (error as Error)?.message ?? String(error);
+  return oneLine(cause?.message ?? (error as Error)?.message ?? String(error));
 }
+
+/** OpenSSL's messages end in a newline and name its source file: a reason is one line, whatever the library says. */
+const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim();
+/** An https:// request to a port that speaks plain HTTP (OpenSSL: "wrong version number"): https:// typed for an http port. */
+export const answeredPlainHttp = (error: unknown): boolean =>
+  /wrong version number|WRONG_VERSION_NUMBER|answered plain HTTP/.test(
+    `${codeOf(error)} ${(error as Error)?.message} ${(error as { cause?: Error })?.cause?.message}`,
+  );
 
 function codeOf(error: unknown): string | undefined {
   return (error as { cause?: { code?: string } })?.cause?.code ?? (error as { code?: string })?.code;

@@ -5,7 +5,7 @@
  * as `auth()` would have done.
  */
 import { KeycloakError } from '../errors.js';
-import { failureMessage } from './errors.js';
+import { credentialsRefused, failureMessage } from './errors.js';
 import { requestKeycloak, type KeycloakAnswer } from './answer.js';
 import { realmUrls } from './urls.js';
 
@@ -84,11 +84,12 @@ export class AdminToken {
       if (refreshed) return;
     }
     await this.login().catch((error: unknown) => {
-      throw new KeycloakError(
-        failureMessage(error, 'logging in to the admin API again (the session expired)'),
-        undefined,
-        { cause: error },
-      );
+      const what = 'logging in to the admin API again (the session expired)';
+      // Refused now though they worked at the start: changed or disabled while this command ran.
+      const message = credentialsRefused(error)
+        ? `Keycloak refused the admin credentials when ${what}: they were changed or disabled while this command ran. Check ${this.credentials.grant === 'password' ? 'KEYCLOAK_ADMIN_USERNAME and KEYCLOAK_ADMIN_PASSWORD' : 'KEYCLOAK_ADMIN_CLIENT_ID and KEYCLOAK_ADMIN_CLIENT_SECRET'}, then run the command again.`
+        : failureMessage(error, what);
+      throw new KeycloakError(message, undefined, { cause: error });
     });
   }
 

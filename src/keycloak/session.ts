@@ -8,11 +8,11 @@ import type { Config } from '../config/schema.js';
 import type { Secrets } from '../config/secrets.js';
 import { SECRET_ENV } from '../config/secrets.js';
 import { KeycloakError, UsageError } from '../errors.js';
-import { failureMessage, statusOf } from './errors.js';
+import { credentialsRefused, failureMessage, statusOf } from './errors.js';
 import { adminReader, lazyAdminClient } from './admin-client.js';
 import { AdminToken, type AdminCredentials } from './login.js';
 import { describeNotKeycloak, requestKeycloak, type KeycloakAnswer } from './answer.js';
-import { meterRequests, networkReason, NoAnswerError, type RequestCounts } from './http.js';
+import { meterRequests, NoAnswerError, type RequestCounts } from './http.js';
 import { realmUrls, trimBase } from './urls.js';
 
 export interface AdminSession {
@@ -55,11 +55,7 @@ export async function probeKeycloak(baseUrl: string, realm = 'master'): Promise<
       throw new KeycloakError(failureMessage(error, `reading the discovery document of realm "${realm}"`), undefined, {
         cause: error,
       });
-    throw new KeycloakError(
-      `Cannot reach Keycloak at ${base} (${networkReason(error)}). Is it running? Check --keycloak-url / KEYCLOAK_URL, or start one with \`mcp-keycloak keycloak start\`.`,
-      undefined,
-      { cause: error },
-    );
+    throw await (await import('./unreachable.js')).unreachableError(base, error);
   }
   const issuer = discoveredIssuer(response);
   if (issuer) return { issuer };
@@ -125,11 +121,7 @@ async function login(token: AdminToken, baseUrl: string, realm: string, what: st
     if (error instanceof NoAnswerError)
       throw new KeycloakError(failureMessage(error, what), undefined, { cause: error });
     const status = statusOf(error);
-    const data = (error as { responseData?: unknown }).responseData;
-    const oauthError =
-      typeof data === 'object' && data !== null && typeof (data as { error?: unknown }).error === 'string';
-    if ((status === 401 || status === 400) && oauthError)
-      throw new CredentialsRejectedError(rejected, status, { cause: error });
+    if (credentialsRefused(error)) throw new CredentialsRejectedError(rejected, status!, { cause: error });
     // Not Keycloak, not reachable, or a base URL without its /auth: the probe names which.
     await probeKeycloak(baseUrl, realm);
     throw new KeycloakError(failureMessage(error, what), status, { cause: error });

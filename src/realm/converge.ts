@@ -12,7 +12,7 @@ import { renderPlan } from '../ui/plan-view.js';
 import { confirm } from '../ui/prompt.js';
 import { applyPlan, computePlan } from './apply.js';
 import type { DesiredRealm } from './desired.js';
-import type { Change } from './plan.js';
+import type { Change, Plan } from './plan.js';
 
 /** What provisioning works on: the validated config, its secrets, an admin session and the realm it describes. */
 export interface RealmContext {
@@ -38,7 +38,7 @@ const DONE = { create: '✔ created', update: '✔ updated', delete: '✔ delete
 export async function converge(
   context: RealmContext,
   ui: Ui,
-  options: { yes?: boolean } = {},
+  options: { yes?: boolean; beforeShowing?: (plan: Plan) => Promise<void> } = {},
 ): Promise<ConvergeResult> {
   const started = Date.now();
   const { session, desired } = context;
@@ -46,6 +46,8 @@ export async function converge(
   await refuseWhatTheVersionCannotHold(session, desired);
   const computed = await ui.step(`Reading realm ${desired.realm}`, () => computePlan(session, desired));
   const { plan } = computed;
+  // The caller's warnings about this plan (apply: a realm name that looks like a typo) come before the confirmation.
+  await options.beforeShowing?.(plan);
   let applied: Change[] = [];
   if (plan.changes.length > 0) {
     if (!ui.json) for (const line of renderPlan(plan, ui.color)) ui.info(line);

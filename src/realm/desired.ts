@@ -41,6 +41,11 @@ export interface DesiredScope {
    * not its defaults, so a client gets it only when it asks for it (after a 403 insufficient_scope).
    */
   optional?: boolean;
+  /**
+   * A base scope (in `scopes`) that is optional anyway, because the realm holds two or more MCP servers: set by
+   * `placeScopes` (isolation.ts) from the live realm, never by the config alone.
+   */
+  isolated?: boolean;
 }
 
 /** A resource's scopes: its own (realm defaults), then the step-up scopes its tools need besides (optional). */

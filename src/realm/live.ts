@@ -16,6 +16,7 @@ import type { AdminSession } from '../keycloak/session.js';
 import { realmUrls } from '../keycloak/urls.js';
 import type { ClientPolicy, ClientProfile } from './cimd.js';
 import { POLICY_TYPE, type DesiredRealm } from './desired.js';
+import { isSharedRealm, ourAudienceOf } from './isolation.js';
 
 export interface LiveScope extends ClientScopeRepresentation {
   id: string;
@@ -27,11 +28,11 @@ export interface LiveRealm {
   exists: boolean;
   id?: string;
   enabled?: boolean;
-  /** Client scopes by name (only those the desired state names). */
+  /** Client scopes by name: those the desired state names, and other MCP servers' (our Audience mapper on them). */
   scopes: Map<string, LiveScope>;
   /** Names of the realm's default default client scopes. */
   defaultScopes: Set<string>;
-  /** Names of the realm's default optional client scopes: read only when a step-up scope is desired. */
+  /** Names of the realm's default optional client scopes: read only for step-up scopes or a shared realm. */
   optionalScopes: Set<string>;
   /** The realm's anonymous client-registration policies. */
   anonymousPolicies: ComponentRepresentation[];
@@ -113,14 +114,16 @@ export async function readLiveRealm(
   cimdReads?.catch(() => undefined); // awaited below; an early failure of the lists must not leave it unhandled
   const list = async <T>(suffix: string, what: string, query?: Record<string, string>) =>
     (await session.read<T[]>(`${path}/${suffix}`, what, query)) ?? [];
-  const optionalWanted = desired.scopes.some((scope) => scope.optional);
+  // Optional scopes matter for step-up scopes and in a realm of several MCP servers (isolation.ts); a realm found
+  // to hold another server's scope only after this read gets the list read then.
+  const optionalsRead = desired.scopes.some((scope) => scope.optional) || desired.resourceClients.length >= 2;
   const [allScopes, defaults, optionals, components, users, ...resourceClients] = await Promise.all([
     list<ClientScopeRepresentation>('client-scopes', `listing the client scopes of realm "${realm}"`),
     list<ClientScopeRepresentation>(
       'default-default-client-scopes',
       `listing the default client scopes of realm "${realm}"`,
     ),
-    optionalWanted
+    optionalsRead
       ? list<ClientScopeRepresentation>(
           'default-optional-client-scopes',
           `listing the optional client scopes of realm "${realm}"`,
@@ -153,11 +156,20 @@ export async function readLiveRealm(
   });
   const wanted = new Set(desired.scopes.map((scope) => scope.name));
   for (const scope of allScopes) {
-    if (!scope.name || !scope.id || !wanted.has(scope.name)) continue;
-    live.scopes.set(scope.name, { ...scope, id: scope.id, name: scope.name, mappers: scope.protocolMappers ?? [] });
+    if (!scope.name || !scope.id) continue;
+    const read = { ...scope, id: scope.id, name: scope.name, mappers: scope.protocolMappers ?? [] };
+    // Another MCP server's scope (our Audience mapper) is kept too: it makes the realm a shared one (isolation.ts).
+    if (wanted.has(scope.name) || ourAudienceOf(read)) live.scopes.set(scope.name, read);
   }
   for (const scope of defaults) if (scope.name) live.defaultScopes.add(scope.name);
-  for (const scope of optionals) if (scope.name) live.optionalScopes.add(scope.name);
+  const lateOptionals =
+    !optionalsRead && isSharedRealm(desired, live)
+      ? await list<ClientScopeRepresentation>(
+          'default-optional-client-scopes',
+          `listing the optional client scopes of realm "${realm}"`,
+        )
+      : [];
+  for (const scope of [...optionals, ...lateOptionals]) if (scope.name) live.optionalScopes.add(scope.name);
   live.anonymousPolicies = components.filter((component) => component.subType === 'anonymous');
   // Keycloak stores usernames in lower case.
   const user = testUser && users.find((u) => u.username === testUser.username.toLowerCase());

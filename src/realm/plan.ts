@@ -28,6 +28,7 @@ import {
 import type { LiveRealm, LiveScope } from './live.js';
 import { planCimd } from './cimd-plan.js';
 import { planPolicies } from './policies.js';
+import { isolationReason, mcpServersOf, placeScopes, planOtherServersScopes } from './isolation.js';
 
 // The Change types live in change.ts; these are the ones the plan's readers (ui, doctor, commands) use.
 export type { Change, ChangeAction, ChangeKind, FieldChange } from './change.js';
@@ -45,9 +46,11 @@ export interface Plan {
 
 /** Everything apply would change, in the order it would change it (realm → scopes → resource clients → registration policies → client profiles and policies → user). */
 export function planRealm(desired: DesiredRealm, live: LiveRealm, keycloakUrl: string): Plan {
+  const servers = mcpServersOf(desired, live).length;
   const changes: Change[] = [
     ...planRealmItself(desired, live),
-    ...desired.scopes.flatMap((scope) => planScope(scope, live)),
+    ...placeScopes(desired, live).flatMap((scope) => planScope(scope, live, servers)),
+    ...planOtherServersScopes(desired, live),
     ...desired.resourceClients.flatMap((client) => planResourceClient(client, live)),
     ...planPolicies(desired, live),
     ...planCimd(desired.cimd, desired.anonymous, live.clientProfiles, live.clientPolicies),
@@ -74,23 +77,19 @@ function planRealmItself(desired: DesiredRealm, live: LiveRealm): RealmChange[] 
   ];
 }
 
-function planScope(desired: DesiredScope, live: LiveRealm): Change[] {
+function planScope(desired: DesiredScope, live: LiveRealm, servers: number): Change[] {
   const scope = live.scopes.get(desired.name);
   const changes: Change[] = [...planScopeItself(desired, scope), ...planAudienceMappers(desired, scope?.mappers ?? [])];
-  if (desired.optional) {
-    // A step-up scope among the defaults would be granted up front, which is what step-up avoids.
+  if (desired.optional || desired.isolated) {
+    // A step-up scope among the defaults would be granted up front, which is what step-up avoids; a shared
+    // realm's base scope there would name its server in every other server's tokens (isolation.ts).
     if (!live.optionalScopes.has(desired.name) || live.defaultScopes.has(desired.name)) {
       const moving = live.defaultScopes.has(desired.name);
+      const why = desired.optional
+        ? 'a step-up scope is granted only to a client that asks for it'
+        : isolationReason(servers);
       const fields = [
-        ...(moving
-          ? [
-              {
-                field: 'realm default client scopes',
-                from: desired.name,
-                to: '(removed: a step-up scope is granted only to a client that asks for it)',
-              },
-            ]
-          : []),
+        ...(moving ? [{ field: 'realm default client scopes', from: desired.name, to: `(removed: ${why})` }] : []),
         { field: 'realm optional client scopes', from: null, to: desired.name },
       ];
       changes.push({

@@ -264,12 +264,15 @@ describe('the v2 SDK client', () => {
 });
 
 describe('doctor --e2e with the config', () => {
-  it('calls the first tool of toolScopes as the step-up tool, and every e2e finding passes', async () => {
+  it('calls the first tool of toolScopes as the step-up tool, and every e2e finding of the VS Code way passes', async () => {
     const result = await runCli(['--json', 'doctor', '--e2e', '--config', configFile], { env });
     const checks = (
       JSON.parse(result.stdout) as { checks: Array<{ id: string; status: string; actual?: string }> }
     ).checks.filter((c) => c.id.startsWith('e2e'));
-    expect(checks.filter((c) => c.status !== 'pass')).toEqual([]);
+    // The challenge-scope registration cannot step up on Keycloak (test/e2e/challenge-scope-step-up.test.ts).
+    expect(checks.filter((c) => c.status !== 'pass').map((c) => [c.id, c.status])).toEqual([
+      ['e2e.step-up.challenge-scope', 'warn'],
+    ]);
     expect(checks.map((c) => c.id)).toEqual([
       'e2e.challenge',
       'e2e.prm',
@@ -285,6 +288,7 @@ describe('doctor --e2e with the config', () => {
       'e2e.tools',
       'e2e.calculator',
       ...STEP_UP_IDS,
+      'e2e.step-up.challenge-scope',
       'e2e.cleanup',
     ]);
     expect(checks.find((c) => c.id === 'e2e.step-up.challenge')?.actual).toContain(`scope "mcp:run ${ADMIN_SCOPE}"`);

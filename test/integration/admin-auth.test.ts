@@ -90,7 +90,7 @@ it('a wrong client secret is one line naming the variables', async () => {
 
 it('names the missing /auth of a legacy base, and works with it', async () => {
   const without = await runCli(['plan', '--realm', realm, '--keycloak-url', proxyUrl]);
-  expect(without.code).toBe(2);
+  expect(without.code).toBe(64);
   expect(without.stderr.trim()).toBe(
     `error: ${proxyUrl} is a legacy Keycloak served under /auth: use --keycloak-url ${proxyUrl}/auth.`,
   );

@@ -149,7 +149,7 @@ describe('apply with realm-shaping flags in a folder with a config file', () => 
       cwd: empty,
       env: { MCP_KEYCLOAK_STATE: join(empty, '.state') },
     });
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(64);
     expect(result.stderr).toMatch(/^error: --save writes the flags into the config file, and there is none here/);
   });
 });

@@ -107,7 +107,7 @@ it('marks clients it sees for the first time instead of deleting them', async ()
 
 it('without a terminal, refuses to delete unless --yes; then deletes only unused DCR clients', async () => {
   const refused = await runCli(['clients', 'prune', '--days', '0'], { env });
-  expect(refused.code).toBe(2);
+  expect(refused.code).toBe(64);
   expect(refused.stderr).toMatch(/^error: Would delete 1 client\(s\) in realm .*--yes/);
 
   const result = await runCli(['--json', 'clients', 'prune', '--days', '0', '--yes'], { env });

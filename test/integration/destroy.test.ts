@@ -39,7 +39,7 @@ afterAll(() => Promise.all([deleteRealm(realm), deleteRealm(pristine)]));
 
 it('without a terminal it changes nothing unless --yes', async () => {
   const result = await runCli(['destroy'], { env });
-  expect(result.code).toBe(2);
+  expect(result.code).toBe(64);
   expect(result.stderr).toMatch(/^error: destroy changes realm .*--yes.*Nothing was changed\.\n$/);
   const client = await adminClient();
   expect((await client.clientScopes.find({ realm })).map((s) => s.name)).toContain('mcp:run');

@@ -125,9 +125,9 @@ describe('doctor --token', () => {
     expect(failed(report!)).toEqual(['mcp.tools_list', 'token.decode']);
   });
 
-  it('refuses a token in argv with one line and exit 2', async () => {
+  it('refuses a token in argv with one line and exit 64', async () => {
     const result = await runCli(['doctor', ...target, '--token', 'eyJhbGciOiJSUzI1NiJ9.e30.sig'], { admin: false });
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(64);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(/--token takes "-"/);
     expect(result.stderr).not.toContain('eyJhbGciOiJSUzI1NiJ9');
@@ -136,7 +136,7 @@ describe('doctor --token', () => {
 
   it('--fix without admin credentials is a usage error', async () => {
     const result = await runCli(['doctor', ...target, '--fix'], { admin: false });
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(64);
     expect(result.stderr).toMatch(/--fix repairs the realm through the admin API/);
   });
 });

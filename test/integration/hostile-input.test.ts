@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 function expectOneLine(result: CliResult, pattern: RegExp): void {
-  expect(result.code, result.stderr).toBe(2);
+  expect(result.code, result.stderr).toBe(64);
   const lines = result.stderr.trim().split('\n');
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(/^error: /);

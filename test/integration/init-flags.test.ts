@@ -184,7 +184,7 @@ describe('init with the environment instead of flags', () => {
       ['init', '--no-doctor', '--realm', realm, '--resource', resource, '--web-origin', `${INSPECTOR}/`],
       { cwd: dir, env },
     );
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(64);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toContain(`is not an origin`);
     expect((await readdir(dir)).filter((name) => name !== '.state')).toEqual([]);
@@ -197,7 +197,7 @@ describe('init with the environment instead of flags', () => {
       ['init', '--no-doctor', '--realm', realm, '--resource', resource, '--cimd-domain', 'https://x.example'],
       { cwd: dir, env },
     );
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(64);
     expect(result.stderr).toBe(
       'error: --cimd-domain: cimd.domains[0]: must be a host without a scheme or port (Keycloak compares hosts only)\n',
     );

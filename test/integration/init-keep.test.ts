@@ -102,7 +102,7 @@ describe('init in a folder whose config file the user edited', () => {
 
   it('refuses a change to a key it manages without a terminal, and says "run init on a terminal"', async () => {
     const result = await runCli(['init', '--yes', '--no-doctor', '--dcr', 'anonymous'], { cwd: dir, env });
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(64);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(/^error: mcp-keycloak\.json already exists and differ.*run init on a terminal/);
     expect(await readConfig()).toEqual(edited);
@@ -110,7 +110,7 @@ describe('init in a folder whose config file the user edited', () => {
 
   it('on a terminal with --yes, the advice is to drop --yes (not to use a terminal)', async () => {
     const result = await onTerminal(['init', '--yes', '--no-doctor', '--dcr', 'anonymous']);
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(64);
     expect(result.output).toMatch(/drop --yes to review the difference/);
     expect(result.output).not.toMatch(/run init on a terminal/);
     expect(await readConfig()).toEqual(edited);

@@ -31,7 +31,7 @@ it('refuses, naming the other realm and a free port, and writes nothing', async 
     cwd: dir,
     env: { MCP_KEYCLOAK_STATE: join(dir, '.state') },
   });
-  expect(result.code).toBe(2);
+  expect(result.code).toBe(64);
   expect(result.stderr.trim().split('\n')).toHaveLength(1);
   expect(result.stderr).toContain(`Another MCP server already answers at ${resource}, for realm "${realmA}"`);
   expect(result.stderr).toContain(`not for realm "${realmB}"`);

@@ -119,7 +119,7 @@ describe('init --yes', () => {
       '{"servers": {"other": {"type": "http", "url": "http://localhost:9/mcp"}}}\n',
     );
     const refused = await runCli(['init', '--no-doctor'], { cwd: dir, env });
-    expect(refused.code).toBe(2);
+    expect(refused.code).toBe(64);
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);
     expect(refused.stderr).toMatch(
       /^error: \.vscode\/mcp\.json already exists and differ.*--force\. Nothing was written\./,
@@ -154,7 +154,7 @@ describe('init without a terminal and without required values', () => {
       admin: false,
       env: { ...env, MCP_KEYCLOAK_REALM: uniqueRealm('never') },
     });
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(64);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(/^error: KEYCLOAK_ADMIN_PASSWORD is not set and there is no terminal to ask/);
     expect(
@@ -168,7 +168,7 @@ describe('init without a terminal and without required values', () => {
     const empty = await mkdtemp(join(tmpdir(), 'mcp-keycloak-init-empty-'));
     const port = await freePort();
     const result = await runCli(['init', '--keycloak-url', `http://127.0.0.1:${port}`], { cwd: empty, env });
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(64);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toContain(`Nothing answers at http://127.0.0.1:${port}`);
     expect(result.stderr).toContain('--start-keycloak');

@@ -62,7 +62,7 @@ describe('keycloak start --runtime', () => {
       ['keycloak', 'start', '--runtime', 'docker', '--port', String(await freePort())],
       await environment('docker'),
     );
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(64);
     expect(result.stderr).toMatch(/^error: No Docker engine answers/);
   });
 
@@ -75,10 +75,10 @@ describe('keycloak start --runtime', () => {
   it('rejects a runtime or port that does not exist', async () => {
     const env = await environment('bad');
     const runtime = await cli(['keycloak', 'start', '--runtime', 'podman'], env);
-    expect(runtime.code).toBe(2);
+    expect(runtime.code).toBe(64);
     expect(runtime.stderr).toContain("error: option '--runtime <runtime>' argument 'podman' is invalid");
     const port = await cli(['keycloak', 'start', '--port', '70000'], env);
-    expect(port.code).toBe(2);
+    expect(port.code).toBe(64);
     expect(port.stderr).toMatch(/^error: --port 70000: must be a TCP port/);
   });
 });
@@ -87,12 +87,12 @@ describe('keycloak start --features', () => {
   it('refuses a malformed list from the flag or MCP_KEYCLOAK_FEATURES with one line, before anything starts', async () => {
     const env = await environment('bad-features');
     const flag = await cli(['keycloak', 'start', '--features', 'cimd;resource-indicators'], env);
-    expect(flag.code).toBe(2);
+    expect(flag.code).toBe(64);
     expect(flag.stderr).toBe(
       'error: --features "cimd;resource-indicators": "cimd;resource-indicators" is not a Keycloak feature name; give comma-separated names of letters, digits, - and _ (optionally :v1), e.g. cimd,resource-indicators, or none.\n',
     );
     const variable = await cli(['keycloak', 'start'], { ...env, MCP_KEYCLOAK_FEATURES: 'cimd,,dpop' });
-    expect(variable.code).toBe(2);
+    expect(variable.code).toBe(64);
     expect(variable.stderr).toMatch(
       /^error: MCP_KEYCLOAK_FEATURES "cimd,,dpop": an empty name is not a Keycloak feature name; [^\n]+\n$/,
     );
@@ -159,7 +159,7 @@ describe('keycloak start --features', () => {
         });
 
         const other = await cli(['keycloak', 'start', '--port', String(port), '--features', 'cimd'], withHome);
-        expect(other.code).toBe(2);
+        expect(other.code).toBe(64);
         expect(other.stderr).toBe(
           `error: The local Keycloak at http://127.0.0.1:${port} runs with features cimd, resource-indicators, not cimd: ` +
             `restart it with them: node ${CLI} keycloak stop && node ${CLI} keycloak start --port ${port} --runtime distribution --features cimd\n`,
@@ -168,7 +168,7 @@ describe('keycloak start --features', () => {
           ...withHome,
           MCP_KEYCLOAK_FEATURES: 'none',
         });
-        expect(none.code).toBe(2);
+        expect(none.code).toBe(64);
         expect(none.stderr).toContain('runs with features cimd, resource-indicators, not none: restart it with them: ');
         expect(none.stderr).toMatch(/keycloak start --port \d+ --runtime distribution\n$/);
         // The config file's keycloakFeatures decide when neither --features nor MCP_KEYCLOAK_FEATURES does.
@@ -178,7 +178,7 @@ describe('keycloak start --features', () => {
           ...withHome,
           MCP_KEYCLOAK_CONFIG: configFile,
         });
-        expect(fromFile.code).toBe(2);
+        expect(fromFile.code).toBe(64);
         expect(fromFile.stderr).toContain(
           'runs with features cimd, resource-indicators, not cimd: restart it with them: ',
         );
@@ -187,7 +187,7 @@ describe('keycloak start --features', () => {
           ...withHome,
           MCP_KEYCLOAK_CONFIG: configFile,
         });
-        expect(badFile.code).toBe(2);
+        expect(badFile.code).toBe(64);
         expect(badFile.stderr).toMatch(/^error: .*keycloakFeatures.*must be a Keycloak feature name/);
       } finally {
         child.kill('SIGINT');

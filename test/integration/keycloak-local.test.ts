@@ -193,7 +193,7 @@ it('reports it running (without the password in --json), and a second start find
 
 it('refuses to start it with other features while it runs, and names the command that restarts it with them', async () => {
   const result = await cli(['keycloak', 'start', '--port', String(port), '--features', 'cimd,resource-indicators']);
-  expect(result.code).toBe(2);
+  expect(result.code).toBe(64);
   // One line; the program spelled as elsewhere (node <bin> here, mcp-keycloak after a developer's npm link).
   expect(result.stderr).toMatch(
     new RegExp(
@@ -321,6 +321,6 @@ it('keycloak start on a port taken by another program is one clear line', async 
   const taken = (blocker.address() as { port: number }).port;
   const result = await cli(['keycloak', 'start', '--port', String(taken)]);
   blocker.close();
-  expect(result.code).toBe(2);
+  expect(result.code).toBe(64);
   expect(result.stderr).toMatch(new RegExp(`^error: Port ${taken} is in use by another program`));
 });

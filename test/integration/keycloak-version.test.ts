@@ -119,7 +119,7 @@ describe('keycloak start --keycloak-version', () => {
       ],
       env,
     );
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(64);
     expect(result.stderr).toBe(
       `error: Keycloak 26.99.0 is not served by ${repo} (HTTP 404 for its server distribution): pick a version it serves, e.g. 26.7.3.\n`,
     );
@@ -132,7 +132,7 @@ describe('keycloak start --keycloak-version', () => {
     const env = await environment('old');
     requested = [];
     const result = await cli(['keycloak', 'start', '--keycloak-version', '25.0.6'], env);
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(64);
     expect(result.stderr).toBe(
       'error: --keycloak-version 25.0.6: mcp-keycloak starts Keycloak 26.0.0 or later (older versions take their first admin from KEYCLOAK_ADMIN, not KC_BOOTSTRAP_ADMIN_*); ' +
         'run that Keycloak yourself and pass --keycloak-url (best-effort, untested), or pick a supported version.\n',
@@ -144,7 +144,7 @@ describe('keycloak start --keycloak-version', () => {
     const env = await environment('malformed');
     requested = [];
     const result = await cli(['keycloak', 'start', '--keycloak-version', '26.0.8/../../x'], env);
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(64);
     expect(result.stderr).toBe(
       'error: --keycloak-version "26.0.8/../../x": must be a Keycloak version such as 26.7.3 (major.minor.patch).\n',
     );
@@ -155,7 +155,7 @@ describe('keycloak start --keycloak-version', () => {
     const env = await environment('home');
     const home = await fakeDistribution(join(root, 'home'), 'keycloak');
     const result = await cli(['keycloak', 'start', '--keycloak-version', '26.0.8'], { ...env, KEYCLOAK_HOME: home });
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(64);
     expect(result.stderr).toMatch(
       /^error: KEYCLOAK_HOME=.* and --keycloak-version 26\.0\.8 both choose a Keycloak: unset KEYCLOAK_HOME or drop the flag\.\n$/,
     );

@@ -98,7 +98,7 @@ describe('serve fails fast with one line', () => {
 
   it('when the realm does not exist', async () => {
     const result = await runCli(['serve', '--realm', `${realm}-missing`, '--resource', resource], { admin: false });
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(64);
     expectOneLine(
       result.stderr,
       /Realm "serve-cli-\w+-missing" does not exist .*create it with `(npx |node \S+\/)?mcp-keycloak(\.js)? apply --realm serve-cli-\w+-missing --resource http:\/\/\S+\/mcp`/,
@@ -109,7 +109,7 @@ describe('serve fails fast with one line', () => {
     const result = await runCli(['serve', '--realm', realm, '--resource', resource, '--scope', 'other:run'], {
       admin: false,
     });
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(64);
     expectOneLine(result.stderr, /has no client scope "other:run"/);
   });
 
@@ -117,7 +117,7 @@ describe('serve fails fast with one line', () => {
     const result = await runCli(['serve', '--realm', realm, '--resource', resource, '--port', String(port + 1)], {
       admin: false,
     });
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(64);
     expectOneLine(result.stderr, new RegExp(`on port ${port} but the server would listen on ${port + 1}`));
   });
 
@@ -125,7 +125,7 @@ describe('serve fails fast with one line', () => {
     const result = await runCli(['serve', '--realm', realm, '--resource', resource, '--auth', 'introspection'], {
       admin: false,
     });
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(64);
     expectOneLine(result.stderr, /MCP_KEYCLOAK_INTROSPECTION_CLIENT_SECRET/);
   });
 
@@ -134,7 +134,7 @@ describe('serve fails fast with one line', () => {
       ['serve', '--realm', realm, '--resource', resource, '--auth', 'off', '--host', '0.0.0.0'],
       { admin: false },
     );
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(64);
     expectOneLine(result.stderr, /Refusing to serve without authentication on 0\.0\.0\.0/);
   });
 

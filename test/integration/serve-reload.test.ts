@@ -159,7 +159,7 @@ describe('serve follows its config file', () => {
 
   it('a realm that does not exist ends serve with the reason: it does not go on serving the old realm', async () => {
     await editConfig((config) => (config.realm = `${realm}-nope`));
-    expect(await serve.exited).toBe(2);
+    expect(await serve.exited).toBe(64);
     expect(serve.output()).toMatch(/serve stops: it cannot start with the changed mcp-keycloak\.json/);
     expect(serve.output()).toMatch(/error: Realm "serve-reload-[0-9a-f]+-nope" does not exist/);
   });

@@ -258,7 +258,7 @@ describe('serve with toolScopes in the config file', () => {
     const result = await runCli(['serve', '--config', await configWith({ divde_numbers: [ADMIN_SCOPE] })], {
       admin: false,
     });
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(64);
     expect(result.stderr).toBe(
       'error: toolScopes names the tool "divde_numbers", which this server does not have: its tools are add_numbers, multiply_numbers, divide_numbers.\n',
     );
@@ -268,7 +268,7 @@ describe('serve with toolScopes in the config file', () => {
     const result = await runCli(['serve', '--config', await configWith({ divide_numbers: ['mcp:root'] })], {
       admin: false,
     });
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(64);
     expect(result.stderr).toMatch(
       /^error: Realm "serve-step-up-\w+" has no client scope "mcp:root", which toolScopes requires for divide_numbers: [^\n]+\n$/,
     );
@@ -279,7 +279,7 @@ describe('serve with toolScopes in the config file', () => {
       ['serve', '--config', await configWith({}), '--tool-scope', 'divide_numbers=mcp:root'],
       { admin: false },
     );
-    expect(flagged.code).toBe(2);
+    expect(flagged.code).toBe(64);
     expect(flagged.stderr).toMatch(
       /^error: Realm "serve-step-up-\w+" has no client scope "mcp:root", which toolScopes requires for divide_numbers: [^\n]+\n$/,
     );
@@ -287,7 +287,7 @@ describe('serve with toolScopes in the config file', () => {
       ['serve', '--config', await configWith({}), '--tool-scope', 'no_such_tool=mcp:admin'],
       { admin: false },
     );
-    expect(unknown.code).toBe(2);
+    expect(unknown.code).toBe(64);
     expect(unknown.stderr.split('\n').filter(Boolean)).toHaveLength(1);
     expect(unknown.stderr).toMatch(/no_such_tool/);
   });

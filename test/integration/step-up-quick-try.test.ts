@@ -88,7 +88,7 @@ it('plan --tool-scope shows the step-up scope apply would make', async () => {
 it('serve --tool-scope prints an apply that really creates the scope, after which serve starts', async () => {
   const args = ['--config', 'mcp-keycloak.json.orig', '--tool-scope', TOOL_SCOPE];
   const refused = await runCli(['serve', ...args], { cwd: dir, admin: false });
-  expect(refused.code).toBe(2);
+  expect(refused.code).toBe(64);
   expect(refused.stderr.split('\n').filter(Boolean)).toHaveLength(1);
   const fix =
     /has no client scope "mcp:admin", which toolScopes requires for divide_numbers: tokens could never carry it\. Run `([^`]+)`/.exec(

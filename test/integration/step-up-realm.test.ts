@@ -149,6 +149,7 @@ it("doctor keeps the base scope's bare check ids and gives the step-up scope its
     'realm.scope.include_in_token_scope:mcp:admin',
     'realm.audience:mcp:admin',
     'realm.optional_scope:mcp:admin',
+    'realm.one_token_per_server',
     'realm.allowed_client_scopes',
     'realm.trusted_hosts',
     'realm.web_origins',

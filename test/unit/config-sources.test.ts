@@ -50,7 +50,7 @@ describe('an error names where the bad value came from', () => {
     );
     const resource = await refusal({ resource: 'localhost:8000/mcp' }, {}, dir);
     expect(resource).toBe(
-      '--resource: resources[0].url: must be an absolute http:// or https:// URL, e.g. http://localhost:8000/mcp',
+      '--resource: resources[0].url: must be an absolute http:// or https:// URL, e.g. http://localhost:8000/mcp (did you mean http://localhost:8000/mcp?)',
     );
     for (const message of [flag, env, resource]) expect(message).not.toContain(FILE);
   });

@@ -403,7 +403,7 @@ describe('registration.iss: clients whose authorization responses carry no iss',
     expect(pages).toEqual([]);
   });
 
-  it('is skipped without admin credentials, and when the clients cannot be read', async () => {
+  it('is skipped without admin credentials, and fails when they were given but the clients cannot be read', async () => {
     expect((await issFinding(input(), {}, undefined)).status).toBe('skip');
     const broken = {
       client: {
@@ -414,9 +414,10 @@ describe('registration.iss: clients whose authorization responses carry no iss',
         },
       },
     } as unknown as AdminSession;
+    // Green means tried (src/doctor/verdicts.ts): credentials were given, the admin API did not answer.
     expect(await issFinding(input(broken), {}, undefined)).toMatchObject({
-      status: 'skip',
-      why: "the realm's clients could not be read: HTTP 403",
+      status: 'fail',
+      actual: "the realm's clients could not be read: HTTP 403",
     });
   });
 });

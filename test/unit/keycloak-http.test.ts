@@ -7,8 +7,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ExitCode, UsageError } from '../../src/errors.js';
 import { failureMessage } from '../../src/keycloak/errors.js';
 import {
+  answeredPlainHttp,
   ConnectionError,
   DEFAULT_TIMEOUT_SECONDS,
+  networkReason,
   NoAnswerError,
   requestTimeoutMs,
   setRequestTimeout,
@@ -133,6 +135,33 @@ describe('failure sentences', () => {
     ).toBe(
       'Creating client scope "mcp:run" failed: the connection was reset (POST /admin/realms/r/client-scopes), so Keycloak may or may not have made this change. Running the same command again completes it: it reads Keycloak afresh and makes only the changes still missing.',
     );
+  });
+
+  it('a login whose connection died changed nothing, so it is not said to have (issue 19)', () => {
+    const login = { method: 'POST', path: '/realms/master/protocol/openid-connect/token' };
+    const reset = failureMessage(
+      new ConnectionError(login, 'the connection was reset', true, 1),
+      'logging in as admin "admin"',
+    );
+    expect(reset).toBe(
+      `Logging in as admin "admin" failed: the connection was reset (POST /realms/master/protocol/openid-connect/token): check Keycloak's log and any proxy in front of it.`,
+    );
+  });
+
+  it("an https:// request answered in plain HTTP is one line in words, not OpenSSL's two", () => {
+    const openssl = Object.assign(
+      new Error(
+        'write EPROTO 80EC07FA6E7F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:350:\n',
+      ),
+      { code: 'EPROTO' },
+    );
+    expect(answeredPlainHttp(openssl)).toBe(true);
+    expect(networkReason(openssl)).toBe('it answered plain HTTP to a TLS handshake');
+    const fetchFailure = Object.assign(new TypeError('fetch failed'), {
+      cause: Object.assign(new Error('…wrong version number…\n'), { code: 'ERR_SSL_WRONG_VERSION_NUMBER' }),
+    });
+    expect(networkReason(fetchFailure)).toBe('it answered plain HTTP to a TLS handshake');
+    expect(networkReason(new Error('two\nlines\n'))).toBe('two lines');
   });
 
   it('a read whose connection died on every try, and a connection never made', () => {

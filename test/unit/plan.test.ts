@@ -193,7 +193,7 @@ describe('client scopes', () => {
     expect(changesOf(live).map(oneLine)).toEqual(['create default-scope']);
   });
 
-  it('plans each scope of each resource on its own', () => {
+  it('plans each scope of each resource on its own; with two servers both scopes are optional (one token per server)', () => {
     const two = configSchema.parse({
       realm: 'r1',
       resources: [
@@ -203,20 +203,54 @@ describe('client scopes', () => {
     });
     const changes = changesOf(converged(), two);
     expect(changes.map((c) => `${oneLine(c)} ${c.name}`)).toEqual([
+      'update optional-scope mcp:run',
       'create client-scope b:read',
       'create audience-mapper b:read › mcp-audience',
-      'create default-scope b:read',
+      'create optional-scope b:read',
       'create resource-client http://localhost:9000/mcp',
       'update registration-policy Allowed Client Scopes',
     ]);
-    expect(changes[1]!.fields[0]).toEqual({
+    expect(changes[0]!.fields).toEqual([
+      {
+        field: 'realm default client scopes',
+        from: 'mcp:run',
+        to: "(removed: the realm holds 2 MCP servers: each server's scope is optional, so a token names only the server its client asked for)",
+      },
+      { field: 'realm optional client scopes', from: null, to: 'mcp:run' },
+    ]);
+    expect(changes[2]!.fields[0]).toEqual({
       field: 'included.custom.audience',
       from: null,
       to: 'http://localhost:9000/mcp',
     });
-    expect(changes[4]!.fields).toEqual([
+    expect(changes[5]!.fields).toEqual([
       { field: 'allowed-client-scopes', from: ['mcp:run'], to: ['mcp:run', 'b:read'] },
     ]);
+  });
+
+  it("one server's config in a realm that holds another server's scope: both move to the optional scopes, once", () => {
+    const live = converged();
+    const other: LiveScope = {
+      id: 's2',
+      name: 'other:run',
+      mappers: [audienceMapper('m2', 'mcp-audience', 'http://localhost:9000/mcp')],
+    };
+    live.scopes.set('other:run', other);
+    live.defaultScopes.add('other:run');
+    const changes = changesOf(live);
+    expect(changes.map((c) => `${oneLine(c)} ${c.name}`)).toEqual([
+      'update optional-scope mcp:run',
+      'update optional-scope other:run',
+    ]);
+    expect(changes[1]).toMatchObject({ reason: "another MCP server's scope (aud http://localhost:9000/mcp)" });
+    live.defaultScopes = new Set(['profile']);
+    live.optionalScopes = new Set(['mcp:run', 'other:run']);
+    expect(changesOf(live)).toEqual([]);
+    // A hand-made audience mapper for another URL is not another server of ours; nor is a drifted one of ours.
+    other.mappers = [audienceMapper('m2', 'by hand', 'http://localhost:9000/mcp')];
+    live.defaultScopes = new Set(['profile', 'mcp:run', 'other:run']);
+    live.optionalScopes = new Set();
+    expect(changesOf(live)).toEqual([]);
   });
 });
 

@@ -12,10 +12,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fail, pass, skip, warn, type Finding } from '../../findings.js';
+import { blocked, fail, pass, skip, warn, type Finding } from '../../findings.js';
 import { keycloakCall } from '../../keycloak/errors.js';
 import { boundedFetch } from '../http.js';
+import { requireKeycloakOrigin, untrustedDestination } from '../trust.js';
 import type { Check } from '../types.js';
+import { blockedByAdminLogin, cleanupFailed } from '../verdicts.js';
 
 const ID = 'cimd.probe';
 const TITLE = 'A client metadata document signs a client in (live probe)';
@@ -31,6 +33,9 @@ export const cimdProbeCheck: Check = {
     const authorize =
       typeof metadata?.authorization_endpoint === 'string' ? metadata.authorization_endpoint : undefined;
     if (!authorize) return [skip(ID, TITLE, 'no authorization server metadata (see as.metadata)')];
+    // Keycloak persists a client for the probe: a write, so only at the configured Keycloak (trust.ts).
+    const untrusted = untrustedDestination(input, state);
+    if (untrusted) return [blocked(ID, TITLE, untrusted.blockedBy, untrusted.why)];
     if (metadata?.client_id_metadata_document_supported !== true)
       return [skip(ID, TITLE, 'Keycloak does not offer CIMD (see as.cimd)')];
     if (!cimd.allowHttp || !cimd.domains.includes('127.0.0.1')) {
@@ -44,6 +49,8 @@ export const cimdProbeCheck: Check = {
       ];
     }
     // Keycloak keeps a client for every document it accepts; without admin credentials doctor could not delete it.
+    const stopped = blockedByAdminLogin(input, ID, TITLE);
+    if (stopped) return [stopped];
     if (!input.admin)
       return [
         skip(
@@ -54,11 +61,30 @@ export const cimdProbeCheck: Check = {
         ),
       ];
     const admin = input.admin;
-    return [await probe(authorize, (clientId) => deleteClient(admin, input.config.realm, clientId))];
+    requireKeycloakOrigin(authorize, input.config);
+    const { finding, clientId } = await probe(authorize);
+    try {
+      await deleteClient(admin, input.config.realm, clientId);
+      return [finding];
+    } catch (error) {
+      return [withLeftover(finding, clientId, error instanceof Error ? error.message : String(error))];
+    }
   },
 };
 
-async function probe(authorize: string, cleanUp: (clientId: string) => Promise<void>): Promise<Finding> {
+/** The probe's finding when deleting its client failed: a failure that names the client left in the realm. */
+function withLeftover(finding: Finding, clientId: string, reason: string): Finding {
+  const leftover = `the client ${clientId} Keycloak created for the probe could not be deleted (${reason})`;
+  if (finding.status === 'pass') return cleanupFailed(ID, TITLE, finding.actual ?? 'the probe ran', leftover);
+  return {
+    ...finding,
+    status: 'fail',
+    why: `${finding.why ?? finding.actual ?? 'The probe did not pass'}; also, ${leftover}: delete it in the admin console.`,
+  };
+}
+
+/** Publishes the document, sends the two authorization requests, and says what Keycloak did; the caller deletes the client. */
+async function probe(authorize: string): Promise<{ finding: Finding; clientId: string }> {
   let fetched = 0;
   const server = createServer((_req, res) => {
     fetched++;
@@ -75,6 +101,15 @@ async function probe(authorize: string, cleanUp: (clientId: string) => Promise<v
     response_types: ['code'],
     token_endpoint_auth_method: 'none',
   };
+  try {
+    return { finding: await authorizeAs(authorize, clientId, () => fetched), clientId };
+  } finally {
+    server.close();
+  }
+}
+
+/** The two authorization requests of the probe (with and without PKCE), and the verdict on Keycloak's answers. */
+async function authorizeAs(authorize: string, clientId: string, fetched: () => number): Promise<Finding> {
   const url = (pkce: boolean) => {
     const u = new URL(authorize);
     const verifier = randomBytes(32).toString('base64url');
@@ -98,11 +133,11 @@ async function probe(authorize: string, cleanUp: (clientId: string) => Promise<v
     if (withPkce.status !== 200 || !/kc-form-login|id="username"/.test(page)) {
       return fail(ID, TITLE, {
         expected: 'Keycloak fetches the document and shows its sign-in page',
-        actual: `HTTP ${withPkce.status}; the document was ${fetched ? 'fetched' : 'never fetched'}`,
-        why: fetched
+        actual: `HTTP ${withPkce.status}; the document was ${fetched() ? 'fetched' : 'never fetched'}`,
+        why: fetched()
           ? 'Keycloak fetched the document but refused it: its log names the property it objects to.'
           : "Keycloak did not fetch the document: no client policy admits a client_id on 127.0.0.1 (see realm.cimd), or Keycloak cannot reach this machine's 127.0.0.1 (it runs in a container or on another host).",
-        fix: fetched
+        fix: fetched()
           ? "Read Keycloak's log for the refused property."
           : 'If realm.cimd fails, run its fix and doctor again; if Keycloak runs in a container, this probe cannot reach it: sign in once with VS Code or Claude Code instead.',
       });
@@ -120,15 +155,12 @@ async function probe(authorize: string, cleanUp: (clientId: string) => Promise<v
       });
     }
     return pass(ID, TITLE, {
-      actual: `Keycloak fetched ${clientId} (${fetched}×), showed its sign-in page, and refused the request without code_challenge`,
+      actual: `Keycloak fetched ${clientId} (${fetched()}×), showed its sign-in page, and refused the request without code_challenge`,
     });
   } catch (caught) {
     return warn(ID, TITLE, {
       actual: `the probe could not run: ${caught instanceof Error ? caught.message : String(caught)}`,
     });
-  } finally {
-    server.close();
-    await cleanUp(clientId).catch(() => undefined);
   }
 }
 

@@ -116,7 +116,7 @@ export const prmCheck: Check = {
         warn('prm.authorization_servers', 'PRM names this realm as authorization server', {
           expected: expected,
           actual: servers.join(', '),
-          why: `Cannot confirm: Keycloak did not answer at ${input.config.keycloakUrl} (see keycloak.realm); the PRM points clients at ${servers[0]}.`,
+          why: `Cannot confirm: ${input.keycloakProblemKind === 'realm-missing' ? `realm "${input.config.realm}" does not exist at` : 'Keycloak did not answer at'} ${input.config.keycloakUrl} (see keycloak.realm); the PRM points clients at ${servers[0]}.`,
           fix: `If ${servers[0]} is right, run doctor with the Keycloak URL and realm it names.`,
         }),
       );

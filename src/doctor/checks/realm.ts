@@ -10,8 +10,9 @@ import { readLiveRealm, type LiveRealm } from '../../realm/live.js';
 import { planRealm, type Change } from '../../realm/plan.js';
 import { applyCommand } from '../fixes.js';
 import { SECRET_ENV } from '../../config/secrets.js';
-import { fail, pass, skip, warn, type Finding } from '../../findings.js';
+import { fail, pass, warn, type Finding } from '../../findings.js';
 import { explainUrlDifference } from '../url-diff.js';
+import { withoutAdmin } from '../verdicts.js';
 import type { Check, DoctorInput, DoctorState } from '../types.js';
 import {
   cimdAdvertisedFinding,
@@ -21,6 +22,9 @@ import {
   resourceClientId,
 } from './realm-2026.js';
 import { maxClientsFinding, policyFindings } from './realm-registration.js';
+import { meantRealm, suggestionFix } from '../keycloak-hints.js';
+import { isolatedPlacement, oneTokenPerServerFinding } from './realm-isolation.js';
+import { placeScopes } from '../../realm/isolation.js';
 
 const TITLE = 'Realm audit (admin API)';
 
@@ -48,6 +52,7 @@ function realmCheckIds(input: DoctorInput, state: DoctorState): string[] {
   return [
     'realm.exists',
     ...scopeIds,
+    'realm.one_token_per_server',
     'realm.allowed_client_scopes',
     'realm.trusted_hosts',
     'realm.web_origins',
@@ -61,22 +66,26 @@ function realmCheckIds(input: DoctorInput, state: DoctorState): string[] {
   ];
 }
 
+/**
+ * realm.exists when the realm is missing or disabled: `--fix` (apply) creates or enables it, except when the
+ * name is likely a typo of another realm's (a new realm is then the wrong repair): the fix asks which.
+ */
+async function realmMissing(input: DoctorInput, state: DoctorState, exists: boolean, fix: string): Promise<Finding> {
+  const missing = fail('realm.exists', `Realm ${input.config.realm} exists and is enabled`, {
+    expected: 'an enabled realm',
+    actual: exists ? 'disabled' : 'no such realm',
+    why: 'Every other piece (scope, audience, registration) lives in the realm.',
+  });
+  const suggestion = exists ? undefined : await meantRealm(input, state);
+  if (suggestion) return { ...missing, fix: suggestionFix(input, suggestion, fix) };
+  return { ...missing, fix, fixable: true };
+}
+
 export const realmCheck: Check = {
   id: 'realm',
   title: 'Auditing the realm through the admin API',
   async run(input, state) {
-    if (!input.admin) {
-      return realmCheckIds(input, state).map((id) =>
-        skip(
-          id,
-          TITLE,
-          input.adminMissing ?? 'no admin credentials',
-          input.adminMissing?.startsWith('admin login failed')
-            ? 'Check the admin credentials and --keycloak-url.'
-            : 'Set KEYCLOAK_ADMIN_PASSWORD (or KEYCLOAK_ADMIN_CLIENT_ID/SECRET) to audit the realm.',
-        ),
-      );
-    }
+    if (!input.admin) return realmCheckIds(input, state).map((id) => withoutAdmin(input, id, TITLE, 'audit the realm'));
     const desired = desiredRealm(input.config, input.secrets.testUserPassword);
     // With the cimd feature on, the realm's client policies tell whether CIMD clients can sign in here at all.
     const live = await readLiveRealm(input.admin, desired, {
@@ -87,26 +96,18 @@ export const realmCheck: Check = {
     const fixed = (f: Finding): Finding => ({ ...f, fix, fixable: true });
     const realm = input.config.realm;
 
-    if (!live.exists || !live.enabled) {
-      return [
-        fixed(
-          fail('realm.exists', `Realm ${realm} exists and is enabled`, {
-            expected: 'an enabled realm',
-            actual: live.exists ? 'disabled' : 'no such realm',
-            why: 'Every other piece (scope, audience, registration) lives in the realm.',
-          }),
-        ),
-      ];
-    }
+    if (!live.exists || !live.enabled) return [await realmMissing(input, state, live.exists, fix)];
     const findings: Finding[] = [pass('realm.exists', `Realm ${realm} exists and is enabled`, { actual: live.id! })];
     const primary = input.resource.scopes[0]!;
-    for (const scope of desired.scopes) {
+    for (const scope of placeScopes(desired, live)) {
       findings.push(
         ...scopeFindings(scope, scopeCheckIds(scope, primary), live, plan.changes).map((f) =>
           f.status === 'fail' || f.fixable ? fixed(f) : f,
         ),
       );
     }
+    const isolation = oneTokenPerServerFinding(desired, live);
+    findings.push(isolation.status === 'fail' ? fixed(isolation) : isolation);
     findings.push(...policyFindings(input, live, plan.changes).map((f) => (f.fixable ? { ...f, fix } : f)));
     findings.push(await maxClientsFinding(input, state, live));
     findings.push(
@@ -161,13 +162,15 @@ function scopeFindings(
   const liveScope = live.scopes.get(scope.name);
   const defaults = scope.optional
     ? stepUpPlacement(ids.placement, scope, live)
-    : !live.defaultScopes.has(scope.name)
-      ? fail(ids.placement, `${scope.name} is a realm default scope`, {
-          expected: 'among the realm default client scopes',
-          actual: 'not a default scope',
-          why: 'Clients that register without a scope (Claude Code, Cursor) only get default scopes, so their tokens miss the audience.',
-        })
-      : pass(ids.placement, `${scope.name} is a realm default scope`);
+    : scope.isolated
+      ? isolatedPlacement(ids.placement, scope.name, live)
+      : !live.defaultScopes.has(scope.name)
+        ? fail(ids.placement, `${scope.name} is a realm default scope`, {
+            expected: 'among the realm default client scopes',
+            actual: 'not a default scope',
+            why: 'Clients that register without a scope (Claude Code, Cursor) only get default scopes, so their tokens miss the audience.',
+          })
+        : pass(ids.placement, `${scope.name} is a realm default scope`);
   if (!liveScope) {
     return [
       fail(ids.exists, `Client scope ${scope.name} exists`, {

@@ -20,8 +20,10 @@ import {
   type RegistrationOutcome,
 } from '../dcr.js';
 import { applyCommand } from '../fixes.js';
-import { fail, pass, skip, warn, type Finding } from '../../findings.js';
+import { blocked, fail, pass, skip, warn, type Finding } from '../../findings.js';
+import { keycloakOnlyRequest, untrustedDestination } from '../trust.js';
 import type { Check, DoctorInput, DoctorState } from '../types.js';
+import { cleanupFailed, withoutAdmin } from '../verdicts.js';
 
 export const registrationCheck: Check = {
   id: 'registration',
@@ -40,6 +42,21 @@ export const registrationCheck: Check = {
         await issFinding(input, state, state.asMetadata?.document),
       ];
     }
+    // A registration sent where the PRM points, off the configured Keycloak, would be a write to a host the user never named.
+    const untrusted = untrustedDestination(input, state);
+    const origins = input.config.dcr.webOrigins ?? [];
+    const webOrigin = origins.includes(INSPECTOR_0X_ORIGIN) ? INSPECTOR_0X_ORIGIN : origins[0];
+    const notExpected = (client: ProbeClient) => client.sentFrom === 'browser' && !webOrigin;
+    if (untrusted) {
+      return [
+        ...PROBE_CLIENTS.map((c) =>
+          notExpected(c)
+            ? browserClientNotExpected(input, c)
+            : blocked(`registration.${c.id}`, `${c.name} can register`, untrusted.blockedBy, untrusted.why),
+        ),
+        await issFinding(input, state, state.asMetadata?.document),
+      ];
+    }
     const scopes =
       state.challenge?.scope?.split(' ').filter(Boolean) ??
       asStrings(state.prm?.document.scopes_supported) ??
@@ -47,13 +64,11 @@ export const registrationCheck: Check = {
     const grantTypes = asStrings(state.asMetadata?.document.grant_types_supported);
     const ctx: ProbeContext = { scopes };
     if (grantTypes) ctx.grantTypesSupported = grantTypes;
-    const origins = input.config.dcr.webOrigins ?? [];
-    const webOrigin = origins.includes(INSPECTOR_0X_ORIGIN) ? INSPECTOR_0X_ORIGIN : origins[0];
     if (webOrigin) ctx.webOrigin = webOrigin;
     // Sequential on purpose: parallel probes could trip Max Clients on a realm near its limit.
     const findings: Finding[] = [];
     for (const client of PROBE_CLIENTS) {
-      if (client.sentFrom === 'browser' && !webOrigin) findings.push(browserClientNotExpected(input, client));
+      if (notExpected(client)) findings.push(browserClientNotExpected(input, client));
       else findings.push(await probe(input, endpoint, client, ctx));
     }
     findings.push(await issFinding(input, state, state.asMetadata?.document));
@@ -74,23 +89,16 @@ export async function issFinding(
   state: DoctorState,
   metadata: Record<string, unknown> | undefined,
 ): Promise<Finding> {
-  if (!input.admin) {
-    return skip(
-      'registration.iss',
-      ISS_TITLE,
-      input.adminMissing ?? 'no admin credentials',
-      'Set KEYCLOAK_ADMIN_PASSWORD (or KEYCLOAK_ADMIN_CLIENT_ID/SECRET) to read the realm\u2019s clients.',
-    );
-  }
+  if (!input.admin) return withoutAdmin(input, 'registration.iss', ISS_TITLE, 'read the realm\u2019s clients');
   let all: RealmClients;
   try {
     all = state.realmClients ?? (state.realmClients = await readRealmClients(input.admin, input.config.realm));
   } catch (error) {
-    return skip(
-      'registration.iss',
-      ISS_TITLE,
-      `the realm's clients could not be read: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    // The admin login worked, so the admin API was meant to answer: a failure, not a skip.
+    return fail('registration.iss', ISS_TITLE, {
+      actual: `the realm's clients could not be read: ${error instanceof Error ? error.message : String(error)}`,
+      fix: 'Check that the admin API is reachable at --keycloak-url, then run doctor again.',
+    });
   }
   const found = { clientIds: clientsWithoutIss(all), read: all.clients.length, complete: all.complete };
   const partly = found.complete ? '' : ` (the first ${found.read} clients read)`;
@@ -129,15 +137,17 @@ async function probe(input: DoctorInput, endpoint: string, client: ProbeClient, 
   const title = `${client.name} can register`;
   const body = client.body(ctx);
   const origin = client.origin?.(ctx);
-  const outcome = await registerClient(endpoint, body, origin, input.request);
+  // The probe and its registration access token go to the configured Keycloak only (trust.ts).
+  const send = keycloakOnlyRequest(input);
+  const outcome = await registerClient(endpoint, body, origin, send);
   if (outcome.ok) {
-    const leftover = await deleteClient(outcome.client, input.config.realm, input.admin, input.request);
+    const leftover = await deleteClient(outcome.client, input.config.realm, input.admin, send);
     const note =
       client.sentFrom === 'vendor-backend'
         ? ' (from this machine; the real request comes from the vendor\u2019s servers)'
         : '';
     const actual = `accepted${note}, probe client deleted${origin ? `; origin ${origin} allowed` : ''}`;
-    return leftover ? warn(id, title, { actual: `accepted${note}`, why: leftover }) : pass(id, title, { actual });
+    return leftover ? cleanupFailed(id, title, `accepted${note}`, leftover) : pass(id, title, { actual });
   }
   return rejected(input, id, title, client, outcome, origin);
 }

@@ -4,7 +4,9 @@
  * claim compared with what the server expects.
  */
 import { SECRET_ENV } from '../../config/secrets.js';
-import { fail, pass, skip, warn, type Finding } from '../../findings.js';
+import { blocked, fail, pass, skip, type Finding } from '../../findings.js';
+import { keycloakOnlyFetch, keycloakOnlyRequest, untrustedDestination } from '../trust.js';
+import { cleanupFailed } from '../verdicts.js';
 import { applyCommand } from '../fixes.js';
 import { asString, describeResult, request, type HttpRequest } from '../http.js';
 import { compareClaims } from '../token/claims.js';
@@ -67,6 +69,9 @@ async function obtain(
         `Export ${SECRET_ENV.testUserPassword}.`,
       ),
     };
+  // The password goes only to the configured Keycloak (trust.ts); Keycloak's own metadata is read from there.
+  const untrusted = untrustedDestination(input, {});
+  if (untrusted) return { finding: blocked('token.obtain', title, untrusted.blockedBy, untrusted.why) };
   if (!metadata)
     return {
       finding: fail('token.obtain', title, {
@@ -83,61 +88,62 @@ async function obtain(
       scopes: input.resource.scopes,
       resource: input.resource.url,
       ...(input.admin ? { admin: input.admin } : {}),
-      ...(input.request ? { request: input.request } : {}),
+      request: keycloakOnlyRequest(input),
+      signInFetch: keycloakOnlyFetch(input.config, input.resource.url),
     });
     const detail = `signed in through a temporary DCR client (deleted) with scope ${input.resource.scopes.join(' ')}`;
     const finding = got.leftovers.length
-      ? warn('token.obtain', title, { actual: detail, why: got.leftovers.join('; ') })
+      ? cleanupFailed('token.obtain', title, 'a token was obtained', got.leftovers.join('; '))
       : pass('token.obtain', title, { actual: detail });
     return { finding, token: got.accessToken };
   } catch (error) {
-    const message =
-      error instanceof ObtainError
-        ? error.message
-        : `unexpected failure: ${error instanceof Error ? error.message : String(error)}`;
-    const badLogin = /invalid username or password|not fully set up/i.test(message);
-    // Keycloak's words for invalid_target (RFC 8707), which it answers only with its resource-indicators feature on.
-    const badTarget = /invalid_target|requested resource is (invalid|not matching)/i.test(message);
-    // Keycloak 26.7's resource indicators fail with a NullPointerException (HTTP 500, "consult the server
-    // log") when a resource is sent and the token would carry no aud at all: the audience mapper is gone.
-    const indicatorsMaybeOn = !state.server || state.server.features.includes('resource-indicators');
-    if (indicatorsMaybeOn && /token request failed: .*consult the server log/i.test(message)) {
-      return {
-        finding: fail('token.obtain', title, {
-          actual: message,
-          why:
-            'Keycloak failed with an internal error at the token endpoint. With resource indicators on, Keycloak 26.7 does that (a NullPointerException in ResourceIndicatorsPostProcessor) ' +
-            `when a client sends resource and the token would have no aud at all, i.e. the scope has no Audience mapper for ${input.resource.url}; its log says more.`,
-          fix: `${applyCommand(input)} (puts the Audience mapper back)`,
-          fixable: true,
-        }),
-      };
-    }
-    if (badTarget) {
-      return {
-        finding: fail('token.obtain', title, {
-          actual: message,
-          why:
-            `Keycloak runs with resource indicators (RFC 8707): it answers invalid_target unless a client named in the token's aud has resource_url = ${input.resource.url}. ` +
-            'Every MCP client sends that resource (the 2025-06-18 spec and later), so every sign-in ends here.',
-          fix: `${applyCommand(input)} (keeps the audience mapper on the exact URL and creates the resource client: clientId and resource_url = ${input.resource.url})`,
-          fixable: true,
-        }),
-      };
-    }
-    return {
-      finding: fail('token.obtain', title, {
-        actual: message,
-        why: badLogin
-          ? `Keycloak refused the sign-in of ${name}.`
-          : 'The flow a client like VS Code goes through fails at this step.',
-        fix: badLogin
-          ? applyCommand(input, ['--test-user', name]) +
-            ` (creates or repairs the user and sets the password from ${SECRET_ENV.testUserPassword})`
-          : 'See the registration and realm findings above.',
-      }),
-    };
+    return { finding: obtainFailure(input, state, title, error) };
   }
+}
+
+/** token.obtain's failure, named after what Keycloak said: a refused login, invalid_target, or 26.7's HTTP 500. */
+function obtainFailure(input: DoctorInput, state: DoctorState, title: string, error: unknown): Finding {
+  const name = input.config.testUser!.username;
+  const message =
+    error instanceof ObtainError
+      ? error.message
+      : `unexpected failure: ${error instanceof Error ? error.message : String(error)}`;
+  const badLogin = /invalid username or password|not fully set up/i.test(message);
+  // Keycloak's words for invalid_target (RFC 8707), which it answers only with its resource-indicators feature on.
+  const badTarget = /invalid_target|requested resource is (invalid|not matching)/i.test(message);
+  // Keycloak 26.7's resource indicators fail with a NullPointerException (HTTP 500, "consult the server
+  // log") when a resource is sent and the token would carry no aud at all: the audience mapper is gone.
+  const indicatorsMaybeOn = !state.server || state.server.features.includes('resource-indicators');
+  if (indicatorsMaybeOn && /token request failed: .*consult the server log/i.test(message)) {
+    return fail('token.obtain', title, {
+      actual: message,
+      why:
+        'Keycloak failed with an internal error at the token endpoint. With resource indicators on, Keycloak 26.7 does that (a NullPointerException in ResourceIndicatorsPostProcessor) ' +
+        `when a client sends resource and the token would have no aud at all, i.e. the scope has no Audience mapper for ${input.resource.url}; its log says more.`,
+      fix: `${applyCommand(input)} (puts the Audience mapper back)`,
+      fixable: true,
+    });
+  }
+  if (badTarget) {
+    return fail('token.obtain', title, {
+      actual: message,
+      why:
+        `Keycloak runs with resource indicators (RFC 8707): it answers invalid_target unless a client named in the token's aud has resource_url = ${input.resource.url}. ` +
+        'Every MCP client sends that resource (the 2025-06-18 spec and later), so every sign-in ends here.',
+      fix: `${applyCommand(input)} (keeps the audience mapper on the exact URL and creates the resource client: clientId and resource_url = ${input.resource.url})`,
+      fixable: true,
+    });
+  }
+  return fail('token.obtain', title, {
+    actual: message,
+    why: badLogin
+      ? `Keycloak refused the sign-in of ${name}.`
+      : 'The flow a client like VS Code goes through fails at this step.',
+    fix: badLogin
+      ? applyCommand(input, ['--test-user', name]) +
+        ` (creates or repairs the user and sets the password from ${SECRET_ENV.testUserPassword})`
+      : 'See the registration and realm findings above.',
+  });
 }
 
 async function analyse(

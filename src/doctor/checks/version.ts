@@ -11,8 +11,10 @@ import { serverFeatures } from '../../realm/server-features.js';
 import { MCP_FEATURES } from '../../local/features.js';
 import { differencesFor, type VersionSetup } from '../../keycloak/versions.js';
 import { desiredCimd } from '../../realm/cimd.js';
-import { pass, skip, warn, type Finding } from '../../findings.js';
+import { fail, pass, skip, warn, type Finding } from '../../findings.js';
 import type { Check } from '../types.js';
+import { blockedByAdminLogin } from '../verdicts.js';
+import { KEYCLOAK_FIRST } from '../keycloak-hints.js';
 
 const TITLE = 'Keycloak version';
 
@@ -69,12 +71,16 @@ export const versionCheck: Check = {
   title: 'Reading the Keycloak version',
   async run(input, state) {
     if (!input.admin) {
+      const stopped = blockedByAdminLogin(input, 'keycloak.version', TITLE);
+      if (stopped) return [stopped];
       return [
         skip(
           'keycloak.version',
           TITLE,
           `version unknown: ${input.adminMissing ?? 'no admin credentials'}, and the version is read from the admin API`,
-          'Set KEYCLOAK_ADMIN_PASSWORD (or KEYCLOAK_ADMIN_CLIENT_ID/SECRET) to read it and the differences that matter to this setup.',
+          input.keycloakProblemKind === 'unreachable'
+            ? KEYCLOAK_FIRST
+            : 'Set KEYCLOAK_ADMIN_PASSWORD (or KEYCLOAK_ADMIN_CLIENT_ID/SECRET) to read it and the differences that matter to this setup.',
         ),
       ];
     }
@@ -89,8 +95,13 @@ export const versionCheck: Check = {
       version = info.systemInfo?.version ?? 'unknown';
       features = serverFeatures(info);
     } catch (error) {
+      // The admin login worked, so the admin API was meant to answer: a failure, not a skip.
       return [
-        skip('keycloak.version', TITLE, `version unknown: ${error instanceof Error ? error.message : String(error)}`),
+        fail('keycloak.version', TITLE, {
+          actual: `version unknown: ${error instanceof Error ? error.message : String(error)}`,
+          why: 'The admin login worked but the admin API did not answer GET /admin/serverinfo.',
+          fix: 'Check that the admin API is reachable at --keycloak-url (a proxy may block /admin/), then run doctor again.',
+        }),
       ];
     }
     state.server = { version, features };

@@ -7,7 +7,7 @@
  * token, which the caller analyses and never prints.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { signIn, SignInError } from '../../oauth/sign-in.js';
+import { signIn, SignInError, type SignInOptions } from '../../oauth/sign-in.js';
 import type { AdminSession } from '../../keycloak/session.js';
 import { deleteClient, registerClient } from '../dcr.js';
 import { request, type HttpRequest } from '../http.js';
@@ -23,6 +23,8 @@ export interface ObtainOptions {
   admin?: AdminSession;
   /** How to reach the registration, token and end-session endpoints (default: real requests). */
   request?: HttpRequest;
+  /** How the sign-in reaches Keycloak's pages (default `sendToKeycloak`); doctor passes its Keycloak-only fetch (trust.ts). */
+  signInFetch?: SignInOptions['fetch'];
 }
 
 export interface Obtained {
@@ -95,6 +97,7 @@ export async function obtainTestUserToken(options: ObtainOptions): Promise<Obtai
         redirectUri,
         username: options.username,
         password: options.password,
+        ...(options.signInFetch ? { fetch: options.signInFetch } : {}),
       }));
     } catch (error) {
       const message =
