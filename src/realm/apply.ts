@@ -14,6 +14,7 @@ import type { AdminSession } from '../keycloak/session.js';
 import type { Change } from './change.js';
 import type { DesiredRealm } from './desired.js';
 import { Executor, type Outcome } from './executor.js';
+import { narrowToServer } from './server-version.js';
 import { readLiveRealm, type LiveRealm } from './live.js';
 import { planRealm, type Plan } from './plan.js';
 
@@ -25,7 +26,11 @@ export interface ComputedPlan {
 /** Reads the live realm and diffs it against `desired` (reads only). */
 export async function computePlan(session: AdminSession, desired: DesiredRealm): Promise<ComputedPlan> {
   const live = await readLiveRealm(session, desired);
-  return { plan: planRealm(desired, live, session.baseUrl), live };
+  let plan = planRealm(desired, live, session.baseUrl);
+  // Which executors the anonymous-clients profile may hold depends on the server: asked only when that
+  // profile is about to be written, so a no-op apply of the default configuration reads no serverinfo.
+  if (await narrowToServer(session, desired, plan)) plan = planRealm(desired, live, session.baseUrl);
+  return { plan, live };
 }
 
 /** Passes (execute, read back) before apply gives up on a realm that keeps changing under it. */

@@ -131,6 +131,8 @@ export interface DesiredAnonymous {
   grantExecutors: readonly string[];
   /** Require DPoP (RFC 9449) of anonymously created clients: `dpop-bind-enforcer` with auto-configure. */
   dpop: boolean;
+  /** Set once the executors were narrowed to what GET /admin/serverinfo declares (server-version.ts). */
+  narrowed?: boolean;
 }
 
 /** The values once each, sorted: how lists are compared and written (Keycloak keeps no order). */

@@ -5,7 +5,9 @@
  * setting the version cannot hold is refused in one sentence naming the version and the fix.
  */
 import { CliError, ExitCode } from '../errors.js';
+import type { DesiredAnonymous } from './cimd.js';
 import type { DesiredRealm } from './desired.js';
+import type { Plan } from './plan.js';
 import type { ServerInfoRepresentation } from '@keycloak/keycloak-admin-client/lib/defs/serverInfoRepesentation.js';
 import { cimdRefusal, grantExecutorsOf, refuseCimd, refuseDpop } from './server-features.js';
 import type { AdminSession } from '../keycloak/session.js';
@@ -42,12 +44,11 @@ export function versionRefusal(desired: DesiredRealm, version: string): string |
 
 /**
  * Throws the refusal (exit code 1) when `desired` needs a newer Keycloak or a feature it runs without;
- * reads serverinfo (one request) only when that matters: web origins, CIMD, our anonymous-clients profile. It
- * also narrows `desired.anonymous.grantExecutors` to the executors this server declares, so that plan and
- * apply agree, and refuses `--dpop` on a server without the DPoP executor.
+ * reads serverinfo (one request) only when that matters: web origins, CIMD. Having read it, it also narrows the
+ * anonymous-clients profile to this server (`narrowAnonymous`).
  */
 export async function refuseWhatTheVersionCannotHold(session: AdminSession, desired: DesiredRealm): Promise<void> {
-  if (!versionSensitive(desired) && !desired.cimd && !desired.anonymous) return;
+  if (!versionSensitive(desired) && !desired.cimd) return;
   // A raw read: loading the admin client for it would double a no-op apply's time (measured).
   const info =
     (await session.readAdmin<ServerInfoRepresentation>(
@@ -59,10 +60,32 @@ export async function refuseWhatTheVersionCannotHold(session: AdminSession, desi
   // The restart command is worked out only when there is something to refuse.
   if (desired.cimd && cimdRefusal(info, session.baseUrl))
     refuseCimd(info, session.baseUrl, await localRestartCommand(session.baseUrl, ['cimd']));
-  if (desired.anonymous) {
-    desired.anonymous.grantExecutors = grantExecutorsOf(info);
-    if (desired.anonymous.dpop) refuseDpop(info, session.baseUrl);
-  }
+  if (desired.anonymous) narrowAnonymous(desired.anonymous, info, session.baseUrl);
+}
+
+/** Narrows the profile's grant executors to those the server declares, and refuses --require-dpop without its executor. */
+function narrowAnonymous(anonymous: DesiredAnonymous, info: ServerInfoRepresentation, keycloakUrl: string): void {
+  anonymous.grantExecutors = grantExecutorsOf(info);
+  if (anonymous.dpop) refuseDpop(info, keycloakUrl);
+  anonymous.narrowed = true;
+}
+
+/**
+ * Before our anonymous-clients profile is written: reads serverinfo (one request) unless it was read already,
+ * narrows the profile to the executors this server has, and refuses --require-dpop on a server without DPoP.
+ * True when it narrowed (the plan must be made again). A plan that writes no client profile costs nothing here.
+ */
+export async function narrowToServer(session: AdminSession, desired: DesiredRealm, plan: Plan): Promise<boolean> {
+  const anonymous = desired.anonymous;
+  if (!anonymous || anonymous.narrowed) return false;
+  if (!plan.changes.some((change) => change.kind === 'client-profile')) return false;
+  const info =
+    (await session.readAdmin<ServerInfoRepresentation>(
+      'serverinfo',
+      'reading what this Keycloak supports (GET /admin/serverinfo)',
+    )) ?? {};
+  narrowAnonymous(anonymous, info, session.baseUrl);
+  return true;
 }
 
 /** The command that restarts the Keycloak `keycloak start` runs at `url` with `features` added; undefined for any other Keycloak. */

@@ -53,6 +53,8 @@ it('shows the plan with --dry-run', async () => {
     'delete test-user alice',
     'delete client-scope mcp:run',
     'delete resource-client http://localhost:8000/mcp',
+    'delete client-policy mcp-keycloak-pkce',
+    'delete client-profile mcp-keycloak-pkce',
     'update registration-policy Allowed Client Scopes',
     'create registration-policy Trusted Hosts',
   ]);
@@ -61,7 +63,7 @@ it('shows the plan with --dry-run', async () => {
 it('removes what apply made and restores the registration policies of a new realm', async () => {
   const result = await runCli(['destroy', '--yes'], { env });
   expect(result.code, result.stderr).toBe(0);
-  expect(result.stdout).toContain(`Removed 5 item(s) from realm ${realm}.`);
+  expect(result.stdout).toContain(`Removed 7 item(s) from realm ${realm}.`);
   const client = await adminClient();
   const scopes = (await client.clientScopes.find({ realm })).map((s) => s.name);
   expect(scopes).not.toContain('mcp:run');

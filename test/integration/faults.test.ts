@@ -114,9 +114,10 @@ describe('a read that fails once', () => {
     expect(result.code).toBe(0);
     const plan = JSON.parse(result.stdout);
     expect(plan.changes).toEqual([]);
-    // The failed attempt and the retry; both are counted: login (other), realm, scopes twice, defaults, policies, resource client.
+    // The failed attempt and the retry; both are counted: login (other), realm, scopes twice, defaults, policies,
+    // resource client, client profiles and client policies.
     expect(proxy.count({ method: 'GET', path }) - before).toBe(2);
-    expect(plan.requests).toEqual({ reads: 6, writes: 0, other: 1 });
+    expect(plan.requests).toEqual({ reads: 8, writes: 0, other: 1 });
   });
 });
 

@@ -62,8 +62,8 @@ describe(`apply --web-origin on Keycloak ${version}`, () => {
         requests: { reads: number; writes: number; other: number };
       };
       expect(report.applied).toEqual([]);
-      // The floor of a no-op apply (login + 5 reads) plus the one serverinfo read that web origins cost.
-      expect(report.requests).toEqual({ reads: 6, writes: 0, other: 1 });
+      // The floor of a no-op apply (login + 7 reads) plus the one serverinfo read that web origins cost.
+      expect(report.requests).toEqual({ reads: 8, writes: 0, other: 1 });
     });
   }
 
@@ -74,8 +74,9 @@ describe(`apply --web-origin on Keycloak ${version}`, () => {
     const plain = JSON.parse((await runCli(['--json', ...args])).stdout) as {
       requests: { reads: number; writes: number; other: number };
     };
-    // The floor of a no-op apply without a test user: the login and 5 reads (apply.test.ts pins 6 + 2 with one).
-    expect(plain.requests).toEqual({ reads: 5, writes: 0, other: 1 });
+    // The floor of a no-op apply without a test user: the login and 7 reads, the client profile and policy lists
+    // among them (apply.test.ts pins 8 + 2 with one).
+    expect(plain.requests).toEqual({ reads: 7, writes: 0, other: 1 });
   });
 });
 

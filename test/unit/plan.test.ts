@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { describeChange } from '../../src/realm/change.js';
 import { audienceMapperDrift, isGoodAudienceMapper } from '../../src/realm/audience.js';
+import { anonymousObjects, GRANT_EXECUTORS } from '../../src/realm/cimd.js';
 import { desiredRealm } from '../../src/realm/desired.js';
 import type { LiveRealm, LiveScope } from '../../src/realm/live.js';
 import { planRealm, type Change } from '../../src/realm/plan.js';
@@ -52,8 +53,12 @@ function converged(): LiveRealm {
     ],
     optionalScopes: new Set(),
     resourceClients: new Map([[URL_, { id: 'c1', clientId: URL_, attributes: { resource_url: URL_ } }]]),
+    // The anonymous-clients profile and policy apply makes on every realm with anonymous registration.
+    clientProfiles: anonymousProfiles.profiles,
+    clientPolicies: anonymousProfiles.policies,
   };
 }
+const anonymousProfiles = anonymousObjects({ grantExecutors: GRANT_EXECUTORS, dpop: false });
 
 const scopeOf = (live: LiveRealm) => live.scopes.get('mcp:run') as LiveScope;
 const plan = (live: LiveRealm, cfg = config, password?: string) =>
@@ -83,9 +88,12 @@ describe('the realm', () => {
       'create resource-client',
       'update registration-policy',
       'delete registration-policy',
+      // PKCE and the code flow only for every anonymously created client (cimd.ts, anonymousObjects).
+      'create client-profile',
+      'create client-policy',
     ]);
     expect(result.changes.filter((c) => 'id' in c)).toEqual([]);
-    expect(result.summary).toEqual({ create: 5, update: 1, delete: 1 });
+    expect(result.summary).toEqual({ create: 7, update: 1, delete: 1 });
     expect(result.formatVersion).toBe(1);
     // Keycloak 26.7.3 creates Allowed Registration Web Origins (empty) with every realm: updated, not created.
     const origins = plan(
@@ -764,6 +772,8 @@ describe('the words apply gives keycloakCall', () => {
       'creating resource client "http://localhost:8000/mcp"',
       'updating registration policy "Allowed Client Scopes"',
       'deleting registration policy "Trusted Hosts"',
+      'creating client profile "mcp-keycloak-pkce"',
+      'creating client policy "mcp-keycloak-pkce"',
     ]);
   });
 });

@@ -18,6 +18,7 @@ it('accepts what init writes and names every top-level field', () => {
     'keycloakFeatures',
     'keycloakUrl',
     'realm',
+    'requireDpop',
     'resources',
     'server',
     'testUser',

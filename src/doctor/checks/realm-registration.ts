@@ -4,6 +4,7 @@
  * Like the rest of the audit, they read the plan apply would make, so doctor fails what --fix changes.
  */
 import { keycloakCall } from '../../keycloak/errors.js';
+import { CIMD_NAMES } from '../../realm/cimd.js';
 import { PROVIDER } from '../../realm/desired.js';
 import type { LiveRealm } from '../../realm/live.js';
 import { configValues, type Change } from '../../realm/plan.js';
@@ -145,4 +146,27 @@ export async function maxClientsFinding(input: DoctorInput, state: DoctorState, 
   if (count >= limit * 0.8)
     return warn('realm.max_clients', title, { expected: `well below ${limit} clients`, actual, why, fix });
   return pass('realm.max_clients', title, { actual });
+}
+
+/**
+ * realm.anonymous_clients, for a realm without CIMD (with CIMD realm.cimd covers the same pair): the
+ * mcp-keycloak-pkce profile and policy that keep every anonymously registered client on PKCE and the code flow
+ * (and on DPoP-bound tokens with requireDpop). Read off the plan, so doctor fails exactly what --fix changes.
+ */
+export function anonymousClientsFinding(changes: Change[], dpop: boolean): Finding {
+  const title = `Anonymously registered clients get PKCE and the code flow only${dpop ? ', and DPoP-bound tokens' : ''}`;
+  const pending = changes.filter(
+    (c) => (c.kind === 'client-profile' || c.kind === 'client-policy') && c.name === CIMD_NAMES.pkceProfile,
+  );
+  if (pending.length === 0)
+    return pass('realm.anonymous_clients', title, { actual: `${CIMD_NAMES.pkceProfile} profile and policy in place` });
+  return fail('realm.anonymous_clients', title, {
+    expected: `the ${CIMD_NAMES.pkceProfile} client profile and policy (condition: created anonymously)`,
+    actual: pending
+      .map((c) =>
+        c.action === 'create' ? `${c.kind} missing` : `${c.kind}: ${c.fields.map((f) => f.field).join(', ')} differ`,
+      )
+      .join('; '),
+    why: `A client registered without a token gets the grants it names: ${dpop ? 'without the profile its tokens are not bound to a DPoP key (a leaked token works for anyone), and ' : ''}a registration naming implicit gets tokens in the URL fragment without PKCE, one naming password gets the user's password handed to it.`,
+  });
 }

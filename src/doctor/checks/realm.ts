@@ -21,7 +21,7 @@ import {
   resourceClientFindings,
   resourceClientId,
 } from './realm-2026.js';
-import { maxClientsFinding, policyFindings } from './realm-registration.js';
+import { anonymousClientsFinding, maxClientsFinding, policyFindings } from './realm-registration.js';
 import { meantRealm, suggestionFix } from '../keycloak-hints.js';
 import { isolatedPlacement, oneTokenPerServerFinding } from './realm-isolation.js';
 import { placeScopes } from '../../realm/isolation.js';
@@ -62,6 +62,7 @@ function realmCheckIds(input: DoctorInput, state: DoctorState): string[] {
     ...(config.cimd?.enabled || state.asMetadata?.document.client_id_metadata_document_supported === true
       ? ['realm.cimd']
       : []),
+    ...(config.dcr.mode !== 'off' && !config.cimd?.enabled ? ['realm.anonymous_clients'] : []),
     ...(config.testUser ? ['realm.test_user'] : []),
   ];
 }
@@ -127,6 +128,10 @@ export const realmCheck: Check = {
       );
     } else if (state.server?.features.includes('cimd')) {
       findings.push(cimdAdvertisedFinding(live, applyCommand(input, ['--cimd'])));
+    }
+    if (desired.anonymous && !desired.cimd) {
+      const anonymous = anonymousClientsFinding(plan.changes, desired.anonymous.dpop);
+      findings.push(anonymous.status === 'pass' ? anonymous : fixed(anonymous));
     }
     const user = plan.changes.find((c) => c.kind === 'test-user');
     if (input.config.testUser) {
