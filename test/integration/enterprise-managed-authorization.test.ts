@@ -1,9 +1,9 @@
 /**
  * Enterprise-managed authorization (the MCP ext-auth extension; ID-JAG, draft-ietf-oauth-identity-assertion-authz-grant)
  * on the receiving side: Keycloak 26.7.3 started with `--features=identity-assertion-jwt,resource-indicators`
- * (a Keycloak of this file's own, from a private copy of the distribution: the harness's runs without the
- * feature), a realm set up by `apply`, and an enterprise IdP of ours whose ID-JAGs the realm trusts through
- * a `jwt-authorization-grant` identity provider. The trust objects are made through the admin REST API as
+ * (the harness's Keycloak when it runs with both; else, as today, a Keycloak of this file's own from a
+ * private copy of the distribution: about 2 minutes on 2 cores), a realm set up by `apply`, and an
+ * enterprise IdP of ours whose ID-JAGs the realm trusts through a `jwt-authorization-grant` identity provider. The trust objects are made through the admin REST API as
  * Keycloak's guide does (apply does not provision them: see docs/e2e.md#enterprise-managed-authorization).
  *
  * It proves the path that works (an ID-JAG redeemed with the jwt-bearer grant; the token's aud and scope
@@ -22,7 +22,7 @@ import { ensureDistribution } from '../../src/local/distribution.js';
 import { freePort, run } from '../../src/local/process.js';
 import { startReferenceServer, type RunningServer } from '../../src/server/index.js';
 import { redeem, startEnterpriseIdp, type EnterpriseIdp, type IdJagClaims } from '../support/id-jag.js';
-import { CLI, type CliResult } from '../support/keycloak.js';
+import { CLI, deleteRealm, keycloak, type CliResult } from '../support/keycloak.js';
 
 const FEATURES = 'identity-assertion-jwt,resource-indicators';
 const IDP_ALIAS = 'enterprise-idp';
@@ -100,7 +100,27 @@ async function trustEnterpriseIdp(): Promise<void> {
   });
 }
 
-beforeAll(async () => {
+/** Whether the harness's Keycloak runs with both features (then it is used: no Keycloak of our own to start). */
+async function harnessHasFeatures(): Promise<boolean> {
+  const { url, adminUsername, adminPassword } = keycloak();
+  const login = await fetch(`${url}/realms/master/protocol/openid-connect/token`, {
+    method: 'POST',
+    body: new URLSearchParams({
+      grant_type: 'password',
+      client_id: 'admin-cli',
+      username: adminUsername,
+      password: adminPassword,
+    }),
+  });
+  const { access_token } = (await login.json()) as { access_token: string };
+  const info = await fetch(`${url}/admin/serverinfo`, { headers: { authorization: `Bearer ${access_token}` } });
+  const { features = [] } = (await info.json()) as { features?: { name: string; enabled: boolean }[] };
+  const on = (name: string) => features.some((feature) => feature.name === name && feature.enabled);
+  return on('IDENTITY_ASSERTION_JWT') && on('RESOURCE_INDICATORS');
+}
+
+/** A Keycloak of this file's own with the features, from a private copy (kc.sh rebuilds the copy, not the harness's). */
+async function startOwnKeycloak(): Promise<void> {
   root = await mkdtemp(join(tmpdir(), 'mcp-keycloak-ema-'));
   await run('cp', ['-r', await ensureDistribution(), join(root, 'keycloak')]);
   const port = await freePort();
@@ -115,6 +135,14 @@ beforeAll(async () => {
   const started = await cli(['keycloak', 'start', '--port', String(port), '--features', FEATURES]);
   if (started.code !== 0) throw new Error(`keycloak start failed (${started.code}): ${started.stderr}`);
   env.KEYCLOAK_ADMIN_PASSWORD = (await readFile(join(root, 'state', 'admin-password'), 'utf8')).trim();
+}
+
+beforeAll(async () => {
+  if (await harnessHasFeatures()) {
+    const { url, adminPassword } = keycloak();
+    keycloakUrl = url;
+    env = { KEYCLOAK_URL: url, KEYCLOAK_ADMIN_PASSWORD: adminPassword };
+  } else await startOwnKeycloak();
   realm = `ema-${randomBytes(4).toString('hex')}`;
   const mcpPort = await freePort();
   resource = `http://127.0.0.1:${mcpPort}/mcp`;
@@ -136,8 +164,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
   await idp?.close();
-  if (env?.MCP_KEYCLOAK_STATE) await cli(['keycloak', 'stop', '--delete-data']);
-  if (root) await rm(root, { recursive: true, force: true }); // the 190 MB copy
+  if (root) {
+    await cli(['keycloak', 'stop', '--delete-data']);
+    await rm(root, { recursive: true, force: true }); // the 190 MB copy
+  } else if (realm) await deleteRealm(realm); // on the harness's Keycloak
 }, 120_000);
 
 const tokenEndpoint = () => `${issuer}/protocol/openid-connect/token`;
