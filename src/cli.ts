@@ -27,6 +27,10 @@ interface OptionGroups {
 const TOOL_SCOPE =
   'step-up: a scope a tool needs beside --scope, repeatable, e.g. divide_numbers=mcp:admin (config resources[].toolScopes)';
 
+/** One text for plan, apply and serve: the flag names the same config entry (machineClients) in all three. */
+const MACHINE_CLIENT =
+  'a machine client (OAuth client credentials, no user) that calls the MCP server, repeatable; auth private_key_jwt (default) or client_secret_basic, credentials in a 0600 file (config machineClients)';
+
 const CREATE_TEST_USER =
   'create a test user; password from env MCP_KEYCLOAK_TEST_USER_PASSWORD (env MCP_KEYCLOAK_TEST_USER)';
 
@@ -126,6 +130,7 @@ export function buildProgram(
   withConfigOptions(program.command('plan'))
     .description('show what apply would change in the realm; change nothing')
     .option('--tool-scope <tool=scope>', TOOL_SCOPE, collect)
+    .option('--machine-client <clientId[:auth]>', MACHINE_CLIENT, collect)
     .option('--detailed-exitcode', 'exit 0 with no changes, 2 with changes pending, 1 on error')
     .option('--summary <file>', 'also write the plan as Markdown to this file, for CI (e.g. "$GITHUB_STEP_SUMMARY")')
     .addHelpText(
@@ -137,6 +142,7 @@ export function buildProgram(
   withConfigOptions(program.command('apply'))
     .description('create or repair the realm, scope, audience mapper, default scopes and registration policies')
     .option('--tool-scope <tool=scope>', TOOL_SCOPE, collect)
+    .option('--machine-client <clientId[:auth]>', MACHINE_CLIENT, collect)
     .option('-y, --yes', 'do not ask for confirmation on a terminal')
     .addHelpText('after', '\nExample:\n  KEYCLOAK_ADMIN_PASSWORD=… mcp-keycloak apply --yes --test-user alice')
     .action((flags) => run(() => import('./commands/apply.js').then((m) => m.apply), flags));
@@ -169,6 +175,7 @@ export function buildProgram(
     .option('--host <host>', 'interface to listen on (env MCP_KEYCLOAK_HOST; default 127.0.0.1)')
     .option('--port <port>', 'port to listen on (env MCP_KEYCLOAK_PORT; default: the --resource URL port)')
     .option('--tool-scope <tool=scope>', TOOL_SCOPE, collect)
+    .option('--machine-client <clientId[:auth]>', MACHINE_CLIENT, collect)
     .addOption(
       new Option(
         '--auth <mode>',

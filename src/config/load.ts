@@ -33,6 +33,8 @@ export interface ConfigFlags {
   port?: string | number;
   /** `--tool-scope <tool>=<scope>`, repeatable (plan, apply, serve): step-up scopes of the first resource. */
   toolScope?: string[];
+  /** `--machine-client <clientId>[:private_key_jwt|client_secret_basic]`, repeatable (plan, apply, serve). */
+  machineClient?: string[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -53,6 +55,7 @@ export function applyOverrideArgs(flags: ConfigFlags): string[] {
   one('--resource', flags.resource);
   many('--scope', flags.scope);
   many('--tool-scope', flags.toolScope);
+  many('--machine-client', flags.machineClient);
   one('--dcr', flags.dcr);
   many('--trusted-host', flags.trustedHost);
   many('--web-origin', flags.webOrigin);
@@ -311,6 +314,17 @@ export function mergeSources(
     if (flags.cimdAllowHttp) raw.cimd.allowHttp = true;
   }
 
+  // --machine-client: an entry per flag, added to the file's (a flag naming a clientId the file has wins).
+  if (flags.machineClient?.length) {
+    const fromFlags = flags.machineClient.map(machineClientFlag);
+    const named = new Set(fromFlags.map((entry) => entry.clientId));
+    const fromFile = Array.isArray(raw.machineClients)
+      ? (raw.machineClients as Record<string, unknown>[]).filter((entry) => !named.has(String(entry?.clientId)))
+      : [];
+    raw.machineClients = [...fromFile, ...fromFlags];
+    origins.push({ path: ['machineClients'], source: '--machine-client' });
+  }
+
   const testUser = pick(['testUser'], flags.testUser, '--test-user', env[ENV.testUser], ENV.testUser);
   if (testUser !== undefined) raw.testUser = { username: testUser };
 
@@ -434,4 +448,11 @@ export function describeZodError(
   }
   const more = error.issues.length > MAX_ISSUES ? `; and ${error.issues.length - MAX_ISSUES} more problem(s)` : '';
   return `${[...groups].map(([source, problems]) => `${source}: ${problems.join('; ')}`).join('; ')}${more}`;
+}
+
+/** `ci-agent` or `ci-agent:client_secret_basic` (the schema checks both parts and says what is wrong). */
+function machineClientFlag(value: string): { clientId: string; auth?: string } {
+  const colon = value.lastIndexOf(':');
+  if (colon < 0) return { clientId: value };
+  return { clientId: value.slice(0, colon), auth: value.slice(colon + 1) };
 }

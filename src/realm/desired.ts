@@ -4,6 +4,7 @@
  */
 import type { Config, DcrMode } from '../config/schema.js';
 import { desiredCimd, type DesiredCimd } from './cimd.js';
+import { desiredMachineClients, type DesiredMachineClient } from './machine-clients.js';
 
 /** Our Audience mapper's name on each scope; an existing audience mapper with the right URL is adopted too. */
 export const AUDIENCE_MAPPER_NAME = 'mcp-audience';
@@ -76,6 +77,8 @@ export interface DesiredRealm {
   testUser?: { username: string; password?: string };
   /** Client ID Metadata Documents, when the config asks for them (see cimd.ts). */
   cimd?: DesiredCimd;
+  /** Client-credentials clients (machine-clients.ts); absent when the config names none. */
+  machineClients?: DesiredMachineClient[];
 }
 
 /** The desired realm for `config`; the test user gets `testUserPassword` when one is given. */
@@ -89,6 +92,7 @@ export function desiredRealm(config: Config, testUserPassword?: string): Desired
   if (config.dcr.webOrigins) desired.dcr.webOrigins = config.dcr.webOrigins;
   const cimd = desiredCimd(config.cimd);
   if (cimd) desired.cimd = cimd;
+  if (config.machineClients?.length) desired.machineClients = desiredMachineClients(config);
   if (config.testUser) {
     desired.testUser = testUserPassword
       ? { username: config.testUser.username, password: testUserPassword }
