@@ -271,6 +271,11 @@ export function buildProgram(
       'remove what apply created for this configuration (scopes, mappers, test user, policy changes), or the whole realm',
     )
     .option('--tool-scope <tool=scope>', `${TOOL_SCOPE}: the step-up scopes an apply --tool-scope created`, collect)
+    .option(
+      '--machine-client <clientId[:auth]>',
+      'a machine client an apply --machine-client created: removed with its credentials file, repeatable',
+      collect,
+    )
     .option('-y, --yes', 'do not ask (required without a terminal)')
     .option('--dry-run', 'show what would be removed; change nothing')
     .option('--whole-realm', 'delete the entire realm instead (asks you to type its name)')

@@ -20,7 +20,8 @@ import type { ChangeAction, FieldChange } from './change.js';
  * does not exist) avoids it. The refresh token it adds is Keycloak's, RFC 6749 §4.4.3 asks for none.
  */
 export const CLIENT_CREDENTIALS_REFRESH_ATTRIBUTE = 'client_credentials.use_refresh_token';
-const MACHINE_CLIENT_ATTRIBUTE = 'mcp-keycloak.machine-client';
+/** Marks a machine client and names the MCP server it calls (export and destroy tell it from a resource client). */
+export const MACHINE_CLIENT_ATTRIBUTE = 'mcp-keycloak.machine-client';
 const KEY_ALGORITHM = 'ES256';
 
 export interface DesiredMachineClient {
@@ -87,6 +88,37 @@ export function machineClientRepresentation(desired: DesiredMachineClient, jwks?
     clientAuthenticatorType: desired.auth === 'private_key_jwt' ? 'client-jwt' : 'client-secret',
     attributes,
   };
+}
+
+/**
+ * The part of a live machine client that apply decides, for `export`: settings and the public JWKS (safe to
+ * publish), never the secret Keycloak's admin API includes (a secret client gets a new one on import).
+ */
+export function machineClientExport(client: ClientRepresentation): ClientRepresentation {
+  const keys = ['clientId', 'name', 'description', 'protocol', 'enabled', 'publicClient', 'bearerOnly'] as const;
+  const flows = [
+    'standardFlowEnabled',
+    'implicitFlowEnabled',
+    'directAccessGrantsEnabled',
+    'serviceAccountsEnabled',
+  ] as const;
+  const out: ClientRepresentation = {};
+  for (const key of [...keys, ...flows, 'clientAuthenticatorType'] as const) {
+    if (client[key] !== undefined) (out as Record<string, unknown>)[key] = client[key];
+  }
+  const owned = [
+    CLIENT_CREDENTIALS_REFRESH_ATTRIBUTE,
+    MACHINE_CLIENT_ATTRIBUTE,
+    'mcp-keycloak.created',
+    'use.jwks.url',
+    'use.jwks.string',
+    'jwks.string',
+    'token.endpoint.auth.signing.alg',
+  ];
+  out.attributes = Object.fromEntries(
+    owned.filter((name) => client.attributes?.[name] !== undefined).map((name) => [name, client.attributes![name]]),
+  );
+  return out;
 }
 
 /** A machine client as read: the Keycloak client (if any), its secret when it uses one, and the local file. */
