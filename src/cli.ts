@@ -164,6 +164,11 @@ export function buildProgram(
       '--e2e',
       'also sign the test user in with a real MCP client and call a tool, step by step (needs --test-user and MCP_KEYCLOAK_TEST_USER_PASSWORD)',
     )
+    .option(
+      '--machine-client <clientId>',
+      'also get a token as this machine client (its 0600 credentials file from apply) and call a tool, repeatable',
+      collect,
+    )
     .addHelpText(
       'after',
       '\nExit codes: 0 no failures (warnings allowed), 1 a check failed, 2 usage error.\nExamples:\n  mcp-keycloak doctor --resource http://localhost:8000/mcp\n  pbpaste | mcp-keycloak doctor --token -\n  KEYCLOAK_ADMIN_PASSWORD=… MCP_KEYCLOAK_TEST_USER_PASSWORD=… mcp-keycloak doctor --test-user alice --fix',

@@ -35,6 +35,14 @@ const issuer = () => `${keycloak().url}/realms/${realm}`;
 const credentials = (clientId: string) =>
   JSON.parse(readFileSync(join(state, 'machine-clients', realm, `${clientId}.json`), 'utf8')) as MachineCredentials;
 const target = () => ['--realm', realm, '--resource', resource];
+const serveOptions = () => ({
+  keycloakUrl: keycloak().url,
+  realm,
+  resource,
+  scopes: ['mcp:run'],
+  host: '127.0.0.1',
+  port,
+});
 
 beforeAll(async () => {
   port = await freePort();
@@ -128,15 +136,7 @@ describe(`machine clients (Keycloak with ${mode})`, () => {
 
   describe('serve', () => {
     beforeAll(async () => {
-      server = await startReferenceServer({
-        keycloakUrl: keycloak().url,
-        realm,
-        resource,
-        scopes: ['mcp:run'],
-        host: '127.0.0.1',
-        port,
-        machineClients: ['ci-jwt', 'ci-secret'],
-      });
+      server = await startReferenceServer({ ...serveOptions(), machineClients: ['ci-jwt', 'ci-secret'] });
     });
 
     it.each(['ci-jwt', 'ci-secret'])(
@@ -145,6 +145,34 @@ describe(`machine clients (Keycloak with ${mode})`, () => {
         expect(await callAsMachine(id)).toContain('5');
       },
     );
+
+    it('doctor --machine-client gets a token as each machine client and calls add_numbers; a missing one fails', async () => {
+      const args = ['--json', 'doctor', ...target(), '--machine-client', 'ci-jwt', '--machine-client', 'ci-secret'];
+      const result = await runCli([...args, '--machine-client', 'nobody'], { env });
+      const findings = (JSON.parse(result.stdout) as { checks: { id: string; status: string; actual?: string }[] })
+        .checks;
+      const machine = findings.filter((f) => f.id.startsWith('machine.'));
+      expect(machine.map((f) => [f.id, f.status])).toEqual([
+        ['machine.call', 'pass'],
+        ['machine.call', 'pass'],
+        ['machine.credentials', 'fail'],
+      ]);
+      expect(machine[0]!.actual).toContain('private_key_jwt: tools/call add_numbers(2, 3): 5');
+      expect(machine[1]!.actual).toContain('client_secret_basic: tools/call add_numbers(2, 3): 5');
+      expect(result.stdout).not.toContain(credentials('ci-secret').clientSecret!);
+    });
+
+    it('doctor --machine-client fails, explained, when serve is not told about the machine client', async () => {
+      await server?.close();
+      server = await startReferenceServer({ ...serveOptions(), machineClients: ['ci-jwt'] });
+      const result = await runCli(['--json', 'doctor', ...target(), '--machine-client', 'ci-secret'], { env });
+      const finding = (
+        JSON.parse(result.stdout) as { checks: { id: string; status: string; why?: string }[] }
+      ).checks.find((f) => f.id === 'machine.call');
+      expect(finding?.status).toBe('fail');
+      expect(finding?.why).toContain('refuses service-account tokens');
+      expect(result.code).toBe(1);
+    });
 
     it('refuses the service-account token of a client that registered anonymously', async () => {
       const token = await anonymousServiceAccountToken();
