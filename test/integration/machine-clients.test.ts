@@ -4,8 +4,9 @@
  * with its credentials in a 0600 file and no secret in the output, a second apply writes nothing, and the
  * official SDK v2 client's ClientCredentialsProvider and PrivateKeyJwtProvider get tokens that the reference
  * server accepts. The hole it closes: a client registered ANONYMOUSLY with `grant_types: ["client_credentials"]`
- * gets a service-account token with the MCP audience and scope, and serve refuses it. destroy removes both
- * clients and their files; export shows them without secrets.
+ * gets a service-account token with the MCP audience and scope, and serve refuses it. `serve --machine-client`
+ * and `doctor --machine-client` run as the built CLI. destroy removes both clients and their files; export shows
+ * them without secrets.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../src/local/process.js';
 import type { MachineCredentials } from '../../src/realm/machine-clients.js';
 import { startReferenceServer, type RunningServer } from '../../src/server/index.js';
-import { deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
+import { deleteRealm, keycloak, runCli, startServe, uniqueRealm } from '../support/keycloak.js';
 import { parseChallenge, postToolsCall } from '../support/mcp-http.js';
 
 const realm = uniqueRealm('machine');
@@ -162,16 +163,25 @@ describe(`machine clients (Keycloak with ${mode})`, () => {
       expect(result.stdout).not.toContain(credentials('ci-secret').clientSecret!);
     });
 
-    it('doctor --machine-client fails, explained, when serve is not told about the machine client', async () => {
+    it('serve --machine-client (the CLI) accepts only that machine client; doctor explains the refusal of the other', async () => {
       await server?.close();
-      server = await startReferenceServer({ ...serveOptions(), machineClients: ['ci-jwt'] });
-      const result = await runCli(['--json', 'doctor', ...target(), '--machine-client', 'ci-secret'], { env });
-      const finding = (
-        JSON.parse(result.stdout) as { checks: { id: string; status: string; why?: string }[] }
-      ).checks.find((f) => f.id === 'machine.call');
-      expect(finding?.status).toBe('fail');
-      expect(finding?.why).toContain('refuses service-account tokens');
-      expect(result.code).toBe(1);
+      server = undefined;
+      const { child, output } = await startServe(['--json', ...target(), '--machine-client', 'ci-jwt']);
+      try {
+        expect(JSON.parse(output().split('\n')[0]!)).toMatchObject({ event: 'listening', machineClients: ['ci-jwt'] });
+        const args = ['--json', 'doctor', ...target(), '--machine-client', 'ci-jwt', '--machine-client', 'ci-secret'];
+        const result = await runCli(args, { env });
+        const checks = (JSON.parse(result.stdout) as { checks: { id: string; status: string; why?: string }[] }).checks;
+        const machine = checks.filter((f) => f.id === 'machine.call');
+        expect(machine.map((f) => f.status)).toEqual(['pass', 'fail']);
+        expect(machine[1]?.why).toContain('refuses service-account tokens');
+        expect(result.code).toBe(1);
+      } finally {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      server = await startReferenceServer({ ...serveOptions(), machineClients: ['ci-jwt', 'ci-secret'] });
     });
 
     it('refuses the service-account token of a client that registered anonymously', async () => {
