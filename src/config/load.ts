@@ -314,14 +314,8 @@ export function mergeSources(
     if (flags.cimdAllowHttp) raw.cimd.allowHttp = true;
   }
 
-  // --machine-client: an entry per flag, added to the file's (a flag naming a clientId the file has wins).
   if (flags.machineClient?.length) {
-    const fromFlags = flags.machineClient.map(machineClientFlag);
-    const named = new Set(fromFlags.map((entry) => entry.clientId));
-    const fromFile = Array.isArray(raw.machineClients)
-      ? (raw.machineClients as Record<string, unknown>[]).filter((entry) => !named.has(String(entry?.clientId)))
-      : [];
-    raw.machineClients = [...fromFile, ...fromFlags];
+    raw.machineClients = withMachineClientFlags(raw.machineClients, flags.machineClient);
     origins.push({ path: ['machineClients'], source: '--machine-client' });
   }
 
@@ -448,6 +442,16 @@ export function describeZodError(
   }
   const more = error.issues.length > MAX_ISSUES ? `; and ${error.issues.length - MAX_ISSUES} more problem(s)` : '';
   return `${[...groups].map(([source, problems]) => `${source}: ${problems.join('; ')}`).join('; ')}${more}`;
+}
+
+/** --machine-client: an entry per flag, added to the file's (a flag naming a clientId the file has wins). */
+function withMachineClientFlags(fromConfig: unknown, values: string[]): Record<string, unknown>[] {
+  const fromFlags = values.map(machineClientFlag);
+  const named = new Set(fromFlags.map((entry) => entry.clientId));
+  const kept = Array.isArray(fromConfig)
+    ? (fromConfig as Record<string, unknown>[]).filter((entry) => !named.has(String(entry?.clientId)))
+    : [];
+  return [...kept, ...fromFlags];
 }
 
 /** `ci-agent` or `ci-agent:client_secret_basic` (the schema checks both parts and says what is wrong). */

@@ -9,6 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../../src/server/authenticate.js';
 import { isServiceAccountToken, type VerifiedToken } from '../../src/server/verify.js';
 import { planMachineClient, machineClientRepresentation } from '../../src/realm/machine-clients.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/load.js';
 import { configSchema } from '../../src/config/schema.js';
 
 const USER_TOKEN = { jti: 'onrtac:5c7c', azp: 'vscode', preferred_username: 'alice', sid: 's' };
@@ -84,6 +88,22 @@ describe('planMachineClient', () => {
 });
 
 describe('config machineClients', () => {
+  it("--machine-client adds entries to the file's, replacing one of the same clientId; a bad method is one line", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcp-keycloak-machine-unit-'));
+    const machineClients = [{ clientId: 'keep' }, { clientId: 'swap', auth: 'private_key_jwt' }];
+    writeFileSync(join(dir, 'mcp-keycloak.json'), JSON.stringify({ machineClients }));
+    const { config } = await loadConfig({ machineClient: ['swap:client_secret_basic', 'new'] }, {}, dir);
+    expect(config.machineClients?.map((m) => `${m.clientId}:${m.auth}`)).toEqual([
+      'keep:private_key_jwt',
+      'swap:client_secret_basic',
+      'new:private_key_jwt',
+    ]);
+    await expect(loadConfig({ machineClient: ['x:client_secret_post'] }, {}, dir)).rejects.toThrow(
+      /--machine-client: machineClients\[\d\]\.auth/,
+    );
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('defaults auth to private_key_jwt and refuses a resource the config does not list', () => {
     const parsed = configSchema.parse({ machineClients: [{ clientId: 'ci-agent' }] });
     expect(parsed.machineClients?.[0]?.auth).toBe('private_key_jwt');
