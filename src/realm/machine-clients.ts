@@ -23,6 +23,8 @@ export const CLIENT_CREDENTIALS_REFRESH_ATTRIBUTE = 'client_credentials.use_refr
 /** Marks a machine client and names the MCP server it calls (export and destroy tell it from a resource client). */
 export const MACHINE_CLIENT_ATTRIBUTE = 'mcp-keycloak.machine-client';
 const KEY_ALGORITHM = 'ES256';
+/** desired.ts's CREATED_BY_ATTRIBUTE (desired.ts imports this module, so the name is repeated, not imported). */
+const CREATED_BY = 'mcp-keycloak.created';
 
 export interface DesiredMachineClient {
   clientId: string;
@@ -63,7 +65,7 @@ export function machineClientRepresentation(desired: DesiredMachineClient, jwks?
   const attributes: Record<string, string> = {
     [CLIENT_CREDENTIALS_REFRESH_ATTRIBUTE]: 'true',
     [MACHINE_CLIENT_ATTRIBUTE]: desired.resource,
-    'mcp-keycloak.created': 'true',
+    [CREATED_BY]: 'true',
   };
   if (jwks) {
     Object.assign(attributes, {
@@ -109,7 +111,7 @@ export function machineClientExport(client: ClientRepresentation): ClientReprese
   const owned = [
     CLIENT_CREDENTIALS_REFRESH_ATTRIBUTE,
     MACHINE_CLIENT_ATTRIBUTE,
-    'mcp-keycloak.created',
+    CREATED_BY,
     'use.jwks.url',
     'use.jwks.string',
     'jwks.string',
