@@ -12,8 +12,17 @@
  *   auth/scope-step-up, auth/scope-retry-limit, auth/authorization-server-migration: call the suite's `test-tool`
  *     after tools/list (the flow's stepUpTool: a 403 insufficient_scope re-authorizes with the union of scopes).
  *   auth/pre-registration: the client_id/client_secret of MCP_CONFORMANCE_CONTEXT, no registration.
+ *   auth/client-credentials-jwt, auth/client-credentials-basic (the oauth-client-credentials extension): no user,
+ *     so not the e2e flow's sign-in but what `doctor --machine-client` runs (src/doctor/checks/machine-client.ts):
+ *     the SDK v2 PrivateKeyJwtProvider / ClientCredentialsProvider with the context's key or secret, tools/list.
  * Every request must go to a loopback host (the suite's own servers): anything else is refused and reported.
  */
+import {
+  Client,
+  ClientCredentialsProvider,
+  PrivateKeyJwtProvider,
+  StreamableHTTPClientTransport,
+} from '@modelcontextprotocol/client';
 import { ClientStore, runE2e } from '../dist/e2e/index.js';
 
 const CIMD_URL = 'https://conformance-test.local/client-metadata.json';
@@ -52,7 +61,32 @@ if (context.client_id) {
   options.store = store;
 }
 
-const report = await runE2e(options);
+/** A machine client (client credentials, no user): get a token with the context's credentials and list the tools. */
+async function runMachineClient() {
+  const authProvider = context.private_key_pem
+    ? new PrivateKeyJwtProvider({
+        clientId: context.client_id,
+        privateKey: context.private_key_pem,
+        algorithm: context.signing_algorithm ?? 'ES256',
+      })
+    : new ClientCredentialsProvider({ clientId: context.client_id, clientSecret: context.client_secret });
+  const client = new Client({ name: 'mcp-keycloak-conformance', version: '1' });
+  const checks = [];
+  try {
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(options.serverUrl), { authProvider, fetch: globalThis.fetch }),
+    );
+    const { tools } = await client.listTools();
+    checks.push({ status: 'pass', id: 'machine.call', actual: `tools/list: ${tools.length} tool(s)` });
+  } catch (error) {
+    checks.push({ status: 'fail', id: 'machine.call', actual: String(error?.message ?? error).slice(0, 300) });
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+  return { ok: checks.every((check) => check.status === 'pass'), checks };
+}
+
+const report = scenario.startsWith('auth/client-credentials-') ? await runMachineClient() : await runE2e(options);
 for (const check of report.checks) process.stderr.write(`${check.status.padEnd(4)} ${check.id}: ${check.actual}\n`);
 for (const url of refused) process.stderr.write(`refused (not loopback): ${url}\n`);
 process.exitCode = report.ok && refused.length === 0 ? 0 : 1;

@@ -52,6 +52,7 @@ const DCR_SUITES = [
   ...SUITES,
   'test/integration/doctor-2026.test.ts',
   'test/integration/resource-indicators.test.ts',
+  'test/integration/machine-clients.test.ts',
   'test/integration/cimd.test.ts',
   'test/e2e/step-up.test.ts',
 ];

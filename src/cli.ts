@@ -9,6 +9,10 @@ import type { Ui } from './ui/output.js';
 // Inlined into dist/cli.js by the build: --version reads no file.
 import pkg from '../package.json' with { type: 'json' };
 
+/** One text for plan, apply and serve: the flag names the same config entry (machineClients) in all three. */
+const MACHINE_CLIENT =
+  'a machine client (OAuth client credentials, no user) that calls the MCP server, repeatable; auth private_key_jwt (default) or client_secret_basic, credentials in a 0600 file (config machineClients)';
+
 /**
  * The global options a command's help lists: all of them, except --timeout for `keycloak start|status|stop`,
  * which wait for the local Keycloak by clocks of their own and send nothing that --timeout bounds.
@@ -53,6 +57,7 @@ export function buildProgram(
   })
     .description('show what apply would change in the realm; change nothing')
     .option('--tool-scope <tool=scope>', TOOL_SCOPE, collect)
+    .option('--machine-client <clientId[:auth]>', MACHINE_CLIENT, collect)
     .option('--detailed-exitcode', 'exit 0 with no changes, 2 with changes pending, 1 on error (64 on a usage error)')
     .option('--summary <file>', 'also write the plan as Markdown to this file, for CI (e.g. "$GITHUB_STEP_SUMMARY")')
     .addHelpText(
@@ -64,6 +69,7 @@ export function buildProgram(
   withConfigOptions(program.command('apply'))
     .description('create or repair the realm, scope, audience mapper, default scopes and registration policies')
     .option('--tool-scope <tool=scope>', TOOL_SCOPE, collect)
+    .option('--machine-client <clientId[:auth]>', MACHINE_CLIENT, collect)
     .option('-y, --yes', 'do not ask for confirmation on a terminal')
     .option('--save', 'also write the realm-shaping flags (--cimd, --tool-scope, --dcr, …) into the config file')
     .addHelpText('after', '\nExample:\n  KEYCLOAK_ADMIN_PASSWORD=… mcp-keycloak apply --yes --test-user alice')
@@ -87,6 +93,11 @@ export function buildProgram(
       '--e2e',
       'also sign the test user in with a real MCP client and call a tool, step by step (needs --test-user and MCP_KEYCLOAK_TEST_USER_PASSWORD)',
     )
+    .option(
+      '--machine-client <clientId>',
+      'also get a token as this machine client (its 0600 credentials file from apply) and call a tool, repeatable',
+      collect,
+    )
     .addHelpText(
       'after',
       '\nExit codes: 0 no failures (warnings allowed), 1 a check failed, 64 usage error.\nExamples:\n  mcp-keycloak doctor --resource http://localhost:8000/mcp\n  pbpaste | mcp-keycloak doctor --token -\n  KEYCLOAK_ADMIN_PASSWORD=… MCP_KEYCLOAK_TEST_USER_PASSWORD=… mcp-keycloak doctor --test-user alice --fix',
@@ -98,6 +109,7 @@ export function buildProgram(
     .option('--host <host>', 'interface to listen on (env MCP_KEYCLOAK_HOST; default 127.0.0.1)')
     .option('--port <port>', 'port to listen on (env MCP_KEYCLOAK_PORT; default: the --resource URL port)')
     .option('--tool-scope <tool=scope>', TOOL_SCOPE, collect)
+    .option('--machine-client <clientId[:auth]>', MACHINE_CLIENT, collect)
     .addOption(
       new Option(
         '--auth <mode>',
@@ -194,6 +206,11 @@ export function buildProgram(
       'remove what apply created for this configuration (scopes, mappers, test user, policy changes), or the whole realm',
     )
     .option('--tool-scope <tool=scope>', `${TOOL_SCOPE}: the step-up scopes an apply --tool-scope created`, collect)
+    .option(
+      '--machine-client <clientId[:auth]>',
+      'a machine client an apply --machine-client created: removed with its credentials file, repeatable',
+      collect,
+    )
     .option('-y, --yes', 'do not ask (required without a terminal)')
     .option('--dry-run', 'show what would be removed; change nothing')
     .option('--whole-realm', 'delete the entire realm instead (asks you to type its name)')

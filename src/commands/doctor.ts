@@ -6,6 +6,7 @@
  */
 import { doctorFixCommand } from '../doctor/fixes.js';
 import { doctorInput, type DoctorInputFlags } from '../doctor/input.js';
+import { machineClientCheck } from '../doctor/checks/machine-client.js';
 import { buildReport, renderReport } from '../doctor/report.js';
 import { defaultChecks, runChecks } from '../doctor/runner.js';
 import type { Check } from '../doctor/types.js';
@@ -46,7 +47,10 @@ export async function doctor(flags: DoctorFlags, ui: Ui, checks: Check[] = defau
 
 async function diagnose(flags: DoctorFlags, ui: Ui, checks: Check[]): Promise<number> {
   const started = Date.now();
-  const input = await doctorInput(flags, ui);
+  // doctor's --machine-client names clients to test with (their credentials files), not config entries to add.
+  const { machineClient: machineClients = [], ...configFlags } = flags;
+  const input = await doctorInput(configFlags, ui);
+  checks = [...checks, ...machineClients.map(machineClientCheck)];
   // Loaded only for --e2e: it brings the end-to-end flow (src/e2e) and both SDK lines behind it.
   if (flags.e2e) checks = [...checks, (await import('../doctor/checks/e2e.js')).e2eCheck];
   let { findings, state } = await runChecks(input, checks, ui);

@@ -71,7 +71,8 @@ export async function exportCommand(flags: ExportFlags, ui: Ui): Promise<number>
     exportRealm(
       session,
       config.realm,
-      config.resources.map((r) => r.url),
+      // The clients apply made: the resource clients (clientId = the MCP URL) and the machine clients.
+      [...config.resources.map((r) => r.url), ...(config.machineClients ?? []).map((m) => m.clientId)],
     ),
   );
   const text = `${JSON.stringify(document, null, 2)}\n`;

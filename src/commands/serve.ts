@@ -77,6 +77,11 @@ async function serveOptions(
     auth,
     applyCommand: applyFixCommand(flags, file),
   };
+  // Service-account tokens only from the machine clients that call this server (src/server/authenticate.ts).
+  const machineClients = (config.machineClients ?? [])
+    .filter((machine) => (machine.resource ?? resource.url) === resource.url)
+    .map((machine) => machine.clientId);
+  if (machineClients.length) options.machineClients = machineClients;
   const dpop = dpopSettings(flags, env);
   if (dpop) options.dpop = dpop;
   if (auth === 'introspection') {
@@ -158,7 +163,7 @@ function announce({ options, server }: Followed, ui: Ui): void {
   const listening = `${options.host}:${options.port}`;
   if (ui.json) {
     process.stdout.write(
-      `${JSON.stringify({ event: 'listening', url: server.url, metadataUrl: server.metadataUrl, issuer: server.issuer, auth: server.auth, dpop: options.dpop?.mode ?? 'off', scopes: options.scopes, toolScopes: options.toolScopes, listen: listening })}\n`,
+      `${JSON.stringify({ event: 'listening', url: server.url, metadataUrl: server.metadataUrl, issuer: server.issuer, auth: server.auth, dpop: options.dpop?.mode ?? 'off', scopes: options.scopes, toolScopes: options.toolScopes, machineClients: options.machineClients ?? [], listen: listening })}\n`,
     );
     return;
   }
@@ -169,6 +174,10 @@ function announce({ options, server }: Followed, ui: Ui): void {
   const cacheNote =
     server.auth === 'introspection' ? ` (${cache > 0 ? `answers cached ${cache / 1000} s` : 'every request'})` : '';
   ui.info(`Auth          ${describeAuth(server.auth)}${cacheNote}; scope ${options.scopes.join(' or ')}`);
+  if (server.auth !== 'off')
+    ui.info(
+      `Machines      ${options.machineClients?.length ? `service-account tokens of ${options.machineClients.join(', ')} only` : 'service-account tokens refused (no machine clients configured)'}`,
+    );
   if (options.dpop && server.auth !== 'off')
     ui.info(
       `DPoP          ${options.dpop.mode === 'required' ? 'required: Bearer tokens are refused' : 'allowed beside Bearer'}${options.dpop.nonce ? '; proofs need a server nonce' : ''}`,

@@ -35,6 +35,8 @@ export interface ConfigFlags {
   port?: string | number;
   /** `--tool-scope <tool>=<scope>`, repeatable (plan, apply, serve): step-up scopes of the first resource. */
   toolScope?: string[];
+  /** `--machine-client <clientId>[:private_key_jwt|client_secret_basic]`, repeatable (plan, apply, serve). */
+  machineClient?: string[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -55,6 +57,7 @@ export function applyOverrideArgs(flags: ConfigFlags): string[] {
   one('--resource', flags.resource);
   many('--scope', flags.scope);
   many('--tool-scope', flags.toolScope);
+  many('--machine-client', flags.machineClient);
   one('--dcr', flags.dcr);
   many('--trusted-host', flags.trustedHost);
   many('--web-origin', flags.webOrigin);
@@ -331,6 +334,10 @@ export function mergeSources(
 
   const requireDpop = flags.requireDpop ?? booleanEnv(env, ENV.requireDpop);
   if (requireDpop !== undefined) raw.requireDpop = requireDpop;
+  if (flags.machineClient?.length) {
+    raw.machineClients = withMachineClientFlags(raw.machineClients, flags.machineClient);
+    origins.push({ path: ['machineClients'], source: '--machine-client' });
+  }
 
   const testUser = pick(['testUser'], flags.testUser, '--test-user', env[ENV.testUser], ENV.testUser);
   if (testUser !== undefined) raw.testUser = { username: testUser };
@@ -455,4 +462,21 @@ export function describeZodError(
   }
   const more = error.issues.length > MAX_ISSUES ? `; and ${error.issues.length - MAX_ISSUES} more problem(s)` : '';
   return `${[...groups].map(([source, problems]) => `${source}: ${problems.join('; ')}`).join('; ')}${more}`;
+}
+
+/** --machine-client: an entry per flag, added to the file's (a flag naming a clientId the file has wins). */
+function withMachineClientFlags(fromConfig: unknown, values: string[]): Record<string, unknown>[] {
+  const fromFlags = values.map(machineClientFlag);
+  const named = new Set(fromFlags.map((entry) => entry.clientId));
+  const kept = Array.isArray(fromConfig)
+    ? (fromConfig as Record<string, unknown>[]).filter((entry) => !named.has(String(entry?.clientId)))
+    : [];
+  return [...kept, ...fromFlags];
+}
+
+/** `ci-agent` or `ci-agent:client_secret_basic` (the schema checks both parts and says what is wrong). */
+function machineClientFlag(value: string): { clientId: string; auth?: string } {
+  const colon = value.lastIndexOf(':');
+  if (colon < 0) return { clientId: value };
+  return { clientId: value.slice(0, colon), auth: value.slice(colon + 1) };
 }

@@ -155,6 +155,28 @@ const cimdSchema = z
   })
   .strict();
 
+export const machineClientAuths = ['private_key_jwt', 'client_secret_basic'] as const;
+
+const machineClientSchema = z
+  .object({
+    clientId: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, {
+        message: 'must start with a letter or digit and use only letters, digits, ".", "_" and "-" (at most 100)',
+      })
+      .describe('The client id in Keycloak (`azp` in its tokens) and the name of its credentials file.'),
+    auth: z
+      .enum(machineClientAuths)
+      .default('private_key_jwt')
+      .describe(
+        'private_key_jwt (default): apply makes a key pair, registers the public key, keeps the private key in a 0600 file; client_secret_basic: the secret goes to a 0600 file.',
+      ),
+    resource: ruled(resourceUrlProblem, URL_HINTS)
+      .optional()
+      .describe('The MCP server it calls, one of `resources` (default: the first).'),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     $schema: z.string().optional().describe('JSON Schema for editors; ignored by the tool.'),
@@ -222,6 +244,12 @@ export const configSchema = z
       .strict()
       .optional()
       .describe('An optional user to sign in with (password and browser logins both work).'),
+    machineClients: z
+      .array(machineClientSchema)
+      .optional()
+      .describe(
+        'Machine clients (OAuth client credentials, no user): a confidential client with a service account each, whose tokens `serve` accepts. Credentials: <state dir>/machine-clients/<realm>/<clientId>.json (0600).',
+      ),
     server: z
       .object({
         host: z.string().min(1).max(253).default('127.0.0.1').describe('Interface `serve` listens on.'),
@@ -273,6 +301,23 @@ export const configSchema = z
         });
       }
     });
+    const urls = config.resources.map((resource) => resource.url);
+    const machineIds = new Set<string>();
+    (config.machineClients ?? []).forEach((machine, i) => {
+      if (machine.resource !== undefined && !urls.includes(machine.resource))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['machineClients', i, 'resource'],
+          message: `names ${machine.resource}, which is not among resources (${urls.join(', ')}): use one of them`,
+        });
+      if (machineIds.has(machine.clientId.toLowerCase()) || urls.includes(machine.clientId))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['machineClients', i, 'clientId'],
+          message: `"${machine.clientId}" is named twice (or is a resource URL): each machine client needs a clientId of its own`,
+        });
+      machineIds.add(machine.clientId.toLowerCase());
+    });
     const withDomains = config.cimd?.clients.filter((c) => !CIMD_CLIENTS_WITHOUT_CLIENT_ID_DOMAIN.includes(c)) ?? [];
     if (config.cimd?.enabled && withDomains.length === 0 && config.cimd.domains.length === 0) {
       ctx.addIssue({
@@ -315,6 +360,7 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type ResourceConfig = Config['resources'][number];
 export type DcrMode = (typeof dcrModes)[number];
 export type CimdConfig = NonNullable<Config['cimd']>;
+export type MachineClientAuth = (typeof machineClientAuths)[number];
 
 /** The JSON Schema shipped for editors (`$schema` in mcp-keycloak.json). */
 export function configJsonSchema(): Record<string, unknown> {

@@ -17,6 +17,7 @@ import {
   RESOURCE_URL_ATTRIBUTE,
   resourceClientRepresentation,
 } from '../realm/desired.js';
+import { MACHINE_CLIENT_ATTRIBUTE, machineClientExport } from '../realm/machine-clients.js';
 
 export interface RealmExport {
   realm: string;
@@ -25,7 +26,7 @@ export interface RealmExport {
   defaultDefaultClientScopes: string[];
   defaultOptionalClientScopes: string[];
   components: Record<string, ComponentRepresentation[]>;
-  /** The resource clients apply made, with the fields apply sets (no secret, no timestamps: Keycloak makes new ones on import). */
+  /** The resource and machine clients apply made, with the fields apply sets (no secret, no timestamps: Keycloak makes new ones on import). */
   clients: ClientRepresentation[];
 }
 
@@ -53,7 +54,7 @@ function sortedRecord<T>(record: Record<string, T> | undefined, map: (value: T) 
 }
 
 /** Reads the realm's MCP-relevant parts (settings, client scopes, default scopes, registration policies) in a stable order. */
-export async function exportRealm(session: AdminSession, realm: string, resourceUrls: string[]): Promise<RealmExport> {
+export async function exportRealm(session: AdminSession, realm: string, clientIds: string[]): Promise<RealmExport> {
   const { client } = session;
   const call = <T>(fn: () => Promise<T>, what: string) => keycloakCall(fn, undefined, what);
   const [rep, scopes, defaults, optionals, policies, clients] = await Promise.all([
@@ -65,10 +66,10 @@ export async function exportRealm(session: AdminSession, realm: string, resource
       'Listing optional client scopes',
     ),
     call(() => client.components.find({ realm, type: POLICY_TYPE }), 'Listing client registration policies'),
-    // The resource clients by exact clientId (one request per MCP server), not the realm's every DCR client.
+    // Our clients by exact clientId (one request each), not the realm's every DCR client.
     Promise.all(
-      resourceUrls.map((clientId) =>
-        call(() => client.clients.find({ realm, clientId }), `Looking up the resource client "${clientId}"`),
+      clientIds.map((clientId) =>
+        call(() => client.clients.find({ realm, clientId }), `Looking up the client "${clientId}"`),
       ),
     ).then((lists) => lists.flat()),
   ]);
@@ -98,7 +99,7 @@ export async function exportRealm(session: AdminSession, realm: string, resource
     components: { [POLICY_TYPE]: components },
     clients: clients
       .filter((c) => c.attributes?.[CREATED_BY_ATTRIBUTE] === 'true')
-      .map(resourceClientExport)
+      .map((c) => (c.attributes?.[MACHINE_CLIENT_ATTRIBUTE] ? machineClientExport(c) : resourceClientExport(c)))
       .sort((a, b) => (a.clientId ?? '').localeCompare(b.clientId ?? '')),
   };
 }

@@ -70,6 +70,9 @@ export type ResourceClientChange = ChangeBase & { kind: 'resource-client' } & (
  */
 export type ClientPolicyChange = ChangeBase & { kind: 'client-profile' | 'client-policy'; action: 'create' | 'update' };
 
+/** A machine client (found by clientId): created, or repaired, and its credentials file (re)written. */
+export type MachineClientChange = ChangeBase & { kind: 'machine-client' } & ({ action: 'create' } | Existing<'update'>);
+
 /** The test user (found by username, which Keycloak keeps unique). */
 export type TestUserChange = ChangeBase & { kind: 'test-user' } & ({ action: 'create' } | Existing<'update'>);
 
@@ -82,6 +85,7 @@ export type Change =
   | ResourceClientChange
   | ClientPolicyChange
   | RegistrationPolicyChange
+  | MachineClientChange
   | TestUserChange;
 export type ChangeKind = Change['kind'];
 
@@ -111,6 +115,8 @@ export function describeChange(change: Change): string {
       return `${verb} client profile "${change.name}"`;
     case 'client-policy':
       return `${verb} client policy "${change.name}"`;
+    case 'machine-client':
+      return `${verb} machine client "${change.name}"`;
     case 'test-user':
       return `${verb} test user "${change.name}"`;
   }

@@ -4,6 +4,7 @@
  */
 import type { Config, DcrMode } from '../config/schema.js';
 import { desiredAnonymous, desiredCimd, type DesiredAnonymous, type DesiredCimd } from './cimd.js';
+import { desiredMachineClients, type DesiredMachineClient } from './machine-clients.js';
 
 /** Our Audience mapper's name on each scope; an existing audience mapper with the right URL is adopted too. */
 export const AUDIENCE_MAPPER_NAME = 'mcp-audience';
@@ -83,6 +84,8 @@ export interface DesiredRealm {
   cimd?: DesiredCimd;
   /** The anonymous-clients profile and policy (PKCE, code flow only, DPoP when asked): with anonymous registration or CIMD. */
   anonymous?: DesiredAnonymous;
+  /** Client-credentials clients (machine-clients.ts); absent when the config names none. */
+  machineClients?: DesiredMachineClient[];
 }
 
 /** The desired realm for `config`; the test user gets `testUserPassword` when one is given. */
@@ -98,6 +101,7 @@ export function desiredRealm(config: Config, testUserPassword?: string): Desired
   if (cimd) desired.cimd = cimd;
   const anonymous = desiredAnonymous(config.dcr.mode !== 'off', Boolean(cimd), config.requireDpop === true);
   if (anonymous) desired.anonymous = anonymous;
+  if (config.machineClients?.length) desired.machineClients = desiredMachineClients(config);
   if (config.testUser) {
     desired.testUser = testUserPassword
       ? { username: config.testUser.username, password: testUserPassword }

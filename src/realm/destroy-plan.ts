@@ -4,6 +4,7 @@
  * honestly means going back to Keycloak's own default for a new realm, since the value before `apply`
  * was not recorded; the plan says so.
  */
+import { rm } from 'node:fs/promises';
 import { keycloakCall } from '../keycloak/errors.js';
 import { CIMD_NAMES } from './cimd.js';
 import type { AdminSession } from '../keycloak/session.js';
@@ -26,6 +27,7 @@ export interface Removal {
     | 'test-user'
     | 'client-scope'
     | 'resource-client'
+    | 'machine-client'
     | 'registration-policy'
     | 'client-policy'
     | 'client-profile';
@@ -35,6 +37,8 @@ export interface Removal {
   detail: string;
   /** For policy updates: the config to set. */
   config?: Record<string, string[]>;
+  /** For a machine client: its credentials file, removed with it. */
+  file?: string;
 }
 
 /** Pure: the removals that undo `apply` for `config` in `live` (or the whole realm); none when the realm does not exist. */
@@ -80,6 +84,19 @@ export function planDestroy(config: Config, live: LiveRealm, wholeRealm: boolean
       name: url,
       id: client.id,
       detail: 'the resource client (clientId and resource_url = the MCP URL)',
+    });
+  }
+  for (const machine of desiredRealm(config).machineClients ?? []) {
+    const client = live.machineClients?.get(machine.clientId)?.client;
+    // As for resource clients: one the user made keeps existing (apply only set the settings it needs).
+    if (!client?.id || client.attributes?.[CREATED_BY_ATTRIBUTE] !== 'true') continue;
+    removals.push({
+      action: 'delete',
+      kind: 'machine-client',
+      name: machine.clientId,
+      id: client.id,
+      detail: `the machine client, its service account and its credentials file ${machine.credentialsFile}`,
+      file: machine.credentialsFile,
     });
   }
   removals.push(...clientPolicyRemovals(live));
@@ -232,6 +249,10 @@ export async function executeRemoval(
     }
     case 'resource-client':
       if (removal.action === 'delete') await call(() => client.clients.del({ realm, id: removal.id! }));
+      return;
+    case 'machine-client':
+      await call(() => client.clients.del({ realm, id: removal.id! }));
+      if (removal.file) await rm(removal.file, { force: true });
       return;
     case 'registration-policy':
       if (removal.action === 'create') {

@@ -32,6 +32,7 @@ import {
 } from './desired.js';
 import type { LiveRealm } from './live.js';
 import { testUserProfile } from './plan.js';
+import { writeMachineClient } from './machine-write.js';
 
 /**
  * What became of one change: `done` (we wrote it), `already` (someone else did: nothing to report) or
@@ -40,7 +41,7 @@ import { testUserProfile } from './plan.js';
 export type Outcome = 'done' | 'already' | 'replan';
 
 /** A write that succeeded with its value, or met a status the caller expected from another writer. */
-type Written<T> = { ok: true; value: T } | { ok: false; status: number };
+export type Written<T> = { ok: true; value: T } | { ok: false; status: number };
 
 /** Runs one write; a status in `expected` (a conflict with another writer) is returned, not thrown. */
 async function write<T>(what: string, call: () => Promise<T>, expected: number[]): Promise<Written<T>> {
@@ -121,6 +122,10 @@ export class Executor {
       case 'client-profile':
       case 'client-policy':
         return this.clientPolicy(change, what);
+      case 'machine-client':
+        return writeMachineClient(this.session, this.desired, this.live, change, (call, statuses) =>
+          write(what, call, statuses),
+        );
       case 'test-user':
         return this.testUser(change, what);
     }

@@ -15,6 +15,8 @@ import { keycloakCall } from '../keycloak/errors.js';
 import type { AdminSession } from '../keycloak/session.js';
 import { realmUrls } from '../keycloak/urls.js';
 import type { ClientPolicy, ClientProfile } from './cimd.js';
+import { readLiveMachineClients } from './machine-live.js';
+import type { LiveMachineClient } from './machine-clients.js';
 import { POLICY_TYPE, type DesiredRealm } from './desired.js';
 import { isSharedRealm, ourAudienceOf } from './isolation.js';
 
@@ -42,6 +44,8 @@ export interface LiveRealm {
   /** The realm's client profiles and policies (their own, not the global ones): read only when CIMD is desired. */
   clientProfiles?: ClientProfile[];
   clientPolicies?: ClientPolicy[];
+  /** Machine clients by clientId, with their credentials files: read only when the config names some. */
+  machineClients?: Map<string, LiveMachineClient>;
 }
 
 /** Password checks started before the admin login, each waiting for the first read of its desired realm. */
@@ -145,6 +149,8 @@ export async function readLiveRealm(
       }),
     ),
   ]);
+  if (desired.machineClients)
+    live.machineClients = await readLiveMachineClients(session, realm, desired.machineClients);
   if (cimdReads) {
     const [profiles, policies] = await cimdReads;
     live.clientProfiles = profiles?.profiles ?? [];

@@ -29,6 +29,7 @@ import type { LiveRealm, LiveScope } from './live.js';
 import { planCimd } from './cimd-plan.js';
 import { planPolicies } from './policies.js';
 import { isolationReason, mcpServersOf, placeScopes, planOtherServersScopes } from './isolation.js';
+import { planMachineClient } from './machine-clients.js';
 
 // The Change types live in change.ts; these are the ones the plan's readers (ui, doctor, commands) use.
 export type { Change, ChangeAction, ChangeKind, FieldChange } from './change.js';
@@ -54,6 +55,7 @@ export function planRealm(desired: DesiredRealm, live: LiveRealm, keycloakUrl: s
     ...desired.resourceClients.flatMap((client) => planResourceClient(client, live)),
     ...planPolicies(desired, live),
     ...planCimd(desired.cimd, desired.anonymous, live.clientProfiles, live.clientPolicies),
+    ...planMachineClients(desired, live),
     ...planTestUser(desired, live),
   ];
   const summary = { create: 0, update: 0, delete: 0 };
@@ -207,6 +209,20 @@ function planResourceClient(desired: DesiredResourceClient, live: LiveRealm): Re
       fields: [{ field: RESOURCE_URL_ATTRIBUTE, from, to: desired.url }],
     },
   ];
+}
+
+/** Each machine client created, or repaired with its credentials file (machine-clients.ts). */
+function planMachineClients(desired: DesiredRealm, live: LiveRealm): Change[] {
+  return (desired.machineClients ?? []).flatMap((machine): Change[] => {
+    const found = live.machineClients?.get(machine.clientId);
+    const planned = planMachineClient(machine, found);
+    if (!planned) return [];
+    const name = machine.clientId;
+    const id = found?.client?.id;
+    if (planned.action === 'create' || !id)
+      return [{ action: 'create', kind: 'machine-client', name, fields: planned.fields }];
+    return [{ action: 'update', kind: 'machine-client', name, id, fields: planned.fields }];
+  });
 }
 
 /** What a user needs so that both password and browser logins work ("Account is not fully set up" otherwise). */

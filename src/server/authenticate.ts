@@ -33,6 +33,11 @@ export interface AuthenticateOptions {
   resourceMetadata: string;
   scopes: string[];
   dpop?: DpopSettings;
+  /**
+   * Client ids whose service-account tokens (client credentials, no end user) may call. Default none: any
+   * client that registered anonymously can get such a token with this audience and scope (docs/security.md).
+   */
+  machineClients?: readonly string[];
 }
 
 export interface Refusal {
@@ -63,6 +68,7 @@ export function createAuthenticator(options: AuthenticateOptions) {
   const replay = options.dpop?.replay ?? memoryReplayCache();
   const nonces = options.dpop?.nonce ? (options.dpop.nonces ?? nonceIssuer()) : undefined;
   const refuse = refusals(options, dpopMode, nonces);
+  const machineClients = new Set(options.machineClients ?? []);
 
   return async function authenticate(request: {
     method: string;
@@ -78,7 +84,8 @@ export function createAuthenticator(options: AuthenticateOptions) {
     } catch (error) {
       return { refusal: refuse.token(asBearerError(error)) };
     }
-    const binding = bindingProblem(credentials.scheme, verified, dpopMode);
+    const binding =
+      bindingProblem(credentials.scheme, verified, dpopMode) ?? machineClientProblem(verified, machineClients);
     if (binding) return { refusal: refuse.token(binding) };
     if (credentials.scheme === 'DPoP') {
       try {
@@ -118,6 +125,19 @@ function bindingProblem(
   if (!verified.jkt && mode === 'required')
     return new BearerError('invalid_token', 'this server requires DPoP-bound tokens');
   return undefined;
+}
+
+/**
+ * A service-account token has no user behind it, and any confidential client the realm let register (anonymous
+ * DCR with `grant_types: ["client_credentials"]`) gets one carrying this audience and scope: only the machine
+ * clients the configuration names may call with one. `azp` is Keycloak's own record of the client.
+ */
+function machineClientProblem(verified: VerifiedToken, allowed: ReadonlySet<string>): BearerError | undefined {
+  if (!verified.serviceAccount || allowed.has(verified.clientId)) return undefined;
+  return new BearerError(
+    'invalid_token',
+    'service-account token from a client that is not a configured machine client',
+  );
 }
 
 function asBearerError(error: unknown): BearerError {

@@ -33,6 +33,8 @@ export interface AdapterOptions {
   dpop?: DpopSettings;
   /** Step-up: extra scopes per tool, checked on `tools/call` before the MCP handler runs. */
   toolScopes?: ToolScopes;
+  /** Client ids whose service-account tokens may call (default none; see authenticate.ts). */
+  machineClients?: readonly string[];
   /** `body`: the request body when the step-up check read it from the stream (the handler must use it). */
   mcp: (req: IncomingMessage & { auth?: AuthInfo }, res: ServerResponse, body?: Buffer) => Promise<void>;
   /** Host-header guard against DNS rebinding; returns false when it has answered already. */
@@ -67,6 +69,7 @@ export function createRequestListener(options: AdapterOptions): (req: IncomingMe
         resourceMetadata,
         scopes: options.scopes,
         ...(options.dpop ? { dpop: options.dpop } : {}),
+        ...(options.machineClients ? { machineClients: options.machineClients } : {}),
       })
     : undefined;
   const stepUpGate = createStepUpGate(options, resourceMetadata);

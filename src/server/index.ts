@@ -34,6 +34,8 @@ export interface ReferenceServerOptions {
    * without them gets 403 `insufficient_scope` naming every scope it needs. Not checked with auth `off`.
    */
   toolScopes?: ToolScopes;
+  /** Client ids whose service-account tokens (client credentials, no end user) may call; default none. */
+  machineClients?: string[];
   host: string;
   port: number;
   /** Default `jwt`: local validation. `off` is for benchmarks and only allowed on a loopback host. */
@@ -183,6 +185,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
       verifier: keys && verifierFor(auth, keys, realm, { ...options, scopes: settings.scopes }),
       ...(dpop ? { dpop } : {}),
       toolScopes: settings.toolScopes,
+      ...(options.machineClients ? { machineClients: options.machineClients } : {}),
       // A body the step-up check read is replayed to the SDK byte for byte, so it parses what was checked.
       mcp: (req, res, body) => nodeHandler(body === undefined ? req : replay(req, body), res),
       ...(guard ? { guard } : {}),

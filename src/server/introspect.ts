@@ -11,6 +11,7 @@ import {
   BearerError,
   boundKeyOf,
   isAccessTokenType,
+  isServiceAccountToken,
   checkScope,
   jwtShaped,
   scopesOf,
@@ -128,6 +129,7 @@ export function createIntrospectionVerifier(options: IntrospectionOptions): Toke
     if (typeof data.exp === 'number') verified.expiresAt = data.exp;
     const jkt = boundKeyOf(data);
     if (jkt) verified.jkt = jkt;
+    if (isServiceAccountToken(data, true)) verified.serviceAccount = true;
     return verified;
   }
 

@@ -41,6 +41,7 @@ export {
   ALLOWED_ALGORITHMS,
   BearerError,
   createJwtVerifier,
+  isServiceAccountToken,
   remoteKeys,
   type TokenVerifier,
   type VerifiedToken,
@@ -59,6 +60,11 @@ export interface KeycloakAuthOptions {
   dpop?: DpopSettings;
   /** Another verifier (e.g. `createIntrospectionVerifier`), instead of local JWT validation. */
   verifier?: TokenVerifier;
+  /**
+   * Client ids (`azp`) whose service-account tokens (OAuth client credentials, no end user) are accepted.
+   * Default none: such tokens are refused, since any client that registered anonymously can get one.
+   */
+  machineClients?: string[];
 }
 
 export interface KeycloakAuth {
@@ -89,6 +95,7 @@ export function keycloakAuth(options: KeycloakAuthOptions): KeycloakAuth {
     resourceMetadata: metadataUrl(options.resource),
     scopes: options.scopes,
     ...(options.dpop ? { dpop: options.dpop } : {}),
+    ...(options.machineClients ? { machineClients: options.machineClients } : {}),
   });
   return {
     metadata: protectedResourceMetadata(options.resource, options.issuer, options.scopes, [], options.dpop?.mode),

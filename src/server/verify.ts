@@ -73,6 +73,31 @@ export interface VerifiedToken {
   expiresAt?: number;
   /** `cnf.jkt` (RFC 9449 §6.1): the token is DPoP-bound to the key with this thumbprint. */
   jkt?: string;
+  /** Issued to a client's service account (client credentials): no end user signed in (`isServiceAccountToken`). */
+  serviceAccount?: boolean;
+}
+
+/**
+ * Keycloak 26 starts a token's `jti` with its context: session type, token type, then the grant's shortcut
+ * (`trrtcc:`, `onrtcc:` for client credentials, `onrtac:` for the authorization code). Written by Keycloak's
+ * code, not by a mapper, so a client cannot change it.
+ */
+const CLIENT_CREDENTIALS_JTI = /^[a-z]{4}cc:/;
+
+/**
+ * Whether a token (or introspection answer) was issued to a client's service account, with no user behind it.
+ * Any one marker suffices: the `jti` context of the client_credentials grant (Keycloak 26+), the service
+ * account's username `service-account-<clientId>` (`preferred_username`, or `username` when introspected), or
+ * the `client_id` claim that Keycloak's `service_account` client scope adds to the token (not when
+ * `introspected`: Keycloak's introspection answer names `client_id` for every token). Several, because a client
+ * that registers anonymously may add mappers of the allowed types that overwrite a claim, never all of them.
+ */
+export function isServiceAccountToken(claims: Record<string, unknown>, introspected = false): boolean {
+  if (typeof claims.jti === 'string' && CLIENT_CREDENTIALS_JTI.test(claims.jti)) return true;
+  for (const name of [claims.preferred_username, claims.username]) {
+    if (typeof name === 'string' && name.startsWith('service-account-')) return true;
+  }
+  return !introspected && typeof claims.client_id === 'string' && typeof claims.azp === 'string';
 }
 
 /**
@@ -203,6 +228,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
     if (payload.exp !== undefined) verified.expiresAt = payload.exp;
     const jkt = boundKeyOf(payload);
     if (jkt) verified.jkt = jkt;
+    if (isServiceAccountToken(payload)) verified.serviceAccount = true;
     return verified;
   }
 }

@@ -17,6 +17,7 @@ it('accepts what init writes and names every top-level field', () => {
     'dcr',
     'keycloakFeatures',
     'keycloakUrl',
+    'machineClients',
     'realm',
     'requireDpop',
     'resources',
