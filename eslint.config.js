@@ -76,6 +76,7 @@ const importRules = (...patterns) => ({
  * Files that other work was rewriting when lint arrived (issue 22, phase 1). Lint had to pass on them without
  * editing them, so each file below gets the rules it broke then turned off for that file alone, with the number
  * of findings per rule. Every entry is a to-do: fix the file, delete its line, run `npm run lint`.
+ * `LINT_PENDING=show npx eslint src` lints without these overrides and so prints what is left to do.
  * @type {Record<string, Record<string, number>>}
  */
 const pendingFiles = {
@@ -139,11 +140,13 @@ const pendingFiles = {
   'src/server/introspect.ts': { 'max-lines-per-function': 1 },
 };
 
-const pendingOverrides = Object.entries(pendingFiles).map(([file, rules]) => ({
-  name: `issue 22: pending split/fix after the concurrent work lands: ${file}`,
-  files: [file],
-  rules: Object.fromEntries(Object.keys(rules).map((rule) => [rule, 'off'])),
-}));
+const pendingOverrides = (process.env.LINT_PENDING === 'show' ? [] : Object.entries(pendingFiles)).map(
+  ([file, rules]) => ({
+    name: `issue 22: pending split/fix after the concurrent work lands: ${file}`,
+    files: [file],
+    rules: Object.fromEntries(Object.keys(rules).map((rule) => [rule, 'off'])),
+  }),
+);
 
 /** Node's own globals, for the plain .js/.mjs scripts (they run on the Node that runs ESLint). */
 const nodeGlobals = Object.fromEntries(Object.getOwnPropertyNames(globalThis).map((name) => [name, 'readonly']));
