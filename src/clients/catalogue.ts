@@ -8,6 +8,7 @@
  * This is a catalogue of behaviour, not of bodies: doctor's registration probe (src/doctor/clients.ts) sends the
  * exact registration bodies, and realm/cimd.ts holds the CIMD documents' client_id domains apply permits.
  */
+/* eslint-disable max-lines -- a table of rows, one per client: splitting it would split one idea, not make two */
 
 /** Where a client's scope comes from, in the order the MCP spec's scope-selection strategy names (SEP-835). */
 export type ScopeSource =
@@ -36,7 +37,7 @@ export interface CatalogueClient {
   /** Dynamic Client Registration: does it register, and with which scope. */
   dcr: { registers: boolean | 'unknown'; scope: ScopeSource; authMethod?: string };
   /** Client ID Metadata Document: its client_id URL (`user-hosted`: a URL the user configures), or none. */
-  cimd?: { clientId: string | 'user-hosted'; authMethod: string; note?: string };
+  cimd?: { clientId: string; authMethod: string; note?: string };
   /** When it uses CIMD instead of DCR. */
   prefersCimd: 'when-advertised' | 'when-advertised-with-none' | 'never' | 'unknown';
   /** Falls back to DCR when CIMD is not offered. */

@@ -7,10 +7,13 @@
 import { CIMD_CLIENT_KEYS } from '../config/schema.js';
 import type { InitAnswers } from './files.js';
 
-type Json = Record<string, any>;
+type Json = Record<string, unknown>;
 
 const isObject = (value: unknown): value is Json =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** A section to spread: the object itself, or nothing (spreading undefined adds no keys either). */
+const keysOf = (value: unknown): Json => (isObject(value) ? value : {});
 
 /**
  * The `cimd` section init writes: what it sets up, spelled out. A bare `{}` (what init wrote for a
@@ -25,8 +28,9 @@ export function cimdSection(cimd: Json): Json {
 function mergedResources(existing: unknown, filled: unknown): unknown {
   const ours = (Array.isArray(filled) ? filled[0] : undefined) as Json;
   if (!Array.isArray(existing) || existing.length === 0) return filled;
-  const first = isObject(existing[0]) ? { ...existing[0], ...ours } : ours;
-  return [first, ...existing.slice(1)];
+  const [userFirst, ...userRest] = existing as unknown[];
+  const first = isObject(userFirst) ? { ...userFirst, ...ours } : ours;
+  return [first, ...userRest];
 }
 
 /** `existing`'s keys first, in its order, then the keys only `merged` has: a re-run does not reorder the file. */
@@ -45,12 +49,12 @@ function inExistingOrder(existing: Json, merged: Json): Json {
 export function mergeConfigFile(existing: Json, filled: Json, answers: InitAnswers): Json {
   const merged: Json = { ...existing, ...filled };
   merged.resources = mergedResources(existing.resources, filled.resources);
-  if (isObject(existing.dcr)) merged.dcr = { ...existing.dcr, ...filled.dcr };
+  if (isObject(existing.dcr)) merged.dcr = { ...existing.dcr, ...keysOf(filled.dcr) };
   if (answers.dcr !== 'trusted-hosts' && isObject(merged.dcr)) delete merged.dcr.trustedHosts;
-  if (isObject(existing.admin)) merged.admin = { ...existing.admin, ...filled.admin };
+  if (isObject(existing.admin)) merged.admin = { ...existing.admin, ...keysOf(filled.admin) };
   if (answers.testUser)
     merged.testUser = {
-      ...(isObject(existing.testUser) ? existing.testUser : {}),
+      ...keysOf(existing.testUser),
       username: answers.testUser.username,
     };
   else delete merged.testUser;

@@ -79,11 +79,11 @@ async function readIfExists(path: string): Promise<string | undefined> {
   return existsSync(path) ? readFile(path, 'utf8') : undefined;
 }
 
-function parseJsonObject(text: string | undefined, name: string, force: boolean): Record<string, any> {
+function parseJsonObject(text: string | undefined, name: string, force: boolean): Record<string, unknown> {
   if (text === undefined) return {};
   try {
-    const value = JSON.parse(text);
-    if (value && typeof value === 'object' && !Array.isArray(value)) return value;
+    const value: unknown = JSON.parse(text);
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
   } catch {
     // handled below
   }
@@ -132,7 +132,7 @@ async function vscodeFile(dir: string, answers: InitAnswers, force: boolean): Pr
     servers: Record<string, unknown>;
   };
   // Other servers in the file stay; ours is added or updated by name.
-  const servers = { ...(existing.servers ?? {}), ...filled.servers };
+  const servers = { ...((existing.servers ?? {}) as Record<string, unknown>), ...filled.servers };
   return stringify({ ...existing, servers });
 }
 

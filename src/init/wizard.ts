@@ -98,7 +98,7 @@ export function prompter(ui: Ui, yes: boolean): Prompter {
 
 /** Keycloak URL first: init checks it answers (and may offer a local Keycloak) before asking more. */
 export async function askKeycloakUrl(context: WizardContext, p: Prompter): Promise<string> {
-  const raw = mergeSources(context.fromFile, context.env, { keycloakUrl: context.flags.keycloakUrl } as ConfigFlags);
+  const raw = mergeSources(context.fromFile, context.env, { keycloakUrl: context.flags.keycloakUrl });
   const given = typeof raw.keycloakUrl === 'string' ? raw.keycloakUrl : undefined;
   const value = await p.text('Keycloak URL', given, DEFAULTS.keycloakUrl, url);
   return value.replace(/\/+$/, '');
@@ -123,6 +123,18 @@ export async function askAdmin(
   );
 }
 
+/**
+ * The keys askRest reads from flags, env and file merged, before the schema has checked them: the shapes the
+ * sources are meant to have (the answers are validated when the config file is written).
+ */
+interface UnvalidatedAnswers {
+  realm?: string;
+  resources?: Array<{ url?: string; scopes?: string[] } | undefined>;
+  dcr?: { mode?: string; trustedHosts?: string[]; webOrigins?: string[] };
+  cimd?: unknown;
+  testUser?: { username?: string };
+}
+
 /** The remaining answers (realm, resource, scopes, test user…) from flags, env, an existing config file and prompts. */
 export async function askRest(
   context: WizardContext,
@@ -132,15 +144,12 @@ export async function askRest(
 ): Promise<InitAnswers> {
   const { flags, env, fromFile } = context;
   const origins: Origin[] = [];
-  const raw = mergeSources(fromFile, env, { ...flags, testUser: undefined } as ConfigFlags, origins) as Record<
-    string,
-    any
-  >;
+  const raw = mergeSources(fromFile, env, { ...flags, testUser: undefined }, origins) as UnvalidatedAnswers;
   const firstResource = Array.isArray(raw.resources) ? raw.resources[0] : undefined;
 
   const realm = await p.text('Realm', raw.realm, DEFAULTS.realm, fromZod(realmName));
   const resource = await p.text('MCP server URL (the token audience)', firstResource?.url, DEFAULTS.resource, url);
-  const givenScope = Array.isArray(firstResource?.scopes) ? (firstResource.scopes as string[]).join(' ') : undefined;
+  const givenScope = Array.isArray(firstResource?.scopes) ? firstResource.scopes.join(' ') : undefined;
   // Several scopes are space-separated, as in an OAuth `scope` parameter.
   const scopeCheck = (value: string) => value.split(/\s+/).filter(Boolean).map(fromZod(scopeName)).find(Boolean);
   const scopes = (await p.text('Scope the MCP server requires', givenScope, DEFAULTS.scope, scopeCheck))
@@ -162,7 +171,7 @@ export async function askRest(
 
   const answers: InitAnswers = { keycloakUrl, realm, resource, scopes, dcr, trustedHosts, adminUsername, origins };
   // --web-origin / MCP_KEYCLOAK_WEB_ORIGINS / the file: not asked (a browser origin that may register is opt-in).
-  const webOrigins = Array.isArray(raw.dcr?.webOrigins) ? (raw.dcr.webOrigins as string[]) : undefined;
+  const webOrigins = Array.isArray(raw.dcr?.webOrigins) ? raw.dcr.webOrigins : undefined;
   if (webOrigins) {
     for (const origin of webOrigins) {
       const problem = originProblem(origin);
@@ -180,7 +189,7 @@ export async function askRest(
 async function askTestUser(
   context: WizardContext,
   p: Prompter,
-  raw: Record<string, any>,
+  raw: UnvalidatedAnswers,
 ): Promise<InitAnswers['testUser']> {
   const { flags, env } = context;
   let username: string;

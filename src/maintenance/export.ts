@@ -36,8 +36,9 @@ function resourceClientExport(client: ClientRepresentation): ClientRepresentatio
   const out = Object.fromEntries(
     keys.filter((key) => key !== 'attributes' && client[key] !== undefined).map((key) => [key, client[key]]),
   ) as ClientRepresentation;
+  const resourceUrl: unknown = client.attributes?.[RESOURCE_URL_ATTRIBUTE];
   out.attributes = {
-    [RESOURCE_URL_ATTRIBUTE]: client.attributes?.[RESOURCE_URL_ATTRIBUTE],
+    [RESOURCE_URL_ATTRIBUTE]: resourceUrl,
     [CREATED_BY_ATTRIBUTE]: 'true',
   };
   return out;

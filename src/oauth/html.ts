@@ -40,8 +40,7 @@ function* walk(node: Node): Generator<Element> {
   const children = 'childNodes' in node ? node.childNodes : [];
   for (const child of children) yield* walk(child);
   // <template> content lives outside childNodes in the WHATWG tree.
-  if (isElement(node) && node.tagName === 'template' && 'content' in node)
-    yield* walk((node as DefaultTreeAdapterTypes.Template).content as unknown as Node);
+  if (isElement(node) && node.tagName === 'template' && 'content' in node) yield* walk(node.content as unknown as Node);
 }
 
 function text(node: Node): string {

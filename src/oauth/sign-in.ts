@@ -68,86 +68,130 @@ function consentForm(page: HtmlPage): HtmlForm | undefined {
   return page.forms.find((f) => f.submits.has('accept'));
 }
 
+/** Sends like a browser without JavaScript: keeps Keycloak's cookies, never follows a redirect, counts requests. */
+interface HeadlessBrowser {
+  send(url: string, body?: URLSearchParams): Promise<Response>;
+  requests: number;
+}
+
+function headlessBrowser(fetchFn: NonNullable<SignInOptions['fetch']>): HeadlessBrowser {
+  const jar = new CookieJar();
+  const browser: HeadlessBrowser = {
+    requests: 0,
+    async send(url, body) {
+      const headers = new Headers({ accept: 'text/html' });
+      const cookie = jar.header(url);
+      if (cookie) headers.set('cookie', cookie);
+      if (body) headers.set('content-type', 'application/x-www-form-urlencoded');
+      browser.requests += 1;
+      const response = await fetchFn(url, {
+        method: body ? 'POST' : 'GET',
+        headers,
+        redirect: 'manual',
+        ...(body ? { body } : {}),
+      });
+      jar.store(url, response.headers);
+      return response;
+    },
+  };
+  return browser;
+}
+
+/** Where one sign-in stands: the step, the last response and the URL it came from. */
+interface SignInProgress {
+  readonly options: SignInOptions;
+  readonly start: URL;
+  readonly browser: HeadlessBrowser;
+  step: SignInStep;
+  consentShown: boolean;
+  url: string;
+  response: Response;
+}
+
 /** Signs the user in and returns the authorization code; throws SignInError naming the failing step. */
 export async function signIn(options: SignInOptions): Promise<SignInResult> {
-  const fetchFn = options.fetch ?? sendToKeycloak;
-  const jar = new CookieJar();
+  const browser = headlessBrowser(options.fetch ?? sendToKeycloak);
   const start = new URL(options.authorizationUrl);
-  let requests = 0;
-  let step: SignInStep = 'authorize';
-  let consentShown = false;
-
-  const send = async (url: string, body?: URLSearchParams): Promise<Response> => {
-    const headers = new Headers({ accept: 'text/html' });
-    const cookie = jar.header(url);
-    if (cookie) headers.set('cookie', cookie);
-    if (body) headers.set('content-type', 'application/x-www-form-urlencoded');
-    requests += 1;
-    const response = await fetchFn(url, {
-      method: body ? 'POST' : 'GET',
-      headers,
-      redirect: 'manual',
-      ...(body ? { body } : {}),
-    });
-    jar.store(url, response.headers);
-    return response;
+  const response = await browser.send(start.href);
+  const progress: SignInProgress = {
+    options,
+    start,
+    browser,
+    step: 'authorize',
+    consentShown: false,
+    url: start.href,
+    response,
   };
-
-  let response = await send(start.href);
-  let url = start.href;
   // Keycloak needs 1 redirect at most between pages; 20 responses means a loop.
   for (let hops = 0; hops < 20; hops += 1) {
-    if (response.status >= 300 && response.status < 400) {
-      const location = response.headers.get('location');
-      if (!location) throw new SignInError(step, `HTTP ${response.status} without a Location header`, response.status);
-      const next = new URL(location, url);
-      if (isCallback(next, options.redirectUri)) return finish(next, consentShown, requests);
-      if (next.origin !== start.origin) {
-        throw new SignInError(
-          step,
-          `redirected to ${next.origin}, which is neither Keycloak nor the redirect URI ${options.redirectUri}`,
-        );
-      }
-      await response.body?.cancel();
-      url = next.href;
-      response = await send(url);
-      continue;
-    }
-    const html = await response.text();
-    const page = readPage(html, url);
-    if (response.status !== 200) throw new SignInError(step, describe(page, response.status), response.status);
-
-    const login = loginForm(page);
-    const consent = consentForm(page);
-    if (login && step === 'authorize') {
-      step = 'login';
-      const body = new URLSearchParams([...login.fields]);
-      body.set('username', options.username);
-      body.set('password', options.password);
-      url = login.action;
-      response = await send(url, body);
-    } else if (login) {
-      // The login form came back: Keycloak rejected the credentials (its message says why).
-      throw new SignInError('login', describe(page, response.status), response.status);
-    } else if (consent && !consentShown) {
-      step = 'consent';
-      consentShown = true;
-      const body = new URLSearchParams([...consent.fields]);
-      body.set('accept', consent.submits.get('accept') ?? 'Yes');
-      url = consent.action;
-      response = await send(url, body);
+    const { status } = progress.response;
+    if (status >= 300 && status < 400) {
+      const callback = await followRedirect(progress);
+      if (callback) return finish(callback, progress.consentShown, browser.requests);
     } else {
-      // An error page ("Invalid parameter: redirect_uri"), a required action (update password, verify
-      // email) or an unknown page: say what it showed.
-      const what = page.forms.length > 0 ? `an unexpected form (${page.title})` : 'a page without a form';
-      throw new SignInError(
-        step,
-        `${describe(page, response.status)}; the headless user found ${what}`,
-        response.status,
-      );
+      await submitPage(progress);
     }
   }
-  throw new SignInError(step, 'more than 20 responses without reaching the redirect URI: a redirect loop');
+  throw new SignInError(progress.step, 'more than 20 responses without reaching the redirect URI: a redirect loop');
+}
+
+/** Follows a redirect within Keycloak; returns the callback URL instead when the redirect goes to the client. */
+async function followRedirect(progress: SignInProgress): Promise<URL | undefined> {
+  const { response, step, options } = progress;
+  const location = response.headers.get('location');
+  if (!location) throw new SignInError(step, `HTTP ${response.status} without a Location header`, response.status);
+  const next = new URL(location, progress.url);
+  if (isCallback(next, options.redirectUri)) return next;
+  if (next.origin !== progress.start.origin) {
+    throw new SignInError(
+      step,
+      `redirected to ${next.origin}, which is neither Keycloak nor the redirect URI ${options.redirectUri}`,
+    );
+  }
+  await response.body?.cancel();
+  progress.url = next.href;
+  progress.response = await progress.browser.send(progress.url);
+  return undefined;
+}
+
+/** Answers the page Keycloak showed: the login form, then the consent form; anything else is the failure. */
+async function submitPage(progress: SignInProgress): Promise<void> {
+  const { response, options } = progress;
+  const html = await response.text();
+  const page = readPage(html, progress.url);
+  if (response.status !== 200) throw new SignInError(progress.step, describe(page, response.status), response.status);
+
+  const login = loginForm(page);
+  const consent = consentForm(page);
+  let form: HtmlForm;
+  let body: URLSearchParams;
+  if (login && progress.step === 'authorize') {
+    progress.step = 'login';
+    form = login;
+    body = new URLSearchParams([...login.fields]);
+    body.set('username', options.username);
+    body.set('password', options.password);
+  } else if (login) {
+    // The login form came back: Keycloak rejected the credentials (its message says why).
+    throw new SignInError('login', describe(page, response.status), response.status);
+  } else if (consent && !progress.consentShown) {
+    progress.step = 'consent';
+    progress.consentShown = true;
+    form = consent;
+    body = new URLSearchParams([...consent.fields]);
+    body.set('accept', consent.submits.get('accept') ?? 'Yes');
+  } else {
+    // An error page ("Invalid parameter: redirect_uri"), a required action (update password, verify
+    // email) or an unknown page: say what it showed.
+    const what = page.forms.length > 0 ? `an unexpected form (${page.title})` : 'a page without a form';
+    throw new SignInError(
+      progress.step,
+      `${describe(page, response.status)}; the headless user found ${what}`,
+      response.status,
+    );
+  }
+  progress.url = form.action;
+  progress.response = await progress.browser.send(progress.url, body);
 }
 
 function finish(location: URL, consentShown: boolean, requests: number): SignInResult {

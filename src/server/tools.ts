@@ -31,7 +31,7 @@ export function createToolServer(version: string): McpServer {
       outputSchema: result,
       annotations: { readOnlyHint: true },
     },
-    async ({ a, b }) => ok(a + b),
+    ({ a, b }) => ok(a + b),
   );
   server.registerTool(
     'multiply_numbers',
@@ -42,7 +42,7 @@ export function createToolServer(version: string): McpServer {
       outputSchema: result,
       annotations: { readOnlyHint: true },
     },
-    async ({ a, b }) => ok(a * b),
+    ({ a, b }) => ok(a * b),
   );
   server.registerTool(
     'divide_numbers',
@@ -53,7 +53,7 @@ export function createToolServer(version: string): McpServer {
       outputSchema: result,
       annotations: { readOnlyHint: true },
     },
-    async ({ a, b }) => {
+    ({ a, b }) => {
       // A tool error (isError) is part of the result the model sees, not a protocol failure.
       if (b === 0) return { content: [{ type: 'text' as const, text: 'Cannot divide by zero.' }], isError: true };
       return ok(a / b);

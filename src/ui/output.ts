@@ -52,7 +52,7 @@ export function createUi(options: UiOptions = {}): Ui {
     step: async (label, work) => {
       if (!spinners) return work();
       const { default: ora } = await import('ora');
-      const spinner = ora({ text: label, stream: stderr, color: colorOn ? 'cyan' : (false as never) }).start();
+      const spinner = ora({ text: label, stream: stderr, color: colorOn ? 'cyan' : false }).start();
       try {
         const result = await work();
         spinner.stop();

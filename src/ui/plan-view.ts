@@ -32,6 +32,7 @@ const SIGN = { create: '+', update: '~', delete: '-' } as const;
 function show(value: unknown): string {
   if (value === null || value === undefined) return '(none)';
   if (Array.isArray(value)) return `[${value.join(', ')}]`;
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- plan fields hold scalars and arrays of them (realm/plan.ts, cimd-plan.ts): String() is what is meant
   return String(value);
 }
 

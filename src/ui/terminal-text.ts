@@ -30,7 +30,7 @@ export function escapeControl(text: string): string {
 /** A copy of `value` (a report: strings, numbers, arrays, plain objects) with every string escaped. */
 export function escapeStrings<T>(value: T): T {
   if (typeof value === 'string') return escapeControl(value) as T;
-  if (Array.isArray(value)) return value.map((item) => escapeStrings(item)) as T;
+  if (Array.isArray(value)) return (value as unknown[]).map((item) => escapeStrings(item)) as T;
   if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     const copy: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) copy[escapeControl(key)] = escapeStrings(item);

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, request, type Server } from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { adminClient, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
+import type { ApplyJson } from '../support/cli-json.js';
 
 const realm = uniqueRealm('adminauth');
 const clientId = `mcp-keycloak-ci-${randomBytes(3).toString('hex')}`;
@@ -73,7 +74,7 @@ it('applies with a service-account client instead of a user', async () => {
   });
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
-  expect(JSON.parse(result.stdout).applied.length).toBeGreaterThan(0);
+  expect((JSON.parse(result.stdout) as ApplyJson).applied.length).toBeGreaterThan(0);
   expect(result.stdout).not.toContain(secret!);
 });
 

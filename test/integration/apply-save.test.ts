@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../src/local/process.js';
 import { adminClient, CLI, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
+import type { ApplyJson, ConfigFileJson } from '../support/cli-json.js';
 
 const realm = uniqueRealm('apply-save');
 const cimdOn = inject('keycloakFeatures').includes('cimd');
@@ -107,15 +108,15 @@ describe('apply with realm-shaping flags in a folder with a config file', () => 
     const saved = await runCli(['apply', '--yes', '--save', ...flags], { cwd: dir, env: env() });
     expect(saved.code, saved.stderr).toBe(0);
     expect(saved.stderr).toMatch(/^Saved --tool-scope divide_numbers=mcp:admin.* to .*mcp-keycloak\.json\.$/m);
-    const config = JSON.parse(await configText());
-    expect(config.resources[0].toolScopes).toEqual({ divide_numbers: ['mcp:admin'] });
+    const config = JSON.parse(await configText()) as ConfigFileJson;
+    expect(config.resources[0]!.toolScopes).toEqual({ divide_numbers: ['mcp:admin'] });
     expect(config.server).toEqual({ host: '127.0.0.1' });
     if (cimdOn) expect(config.cimd).toEqual({ enabled: true });
 
     const again = await runCli(['--json', 'apply', '--yes', ...flags], { cwd: dir, env: env() });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).not.toMatch(/note:/);
-    expect(JSON.parse(again.stdout).applied).toEqual([]);
+    expect((JSON.parse(again.stdout) as ApplyJson).applied).toEqual([]);
   });
 
   it.skipIf(!cimdOn)('after --save, destroy + doctor --fix restore CIMD and the step-up scope', async () => {
@@ -140,7 +141,9 @@ describe('apply with realm-shaping flags in a folder with a config file', () => 
     );
     expect(result.code, result.output).toBe(0);
     expect(result.output).toMatch(/Saved --tool-scope multiply_numbers=mcp:math to /);
-    expect(JSON.parse(await configText()).resources[0].toolScopes).toMatchObject({ multiply_numbers: ['mcp:math'] });
+    expect((JSON.parse(await configText()) as ConfigFileJson).resources[0]!.toolScopes).toMatchObject({
+      multiply_numbers: ['mcp:math'],
+    });
   });
 
   it('--save without a config file is refused before anything changes', async () => {

@@ -8,6 +8,7 @@ import { olderThan } from '../../src/keycloak/versions.js';
 import { decodeJwt } from 'jose';
 import { adminClient, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
 import { VSCODE_REGISTRATION } from '../support/realm-state.js';
+import type { ApplyJson, PlanJson } from '../support/cli-json.js';
 
 const realm = uniqueRealm('apply');
 const resource = 'http://localhost:8000/mcp';
@@ -37,7 +38,7 @@ async function planJson(): Promise<{
   });
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
-  return JSON.parse(result.stdout);
+  return JSON.parse(result.stdout) as Awaited<ReturnType<typeof planJson>>;
 }
 
 beforeAll(async () => {
@@ -111,7 +112,7 @@ describe('apply on a fresh realm', () => {
   it('a second apply changes nothing and makes zero write requests, at the floor of 10 requests', async () => {
     const result = await runCli(['--json', ...applyArgs], { env: userEnv });
     expect(result.code).toBe(0);
-    const report = JSON.parse(result.stdout);
+    const report = JSON.parse(result.stdout) as ApplyJson;
     expect(report.applied).toEqual([]);
     // The floor: the admin login and the test user's password check (other); the realm, its client
     // scopes (with their mappers), default scopes, registration policies, the resource client, the test user, and
@@ -213,7 +214,7 @@ describe('drift', () => {
 
     const applied = await runCli(['--json', ...applyArgs], { env: userEnv });
     expect(applied.code).toBe(0);
-    expect(JSON.parse(applied.stdout).applied).toHaveLength(4);
+    expect((JSON.parse(applied.stdout) as ApplyJson).applied).toHaveLength(4);
     expect((await planJson()).changes).toEqual([]);
   });
 
@@ -274,7 +275,7 @@ describe('drift', () => {
     const result = await runCli(['--json', 'plan', '--realm', realm, '--resource', resource, '--test-user', 'alice'], {
       env: { MCP_KEYCLOAK_TEST_USER_PASSWORD: `${userPassword}-new` },
     });
-    const plan = JSON.parse(result.stdout);
+    const plan = JSON.parse(result.stdout) as PlanJson;
     expect(plan.changes).toEqual([
       {
         action: 'update',
@@ -326,7 +327,7 @@ describe('trusted-hosts mode', () => {
       '--trusted-host',
       'localhost',
     ]);
-    expect(JSON.parse(reordered.stdout).changes).toEqual([]);
+    expect((JSON.parse(reordered.stdout) as PlanJson).changes).toEqual([]);
   });
 });
 
@@ -351,10 +352,10 @@ describe('a realm that does not exist yet', () => {
     expect(applied.code).toBe(0);
     // Ids are unknown before the realm exists, so changes are compared without them.
     const withoutIds = (changes: Array<Record<string, unknown>>) => changes.map(({ id: _id, ...change }) => change);
-    const plannedChanges = withoutIds(JSON.parse(planned.stdout).changes);
+    const plannedChanges = withoutIds((JSON.parse(planned.stdout) as PlanJson).changes);
     const names = plannedChanges.map((c) => `${String(c.action)} ${String(c.name)}`);
     if (webOrigins) expect(names).toContain('update Allowed Registration Web Origins');
     else expect(names.filter((n) => n.includes('Web Origins'))).toEqual([]);
-    expect(withoutIds(JSON.parse(applied.stdout).applied)).toEqual(plannedChanges);
+    expect(withoutIds((JSON.parse(applied.stdout) as ApplyJson).applied)).toEqual(plannedChanges);
   });
 });

@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../src/local/process.js';
 import { signIn } from '../../src/oauth/sign-in.js';
 import { adminClient, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
+import type { PlanJson } from '../support/cli-json.js';
 
 const realm = uniqueRealm('cimd');
 const plain = uniqueRealm('cimd-none');
@@ -196,7 +197,7 @@ describe.runIf(featureOn)('with the cimd feature on', () => {
       ['--json', 'plan', '--realm', realm, '--resource', resource, '--test-user', 'alice', ...CIMD],
       { env },
     );
-    expect(JSON.parse(plan.stdout).changes).toEqual([]);
+    expect((JSON.parse(plan.stdout) as PlanJson).changes).toEqual([]);
 
     // A domain removed by hand is put back, and only that field is reported.
     const { policies = [] } = await admin.clientPolicies.listPolicies({ realm, includeGlobalPolicies: false });
@@ -216,7 +217,7 @@ describe.runIf(featureOn)('with the cimd feature on', () => {
           }
         : p,
     );
-    await admin.clientPolicies.updatePolicy({ realm, policies: edited as never });
+    await admin.clientPolicies.updatePolicy({ realm, policies: edited });
     const fixed = await runCli(['--json', ...applyArgs(realm, CIMD)], { env });
     const applied = (
       JSON.parse(fixed.stdout) as { applied: Array<{ kind: string; name: string; fields: Array<{ field: string }> }> }

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
+import type { ApplyJson } from '../support/cli-json.js';
 
 const realm = uniqueRealm('overlap');
 const env = { MCP_KEYCLOAK_TEST_USER_PASSWORD: `pw-${Math.random().toString(36).slice(2)}` };
@@ -39,7 +40,7 @@ it('a no-op apply sends the test user password check alongside the admin login, 
     ['/realms/master/protocol/openid-connect/token', 200],
     [`/realms/${realm}/protocol/openid-connect/token`, 200],
   ]);
-  const output = JSON.parse(result.stdout);
+  const output = JSON.parse(result.stdout) as ApplyJson;
   expect(output.applied).toEqual([]);
   expect(output.requests).toEqual({ reads: 8, writes: 0, other: 2 });
   expect(proxy.log).toHaveLength(10);

@@ -16,6 +16,7 @@ import {
   VSCODE_TRUSTED_HOSTS,
 } from '../support/realm-state.js';
 import { applyRealm, createPasswordClient, passwordToken } from '../support/tokens.js';
+import type { PlanJson } from '../support/cli-json.js';
 
 interface PlanChange {
   action: string;
@@ -39,14 +40,14 @@ function newRealm(prefix: string): string {
 async function planChanges(args: string[]): Promise<PlanChange[]> {
   const result = await runCli(['--json', 'plan', ...args]);
   expect(result.stderr).toBe('');
-  return JSON.parse(result.stdout).changes as PlanChange[];
+  return (JSON.parse(result.stdout) as PlanJson).changes as PlanChange[];
 }
 
 async function applyJson(args: string[]): Promise<{ applied: PlanChange[]; requests: { writes: number } }> {
   const result = await runCli(['--json', 'apply', '--yes', ...args]);
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
-  return JSON.parse(result.stdout);
+  return JSON.parse(result.stdout) as { applied: PlanChange[]; requests: { writes: number } };
 }
 
 const TRUSTED_HOSTS_CHECKS = {
@@ -224,7 +225,7 @@ describe('two audience mappers named mcp-audience on the scope', () => {
       await applyJson(args);
       const left = await audienceMappersOn(realm, 'mcp:run');
       expect(
-        left.map((m) => [m.name, m.config?.['included.custom.audience'], m.config?.['access.token.claim']]),
+        left.map((m): unknown[] => [m.name, m.config?.['included.custom.audience'], m.config?.['access.token.claim']]),
       ).toEqual([['mcp-audience', resource, 'true']]);
       expect(await audiences()).toContain(resource);
       expect(await audiences()).not.toContain(stale);

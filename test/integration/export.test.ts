@@ -3,11 +3,14 @@
  * representation as `kc.sh import`): the imported realm needs no change from apply, and exporting
  * it again gives the same document.
  */
+import type ClientScopeRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientScopeRepresentation.js';
+import type RealmRepresentation from '@keycloak/keycloak-admin-client/lib/defs/realmRepresentation.js';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { adminClient, deleteRealm, runCli, uniqueRealm } from '../support/keycloak.js';
+import type { PlanJson } from '../support/cli-json.js';
 
 const realm = uniqueRealm('export');
 const copy = uniqueRealm('imported');
@@ -23,11 +26,12 @@ afterAll(() => Promise.all([deleteRealm(realm), deleteRealm(copy)]));
 it('exports realm JSON that imports into a realm apply has nothing to change in', async () => {
   const result = await runCli(['export'], { env: envFor(realm) });
   expect(result.code, result.stderr).toBe(0);
-  const document = JSON.parse(result.stdout);
+  const document = JSON.parse(result.stdout) as RealmRepresentation;
   expect(document.realm).toBe(realm);
-  const scope = document.clientScopes.find((s: { name: string }) => s.name === 'mcp:run');
-  expect(scope.attributes['include.in.token.scope']).toBe('true');
-  expect(scope.protocolMappers[0].config['included.custom.audience']).toBe(resource);
+  // RealmRepresentation types its clientScopes as any[].
+  const scope = (document.clientScopes as ClientScopeRepresentation[] | undefined)?.find((s) => s.name === 'mcp:run');
+  expect(scope?.attributes?.['include.in.token.scope']).toBe('true');
+  expect(scope?.protocolMappers?.[0]?.config?.['included.custom.audience']).toBe(resource);
   expect(document.defaultDefaultClientScopes).toContain('mcp:run');
   expect(document.clients).toEqual([
     expect.objectContaining({
@@ -41,7 +45,7 @@ it('exports realm JSON that imports into a realm apply has nothing to change in'
   await client.realms.create({ ...document, realm: copy });
   const plan = await runCli(['--json', 'plan'], { env: envFor(copy) });
   expect(plan.code, plan.stderr).toBe(0);
-  expect(JSON.parse(plan.stdout).changes).toEqual([]);
+  expect((JSON.parse(plan.stdout) as PlanJson).changes).toEqual([]);
 
   const dir = await mkdtemp(join(tmpdir(), 'mcp-keycloak-export-'));
   const again = await runCli(['export', '-o', join(dir, 'realm.json')], { env: envFor(copy) });
@@ -50,8 +54,8 @@ it('exports realm JSON that imports into a realm apply has nothing to change in'
   const reexported = JSON.parse(await readFile(join(dir, 'realm.json'), 'utf8'));
   // Keycloak's import fills in one mapper default the admin API leaves out ("userinfo.token.claim");
   // apart from that, the round trip is exact.
-  const withoutUserinfo = (doc: unknown) =>
-    JSON.parse(JSON.stringify(doc), (key, value) => (key === 'userinfo.token.claim' ? undefined : value));
+  const withoutUserinfo = (doc: unknown): unknown =>
+    JSON.parse(JSON.stringify(doc), (key, value: unknown) => (key === 'userinfo.token.claim' ? undefined : value));
   expect(withoutUserinfo({ ...reexported, realm })).toEqual(withoutUserinfo(document));
 });
 

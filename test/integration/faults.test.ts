@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy, type WriteFault } from '../support/fault-proxy.js';
 import { adminClient, deleteRealm, keycloak, runCli, uniqueRealm, type CliResult } from '../support/keycloak.js';
 import { anonymousPolicies, convergedObjects, ownedObjects } from '../support/realm-state.js';
+import type { ApplyJson, PlanJson } from '../support/cli-json.js';
 
 const RESOURCE = 'http://localhost:8000/mcp';
 
@@ -112,7 +113,7 @@ describe('a read that fails once', () => {
     const result = await viaProxy(['--json', 'plan', '--realm', realm]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    const plan = JSON.parse(result.stdout);
+    const plan = JSON.parse(result.stdout) as PlanJson;
     expect(plan.changes).toEqual([]);
     // The failed attempt and the retry; both are counted: login (other), realm, scopes twice, defaults, policies,
     // resource client, client profiles and client policies.
@@ -151,9 +152,9 @@ describe('a write that fails', () => {
       expect(again.stderr).toBe('');
       expect(again.code).toBe(0);
       // Whatever Keycloak made before the failure is kept, not made twice.
-      expect(JSON.parse(again.stdout).applied.length).toBe(3 - (nth - 1));
+      expect((JSON.parse(again.stdout) as ApplyJson).applied.length).toBe(3 - (nth - 1));
       expect(await scopesNamed('mcp:run')).toBe(1);
-      const plan = JSON.parse((await viaProxy(['--json', 'plan', '--realm', realm])).stdout);
+      const plan = JSON.parse((await viaProxy(['--json', 'plan', '--realm', realm])).stdout) as PlanJson;
       expect(plan.changes).toEqual([]);
     },
   );
@@ -165,12 +166,12 @@ describe('a write that fails', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     // The scope is not listed as this run's (who made it cannot be told); the mapper and default scope are.
-    expect(JSON.parse(result.stdout).applied.map((c: { kind: string }) => c.kind)).toEqual([
+    expect((JSON.parse(result.stdout) as ApplyJson).applied.map((c: { kind: string }) => c.kind)).toEqual([
       'audience-mapper',
       'default-scope',
     ]);
     expect(await scopesNamed('mcp:run')).toBe(1);
-    const plan = JSON.parse((await viaProxy(['--json', 'plan', '--realm', realm])).stdout);
+    const plan = JSON.parse((await viaProxy(['--json', 'plan', '--realm', realm])).stdout) as PlanJson;
     expect(plan.changes).toEqual([]);
   });
 });
@@ -203,12 +204,12 @@ describe("a delete whose answer is lost (Keycloak's 500 to the loser of two conc
     ).toEqual([204]);
     // As for a 404, a delete found made is not listed as this run's.
     expect(
-      JSON.parse(result.stdout)
-        .applied.filter((c: { kind: string }) => c.kind === 'registration-policy')
+      (JSON.parse(result.stdout) as ApplyJson).applied
+        .filter((c: { kind: string }) => c.kind === 'registration-policy')
         .map((c: { action: string; name: string }) => `${c.action} ${c.name}`),
     ).toEqual(['update Allowed Client Scopes']);
     expect(await ownedObjects(name)).toEqual(convergedObjects(RESOURCE));
-    const again = JSON.parse((await viaProxy(['--json', 'apply', '--yes', '--realm', name])).stdout);
+    const again = JSON.parse((await viaProxy(['--json', 'apply', '--yes', '--realm', name])).stdout) as ApplyJson;
     expect(again.applied).toEqual([]);
     expect(again.requests.writes).toBe(0);
   });

@@ -15,6 +15,7 @@ import {
   ownedObjects,
   bareRealm as createBareRealm,
 } from '../support/realm-state.js';
+import type { ApplyJson } from '../support/cli-json.js';
 
 const RESOURCE = 'http://localhost:8000/mcp';
 const TRUSTED = ['--dcr', 'trusted-hosts', '--trusted-host', 'new.example'];
@@ -65,7 +66,7 @@ function bothSucceeded(runs: CliResult[]): void {
 async function nothingLeft(args: string[]): Promise<void> {
   const after = await runCli(['--json', 'apply', '--yes', ...args]);
   expect(after.stderr).toBe('');
-  const result = JSON.parse(after.stdout);
+  const result = JSON.parse(after.stdout) as ApplyJson;
   expect(result.applied).toEqual([]);
   expect(result.requests.writes).toBe(0);
 }

@@ -7,11 +7,12 @@
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../src/local/process.js';
 import { adminClient, CLI, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
 import { PATH_WITHOUT_THIS_CLI } from '../support/path.js';
+import type { ConfigFileJson, VscodeJson } from '../support/cli-json.js';
 
 const SHIPPED_SCHEMA = new URL('../../schema/mcp-keycloak.schema.json', import.meta.url);
 const POLICY_TYPE = 'org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy';
@@ -99,7 +100,7 @@ describe('init with every realm and file option given as a flag', () => {
     );
     expect(result.code, result.stderr).toBe(0);
 
-    const config = JSON.parse(await readFile(join(dir, 'conf', 'mcp.json'), 'utf8'));
+    const config = JSON.parse(await readFile(join(dir, 'conf', 'mcp.json'), 'utf8')) as ConfigFileJson;
     expect(config).toMatchObject({
       realm,
       resources: [{ url: resource, scopes: ['mcp:read', 'mcp:write'] }],
@@ -129,10 +130,12 @@ describe('init with every realm and file option given as a flag', () => {
     }
     expect(existsSync(join(dir, 'mcp-keycloak.json'))).toBe(false);
     expect((await readdir(dir)).sort()).toEqual(['.env', '.vscode', 'conf']);
-    expect(JSON.parse(await readFile(join(dir, '.vscode', 'mcp.json'), 'utf8')).servers[realm]).toEqual({
-      type: 'http',
-      url: resource,
-    });
+    expect((JSON.parse(await readFile(join(dir, '.vscode', 'mcp.json'), 'utf8')) as VscodeJson).servers[realm]).toEqual(
+      {
+        type: 'http',
+        url: resource,
+      },
+    );
     expect(await readdir(root)).not.toContain('mcp-keycloak.json');
 
     const client = await adminClient();
@@ -169,7 +172,7 @@ describe('init with the environment instead of flags', () => {
       },
     });
     expect(result.code, result.stderr).toBe(0);
-    const config = JSON.parse(await readFile(join(dir, 'mcp-keycloak.json'), 'utf8'));
+    const config = JSON.parse(await readFile(join(dir, 'mcp-keycloak.json'), 'utf8')) as ConfigFileJson;
     expect(config.dcr).toEqual({ mode: 'anonymous', webOrigins: [INSPECTOR, 'http://localhost:5173'] });
     expect(config.testUser).toBeUndefined();
     expect(await policySetting(realm, 'registration-web-origins', 'web-origins')).toEqual(
@@ -264,7 +267,7 @@ describe('the advice init prints', () => {
       env,
     });
     expect(result.code, result.stderr).toBe(0);
-    const reference = JSON.parse(await readFile(join(dir, 'mcp-keycloak.json'), 'utf8')).$schema as string;
+    const reference = (JSON.parse(await readFile(join(dir, 'mcp-keycloak.json'), 'utf8')) as ConfigFileJson).$schema;
     expect(reference).toBe('./mcp-keycloak.schema.json');
     expect(await readFile(join(dir, reference), 'utf8')).toBe(await readFile(SHIPPED_SCHEMA, 'utf8'));
   });

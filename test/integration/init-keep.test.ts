@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../src/local/process.js';
 import { adminClient, CLI, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
+import type { ConfigFileJson } from '../support/cli-json.js';
 
 const realm = uniqueRealm('init-keep');
 const cimdOn = inject('keycloakFeatures').includes('cimd');
@@ -21,7 +22,7 @@ let dir: string;
 let env: Record<string, string>;
 let edited: Record<string, unknown>;
 
-const readConfig = async () => JSON.parse(await readFile(join(dir, 'mcp-keycloak.json'), 'utf8'));
+const readConfig = async () => JSON.parse(await readFile(join(dir, 'mcp-keycloak.json'), 'utf8')) as ConfigFileJson;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mcp-keycloak-init-keep-'));

@@ -93,7 +93,7 @@ it(
     at = await term.answer('Create a test user to sign in with? [Y/n]: ', '\r', at);
     at = await term.answer('Test user name (alice): ', '\r', at);
     at = await term.answer('Password for "alice" (empty: generate one, kept in .env): ', `${testUserPassword}\r`, at);
-    at = await term.answer('Apply these changes? [y/N]', 'y\r', at);
+    await term.answer('Apply these changes? [y/N]', 'y\r', at);
     expect(await term.exited).toBe(0);
     // With --features=cimd on Keycloak before 26.8.0, the one warning is claude.ai's refused document (keycloak#50362).
     const cimdWarning = inject('keycloakFeatures').includes('cimd') && olderThan(inject('keycloakVersion'), '26.8.0');

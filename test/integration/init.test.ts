@@ -13,6 +13,7 @@ import { olderThan } from '../../src/keycloak/versions.js';
 import { configSchema } from '../../src/config/schema.js';
 import { freePort } from '../../src/local/process.js';
 import { adminClient, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
+import type { ConfigFileJson, InitJson, VscodeJson } from '../support/cli-json.js';
 
 const realm = uniqueRealm('init');
 let dir: string;
@@ -36,7 +37,7 @@ describe('init --yes', () => {
     const result = await runCli(['--json', 'init', '--yes'], { cwd: dir, env });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    const report = JSON.parse(result.stdout);
+    const report = JSON.parse(result.stdout) as InitJson;
     expect(report.ok).toBe(true);
     expect(report.realm).toBe(realm);
     expect(report.doctor.ok).toBe(true);
@@ -69,7 +70,7 @@ describe('init --yes', () => {
     ]);
     process.stdout.write(`[init] first init --yes: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 
-    const config = JSON.parse(await readFile(join(dir, 'mcp-keycloak.json'), 'utf8'));
+    const config = JSON.parse(await readFile(join(dir, 'mcp-keycloak.json'), 'utf8')) as ConfigFileJson;
     expect(configSchema.safeParse(config).success).toBe(true);
     expect(config).toMatchObject({
       keycloakUrl: keycloak().url,
@@ -84,7 +85,7 @@ describe('init --yes', () => {
     expect(await readFile(join(dir, config.$schema), 'utf8')).toBe(
       await readFile(new URL('../../schema/mcp-keycloak.schema.json', import.meta.url), 'utf8'),
     );
-    const vscode = JSON.parse(await readFile(join(dir, '.vscode/mcp.json'), 'utf8'));
+    const vscode = JSON.parse(await readFile(join(dir, '.vscode/mcp.json'), 'utf8')) as VscodeJson;
     expect(vscode.servers[realm]).toEqual({ type: 'http', url: resource });
     const dotenv = await readFile(join(dir, '.env'), 'utf8');
     expect(dotenv).toMatch(/^MCP_KEYCLOAK_TEST_USER_PASSWORD=\S{12,}$/m);
@@ -105,7 +106,7 @@ describe('init --yes', () => {
     const result = await runCli(['--json', 'init', '--no-doctor'], { cwd: dir, env });
     const seconds = (Date.now() - started) / 1000;
     expect(result.code).toBe(0);
-    const report = JSON.parse(result.stdout);
+    const report = JSON.parse(result.stdout) as InitJson;
     expect(report.applied).toEqual([]);
     expect(report.files.every((f: { status: string }) => f.status === 'unchanged')).toBe(true);
     expect(await Promise.all(files().map((f) => readFile(f, 'utf8')))).toEqual(before);
@@ -128,7 +129,7 @@ describe('init --yes', () => {
 
     const forced = await runCli(['init', '--no-doctor', '--force'], { cwd: dir, env });
     expect(forced.code).toBe(0);
-    const vscode = JSON.parse(await readFile(join(dir, '.vscode/mcp.json'), 'utf8'));
+    const vscode = JSON.parse(await readFile(join(dir, '.vscode/mcp.json'), 'utf8')) as VscodeJson;
     // Our server is added; the user's other server stays.
     expect(Object.keys(vscode.servers).sort()).toEqual(['other', realm].sort());
   });
@@ -138,7 +139,9 @@ describe('init --yes', () => {
     const result = await runCli(['--json', 'init', '--no-doctor'], { cwd: dir, env });
     expect(result.code, result.stderr).toBe(0);
     expect(
-      JSON.parse(result.stdout).files.find((f: { path: string }) => f.path === 'mcp-keycloak.schema.json'),
+      (JSON.parse(result.stdout) as InitJson).files.find(
+        (f: { path: string }) => f.path === 'mcp-keycloak.schema.json',
+      ),
     ).toEqual({ path: 'mcp-keycloak.schema.json', status: 'update', written: true });
     expect(await readFile(join(dir, 'mcp-keycloak.schema.json'), 'utf8')).toBe(
       await readFile(new URL('../../schema/mcp-keycloak.schema.json', import.meta.url), 'utf8'),

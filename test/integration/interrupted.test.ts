@@ -5,6 +5,7 @@ import { connectAdmin } from '../../src/keycloak/session.js';
 import { applyPlan, computePlan } from '../../src/realm/apply.js';
 import { desiredRealm } from '../../src/realm/desired.js';
 import { deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
+import type { PlanJson } from '../support/cli-json.js';
 
 const realm = uniqueRealm('interrupted');
 afterAll(() => deleteRealm(realm));
@@ -27,7 +28,9 @@ it('the next apply completes an interrupted one', async () => {
   expect(seen).toBe(2);
 
   const plan = await runCli(['--json', 'plan', '--realm', realm]);
-  const pending = JSON.parse(plan.stdout).changes.map((c: { action: string; kind: string }) => `${c.action} ${c.kind}`);
+  const pending = (JSON.parse(plan.stdout) as PlanJson).changes.map(
+    (c: { action: string; kind: string }) => `${c.action} ${c.kind}`,
+  );
   expect(pending).toEqual([
     'create audience-mapper',
     'create default-scope',
@@ -37,5 +40,5 @@ it('the next apply completes an interrupted one', async () => {
   ]);
 
   expect((await runCli(['apply', '--yes', '--realm', realm])).code).toBe(0);
-  expect(JSON.parse((await runCli(['--json', 'plan', '--realm', realm])).stdout).changes).toEqual([]);
+  expect((JSON.parse((await runCli(['--json', 'plan', '--realm', realm])).stdout) as PlanJson).changes).toEqual([]);
 });

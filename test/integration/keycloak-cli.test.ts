@@ -141,7 +141,10 @@ describe('keycloak start --features', () => {
         expect((await readFile(join(home, 'args'), 'utf8')).trim().split(' ')).toContain(
           '--features=cimd,resource-indicators',
         );
-        expect(JSON.parse(await readFile(stateFile, 'utf8')).features).toEqual(['cimd', 'resource-indicators']);
+        expect((JSON.parse(await readFile(stateFile, 'utf8')) as { features: string[] }).features).toEqual([
+          'cimd',
+          'resource-indicators',
+        ]);
         expect(stderr).toContain('with --features=cimd,resource-indicators (the first start builds it');
 
         const status = await cli(['keycloak', 'status'], withHome);

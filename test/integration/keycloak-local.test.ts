@@ -166,7 +166,7 @@ it('runs with the feature it was asked for, and only that one (serverinfo, disco
 it('lets the maintenance commands in that folder use its password without anyone copying it', async () => {
   const exported = await cli(['export'], { cwd: project });
   expect(exported.code, exported.stderr).toBe(0);
-  expect(JSON.parse(exported.stdout).realm).toBe('mcp-demo');
+  expect((JSON.parse(exported.stdout) as { realm: string }).realm).toBe('mcp-demo');
   expect(exported.stdout).not.toContain(await password());
 });
 
@@ -275,7 +275,7 @@ it(
       dataDir: join(stateDir, 'keycloak-data'),
       features: ['resource-indicators', 'cimd'],
     });
-    expect(JSON.parse(json.stdout).pid).toBeUndefined();
+    expect((JSON.parse(json.stdout) as { pid?: number }).pid).toBeUndefined();
   },
 );
 
@@ -301,7 +301,7 @@ it(
     expect(restarted.code, restarted.stderr).toBe(0);
     const exported = await cli(['export'], { cwd: project });
     expect(exported.code, exported.stderr).toBe(0);
-    expect(JSON.parse(exported.stdout).realm).toBe('mcp-demo');
+    expect((JSON.parse(exported.stdout) as { realm: string }).realm).toBe('mcp-demo');
     expect(await featuresOn()).toEqual({ cimd: true, resourceIndicators: true, discovery: true });
 
     const forgotten = await cli(['keycloak', 'stop', '--delete-data'], { timeout: 60_000 });

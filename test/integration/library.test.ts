@@ -35,8 +35,8 @@ async function runExample(name: string, resource: string): Promise<void> {
   });
   children.push(child);
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdin!.end(example(name));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdin.end(example(name));
   const metadata = `${new URL(resource).origin}/.well-known/oauth-protected-resource/mcp`;
   for (let attempt = 0; attempt < 100; attempt++) {
     if (child.exitCode !== null) throw new Error(`example ${name} exited: ${stderr}`);

@@ -18,6 +18,7 @@ import {
   scopesNamed,
   bareRealm as createBareRealm,
 } from '../support/realm-state.js';
+import type { PlanJson } from '../support/cli-json.js';
 
 const RESOURCE = 'http://localhost:8000/mcp';
 const realms: string[] = [];
@@ -198,7 +199,7 @@ describe('two CLI applies at once', () => {
         [0, ''],
       ]);
       expect(await ownedObjects(realm)).toEqual(convergedObjects(RESOURCE));
-      expect(JSON.parse((await runCli(['--json', 'plan', '--realm', realm])).stdout).changes).toEqual([]);
+      expect((JSON.parse((await runCli(['--json', 'plan', '--realm', realm])).stdout) as PlanJson).changes).toEqual([]);
     }
   });
 

@@ -65,7 +65,7 @@ async function tokenFor(
   }
 }
 
-const audiences = (aud: unknown) => (Array.isArray(aud) ? aud : [aud]);
+const audiences = (aud: unknown): unknown[] => (Array.isArray(aud) ? (aud as unknown[]) : [aud]);
 
 describe('the resource client apply creates', () => {
   it('has clientId and resource_url = the MCP URL, no flow of its own, and is marked as made by apply', async () => {

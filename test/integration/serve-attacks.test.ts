@@ -176,7 +176,10 @@ describe('attacks, each rejected with status and WWW-Authenticate', () => {
 
   it('tampered payload with the original signature: 401', async () => {
     const [header, payload, signature] = tokens.valid!.split('.');
-    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
+    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as {
+      scope?: string;
+      [claim: string]: unknown;
+    };
     const tampered = `${header}.${b64url({ ...claims, sub: 'admin', scope: `${claims.scope} admin` })}.${signature}`;
     expect(await expectRejected(tampered, 401, 'invalid_token')).toBe('token signature invalid');
   });
@@ -208,7 +211,8 @@ describe('attacks, each rejected with status and WWW-Authenticate', () => {
   it('missing scope, as Keycloak issues it with the right audience: 403 insufficient_scope', async () => {
     const claims = decodeJwt(tokens.noScope!);
     expect(claims.aud).toContain(resource);
-    expect(String(claims.scope ?? '').split(' ')).not.toContain('mcp:run');
+    // Keycloak's scope claim is one space-separated string (RFC 8693 §4.2).
+    expect(String((claims.scope as string | undefined) ?? '').split(' ')).not.toContain('mcp:run');
     expect(await expectRejected(tokens.noScope, 403, 'insufficient_scope')).toBe('token lacks the scope mcp:run');
   });
 

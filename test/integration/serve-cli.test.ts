@@ -7,7 +7,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/local/process.js';
-import { CLI, deleteRealm, keycloak, runCli, uniqueRealm, startServe } from '../support/keycloak.js';
+import { deleteRealm, keycloak, runCli, uniqueRealm, startServe } from '../support/keycloak.js';
 import { applyRealm } from '../support/tokens.js';
 
 const realm = uniqueRealm('serve-cli');

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/local/process.js';
 import { HEADERS_TIMEOUT_MS, TIMEOUT_CHECK_INTERVAL_MS } from '../../src/server/connections.js';
 import { startReferenceServer, type RunningServer } from '../../src/server/index.js';
-import { CLI, deleteRealm, keycloak, uniqueRealm, startServe } from '../support/keycloak.js';
+import { deleteRealm, keycloak, uniqueRealm, startServe } from '../support/keycloak.js';
 import { postToolsCall } from '../support/mcp-http.js';
 import {
   applyRealm,

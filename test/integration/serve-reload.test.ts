@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/local/process.js';
 import { adminClient, CLI, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
 import { createPasswordClient, TEST_USER, TEST_USER_PASSWORD, type TestClient } from '../support/tokens.js';
+import type { ConfigFileJson } from '../support/cli-json.js';
 
 const realm = uniqueRealm('serve-reload');
 let dir: string;
@@ -24,8 +25,8 @@ let serve: { child: ChildProcess; output: () => string; exited: Promise<number |
 const configPath = () => join(dir, 'mcp-keycloak.json');
 const env = () => ({ MCP_KEYCLOAK_STATE: join(dir, '.state'), MCP_KEYCLOAK_TEST_USER_PASSWORD: TEST_USER_PASSWORD });
 
-async function editConfig(change: (config: Record<string, any>) => void): Promise<void> {
-  const config = JSON.parse(await readFile(configPath(), 'utf8'));
+async function editConfig(change: (config: ConfigFileJson) => void): Promise<void> {
+  const config = JSON.parse(await readFile(configPath(), 'utf8')) as ConfigFileJson;
   change(config);
   await writeFile(configPath(), `${JSON.stringify(config, null, 2)}\n`);
 }
@@ -38,11 +39,11 @@ function startServe(): Promise<typeof serve> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
-    child.stdout!.on('data', () => {
+    child.stdout.on('data', () => {
       if (output.includes('Press Ctrl-C')) resolve({ child, output: () => output, exited });
     });
     void exited.then((code) => reject(new Error(`serve exited early (${code}): ${output}`)));
@@ -118,7 +119,7 @@ describe('serve follows its config file', () => {
     expect(await scopesSupported()).toEqual(['mcp:run']);
     expect(await divide(runToken)).toEqual({ result: 2 });
 
-    await editConfig((config) => (config.resources[0].toolScopes = { divide_numbers: ['mcp:admin'] }));
+    await editConfig((config) => (config.resources[0]!.toolScopes = { divide_numbers: ['mcp:admin'] }));
     await printed('Reloaded mcp-keycloak.json: scope mcp:run; step-up divide_numbers also needs mcp:admin.');
     // The realm has no mcp:admin yet: serve says which apply creates it, and protects the tool already.
     expect(serve.output()).toMatch(/warning: Realm "serve-reload-[0-9a-f]+" has no client scope "mcp:admin".*Run `/);
@@ -150,7 +151,7 @@ describe('serve follows its config file', () => {
 
   it('a new resource URL restarts the server in-process, at the new URL', async () => {
     const moved = `http://127.0.0.1:${await freePort()}/mcp`;
-    await editConfig((config) => (config.resources[0].url = moved));
+    await editConfig((config) => (config.resources[0]!.url = moved));
     await printed('mcp-keycloak.json changed resource, port: restarting the MCP server.');
     await printed(`MCP endpoint  ${moved}`);
     expect(await scopesSupported(moved)).toEqual(['mcp:run', 'mcp:admin']);

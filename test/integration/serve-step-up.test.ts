@@ -219,7 +219,7 @@ describe('step-up authorization per tool', () => {
       },
       body: new Blob([huge]).stream(),
       duplex: 'half',
-    } as RequestInit);
+    });
     expect(streamed.status).toBe(413);
   });
 

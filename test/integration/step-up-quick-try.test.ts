@@ -19,6 +19,7 @@ import {
   uniqueRealm,
   type CliResult,
 } from '../support/keycloak.js';
+import type { PlanJson } from '../support/cli-json.js';
 
 const realm = uniqueRealm('step-up-try');
 const decoy = `${realm}-decoy`;
@@ -104,7 +105,7 @@ it('serve --tool-scope prints an apply that really creates the scope, after whic
   // It worked on the realm of the file serve read, not on ./mcp-keycloak.json's.
   expect(await (await adminClient()).realms.findOne({ realm: decoy })).toBeFalsy();
   const again = await runCli(['--json', 'plan', ...args], { cwd: dir });
-  expect(JSON.parse(again.stdout).changes).toEqual([]);
+  expect((JSON.parse(again.stdout) as PlanJson).changes).toEqual([]);
 
   const { child, output } = await startServe([
     '--config',

@@ -19,6 +19,7 @@ import { REDIRECT_URI, vscodeClientMetadata } from '../../src/e2e/index.js';
 import { freePort } from '../../src/local/process.js';
 import { adminClient, deleteRealm, keycloak, runCli, uniqueRealm } from '../support/keycloak.js';
 import { codeFlowTokens } from '../support/oauth.js';
+import type { PlanJson } from '../support/cli-json.js';
 
 const realm = uniqueRealm('step-up-realm');
 const password = randomBytes(12).toString('base64url');
@@ -94,8 +95,8 @@ it('a second apply writes nothing (one read more: the optional scopes)', async (
 it('a step-up scope someone put among the default scopes is shown as moved back to the optional ones, and apply moves it', async () => {
   const admin = await adminClient();
   const scope = (await admin.clientScopes.find({ realm })).find((s) => s.name === 'mcp:admin')!;
-  await admin.clientScopes.delDefaultOptionalClientScope({ realm, id: scope.id! } as never);
-  await admin.clientScopes.addDefaultClientScope({ realm, id: scope.id! } as never);
+  await admin.clientScopes.delDefaultOptionalClientScope({ realm, id: scope.id! });
+  await admin.clientScopes.addDefaultClientScope({ realm, id: scope.id! });
   const planned = await runCli(['plan', '--config', configFile], { env });
   expect(planned.stdout).toContain(
     '  ~ update optional-scope mcp:admin\n      realm default client scopes: mcp:admin → (removed: a step-up scope is granted only to a client that asks for it)\n      realm optional client scopes: → mcp:admin\n',
@@ -107,7 +108,9 @@ it('a step-up scope someone put among the default scopes is shown as moved back 
   const optional = (await admin.clientScopes.listDefaultOptionalClientScopes({ realm } as never)).map((s) => s.name);
   expect(defaults).not.toContain('mcp:admin');
   expect(optional).toContain('mcp:admin');
-  expect(JSON.parse((await runCli(['--json', 'plan', '--config', configFile], { env })).stdout).changes).toEqual([]);
+  expect(
+    (JSON.parse((await runCli(['--json', 'plan', '--config', configFile], { env })).stdout) as PlanJson).changes,
+  ).toEqual([]);
 });
 
 it('a client that registered with both scopes gets mcp:admin only when it asks for it, with aud = the MCP URL', async () => {

@@ -31,6 +31,8 @@ import {
 } from '../../src/local/features.js';
 import { checkJava, startKeycloak } from '../../src/local/launcher.js';
 import { freePort } from '../../src/local/process.js';
+import { fileURLToPath } from 'node:url';
+import { assertBuildIsFresh } from './dist-guard.js';
 import { createLoopbackCa } from './tls.js';
 
 declare module 'vitest' {
@@ -166,6 +168,8 @@ async function fromDocker(
 }
 
 export default async function setup(project: TestProject): Promise<Stop | undefined> {
+  // Before anything slow: the tests of this tier run dist/, so a stale build fails the run in one line.
+  assertBuildIsFresh(fileURLToPath(new URL('../..', import.meta.url)));
   const started = Date.now();
   const external = process.env.KEYCLOAK_URL;
   if (external) {

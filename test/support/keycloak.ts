@@ -92,9 +92,9 @@ export function startServe(args: string[]): Promise<{ child: ChildProcess; outpu
   });
   let stdout = '';
   let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
   return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (chunk) => {
+    child.stdout.on('data', (chunk) => {
       stdout += chunk;
       if (/Press Ctrl-C|"event":"listening"/.test(stdout)) resolve({ child, output: () => stdout });
     });

@@ -38,6 +38,7 @@ function openssl(args: string[], cwd: string): void {
       missing
         ? 'the openssl CLI is not installed: it makes the loopback CA for the https tests'
         : `openssl ${args[0]} failed: ${stderr}`,
+      { cause: error },
     );
   }
 }

@@ -175,7 +175,7 @@ export async function resign(
 }
 
 export function headerOf(token: string): Record<string, unknown> {
-  return decodeProtectedHeader(token) as Record<string, unknown>;
+  return decodeProtectedHeader(token);
 }
 
 export const b64url = (value: unknown) =>

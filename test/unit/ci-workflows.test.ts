@@ -55,7 +55,7 @@ describe('the example workflows of docs/ci.md', () => {
         const ids = new Set(ours.map((step) => step.id).filter(Boolean));
         const text = JSON.stringify(job.steps);
         for (const [, id, output] of text.matchAll(/steps\.([\w-]+)\.outputs\.([\w-]+)/g)) {
-          expect(ids.has(id!), `steps.${id}`).toBe(true);
+          expect(ids.has(id), `steps.${id}`).toBe(true);
           expect(Object.keys(action.outputs)).toContain(output);
         }
         for (const step of job.steps) expect(step.run ?? '').not.toContain('${{');

@@ -33,7 +33,6 @@ const nasty = fc.oneof(
   ),
   fc.webUrl({ withQueryParameters: true, withFragments: true }),
 );
-const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
 
 const flagsArb: fc.Arbitrary<ConfigFlags> = fc.record(
   {

@@ -194,6 +194,7 @@ describe('registration probe bodies', () => {
   it('MCP Inspector 2.x registers from its backend: no Origin, a public native client on 127.0.0.1:6274', () => {
     const inspector = PROBE_CLIENTS.find((c) => c.id === 'inspector')!;
     expect(inspector.sentFrom).toBe('user-machine');
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- only compared with undefined, never called
     expect(inspector.origin).toBeUndefined();
     expect(inspector.body(ctx)).toEqual({
       redirect_uris: ['http://127.0.0.1:6274/oauth/callback'],

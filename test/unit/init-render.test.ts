@@ -9,6 +9,7 @@ import { planFiles, type InitAnswers } from '../../src/init/files.js';
 const target = (dir: string, configPath = join(dir, 'mcp-keycloak.json')) => ({ dir, configPath });
 const SHIPPED_SCHEMA = new URL('../../schema/mcp-keycloak.schema.json', import.meta.url);
 import { envValue, fill, mergeEnv, parseEnv } from '../../src/init/render.js';
+import type { ConfigFileJson } from '../support/cli-json.js';
 
 const answers: InitAnswers = {
   keycloakUrl: 'http://localhost:8080',
@@ -69,7 +70,7 @@ describe('planFiles', () => {
     // A config file elsewhere (--config): the schema goes next to it, wherever that is.
     const configPath = join(dir, 'config', 'mcp.json');
     const files = await planFiles(target(dir, configPath), answers, false);
-    const reference = JSON.parse(files[0]!.content).$schema as string;
+    const reference = (JSON.parse(files[0]!.content) as ConfigFileJson).$schema;
     expect(reference).toMatch(/^\.\//); // relative: the same in a checkout, a global install or an npx cache
     const schema = files.find((f) => f.path === resolve(dirname(configPath), reference));
     expect(schema?.content).toBe(await readFile(SHIPPED_SCHEMA, 'utf8'));
@@ -79,7 +80,10 @@ describe('planFiles', () => {
   it('writes the web origins it was given into the dcr section', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mcp-keycloak-unit-'));
     const [config] = await planFiles(target(dir), { ...answers, webOrigins: ['http://localhost:6274'] }, false);
-    expect(JSON.parse(config!.content).dcr).toEqual({ mode: 'anonymous', webOrigins: ['http://localhost:6274'] });
+    expect((JSON.parse(config!.content) as ConfigFileJson).dcr).toEqual({
+      mode: 'anonymous',
+      webOrigins: ['http://localhost:6274'],
+    });
   });
 
   it('keeps what the user added to their files, and masks passwords in the diff', async () => {
@@ -94,7 +98,7 @@ describe('planFiles', () => {
     );
     await writeFile(join(dir, '.env'), 'MINE=1\nMCP_KEYCLOAK_TEST_USER_PASSWORD=old-secret\n');
     const [config, , , env] = await planFiles(target(dir), answers, false);
-    const written = JSON.parse(config!.content);
+    const written = JSON.parse(config!.content) as ConfigFileJson;
     expect(written.server).toEqual({ port: 9000 });
     expect(written.dcr).toEqual({ mode: 'anonymous', webOrigins: ['http://localhost:6274'] });
     expect(env!.content).toMatch(/^MINE=1$/m);
