@@ -73,45 +73,47 @@ export function withConfigOptions(
         collect,
       );
   }
-  if (groups.registration) {
-    command.addOption(
-      new Option(
-        '--dcr <mode>',
-        'anonymous registration: anonymous | trusted-hosts | off (env MCP_KEYCLOAK_DCR)',
-      ).choices(['anonymous', 'trusted-hosts', 'off']),
-    );
-    if (groups.registration === 'full') {
-      command.option(
-        '--trusted-host <host>',
-        'with --dcr trusted-hosts: a trusted host, repeatable (env MCP_KEYCLOAK_TRUSTED_HOSTS)',
-        collect,
-      );
-    }
-    command.option(
-      '--web-origin <origin>',
-      'allowed registration web origin, repeatable (env MCP_KEYCLOAK_WEB_ORIGINS)',
-      collect,
-    );
-    if (groups.registration === 'full') {
-      command
-        .option(
-          '--cimd',
-          'with Client ID Metadata Documents (CIMD) for the known clients (Keycloak 26.6+ with --features=cimd; env MCP_KEYCLOAK_CIMD)',
-        )
-        .option(
-          '--cimd-domain <host>',
-          'a further permitted client_id domain, repeatable; implies --cimd (env MCP_KEYCLOAK_CIMD_DOMAINS)',
-          collect,
-        )
-        .option('--cimd-allow-http', 'accept http:// client_id URLs (local test realms only); implies --cimd')
-        .option(
-          '--require-dpop',
-          'with DPoP-bound tokens required of anonymously created clients (Keycloak 26.4+; env MCP_KEYCLOAK_REQUIRE_DPOP)',
-        );
-    }
-  }
+  if (groups.registration) withRegistrationOptions(command, groups.registration);
   if (groups.testUser) command.option('--test-user <name>', groups.testUser);
   return command;
+}
+
+/** The registration-policy options, and with `full` the realm-shaping ones that go with them (CIMD, DPoP). */
+function withRegistrationOptions(command: Command, registration: 'full' | 'undo'): void {
+  command.addOption(
+    new Option(
+      '--dcr <mode>',
+      'anonymous registration: anonymous | trusted-hosts | off (env MCP_KEYCLOAK_DCR)',
+    ).choices(['anonymous', 'trusted-hosts', 'off']),
+  );
+  if (registration === 'full') {
+    command.option(
+      '--trusted-host <host>',
+      'with --dcr trusted-hosts: a trusted host, repeatable (env MCP_KEYCLOAK_TRUSTED_HOSTS)',
+      collect,
+    );
+  }
+  command.option(
+    '--web-origin <origin>',
+    'allowed registration web origin, repeatable (env MCP_KEYCLOAK_WEB_ORIGINS)',
+    collect,
+  );
+  if (registration !== 'full') return;
+  command
+    .option(
+      '--cimd',
+      'with Client ID Metadata Documents (CIMD) for the known clients (Keycloak 26.6+ with --features=cimd; env MCP_KEYCLOAK_CIMD)',
+    )
+    .option(
+      '--cimd-domain <host>',
+      'a further permitted client_id domain, repeatable; implies --cimd (env MCP_KEYCLOAK_CIMD_DOMAINS)',
+      collect,
+    )
+    .option('--cimd-allow-http', 'accept http:// client_id URLs (local test realms only); implies --cimd')
+    .option(
+      '--require-dpop',
+      'with DPoP-bound tokens required of anonymously created clients (Keycloak 26.4+; env MCP_KEYCLOAK_REQUIRE_DPOP)',
+    );
 }
 
 /**

@@ -8,13 +8,7 @@ import { envOrLocalSecrets } from '../config/resolve-secrets.js';
 import type { Config } from '../config/schema.js';
 import { SECRET_ENV, type Secrets } from '../config/secrets.js';
 import { UsageError } from '../errors.js';
-import {
-  connectAdmin,
-  NotKeycloakError,
-  probeKeycloak,
-  RealmMissingError,
-  type AdminSession,
-} from '../keycloak/session.js';
+import { connectAdmin, NotKeycloakError, probeKeycloak, RealmMissingError } from '../keycloak/session.js';
 import { KeycloakUnreachableError } from '../keycloak/unreachable.js';
 import { realmIssuer } from '../keycloak/urls.js';
 import { command } from '../ui/invocation.js';

@@ -22,7 +22,8 @@ export function ourAudienceOf(scope: Pick<LiveScope, 'mappers'>): string | undef
   const mapper = scope.mappers.find(
     (m) => m.name === AUDIENCE_MAPPER_NAME && m.protocolMapper === AUDIENCE_MAPPER_TYPE,
   );
-  return mapper?.config?.['included.custom.audience'] || undefined;
+  const audience: unknown = mapper?.config?.['included.custom.audience'];
+  return typeof audience === 'string' && audience !== '' ? audience : undefined;
 }
 
 /** Live scopes that carry our Audience mapper but are not the config's: other MCP servers', with their URL. */

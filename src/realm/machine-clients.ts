@@ -145,7 +145,7 @@ export async function readMachineCredentials(path: string): Promise<MachineCrede
 /** The thumbprints of the keys registered on the client (`jwks.string`). */
 export async function registeredThumbprints(client: ClientRepresentation): Promise<string[]> {
   try {
-    const jwks = JSON.parse(client.attributes?.['jwks.string'] ?? '{}') as { keys?: JWK[] };
+    const jwks = JSON.parse(String(client.attributes?.['jwks.string'] ?? '{}')) as { keys?: JWK[] };
     return await Promise.all((jwks.keys ?? []).map((key) => calculateJwkThumbprint(key)));
   } catch {
     return [];
@@ -167,7 +167,7 @@ export function machineClientDrift(desired: DesiredMachineClient, live: LiveMach
     if (client[field] !== wanted[field]) fields.push({ field, from: client[field] ?? null, to: wanted[field] });
   }
   for (const field of [CLIENT_CREDENTIALS_REFRESH_ATTRIBUTE, MACHINE_CLIENT_ATTRIBUTE]) {
-    const from = client.attributes?.[field];
+    const from: unknown = client.attributes?.[field];
     if (from !== wanted.attributes[field]) fields.push({ field, from: from ?? null, to: wanted.attributes[field] });
   }
   const fileMatches =

@@ -204,7 +204,7 @@ describe('the old layout (both scopes realm defaults)', () => {
     const admin = await adminClient();
     for (const name of ['mcp:run', 'other:run']) {
       const scope = await admin.clientScopes.findOneByName({ realm, name });
-      await admin.clientScopes.delDefaultOptionalClientScope({ realm, id: scope!.id! } as never);
+      await admin.clientScopes.delDefaultOptionalClientScope({ realm, id: scope!.id! });
       await admin.clientScopes.addDefaultClientScope({ realm, id: scope!.id! });
     }
     const { token, aud } = await tokenFor({}, 'other:run');

@@ -58,7 +58,8 @@ describe('help', () => {
     // keycloak start|status|stop send nothing that --timeout bounds; every other command talks to Keycloak.
     if (path[0] === 'keycloak') expect(global).not.toContain('--timeout');
     // Help wraps descriptions at the terminal width: compare with the line breaks folded.
-    else expect(global.replace(/\s+/g, ' ')).toMatch(/--timeout <seconds> seconds Keycloak gets to answer each request/);
+    else
+      expect(global.replace(/\s+/g, ' ')).toMatch(/--timeout <seconds> seconds Keycloak gets to answer each request/);
   });
 
   it.each(leaves.filter((path) => path[0] !== 'keycloak').map((path) => [path.join(' '), path] as const))(

@@ -29,7 +29,7 @@ function providerFor(file: MachineCredentials, issuer: string): OAuthClientProvi
   if (file.auth === 'private_key_jwt' && file.privateKey?.alg) {
     return new PrivateKeyJwtProvider({
       clientId: file.clientId,
-      privateKey: file.privateKey as Record<string, unknown>,
+      privateKey: file.privateKey,
       algorithm: String(file.privateKey.alg),
       expectedIssuer: issuer,
     });
