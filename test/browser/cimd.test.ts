@@ -16,7 +16,7 @@ import { deleteRealm, keycloak, startServe, uniqueRealm } from '../support/keycl
 import { issueLoopbackCert } from '../support/tls.js';
 import { applyRealm, TEST_USER } from '../support/tokens.js';
 import { describeWithChromium, launchChromium, startCallbackServer, type CallbackServer } from './chromium.js';
-import { runBrowserChain } from './flow.js';
+import { runBrowserChain, SLOW_KEYCLOAK } from './flow.js';
 
 const ca = inject('loopbackCa');
 const cannotRun =
@@ -26,13 +26,17 @@ const cannotRun =
       ? 'Keycloak runs without the experimental cimd feature (KEYCLOAK_FEATURES); CIMD needs --features=cimd'
       : undefined;
 
-/** A document shaped like VS Code's (https://vscode.dev/oauth/client-metadata.json), plus the run's callback. */
-function documentFor(url: string, redirectUri: string) {
+/**
+ * A document shaped like VS Code's (https://vscode.dev/oauth/client-metadata.json) with its loopback redirect URIs
+ * only: Keycloak's CIMD executor checks every URI of the document against the permitted domains ("Invalid Client
+ * ID: domain not allowed." for VS Code's https://vscode.dev/redirect on a realm that permits only 127.0.0.1).
+ * The authorization request then uses a run-time port on the registered http://127.0.0.1/, as VS Code does.
+ */
+function documentFor(url: string) {
   return {
     client_id: url,
     client_name: 'Visual Studio Code',
-    // Keycloak's CIMD executor compares redirect_uri with the document's list: the run-time loopback port is listed.
-    redirect_uris: [redirectUri, ...(vscodeClientMetadata().redirect_uris as string[])],
+    redirect_uris: (vscodeClientMetadata().redirect_uris as string[]).filter((uri) => uri.startsWith('http://127.')),
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     token_endpoint_auth_method: 'none',
@@ -63,13 +67,11 @@ describeWithChromium('browser: CIMD sign-in (document URL as client_id) in Chrom
       documentServer = createServer({ cert, key }, (req, res) => {
         documentRequests.push(`${req.method} ${req.url}`);
         if (req.url !== '/oauth/client-metadata.json') return void res.writeHead(404).end();
-        res
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify(documentFor(documentUrl, callback.redirectUri)));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(documentFor(documentUrl)));
       });
       await new Promise<void>((resolve) => documentServer!.listen(port, '127.0.0.1', resolve));
       resource = `http://127.0.0.1:${await freePort()}/mcp`;
-      await applyRealm(realm, resource, password, ['--cimd', '--cimd-domain', '127.0.0.1']);
+      await applyRealm(realm, resource, password, ['--cimd', '--cimd-domain', '127.0.0.1', ...SLOW_KEYCLOAK]);
       ({ child: serve } = await startServe(['--realm', realm, '--resource', resource]));
     });
 

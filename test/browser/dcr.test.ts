@@ -12,7 +12,7 @@ import { freePort } from '../../src/local/process.js';
 import { deleteRealm, keycloak, startServe, uniqueRealm } from '../support/keycloak.js';
 import { applyRealm, TEST_USER } from '../support/tokens.js';
 import { describeWithChromium, launchChromium, startCallbackServer, type CallbackServer } from './chromium.js';
-import { runBrowserChain } from './flow.js';
+import { runBrowserChain, SLOW_KEYCLOAK } from './flow.js';
 
 describeWithChromium('browser: DCR sign-in (VS Code registration) in Chromium, then a tool call on serve', () => {
   const realm = uniqueRealm('browser-dcr');
@@ -24,7 +24,7 @@ describeWithChromium('browser: DCR sign-in (VS Code registration) in Chromium, t
 
   beforeAll(async () => {
     resource = `http://127.0.0.1:${await freePort()}/mcp`;
-    await applyRealm(realm, resource, password);
+    await applyRealm(realm, resource, password, SLOW_KEYCLOAK);
     [{ child: serve }, browser, callback] = await Promise.all([
       startServe(['--realm', realm, '--resource', resource]),
       launchChromium(),

@@ -11,6 +11,12 @@ import { registerWithPrmScopes, type RegistrationScope } from '../../src/e2e/reg
 import { loadSdk } from '../../src/e2e/sdk.js';
 import { signInWithBrowser, type BrowserSignIn, type CallbackServer } from './chromium.js';
 
+/**
+ * apply's flags for these files: the first realm a freshly started Keycloak creates on a loaded 2-core machine took
+ * longer than apply's default 10 s per request (seen when the tier ran alone on a Keycloak the harness started).
+ */
+export const SLOW_KEYCLOAK = ['--timeout', '60'];
+
 export interface BrowserChainOptions {
   browser: Browser;
   callback: CallbackServer;
