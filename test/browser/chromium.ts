@@ -25,8 +25,9 @@ export function chromiumMissing(): string | undefined {
 export const mustRun = process.env.CI === 'true';
 
 export async function launchChromium(): Promise<Browser> {
-  // --no-sandbox: CI runs as root, where Chromium refuses its setuid/user-namespace sandbox.
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: ['--no-sandbox'] });
+  // playwright-core starts Chromium without its sandbox by default (chromiumSandbox: false), which CI needs: it runs
+  // as root, where Chromium refuses to start sandboxed.
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true });
 }
 
 /** A loopback HTTP server that catches the authorization response, as a desktop MCP client's callback does. */
