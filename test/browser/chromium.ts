@@ -34,6 +34,8 @@ export async function launchChromium(): Promise<Browser> {
 export interface CallbackServer {
   /** `http://127.0.0.1:<port>/`: a loopback redirect URI with the port chosen at run time (RFC 8252 §7.3). */
   redirectUri: string;
+  /** Requests the server has answered so far. */
+  requests(): number;
   /** Resolves with the query of the next request that reaches the server. */
   next(): Promise<URLSearchParams>;
   close(): Promise<void>;
@@ -42,7 +44,9 @@ export interface CallbackServer {
 export async function startCallbackServer(): Promise<CallbackServer> {
   // next() is called before the browser is sent off, so a waiter is always there when the redirect arrives.
   let waiting: ((query: URLSearchParams) => void) | undefined;
+  let requests = 0;
   const server: Server = createServer((req, res) => {
+    requests += 1;
     waiting?.(new URL(req.url ?? '/', 'http://127.0.0.1').searchParams);
     waiting = undefined;
     res.writeHead(200, { 'content-type': 'text/html' }).end('<title>Signed in</title>You can close this window.');
@@ -51,6 +55,7 @@ export async function startCallbackServer(): Promise<CallbackServer> {
   const { port } = server.address() as AddressInfo;
   return {
     redirectUri: `http://127.0.0.1:${port}/`,
+    requests: () => requests,
     next: () => new Promise<URLSearchParams>((resolve) => (waiting = resolve)),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -68,8 +68,10 @@ describeWithChromium('browser: DCR sign-in (VS Code registration) in Chromium, t
   }, 180_000);
 
   it('a wrong password keeps Chromium on the login page with Keycloak’s message, and no code reaches the callback', async () => {
+    const before = callback.requests();
     await expect(
       runBrowserChain({ browser, callback, serverUrl: resource, username: TEST_USER, password: `${password}-wrong` }),
     ).rejects.toThrow(/Keycloak did not redirect after the login form: Invalid username or password/);
+    expect(callback.requests()).toBe(before);
   }, 180_000);
 });
