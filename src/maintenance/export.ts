@@ -17,7 +17,11 @@ import {
   RESOURCE_URL_ATTRIBUTE,
   resourceClientRepresentation,
 } from '../realm/desired.js';
+import { CIMD_NAMES, type ClientPolicy, type ClientProfile } from '../realm/cimd.js';
 import { MACHINE_CLIENT_ATTRIBUTE, machineClientExport } from '../realm/machine-clients.js';
+
+/** Our client profiles and policies (by name); the realm's others are the user's and stay out of the export. */
+const OURS: ReadonlySet<string> = new Set(Object.values(CIMD_NAMES));
 
 export interface RealmExport {
   realm: string;
@@ -28,6 +32,9 @@ export interface RealmExport {
   components: Record<string, ComponentRepresentation[]>;
   /** The resource and machine clients apply made, with the fields apply sets (no secret, no timestamps: Keycloak makes new ones on import). */
   clients: ClientRepresentation[];
+  /** Our client profiles and policies (anonymous clients: PKCE, code flow only, DPoP; CIMD), as realm import takes them. */
+  clientProfiles: { profiles: ClientProfile[] };
+  clientPolicies: { policies: ClientPolicy[] };
 }
 
 /** The part of a resource client that apply decides, read from the live one (so a hand edit shows). */
@@ -58,7 +65,7 @@ function sortedRecord<T>(record: Record<string, T> | undefined, map: (value: T) 
 export async function exportRealm(session: AdminSession, realm: string, clientIds: string[]): Promise<RealmExport> {
   const { client } = session;
   const call = <T>(fn: () => Promise<T>, what: string) => keycloakCall(fn, undefined, what);
-  const [rep, scopes, defaults, optionals, policies, clients] = await Promise.all([
+  const [rep, scopes, defaults, optionals, policies, clients, profileList, policyList] = await Promise.all([
     call(() => client.realms.findOne({ realm }), `Reading realm "${realm}"`),
     call(() => client.clientScopes.find({ realm }), 'Listing client scopes'),
     call(() => client.clientScopes.listDefaultClientScopes({ realm } as never), 'Listing default client scopes'),
@@ -73,6 +80,14 @@ export async function exportRealm(session: AdminSession, realm: string, clientId
         call(() => client.clients.find({ realm, clientId }), `Looking up the client "${clientId}"`),
       ),
     ).then((lists) => lists.flat()),
+    session.read<{ profiles?: ClientProfile[] }>(
+      `${encodeURIComponent(realm)}/client-policies/profiles`,
+      'Listing client profiles',
+    ),
+    session.read<{ policies?: ClientPolicy[] }>(
+      `${encodeURIComponent(realm)}/client-policies/policies`,
+      'Listing client policies',
+    ),
   ]);
   const clientScopes = scopes
     .map(({ id: _id, ...scope }) => {
@@ -102,5 +117,7 @@ export async function exportRealm(session: AdminSession, realm: string, clientId
       .filter((c) => c.attributes?.[CREATED_BY_ATTRIBUTE] === 'true')
       .map((c) => (c.attributes?.[MACHINE_CLIENT_ATTRIBUTE] ? machineClientExport(c) : resourceClientExport(c)))
       .sort((a, b) => (a.clientId ?? '').localeCompare(b.clientId ?? '')),
+    clientProfiles: { profiles: (profileList?.profiles ?? []).filter((p) => OURS.has(p.name)).sort(byName) },
+    clientPolicies: { policies: (policyList?.policies ?? []).filter((p) => OURS.has(p.name)).sort(byName) },
   };
 }

@@ -170,7 +170,7 @@ function clientPolicyRemovals(live: LiveRealm): Removal[] {
         action: 'delete',
         kind: 'client-policy',
         name: policy.name,
-        detail: 'the client policy apply --cimd made',
+        detail: 'the client policy apply made',
       });
       continue;
     }
@@ -190,7 +190,7 @@ function clientPolicyRemovals(live: LiveRealm): Removal[] {
         action: 'delete',
         kind: 'client-profile',
         name: profile.name,
-        detail: 'the client profile apply --cimd made',
+        detail: 'the client profile apply made',
       });
   }
   return removals;

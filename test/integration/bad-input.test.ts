@@ -120,14 +120,14 @@ describe('bad input', () => {
 
   it('__proto__ as a --tool-scope tool or a toolScopes key: refused in one line, not silently dropped', async () => {
     const flag = await runCli(['apply', '--yes', '--realm', realm, '--tool-scope', '__proto__=mcp:admin']);
-    expectOneLine(flag, 2, /--tool-scope __proto__=…: the tool name must not be __proto__: /);
+    expectOneLine(flag, 64, /--tool-scope __proto__=…: the tool name must not be __proto__: /);
     const file = join(dir, 'proto.json');
     await writeFile(
       file,
       `{"realm": "${realm}", "resources": [{"url": "http://localhost:8000/mcp", "toolScopes": {"__proto__": ["mcp:admin"]}}]}`,
     );
     const fromFile = await runCli(['apply', '--yes', '--config', file]);
-    expectOneLine(fromFile, 2, /proto\.json: resources\[0\]\.toolScopes\.__proto__: must not be __proto__: /);
+    expectOneLine(fromFile, 64, /proto\.json: resources\[0\]\.toolScopes\.__proto__: must not be __proto__: /);
     expect(await realmExists()).toBe(false);
   });
 

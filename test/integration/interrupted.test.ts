@@ -37,6 +37,8 @@ it('the next apply completes an interrupted one', async () => {
     'create resource-client',
     'update registration-policy',
     'delete registration-policy',
+    'create client-profile',
+    'create client-policy',
   ]);
 
   expect((await runCli(['apply', '--yes', '--realm', realm])).code).toBe(0);
