@@ -2,6 +2,8 @@
  * Helpers for tests that talk to the run's one real Keycloak (started by global-setup.ts):
  * connection facts, a realm name of the test file's own, an admin client, and the built CLI.
  */
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -56,8 +58,10 @@ export function runCli(
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
     KEYCLOAK_URL: url,
+    // Without admin credentials means without the local Keycloak's stored password too: a state folder that does
+    // not exist, so a Keycloak that `keycloak start` runs on this machine cannot lend the CLI its admin password.
     ...(options.admin === false
-      ? {}
+      ? { MCP_KEYCLOAK_STATE: join(tmpdir(), 'mcp-keycloak-test-no-local-state') }
       : { KEYCLOAK_ADMIN_USERNAME: adminUsername, KEYCLOAK_ADMIN_PASSWORD: adminPassword }),
     ...options.env,
   };
