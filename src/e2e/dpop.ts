@@ -7,18 +7,39 @@
  */
 import { DpopSession, type OAuthDiscoveryState, type StoredOAuthTokens } from '@modelcontextprotocol/client';
 import { decodeJwt } from 'jose';
+import { parseWwwAuthenticate } from '../oauth/www-authenticate.js';
+import type { TraceEntry } from './trace.js';
 
 /**
  * `true`: always send proofs; `false`: never (a bearer-only client, to see what such a client meets);
- * `auto`: when the MCP server's Protected Resource Metadata says `dpop_bound_access_tokens_required` (RFC 9728 §2).
+ * `auto`: when the MCP server asks for DPoP: its Protected Resource Metadata says `dpop_bound_access_tokens_required`
+ * (RFC 9728 §2), or its 401 offers the `DPoP` scheme (RFC 9449 §7.1: it accepts DPoP-bound tokens).
  */
 export type DpopChoice = boolean | 'auto';
 
-/** Whether the client binds its tokens now, by the choice and what discovery found so far. */
-export function dpopWanted(choice: DpopChoice, discovery: OAuthDiscoveryState | undefined): boolean {
+/**
+ * Whether the client binds its tokens now, by the choice and what discovery found so far. Keycloak's own metadata
+ * is no signal: it lists dpop_signing_alg_values_supported whether or not the realm or the server want DPoP.
+ */
+export function dpopWanted(
+  choice: DpopChoice,
+  discovery: OAuthDiscoveryState | undefined,
+  challengeOffersDpop = false,
+): boolean {
   if (choice !== 'auto') return choice;
   const prm = discovery?.resourceMetadata as { dpop_bound_access_tokens_required?: unknown } | undefined;
-  return prm?.dpop_bound_access_tokens_required === true;
+  return prm?.dpop_bound_access_tokens_required === true || challengeOffersDpop;
+}
+
+/** Whether a 401 of the MCP endpoint offered the DPoP scheme (`WWW-Authenticate: DPoP …`, alone or beside Bearer). */
+export function offersDpop(entries: TraceEntry[], mcpPath: string): boolean {
+  return entries.some(
+    (entry) =>
+      entry.url === mcpPath &&
+      entry.status === 401 &&
+      entry.challenge !== undefined &&
+      parseWwwAuthenticate(entry.challenge).some((c) => c.scheme.toLowerCase() === 'dpop'),
+  );
 }
 
 /**

@@ -8,7 +8,7 @@ import { decodeJwt } from 'jose';
 import type { OAuthClientMetadata } from '@modelcontextprotocol/client';
 import type { Finding } from '../findings.js';
 import { captureRegistration } from './cleanup.js';
-import { describeBinding, type DpopChoice } from './dpop.js';
+import { describeBinding, offersDpop, type DpopChoice } from './dpop.js';
 import { ClientStore, E2eOAuthProvider } from './provider.js';
 import { recordRegistrationScope, registerWithPrmScopes, type RegistrationScope } from './registration.js';
 import { loadSdk, ResponseIssuerError, type McpSession, type SdkLine } from './sdk.js';
@@ -74,7 +74,7 @@ export interface E2eOptions {
   /**
    * DPoP (RFC 9449, v2 SDK only): `true` binds the tokens to a key the client holds (a proof on the token request,
    * `Authorization: DPoP` plus a proof on every MCP request); `false` never does; `auto` (default) does when the
-   * PRM says `dpop_bound_access_tokens_required`. A realm made with `apply --require-dpop` needs `true`: Keycloak
+   * PRM says `dpop_bound_access_tokens_required` or the server's 401 offers the DPoP scheme. A realm made with `apply --require-dpop` needs `true`: Keycloak
    * does not advertise that it requires DPoP of its clients.
    */
   dpop?: DpopChoice;
@@ -190,6 +190,8 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
     options.dpop ?? 'auto',
   );
   const trace = new Trace();
+  const mcpUrl = new URL(serverUrl);
+  provider.challengeOffersDpop = () => offersDpop(trace.entries, `${mcpUrl.origin}${mcpUrl.pathname}`);
   const issAdvertised = { value: false };
   const registrationScope: RegistrationScope = { added: [], strategy: options.registration ?? 'prm-scopes' };
   const watched = watchAsMetadata(issAdvertised, line === 'v1', options.fetch ?? fetch);

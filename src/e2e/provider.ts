@@ -84,13 +84,18 @@ export class E2eOAuthProvider implements OAuthClientProvider {
     readonly dpopChoice: DpopChoice = 'auto',
   ) {}
 
+  /** Whether the MCP server's 401 offered the DPoP scheme; the flow points it at its wire trace (dpop.ts). */
+  challengeOffersDpop: () => boolean = () => false;
+
   /**
    * The v2 SDK's DPoP hook: a session makes it sign the token request and present a `token_type: DPoP` token
    * with a fresh proof per MCP request; undefined keeps the client a bearer client. Asked again on every
    * request, so `auto` turns on as soon as discovery has read the PRM.
    */
   dpop(): Promise<DpopSession> | undefined {
-    return dpopWanted(this.dpopChoice, this.store.discovery) ? this.store.dpopKeys.get() : undefined;
+    return dpopWanted(this.dpopChoice, this.store.discovery, this.challengeOffersDpop())
+      ? this.store.dpopKeys.get()
+      : undefined;
   }
 
   get redirectUrl(): string {

@@ -1,7 +1,8 @@
 /**
  * The e2e flow as a DPoP client (RFC 9449) against the real Keycloak: a realm applied with `--require-dpop`
  * (Keycloak binds every anonymously registered client's tokens to a key) and `serve` requiring DPoP-bound tokens.
- * The flow turns DPoP on by itself because the PRM says `dpop_bound_access_tokens_required`: the SDK v2 signs the
+ * The flow turns DPoP on by itself because the PRM says `dpop_bound_access_tokens_required` (or, with
+ * `--dpop allowed`, because the 401 offers the DPoP scheme): the SDK v2 signs the
  * token request, Keycloak answers `token_type: DPoP` with `cnf.jkt` = the client's key, and every MCP request
  * carries `Authorization: DPoP` with a fresh proof (also through a server nonce). Without DPoP the chain stops
  * at the token step, saying why.
@@ -89,6 +90,14 @@ describe('the e2e flow against a realm with --require-dpop and serve --dpop requ
     const authenticated = seen.filter((s) => s.scheme !== '');
     expect(authenticated.length).toBeGreaterThanOrEqual(3); // connect, tools/list, two tools/call
     expect(authenticated.every((s) => s.scheme === 'DPoP' && s.proof)).toBe(true);
+  });
+
+  it('turns DPoP on from the 401 offering the DPoP scheme when the server only allows it (serve --dpop allowed)', async () => {
+    await serve({ mode: 'allowed' });
+    const { report, seen } = await run();
+    expect(report.checks.filter((c) => c.status === 'fail').map((c) => `${c.id}: ${c.actual}`)).toEqual([]);
+    expect(report.dpop).toBe(true);
+    expect(seen.filter((s) => s.scheme !== '').every((s) => s.scheme === 'DPoP' && s.proof)).toBe(true);
   });
 
   it('answers a server nonce challenge (use_dpop_nonce) and still calls the tools', async () => {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { dpopEndsFinding, policiesRequireDpop, serverDpop, type DpopEnds } from '../../src/doctor/checks/dpop.js';
-import { dpopWanted } from '../../src/e2e/dpop.js';
+import { dpopWanted, offersDpop } from '../../src/e2e/dpop.js';
 import type { ClientPolicy, ClientProfile } from '../../src/realm/cimd.js';
 
 const config = configSchema.parse({
@@ -82,5 +82,23 @@ describe('dpopWanted (the e2e flow)', () => {
     expect(dpopWanted('auto', discovery({ dpop_bound_access_tokens_required: true }))).toBe(true);
     expect(dpopWanted(true, undefined)).toBe(true);
     expect(dpopWanted(false, discovery({ dpop_bound_access_tokens_required: true }))).toBe(false);
+    expect(dpopWanted('auto', undefined, true)).toBe(true);
+    expect(dpopWanted(false, undefined, true)).toBe(false);
+  });
+
+  it("offersDpop reads the MCP endpoint's 401 challenges, alone or beside Bearer", () => {
+    const mcp = 'http://127.0.0.1:1/mcp';
+    const entry = (challenge: string, url = mcp, status = 401) => ({
+      method: 'POST',
+      url,
+      status,
+      challenge,
+      bearer: false,
+    });
+    expect(offersDpop([entry('DPoP resource_metadata="x"')], mcp)).toBe(true);
+    expect(offersDpop([entry('Bearer resource_metadata="x", DPoP algs="ES256"')], mcp)).toBe(true);
+    expect(offersDpop([entry('Bearer resource_metadata="x", error_description="no DPoP here"')], mcp)).toBe(false);
+    expect(offersDpop([entry('DPoP algs="ES256"', 'http://127.0.0.1:1/other')], mcp)).toBe(false);
+    expect(offersDpop([entry('DPoP algs="ES256"', mcp, 403)], mcp)).toBe(false);
   });
 });
