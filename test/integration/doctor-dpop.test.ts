@@ -71,6 +71,12 @@ describe('doctor compares what the realm and the MCP server say about DPoP', () 
     expect(dpopEnds(checks)).toMatchObject({ status: 'fail' });
     expect(dpopEnds(checks).actual).toMatch(/realm binds the tokens .*dpop-bind-enforcer\).*advertises no DPoP/);
     expect(dpopEnds(checks).fix).toContain('serve --dpop allowed');
+    // What a client meets there: doctor's own bound token, presented as DPoP, is refused by the Bearer-only server.
+    const call = checks.find((c) => c.id === 'mcp.tools_list')!;
+    expect(call.status).toBe('fail');
+    // serve without DPoP answers a foreign scheme like no token (RFC 6750 §3.1), offering no DPoP.
+    expect(call.actual).toMatch(/^HTTP 401, WWW-Authenticate: Bearer resource_metadata=/);
+    expect(call.actual).not.toMatch(/DPoP/);
     expect(code).toBe(1);
   });
 

@@ -34,7 +34,7 @@ export const mcpCallCheck: Check = {
         }),
       ];
     } catch (error) {
-      const refusal = await explainRefusal(url, state.token.value, input.request);
+      const refusal = await explainRefusal(url, token, input.request, dpop);
       const message = error instanceof Error ? error.message : String(error);
       return [
         fail('mcp.tools_list', title, {

@@ -210,12 +210,24 @@ async function analyse(
   return findings;
 }
 
-/** Used by the MCP call check to explain a refusal: the server's answer to tools/list with the token. */
-export async function explainRefusal(url: string, token: string, send: HttpRequest = request): Promise<string> {
+/**
+ * Used by the MCP call check to explain a refusal: the server's answer to tools/list with the token, presented as
+ * the call presented it (a DPoP-bound token as `DPoP` with a fresh proof: as Bearer it would be refused for that alone).
+ */
+export async function explainRefusal(
+  url: string,
+  token: string,
+  send: HttpRequest = request,
+  dpop?: DpopSession,
+): Promise<string> {
+  const proof: Record<string, string> = dpop
+    ? { dpop: await dpop.buildProof({ htm: 'POST', htu: url, accessToken: token }) }
+    : {};
   const result = await send(url, {
     method: 'POST',
     headers: {
-      authorization: `Bearer ${token}`,
+      authorization: `${dpop ? 'DPoP' : 'Bearer'} ${token}`,
+      ...proof,
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
     },
