@@ -60,7 +60,7 @@ export function serverDpop(prm: Record<string, unknown>): Pick<DpopEnds, 'server
   };
 }
 
-function describe(ends: DpopEnds): string {
+function describeEnds(ends: DpopEnds): string {
   const realm = ends.realmRequires
     ? `the realm binds the tokens of anonymously created clients to a DPoP key (dpop-bind-enforcer${ends.realmSource === 'config' ? ', per the config: without admin credentials the realm was not read' : ''})`
     : `the realm does not require DPoP${ends.realmSource === 'config' ? ' (per the config: without admin credentials the realm was not read)' : ''}`;
@@ -76,7 +76,7 @@ export function dpopEndsFinding(
   ends: DpopEnds,
   input: Pick<DoctorInput, 'config' | 'configFile' | 'overrides' | 'resource'>,
 ): Finding {
-  const actual = describe(ends);
+  const actual = describeEnds(ends);
   if (ends.realmRequires && ends.serverAlgs.length === 0)
     return fail(ID, TITLE, {
       expected: 'an MCP server that accepts DPoP-bound tokens, since the realm binds them',
