@@ -15,6 +15,8 @@
  *   auth/client-credentials-jwt, auth/client-credentials-basic (the oauth-client-credentials extension): no user,
  *     so not the e2e flow's sign-in but what `doctor --machine-client` runs (src/doctor/checks/machine-client.ts):
  *     the SDK v2 PrivateKeyJwtProvider / ClientCredentialsProvider with the context's key or secret, tools/list.
+ *   auth/dpop, auth/dpop-nonce (SEP-1932): nothing to set: the scenario's 401 offers the DPoP scheme, so the flow's
+ *     `dpop: 'auto'` binds the tokens (SDK v2; v1 has no DPoP).
  * Every request must go to a loopback host (the suite's own servers): anything else is refused and reported.
  */
 import {

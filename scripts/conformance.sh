@@ -14,7 +14,7 @@
 #
 # Usage: [KEYCLOAK_URL=http://127.0.0.1:8080 KEYCLOAK_ADMIN_PASSWORD=...] scripts/conformance.sh [results-dir]
 #        CONFORMANCE_VERSION (default 0.2.0-alpha.12), SCENARIOS (space-separated; "" skips part 2's list), SDKS (default "v2 v1"),
-#        EXTENSION_SCENARIOS (default the two oauth-client-credentials ones; "" skips them)
+#        EXTENSION_SCENARIOS (default the two oauth-client-credentials ones and the two DPoP ones; "" skips them)
 # Exit code: 0 when it ran (the suite's verdicts are in the summary and results-dir), non-zero when it could not run.
 set -euo pipefail
 
@@ -112,10 +112,11 @@ for sdk in $sdks; do
   summarize "$out/client-2026-$sdk"/auth/*
 done
 # Extension scenarios are off the spec timeline (no --spec-version). A machine client has no user and no SDK choice:
-# conformance-client.mjs runs what `doctor --machine-client` runs, the SDK v2 client-credentials providers.
-extensions=${EXTENSION_SCENARIOS-auth/client-credentials-jwt auth/client-credentials-basic}
+# conformance-client.mjs runs what `doctor --machine-client` runs, the SDK v2 client-credentials providers. The DPoP
+# ones (SEP-1932) run the e2e flow with the v2 SDK, the only line with DPoP (the 401 offers the DPoP scheme).
+extensions=${EXTENSION_SCENARIOS-auth/client-credentials-jwt auth/client-credentials-basic auth/dpop auth/dpop-nonce}
 if [ -n "$extensions" ]; then
-  echo "== extension client scenarios (oauth-client-credentials), the machine-client path"
+  echo "== extension client scenarios (oauth-client-credentials: the machine-client path; dpop: the e2e flow, SDK v2)"
   rm -rf "$out/client-extensions" "$out/client-extensions.log"
   for scenario in $extensions; do
     "${conformance[@]}" client --command "$client" --scenario "$scenario" -o "$out/client-extensions" >>"$out/client-extensions.log" 2>&1 || true

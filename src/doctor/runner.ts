@@ -10,6 +10,7 @@ import { accessCheck } from './checks/access.js';
 import { asMetadataCheck } from './checks/as-metadata.js';
 import { challengeCheck } from './checks/challenge.js';
 import { cimdProbeCheck } from './checks/cimd-probe.js';
+import { dpopCheck } from './checks/dpop.js';
 import { keycloakCheck } from './checks/keycloak.js';
 import { mcpCallCheck } from './checks/mcp-call.js';
 import { prmCheck } from './checks/prm.js';
@@ -30,6 +31,7 @@ export function defaultChecks(): Check[] {
     versionCheck,
     asMetadataCheck,
     realmCheck,
+    dpopCheck,
     registrationCheck,
     cimdProbeCheck,
     tokenCheck,

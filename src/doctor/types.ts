@@ -2,6 +2,7 @@
  * What doctor's checks share: the input they examine, the facts they discover for one another, and the
  * shape of a check. The findings they return are src/findings.ts's, shared with the end-to-end chain.
  */
+import type { DpopSession } from '@modelcontextprotocol/client';
 import type { Config, ResourceConfig } from '../config/schema.js';
 import type { Secrets } from '../config/secrets.js';
 import type { Finding } from '../findings.js';
@@ -48,14 +49,16 @@ export interface DoctorState {
   /** The authorization server clients will use: PRM's first entry, else the expected issuer. */
   authorizationServer?: string;
   asMetadata?: { url: string; document: Record<string, unknown> };
-  /** The token under analysis, given or obtained for the test user. */
-  token?: { value: string; source: TokenSource };
+  /** The token under analysis, given or obtained for the test user (bound to `dpop`'s key when the realm requires DPoP). */
+  token?: { value: string; source: TokenSource; dpop?: DpopSession };
   /** Why no token is available (for skips). */
   tokenMissing?: string;
   /** What GET /admin/serverinfo said (admin credentials only): the version and the enabled features in kc.sh spelling. */
   server?: { version: string; features: string[] };
   /** The realm's clients, read once by the realm audit (Max Clients) for registration.iss too. */
   realmClients?: RealmClients;
+  /** What the realm and the MCP server require of DPoP (checks/dpop.ts): `--e2e` sends proofs when either does. */
+  dpop?: { realmRequires: boolean; serverRequires: boolean };
   /** Decoded token, for the JSON document (never the signature). */
   decodedToken?: { header: Record<string, unknown>; claims: Record<string, unknown> };
 }

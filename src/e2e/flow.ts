@@ -8,6 +8,7 @@ import { decodeJwt } from 'jose';
 import type { OAuthClientMetadata } from '@modelcontextprotocol/client';
 import type { Finding } from '../findings.js';
 import { captureRegistration } from './cleanup.js';
+import { describeBinding, offersDpop, type DpopChoice } from './dpop.js';
 import { ClientStore, E2eOAuthProvider } from './provider.js';
 import { recordRegistrationScope, registerWithPrmScopes, type RegistrationScope } from './registration.js';
 import { loadSdk, ResponseIssuerError, type McpSession, type SdkLine } from './sdk.js';
@@ -70,6 +71,13 @@ export interface E2eOptions {
    *   the AS lists it; the MCP spec's scope selection, as the Python SDK (`mcp` 2.x) registers too.
    */
   registration?: RegistrationStrategy;
+  /**
+   * DPoP (RFC 9449, v2 SDK only): `true` binds the tokens to a key the client holds (a proof on the token request,
+   * `Authorization: DPoP` plus a proof on every MCP request); `false` never does; `auto` (default) does when the
+   * PRM says `dpop_bound_access_tokens_required` or the server's 401 offers the DPoP scheme. A realm made with `apply --require-dpop` needs `true`: Keycloak
+   * does not advertise that it requires DPoP of its clients.
+   */
+  dpop?: DpopChoice;
 }
 
 /** How the client picks its registration's `scope` (see `E2eOptions.registration`). */
@@ -103,6 +111,8 @@ export interface E2eReport {
   authorizationScopes: string[];
   /** What the step-up did, or why it did not run. */
   stepUp?: StepUpSummary;
+  /** The client sent DPoP proofs (its tokens are bound to its key when Keycloak answered token_type DPoP). */
+  dpop?: boolean;
 }
 
 const ORDER = [
@@ -172,8 +182,16 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
   const serverUrl = options.serverUrl;
   const line = options.sdk ?? 'v2';
   const store = options.store ?? new ClientStore();
-  const provider = new E2eOAuthProvider(store, options.clientMetadata, undefined, options.clientMetadataUrl);
+  const provider = new E2eOAuthProvider(
+    store,
+    options.clientMetadata,
+    undefined,
+    options.clientMetadataUrl,
+    options.dpop ?? 'auto',
+  );
   const trace = new Trace();
+  const mcpUrl = new URL(serverUrl);
+  provider.challengeOffersDpop = () => offersDpop(trace.entries, `${mcpUrl.origin}${mcpUrl.pathname}`);
   const issAdvertised = { value: false };
   const registrationScope: RegistrationScope = { added: [], strategy: options.registration ?? 'prm-scopes' };
   const watched = watchAsMetadata(issAdvertised, line === 'v1', options.fetch ?? fetch);
@@ -203,6 +221,7 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
   const done = (): E2eReport => {
     for (const spec of order.slice(checks.length)) checks.push(skip(spec));
     report.ok = checks.every((c) => c.status !== 'fail');
+    report.dpop = store.dpopKeys.created;
     report.durationMs = Date.now() - started;
     return report;
   };
@@ -371,7 +390,7 @@ export async function runE2e(options: E2eOptions): Promise<E2eReport> {
       checks.push(
         pass(
           STEP.token,
-          `token_type ${tokens.token_type}, expires_in ${tokens.expires_in ?? '?'} s${tokens.refresh_token ? ', with a refresh token' : ''}`,
+          `token_type ${tokens.token_type}, expires_in ${tokens.expires_in ?? '?'} s${tokens.refresh_token ? ', with a refresh token' : ''}${await describeBinding(tokens, store.dpopKeys)}`,
         ),
       );
 

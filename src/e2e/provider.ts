@@ -5,12 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import type {
+  DpopSession,
   OAuthClientMetadata,
   OAuthClientProvider,
   OAuthDiscoveryState,
   StoredOAuthClientInformation,
   StoredOAuthTokens,
 } from '@modelcontextprotocol/client';
+import { DpopKeyHolder, dpopWanted, type DpopChoice } from './dpop.js';
 
 /**
  * A free loopback port in VS Code's list. Nothing listens there: the headless user reads the code from
@@ -51,6 +53,8 @@ export class ClientStore {
   /** `saveClientInformation` calls that brought a client_id not seen before: dynamic registrations. */
   registrations = 0;
   saveClientInformationCalls = 0;
+  /** The DPoP key its tokens are bound to, made on first use (dpop.ts). */
+  readonly dpopKeys = new DpopKeyHolder();
 
   /** Forget tokens but keep the registration: the next connection must sign in again with the same client. */
   forgetTokens(): void {
@@ -76,7 +80,23 @@ export class E2eOAuthProvider implements OAuthClientProvider {
     private readonly metadata: OAuthClientMetadata = vscodeClientMetadata(),
     readonly redirectUri: string = REDIRECT_URI,
     readonly clientMetadataUrl?: string,
+    /** DPoP (RFC 9449): when to bind tokens to the store's key (dpop.ts); `auto` follows the PRM. */
+    readonly dpopChoice: DpopChoice = 'auto',
   ) {}
+
+  /** Whether the MCP server's 401 offered the DPoP scheme; the flow points it at its wire trace (dpop.ts). */
+  challengeOffersDpop: () => boolean = () => false;
+
+  /**
+   * The v2 SDK's DPoP hook: a session makes it sign the token request and present a `token_type: DPoP` token
+   * with a fresh proof per MCP request; undefined keeps the client a bearer client. Asked again on every
+   * request, so `auto` turns on as soon as discovery has read the PRM.
+   */
+  dpop(): Promise<DpopSession> | undefined {
+    return dpopWanted(this.dpopChoice, this.store.discovery, this.challengeOffersDpop())
+      ? this.store.dpopKeys.get()
+      : undefined;
+  }
 
   get redirectUrl(): string {
     return this.redirectUri;

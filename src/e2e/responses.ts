@@ -133,7 +133,9 @@ export function tokenServerErrorFix(facts: TokenRequestFacts, resource: string):
   return `${keycloak} when the token comes without a refresh token (keycloak#50251: the client's "Use refresh tokens" is off) or without an audience (keycloak#49077, fixed in 26.8.0: the client lacks the scope whose Audience mapper adds ${resource}; run \`${command('doctor')}\` for the realm). Keycloak's log names which.`;
 }
 
-/** The `e2e.token` failure for an error from `finishAuth`: `invalid_target` and Keycloak's 500 explained, else the spec's fix. */
+const DPOP_TOKEN_FIX = `The realm requires DPoP-bound tokens of this client (\`${command('apply --require-dpop')}\`: Keycloak's dpop-bind-enforcer), so its token request must carry a DPoP proof (RFC 9449). A client that sends none (the v1 MCP SDK) cannot sign in here: apply without --require-dpop, or use a DPoP client (the v2 SDK with dpop(); \`${command('doctor --e2e')}\` sends proofs when the config sets requireDpop or the PRM requires DPoP).`;
+
+/** The `e2e.token` failure for an error from `finishAuth`: `invalid_target`, Keycloak's 500 and a missing DPoP proof explained, else the spec's fix. */
 export function readTokenError(
   error: unknown,
   message: string,
@@ -143,6 +145,9 @@ export function readTokenError(
 ): Finding {
   if (oauthErrorCode(error) === 'invalid_target')
     return fail(STEP.token, message, invalidTargetFix(message, resource, issuer));
+  // dpop-bind-enforcer (apply --require-dpop) refuses a token request without a proof: "DPoP proof is missing".
+  if (oauthErrorCode(error) === 'invalid_dpop_proof' || /\bDPoP proof\b/i.test(message))
+    return fail(STEP.token, message, DPOP_TOKEN_FIX);
   if (facts.status === 500)
     return fail(
       STEP.token,

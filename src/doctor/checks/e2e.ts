@@ -5,13 +5,20 @@
  * leave nothing behind in the realm.
  */
 import { redact, SECRET_ENV } from '../../config/secrets.js';
-import { ClientStore, deleteRegistration, runE2e, type E2eReport, type StepUpTool } from '../../e2e/index.js';
+import {
+  ClientStore,
+  deleteRegistration,
+  runE2e,
+  type DpopChoice,
+  type E2eReport,
+  type StepUpTool,
+} from '../../e2e/index.js';
 import { blocked, fail, type Finding } from '../../findings.js';
 import { command } from '../../ui/invocation.js';
 import { applyCommand } from '../fixes.js';
 import { boundedFetch } from '../http.js';
 import { keycloakOnlyFetch, untrustedDestination } from '../trust.js';
-import type { Check, DoctorInput } from '../types.js';
+import type { Check, DoctorInput, DoctorState } from '../types.js';
 import { cleanupFailed } from '../verdicts.js';
 import { challengeScopeFinding } from './e2e-challenge-scope.js';
 
@@ -55,6 +62,14 @@ export function stepUpToolOf(input: DoctorInput): StepUpTool | undefined {
   return entry ? { name: entry[0], arguments: { ...STEP_UP_ARGUMENTS }, scopes: [...entry[1]] } : undefined;
 }
 
+/**
+ * DPoP when either end requires it (checks/dpop.ts): a realm made with --require-dpop refuses a token request
+ * without a proof, and it does not advertise that; a server's PRM requirement the flow also sees by itself.
+ */
+function requiresDpop(input: DoctorInput, state: DoctorState): boolean {
+  return input.config.requireDpop === true || state.dpop?.realmRequires === true || state.dpop?.serverRequires === true;
+}
+
 /** e2e.cleanup: the client the run registered, deleted with its registration access token (RFC 7592), or a failure naming it. */
 async function cleanupFinding(store: ClientStore, send: typeof fetch, report: E2eReport): Promise<Finding> {
   const clientId = store.management?.clientId ?? report.clientId ?? '(unknown client_id)';
@@ -84,7 +99,7 @@ async function cleanupFinding(store: ClientStore, send: typeof fetch, report: E2
 async function runChallengeScope(
   input: DoctorInput,
   send: typeof fetch,
-  run: { username: string; password: string; stepUpTool: StepUpTool },
+  run: { username: string; password: string; stepUpTool: StepUpTool; dpop: DpopChoice },
 ): Promise<Finding> {
   const store = new ClientStore();
   const report = await runE2e({
@@ -127,6 +142,7 @@ export const e2eCheck: Check = {
     const keycloakOnly = keycloakOnlyFetch(input.config, input.resource.url, boundedFetch);
     const store = new ClientStore();
     const stepUpTool = stepUpToolOf(input);
+    const dpop: DpopChoice = requiresDpop(input, state) ? true : 'auto';
     const report = await runE2e({
       serverUrl: input.resource.url,
       username,
@@ -134,6 +150,7 @@ export const e2eCheck: Check = {
       sdk: 'v2',
       store,
       fetch: keycloakOnly,
+      dpop,
       ...(stepUpTool ? { stepUpTool } : {}),
     });
     const firstFailure = report.checks.find((step) => step.status === 'fail')?.id;
@@ -141,7 +158,7 @@ export const e2eCheck: Check = {
     if (stepUpTool && report.ok && !report.stepUp?.skipped)
       findings.push(
         asDoctorFinding(
-          await runChallengeScope(input, keycloakOnly, { username, password, stepUpTool }),
+          await runChallengeScope(input, keycloakOnly, { username, password, stepUpTool, dpop }),
           input,
           firstFailure,
         ),

@@ -2,7 +2,7 @@
  * Check 7: with a token, call the MCP server the way a client does: the official MCP client SDK over
  * Streamable HTTP, `tools/list`. This is the end of the chain everything before it prepares.
  */
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { Client, StreamableHTTPClientTransport, withDpop } from '@modelcontextprotocol/client';
 import { fail, pass, skip } from '../../findings.js';
 import { boundedFetch } from '../http.js';
 import type { Check } from '../types.js';
@@ -15,10 +15,15 @@ export const mcpCallCheck: Check = {
     const title = 'MCP server accepts the token (tools/list)';
     if (!state.token) return [skip('mcp.tools_list', title, state.tokenMissing ?? 'no token')];
     const url = input.resource.url;
-    const transport = new StreamableHTTPClientTransport(new URL(url), {
-      requestInit: { headers: { authorization: `Bearer ${state.token.value}` } },
-      fetch: boundedFetch,
-    });
+    const token = state.token.value;
+    // A DPoP-bound token goes as `Authorization: DPoP` with a fresh proof per request (RFC 9449 §7), never as Bearer.
+    const dpop = state.token.dpop;
+    const transport = new StreamableHTTPClientTransport(
+      new URL(url),
+      dpop
+        ? { fetch: withDpop(dpop, () => token)(boundedFetch) }
+        : { requestInit: { headers: { authorization: `Bearer ${token}` } }, fetch: boundedFetch },
+    );
     const client = new Client({ name: 'mcp-keycloak-doctor', version: '1' });
     try {
       await client.connect(transport);
@@ -29,7 +34,7 @@ export const mcpCallCheck: Check = {
         }),
       ];
     } catch (error) {
-      const refusal = await explainRefusal(url, state.token.value, input.request);
+      const refusal = await explainRefusal(url, token, input.request, dpop);
       const message = error instanceof Error ? error.message : String(error);
       return [
         fail('mcp.tools_list', title, {

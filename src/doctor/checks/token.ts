@@ -3,6 +3,7 @@
  * display (never the signature), verified against the JWKS of the realm the server trusts, then each
  * claim compared with what the server expects.
  */
+import { DpopSession } from '@modelcontextprotocol/client';
 import { SECRET_ENV } from '../../config/secrets.js';
 import { blocked, fail, pass, skip, type Finding } from '../../findings.js';
 import { keycloakOnlyFetch, keycloakOnlyRequest, untrustedDestination } from '../trust.js';
@@ -41,7 +42,8 @@ export const tokenCheck: Check = {
     } else if (input.config.testUser) {
       const obtained = await obtain(input, state, realmMetadata.json);
       findings.push(obtained.finding);
-      if (obtained.token) state.token = { value: obtained.token, source: 'test-user' };
+      if (obtained.token)
+        state.token = { value: obtained.token, source: 'test-user', ...(obtained.dpop ? { dpop: obtained.dpop } : {}) };
     }
     if (!state.token) {
       state.tokenMissing = input.config.testUser ? 'no token could be obtained for the test user' : 'no token given';
@@ -56,7 +58,7 @@ async function obtain(
   input: DoctorInput,
   state: DoctorState,
   metadata: Record<string, unknown> | undefined,
-): Promise<{ finding: Finding; token?: string }> {
+): Promise<{ finding: Finding; token?: string; dpop?: DpopSession }> {
   const name = input.config.testUser!.username;
   const title = `A token can be obtained for test user ${name}`;
   const password = input.secrets.testUserPassword;
@@ -79,6 +81,8 @@ async function obtain(
         why: 'The realm is not reachable.',
       }),
     };
+  // A realm that binds tokens (apply --require-dpop) refuses a token request without a DPoP proof (checks/dpop.ts).
+  const dpop = input.config.requireDpop || state.dpop?.realmRequires ? await DpopSession.create() : undefined;
   try {
     const got = await obtainTestUserToken({
       metadata,
@@ -90,12 +94,13 @@ async function obtain(
       ...(input.admin ? { admin: input.admin } : {}),
       request: keycloakOnlyRequest(input),
       signInFetch: keycloakOnlyFetch(input.config, input.resource.url),
+      ...(dpop ? { dpop } : {}),
     });
-    const detail = `signed in through a temporary DCR client (deleted) with scope ${input.resource.scopes.join(' ')}`;
+    const detail = `signed in through a temporary DCR client (deleted) with scope ${input.resource.scopes.join(' ')}${dpop ? ', the token bound to a DPoP key (the realm requires DPoP)' : ''}`;
     const finding = got.leftovers.length
       ? cleanupFailed('token.obtain', title, 'a token was obtained', got.leftovers.join('; '))
       : pass('token.obtain', title, { actual: detail });
-    return { finding, token: got.accessToken };
+    return { finding, token: got.accessToken, ...(dpop ? { dpop } : {}) };
   } catch (error) {
     return { finding: obtainFailure(input, state, title, error) };
   }
@@ -205,12 +210,24 @@ async function analyse(
   return findings;
 }
 
-/** Used by the MCP call check to explain a refusal: the server's answer to tools/list with the token. */
-export async function explainRefusal(url: string, token: string, send: HttpRequest = request): Promise<string> {
+/**
+ * Used by the MCP call check to explain a refusal: the server's answer to tools/list with the token, presented as
+ * the call presented it (a DPoP-bound token as `DPoP` with a fresh proof: as Bearer it would be refused for that alone).
+ */
+export async function explainRefusal(
+  url: string,
+  token: string,
+  send: HttpRequest = request,
+  dpop?: DpopSession,
+): Promise<string> {
+  const proof: Record<string, string> = dpop
+    ? { dpop: await dpop.buildProof({ htm: 'POST', htu: url, accessToken: token }) }
+    : {};
   const result = await send(url, {
     method: 'POST',
     headers: {
-      authorization: `Bearer ${token}`,
+      authorization: `${dpop ? 'DPoP' : 'Bearer'} ${token}`,
+      ...proof,
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
     },

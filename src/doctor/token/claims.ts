@@ -135,6 +135,9 @@ function typ(claims: Record<string, unknown>): Finding {
   const title = 'It is an access token';
   if (claims.typ === undefined || claims.typ === 'Bearer')
     return pass('token.typ', title, { actual: `typ ${String(claims.typ ?? '(none)')}` });
+  // Keycloak types a token bound to a DPoP key (RFC 9449) "DPoP": still an access token.
+  if (claims.typ === 'DPoP')
+    return pass('token.typ', title, { actual: 'typ DPoP (an access token bound to a DPoP key)' });
   return fail('token.typ', title, {
     expected: 'typ Bearer',
     actual: `typ ${String(claims.typ)}`,

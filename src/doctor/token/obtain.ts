@@ -7,6 +7,7 @@
  * token, which the caller analyses and never prints.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import type { DpopSession } from '@modelcontextprotocol/client';
 import { signIn, SignInError, type SignInOptions } from '../../oauth/sign-in.js';
 import type { AdminSession } from '../../keycloak/session.js';
 import { deleteClient, registerClient } from '../dcr.js';
@@ -25,6 +26,8 @@ export interface ObtainOptions {
   request?: HttpRequest;
   /** How the sign-in reaches Keycloak's pages (default `sendToKeycloak`); doctor passes its Keycloak-only fetch (trust.ts). */
   signInFetch?: SignInOptions['fetch'];
+  /** A DPoP key to bind the token to (RFC 9449): the realm requires it (`apply --require-dpop`). */
+  dpop?: DpopSession;
 }
 
 export interface Obtained {
@@ -108,9 +111,13 @@ export async function obtainTestUserToken(options: ObtainOptions): Promise<Obtai
             : String(error);
       throw new ObtainError('sign-in', `signing in as ${options.username} failed at ${message}`);
     }
-    const tokens = await send(endpoint('token_endpoint'), {
+    const tokenEndpoint = endpoint('token_endpoint');
+    const proof: Record<string, string> = options.dpop
+      ? { dpop: await options.dpop.buildProof({ htm: 'POST', htu: tokenEndpoint }) }
+      : {};
+    const tokens = await send(tokenEndpoint, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...proof },
       body: new URLSearchParams({
         grant_type: 'authorization_code',
         code,
