@@ -36,7 +36,7 @@ function documentFor(url: string) {
   return {
     client_id: url,
     client_name: 'Visual Studio Code',
-    redirect_uris: (vscodeClientMetadata().redirect_uris).filter((uri) => uri.startsWith('http://127.')),
+    redirect_uris: vscodeClientMetadata().redirect_uris.filter((uri) => uri.startsWith('http://127.')),
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     token_endpoint_auth_method: 'none',
