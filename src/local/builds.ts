@@ -27,8 +27,11 @@ export interface BuildConfiguration {
 export interface BuildHome {
   /** The folder to run kc.sh from. */
   home: string;
-  /** A start from this folder has succeeded before: Keycloak's build for this configuration is done. */
-  built: boolean;
+  /**
+   * A start from this folder has succeeded before: Keycloak's build for this configuration is done. Undefined
+   * for KEYCLOAK_HOME, whose last build is not known.
+   */
+  built: boolean | undefined;
   /** Call once Keycloak answers: later starts then know the build is done (nothing for KEYCLOAK_HOME). */
   markStarted(): Promise<void>;
 }
@@ -59,7 +62,7 @@ export async function buildHome(
   configuration: BuildConfiguration,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<BuildHome> {
-  if (env.KEYCLOAK_HOME) return { home: distribution, built: false, markStarted: async () => undefined };
+  if (env.KEYCLOAK_HOME) return { home: distribution, built: undefined, markStarted: async () => undefined };
   const home = join(buildsFolder(distribution), buildName(configuration));
   if (!existsSync(join(home, 'bin', 'kc.sh'))) {
     await mkdir(buildsFolder(distribution), { recursive: true });

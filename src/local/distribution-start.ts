@@ -36,9 +36,11 @@ export async function startDistribution(request: StartRequest, start: Distributi
   const withFeatures = features?.length ? ` with --features=${features.join(',')}` : '';
   request.onProgress?.(
     `starting Keycloak ${version} from ${build.home}${withFeatures} ` +
-      (build.built
-        ? '(built before for these features: about half a minute)'
-        : '(the first start with these features builds it first: a minute or two)'),
+      (build.built === undefined
+        ? '(the first start builds it: up to a minute or two)'
+        : build.built
+          ? '(built before for these features: about half a minute)'
+          : '(the first start with these features builds it first: a minute or two)'),
   );
   let state: LocalKeycloakState | undefined;
   try {

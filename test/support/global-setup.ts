@@ -275,7 +275,7 @@ export default async function setup(project: TestProject): Promise<Stop | undefi
   log(
     `path 3: Keycloak ${version}, ${described}, distribution ${home} at ${keycloak.url} (log ${logFile}); ` +
       `download/unpack ${((fetched - started) / 1000).toFixed(1)} s, start-up ${(keycloak.startupMs / 1000).toFixed(1)} s` +
-      `${build.built ? ' (built before)' : ' (with its first build)'}; ` +
+      `${build.built === undefined ? '' : build.built ? ' (built before)' : ' (with its first build)'}; ` +
       `trusts the run's loopback CA ${ca.certPath}`,
   );
   return stop;
