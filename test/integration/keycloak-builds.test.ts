@@ -106,17 +106,17 @@ it(
   async () => {
     const first = await startAndStop('resource-indicators');
     expect(first.built).toBe(true); // the marker is real: a first start with these features builds
-    expect(first.home).toContain(`keycloak-${KEYCLOAK_VERSION}.builds`);
-
     const restart = await startAndStop('resource-indicators');
-    expect(restart).toMatchObject({ home: first.home, built: false, bytecodeChanged: first.bytecodeChanged });
-
+    expect(restart).toMatchObject({ built: false, bytecodeChanged: first.bytecodeChanged });
     const other = await startAndStop('none');
-    expect(other.home).not.toBe(first.home);
     expect(other.built).toBe(true);
-
+    // What one shared distribution folder got wrong: the switch back rebuilt what had been built before.
     const back = await startAndStop('resource-indicators');
-    expect(back).toMatchObject({ home: first.home, built: false, bytecodeChanged: first.bytecodeChanged });
+    expect(back).toMatchObject({ built: false, bytecodeChanged: first.bytecodeChanged });
+
+    expect(first.home).toContain(`keycloak-${KEYCLOAK_VERSION}.builds`);
+    expect([restart.home, back.home]).toEqual([first.home, first.home]);
+    expect(other.home).not.toBe(first.home);
     // The distribution in the cache is never started from, and nothing wrote through the links into its files.
     expect(await filesOf(distribution())).toEqual(distributionFiles);
   },
