@@ -39,7 +39,7 @@ export async function startDistribution(request: StartRequest, start: Distributi
       (build.built === undefined
         ? '(the first start builds it: up to a minute or two)'
         : build.built
-          ? '(built before for these features: about half a minute)'
+          ? '(built before for these features: no build step this time)'
           : '(the first start with these features builds it first: a minute or two)'),
   );
   let state: LocalKeycloakState | undefined;
