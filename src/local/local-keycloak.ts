@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { isLoopbackUrl, portOf } from '../addresses.js';
 import { UsageError } from '../errors.js';
-import { KEYCLOAK_VERSION, checkKeycloakVersion, ensureDistribution } from './distribution.js';
+import { KEYCLOAK_VERSION, checkKeycloakVersion } from './distribution.js';
+import { startDistribution } from './distribution-start.js';
 import { describeFeatures, parseFeatures, restartCommand, sameFeatures } from './features.js';
 import {
   containerLogs,
@@ -17,15 +18,8 @@ import {
   startContainer,
   DATA_VOLUME,
 } from './docker.js';
-import {
-  checkJava,
-  isKeycloakProcess,
-  startKeycloak,
-  stopByPid,
-  throwIfInterrupted,
-  waitForKeycloak,
-} from './launcher.js';
-import { freePort, run } from './process.js';
+import { isKeycloakProcess, stopByPid, throwIfInterrupted, waitForKeycloak } from './launcher.js';
+import { run } from './process.js';
 import { command } from '../ui/invocation.js';
 import { adminPassword, clearState, readState, statePaths, writeState, type LocalKeycloakState } from './state.js';
 
@@ -204,45 +198,7 @@ export async function startLocalKeycloak(request: StartRequest): Promise<StartRe
     return { state, alreadyRunning: false, startupMs: Date.now() - started, passwordFile: paths.password };
   }
 
-  await checkJava(env);
-  const home = await ensureDistribution({
-    version,
-    env,
-    ...(request.onProgress ? { onProgress: request.onProgress } : {}),
-    ...(request.signal ? { signal: request.signal } : {}),
-  }).catch((error: unknown) => {
-    throwIfInterrupted(request.signal); // an aborted download reports itself as an AbortError
-    throw error;
-  });
-  request.onProgress?.(
-    `starting Keycloak ${version} from ${home}${withFeatures} (the first start builds it: up to a minute or two)`,
-  );
-  let state: LocalKeycloakState | undefined;
-  try {
-    const running = await startKeycloak({
-      home,
-      port: request.port,
-      managementPort: await freePort(),
-      adminUsername: 'admin',
-      adminPassword: password,
-      db: 'dev-file',
-      ...(features?.length ? { features } : {}),
-      // Realms live in the state directory, not inside a (possibly shared) distribution.
-      env: { KC_DB_URL_PATH: paths.data },
-      logFile: paths.log,
-      detached: true,
-      timeoutMs: request.timeoutMs ?? 240_000,
-      ...(request.signal ? { signal: request.signal } : {}),
-      onSpawn: async (pid) => {
-        state = { ...base, runtime, pid, home, startedAt: new Date().toISOString() };
-        await writeState(state, env);
-      },
-    });
-    return { state: state!, alreadyRunning: false, startupMs: running.startupMs, passwordFile: paths.password };
-  } catch (error) {
-    await clearState(env);
-    throw error;
-  }
+  return startDistribution(request, { base, version, features, password });
 }
 
 /** MCP_KEYCLOAK_FEATURES: the features `keycloak start` and init's start use when no --features is given. */

@@ -29,6 +29,7 @@ import {
   parseFeatures,
   sameFeatures,
 } from '../../src/local/features.js';
+import { buildHome } from '../../src/local/builds.js';
 import { checkJava, startKeycloak } from '../../src/local/launcher.js';
 import { freePort } from '../../src/local/process.js';
 import { fileURLToPath } from 'node:url';
@@ -237,7 +238,11 @@ export default async function setup(project: TestProject): Promise<Stop | undefi
   }
 
   await checkJava();
-  const home = await ensureDistribution({ version, onProgress: (m) => log(m) });
+  const distribution = await ensureDistribution({ version, onProgress: (m) => log(m) });
+  // A build folder per features (builds.ts): the features-on run and the features-off leg of `npm test` each
+  // find their Quarkus build from the last run instead of redoing the other's.
+  const build = await buildHome(distribution, { db: 'dev-mem', features });
+  const home = build.home;
   const fetched = Date.now();
   const port = await freePort();
   const logFile = join(tmpdir(), `mcp-keycloak-test-keycloak-${port}.log`);
@@ -253,14 +258,14 @@ export default async function setup(project: TestProject): Promise<Stop | undefi
     features,
     truststorePaths: [ca.certPath],
     logFile,
-    // First start-up runs Quarkus' build step: ~35 s on an idle 2-core machine, minutes on a loaded one. So does
-    // every start with other features (or db) than the distribution's last build: the features-on run and the
-    // features-off leg of `npm test` use the same cached distribution one after the other.
+    // The first start-up of a build folder runs Quarkus' build step: ~35 s on an idle 2-core machine, minutes on a
+    // loaded one; later ones skip it.
     timeoutMs: 420_000,
   }).catch((error: unknown) => {
     ca.remove();
     throw error;
   });
+  await build.markStarted();
   const stop = async () => {
     await keycloak.stop();
     ca.remove();
@@ -273,7 +278,8 @@ export default async function setup(project: TestProject): Promise<Stop | undefi
   });
   log(
     `path 3: Keycloak ${version}, ${described}, distribution ${home} at ${keycloak.url} (log ${logFile}); ` +
-      `download/unpack ${((fetched - started) / 1000).toFixed(1)} s, start-up ${(keycloak.startupMs / 1000).toFixed(1)} s; ` +
+      `download/unpack ${((fetched - started) / 1000).toFixed(1)} s, start-up ${(keycloak.startupMs / 1000).toFixed(1)} s` +
+      `${build.built === undefined ? '' : build.built ? ' (built before)' : ' (with its first build)'}; ` +
       `trusts the run's loopback CA ${ca.certPath}`,
   );
   return stop;
