@@ -62,7 +62,7 @@ export async function buildHome(
   configuration: BuildConfiguration,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<BuildHome> {
-  if (env.KEYCLOAK_HOME) return { home: distribution, built: undefined, markStarted: async () => undefined };
+  if (env.KEYCLOAK_HOME) return { home: distribution, built: undefined, markStarted: () => Promise.resolve() };
   const home = join(buildsFolder(distribution), buildName(configuration));
   if (!existsSync(join(home, 'bin', 'kc.sh'))) {
     await mkdir(buildsFolder(distribution), { recursive: true });
