@@ -17,6 +17,7 @@ import {
   trustedHostProblem,
   webOriginProblem,
 } from './rules.js';
+import { CLIENT_CATALOGUE } from '../clients/catalogue.js';
 
 export const DEFAULTS = {
   keycloakUrl: 'http://localhost:8080',
@@ -155,6 +156,19 @@ const cimdSchema = z
   })
   .strict();
 
+/** The ids `clients` takes: the catalogue's (src/clients/catalogue.ts), or `all`. */
+export const CLIENT_IDS = CLIENT_CATALOGUE.map((client) => client.id);
+
+const clientsSchema = z
+  .array(
+    z.string().refine((id) => id === 'all' || CLIENT_IDS.includes(id), {
+      message: `must be a client of the catalogue (${CLIENT_IDS.join(', ')}) or all`,
+    }),
+  )
+  .describe(
+    'The MCP clients people connect to these servers (catalogue ids, docs/clients.md, or "all"): doctor judges each (works / works after a fix / cannot on this Keycloak), apply provisions what they need and refuses combinations that cannot work. Absent: doctor judges every catalogued client.',
+  );
+
 export const machineClientAuths = ['private_key_jwt', 'client_secret_basic'] as const;
 
 const machineClientSchema = z
@@ -244,6 +258,7 @@ export const configSchema = z
       .strict()
       .optional()
       .describe('An optional user to sign in with (password and browser logins both work).'),
+    clients: clientsSchema.optional(),
     machineClients: z
       .array(machineClientSchema)
       .optional()

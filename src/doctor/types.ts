@@ -4,6 +4,7 @@
  */
 import type { Config, ResourceConfig } from '../config/schema.js';
 import type { Secrets } from '../config/secrets.js';
+import type { ClientVerdict } from '../clients/verdict.js';
 import type { Finding } from '../findings.js';
 import type { AdminSession } from '../keycloak/session.js';
 import type { RealmClients } from './dcr.js';
@@ -56,6 +57,10 @@ export interface DoctorState {
   server?: { version: string; features: string[] };
   /** The realm's clients, read once by the realm audit (Max Clients) for registration.iss too. */
   realmClients?: RealmClients;
+  /** The findings of the checks run so far (the per-client verdicts read --e2e's). */
+  findings?: readonly Finding[];
+  /** The per-client verdicts (clients.* findings), for the JSON document's `clients` matrix. */
+  clientVerdicts?: ClientVerdict[];
   /** Decoded token, for the JSON document (never the signature). */
   decodedToken?: { header: Record<string, unknown>; claims: Record<string, unknown> };
 }
