@@ -102,12 +102,30 @@ function finding(input: DoctorInput, verdict: ClientVerdict): Finding {
   return warn(id, title, { actual, why, ...(verdict.fix ? { fix: fixCommand(input, verdict.fix) } : {}) });
 }
 
-/** A client doctor could not examine: a failure when the user named it, else a skip. */
-function notExamined(named: boolean, client: CatalogueClient, why: string, blockedBy?: string): Finding {
-  const id = `clients.${client.id}`;
-  const title = `${client.name} (${client.id})`;
-  if (blockedBy) return blocked(id, title, blockedBy, why);
-  return named ? fail(id, title, { actual: `not examined: ${why}` }) : skip(id, title, why);
+/**
+ * Without named clients (config `clients`, --client) every catalogued client is judged, and the verdicts go into one
+ * passed finding and the --json matrix: a client nobody said they use must not put a warning on a healthy setup
+ * (warnings on every healthy setup teach people to ignore them). Naming clients gives each its own line.
+ */
+function summary(verdicts: ClientVerdict[]): Finding {
+  const of = (kind: ClientVerdict['verdict']) => verdicts.filter((v) => v.verdict === kind).map((v) => v.client);
+  const [works, after, cannot] = [of('works'), of('works-after'), of('cannot')];
+  const list = (ids: string[]) => (ids.length ? ` (${ids.join(', ')})` : '');
+  return pass('clients.all', ALL_TITLE, {
+    actual: `${verdicts.length} clients: ${works.length} work${list(works)}, ${after.length} work after a fix${list(after)}, ${cannot.length} cannot on this Keycloak${list(cannot)}; name yours with --client (config clients) for a verdict line each`,
+  });
+}
+
+const ALL_TITLE = 'Every catalogued MCP client judged against the realm';
+
+/** The clients doctor could not examine: a failure for each the user named, else one skip (or `not run`). */
+function notExamined(named: boolean, clients: CatalogueClient[], why: string, blockedBy?: string): Finding[] {
+  if (!named)
+    return [blockedBy ? blocked('clients.all', ALL_TITLE, blockedBy, why) : skip('clients.all', ALL_TITLE, why)];
+  return clients.map((client) => {
+    const [id, title] = [`clients.${client.id}`, `${client.name} (${client.id})`];
+    return blockedBy ? blocked(id, title, blockedBy, why) : fail(id, title, { actual: `not examined: ${why}` });
+  });
 }
 
 export const clientsVerdictCheck: Check = {
@@ -115,10 +133,9 @@ export const clientsVerdictCheck: Check = {
   title: 'Judging each MCP client against the realm',
   async run(input, state) {
     const { clients, named } = examinedClients(input);
-    if (!state.asMetadata)
-      return clients.map((c) => notExamined(named, c, 'no authorization server metadata (see as.metadata)'));
+    if (!state.asMetadata) return notExamined(named, clients, 'no authorization server metadata (see as.metadata)');
     const untrusted = untrustedDestination(input, state);
-    if (untrusted) return clients.map((c) => notExamined(named, c, untrusted.why, untrusted.blockedBy));
+    if (untrusted) return notExamined(named, clients, untrusted.why, untrusted.blockedBy);
     const facts = realmFacts(input, state);
     const endpoint = asString(state.asMetadata.document.registration_endpoint);
     const ctx: ProbeContext = { scopes: facts.challengeScopes ?? facts.prmScopes };
@@ -137,6 +154,6 @@ export const clientsVerdictCheck: Check = {
       verdicts.push(simulatedByE2e(clientVerdict(client, facts, registration), client, state));
     }
     state.clientVerdicts = verdicts;
-    return verdicts.map((verdict) => finding(input, verdict));
+    return named ? verdicts.map((verdict) => finding(input, verdict)) : [summary(verdicts)];
   },
 };
