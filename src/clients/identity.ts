@@ -13,6 +13,8 @@ export interface IdentityFacts {
   noneAdvertised: boolean;
   /** The client_id domains the realm's CIMD policy admits; undefined when CIMD is not set up. */
   cimdDomains?: string[];
+  /** The realm's CIMD objects differ from the configuration (doctor's realm.cimd failed): apply restores them. */
+  cimdDrifted?: boolean;
   /** The Keycloak version, when serverinfo was read (admin credentials). */
   keycloakVersion?: string;
 }

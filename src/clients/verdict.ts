@@ -94,6 +94,13 @@ function viaCimd(client: CatalogueClient, identity: Extract<Identity, { way: 'ci
       verdict: 'works-after',
       fix: { kind: 'apply', flags: ['--cimd-domain', identity.domain] },
     };
+  if (facts.cimdDrifted)
+    return {
+      ...base,
+      registration: `the configuration admits ${identity.domain}, the realm's CIMD objects differ (realm.cimd)`,
+      verdict: 'works-after',
+      fix: { kind: 'apply', flags: [] },
+    };
   return { ...base, registration: `document admitted (${identity.domain})`, verdict: 'works' };
 }
 

@@ -344,6 +344,18 @@ export const configSchema = z
             : `clients names only ${config.cimd.clients.join(', ')}, which has no client_id domain of its own (Inspector sends the URL of a document you host), and domains names none, so the CIMD policy would permit no client_id at all: add the host of that document to domains (--cimd-domain), or name other clients`,
       });
     }
+    // ChatGPT uses CIMD wherever Keycloak offers it, and Keycloak's CIMD executor refuses its document, which
+    // declares private_key_jwt: measured on 26.7.3 (HTTP 400 at the authorization request), and Keycloak's MCP guide
+    // for 26.8 still says so (keycloak#51039). Naming it with CIMD on is a setup that cannot work.
+    const chatgpt = config.clients?.indexOf('chatgpt') ?? -1;
+    if (config.cimd?.enabled && chatgpt >= 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clients', chatgpt],
+        message:
+          "chatgpt cannot sign in with CIMD on: its metadata document declares private_key_jwt, which Keycloak's CIMD executor refuses (keycloak#51039; measured on 26.7.3, still so in the 26.8 guide). Drop chatgpt, or CIMD and Keycloak's cimd feature (ChatGPT then registers with DCR)",
+      });
+    }
     // Settings the chosen mode would silently ignore are refused: a user who lists trusted hosts or
     // web origins expects registration to be restricted, and ignoring them leaves it wider open.
     if (config.dcr.mode !== 'trusted-hosts' && config.dcr.trustedHosts.length > 0) {

@@ -51,6 +51,8 @@ describe('per-client verdicts', () => {
     expect(line('claude-code', cimd)).toBe('works');
     expect(line('vscode-insiders', cimd)).toBe('works after apply --cimd-domain insiders.vscode.dev');
     expect(line('zed', cimd)).toBe('works after apply --cimd-domain zed.dev');
+    // The configuration admits it, the realm does not hold it (realm.cimd failed): apply restores it.
+    expect(line('vscode', { ...cimd, cimdDrifted: true })).toBe('works after apply');
     expect(domainAdmitted('insiders.vscode.dev', ['*.vscode.dev'])).toBe(true);
     expect(domainAdmitted('vscode.dev', ['*.vscode.dev'])).toBe(false);
     expect(domainAdmitted('evilvscode.dev', ['*.vscode.dev'])).toBe(false);

@@ -8,6 +8,7 @@
  */
 import { CLIENT_CATALOGUE, type CatalogueClient } from '../../clients/catalogue.js';
 import { identityOf } from '../../clients/identity.js';
+import { cimdDomainsOfClients } from '../../clients/provision.js';
 import { registrationBodyFor } from '../../clients/registration-body.js';
 import {
   clientVerdict,
@@ -39,7 +40,7 @@ export function examinedClients(input: DoctorInput): { clients: CatalogueClient[
 /** What the realm showed, as the verdict logic reads it. */
 function realmFacts(input: DoctorInput, state: DoctorState): VerdictFacts {
   const metadata = state.asMetadata?.document ?? {};
-  const cimd = desiredCimd(input.config.cimd);
+  const cimd = desiredCimd(input.config.cimd, cimdDomainsOfClients(input.config.clients));
   const facts: VerdictFacts = {
     cimdAdvertised: metadata.client_id_metadata_document_supported === true,
     noneAdvertised: (asStrings(metadata.token_endpoint_auth_methods_supported) ?? []).includes('none'),
@@ -52,6 +53,8 @@ function realmFacts(input: DoctorInput, state: DoctorState): VerdictFacts {
   if (challenge?.length) facts.challengeScopes = challenge;
   if (cimd) facts.cimdDomains = cimd.clientIdDomains;
   if (state.server?.version) facts.keycloakVersion = state.server.version;
+  // The CIMD domains come from the configuration; realm.cimd (admin credentials) says whether the realm holds them.
+  if (state.findings?.some((f) => f.id === 'realm.cimd' && f.status === 'fail')) facts.cimdDrifted = true;
   return facts;
 }
 
