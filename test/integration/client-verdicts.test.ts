@@ -102,6 +102,24 @@ describe(`doctor --client on Keycloak ${version} (cimd ${cimdOn ? 'on' : 'off'})
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it.runIf(cimdOn)(
+    "apply --cimd --client zed: Zed's domain joins the CIMD policy, a second apply writes nothing, Zed works",
+    async () => {
+      const named = ['--cimd', '--client', 'zed,cursor'];
+      const first = await runCli(['--json', 'apply', '--yes', ...target, ...named]);
+      expect(first.code, first.stderr).toBe(0);
+      const again = await runCli(['--json', 'apply', '--yes', ...target, ...named]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(JSON.parse(again.stdout)).toMatchObject({ applied: [], requests: { writes: 0 } });
+      const { report } = await doctor(named);
+      expect(report.checks.find((f) => f.id === 'realm.cimd')).toMatchObject({
+        status: 'pass',
+        actual: expect.stringContaining('zed.dev'),
+      });
+      expect(report.clients?.map((row) => `${row.client}: ${row.line}`)).toEqual(['cursor: works', 'zed: works']);
+    },
+  );
+
   it('on a Trusted Hosts realm Cursor works after --trusted-host, and its line says so', async () => {
     // 192.0.2.1 (TEST-NET-1): a trusted host that is not this machine; Keycloak only compares it, nothing is sent there.
     const trusted = ['--dcr', 'trusted-hosts', '--trusted-host', '192.0.2.1'];
