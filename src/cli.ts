@@ -23,10 +23,6 @@ function globalOptionsTaken(this: Help, command: Command): Option[] {
   return local ? all.filter((option) => option.long !== '--timeout') : all;
 }
 
-/** One text for plan, apply and init: the flag names the config's `clients`; doctor's own text says it judges them. */
-const CLIENT =
-  'the MCP clients in use, comma-separated catalogue ids or all (docs/clients.md): provision what they need, refuse what cannot work (config clients)';
-
 type Handler = (flags: any, ui: Ui) => Promise<number>;
 
 /** The whole command tree; `run` loads a command's handler lazily and runs it with the parsed flags. */
@@ -62,7 +58,6 @@ export function buildProgram(
     .description('show what apply would change in the realm; change nothing')
     .option('--tool-scope <tool=scope>', TOOL_SCOPE, collect)
     .option('--machine-client <clientId[:auth]>', MACHINE_CLIENT, collect)
-    .option('--client <ids>', CLIENT, collect)
     .option('--detailed-exitcode', 'exit 0 with no changes, 2 with changes pending, 1 on error (64 on a usage error)')
     .option('--summary <file>', 'also write the plan as Markdown to this file, for CI (e.g. "$GITHUB_STEP_SUMMARY")')
     .addHelpText(
@@ -75,7 +70,6 @@ export function buildProgram(
     .description('create or repair the realm, scope, audience mapper, default scopes and registration policies')
     .option('--tool-scope <tool=scope>', TOOL_SCOPE, collect)
     .option('--machine-client <clientId[:auth]>', MACHINE_CLIENT, collect)
-    .option('--client <ids>', CLIENT, collect)
     .option('-y, --yes', 'do not ask for confirmation on a terminal')
     .option('--save', 'also write the realm-shaping flags (--cimd, --tool-scope, --dcr, …) into the config file')
     .addHelpText('after', '\nExample:\n  KEYCLOAK_ADMIN_PASSWORD=… mcp-keycloak apply --yes --test-user alice')
@@ -102,11 +96,6 @@ export function buildProgram(
     .option(
       '--machine-client <clientId>',
       'also get a token as this machine client (its 0600 credentials file from apply) and call a tool, repeatable',
-      collect,
-    )
-    .option(
-      '--client <ids>',
-      'judge these MCP clients against the realm, comma-separated catalogue ids or all (default: config clients, else all)',
       collect,
     )
     .addHelpText(
@@ -160,7 +149,6 @@ export function buildProgram(
     .option('--start-keycloak', 'start a local Keycloak when nothing answers at the URL (see `keycloak start`)')
     .option('--no-start-keycloak', 'never start a local Keycloak')
     .option('--no-doctor', 'skip the final doctor run')
-    .option('--client <ids>', CLIENT, collect)
     .addHelpText(
       'after',
       '\nExamples:\n  mcp-keycloak init                       # wizard on a terminal\n  mcp-keycloak init --yes                 # recipe defaults; starts a local Keycloak if none answers\n  KEYCLOAK_ADMIN_PASSWORD=… mcp-keycloak init --yes --keycloak-url https://sso.example.com --realm mcp --resource https://mcp.example.com/mcp',
