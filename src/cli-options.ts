@@ -22,6 +22,14 @@ export interface OptionGroups {
   testUser?: string;
 }
 
+/** `--client` (config `clients`) as each command uses it: apply, plan and init provision for the clients, doctor judges them. */
+export const CLIENT_ROLE = {
+  provision:
+    'the MCP clients in use, comma-separated catalogue ids or all (docs/clients.md): provision what they need, refuse what cannot work (config clients)',
+  judge:
+    'judge these MCP clients against the realm, comma-separated catalogue ids or all (default: config clients, else all)',
+} as const;
+
 /** One text for plan, apply and serve: the flag means the same config value (resources[].toolScopes) in all three. */
 /**
  * `--realm` as each command uses it: a read-only command must not say "realm to configure" (a user then
@@ -75,6 +83,11 @@ export function withConfigOptions(
   }
   if (groups.registration) withRegistrationOptions(command, groups.registration);
   if (groups.testUser) command.option('--test-user <name>', groups.testUser);
+  // The commands that shape or judge the registration setup (plan, apply, init, doctor) take the clients in use too.
+  if (groups.registration === 'full') {
+    const role = groups.realm === REALM_ROLE.check ? CLIENT_ROLE.judge : CLIENT_ROLE.provision;
+    command.option('--client <ids>', role, collect);
+  }
   return command;
 }
 

@@ -6,6 +6,7 @@
  */
 import { doctorFixCommand } from '../doctor/fixes.js';
 import { doctorInput, type DoctorInputFlags } from '../doctor/input.js';
+import { clientsVerdictCheck } from '../doctor/checks/clients-verdict.js';
 import { machineClientCheck } from '../doctor/checks/machine-client.js';
 import { buildReport, renderReport } from '../doctor/report.js';
 import { defaultChecks, runChecks } from '../doctor/runner.js';
@@ -53,6 +54,8 @@ async function diagnose(flags: DoctorFlags, ui: Ui, checks: Check[]): Promise<nu
   checks = [...checks, ...machineClients.map(machineClientCheck)];
   // Loaded only for --e2e: it brings the end-to-end flow (src/e2e) and both SDK lines behind it.
   if (flags.e2e) checks = [...checks, (await import('../doctor/checks/e2e.js')).e2eCheck];
+  // Last: a client's verdict says what --e2e lived through as that client, when it ran.
+  checks = [...checks, clientsVerdictCheck];
   let { findings, state } = await runChecks(input, checks, ui);
   let fix: { applied: Change[]; before: ReturnType<typeof summarize> } | undefined;
 

@@ -37,6 +37,8 @@ export interface ConfigFlags {
   toolScope?: string[];
   /** `--machine-client <clientId>[:private_key_jwt|client_secret_basic]`, repeatable (plan, apply, serve). */
   machineClient?: string[];
+  /** `--client <ids>` (doctor, apply, init): catalogue ids, comma-separated or repeated, or `all` (config `clients`). */
+  client?: string[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -58,6 +60,7 @@ export function applyOverrideArgs(flags: ConfigFlags): string[] {
   many('--scope', flags.scope);
   many('--tool-scope', flags.toolScope);
   many('--machine-client', flags.machineClient);
+  many('--client', flags.client);
   one('--dcr', flags.dcr);
   many('--trusted-host', flags.trustedHost);
   many('--web-origin', flags.webOrigin);
@@ -337,6 +340,19 @@ export function mergeSources(
   if (flags.machineClient?.length) {
     raw.machineClients = withMachineClientFlags(raw.machineClients, flags.machineClient);
     origins.push({ path: ['machineClients'], source: '--machine-client' });
+  }
+
+  // --client names the clients in use: it replaces the file's list (as --scope does), comma-separated or repeated.
+  if (flags.client?.length) {
+    raw.clients = [
+      ...new Set(
+        flags.client
+          .flatMap((value) => value.split(','))
+          .map((id) => id.trim())
+          .filter(Boolean),
+      ),
+    ];
+    origins.push({ path: ['clients'], source: '--client' });
   }
 
   const testUser = pick(['testUser'], flags.testUser, '--test-user', env[ENV.testUser], ENV.testUser);

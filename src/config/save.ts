@@ -30,6 +30,7 @@ const SHAPING_FLAGS = [
   'cimdDomain',
   'cimdAllowHttp',
   'requireDpop',
+  'client',
   'testUser',
 ] as const satisfies readonly (keyof ConfigFlags)[];
 

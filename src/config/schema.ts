@@ -17,6 +17,7 @@ import {
   trustedHostProblem,
   webOriginProblem,
 } from './rules.js';
+import { CLIENT_CATALOGUE } from '../clients/catalogue.js';
 
 export const DEFAULTS = {
   keycloakUrl: 'http://localhost:8080',
@@ -155,6 +156,19 @@ const cimdSchema = z
   })
   .strict();
 
+/** The ids `clients` takes: the catalogue's (src/clients/catalogue.ts), or `all`. */
+export const CLIENT_IDS = CLIENT_CATALOGUE.map((client) => client.id);
+
+const clientsSchema = z
+  .array(
+    z.string().refine((id) => id === 'all' || CLIENT_IDS.includes(id), {
+      message: `must be a client of the catalogue (${CLIENT_IDS.join(', ')}) or all`,
+    }),
+  )
+  .describe(
+    'The MCP clients people connect to these servers (catalogue ids, docs/clients.md, or "all"): doctor judges each (works / works after a fix / cannot on this Keycloak), apply provisions what they need and refuses combinations that cannot work. Absent: doctor judges every catalogued client.',
+  );
+
 export const machineClientAuths = ['private_key_jwt', 'client_secret_basic'] as const;
 
 const machineClientSchema = z
@@ -244,6 +258,7 @@ export const configSchema = z
       .strict()
       .optional()
       .describe('An optional user to sign in with (password and browser logins both work).'),
+    clients: clientsSchema.optional(),
     machineClients: z
       .array(machineClientSchema)
       .optional()
@@ -327,6 +342,18 @@ export const configSchema = z
           config.cimd.clients.length === 0
             ? `clients is empty and domains names none, so the CIMD policy would permit no client_id at all: name clients (${CIMD_CLIENT_KEYS.join(', ')}), add domains, or set "enabled": false`
             : `clients names only ${config.cimd.clients.join(', ')}, which has no client_id domain of its own (Inspector sends the URL of a document you host), and domains names none, so the CIMD policy would permit no client_id at all: add the host of that document to domains (--cimd-domain), or name other clients`,
+      });
+    }
+    // ChatGPT uses CIMD wherever Keycloak offers it, and Keycloak's CIMD executor refuses its document, which
+    // declares private_key_jwt: measured on 26.7.3 (HTTP 400 at the authorization request), and Keycloak's MCP guide
+    // for 26.8 still says so (keycloak#51039). Naming it with CIMD on is a setup that cannot work.
+    const chatgpt = config.clients?.indexOf('chatgpt') ?? -1;
+    if (config.cimd?.enabled && chatgpt >= 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clients', chatgpt],
+        message:
+          "chatgpt cannot sign in with CIMD on: its metadata document declares private_key_jwt, which Keycloak's CIMD executor refuses (keycloak#51039; measured on 26.7.3, still so in the 26.8 guide). Drop chatgpt, or CIMD and Keycloak's cimd feature (ChatGPT then registers with DCR)",
       });
     }
     // Settings the chosen mode would silently ignore are refused: a user who lists trusted hosts or

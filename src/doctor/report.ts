@@ -3,6 +3,7 @@
  * docs/commands/doctor.md) and the checklist for people, with the fix for every failure at the end.
  */
 import type { ChalkInstance } from 'chalk';
+import { verdictLine, type ClientVerdict } from '../clients/verdict.js';
 import type { Change } from '../realm/plan.js';
 import { summarize, type Finding, type Status, type Summary } from '../findings.js';
 import { escapeStrings } from '../ui/terminal-text.js';
@@ -17,6 +18,8 @@ export interface DoctorReport {
   target: { resource: string; scopes: string[]; keycloakUrl: string; realm: string; issuer: string };
   summary: Summary;
   checks: Finding[];
+  /** The per-client matrix (client × identity, registration, sign-in scope, step-up, verdict): the clients.* findings' facts. */
+  clients?: ClientMatrixRow[];
   /** Decoded header and claims of the analysed token (never the token or its signature). */
   token?: { source: TokenSource; header: Record<string, unknown>; claims: Record<string, unknown> };
   /** With --fix: what apply changed, and the findings before the repair. */
@@ -48,8 +51,40 @@ export function buildReport(
     checks: findings,
     durationMs,
   };
+  if (state.clientVerdicts) report.clients = state.clientVerdicts.map(matrixRow);
   if (state.decodedToken && state.token) report.token = { source: state.token.source, ...state.decodedToken };
   return report;
+}
+
+export interface ClientMatrixRow {
+  client: string;
+  name: string;
+  identity: string;
+  registration: string;
+  signInScope: string;
+  stepUp: string;
+  verdict: ClientVerdict['verdict'];
+  /** The verdict line, as the checklist shows it. */
+  line: string;
+  /** What --e2e lived through as this client; absent: derived. */
+  simulated?: string;
+  unconfirmed: string[];
+}
+
+function matrixRow(verdict: ClientVerdict): ClientMatrixRow {
+  const { client, name, identity, registration, signInScope, stepUp, simulated, unconfirmed } = verdict;
+  return {
+    client,
+    name,
+    identity,
+    registration,
+    signInScope,
+    stepUp,
+    verdict: verdict.verdict,
+    line: verdictLine(verdict),
+    ...(simulated ? { simulated } : {}),
+    unconfirmed,
+  };
 }
 
 const GROUPS: [prefix: string, heading: string][] = [
@@ -62,6 +97,7 @@ const GROUPS: [prefix: string, heading: string][] = [
   ['cimd', 'Client ID Metadata Documents (live probe)'],
   ['token', 'Token'],
   ['mcp', 'MCP call with the token'],
+  ['clients', 'MCP clients, one verdict each'],
   ['deadline', 'Not run: the deadline passed'],
 ];
 

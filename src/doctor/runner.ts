@@ -75,6 +75,7 @@ function notRunBeforeDeadline(checks: Check[], reason: unknown): Finding {
 export async function runChecks(input: DoctorInput, checks: Check[], ui?: Pick<Ui, 'step'>): Promise<RunResult> {
   const state: DoctorState = {};
   const findings: Finding[] = [];
+  state.findings = findings;
   for (const [index, check] of checks.entries()) {
     const deadline = runSignal();
     if (deadline?.aborted) {

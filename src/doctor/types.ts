@@ -5,6 +5,7 @@
 import type { DpopSession } from '@modelcontextprotocol/client';
 import type { Config, ResourceConfig } from '../config/schema.js';
 import type { Secrets } from '../config/secrets.js';
+import type { ClientVerdict } from '../clients/verdict.js';
 import type { Finding } from '../findings.js';
 import type { AdminSession } from '../keycloak/session.js';
 import type { RealmClients } from './dcr.js';
@@ -59,6 +60,10 @@ export interface DoctorState {
   realmClients?: RealmClients;
   /** What the realm and the MCP server require of DPoP (checks/dpop.ts): `--e2e` sends proofs when either does. */
   dpop?: { realmRequires: boolean; serverRequires: boolean };
+  /** The findings of the checks run so far (the per-client verdicts read --e2e's). */
+  findings?: readonly Finding[];
+  /** The per-client verdicts (clients.* findings), for the JSON document's `clients` matrix. */
+  clientVerdicts?: ClientVerdict[];
   /** Decoded token, for the JSON document (never the signature). */
   decodedToken?: { header: Record<string, unknown>; claims: Record<string, unknown> };
 }

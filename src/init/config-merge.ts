@@ -59,5 +59,6 @@ export function mergeConfigFile(existing: Json, filled: Json, answers: InitAnswe
     };
   else delete merged.testUser;
   if (answers.cimd) merged.cimd = cimdSection(answers.cimd);
+  if (answers.clients) merged.clients = answers.clients;
   return inExistingOrder(existing, merged);
 }

@@ -28,6 +28,8 @@ export interface InitAnswers {
   /** The `cimd` section (from --cimd, --cimd-domain, --cimd-allow-http, env or the file); undefined: not set up. */
   cimd?: Record<string, unknown>;
   testUser?: { username: string; password: string; generated: boolean };
+  /** The MCP clients in use (--client, env-free: the flag or the file's `clients`); undefined: not named. */
+  clients?: string[];
   /** Which flag or env variable set which config value, so that a refusal names it rather than the config file. */
   origins?: readonly Origin[];
 }

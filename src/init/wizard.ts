@@ -132,6 +132,7 @@ interface UnvalidatedAnswers {
   resources?: Array<{ url?: string; scopes?: string[] } | undefined>;
   dcr?: { mode?: string; trustedHosts?: string[]; webOrigins?: string[] };
   cimd?: unknown;
+  clients?: unknown;
   testUser?: { username?: string };
 }
 
@@ -181,6 +182,8 @@ export async function askRest(
   }
   // --cimd and its companions: not asked (CIMD needs a Keycloak started with --features=cimd, an opt-in).
   if (raw.cimd && typeof raw.cimd === 'object') answers.cimd = raw.cimd as Record<string, unknown>;
+  // --client: not asked either; the schema checks the ids when the config file is written.
+  if (Array.isArray(raw.clients)) answers.clients = raw.clients.map(String);
   const testUser = await askTestUser(context, p, raw);
   if (testUser) answers.testUser = testUser;
   return answers;

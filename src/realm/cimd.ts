@@ -138,14 +138,28 @@ export interface DesiredAnonymous {
 /** The values once each, sorted: how lists are compared and written (Keycloak keeps no order). */
 export const unique = (values: string[]) => [...new Set(values)].sort();
 
-/** The desired CIMD setup for `config.cimd`, or undefined when CIMD is not asked for. */
-export function desiredCimd(cimd: CimdConfig | undefined): DesiredCimd | undefined {
+/**
+ * The desired CIMD setup for `config.cimd`, or undefined when CIMD is not asked for. `named`: the domains the
+ * clients the config names need (src/clients/provision.ts), on top of `cimd.clients` and `cimd.domains`.
+ */
+export function desiredCimd(
+  cimd: CimdConfig | undefined,
+  named: { clientIdDomains: string[]; documentDomains: string[] } = { clientIdDomains: [], documentDomains: [] },
+): DesiredCimd | undefined {
   if (!cimd?.enabled) return undefined;
   const clients = KNOWN_CIMD_CLIENTS.filter((client) => cimd.clients.includes(client.key));
-  const clientIdDomains = unique([...clients.flatMap((c) => c.clientIdDomains), ...cimd.domains]);
+  const clientIdDomains = unique([
+    ...clients.flatMap((c) => c.clientIdDomains),
+    ...cimd.domains,
+    ...named.clientIdDomains,
+  ]);
   return {
     clientIdDomains,
-    permittedDomains: unique([...clientIdDomains, ...clients.flatMap((c) => c.documentDomains)]),
+    permittedDomains: unique([
+      ...clientIdDomains,
+      ...clients.flatMap((c) => c.documentDomains),
+      ...named.documentDomains,
+    ]),
     allowHttp: cimd.allowHttp,
   };
 }

@@ -2,6 +2,7 @@
  * What a realm must look like for MCP clients to sign in, derived from the config alone (pure).
  * Names here are the stable identities by which `plan` finds objects in Keycloak.
  */
+import { cimdDomainsOfClients } from '../clients/provision.js';
 import type { Config, DcrMode } from '../config/schema.js';
 import { desiredAnonymous, desiredCimd, type DesiredAnonymous, type DesiredCimd } from './cimd.js';
 import { desiredMachineClients, type DesiredMachineClient } from './machine-clients.js';
@@ -97,7 +98,7 @@ export function desiredRealm(config: Config, testUserPassword?: string): Desired
     dcr: { mode: config.dcr.mode, trustedHosts: config.dcr.trustedHosts },
   };
   if (config.dcr.webOrigins) desired.dcr.webOrigins = config.dcr.webOrigins;
-  const cimd = desiredCimd(config.cimd);
+  const cimd = desiredCimd(config.cimd, cimdDomainsOfClients(config.clients));
   if (cimd) desired.cimd = cimd;
   const anonymous = desiredAnonymous(config.dcr.mode !== 'off', Boolean(cimd), config.requireDpop === true);
   if (anonymous) desired.anonymous = anonymous;

@@ -14,6 +14,7 @@ it('accepts what init writes and names every top-level field', () => {
     '$schema',
     'admin',
     'cimd',
+    'clients',
     'dcr',
     'keycloakFeatures',
     'keycloakUrl',
