@@ -104,7 +104,7 @@ export const VERSION_DIFFERENCES: readonly VersionDifference[] = [
     what: 'a public client\'s metadata document may not name the jwt-bearer grant ("JWT authorization grant cannot be enabled in a public client")',
     consequence:
       'claude.ai and Claude Desktop (client_id https://claude.ai/oauth/mcp-oauth-client-metadata) name urn:ietf:params:oauth:grant-type:jwt-bearer: Keycloak refuses their document and the browser shows "invalid request". VS Code and Claude Code are not affected',
-    fix: 'upgrade Keycloak to 26.8.0 or later (its CIMD executor can drop that grant); until then claude.ai cannot sign in through CIMD on this Keycloak',
+    fix: 'upgrade Keycloak to 26.8.0 or later and run apply again: the fix is an option of its CIMD executor ("Accept Public Client with Confidential-only Grant Types"), which apply turns on where the server declares it; until then claude.ai cannot sign in through CIMD on this Keycloak',
     source: 'keycloak#50362, fixed in 26.8.0 (PR #50411)',
     bites: (setup) => Boolean(setup.claudeCimd),
     stopsClients: true,

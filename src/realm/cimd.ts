@@ -120,6 +120,35 @@ export interface DesiredCimd {
   /** Hosts the executor permits: those, plus every host the admitted documents name. */
   permittedDomains: string[];
   allowHttp: boolean;
+  /**
+   * Executor options only some Keycloak versions declare (26.8.0: NEWER_EXECUTOR_OPTIONS), set from what
+   * GET /admin/serverinfo declares once it has been read (server-version.ts); absent before.
+   */
+  serverOptions?: ComponentConfig;
+}
+
+/**
+ * Options of the `client-id-metadata-document` executor that Keycloak 26.8.0 added (its source, keycloak#50362 /
+ * PR #50411 and keycloak#51413; 26.8 is not served by the mirror these machines reach, so not run here): written only
+ * where serverinfo declares them.
+ * - `accept-public-client-with-confidential-client-only-grant`: a public client's document naming grants only
+ *   confidential clients may use (jwt-bearer, client_credentials, token exchange, UMA, CIBA) is accepted with those
+ *   grants dropped (RFC 7591 §3.2.1) instead of refused: what claude.ai's document (jwt-bearer) needs.
+ * - `cimd-resource-indicator-allow-list`: the resources (RFC 8707) a CIMD client may ask for: our MCP URLs.
+ */
+export const NEWER_EXECUTOR_OPTIONS = {
+  acceptPublicWithConfidentialGrants: 'accept-public-client-with-confidential-client-only-grant',
+  resourceAllowList: 'cimd-resource-indicator-allow-list',
+} as const;
+
+/** The newer executor options this server declares, with our values; empty on a server that declares none. */
+export function newerExecutorOptions(declared: ReadonlySet<string> | undefined, resources: string[]): ComponentConfig {
+  const options: ComponentConfig = {};
+  if (declared?.has(NEWER_EXECUTOR_OPTIONS.acceptPublicWithConfidentialGrants))
+    options[NEWER_EXECUTOR_OPTIONS.acceptPublicWithConfidentialGrants] = true;
+  if (declared?.has(NEWER_EXECUTOR_OPTIONS.resourceAllowList))
+    options[NEWER_EXECUTOR_OPTIONS.resourceAllowList] = unique(resources);
+  return options;
 }
 
 /**
@@ -202,6 +231,7 @@ export function cimdObjects(desired: DesiredCimd): { profiles: ClientProfile[]; 
               'cimd-allow-permitted-domains': desired.permittedDomains,
               'cimd-restrict-same-domain': false,
               'only-allow-confidential-client': false,
+              ...desired.serverOptions,
             },
           },
         ],

@@ -5,11 +5,11 @@
  * setting the version cannot hold is refused in one sentence naming the version and the fix.
  */
 import { CliError, ExitCode } from '../errors.js';
-import type { DesiredAnonymous } from './cimd.js';
 import type { DesiredRealm } from './desired.js';
 import type { Plan } from './plan.js';
 import type { ServerInfoRepresentation } from '@keycloak/keycloak-admin-client/lib/defs/serverInfoRepesentation.js';
-import { cimdRefusal, grantExecutorsOf, refuseCimd, refuseDpop } from './server-features.js';
+import { cimdRefusal, clientPolicyProviders, grantExecutorsOf, refuseCimd, refuseDpop } from './server-features.js';
+import { CIMD_EXECUTOR, newerExecutorOptions, type DesiredAnonymous } from './cimd.js';
 import type { AdminSession } from '../keycloak/session.js';
 import { olderThan, versionDifference, versionParts } from '../keycloak/versions.js';
 
@@ -58,6 +58,13 @@ export async function refuseWhatTheVersionCannotHold(session: AdminSession, desi
   const refusal = versionRefusal(desired, info.systemInfo?.version ?? 'unknown');
   if (refusal) throw new CliError(refusal, ExitCode.failure);
   // The restart command is worked out only when there is something to refuse.
+  if (desired.cimd) {
+    const declared = clientPolicyProviders(info).get(CIMD_EXECUTOR);
+    desired.cimd.serverOptions = newerExecutorOptions(
+      declared,
+      desired.resourceClients.map((client) => client.url),
+    );
+  }
   if (desired.cimd && cimdRefusal(info, session.baseUrl))
     refuseCimd(info, session.baseUrl, await localRestartCommand(session.baseUrl, ['cimd']));
   if (desired.anonymous) narrowAnonymous(desired.anonymous, info, session.baseUrl);

@@ -14,6 +14,7 @@ import {
   desiredCimd,
   GRANT_EXECUTORS,
   KNOWN_CIMD_CLIENTS,
+  newerExecutorOptions,
 } from '../../src/realm/cimd.js';
 
 const cimdOf = (cimd: unknown) => desiredCimd(configSchema.parse({ cimd }).cimd)!;
@@ -256,5 +257,34 @@ describe('the anonymous-clients profile without CIMD', () => {
       without.policies,
     );
     expect(change).toMatchObject({ action: 'update', kind: 'client-profile', name: 'mcp-keycloak-pkce' });
+  });
+});
+
+describe("Keycloak 26.8's newer CIMD executor options (not run here: 26.8 is not on the mirror)", () => {
+  const declared26_8 = new Set([
+    'cimd-allow-http-scheme',
+    'cimd-allow-permitted-domains',
+    'accept-public-client-with-confidential-client-only-grant',
+    'cimd-resource-indicator-allow-list',
+  ]);
+
+  it('are written only where serverinfo declares them (26.7.3 declares neither)', () => {
+    expect(newerExecutorOptions(new Set(['cimd-allow-http-scheme']), ['http://a/mcp'])).toEqual({});
+    expect(newerExecutorOptions(undefined, ['http://a/mcp'])).toEqual({});
+    expect(newerExecutorOptions(declared26_8, ['http://b/mcp', 'http://a/mcp'])).toEqual({
+      'accept-public-client-with-confidential-client-only-grant': true,
+      'cimd-resource-indicator-allow-list': ['http://a/mcp', 'http://b/mcp'],
+    });
+  });
+
+  it("go into the CIMD executor's configuration beside the options every version has", () => {
+    const desired = { ...cimdOf({}), serverOptions: newerExecutorOptions(declared26_8, ['http://a/mcp']) };
+    const configuration = cimdObjects(desired).profiles[0]!.executors[0]!.configuration;
+    expect(configuration['accept-public-client-with-confidential-client-only-grant']).toBe(true);
+    expect(configuration['cimd-resource-indicator-allow-list']).toEqual(['http://a/mcp']);
+    expect(configuration['cimd-allow-http-scheme']).toBe(false);
+    expect(Object.keys(cimdObjects(cimdOf({})).profiles[0]!.executors[0]!.configuration)).not.toContain(
+      'cimd-resource-indicator-allow-list',
+    );
   });
 });
