@@ -2,13 +2,17 @@
 /**
  * Benchmark of `mcp-keycloak serve`: authenticated tools/call throughput and latency with local JWT
  * validation, against the same server with auth off and against introspection on every request (the
- * seeds' approach), plus introspection with its default 30 s cache. One run measures all modes in
- * interleaved rounds (so drift hits all of them alike) and prints the ratios.
+ * seeds' approach), plus introspection with its default 30 s cache, and a floor: a bare node:http
+ * handler with the same cached token check and no MCP SDK (bench/floor-server.mjs). With BENCH_BASELINE
+ * (the directory of another checkout, built) its `serve` runs too, auth off and JWT: before/after in one run.
+ * One run measures all modes in interleaved rounds (so drift hits all of them alike) and prints the ratios.
  *
  * Needs a built package (`npm run build`) and a Keycloak: KEYCLOAK_URL and KEYCLOAK_ADMIN_PASSWORD
  * (KEYCLOAK_ADMIN_USERNAME, default admin). Everything runs on loopback; the bench creates a realm
  * of its own and deletes it at the end. Knobs: BENCH_REQUESTS (per mode and round, default 2000),
- * BENCH_CONCURRENCY (default 16), BENCH_ROUNDS (default 3).
+ * BENCH_CONCURRENCY (default 16), BENCH_ROUNDS (default 3), BENCH_WARMUP (calls before each measurement,
+ * default 3000: V8 still compiles the SDK's code for the first few thousand calls, which at 200 calls
+ * of warm-up doubled the CPU per call), BENCH_BASELINE.
  *
  *   npm run build && KEYCLOAK_URL=http://127.0.0.1:8080 KEYCLOAK_ADMIN_PASSWORD=… node bench/serve.mjs
  */
@@ -17,17 +21,21 @@ import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { freePort } from '../dist/local/process.js';
 import { createJwtVerifier, remoteKeys } from '../dist/server/index.js';
+import { sdkSteps } from './serve-steps.mjs';
 
 const CLI = fileURLToPath(new URL('../bin/mcp-keycloak.js', import.meta.url));
+const FLOOR = fileURLToPath(new URL('./floor-server.mjs', import.meta.url));
+const BASELINE_CLI = process.env.BENCH_BASELINE && join(resolve(process.env.BENCH_BASELINE), 'bin/mcp-keycloak.js');
 const keycloakUrl = (process.env.KEYCLOAK_URL ?? '').replace(/\/+$/, '');
 const adminUser = process.env.KEYCLOAK_ADMIN_USERNAME ?? 'admin';
 const adminPassword = process.env.KEYCLOAK_ADMIN_PASSWORD;
 const REQUESTS = positive('BENCH_REQUESTS', 2000);
 const CONCURRENCY = positive('BENCH_CONCURRENCY', 16);
 const ROUNDS = positive('BENCH_ROUNDS', 3);
-const WARMUP = Math.min(200, REQUESTS);
+const WARMUP = positive('BENCH_WARMUP', 3000);
 
 function positive(name, fallback) {
   const value = Number(process.env[name] ?? fallback);
@@ -117,6 +125,7 @@ async function admin(method, path, body) {
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
   if (!response.ok && response.status !== 404) throw new Error(`${method} ${path}: ${response.status}`);
+  return response.status === 204 || response.status === 201 ? undefined : response.json().catch(() => undefined);
 }
 
 async function userToken(clientId, secret) {
@@ -135,16 +144,15 @@ async function userToken(clientId, secret) {
   return body.access_token;
 }
 
-/** Starts `serve` in its own process (as users run it) and resolves when it is listening. */
-function startServe(auth, extraEnv = {}) {
-  const child = spawn(
-    process.execPath,
-    [CLI, 'serve', '--json', '--realm', realm, '--resource', resource, '--auth', auth],
-    {
-      env: { ...baseEnv, ...extraEnv },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+/** Starts `serve` (of this checkout or the baseline's) or the floor in its own process; resolves when it listens. */
+function startServer(mode, extraEnv = {}) {
+  const args = mode.floor
+    ? [FLOOR, `${keycloakUrl}/realms/${realm}`, resource, new URL(resource).port]
+    : [mode.cli ?? CLI, 'serve', '--json', '--realm', realm, '--resource', resource, '--auth', mode.auth];
+  const child = spawn(process.execPath, args, {
+    env: { ...baseEnv, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
   return new Promise((resolve, reject) => {
@@ -164,7 +172,7 @@ function startServe(auth, extraEnv = {}) {
       }
     });
     child.once('exit', (code) => {
-      if (!ready) reject(new Error(`serve --auth ${auth} exited (${code}): ${stderr.trim()}`));
+      if (!ready) reject(new Error(`${mode.name} exited (${code}): ${stderr.trim()}`));
     });
   });
 }
@@ -208,6 +216,13 @@ const MODES = [
   { name: 'JWT, local validation', auth: 'jwt' }, // one token reused, as clients do: verification cache hits
   { name: 'introspection, every request', auth: 'introspection', cache: '0' },
   { name: 'introspection, 30 s cache', auth: 'introspection', cache: '30' },
+  { name: 'floor: bare node:http, cached JWT', auth: 'jwt', floor: true },
+  ...(BASELINE_CLI
+    ? [
+        { name: 'before: auth off', auth: 'off', cli: BASELINE_CLI },
+        { name: 'before: JWT', auth: 'jwt', cli: BASELINE_CLI },
+      ]
+    : []),
 ];
 
 async function main() {
@@ -226,12 +241,16 @@ async function main() {
     directAccessGrantsEnabled: true,
     standardFlowEnabled: false,
   });
-  // Introspecting client named like the resource: Keycloak ≥ 26.6.2 requires it to be in `aud`.
-  await admin('POST', `/${realm}/clients`, {
-    clientId: resource,
+  // Introspecting client named like the resource: Keycloak ≥ 26.6.2 requires it to be in `aud`. `apply`
+  // creates it (the resource client); the bench gives it a secret of its own to introspect with.
+  const [resourceClient] = await admin('GET', `/${realm}/clients?clientId=${encodeURIComponent(resource)}`);
+  if (!resourceClient) throw new Error(`apply created no client ${resource}`);
+  await admin('PUT', `/${realm}/clients/${resourceClient.id}`, {
+    ...resourceClient,
     publicClient: false,
+    bearerOnly: false,
+    clientAuthenticatorType: 'client-secret',
     secret: resourceSecret,
-    standardFlowEnabled: false,
   });
 
   const results = Object.fromEntries(MODES.map((mode) => [mode.name, []]));
@@ -246,7 +265,7 @@ async function main() {
               MCP_KEYCLOAK_INTROSPECTION_CACHE_SECONDS: mode.cache,
             }
           : {};
-      const server = await startServe(mode.auth, env);
+      const server = await startServer(mode, env);
       try {
         await load(mode.auth === 'off' ? undefined : token, WARMUP);
         const serverBefore = cpuSeconds(server.pid);
@@ -280,6 +299,7 @@ async function main() {
   }
   const verifyMicros = await verifyCpu(0);
   const verifyCachedMicros = await verifyCpu(1000);
+  const steps = await sdkSteps(BODY, REQUESTS, WARMUP);
 
   const summary = MODES.map((mode) => {
     const runs = results[mode.name];
@@ -309,6 +329,9 @@ async function main() {
   }
   process.stdout.write(
     `\nverify() alone, in process: ${verifyMicros.toFixed(0)} µs CPU for a new token (signature + claims, JWKS cached), ${verifyCachedMicros.toFixed(1)} µs for a token seen before.\n`,
+  );
+  process.stdout.write(
+    `The SDK's handler alone, in process (no HTTP): ${steps.parsed.toFixed(0)} µs CPU per tools/call with the body parsed beforehand (as serve does now), ${steps.withBody.toFixed(0)} µs with the body in the web Request (as toNodeHandler passes it).\n`,
   );
   if (off.serverCpuUs !== undefined) {
     process.stdout.write(

@@ -35,11 +35,17 @@ export interface AdapterOptions {
   toolScopes?: ToolScopes;
   /** Client ids whose service-account tokens may call (default none; see authenticate.ts). */
   machineClients?: readonly string[];
-  /** `body`: the request body when the step-up check read it from the stream (the handler must use it). */
-  mcp: (req: IncomingMessage & { auth?: AuthInfo }, res: ServerResponse, body?: Buffer) => Promise<void>;
+  /** `body`: a POST's body, read from the stream here (the handler must use it, parsed when it parsed). */
+  mcp: (req: IncomingMessage & { auth?: AuthInfo }, res: ServerResponse, body?: RequestBody) => Promise<void>;
   /** Host-header guard against DNS rebinding; returns false when it has answered already. */
   guard?: (req: IncomingMessage, res: ServerResponse) => boolean;
   log?: (entry: RequestLog) => void;
+}
+
+/** A POST body, read once: its bytes and, when they are JSON, the value (parsed as the SDK parses it). */
+export interface RequestBody {
+  bytes: Buffer;
+  json?: { value: unknown };
 }
 
 const CORS_ALLOW_HEADERS =
@@ -84,15 +90,19 @@ export function createRequestListener(options: AdapterOptions): (req: IncomingMe
     }
     if (answerCors(method, res)) return;
     const request = req as McpRequest;
-    if (!authenticate) return options.mcp(request, res);
-    const outcome = await authenticate({ method, headers: req.headers });
-    if ('refusal' in outcome) return send(res, outcome.refusal, entry);
-    const { verified } = outcome;
-    if (verified.sub) entry.sub = verified.sub;
-    if (verified.clientId) entry.azp = verified.clientId;
-    request.auth = authInfoOf(verified, resource, resourceMetadata);
-    if (stepUpGate && method === 'POST') return stepUpGate(request, res, verified, entry);
-    await options.mcp(request, res);
+    if (authenticate) {
+      const outcome = await authenticate({ method, headers: req.headers });
+      if ('refusal' in outcome) return send(res, outcome.refusal, entry);
+      const { verified } = outcome;
+      if (verified.sub) entry.sub = verified.sub;
+      if (verified.clientId) entry.azp = verified.clientId;
+      request.auth = authInfoOf(verified, resource, resourceMetadata);
+    }
+    // The body is read (after authentication) and parsed once, for step-up and the SDK alike.
+    const body = method === 'POST' ? await readBody(req, DEFAULT_MAX_REQUEST_BODY_SIZE) : undefined;
+    if (body === TOO_LARGE) return refuseTooLarge(res, entry);
+    if (stepUpGate && body && request.auth && stepUpGate(res, request.auth.scopes, body, entry)) return;
+    await options.mcp(request, res, body);
   }
 
   return (req, res) => {
@@ -163,23 +173,15 @@ function authInfoOf(verified: VerifiedToken, resource: string, resourceMetadataU
 }
 
 /**
- * Step-up, only when some tool needs more: the body is read here, checked, and handed on to the SDK as read.
- * A call without the tool's scopes gets 403 whose `scope` names every scope it needs (RFC 6750 §3.1).
+ * Step-up, only when some tool needs more: checks the parsed body of a `tools/call`. A call without the
+ * tool's scopes gets 403 whose `scope` names every scope it needs (RFC 6750 §3.1); true when it answered.
  */
 function createStepUpGate(options: AdapterOptions, resourceMetadata: string) {
   const toolScopes = options.toolScopes ?? {};
   if (!Object.values(toolScopes).some((extra) => extra.length > 0)) return undefined;
-  return async (req: McpRequest, res: ServerResponse, verified: VerifiedToken, entry: RequestLog): Promise<void> => {
-    const body = await readBody(req, DEFAULT_MAX_REQUEST_BODY_SIZE);
-    if (body === undefined) {
-      // The SDK's own answer to a body over its limit, which it would have given.
-      entry.reason = 'request body too large';
-      res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
-      const message = `Payload Too Large: Request body must not exceed ${DEFAULT_MAX_REQUEST_BODY_SIZE} bytes`;
-      return void res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
-    }
-    const stepUp = stepUpFor(parseJson(body), verified.scopes, options.scopes, toolScopes);
-    if (!stepUp) return options.mcp(req, res, body);
+  return (res: ServerResponse, granted: string[], body: RequestBody, entry: RequestLog): boolean => {
+    const stepUp = stepUpFor(body.json?.value, granted, options.scopes, toolScopes);
+    if (!stepUp) return false;
     const description = describeStepUp(stepUp);
     const header = bearerChallenge({
       resourceMetadata,
@@ -198,26 +200,44 @@ function createStepUpGate(options: AdapterOptions, resourceMetadata: string) {
       },
       entry,
     );
+    return true;
   };
 }
 
-/** The whole body, or undefined past `limit` bytes (then the rest is not read). */
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  if (Number(req.headers['content-length']) > limit) return undefined;
+/** The SDK's own answer to a body over its limit, which it would have given. */
+function refuseTooLarge(res: ServerResponse, entry: RequestLog): void {
+  entry.reason = 'request body too large';
+  res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+  const message = `Payload Too Large: Request body must not exceed ${DEFAULT_MAX_REQUEST_BODY_SIZE} bytes`;
+  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
+}
+
+const TOO_LARGE = Symbol('too large');
+
+/** The whole body with its JSON value, or TOO_LARGE past `limit` bytes (then the rest is not read). */
+async function readBody(req: IncomingMessage, limit: number): Promise<RequestBody | typeof TOO_LARGE> {
+  if (Number(req.headers['content-length']) > limit) return TOO_LARGE;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > limit) return undefined;
+    if (size > limit) return TOO_LARGE;
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks);
+  const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  const json = parseJson(bytes);
+  return json === undefined ? { bytes } : { bytes, json };
 }
 
-/** The body as the SDK reads it (UTF-8, then JSON.parse), so both see the same message; undefined when not JSON. */
-function parseJson(body: Buffer): unknown {
+/**
+ * The body as the SDK reads it (UTF-8, then JSON.parse; an empty body is no JSON), so both see the same
+ * message; undefined when not JSON.
+ */
+function parseJson(body: Buffer): { value: unknown } | undefined {
+  const text = new TextDecoder().decode(body);
+  if (text.length === 0) return undefined;
   try {
-    return JSON.parse(new TextDecoder().decode(body));
+    return { value: JSON.parse(text) as unknown };
   } catch {
     return undefined;
   }

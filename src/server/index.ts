@@ -3,10 +3,10 @@
  * and the end-to-end tests start it in-process. Start-up does every check that can fail (Keycloak
  * reachable, realm and scopes present, settings consistent, port free) before it accepts a request.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
-import { createMcpHandler, type AuthInfo } from '@modelcontextprotocol/server';
-import { hostHeaderValidation, toNodeHandler, type NodeIncomingMessageLike } from '@modelcontextprotocol/node';
+import { createMcpHandler } from '@modelcontextprotocol/server';
+import { hostHeaderValidation } from '@modelcontextprotocol/node';
 import { isLoopbackHost, LOOPBACK_NAMES, portOf } from '../addresses.js';
 import { resourceUrlProblem, printable, SCOPE_TOKEN, MAX_SCOPE_LENGTH } from '../config/rules.js';
 import { CliError, UsageError } from '../errors.js';
@@ -15,6 +15,7 @@ import { discoverRealm } from './discovery.js';
 import type { DpopSettings } from './authenticate.js';
 import { memoryReplayCache, nonceIssuer } from './dpop.js';
 import { createRequestListener, formatRequestLog, type RequestLog } from './http.js';
+import { mcpNodeHandler } from './node-entry.js';
 import { metadataUrl, protectedResourceMetadata } from './metadata.js';
 import { stepUpScopes, type ToolScopes } from './step-up.js';
 import { createToolServer, TOOL_NAMES } from './tools.js';
@@ -90,7 +91,7 @@ export { bearerChallenge, metadataUrl, protectedResourceMetadata } from './metad
 export { formatRequestLog, type RequestLog } from './http.js';
 export { createAuthenticator, credentialsOf, type DpopMode, type DpopSettings } from './authenticate.js';
 export { checkDpopProof, DpopError, memoryReplayCache, nonceIssuer, type ReplayCache } from './dpop.js';
-export { TOOL_NAMES } from './tools.js';
+export { createToolServer, TOOL_NAMES } from './tools.js';
 export type { ToolScopes } from './step-up.js';
 
 /**
@@ -156,7 +157,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
   const keys = auth === 'off' ? undefined : await fetchKeys(realm.jwksUri);
 
   const mcp = createMcpHandler(() => createToolServer(VERSION));
-  const nodeHandler = toNodeHandler(mcp);
+  const serveMcp = mcpNodeHandler(mcp);
   const resourceHost = new URL(options.resource).hostname;
   // DNS-rebinding guard: on loopback, only our own names may appear in Host.
   const guard = isLoopbackHost(options.host)
@@ -186,8 +187,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
       ...(dpop ? { dpop } : {}),
       toolScopes: settings.toolScopes,
       ...(options.machineClients ? { machineClients: options.machineClients } : {}),
-      // A body the step-up check read is replayed to the SDK byte for byte, so it parses what was checked.
-      mcp: (req, res, body) => nodeHandler(body === undefined ? req : replay(req, body), res),
+      mcp: serveMcp,
       ...(guard ? { guard } : {}),
       ...(log || onRequest
         ? {
@@ -222,19 +222,6 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
         server.close(() => resolve());
         server.closeAllConnections();
       });
-    },
-  };
-}
-
-/** The request with its body already read: what `toNodeHandler` reads (method, url, headers, auth, the body stream). */
-function replay(req: IncomingMessage & { auth?: AuthInfo }, body: Buffer): NodeIncomingMessageLike {
-  return {
-    method: req.method,
-    url: req.url,
-    headers: req.headers,
-    ...(req.auth ? { auth: req.auth } : {}),
-    async *[Symbol.asyncIterator]() {
-      if (body.length > 0) yield body;
     },
   };
 }
