@@ -68,16 +68,7 @@ export function createRequestListener(options: AdapterOptions): (req: IncomingMe
   const routes = new Set([resourcePath, ...prmPaths]);
   const servePrm = metadataResponder(JSON.stringify(options.metadata));
   const resourceMetadata = metadataUrl(resource);
-  const authenticate = verifier
-    ? createAuthenticator({
-        verifier,
-        resource,
-        resourceMetadata,
-        scopes: options.scopes,
-        ...(options.dpop ? { dpop: options.dpop } : {}),
-        ...(options.machineClients ? { machineClients: options.machineClients } : {}),
-      })
-    : undefined;
+  const authenticate = verifier && authenticatorFor(options, verifier, resourceMetadata);
   const stepUpGate = createStepUpGate(options, resourceMetadata);
 
   async function handle(req: IncomingMessage, res: ServerResponse, path: string, entry: RequestLog): Promise<void> {
@@ -125,6 +116,18 @@ export function createRequestListener(options: AdapterOptions): (req: IncomingMe
       res.end(JSON.stringify({ error: 'server_error' }));
     });
   };
+}
+
+/** The token check of this server: Bearer, DPoP when on, service-account tokens of the named machine clients only. */
+function authenticatorFor(options: AdapterOptions, verifier: TokenVerifier, resourceMetadata: string) {
+  return createAuthenticator({
+    verifier,
+    resource: options.resource,
+    resourceMetadata,
+    scopes: options.scopes,
+    ...(options.dpop ? { dpop: options.dpop } : {}),
+    ...(options.machineClients ? { machineClients: options.machineClients } : {}),
+  });
 }
 
 /** The Protected Resource Metadata, to anyone (CORS), GET and HEAD only. */

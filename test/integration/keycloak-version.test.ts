@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -94,7 +94,10 @@ describe('keycloak start --keycloak-version', () => {
       ['keycloak', 'start', '--runtime', 'distribution', '--port', String(port), '--keycloak-version', served],
       env,
     );
-    const home = join(env.MCP_KEYCLOAK_CACHE!, `keycloak-${served}`);
+    // It runs from the build folder for its database kind and features, beside the cached distribution (builds.ts).
+    const builds = join(env.MCP_KEYCLOAK_CACHE!, `keycloak-${served}.builds`);
+    const [folder] = existsSync(builds) ? readdirSync(builds).filter((name) => !name.startsWith('.')) : [];
+    const home = join(builds, folder ?? '(no build folder)');
     expect(existsSync(join(home, 'args'))).toBe(true); // this version's kc.sh ran
     expect(await readFile(join(home, 'args'), 'utf8')).toContain(`--http-port=${port}`);
     expect(result.stderr).toContain(`starting Keycloak ${served} from ${home}`);

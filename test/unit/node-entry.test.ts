@@ -125,7 +125,8 @@ describe('nodeEntry', () => {
     const client = new AbortController();
     const response = await fetch(url, { signal: client.signal });
     const reader = response.body!.getReader();
-    expect(new TextDecoder().decode((await reader.read()).value)).toBe(': open\n\n');
+    const first = (await reader.read()).value as Uint8Array;
+    expect(new TextDecoder().decode(first)).toBe(': open\n\n');
     expect(signal?.aborted).toBe(false);
     client.abort();
     await vi.waitFor(() => expect(signal?.aborted).toBe(true));
