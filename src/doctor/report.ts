@@ -206,6 +206,14 @@ function skipLines(f: Finding, what: string, color: ChalkInstance): string[] {
 }
 
 /** The most common reasons checks were skipped, with counts, for the summary line: "12 no admin credentials, 3 not run because of keycloak.admin". */
+/** A reason's first clause, at most 60 characters, cut at a word with "…" (never mid-word, never a dangling "which"). */
+function firstClause(reason: string): string {
+  const clause = (reason.split(/ ?[(;]|, /)[0] ?? '').replace(/\.$/, '').trim();
+  if (clause.length <= 60) return clause;
+  const cut = clause.slice(0, 60);
+  return `${cut.slice(0, cut.lastIndexOf(' ') > 20 ? cut.lastIndexOf(' ') : 60).trimEnd()}…`;
+}
+
 export function skipReasons(findings: Finding[], shown = 3): string {
   const counts = new Map<string, number>();
   for (const f of findings) {
@@ -213,7 +221,7 @@ export function skipReasons(findings: Finding[], shown = 3): string {
     // The reason's first clause: "no admin credentials (KEYCLOAK_ADMIN_PASSWORD or …)" → "no admin credentials".
     const reason = f.blockedBy
       ? `not run because of ${f.blockedBy}`
-      : ((f.why ?? f.actual ?? 'no reason given').split(/ ?[(;]/)[0] ?? '').replace(/\.$/, '').trim().slice(0, 60);
+      : firstClause(f.why ?? f.actual ?? 'no reason given');
     counts.set(reason, (counts.get(reason) ?? 0) + 1);
   }
   const sorted = [...counts].sort((a, b) => b[1] - a[1]);

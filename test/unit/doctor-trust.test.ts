@@ -164,6 +164,14 @@ describe('verdicts', () => {
       blocked('e2e', 'E', 'prm.authorization_servers', 'not run: the PRM names …'),
     ];
     expect(skipReasons(checks)).toBe('2 no admin credentials, 1 not run because of prm.authorization_servers');
+    // A long reason is cut at its first clause, or at a word with "…": never mid-sentence at a dangling word.
+    const long = [
+      skip('cimd.probe', 'C', 'the probe publishes its document on http://127.0.0.1, which this realm does not permit'),
+      skip('z', 'Z', 'a reason without any punctuation that goes on and on well past sixty characters'),
+    ];
+    expect(skipReasons(long)).toBe(
+      '1 the probe publishes its document on http://127.0.0.1, 1 a reason without any punctuation that goes on and on well…',
+    );
     const report = {
       ok: true,
       target: { resource: 'r', issuer: 'i' },
