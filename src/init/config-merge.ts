@@ -5,7 +5,7 @@
  * still have the step-up scope and nothing would show that `serve` stopped protecting the tool.
  */
 import { CIMD_CLIENT_KEYS } from '../config/schema.js';
-import type { InitAnswers } from './files.js';
+import type { InitAnswers } from './answers.js';
 
 type Json = Record<string, unknown>;
 

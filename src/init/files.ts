@@ -6,33 +6,16 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
-import { configSchema, type DcrMode } from '../config/schema.js';
-import { describeZodError, type Origin } from '../config/load.js';
+import { configSchema } from '../config/schema.js';
+import { describeZodError } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { droppedKeys } from '../config/save.js';
 import { mergeConfigFile } from './config-merge.js';
 import { lineDiff } from './diff.js';
 import { fill, fillJson, loadTemplate, mergeEnv, parseEnv } from './render.js';
+import type { InitAnswers } from './answers.js';
 
-export interface InitAnswers {
-  keycloakUrl: string;
-  realm: string;
-  resource: string;
-  /** Scopes of the MCP server (usually one: mcp:run). */
-  scopes: string[];
-  dcr: DcrMode;
-  trustedHosts: string[];
-  /** Allowed Registration Web Origins (clients that register from a browser page, such as MCP Inspector 0.x); undefined: not managed. */
-  webOrigins?: string[];
-  adminUsername: string;
-  /** The `cimd` section (from --cimd, --cimd-domain, --cimd-allow-http, env or the file); undefined: not set up. */
-  cimd?: Record<string, unknown>;
-  testUser?: { username: string; password: string; generated: boolean };
-  /** The MCP clients in use (--client, env-free: the flag or the file's `clients`); undefined: not named. */
-  clients?: string[];
-  /** Which flag or env variable set which config value, so that a refusal names it rather than the config file. */
-  origins?: readonly Origin[];
-}
+export type { InitAnswers } from './answers.js';
 
 export type FileStatus = 'create' | 'update' | 'unchanged';
 

@@ -8,7 +8,11 @@
  * (the MCP SDK's transport in doctor) combine `runSignal()` into their own signal and wrap the body with
  * `capBody`. Answers read in full use `readCapped` (fetch) or count bytes as they arrive (answer.ts).
  */
-import type { RequestLine } from './http.js';
+/** The request a failure happened to, as messages show it: method and path, never the query (it may hold secrets). */
+export interface RequestLine {
+  method: string;
+  path: string;
+}
 
 /** The most any answer read in full may hold (Keycloak's): an admin list of a realm with thousands of clients fits. */
 export const MAX_BODY_BYTES = 32 * 1024 * 1024;

@@ -21,6 +21,7 @@
 import { printable } from '../config/rules.js';
 import { UsageError } from '../errors.js';
 import * as bounds from './bounds.js';
+import type { RequestLine } from './bounds.js';
 import { trimBase } from './urls.js';
 
 export const DEFAULT_TIMEOUT_SECONDS = 10;
@@ -81,11 +82,8 @@ export function formatSeconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(3))} s`;
 }
 
-/** The request a failure happened to, as messages show it: method and path, never the query (it may hold secrets). */
-export interface RequestLine {
-  method: string;
-  path: string;
-}
+// The request line type lives with the deadline and cap errors that carry it (bounds.ts).
+export type { RequestLine };
 
 /** Keycloak did not answer (headers and body) within the timeout. */
 export class NoAnswerError extends Error {

@@ -6,7 +6,7 @@
 import { buildHome } from './builds.js';
 import { ensureDistribution } from './distribution.js';
 import { checkJava, startKeycloak, throwIfInterrupted } from './launcher.js';
-import type { StartRequest, StartResult } from './local-keycloak.js';
+import type { StartRequest, StartResult } from './start-types.js';
 import { freePort } from './process.js';
 import { clearState, statePaths, writeState, type LocalKeycloakState } from './state.js';
 

@@ -22,32 +22,9 @@ import { isKeycloakProcess, stopByPid, throwIfInterrupted, waitForKeycloak } fro
 import { run } from './process.js';
 import { command } from '../ui/invocation.js';
 import { adminPassword, clearState, readState, statePaths, writeState, type LocalKeycloakState } from './state.js';
+import type { Runtime, StartRequest, StartResult } from './start-types.js';
 
-export type Runtime = 'auto' | 'docker' | 'distribution';
-
-export interface StartRequest {
-  port: number;
-  runtime: Runtime;
-  /** The Keycloak version to run (the image tag or distribution); default the pinned KEYCLOAK_VERSION. */
-  version?: string;
-  /**
-   * Keycloak features to start it with (`--features`; [] = none). Absent: MCP_KEYCLOAK_FEATURES, else no
-   * features and no opinion about those of a Keycloak that already runs.
-   */
-  features?: string[];
-  env?: NodeJS.ProcessEnv;
-  onProgress?: (message: string) => void;
-  timeoutMs?: number;
-  /** Ctrl-C: stop downloading, spawn nothing, stop what was spawned (see interrupt.ts). */
-  signal?: AbortSignal;
-}
-
-export interface StartResult {
-  state: LocalKeycloakState;
-  alreadyRunning: boolean;
-  startupMs: number;
-  passwordFile: string;
-}
+export type { Runtime, StartRequest, StartResult } from './start-types.js';
 
 export interface LocalStatus {
   state?: LocalKeycloakState;

@@ -4,7 +4,8 @@
  * mappers and default scopes, `providerId` on registration policies. The JSON shape is the plan
  * document's (formatVersion 1); `reason` was added within version 1.
  */
-import type { PolicyProvider } from './desired.js';
+/** The registration policy providers apply manages (desired.ts PROVIDER holds exactly these). */
+export type PolicyProvider = 'trusted-hosts' | 'allowed-client-templates' | 'registration-web-origins';
 
 export type ChangeAction = 'create' | 'update' | 'delete';
 

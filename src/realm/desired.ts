@@ -6,6 +6,7 @@ import { cimdDomainsOfClients } from '../clients/provision.js';
 import type { Config, DcrMode } from '../config/schema.js';
 import { desiredAnonymous, desiredCimd, type DesiredAnonymous, type DesiredCimd } from './cimd.js';
 import { desiredMachineClients, type DesiredMachineClient } from './machine-clients.js';
+import type { PolicyProvider } from './change.js';
 
 /** Our Audience mapper's name on each scope; an existing audience mapper with the right URL is adopted too. */
 export const AUDIENCE_MAPPER_NAME = 'mcp-audience';
@@ -15,8 +16,16 @@ export const PROVIDER = {
   allowedScopes: 'allowed-client-templates',
   webOrigins: 'registration-web-origins',
 } as const;
-/** The registration policy providers apply manages (each policy is found by its providerId). */
-export type PolicyProvider = (typeof PROVIDER)[keyof typeof PROVIDER];
+/** The registration policy providers apply manages (each policy is found by its providerId): change.ts names them. */
+export type { PolicyProvider };
+// PROVIDER and change.ts's PolicyProvider must list the same ids: a compile-time check both ways.
+const _sameProviders: [PolicyProvider, (typeof PROVIDER)[keyof typeof PROVIDER]] extends [
+  (typeof PROVIDER)[keyof typeof PROVIDER],
+  PolicyProvider,
+]
+  ? true
+  : never = true;
+void _sameProviders;
 /** The names Keycloak gives these policies in a new realm; used when we must create one. */
 export const POLICY_NAME = {
   [PROVIDER.trustedHosts]: 'Trusted Hosts',

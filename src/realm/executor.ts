@@ -33,15 +33,9 @@ import {
 import type { LiveRealm } from './live.js';
 import { testUserProfile } from './plan.js';
 import { writeMachineClient } from './machine-write.js';
+import type { Outcome, Written } from './outcome.js';
 
-/**
- * What became of one change: `done` (we wrote it), `already` (someone else did: nothing to report) or
- * `replan` (the realm is not what the plan was computed from: read it again before going on).
- */
-export type Outcome = 'done' | 'already' | 'replan';
-
-/** A write that succeeded with its value, or met a status the caller expected from another writer. */
-export type Written<T> = { ok: true; value: T } | { ok: false; status: number };
+export type { Outcome, Written } from './outcome.js';
 
 /** Runs one write; a status in `expected` (a conflict with another writer) is returned, not thrown. */
 async function write<T>(what: string, call: () => Promise<T>, expected: number[]): Promise<Written<T>> {

@@ -14,7 +14,7 @@
  */
 import { AUDIENCE_MAPPER_TYPE } from './audience.js';
 import { AUDIENCE_MAPPER_NAME, type DesiredRealm, type DesiredScope } from './desired.js';
-import type { LiveRealm, LiveScope } from './live.js';
+import type { LiveRealm, LiveScope } from './live-types.js';
 import type { OptionalScopeChange } from './change.js';
 
 /** The URL our Audience mapper on `scope` puts into `aud`, if the scope carries ours. */

@@ -7,7 +7,6 @@
 import type ClientRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientRepresentation.js';
 import type ClientScopeRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientScopeRepresentation.js';
 import type ComponentRepresentation from '@keycloak/keycloak-admin-client/lib/defs/componentRepresentation.js';
-import type ProtocolMapperRepresentation from '@keycloak/keycloak-admin-client/lib/defs/protocolMapperRepresentation.js';
 import type RealmRepresentation from '@keycloak/keycloak-admin-client/lib/defs/realmRepresentation.js';
 import type UserRepresentation from '@keycloak/keycloak-admin-client/lib/defs/userRepresentation.js';
 import { requestKeycloak } from '../keycloak/answer.js';
@@ -16,37 +15,11 @@ import type { AdminSession } from '../keycloak/session.js';
 import { realmUrls } from '../keycloak/urls.js';
 import type { ClientPolicy, ClientProfile } from './cimd.js';
 import { readLiveMachineClients } from './machine-live.js';
-import type { LiveMachineClient } from './machine-clients.js';
 import { POLICY_TYPE, type DesiredRealm } from './desired.js';
 import { isSharedRealm, ourAudienceOf } from './isolation.js';
+import type { LiveRealm } from './live-types.js';
 
-export interface LiveScope extends ClientScopeRepresentation {
-  id: string;
-  name: string;
-  mappers: ProtocolMapperRepresentation[];
-}
-
-export interface LiveRealm {
-  exists: boolean;
-  id?: string;
-  enabled?: boolean;
-  /** Client scopes by name: those the desired state names, and other MCP servers' (our Audience mapper on them). */
-  scopes: Map<string, LiveScope>;
-  /** Names of the realm's default default client scopes. */
-  defaultScopes: Set<string>;
-  /** Names of the realm's default optional client scopes: read only for step-up scopes or a shared realm. */
-  optionalScopes: Set<string>;
-  /** The realm's anonymous client-registration policies. */
-  anonymousPolicies: ComponentRepresentation[];
-  /** Clients whose clientId is a desired resource URL, by that URL (see DesiredResourceClient). */
-  resourceClients: Map<string, ClientRepresentation>;
-  testUser?: { user: UserRepresentation; passwordWorks?: boolean };
-  /** The realm's client profiles and policies (their own, not the global ones): read only when CIMD is desired. */
-  clientProfiles?: ClientProfile[];
-  clientPolicies?: ClientPolicy[];
-  /** Machine clients by clientId, with their credentials files: read only when the config names some. */
-  machineClients?: Map<string, LiveMachineClient>;
-}
+export type { LiveRealm, LiveScope } from './live-types.js';
 
 /** Password checks started before the admin login, each waiting for the first read of its desired realm. */
 const earlyChecks = new WeakMap<DesiredRealm, Promise<boolean>>();

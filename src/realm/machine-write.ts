@@ -11,7 +11,7 @@ import type { AdminSession } from '../keycloak/session.js';
 import { realmUrls } from '../keycloak/urls.js';
 import type { MachineClientChange } from './change.js';
 import type { DesiredRealm } from './desired.js';
-import type { Outcome, Written } from './executor.js';
+import type { Outcome, Written } from './outcome.js';
 import type { LiveRealm } from './live.js';
 import {
   machineClientRepresentation,

@@ -8,7 +8,7 @@ import { CliError, KeycloakError, UsageError } from '../errors.js';
 import { describeFetchFailure } from '../keycloak/errors.js';
 import { discoverRealm, type RealmEndpoints } from './discovery.js';
 import { checkIntrospectionClient, createIntrospectionVerifier } from './introspect.js';
-import type { AuthMode, ReferenceServerOptions, ScopeSettings } from './index.js';
+import type { AuthMode, ReferenceServerOptions, ScopeSettings } from './options.js';
 import { createJwtVerifier, remoteKeys, type TokenVerifier } from './verify.js';
 
 export type RealmKeys = ReturnType<typeof remoteKeys>;
