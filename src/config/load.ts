@@ -311,13 +311,7 @@ export function mergeSources(
   }
 
   // --cimd (or MCP_KEYCLOAK_CIMD=true) turns CIMD on; --cimd-domain and --cimd-allow-http imply it.
-  const cimdEnv = env[ENV.cimd];
-  const cimdFromEnv = cimdEnv === undefined || cimdEnv === '' ? undefined : parseBoolean(cimdEnv);
-  if (cimdEnv && cimdFromEnv === undefined) {
-    throw new UsageError(
-      `${ENV.cimd}=${printable(cimdEnv, 20)}: must be true or false (1/0, yes/no and on/off are read the same way).`,
-    );
-  }
+  const cimdFromEnv = booleanEnv(env, ENV.cimd);
   const cimdDomains = pick(
     ['cimd', 'domains'],
     many(flags.cimdDomain),
